@@ -1,0 +1,1 @@
+"""Sportello B2's front ends: the command line now; Telegram and the console next."""

@@ -1,0 +1,118 @@
+"""The `sportello` command: `check`, `notices`, `notice`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from eligibility import CatalogueError, FactsError, check, load_catalogue, validate
+from eligibility.describe import describe
+from eligibility.facts import parse_date
+from eligibility.labels import STATUS_NAMES
+from eligibility.schema import Guidance
+from eligibility.window import status
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+
+
+def _today(value: str | None) -> dt.date | dt.datetime:
+    if value is None:
+        return dt.date.today()
+    parsed = parse_date(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"--today: must be a date as YYYY-MM-DD, got {value!r}")
+    return parsed
+
+
+def _read(path: str, stdin: TextIO) -> Any:
+    text = stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+    return json.loads(text)
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    try:
+        raw = _read(args.file, stdin)
+    except OSError as exc:
+        print(f"{args.file}: cannot read the file: {exc.strerror}", file=err)
+        return EXIT_INVALID
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        print(f"facts: not valid JSON: {exc}", file=err)
+        return EXIT_INVALID
+    if isinstance(raw, dict) and "application_date" not in raw:
+        raw = {**raw, "application_date": args.today.isoformat()}
+    try:
+        facts = validate(raw)
+    except FactsError as exc:
+        for line in exc.problems:
+            print(line, file=err)
+        return EXIT_INVALID
+    json.dump(check(facts), out, ensure_ascii=False, indent=2)
+    out.write("\n")
+    return EXIT_OK
+
+
+def cmd_notices(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    catalogue = load_catalogue()
+    for entry in [*catalogue.notices, *catalogue.guidance]:
+        if isinstance(entry, Guidance):
+            state = "guida (nessun bando)"
+        else:
+            state = STATUS_NAMES[status(entry.window, args.today)]
+        names = ", ".join(m.name for m in entry.municipalities)
+        print(f"{entry.id}\t{state}\t{entry.title}\t[{names}]", file=out)
+    return EXIT_OK
+
+
+def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    catalogue = load_catalogue()
+    entry = catalogue.notice(args.id)
+    if entry is None:
+        ids = ", ".join(e.id for e in [*catalogue.notices, *catalogue.guidance])
+        print(f"notice: no notice with id {args.id!r}; known ids: {ids}", file=err)
+        return EXIT_INVALID
+    print(describe(entry, args.today), file=out)
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sportello", description="Sportello B2: pre-check Misura B2.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="facts JSON in, verdict JSON out")
+    c.add_argument("file", help="facts JSON file, or - for standard input")
+    c.set_defaults(func=cmd_check)
+    n = sub.add_parser("notices", help="list the notices and their status today")
+    n.set_defaults(func=cmd_notices)
+    one = sub.add_parser("notice", help="one notice in readable Italian, with its sources")
+    one.add_argument("id")
+    one.set_defaults(func=cmd_notice)
+    for s in (c, n, one):
+        s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
+    return p
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
+    args = parser().parse_args(argv)
+    try:
+        args.today = _today(args.today)
+    except argparse.ArgumentTypeError as exc:
+        print(exc, file=err)
+        return EXIT_INVALID
+    try:
+        return args.func(args, out, err, stdin)
+    except CatalogueError as exc:
+        print(f"notice data is broken: {exc}", file=err)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Load the programmes and notices shipped as data, and find a comune's notice.
+
+This is the only place `eligibility/` reads files, and it reads only its own data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .schema import Guidance, Notice, Programme
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class CatalogueError(ValueError):
+    """A data file that does not fit the schema; the message names file and field."""
+
+
+def normalise(name: str) -> str:
+    """Fold case, accents, apostrophes, dashes and spacing: "Cassano d'Adda" == "cassano d adda"."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    folded = re.sub(r"[’'`´.\-_/]", " ", folded)
+    return " ".join(folded.split())
+
+
+def _load_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from exc
+
+
+def load_file(path: Path, model: type[Notice] | type[Guidance] | type[Programme]):
+    """Validate one data file; on error, say which file and which field."""
+    raw = _load_yaml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top)"
+            lines.append(f"{path.name}: {where}: {err['msg']}")
+        raise CatalogueError("\n".join(lines)) from None
+
+
+@dataclass
+class Match:
+    """What a typed comune name matched."""
+
+    entry: Notice | Guidance | None
+    name: str | None
+    suggestions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Catalogue:
+    programmes: dict[str, Programme]
+    notices: list[Notice]
+    guidance: list[Guidance]
+    _index: dict[str, list[tuple[str, Notice | Guidance]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for entry in [*self.notices, *self.guidance]:
+            for m in entry.municipalities:
+                self._index.setdefault(normalise(m.name), []).append((m.name, entry))
+        for notice in self.notices:
+            if notice.programme not in self.programmes:
+                raise CatalogueError(
+                    f"{notice.id}.yaml: programme: unknown programme {notice.programme!r}"
+                )
+
+    def notice(self, notice_id: str) -> Notice | Guidance | None:
+        for entry in [*self.notices, *self.guidance]:
+            if entry.id == notice_id:
+                return entry
+        return None
+
+    def municipality_names(self) -> list[str]:
+        return sorted({name for entries in self._index.values() for name, _ in entries})
+
+    def find(self, typed: str, when: dt.date | dt.datetime) -> Match:
+        """The entry for a comune; a notice open on `when` wins over others for the same comune."""
+        key = normalise(typed)
+        key = re.sub(r"^(comune di|citta di) ", "", key)
+        entries = self._index.get(key)
+        if not entries:
+            choices = {normalise(n): n for n in self.municipality_names()}
+            close = difflib.get_close_matches(key, list(choices), n=3, cutoff=0.75)
+            return Match(None, None, [choices[c] for c in close])
+        name = entries[0][0]
+        return Match(_best(entries, when), name)
+
+
+def _best(entries: list[tuple[str, Notice | Guidance]], when: dt.date | dt.datetime):
+    notices = [e for _, e in entries if isinstance(e, Notice)]
+    if not notices:
+        return entries[0][1]
+    from .window import status  # local: window imports nothing from here
+
+    def rank(n: Notice) -> tuple[int, str]:
+        order = {"open": 3, "not_yet_open": 2, "unknown": 1, "closed": 0}[status(n.window, when)]
+        return order, str(n.window.opens or n.window.closes or "")
+
+    return max(notices, key=rank)
+
+
+@cache
+def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
+    """Every programme and notice under `data_dir`, validated."""
+    programmes = {}
+    for path in sorted((data_dir / "programmes").glob("*.yaml")):
+        programme = load_file(path, Programme)
+        programmes[programme.id] = programme
+    notices: list[Notice] = []
+    guidance: list[Guidance] = []
+    for path in sorted((data_dir / "notices").glob("*.yaml")):
+        if path.name.endswith(".cases.yaml"):
+            continue
+        raw = _load_yaml(path)
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        if kind == "guidance":
+            guidance.append(load_file(path, Guidance))
+        else:
+            notices.append(load_file(path, Notice))
+    ids = [e.id for e in [*notices, *guidance]]
+    if len(ids) != len(set(ids)):
+        raise CatalogueError("two notice files share an id")
+    return Catalogue(programmes, notices, guidance)

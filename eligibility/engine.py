@@ -1,0 +1,281 @@
+"""Facts in, verdict document out, as shared/contract/eligibility.md says.
+
+Pure: the filing date is a fact, there is no clock, and the only files read are the
+package's own notices (through `catalogue`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalogue import Catalogue, load_catalogue
+from .facts import ORDER, Facts
+from .labels import CURRENT_MEASURE_NAMES, PRE_CHECK
+from .rules import Result, age, evaluate, guard
+from .schema import CompatibilityEntry, Guidance, Measure, Notice, Programme, Submission
+from .score import score
+from .window import iso, status
+
+Verdict = dict[str, Any]
+_ORDER_LAST = len(ORDER)
+
+
+def _ordered(keys: set[str] | list[str]) -> list[str]:
+    return sorted(set(keys), key=lambda k: (ORDER.get(k, _ORDER_LAST), k))
+
+
+def check(facts: Facts, catalogue: Catalogue | None = None) -> Verdict:
+    """The verdict document for these facts."""
+    catalogue = catalogue or load_catalogue()
+    empty: Verdict = {
+        "notice": None,
+        "measures": [],
+        "incompatible": [],
+        "compatible": [],
+        "documents": [],
+        "submission": None,
+        "pre_check": PRE_CHECK,
+    }
+    needed = [k for k in ("municipality", "application_date") if not facts.known(k)]
+    if needed:
+        return {**empty, "missing": needed}
+    match = catalogue.find(facts.get("municipality"), facts.get("application_date"))
+    found = {"input": facts.get("municipality"), "matched": match.name}
+    if match.entry is None:
+        return {
+            **empty,
+            "municipality": {**found, "suggestions": match.suggestions},
+            "missing": [],
+            "advice": (
+                "Non abbiamo un bando B2 per questo Comune. Chiedete ai servizi sociali "
+                "del vostro Comune se c'è un bando aperto."
+            ),
+        }
+    if isinstance(match.entry, Guidance):
+        return {**empty, "municipality": found, "missing": [], "guidance": _guidance(match.entry)}
+    notice = match.entry
+    return _notice_verdict(notice, catalogue.programmes[notice.programme], facts, found)
+
+
+def _notice_verdict(
+    notice: Notice, programme: Programme, facts: Facts, found: dict[str, Any]
+) -> Verdict:
+    when = facts.get("application_date")
+    entries = _compatibility(notice, programme)
+    current = facts.get("current_measures")
+    compatible, incompatible, unknown = [], [], []
+    for measure_id in sorted(current or ()):
+        entry, source = entries.get(measure_id, (None, None))
+        if entry is None:
+            unknown.append(
+                {
+                    "measure": measure_id,
+                    "text": (
+                        f"Il bando e la delibera regionale non dicono se "
+                        f"{CURRENT_MEASURE_NAMES[measure_id]} è compatibile. "
+                        "Chiedete ai servizi sociali."
+                    ),
+                    "source": None,
+                }
+            )
+            continue
+        item = {"measure": measure_id, "text": entry.text, "source": source}
+        if entry.condition:
+            item["condition"] = entry.condition
+        if entry.only_measures:
+            item["only_measures"] = list(entry.only_measures)
+        (incompatible if entry.outcome == "incompatible" else compatible).append(item)
+
+    measures = [_measure(notice, m, facts, entries) for m in notice.measures]
+    open_measures = {m["measure"] for m in measures if m["verdict"] != "not_eligible"}
+    missing = _ordered([k for m in measures if m["verdict"] == "undetermined" for k in m["missing"]])
+    optional = _ordered(
+        [k for m in measures if m["verdict"] != "not_eligible" for k in m["_optional"]]
+    )
+    for m in measures:
+        del m["_optional"]
+    verdict: Verdict = {
+        "notice": {
+            "id": notice.id,
+            "title": notice.title,
+            "ambito": notice.ambito,
+            "status": status(notice.window, when),
+            "opens": iso(notice.window.opens),
+            "closes": iso(notice.window.closes, closing=True),
+            "until_funds_run_out": notice.window.until_funds_run_out,
+            "window_text": notice.window.text,
+            "source": notice.source,
+        },
+        "municipality": found,
+        "measures": measures,
+        "incompatible": incompatible,
+        "compatible": compatible,
+        "compatibility_unknown": unknown,
+        "documents": _documents(notice, facts, open_measures),
+        "submission": _submission(notice, found["matched"]),
+        "missing": missing,
+        "optional": optional,
+        "pre_check": PRE_CHECK,
+    }
+    if notice.ranking is not None:
+        verdict["score"] = score(notice.ranking, facts)
+    return verdict
+
+
+def _compatibility(
+    notice: Notice, programme: Programme
+) -> dict[str, tuple[CompatibilityEntry, str]]:
+    """The programme's list, with the notice's own entries taking precedence."""
+    entries = {e.measure: (e, f"{programme.title}: {e.source}") for e in programme.compatibility}
+    for e in notice.compatibility or []:
+        entries[e.measure] = (e, e.source)
+    return entries
+
+
+def _compatibility_results(
+    measure: Measure, facts: Facts, entries: dict[str, tuple[CompatibilityEntry, str]]
+) -> list[Result]:
+    if not facts.known("current_measures"):
+        return [Result("compatibility", "missing", "", missing=("current_measures",))]
+    results = []
+    for measure_id in sorted(facts.get("current_measures")):
+        name = CURRENT_MEASURE_NAMES[measure_id]
+        entry, source = entries.get(measure_id, (None, ""))
+        rule = f"incompatible_{measure_id}"
+        if entry is None:
+            text = f"Non sappiamo se {name} si può avere insieme. Lo verificano i servizi sociali."
+            results.append(Result(rule, "ask", "", text, pending=text))
+        elif entry.outcome == "incompatible" or (
+            entry.only_measures and measure.id not in entry.only_measures
+        ):
+            results.append(
+                Result(
+                    rule,
+                    "failed",
+                    source,
+                    f"Ricevete già {name}: non si può avere insieme a questo aiuto. "
+                    f"Potete scegliere di rinunciare a {name} per chiedere la B2.",
+                )
+            )
+        elif entry.condition:
+            results.append(Result(f"compatible_{measure_id}", "met", source, entry.condition))
+    if not results:
+        results.append(
+            Result(
+                "compatibility",
+                "met",
+                "",
+                "Gli altri aiuti che dichiarate si possono avere insieme."
+                if facts.get("current_measures")
+                else "Non ricevete altri aiuti che escludono questo.",
+            )
+        )
+    return results
+
+
+def _measure(
+    notice: Notice,
+    measure: Measure,
+    facts: Facts,
+    entries: dict[str, tuple[CompatibilityEntry, str]],
+) -> dict[str, Any]:
+    own = {r.id for r in measure.requirements}
+    rules = [r for r in notice.common_requirements if r.id not in own] + list(measure.requirements)
+    results = [evaluate(r, facts) for r in rules]
+    results += _compatibility_results(measure, facts, entries)
+    by_status: dict[str, list[Result]] = {}
+    for r in results:
+        by_status.setdefault(r.status, []).append(r)
+    if "failed" in by_status:
+        verdict = "not_eligible"
+    elif "missing" in by_status:
+        verdict = "undetermined"
+    elif "pending" in by_status or "ask" in by_status:
+        verdict = "conditional"
+    else:
+        verdict = "eligible"
+    shown = [r for s in ("failed", "pending", "ask", "met") for r in by_status.get(s, [])]
+    out: dict[str, Any] = {
+        "measure": measure.id,
+        "name": measure.name,
+        "verdict": verdict,
+        "reasons": [
+            {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
+            for r in shown
+        ],
+        "pending": [r.pending for r in results if r.status in ("pending", "ask") and r.pending],
+        "missing": _ordered([k for r in by_status.get("missing", []) for k in r.missing]),
+        "_optional": [],
+    }
+    if measure.amount is not None:
+        out["amount"] = _amount(measure, facts, out["_optional"])
+    return out
+
+
+def _amount(measure: Measure, facts: Facts, optional: list[str]) -> dict[str, Any]:
+    amount = measure.amount
+    assert amount is not None
+    result: dict[str, Any] = {
+        "min": amount.min,
+        "max": amount.max,
+        "period": amount.period,
+        "text": amount.text,
+        "source": amount.source,
+    }
+    for adj in measure.adjustments:
+        if not facts.known(adj.fact):
+            optional.append(adj.fact)
+            continue
+        value = facts.get(adj.fact)
+        for band in adj.bands:
+            if band.min <= value <= band.max:
+                result["factor"] = band.points
+                result["adjustment"] = {"text": adj.text, "source": adj.source}
+    return result
+
+
+def _documents(notice: Notice, facts: Facts, open_measures: set[str]) -> list[dict[str, Any]]:
+    if not open_measures:
+        return []
+    docs = []
+    for doc in notice.documents:
+        if doc.measures and not open_measures.intersection(doc.measures):
+            continue
+        passed, _ = guard(doc.when, facts)
+        if passed:
+            docs.append(
+                {"id": doc.id, "text": doc.text, "required": doc.required, "source": doc.source}
+            )
+    return docs
+
+
+def _submission_dict(sub: Submission) -> dict[str, Any]:
+    return {
+        "channel": sub.channel,
+        "address": sub.address,
+        "text": sub.text,
+        "source": sub.source,
+        "alternatives": [_submission_dict(a) for a in sub.alternatives],
+    }
+
+
+def _submission(notice: Notice, municipality: str | None) -> dict[str, Any]:
+    for m in notice.municipalities:
+        if m.name == municipality and m.submission is not None:
+            return _submission_dict(m.submission)
+    return _submission_dict(notice.submission)
+
+
+def _guidance(entry: Guidance) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "issuer": entry.issuer,
+        "source": entry.source,
+        "applies_to": entry.applies_to.model_dump(),
+        "steps": [s.model_dump() for s in entry.steps],
+        "notes": [n.model_dump() for n in entry.notes],
+    }
+
+
+__all__ = ["age", "check"]

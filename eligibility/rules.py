@@ -1,0 +1,223 @@
+"""Evaluate one requirement of a notice against partial facts.
+
+Each rule answers one of: met, failed, pending (the notice lets it follow later), ask (the
+seed does not settle it: the social services will), or missing (facts needed to decide).
+A rule never guesses: an absent fact is unknown, never false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from babel.numbers import format_currency, format_decimal
+
+from .facts import Facts, age_on
+from .schema import (
+    AgeRule,
+    CertificationsRule,
+    Condition,
+    FactRule,
+    IseeRule,
+    RuleBase,
+)
+
+Status = Literal["met", "failed", "pending", "ask", "missing", "skipped"]
+ISEE_KIND_NAMES = {
+    "sociosanitario": "sociosanitario",
+    "sociosanitario_ristretto": "sociosanitario (nucleo ristretto)",
+    "ordinario": "ordinario",
+    "minorenni": "per minorenni",
+    "corrente": "corrente",
+}
+
+
+@dataclass
+class Result:
+    rule: str
+    status: Status
+    source: str
+    text: str = ""
+    missing: tuple[str, ...] = ()
+    pending: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def euro(value: float) -> str:
+    return format_currency(value, "EUR", locale="it_IT")
+
+
+def _fmt(template: str | None, **values: Any) -> str:
+    if not template:
+        return ""
+
+    class Keep(dict):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    return template.format_map(Keep(values))
+
+
+def age(facts: Facts) -> int | None:
+    birth, filed = facts.get("beneficiary.birth_date"), facts.get("application_date")
+    if birth is None or filed is None:
+        return None
+    return age_on(birth, filed)
+
+
+def _needs_for_age(facts: Facts) -> tuple[str, ...]:
+    return tuple(k for k in ("application_date", "beneficiary.birth_date") if not facts.known(k))
+
+
+def test_value(value: Any, spec: Condition | FactRule) -> bool:
+    """The generic comparison shared by guards and fact rules."""
+    if spec.equals is not None and value != spec.equals:
+        return False
+    if spec.in_ is not None and value not in spec.in_:
+        return False
+    if isinstance(spec, Condition) and spec.contains is not None:
+        if value is None or spec.contains not in value:
+            return False
+    if spec.min is not None and (value is None or value < spec.min):
+        return False
+    return not (spec.max is not None and (value is None or value > spec.max))
+
+
+def guard(conditions: list[Condition], facts: Facts) -> tuple[bool | None, tuple[str, ...]]:
+    """All conditions true? None with the facts still needed when it cannot tell yet."""
+    for cond in conditions:
+        if cond.fact == "age":
+            value = age(facts)
+            if value is None:
+                return None, _needs_for_age(facts)
+        elif cond.fact.startswith("isee."):
+            if not facts.known("isee"):
+                return None, ("isee",)
+            value = facts.get("isee").get(cond.fact.removeprefix("isee."))
+        elif not facts.known(cond.fact):
+            return None, (cond.fact,)
+        else:
+            value = facts.get(cond.fact)
+        if not test_value(value, cond):
+            return False, ()
+    return True, ()
+
+
+def evaluate(rule: RuleBase, facts: Facts) -> Result:
+    passed, needed = guard(rule.when, facts)
+    if passed is None:
+        return Result(rule.id, "missing", rule.source, missing=needed)
+    if passed is False:
+        return Result(rule.id, "skipped", rule.source)
+    if isinstance(rule, FactRule):
+        return _fact(rule, facts)
+    if isinstance(rule, AgeRule):
+        return _age(rule, facts)
+    if isinstance(rule, CertificationsRule):
+        return _certifications(rule, facts)
+    if isinstance(rule, IseeRule):
+        return _isee(rule, facts)
+    raise AssertionError(type(rule))
+
+
+def _fact(rule: FactRule, facts: Facts) -> Result:
+    if not facts.known(rule.fact):
+        return Result(rule.id, "missing", rule.source, missing=(rule.fact,))
+    value = facts.get(rule.fact)
+    shown = format_decimal(value, locale="it_IT") if isinstance(value, float) else value
+    t = rule.texts
+    if value in rule.pending_values:
+        text = _fmt(t.pending or t.met, value=shown)
+        return Result(rule.id, "pending", rule.source, text, pending=text)
+    if value in rule.ask_values:
+        text = _fmt(t.ask or t.failed, value=shown)
+        return Result(rule.id, "ask", rule.source, text, pending=text)
+    if test_value(value, rule):
+        return Result(rule.id, "met", rule.source, _fmt(t.met, value=shown))
+    return Result(rule.id, "failed", rule.source, _fmt(t.failed, value=shown))
+
+
+def _age(rule: AgeRule, facts: Facts) -> Result:
+    years = age(facts)
+    if years is None:
+        return Result(rule.id, "missing", rule.source, missing=_needs_for_age(facts))
+    ok = (rule.min_years is None or years >= rule.min_years) and (
+        rule.below_years is None or years < rule.below_years
+    )
+    if ok:
+        return Result(rule.id, "met", rule.source, _fmt(rule.texts.met, age=years))
+    if rule.on_fail == "ask":
+        text = _fmt(rule.texts.ask or rule.texts.failed, age=years)
+        return Result(rule.id, "ask", rule.source, text, pending=text)
+    return Result(rule.id, "failed", rule.source, _fmt(rule.texts.failed, age=years))
+
+
+def _certifications(rule: CertificationsRule, facts: Facts) -> Result:
+    missing: tuple[str, ...] = ()
+    if rule.any_age is not None:
+        groups = rule.any_age
+    else:
+        years = age(facts)
+        if years is None:
+            missing = _needs_for_age(facts)
+        groups = (rule.minor if years is not None and years < 18 else rule.adult) or []
+    if not facts.known("beneficiary.certifications"):
+        missing += ("beneficiary.certifications",)
+    if missing:
+        return Result(rule.id, "missing", rule.source, missing=missing)
+    held = set(facts.get("beneficiary.certifications"))
+    t = rule.texts
+    if any(set(g) <= held for g in groups):
+        return Result(rule.id, "met", rule.source, t.met)
+    if rule.l104_pending and "legge104_art3c3_pending" in held:
+        with_pending = held | {"legge104_art3c3"}
+        if any(set(g) <= with_pending for g in groups):
+            follow = rule.l104_pending
+            text = _fmt(t.pending or follow.text, by=follow.text)
+            return Result(
+                rule.id,
+                "pending",
+                f"{rule.source}; {follow.source}" if follow.source != rule.source else rule.source,
+                text,
+                pending=follow.text,
+                extra={"by": follow.by.isoformat() if follow.by else None},
+            )
+    return Result(rule.id, "failed", rule.source, t.failed)
+
+
+def _isee(rule: IseeRule, facts: Facts) -> Result:
+    if not facts.known("isee"):
+        return Result(rule.id, "missing", rule.source, missing=("isee",))
+    isee = facts.get("isee")
+    t = rule.texts
+    if "status" in isee:
+        follow = rule.followups.get(isee["status"])
+        if follow is None:
+            return Result(rule.id, "failed", rule.source, t.no_attestation or t.failed)
+        return Result(
+            rule.id,
+            "pending",
+            follow.source,
+            _fmt(t.pending or follow.text, by=follow.text),
+            pending=follow.text,
+            extra={"by": follow.by.isoformat() if follow.by else None},
+        )
+    kind, value = isee["kind"], isee["value"]
+    matching = [lim for lim in rule.limits if kind in lim.kinds]
+    if any(lim.who != "any" for lim in matching):
+        years = age(facts)
+        if years is None:
+            return Result(rule.id, "missing", rule.source, missing=_needs_for_age(facts))
+        who = "minor" if years < 18 else "adult"
+        matching = [lim for lim in matching if lim.who in ("any", who)]
+    values = {"kind": ISEE_KIND_NAMES[kind], "value": euro(value)}
+    if not matching:
+        if kind in rule.ask_kinds:
+            text = _fmt(t.ask, **values)
+            return Result(rule.id, "ask", rule.source, text, pending=text)
+        return Result(rule.id, "failed", rule.source, _fmt(t.wrong_kind or t.failed, **values))
+    limit = max(lim.max for lim in matching)
+    values["limit"] = euro(limit)
+    if value <= limit:
+        return Result(rule.id, "met", rule.source, _fmt(t.met, **values))
+    return Result(rule.id, "failed", rule.source, _fmt(t.failed, **values))

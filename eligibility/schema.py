@@ -1,0 +1,320 @@
+"""The shape of a notice file and of a programme file, checked when they are loaded.
+
+A notice is data: comuni, window, measures with their requirements, documents, ranking,
+submission channel. Every rule carries `source`, the article or section of the seed it
+comes from; the notice carries the seed file name. A wrong field fails at load, naming
+the file and the field (see `catalogue.load_file`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .facts import (
+    CERTIFICATIONS,
+    CURRENT_MEASURES,
+    FACTS_BY_KEY,
+    ISEE_KINDS,
+    ISEE_STATUSES,
+    MEASURES,
+)
+
+MeasureId = Literal[
+    "buono_caregiver",
+    "buono_assistente_familiare",
+    "assegno_autonomia",
+    "voucher_minori",
+    "interventi_integrativi",
+]
+assert set(MeasureId.__args__) == set(MEASURES)  # type: ignore[attr-defined]
+Channel = Literal["pec", "email", "office", "online_platform", "unknown"]
+Outcome = Literal["compatible", "compatible_with_condition", "incompatible"]
+Moment = dt.datetime | dt.date
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Note(Strict):
+    """A piece of the notice kept as plain text, with where it comes from."""
+
+    text: str
+    source: str
+
+
+class Condition(Strict):
+    """A test on one fact: used as a guard (`when`) on rules and documents."""
+
+    fact: str
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    contains: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("fact")
+    @classmethod
+    def _known_fact(cls, value: str) -> str:
+        if value not in FACTS_BY_KEY and value not in ("age", "isee.kind", "isee.status"):
+            raise ValueError(f"unknown fact {value!r}")
+        return value
+
+
+class Texts(Strict):
+    """The plain-Italian sentences a rule can say about this family."""
+
+    met: str
+    failed: str
+    pending: str | None = None
+    ask: str | None = None
+    wrong_kind: str | None = None
+    no_attestation: str | None = None
+
+
+class RuleBase(Strict):
+    id: str
+    source: str
+    when: list[Condition] = []
+    texts: Texts
+
+
+class FactRule(RuleBase):
+    """A requirement on one fact: a value, a set of values, or a range."""
+
+    type: Literal["fact"]
+    fact: str
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    min: float | None = None
+    max: float | None = None
+    pending_values: list[Any] = []
+    ask_values: list[Any] = []
+    pending_by: str | None = None
+
+    @field_validator("fact")
+    @classmethod
+    def _known_fact(cls, value: str) -> str:
+        if value not in FACTS_BY_KEY:
+            raise ValueError(f"unknown fact {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _has_test(self) -> FactRule:
+        if self.equals is None and self.in_ is None and self.min is None and self.max is None:
+            raise ValueError("a fact rule needs equals, in, min or max")
+        return self
+
+
+class AgeRule(RuleBase):
+    """Age in completed years on the filing day."""
+
+    type: Literal["age"]
+    min_years: int | None = None
+    below_years: int | None = None
+    on_fail: Literal["fail", "ask"] = "fail"
+
+
+class Followup(Strict):
+    """Something a notice lets the family complete after applying, and by when."""
+
+    by: dt.date | None = None
+    text: str
+    source: str
+
+
+CertificationId = Literal[
+    "indennita_accompagnamento",
+    "invalidita_100",
+    "legge104_art3c3",
+    "indennita_frequenza",
+]
+assert set(CertificationId.__args__) <= set(CERTIFICATIONS)  # type: ignore[attr-defined]
+
+
+class CertificationsRule(RuleBase):
+    """Certifications: any one of the groups, each group needing all of its items."""
+
+    type: Literal["certifications"]
+    any_age: list[list[CertificationId]] | None = None
+    adult: list[list[CertificationId]] | None = None
+    minor: list[list[CertificationId]] | None = None
+    l104_pending: Followup | None = None
+
+    @model_validator(mode="after")
+    def _groups(self) -> CertificationsRule:
+        if self.any_age is None and (self.adult is None or self.minor is None):
+            raise ValueError("give any_age, or both adult and minor")
+        return self
+
+
+class IseeLimit(Strict):
+    kinds: list[Literal[ISEE_KINDS]]  # type: ignore[valid-type]
+    max: float
+    who: Literal["any", "adult", "minor"] = "any"
+
+
+class IseeRule(RuleBase):
+    """ISEE kind and ceiling by age group; what may follow when only a DSU exists."""
+
+    type: Literal["isee"]
+    limits: list[IseeLimit]
+    ask_kinds: list[Literal[ISEE_KINDS]] = []  # type: ignore[valid-type]
+    followups: dict[Literal[ISEE_STATUSES], Followup] = {}  # type: ignore[valid-type]
+
+
+Rule = Annotated[FactRule | AgeRule | CertificationsRule | IseeRule, Field(discriminator="type")]
+
+
+class Amount(Strict):
+    min: float | None = None
+    max: float | None = None
+    period: Literal["month", "total"] | None = None
+    text: str
+    source: str
+
+
+class Band(Strict):
+    min: float
+    max: float
+    points: float
+
+
+class Adjustment(Strict):
+    """A change to the amount that depends on a fact (day-centre attendance, 004)."""
+
+    fact: str
+    bands: list[Band]
+    text: str
+    source: str
+
+
+class Measure(Strict):
+    id: MeasureId
+    name: str
+    purpose: str
+    requirements: list[Rule] = []
+    amount: Amount | None = None
+    adjustments: list[Adjustment] = []
+    notes: list[Note] = []
+
+
+class Submission(Strict):
+    channel: Channel
+    address: str | None = None
+    text: str
+    source: str
+    alternatives: list[Submission] = []
+
+
+class Municipality(Strict):
+    name: str
+    submission: Submission | None = None
+
+
+class Window(Strict):
+    opens: Moment | None = None
+    closes: Moment | None = None
+    until_funds_run_out: bool = False
+    text: str
+    source: str
+
+
+class CompatibilityEntry(Strict):
+    measure: Literal[CURRENT_MEASURES]  # type: ignore[valid-type]
+    outcome: Outcome
+    text: str
+    condition: str | None = None
+    only_measures: list[MeasureId] = []
+    source: str
+
+
+class Document(Strict):
+    id: str
+    text: str
+    required: bool = True
+    when: list[Condition] = []
+    measures: list[MeasureId] = []
+    source: str
+
+
+class ScoreComponent(Strict):
+    fact: str | None = None
+    bands: list[Band] = []
+    minor_bands: list[Band] | None = None
+    minor_points: float | None = None
+    alone_adult_points: float | None = None
+    max: float
+    text: str
+
+
+class Ranking(Strict):
+    source: str
+    components: dict[Literal["adl", "iadl", "cbi", "isee"], ScoreComponent]
+    intensity: list[Note] = []
+    tie_breaks: list[str] = []
+
+
+class Notice(Strict):
+    id: str
+    kind: Literal["notice"]
+    title: str
+    ambito: str
+    programme: str
+    source: str
+    year: str
+    municipalities: list[Municipality]
+    municipalities_source: str
+    municipalities_note: str | None = None
+    window: Window
+    submission: Submission
+    common_requirements: list[Rule] = []
+    measures: list[Measure]
+    compatibility: list[CompatibilityEntry] | None = None
+    compatibility_source: str | None = None
+    documents: list[Document] = []
+    ranking: Ranking | None = None
+    caps: list[Note] = []
+    revocation: list[Note] = []
+    notes: list[Note] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Notice:
+        ids = [m.id for m in self.measures]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a measure is listed twice")
+        if self.compatibility is not None and not self.compatibility_source:
+            raise ValueError("compatibility needs compatibility_source")
+        doc_ids = [d.id for d in self.documents]
+        if len(doc_ids) != len(set(doc_ids)):
+            raise ValueError("a document id is listed twice")
+        return self
+
+
+class Guidance(Strict):
+    """A note that explains a procedure and gives no verdict (000, Comune di Milano)."""
+
+    id: str
+    kind: Literal["guidance"]
+    title: str
+    issuer: str
+    programme: str
+    source: str
+    year: str
+    municipalities: list[Municipality]
+    municipalities_source: str
+    applies_to: Note
+    steps: list[Note]
+    notes: list[Note] = []
+
+
+class Programme(Strict):
+    id: str
+    title: str
+    source: str
+    caregiver_definition: Note | None = None
+    compatibility: list[CompatibilityEntry]
+    inheritance: str
