@@ -126,6 +126,9 @@ def _compatibility(
     notice: Notice, programme: Programme
 ) -> dict[str, tuple[CompatibilityEntry, str]]:
     """The programme's list, with the notice's own entries taking precedence."""
+    if notice.compatibility is None and notice.compatibility_source:
+        # The notice restates the programme's list word for word: cite the notice.
+        return {e.measure: (e, notice.compatibility_source) for e in programme.compatibility}
     entries = {e.measure: (e, f"{programme.title}: {e.source}") for e in programme.compatibility}
     for e in notice.compatibility or []:
         entries[e.measure] = (e, e.source)
@@ -203,8 +206,14 @@ def _measure(
             {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
             for r in shown
         ],
-        "pending": [r.pending for r in results if r.status in ("pending", "ask") and r.pending],
-        "missing": _ordered([k for r in by_status.get("missing", []) for k in r.missing]),
+        "pending": [
+            r.pending
+            for r in results
+            if r.status in ("pending", "ask") and r.pending and verdict != "not_eligible"
+        ],
+        "missing": _ordered([k for r in by_status.get("missing", []) for k in r.missing])
+        if verdict == "undetermined"
+        else [],
         "_optional": [],
     }
     if measure.amount is not None:
