@@ -91,8 +91,10 @@ class Catalogue:
     def find(self, typed: str, when: dt.date | dt.datetime) -> Match:
         """The entry for a comune; a notice open on `when` wins over others for the same comune."""
         key = normalise(typed)
-        key = re.sub(r"^(comune di|citta di) ", "", key)
         entries = self._index.get(key)
+        if not entries:
+            key = re.sub(r"^(comune di|citta di) ", "", key)
+            entries = self._index.get(key)
         if not entries:
             choices = {normalise(n): n for n in self.municipality_names()}
             close = difflib.get_close_matches(key, list(choices), n=3, cutoff=0.75)

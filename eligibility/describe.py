@@ -52,8 +52,11 @@ def describe(entry: Notice | Guidance, today: dt.date | dt.datetime) -> str:
         "",
         f"Stato oggi: {STATUS_NAMES[status(w, today)]}",
         f"  Apertura: {when_text(w.opens)}; chiusura: "
-        + ("fino a esaurimento delle risorse" if w.until_funds_run_out and not w.closes
-           else when_text(w.closes)),
+        + (
+            "fino a esaurimento delle risorse"
+            if w.until_funds_run_out and not w.closes
+            else when_text(w.closes)
+        ),
         f"  {w.text} [{w.source}]",
         "",
         "Come fare domanda:",
@@ -93,7 +96,11 @@ def describe(entry: Notice | Guidance, today: dt.date | dt.datetime) -> str:
         lines += [f"  - {c.text} (max {c.max:g})" for c in r.components.values()]
         lines += [f"  - {n.text}" for n in r.intensity]
         lines += [f"  - {t}" for t in r.tie_breaks]
-    for title, notes in (("Limiti", entry.caps), ("Revoca", entry.revocation), ("Note", entry.notes)):
+    for title, notes in (
+        ("Limiti", entry.caps),
+        ("Revoca", entry.revocation),
+        ("Note", entry.notes),
+    ):
         if notes:
             lines += ["", f"{title}:"]
             lines += [f"  - {n.text} [{n.source}]" for n in notes]

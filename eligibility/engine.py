@@ -88,7 +88,9 @@ def _notice_verdict(
 
     measures = [_measure(notice, m, facts, entries) for m in notice.measures]
     open_measures = {m["measure"] for m in measures if m["verdict"] != "not_eligible"}
-    missing = _ordered([k for m in measures if m["verdict"] == "undetermined" for k in m["missing"]])
+    missing = _ordered(
+        [k for m in measures if m["verdict"] == "undetermined" for k in m["missing"]]
+    )
     optional = _ordered(
         [k for m in measures if m["verdict"] != "not_eligible" for k in m["_optional"]]
     )
@@ -203,8 +205,7 @@ def _measure(
         "name": measure.name,
         "verdict": verdict,
         "reasons": [
-            {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
-            for r in shown
+            {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source} for r in shown
         ],
         "pending": [
             r.pending

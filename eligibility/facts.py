@@ -226,7 +226,9 @@ def _check(fact: Fact, raw: Any) -> tuple[Any, str | None]:
 
 def _check_isee(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
     if not isinstance(raw, dict):
-        return None, [f"isee: must be an object with kind and value, or with status, got {_shown(raw)}"]
+        return None, [
+            f"isee: must be an object with kind and value, or with status, got {_shown(raw)}"
+        ]
     problems: list[str] = []
     unknown = sorted(set(raw) - {"kind", "value", "status"})
     problems += [f"isee.{k}: unknown field" for k in unknown]
@@ -234,14 +236,15 @@ def _check_isee(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
         if "kind" in raw or "value" in raw:
             problems.append("isee: give either status, or kind and value, not both")
         elif raw["status"] not in ISEE_STATUSES:
-            problems.append(
-                f"isee.status: must be one of {', '.join(ISEE_STATUSES)}, got {_shown(raw['status'])}"
-            )
+            allowed = ", ".join(ISEE_STATUSES)
+            problems.append(f"isee.status: must be one of {allowed}, got {_shown(raw['status'])}")
         return (None if problems else {"status": raw["status"]}), problems
     if "kind" not in raw:
         problems.append("isee.kind: required with isee.value")
     elif raw["kind"] not in ISEE_KINDS:
-        problems.append(f"isee.kind: must be one of {', '.join(ISEE_KINDS)}, got {_shown(raw['kind'])}")
+        problems.append(
+            f"isee.kind: must be one of {', '.join(ISEE_KINDS)}, got {_shown(raw['kind'])}"
+        )
     value = raw.get("value")
     if "value" not in raw:
         problems.append("isee.value: required with isee.kind")

@@ -75,9 +75,12 @@ def test_value(value: Any, spec: Condition | FactRule) -> bool:
         return False
     if spec.in_ is not None and value not in spec.in_:
         return False
-    if isinstance(spec, Condition) and spec.contains is not None:
-        if value is None or spec.contains not in value:
-            return False
+    if (
+        isinstance(spec, Condition)
+        and spec.contains is not None
+        and (value is None or spec.contains not in value)
+    ):
+        return False
     if spec.min is not None and (value is None or value < spec.min):
         return False
     return not (spec.max is not None and (value is None or value > spec.max))

@@ -30,10 +30,8 @@ def _points(name: str, comp: ScoreComponent, facts: Facts, minor: bool | None) -
         return _band(comp.bands, isee["value"])
     if comp.fact is None:
         # CBI: the notice gives full points to adults with no family caregiver (004 sec. 6 b).
-        if minor is False and comp.alone_adult_points is not None:
-            if facts.get("caregiver.present") is False:
-                return comp.alone_adult_points
-        return None
+        alone = minor is False and facts.get("caregiver.present") is False
+        return comp.alone_adult_points if alone else None
     if minor is None and comp.minor_points is not None:
         return None
     if not facts.known(comp.fact):
