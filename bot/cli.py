@@ -78,6 +78,36 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     return EXIT_OK
 
 
+def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    from storage.db import open_db
+
+    from .console import run_console
+    from .settings import Settings
+
+    run_console(open_db(Settings().db_path), stdin=stdin, out=out)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    import asyncio
+    import logging
+
+    from storage.db import open_db
+
+    from .app import run_polling
+    from .settings import Settings
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    if settings.bot_token is None:
+        print("BOT_TOKEN is not set. To try the bot without Telegram: sportello console", file=err)
+        return EXIT_ERROR
+    asyncio.run(run_polling(settings, open_db(settings.db_path)))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sportello", description="Sportello B2: pre-check Misura B2.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -89,7 +119,11 @@ def parser() -> argparse.ArgumentParser:
     one = sub.add_parser("notice", help="one notice in readable Italian, with its sources")
     one.add_argument("id")
     one.set_defaults(func=cmd_notice)
-    for s in (c, n, one):
+    r = sub.add_parser("run", help="run the Telegram bot (polling; BOT_TOKEN)")
+    r.set_defaults(func=cmd_run)
+    con = sub.add_parser("console", help="the questionnaire in this terminal, no Telegram")
+    con.set_defaults(func=cmd_console)
+    for s in (c, n, one, r, con):
         s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
     return p
 

@@ -63,6 +63,7 @@ def _notice_verdict(
     when = facts.get("application_date")
     entries = _compatibility(notice, programme)
     current = facts.get("current_measures")
+    offered = {m.id for m in notice.measures}
     compatible, incompatible, unknown = [], [], []
     for measure_id in sorted(current or ()):
         entry, source = entries.get(measure_id, (None, None))
@@ -84,7 +85,12 @@ def _notice_verdict(
             item["condition"] = entry.condition
         if entry.only_measures:
             item["only_measures"] = list(entry.only_measures)
-        (incompatible if entry.outcome == "incompatible" else compatible).append(item)
+        # Compatible only with measures this notice does not offer: it excludes them all.
+        excludes_all = bool(entry.only_measures) and not offered.intersection(entry.only_measures)
+        if entry.outcome == "incompatible" or excludes_all:
+            incompatible.append(item)
+        else:
+            compatible.append(item)
 
     measures = [_measure(notice, m, facts, entries) for m in notice.measures]
     open_measures = {m["measure"] for m in measures if m["verdict"] != "not_eligible"}

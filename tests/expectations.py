@@ -73,6 +73,9 @@ def mismatches(verdict: dict[str, Any], expect: dict[str, Any]) -> list[str]:
             wrong = set(want) - got if key == "documents_include" else set(want) & got
             if wrong:
                 out.append(f"{key}: {sorted(wrong)} (documents: {sorted(got)})")
+        elif key == "score" and want is None:
+            if verdict.get("score") is not None:
+                out.append(f"score: expected none, got {verdict['score']}")
         elif key == "score":
             score = verdict.get("score") or {}
             for comp, points in want.items():

@@ -1,0 +1,90 @@
+"""Build the Dispatcher and the Bot, and run by polling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand
+from sqlite_utils import Database
+
+from eligibility import Catalogue, load_catalogue
+from storage.fsm import SQLiteStorage
+
+from .handlers import get_routers
+from .i18n import LANGUAGES, UserLanguage, make_i18n
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("start", "Inizia o riprendi"),
+    ("riepilogo", "Vedi e cambia le risposte"),
+    ("indietro", "Torna alla domanda prima"),
+    ("ricomincia", "Ricomincia da capo"),
+    ("annulla", "Ferma qui, riprendi poi"),
+    ("lingua", "Cambia lingua"),
+    ("aiuto", "Come funziona"),
+    ("privacy", "Come usiamo i dati"),
+    ("cancella_dati", "Cancella tutti i tuoi dati"),
+)
+
+
+def build_dispatcher(
+    db: Database,
+    catalogue: Catalogue | None = None,
+    clock: Callable[[], dt.date] = dt.date.today,
+) -> Dispatcher:
+    """One Dispatcher for polling, webhook and tests; dependencies arrive as handler arguments."""
+    i18n = make_i18n()
+    dp = Dispatcher(
+        storage=SQLiteStorage(db),
+        events_isolation=SimpleEventIsolation(),
+        catalogue=catalogue or load_catalogue(),
+        clock=clock,
+        db=db,
+    )
+    UserLanguage(i18n, db).setup(dp)
+    for router in get_routers():
+        dp.include_router(router)
+    return dp
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise SystemExit("BOT_TOKEN is not set. To try the bot without Telegram: sportello console")
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu, in each language."""
+    i18n = make_i18n()
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(command=name, description=i18n.gettext(text, locale=language))
+            for name, text in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=None if language == "it" else language)
+
+
+async def run_polling(settings: Settings, db: Database) -> None:
+    bot = build_bot(settings)
+    dp = build_dispatcher(db)
+    await set_commands(bot)
+    await bot.delete_webhook(drop_pending_updates=False)
+    log.info("polling started")
+    await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())

@@ -1,0 +1,127 @@
+"""The same questionnaire in a terminal: buttons become numbered options."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from aiogram.utils.i18n import I18n
+from sqlite_utils import Database
+
+from dialogs.flow import Button, Dialog, Outcome, Reply
+from eligibility import Catalogue, load_catalogue
+from storage.users import delete_user, get_language, set_language
+
+from .i18n import make_i18n
+
+CONSOLE_USER = 0
+_KEY = "console:0:0"
+
+
+def plain(text: str) -> str:
+    """HTML as the terminal shows it."""
+    return html.unescape(re.sub(r"</?(b|i|code)>", "", text))
+
+
+class Console:
+    def __init__(
+        self, db: Database, catalogue: Catalogue, clock: Callable[[], dt.date], out: TextIO
+    ):
+        self.db, self.catalogue, self.clock, self.out = db, catalogue, clock, out
+        self.i18n: I18n = make_i18n()
+        self.buttons: list[Button] = []
+
+    def load(self) -> dict[str, Any]:
+        import json
+
+        row = next(self.db["fsm"].rows_where("key = ?", [_KEY]), None)
+        return json.loads(row["data"]) if row and row["data"] else {}
+
+    def save(self, state: dict[str, Any]) -> None:
+        import json
+
+        self.db["fsm"].upsert(
+            {"key": _KEY, "data": json.dumps(state, ensure_ascii=False)}, pk="key"
+        )
+
+    def dialog(self) -> Dialog:
+        locale = get_language(self.db, CONSOLE_USER) or "it"
+        return Dialog(
+            self.catalogue, self.clock(), lambda m: self.i18n.gettext(m, locale=locale) if m else m
+        )
+
+    def show(self, outcome: Outcome) -> None:
+        self.buttons = []
+        for reply in outcome.replies:
+            self.print_reply(reply)
+
+    def print_reply(self, reply: Reply) -> None:
+        print(plain(reply.text), file=self.out)
+        flat = [b for row in reply.buttons for b in row]
+        if flat:
+            self.buttons = flat
+            for i, b in enumerate(flat, 1):
+                print(f"  {i}. {plain(b.label)}", file=self.out)
+        print(file=self.out)
+
+    def step(self, line: str) -> bool:
+        """Handle one typed line; False when the user wants to leave."""
+        state = self.load()
+        d = self.dialog()
+        line = line.strip()
+        commands: dict[str, Callable[[], Outcome]] = {
+            "/start": lambda: d.start(state),
+            "/riepilogo": lambda: Outcome(d.summary(state)),
+            "/indietro": lambda: d.back(state),
+            "/lingua": lambda: Outcome([d._language_reply()]),
+        }
+        if line in ("/esci", "/quit", "/annulla"):
+            self.save(state)
+            return False
+        if line == "/cancella_dati":
+            delete_user(self.db, CONSOLE_USER)
+            self.db.execute("DELETE FROM fsm WHERE key = ?", [_KEY])
+            print(plain(d._("Fatto: abbiamo cancellato tutti i vostri dati.")), file=self.out)
+            return True
+        if line == "/ricomincia":
+            state.clear()
+        if line in commands or line == "/ricomincia":
+            outcome = commands.get(line, lambda: d.start(state))()
+        else:
+            button = self.pick(line)
+            outcome = d.on_button(state, button.data) if button else d.on_text(state, line)
+            if outcome.language:
+                set_language(self.db, CONSOLE_USER, outcome.language)
+                outcome.replies += self.dialog().ask(state)
+        if outcome.wipe:
+            delete_user(self.db, CONSOLE_USER)
+            state = {}
+        self.save(state)
+        self.show(outcome)
+        return True
+
+    def pick(self, line: str) -> Button | None:
+        """A number, or the label of one of the options on screen."""
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return self.buttons[int(line) - 1]
+        folded = line.casefold()
+        for b in self.buttons:
+            label = plain(b.label).casefold()
+            if folded and folded == re.sub(r"^[^\w]+", "", label).strip():
+                return b
+        return None
+
+
+def run_console(db: Database, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+    console = Console(db, load_catalogue(), dt.date.today, out)
+    print("Sportello B2 — /esci per uscire, /riepilogo, /indietro, /ricomincia.\n", file=out)
+    state = console.load()
+    console.show(console.dialog().start(state))
+    console.save(state)
+    for line in stdin:
+        if not console.step(line):
+            break

@@ -1,0 +1,253 @@
+"""The conversation on Telegram: commands, buttons, text, and everything else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from sqlite_utils import Database
+
+from dialogs.flow import Dialog, Outcome, Reply
+from eligibility import Catalogue
+from storage.users import delete_user, set_language
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.date]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label[:64], callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+class Chat:
+    """One update's worth of conversation: load state, run the dialog, save, send."""
+
+    def __init__(self, state: FSMContext, catalogue: Catalogue, clock: Clock, i18n: I18n):
+        self.fsm = state
+        self.i18n = i18n
+        self.catalogue = catalogue
+        self.clock = clock
+
+    async def load(self) -> dict[str, Any]:
+        return dict((await self.fsm.get_data()).get("dialog") or {})
+
+    def dialog(self, language: str | None = None) -> Dialog:
+        locale = language or self.i18n.current_locale
+
+        def gettext(message: str) -> str:
+            return self.i18n.gettext(message, locale=locale) if message else message
+
+        return Dialog(self.catalogue, self.clock(), gettext)
+
+    async def save(self, state: dict[str, Any]) -> None:
+        await self.fsm.set_data({"dialog": state})
+
+
+async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None) -> None:
+    for reply in outcome.replies:
+        if reply.edit and pressed is not None:
+            try:
+                await pressed.edit_text(reply.text, reply_markup=None)
+                continue
+            except TelegramBadRequest:
+                pass  # too old to edit, or unchanged: send it as a new message
+        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+
+
+async def _finish(
+    chat: Chat, state: dict[str, Any], outcome: Outcome, db: Database, user_id: int
+) -> None:
+    if outcome.wipe:
+        delete_user(db, user_id)
+        await chat.fsm.clear()
+    else:
+        if outcome.language:
+            set_language(db, user_id, outcome.language)
+        await chat.save(state)
+
+
+def conversation_router() -> Router:
+    router = Router(name="conversation")
+
+    async def run(
+        message: Message,
+        state: FSMContext,
+        catalogue: Catalogue,
+        clock: Clock,
+        i18n: I18n,
+        db: Database,
+        step: Callable[[Dialog, dict[str, Any]], Outcome],
+    ) -> None:
+        chat = Chat(state, catalogue, clock, i18n)
+        data = await chat.load()
+        outcome = step(chat.dialog(), data)
+        await _finish(chat, data, outcome, db, message.from_user.id)
+        await send(message.bot, message.chat.id, outcome)
+
+    @router.message(CommandStart())
+    async def start(message: Message, **deps: Any) -> None:
+        await run(message, step=lambda d, s: d.start(s), **deps)
+
+    @router.message(Command("lingua"))
+    async def language(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            return Outcome([d._language_reply()])
+
+        await run(message, step=step, **deps)
+
+    @router.message(Command("riepilogo"))
+    async def summary(message: Message, **deps: Any) -> None:
+        await run(message, step=lambda d, s: Outcome(d.summary(s)), **deps)
+
+    @router.message(Command("indietro"))
+    async def back(message: Message, **deps: Any) -> None:
+        await run(message, step=lambda d, s: d.back(s), **deps)
+
+    @router.message(Command("ricomincia"))
+    async def restart(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            stage = s.get("stage")
+            s.clear()
+            s.update({"stage": "asking", "answers": {}, "order": [], "selected": []})
+            if stage in (None, "language", "privacy"):
+                return d.start(s)
+            return Outcome([Reply(d._("Ricominciamo da capo.")), *d.ask(s)])
+
+        await run(message, step=step, **deps)
+
+    @router.message(Command("annulla"))
+    async def cancel(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            s["selected"] = []
+            s.pop("suggest", None)
+            return Outcome(
+                [
+                    Reply(
+                        d._(
+                            "Va bene. Le risposte restano salvate: quando volete, scrivete /start per riprendere."
+                        )
+                    )
+                ]
+            )
+
+        await run(message, step=step, **deps)
+
+    @router.message(Command("aiuto"))
+    async def help_(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            return Outcome([Reply(d._(HELP)), *d.ask(s)])
+
+        await run(message, step=step, **deps)
+
+    @router.message(Command("privacy"))
+    async def privacy(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            reply = d._privacy_reply()
+            return Outcome([Reply(reply.text)])
+
+        await run(message, step=step, **deps)
+
+    @router.message(Command("cancella_dati"))
+    async def delete(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            from dialogs.flow import Button
+
+            return Outcome(
+                [
+                    Reply(
+                        d._(
+                            "Volete cancellare tutte le vostre risposte e la lingua scelta? Non si può tornare indietro."
+                        ),
+                        [
+                            [
+                                Button(d._("Sì, cancella tutto"), "del:yes"),
+                                Button(d._("No"), "del:no"),
+                            ]
+                        ],
+                    )
+                ]
+            )
+
+        await run(message, step=step, **deps)
+
+    @router.message(F.text & ~F.text.startswith("/"))
+    async def text(message: Message, **deps: Any) -> None:
+        await run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
+
+    @router.message(F.text.startswith("/"))
+    async def unknown_command(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            return Outcome(
+                [Reply(d._("Non conosco questo comando. Scrivete /aiuto per l'elenco.")), *d.ask(s)]
+            )
+
+        await run(message, step=step, **deps)
+
+    @router.message()
+    async def anything_else(message: Message, **deps: Any) -> None:
+        def step(d: Dialog, s: dict[str, Any]) -> Outcome:
+            return Outcome(
+                [
+                    Reply(
+                        d._(
+                            "Adesso mi serve una risposta scritta o un pulsante. I documenti li chiederemo dopo il risultato."
+                        )
+                    ),
+                    *d.ask(s),
+                ]
+            )
+
+        await run(message, step=step, **deps)
+
+    @router.callback_query()
+    async def button(
+        callback: CallbackQuery,
+        state: FSMContext,
+        catalogue: Catalogue,
+        clock: Clock,
+        i18n: I18n,
+        db: Database,
+    ) -> None:
+        await callback.answer()
+        chat = Chat(state, catalogue, clock, i18n)
+        data = await chat.load()
+        head, _sep, rest = (callback.data or "").partition(":")
+        language = rest if head == "lang" and rest in ("it", "en") else None
+        dialog = chat.dialog(language)
+        outcome = dialog.on_button(data, callback.data or "")
+        if outcome.language:
+            outcome.replies += dialog.ask(data)
+        await _finish(chat, data, outcome, db, callback.from_user.id)
+        message = callback.message if isinstance(callback.message, Message) else None
+        chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+        await send(callback.bot, chat_id, outcome, pressed=message)
+
+    return router
+
+
+HELP = (
+    "Vi aiuto a capire se potete chiedere la Misura B2. Rispondete alle domande, con i "
+    "pulsanti o scrivendo. Comandi: /riepilogo per vedere e cambiare le risposte, "
+    "/indietro per la domanda prima, /ricomincia per ripartire, /lingua per la lingua, "
+    "/privacy, /cancella_dati per cancellare tutto."
+)
+
+
+def get_routers() -> list[Router]:
+    """Every router, in the order they are tried."""
+    return [conversation_router()]

@@ -1,0 +1,459 @@
+"""The questionnaire as a conversation: one question at a time, driven by the engine.
+
+`Dialog` knows nothing of Telegram. It reads and changes a JSON-able `state` dict (kept
+by the caller in storage), takes typed text or button data, and returns `Reply` objects
+(HTML text, escaped, with buttons). The bot and the console render them.
+
+Which question comes next is the first fact of the engine's `missing` list; answered
+facts are kept when another answer is changed, and only facts that now matter are asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eligibility import Catalogue, Facts, check, validate
+
+from .parsing import (
+    N_,
+    AnswerError,
+    _fold,
+    parse_amount,
+    parse_birth_date,
+    parse_hours,
+    parse_yes_no,
+)
+from .questions import BY_KEY, BY_QID, Question
+from .render import render_result
+
+Translate = Callable[[str], str]
+MAX_TEXT = 1000
+
+
+@dataclass
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    edit: bool = False  # replace the message whose button was pressed (no buttons)
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    language: str | None = None  # the user chose a language
+    wipe: bool = False  # the user asked to delete everything
+
+
+def new_state() -> dict[str, Any]:
+    return {"stage": "language", "answers": {}, "order": [], "selected": [], "current": None}
+
+
+def facts_of(answers: dict[str, Any], today: dt.date) -> Facts:
+    """The contract's facts from stored answers; the filing date is today."""
+    raw: dict[str, Any] = {"application_date": today.isoformat()}
+    for key, value in answers.items():
+        if key.startswith("isee."):
+            continue
+        head, _, tail = key.partition(".")
+        if tail:
+            raw.setdefault(head, {})[tail] = value
+        else:
+            raw[head] = value
+    status = answers.get("isee.status")
+    if status == "attestation":
+        if "isee.kind" in answers and "isee.value" in answers:
+            raw["isee"] = {"kind": answers["isee.kind"], "value": answers["isee.value"]}
+    elif status is not None:
+        raw["isee"] = {"status": status}
+    return validate(raw)
+
+
+class Dialog:
+    def __init__(self, catalogue: Catalogue, today: dt.date, gettext: Translate):
+        self.catalogue = catalogue
+        self.today = today
+        self._ = gettext
+
+    # -- entry points ---------------------------------------------------------------
+
+    def start(self, state: dict[str, Any]) -> Outcome:
+        """`/start`: a new questionnaire if none is under way, else the current question."""
+        if state.get("stage") in ("asking", "result") and state.get("answers"):
+            return Outcome(
+                [Reply(self._("Bentornati! Riprendiamo da dove eravamo.")), *self.ask(state)]
+            )
+        state.clear()
+        state.update(new_state())
+        return Outcome([self._language_reply()])
+
+    def on_text(self, state: dict[str, Any], text: str) -> Outcome:
+        _ = self._
+        stage = state.get("stage")
+        if stage == "language":
+            return Outcome([Reply(_("Per iniziare, scegliete la lingua.")), self._language_reply()])
+        if stage == "privacy":
+            return Outcome(
+                [Reply(_("Prima di continuare, leggete e rispondete qui.")), self._privacy_reply()]
+            )
+        if stage == "result":
+            return Outcome(
+                [
+                    Reply(
+                        _(
+                            "Il risultato è qui sopra. Per cambiare una risposta scrivete /riepilogo; per ricominciare /ricomincia."
+                        )
+                    )
+                ]
+            )
+        if len(text) > MAX_TEXT:
+            return Outcome(
+                [
+                    Reply(_("Il messaggio è troppo lungo. Rispondete in poche parole.")),
+                    *self.ask(state),
+                ]
+            )
+        question = self.current(state)
+        if question is None:
+            return Outcome(self.ask(state))
+        try:
+            return Outcome(self._answer_text(state, question, text.strip()))
+        except AnswerError as err:
+            return Outcome([Reply(_(err.message)), *self.ask(state)])
+
+    def on_button(self, state: dict[str, Any], data: str) -> Outcome:
+        _ = self._
+        head, _sep, rest = data.partition(":")
+        if head == "lang" and rest in ("it", "en"):
+            state["stage"] = "privacy"
+            return Outcome([Reply(f"✓ {html.escape(LANGUAGES[rest])}", edit=True)], language=rest)
+        if head == "priv" and state.get("stage") == "privacy":
+            if rest == "yes":
+                state["stage"] = "asking"
+                return Outcome([Reply(_("✓ Accetto"), edit=True), *self.ask(state)])
+            return Outcome(
+                [
+                    Reply(
+                        _("Va bene. Non salviamo nulla. Se cambiate idea, scrivete /start."),
+                        edit=True,
+                    )
+                ],
+                wipe=True,
+            )
+        if head == "del":
+            if rest == "yes":
+                return Outcome(
+                    [Reply(_("Fatto: abbiamo cancellato tutti i vostri dati."), edit=True)],
+                    wipe=True,
+                )
+            return Outcome(
+                [Reply(_("Va bene, non cancelliamo nulla."), edit=True), *self.ask(state)]
+            )
+        if head == "e" and rest in BY_QID and state.get("stage") in ("asking", "result"):
+            return Outcome(self.edit(state, rest))
+        if head == "sum":
+            return Outcome(self.summary(state))
+        if state.get("stage") != "asking":
+            return Outcome([Reply(_("Questo pulsante non vale più.")), *self.ask(state)])
+        question = self.current(state)
+        qid, _sep, value = rest.partition(":")
+        if question is None or qid != question.qid:
+            return Outcome(
+                [
+                    Reply(_("Questo pulsante non vale più. Ecco la domanda di adesso.")),
+                    *self.ask(state),
+                ]
+            )
+        try:
+            return Outcome(self._answer_button(state, question, head, value))
+        except (AnswerError, ValueError, IndexError):
+            return Outcome(
+                [
+                    Reply(_("Questo pulsante non vale più. Ecco la domanda di adesso.")),
+                    *self.ask(state),
+                ]
+            )
+
+    def back(self, state: dict[str, Any]) -> Outcome:
+        """`/indietro`: ask the last answered question again; other answers stay."""
+        if state.get("stage") not in ("asking", "result") or not state.get("order"):
+            return Outcome([Reply(self._("Siete alla prima domanda.")), *self.ask(state)])
+        key = state["order"].pop()
+        state["answers"].pop(key, None)
+        state["stage"] = "asking"
+        state["selected"] = []
+        return Outcome(self.ask(state))
+
+    def summary(self, state: dict[str, Any]) -> list[Reply]:
+        """`/riepilogo`: every answer, each with a button to change it."""
+        _ = self._
+        answers = state.get("answers") or {}
+        if not answers:
+            return [Reply(_("Non avete ancora risposto a nessuna domanda.")), *self.ask(state)]
+        lines = [f"<b>{html.escape(_('Le vostre risposte'))}</b>"]
+        buttons = []
+        for key in state.get("order", []):
+            question = BY_KEY.get(key)
+            if question is None or key not in answers:
+                continue
+            lines.append(
+                f"• {html.escape(_(question.short))}: {html.escape(self.shown(question, answers[key]))}"
+            )
+            buttons.append([Button(f"✏️ {_(question.short)}", f"e:{question.qid}")])
+        lines.append(html.escape(_("Toccate una risposta per cambiarla. Le altre restano.")))
+        return [Reply("\n".join(lines), buttons)]
+
+    def edit(self, state: dict[str, Any], qid: str) -> list[Reply]:
+        question = BY_QID[qid]
+        answers = state["answers"]
+        if question.key == "isee.status":
+            for part in ("isee.kind", "isee.value"):
+                answers.pop(part, None)
+        answers.pop(question.key, None)
+        if question.key in state["order"]:
+            state["order"].remove(question.key)
+        if question.key == "municipality":
+            state.pop("suggest", None)
+        state["stage"] = "asking"
+        state["selected"] = list(answers.get(question.key, [])) if question.kind == "multi" else []
+        return self.ask(state)
+
+    # -- asking ---------------------------------------------------------------------
+
+    def current(self, state: dict[str, Any]) -> Question | None:
+        """The question the engine needs next, or None when a verdict is reached."""
+        answers = state.get("answers", {})
+        if "municipality" not in answers:
+            return BY_KEY["municipality"]
+        verdict = check(facts_of(answers, self.today), self.catalogue)
+        missing = verdict.get("missing") or []
+        if not missing:
+            return None
+        key = missing[0]
+        if key == "isee":
+            if "isee.status" not in answers:
+                return BY_KEY["isee.status"]
+            return BY_KEY["isee.kind"] if "isee.kind" not in answers else BY_KEY["isee.value"]
+        return BY_KEY[key]
+
+    def ask(self, state: dict[str, Any]) -> list[Reply]:
+        _ = self._
+        stage = state.get("stage")
+        if stage == "language":
+            return [self._language_reply()]
+        if stage == "privacy":
+            return [self._privacy_reply()]
+        question = self.current(state)
+        if question is None:
+            state["stage"] = "result"
+            state["current"] = None
+            return self.result(state)
+        state["stage"] = "asking"
+        state["current"] = question.qid
+        return [self._question_reply(state, question)]
+
+    def progress(self, state: dict[str, Any]) -> tuple[int, int]:
+        answers = state.get("answers", {})
+        done = len([k for k in state.get("order", []) if k in answers])
+        if "municipality" not in answers:
+            return done + 1, done + 8
+        verdict = check(facts_of(answers, self.today), self.catalogue)
+        left = len(verdict.get("missing") or [])
+        if "isee" in (verdict.get("missing") or []):
+            left += 2 - len([k for k in ("isee.status", "isee.kind") if k in answers])
+        return done + 1, done + max(left, 1)
+
+    def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
+        _ = self._
+        number, total = self.progress(state)
+        head = html.escape(_("Domanda {n} di circa {total}").format(n=number, total=total))
+        lines = [f"<i>{head}</i>", html.escape(_(q.prompt))]
+        if q.example:
+            lines.append(html.escape(_("Per esempio: {example}").format(example=q.example)))
+        buttons: list[list[Button]] = []
+        if q.kind in ("choice", "yesno"):
+            buttons = [
+                [Button(_(label), f"a:{q.qid}:{i}")] for i, (_v, label) in enumerate(q.options)
+            ]
+            if q.kind == "yesno":
+                buttons = [[b[0] for b in buttons]]
+        elif q.kind == "multi":
+            chosen = set(state.get("selected", []))
+            buttons = [
+                [Button(("✅ " if value in chosen else "▫️ ") + _(label), f"t:{q.qid}:{i}")]
+                for i, (value, label) in enumerate(q.options)
+            ]
+            done = _("Fatto") if chosen else _("Nessuno di questi · Fatto")
+            buttons.append([Button(f"➡️ {done}", f"d:{q.qid}")])
+        elif q.kind == "comune" and state.get("suggest"):
+            buttons = [[Button(name, f"s:{q.qid}:{i}")] for i, name in enumerate(state["suggest"])]
+        if q.help:
+            buttons.append([Button(_("❓ Cos'è?"), f"h:{q.qid}")])
+        return Reply("\n".join(lines), buttons)
+
+    def _language_reply(self) -> Reply:
+        return Reply(
+            "Scegliete la lingua · Choose your language",
+            [[Button(label, f"lang:{code}")] for code, label in LANGUAGES.items()],
+        )
+
+    def _privacy_reply(self) -> Reply:
+        _ = self._
+        text = "\n".join(
+            html.escape(line)
+            for line in (
+                _("Privacy, in breve:"),
+                _(
+                    "• Salviamo le vostre risposte per darvi il risultato e per riprendere più tardi."
+                ),
+                _(
+                    "• Non le diamo a nessuno. Il Comune le riceve solo se poi decidete di fare domanda."
+                ),
+                _("• Potete cancellare tutto quando volete con /cancella_dati."),
+                _("• Il risultato è una verifica preliminare: decidono i servizi sociali."),
+                _("Siete d'accordo?"),
+            )
+        )
+        return Reply(text, [[Button(_("Sì, accetto"), "priv:yes"), Button(_("No"), "priv:no")]])
+
+    # -- answers ----------------------------------------------------------------------
+
+    def _store(self, state: dict[str, Any], key: str, value: Any) -> None:
+        state["answers"][key] = value
+        if key in state["order"]:
+            state["order"].remove(key)
+        state["order"].append(key)
+        state["selected"] = []
+        state.pop("suggest", None)
+
+    def _answer_text(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
+        _ = self._
+        if q.kind == "comune":
+            return self._answer_comune(state, q, text)
+        if q.kind == "date":
+            value: Any = parse_birth_date(text, self.today).isoformat()
+        elif q.kind == "amount":
+            value = float(parse_amount(text))
+        elif q.kind == "hours":
+            value = parse_hours(text)
+        elif q.kind == "yesno":
+            value = parse_yes_no(text)
+        elif q.kind == "choice":
+            index = self._match_option(q, text)
+            if index is None:
+                raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
+            return self._answer_button(state, q, "a", str(index))
+        else:
+            raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
+        self._store(state, q.key, value)
+        return [Reply(f"✓ {html.escape(self.shown(q, value))}"), *self.ask(state)]
+
+    def _match_option(self, q: Question, text: str) -> int | None:
+        folded = _fold(text)
+        for i, (_value, label) in enumerate(q.options):
+            if folded in (_fold(self._(label)), _fold(label), str(i + 1)):
+                return i
+        return None
+
+    def _answer_comune(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
+        _ = self._
+        if not text or len(text) > 80:
+            raise AnswerError(N_("Scrivete solo il nome del Comune, per esempio: Rozzano."))
+        match = self.catalogue.find(text, self.today)
+        if match.entry is not None:
+            self._store(state, "municipality", match.name)
+            return [Reply(f"✓ {html.escape(match.name)}"), *self.ask(state)]
+        if match.suggestions:
+            state["suggest"] = match.suggestions
+            return [
+                Reply(
+                    html.escape(_("Non trovo «{name}». Intendete uno di questi?").format(name=text))
+                ),
+                self._question_reply(state, q),
+            ]
+        state.pop("suggest", None)
+        return [
+            Reply(
+                html.escape(
+                    _(
+                        "Per «{name}» non abbiamo un bando B2. Chiedete ai servizi sociali del "
+                        "vostro Comune. Se avete scritto male il nome, riprovate."
+                    ).format(name=text)
+                )
+            ),
+            self._question_reply(state, q),
+        ]
+
+    def _answer_button(
+        self, state: dict[str, Any], q: Question, head: str, value: str
+    ) -> list[Reply]:
+        _ = self._
+        if head == "h":
+            return [Reply(html.escape(_(q.help or ""))), self._question_reply(state, q)]
+        if head == "s" and q.kind == "comune":
+            name = state.get("suggest", [])[int(value)]
+            self._store(state, "municipality", name)
+            return [Reply(f"✓ {html.escape(name)}", edit=True), *self.ask(state)]
+        if head == "a" and q.kind in ("choice", "yesno"):
+            option = q.options[int(value)]
+            answer: Any = option[0] == "yes" if q.kind == "yesno" else option[0]
+            self._store(state, q.key, answer)
+            prompt = html.escape(_(q.prompt))
+            return [
+                Reply(f"{prompt}\n✓ <b>{html.escape(_(option[1]))}</b>", edit=True),
+                *self.ask(state),
+            ]
+        if head == "t" and q.kind == "multi":
+            chosen = state.setdefault("selected", [])
+            option = q.options[int(value)][0]
+            chosen.remove(option) if option in chosen else chosen.append(option)
+            return [self._question_reply(state, q)]
+        if head == "d" and q.kind == "multi":
+            chosen = [v for v, _label in q.options if v in state.get("selected", [])]
+            self._store(state, q.key, chosen)
+            shown = html.escape(self.shown(q, chosen))
+            return [
+                Reply(f"{html.escape(_(q.prompt))}\n✓ <b>{shown}</b>", edit=True),
+                *self.ask(state),
+            ]
+        raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
+
+    def shown(self, q: Question, value: Any) -> str:
+        """An answer as the user reads it."""
+        _ = self._
+        labels = dict(q.options)
+        if q.kind == "multi":
+            return ", ".join(_(labels[v]) for v in value) or _("nessuno")
+        if q.kind == "yesno":
+            return _("Sì") if value else _("No")
+        if q.kind == "choice":
+            return _(labels.get(value, str(value)))
+        if q.kind == "date":
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        if q.kind == "amount":
+            from babel.numbers import format_currency
+
+            return format_currency(value, "EUR", locale="it_IT")
+        if q.kind == "hours":
+            return _("{hours} ore a settimana").format(hours=f"{value:g}")
+        return str(value)
+
+    # -- result -----------------------------------------------------------------------
+
+    def result(self, state: dict[str, Any]) -> list[Reply]:
+        verdict = check(facts_of(state["answers"], self.today), self.catalogue)
+        texts = render_result(verdict, self._)
+        buttons = [[Button(self._("✏️ Cambia una risposta"), "sum")]]
+        return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
+
+
+LANGUAGES = {"it": "Italiano", "en": "English"}

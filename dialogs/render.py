@@ -1,0 +1,163 @@
+"""The verdict document as short chat messages (HTML, every value escaped).
+
+Engine sentences come from the notice files in Italian; they go through the same
+translation function, so a catalog that translates them shows them in the user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from typing import Any
+
+from .parsing import N_
+
+Translate = Callable[[str], str]
+TELEGRAM_LIMIT = 3500  # below Telegram's 4,096 characters, leaving room for markup
+
+ICONS = {"eligible": "✅", "conditional": "🟡", "not_eligible": "❌", "undetermined": "❔"}
+VERDICT_NAMES = {
+    "eligible": N_("potete chiederlo"),
+    "conditional": N_("potete chiederlo, ma manca ancora qualcosa"),
+    "not_eligible": N_("per ora no"),
+    "undetermined": N_("non sappiamo ancora"),
+}
+STATUS_LINES = {
+    "open": N_("Il bando è aperto."),
+    "closed": N_("Il bando è chiuso. Il risultato vi dice come siete messi per il prossimo."),
+    "not_yet_open": N_("Il bando non è ancora aperto."),
+    "unknown": N_("Il bando non indica le date: chiedete ai servizi sociali."),
+}
+CHANNELS = {
+    "pec": N_("Per PEC a: {address}"),
+    "email": N_("Per e-mail a: {address}"),
+    "office": N_("Di persona: {address}"),
+    "online_platform": N_("Online, sulla piattaforma: {address}"),
+    "unknown": N_("Il modo di invio non è indicato: chiedete al vostro Comune."),
+}
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return ""
+    if "T" in value:
+        moment = dt.datetime.fromisoformat(value)
+        if moment.time() == dt.time(23, 59, 59):
+            return moment.strftime("%d/%m/%Y")
+        return moment.strftime("%d/%m/%Y %H:%M")
+    return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
+def _split(blocks: list[str]) -> list[str]:
+    """Join blocks into messages that fit in one Telegram message each."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if current and len(current) + len(block) + 2 > TELEGRAM_LIMIT:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n\n{block}" if current else block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
+    """The result as a few messages: verdicts, benefits, window, how to apply, documents."""
+    if verdict.get("guidance"):
+        return _split([*_guidance(verdict["guidance"], _), _e(_(verdict["pre_check"]))])
+    notice = verdict.get("notice")
+    if notice is None:
+        return [
+            _e(
+                _(
+                    "Per questo Comune non abbiamo un bando B2. Chiedete ai servizi sociali del vostro Comune."
+                )
+            )
+        ]
+    blocks = [
+        f"<b>{_e(_('Il risultato'))}</b>\n{_e(_(notice['title']))}\n<i>{_e(_(notice['ambito']))}</i>",
+        f"⚠️ {_e(_(verdict['pre_check']))}",
+    ]
+    for m in verdict["measures"]:
+        lines = [
+            f"{ICONS[m['verdict']]} <b>{_e(_(m['name']))}</b>: {_e(_(VERDICT_NAMES[m['verdict']]))}"
+        ]
+        for r in m["reasons"]:
+            if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
+                continue
+            source = f" <i>({_e(r['source'])})</i>" if r["source"] else ""
+            lines.append(f"• {_e(_(r['text']))}{source}")
+        lines += [f"⏳ {_e(_(p))}" for p in m["pending"]]
+        amount = m.get("amount")
+        if amount and m["verdict"] != "not_eligible":
+            lines.append(f"💶 {_e(_(amount['text']))} <i>({_e(amount['source'])})</i>")
+            if "adjustment" in amount:
+                lines.append(f"💶 {_e(_(amount['adjustment']['text']))}")
+        blocks.append("\n".join(lines))
+    blocks += _benefits(verdict, _)
+    blocks.append(_window(notice, _))
+    blocks.append(_submission(verdict["submission"], _))
+    if verdict["documents"]:
+        docs = [f"<b>{_e(_('Documenti da preparare'))}</b>"]
+        for d in verdict["documents"]:
+            optional = f" ({_e(_('facoltativo'))})" if not d["required"] else ""
+            docs.append(f"📄 {_e(_(d['text']))}{optional}")
+        blocks.append("\n".join(docs))
+    return _split(blocks)
+
+
+def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
+    lines: list[str] = []
+    for item in verdict["incompatible"]:
+        lines.append(f"❌ {_e(_(item['text']))} <i>({_e(item['source'])})</i>")
+    if verdict["incompatible"]:
+        lines.append(
+            _e(
+                _(
+                    "Potete scegliere di rinunciare a quell'aiuto per avere la B2. Parlatene con i servizi sociali."
+                )
+            )
+        )
+    for item in verdict["compatible"]:
+        condition = f" {_e(_(item['condition']))}" if item.get("condition") else ""
+        lines.append(f"✅ {_e(_(item['text']))}{condition} <i>({_e(item['source'])})</i>")
+    for item in verdict.get("compatibility_unknown", []):
+        lines.append(f"❔ {_e(_(item['text']))}")
+    if not lines:
+        return []
+    return [f"<b>{_e(_('Gli aiuti che ricevete già'))}</b>\n" + "\n".join(lines)]
+
+
+def _window(notice: dict[str, Any], _: Translate) -> str:
+    lines = [f"📅 {_e(_(STATUS_LINES[notice['status']]))}"]
+    if notice.get("closes"):
+        lines.append(_e(_("Scadenza: {date}").format(date=_date(notice["closes"]))))
+    elif notice.get("until_funds_run_out"):
+        lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
+    return "\n".join(lines)
+
+
+def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
+    if not sub:
+        return ""
+    lines = [f"<b>{_e(_('Come fare domanda'))}</b>"]
+    lines.append(_e(_(CHANNELS[sub["channel"]]).format(address=sub.get("address") or "")))
+    lines.append(_e(_(sub["text"])))
+    for alt in sub.get("alternatives", []):
+        lines.append(_e(_(CHANNELS[alt["channel"]]).format(address=alt.get("address") or "")))
+    return "\n".join(lines)
+
+
+def _guidance(guidance: dict[str, Any], _: Translate) -> list[str]:
+    steps = [f"{i}. {_e(_(s['text']))}" for i, s in enumerate(guidance["steps"], 1)]
+    return [
+        f"<b>{_e(_(guidance['title']))}</b>\n<i>{_e(_(guidance['issuer']))}</i>",
+        _e(_(guidance["applies_to"]["text"])),
+        "\n".join(steps),
+    ]

@@ -1,0 +1,40 @@
+"""Users: the chosen language lives here, not in the conversation state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def get_language(db: Database, user_id: int) -> str | None:
+    """The language the user chose, or None before they choose."""
+    try:
+        return db["users"].get(user_id)["language"]
+    except NotFoundError:
+        return None
+
+
+def set_language(db: Database, user_id: int, language: str) -> None:
+    """Remember the user's language (kept when the questionnaire is cleared)."""
+    now = _now()
+    with db.atomic():
+        db["users"].upsert(
+            {"user_id": user_id, "language": language, "updated_at": now}, pk="user_id"
+        )
+        db.execute(
+            "UPDATE users SET created_at = ? WHERE user_id = ? AND created_at IS NULL",
+            [now, user_id],
+        )
+
+
+def delete_user(db: Database, user_id: int) -> None:
+    """Delete everything stored about the user: language and every conversation."""
+    with db.atomic():
+        db.execute("DELETE FROM users WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
