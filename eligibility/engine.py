@@ -243,10 +243,11 @@ def _amount(measure: Measure, facts: Facts, optional: list[str]) -> dict[str, An
             optional.append(adj.fact)
             continue
         value = facts.get(adj.fact)
-        for band in adj.bands:
+        for band in adj.bands:  # the first band that holds the value wins
             if band.min <= value <= band.max:
                 result["factor"] = band.points
                 result["adjustment"] = {"text": adj.text, "source": adj.source}
+                break
     return result
 
 

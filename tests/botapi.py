@@ -1,0 +1,218 @@
+"""A stand-in for the Telegram Bot API on loopback, speaking its wire format.
+
+The real aiogram `Bot` talks to it over HTTP (`TelegramAPIServer.from_base`); it answers
+like Telegram and records every call. `Family` plays a user: it types text, presses a
+button by its label (building the callback update from the message the bot really sent)
+and reads what the bot said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import Update
+from aiohttp import web
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Sportello B2", "username": "sportello_b2_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class BotAPI:
+    """The server side: messages by chat, every call in order."""
+
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: dict[str, int] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            form = await request.post()
+            params = {k: _maybe_json(v) for k, v in form.items()}
+        self.calls.append(Call(method, params))
+        if self.fail_next.get(method):
+            self.fail_next[method] -= 1
+            return web.json_response(
+                {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                 "parameters": {"retry_after": 1}},
+                status=429,
+            )
+        result = self.answer(method, params)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
+
+    def answer(self, method: str, p: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method in ("setMyCommands", "deleteWebhook", "answerCallbackQuery", "setWebhook", "deleteMessage"):
+            return True
+        if method == "getUpdates":
+            offset = int(p.get("offset") or 0)
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            return pending
+        if method == "sendMessage":
+            chat_id = int(p["chat_id"])
+            message = {
+                "message_id": next(self._ids),
+                "date": int(dt.datetime.now().timestamp()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": p["text"],
+            }
+            if p.get("reply_markup"):
+                message["reply_markup"] = p["reply_markup"]
+            self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+            return message
+        if method == "editMessageText":
+            chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+            message = self.messages.get(chat_id, {}).get(message_id)
+            if message is None:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"},
+                    status=400,
+                )
+            message["text"] = p["text"]
+            message.pop("reply_markup", None)
+            if p.get("reply_markup"):
+                message["reply_markup"] = p["reply_markup"]
+            return message
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": f"Not Found: method {method}"}, status=404
+        )
+
+    # -- reading what the bot said ----------------------------------------------------
+
+    def sent(self, chat_id: int) -> list[Call]:
+        return [c for c in self.calls if c.method in ("sendMessage", "editMessageText")
+                and int(c.params["chat_id"]) == chat_id]
+
+    def last_keyboard_message(self, chat_id: int) -> dict[str, Any] | None:
+        for message in reversed(list(self.messages.get(chat_id, {}).values())):
+            if message.get("reply_markup"):
+                return message
+        return None
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class Family:
+    """One Telegram user talking to the bot through the Dispatcher."""
+
+    _update_ids = itertools.count(1)
+
+    def __init__(self, api: BotAPI, bot: Bot, dp: Dispatcher, user_id: int = 4242, language_code: str = "it"):
+        self.api, self.bot, self.dp = api, bot, dp
+        self.user = {"id": user_id, "is_bot": False, "first_name": "Maria", "language_code": language_code}
+        self.seen = 0
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "message": {
+                "message_id": next(self.api._ids),
+                "date": int(dt.datetime.now().timestamp()),
+                "chat": {"id": self.user["id"], "type": "private"},
+                "from": self.user,
+                **content,
+            },
+        }
+
+    async def say(self, text: str) -> list[str]:
+        """Type a message (commands included); return what the bot answered."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        await self.feed(self._message(**content))
+        return self.new_texts()
+
+    async def send_photo(self) -> list[str]:
+        photo = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90, "file_size": 1000}]
+        await self.feed(self._message(photo=photo))
+        return self.new_texts()
+
+    async def press(self, label: str, data: str | None = None) -> list[str]:
+        """Press the button whose label contains `label` on the newest keyboard (or forge `data`)."""
+        message = self.api.last_keyboard_message(self.user["id"])
+        assert message is not None, "no keyboard on screen"
+        if data is None:
+            buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+            matching = [b for b in buttons if label in b["text"]]
+            assert matching, f"no button {label!r} in {[b['text'] for b in buttons]}"
+            data = matching[0]["callback_data"]
+        await self.feed(
+            {
+                "update_id": next(self._update_ids),
+                "callback_query": {
+                    "id": str(next(self.api._ids)),
+                    "from": self.user,
+                    "chat_instance": "ci",
+                    "message": message,
+                    "data": data,
+                },
+            }
+        )
+        return self.new_texts()
+
+    def new_texts(self) -> list[str]:
+        calls = self.api.sent(self.user["id"])
+        texts = [c.params["text"] for c in calls[self.seen :]]
+        self.seen = len(calls)
+        return texts
+
+    def buttons(self) -> list[str]:
+        message = self.api.last_keyboard_message(self.user["id"])
+        if message is None:
+            return []
+        return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def start_api(api: BotAPI) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(api.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def make_bot(base_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(base_url))
+    return Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
