@@ -15,6 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
+from dialogs.parsing import N_
 from eligibility import Catalogue, load_catalogue
 from storage.fsm import SQLiteStorage
 
@@ -25,15 +26,15 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 COMMANDS = (
-    ("start", "Inizia o riprendi"),
-    ("riepilogo", "Vedi e cambia le risposte"),
-    ("indietro", "Torna alla domanda prima"),
-    ("ricomincia", "Ricomincia da capo"),
-    ("annulla", "Ferma qui, riprendi poi"),
-    ("lingua", "Cambia lingua"),
-    ("aiuto", "Come funziona"),
-    ("privacy", "Come usiamo i dati"),
-    ("cancella_dati", "Cancella tutti i tuoi dati"),
+    ("start", N_("Inizia o riprendi")),
+    ("riepilogo", N_("Vedi e cambia le risposte")),
+    ("indietro", N_("Torna alla domanda prima")),
+    ("ricomincia", N_("Ricomincia da capo")),
+    ("annulla", N_("Ferma qui, riprendi poi")),
+    ("lingua", N_("Cambia lingua")),
+    ("aiuto", N_("Come funziona")),
+    ("privacy", N_("Come usiamo i dati")),
+    ("cancella_dati", N_("Cancella tutti i tuoi dati")),
 )
 
 

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.parsing import N_
 from eligibility import Catalogue
 from storage.users import delete_user, set_language
 
@@ -62,7 +63,7 @@ async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None
     for reply in outcome.replies:
         if reply.edit and pressed is not None:
             try:
-                await pressed.edit_text(reply.text, reply_markup=None)
+                await pressed.edit_text(reply.text, reply_markup=keyboard(reply))
                 continue
             except TelegramBadRequest:
                 pass  # too old to edit, or unchanged: send it as a new message
@@ -92,6 +93,7 @@ def conversation_router() -> Router:
         i18n: I18n,
         db: Database,
         step: Callable[[Dialog, dict[str, Any]], Outcome],
+        **_: Any,
     ) -> None:
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
@@ -222,6 +224,7 @@ def conversation_router() -> Router:
         clock: Clock,
         i18n: I18n,
         db: Database,
+        **_: Any,
     ) -> None:
         await callback.answer()
         chat = Chat(state, catalogue, clock, i18n)
@@ -240,7 +243,7 @@ def conversation_router() -> Router:
     return router
 
 
-HELP = (
+HELP = N_(
     "Vi aiuto a capire se potete chiedere la Misura B2. Rispondete alle domande, con i "
     "pulsanti o scrivendo. Comandi: /riepilogo per vedere e cambiare le risposte, "
     "/indietro per la domanda prima, /ricomincia per ripartire, /lingua per la lingua, "

@@ -31,6 +31,13 @@ from .questions import BY_KEY, BY_QID, Question
 from .render import render_result
 
 Translate = Callable[[str], str]
+
+
+def esc(text: str) -> str:
+    """Escape for Telegram's HTML; quotes need no escaping there."""
+    return html.escape(text, quote=False)
+
+
 MAX_TEXT = 1000
 
 
@@ -44,7 +51,7 @@ class Button:
 class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    edit: bool = False  # replace the message whose button was pressed (no buttons)
+    edit: bool = False  # replace the message whose button was pressed
 
 
 @dataclass
@@ -135,7 +142,7 @@ class Dialog:
         head, _sep, rest = data.partition(":")
         if head == "lang" and rest in ("it", "en"):
             state["stage"] = "privacy"
-            return Outcome([Reply(f"✓ {html.escape(LANGUAGES[rest])}", edit=True)], language=rest)
+            return Outcome([Reply(f"✓ {esc(LANGUAGES[rest])}", edit=True)], language=rest)
         if head == "priv" and state.get("stage") == "privacy":
             if rest == "yes":
                 state["stage"] = "asking"
@@ -199,17 +206,15 @@ class Dialog:
         answers = state.get("answers") or {}
         if not answers:
             return [Reply(_("Non avete ancora risposto a nessuna domanda.")), *self.ask(state)]
-        lines = [f"<b>{html.escape(_('Le vostre risposte'))}</b>"]
+        lines = [f"<b>{esc(_('Le vostre risposte'))}</b>"]
         buttons = []
         for key in state.get("order", []):
             question = BY_KEY.get(key)
             if question is None or key not in answers:
                 continue
-            lines.append(
-                f"• {html.escape(_(question.short))}: {html.escape(self.shown(question, answers[key]))}"
-            )
+            lines.append(f"• {esc(_(question.short))}: {esc(self.shown(question, answers[key]))}")
             buttons.append([Button(f"✏️ {_(question.short)}", f"e:{question.qid}")])
-        lines.append(html.escape(_("Toccate una risposta per cambiarla. Le altre restano.")))
+        lines.append(esc(_("Toccate una risposta per cambiarla. Le altre restano.")))
         return [Reply("\n".join(lines), buttons)]
 
     def edit(self, state: dict[str, Any], qid: str) -> list[Reply]:
@@ -275,10 +280,10 @@ class Dialog:
     def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
         _ = self._
         number, total = self.progress(state)
-        head = html.escape(_("Domanda {n} di circa {total}").format(n=number, total=total))
-        lines = [f"<i>{head}</i>", html.escape(_(q.prompt))]
+        head = esc(_("Domanda {n} di circa {total}").format(n=number, total=total))
+        lines = [f"<i>{head}</i>", esc(_(q.prompt))]
         if q.example:
-            lines.append(html.escape(_("Per esempio: {example}").format(example=q.example)))
+            lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
         buttons: list[list[Button]] = []
         if q.kind in ("choice", "yesno"):
             buttons = [
@@ -309,7 +314,7 @@ class Dialog:
     def _privacy_reply(self) -> Reply:
         _ = self._
         text = "\n".join(
-            html.escape(line)
+            esc(line)
             for line in (
                 _("Privacy, in breve:"),
                 _(
@@ -355,7 +360,7 @@ class Dialog:
         else:
             raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
         self._store(state, q.key, value)
-        return [Reply(f"✓ {html.escape(self.shown(q, value))}"), *self.ask(state)]
+        return [Reply(f"✓ {esc(self.shown(q, value))}"), *self.ask(state)]
 
     def _match_option(self, q: Question, text: str) -> int | None:
         folded = _fold(text)
@@ -371,19 +376,17 @@ class Dialog:
         match = self.catalogue.find(text, self.today)
         if match.entry is not None:
             self._store(state, "municipality", match.name)
-            return [Reply(f"✓ {html.escape(match.name)}"), *self.ask(state)]
+            return [Reply(f"✓ {esc(match.name)}"), *self.ask(state)]
         if match.suggestions:
             state["suggest"] = match.suggestions
             return [
-                Reply(
-                    html.escape(_("Non trovo «{name}». Intendete uno di questi?").format(name=text))
-                ),
+                Reply(esc(_("Non trovo «{name}». Intendete uno di questi?").format(name=text))),
                 self._question_reply(state, q),
             ]
         state.pop("suggest", None)
         return [
             Reply(
-                html.escape(
+                esc(
                     _(
                         "Per «{name}» non abbiamo un bando B2. Chiedete ai servizi sociali del "
                         "vostro Comune. Se avete scritto male il nome, riprovate."
@@ -398,31 +401,33 @@ class Dialog:
     ) -> list[Reply]:
         _ = self._
         if head == "h":
-            return [Reply(html.escape(_(q.help or ""))), self._question_reply(state, q)]
+            return [Reply(esc(_(q.help or ""))), self._question_reply(state, q)]
         if head == "s" and q.kind == "comune":
             name = state.get("suggest", [])[int(value)]
             self._store(state, "municipality", name)
-            return [Reply(f"✓ {html.escape(name)}", edit=True), *self.ask(state)]
+            return [Reply(f"✓ {esc(name)}", edit=True), *self.ask(state)]
         if head == "a" and q.kind in ("choice", "yesno"):
             option = q.options[int(value)]
             answer: Any = option[0] == "yes" if q.kind == "yesno" else option[0]
             self._store(state, q.key, answer)
-            prompt = html.escape(_(q.prompt))
+            prompt = esc(_(q.prompt))
             return [
-                Reply(f"{prompt}\n✓ <b>{html.escape(_(option[1]))}</b>", edit=True),
+                Reply(f"{prompt}\n✓ <b>{esc(_(option[1]))}</b>", edit=True),
                 *self.ask(state),
             ]
         if head == "t" and q.kind == "multi":
             chosen = state.setdefault("selected", [])
             option = q.options[int(value)][0]
             chosen.remove(option) if option in chosen else chosen.append(option)
-            return [self._question_reply(state, q)]
+            reply = self._question_reply(state, q)
+            reply.edit = True  # the same message, with the ticks updated
+            return [reply]
         if head == "d" and q.kind == "multi":
             chosen = [v for v, _label in q.options if v in state.get("selected", [])]
             self._store(state, q.key, chosen)
-            shown = html.escape(self.shown(q, chosen))
+            shown = esc(self.shown(q, chosen))
             return [
-                Reply(f"{html.escape(_(q.prompt))}\n✓ <b>{shown}</b>", edit=True),
+                Reply(f"{esc(_(q.prompt))}\n✓ <b>{shown}</b>", edit=True),
                 *self.ask(state),
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))

@@ -42,6 +42,14 @@ def _e(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def _t(_: Translate, text: str, i18n: dict[str, Any] | None = None) -> str:
+    """Translate an engine sentence: its template if it has values, then the values too."""
+    if i18n and i18n.get("params"):
+        params = {k: _(v) for k, v in i18n["params"].items()}
+        return _(i18n["msgid"]).format(**params)
+    return _(text)
+
+
 def _date(value: str | None) -> str:
     if not value:
         return ""
@@ -92,8 +100,8 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
             source = f" <i>({_e(r['source'])})</i>" if r["source"] else ""
-            lines.append(f"• {_e(_(r['text']))}{source}")
-        lines += [f"⏳ {_e(_(p))}" for p in m["pending"]]
+            lines.append(f"• {_e(_t(_, r['text'], r))}{source}")
+        lines += [f"⏳ {_e(_t(_, p['msgid'], p))}" for p in m.get("pending_i18n", [])]
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
             lines.append(f"💶 {_e(_(amount['text']))} <i>({_e(amount['source'])})</i>")
@@ -128,7 +136,7 @@ def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
         condition = f" {_e(_(item['condition']))}" if item.get("condition") else ""
         lines.append(f"✅ {_e(_(item['text']))}{condition} <i>({_e(item['source'])})</i>")
     for item in verdict.get("compatibility_unknown", []):
-        lines.append(f"❔ {_e(_(item['text']))}")
+        lines.append(f"❔ {_e(_t(_, item['text'], item))}")
     if not lines:
         return []
     return [f"<b>{_e(_('Gli aiuti che ricevete già'))}</b>\n" + "\n".join(lines)]

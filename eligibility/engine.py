@@ -11,7 +11,7 @@ from typing import Any
 from .catalogue import Catalogue, load_catalogue
 from .facts import ORDER, Facts
 from .labels import CURRENT_MEASURE_NAMES, PRE_CHECK
-from .rules import Result, age, evaluate, guard
+from .rules import Result, _fmt, age, evaluate, guard
 from .schema import CompatibilityEntry, Guidance, Measure, Notice, Programme, Submission
 from .score import score
 from .window import iso, status
@@ -68,17 +68,12 @@ def _notice_verdict(
     for measure_id in sorted(current or ()):
         entry, source = entries.get(measure_id, (None, None))
         if entry is None:
-            unknown.append(
-                {
-                    "measure": measure_id,
-                    "text": (
-                        f"Il bando e la delibera regionale non dicono se "
-                        f"{CURRENT_MEASURE_NAMES[measure_id]} è compatibile. "
-                        "Chiedete ai servizi sociali."
-                    ),
-                    "source": None,
-                }
+            text = _fmt(
+                "Il bando e la delibera regionale non dicono se {name} è compatibile. "
+                "Chiedete ai servizi sociali.",
+                name=CURRENT_MEASURE_NAMES[measure_id],
             )
+            unknown.append({"measure": measure_id, "text": text, "source": None} | _i18n(text))
             continue
         item = {"measure": measure_id, "text": entry.text, "source": source}
         if entry.condition:
@@ -154,7 +149,10 @@ def _compatibility_results(
         entry, source = entries.get(measure_id, (None, ""))
         rule = f"incompatible_{measure_id}"
         if entry is None:
-            text = f"Non sappiamo se {name} si può avere insieme. Lo verificano i servizi sociali."
+            text = _fmt(
+                "Non sappiamo se {name} si può avere insieme. Lo verificano i servizi sociali.",
+                name=name,
+            )
             results.append(Result(rule, "ask", "", text, pending=text))
         elif entry.outcome == "incompatible" or (
             entry.only_measures and measure.id not in entry.only_measures
@@ -164,8 +162,11 @@ def _compatibility_results(
                     rule,
                     "failed",
                     source,
-                    f"Ricevete già {name}: non si può avere insieme a questo aiuto. "
-                    f"Potete scegliere di rinunciare a {name} per chiedere la B2.",
+                    _fmt(
+                        "Ricevete già {name}: non si può avere insieme a questo aiuto. "
+                        "Potete scegliere di rinunciare a {name} per chiedere la B2.",
+                        name=name,
+                    ),
                 )
             )
         elif entry.condition:
@@ -211,7 +212,14 @@ def _measure(
         "name": measure.name,
         "verdict": verdict,
         "reasons": [
-            {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source} for r in shown
+            {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
+            | _i18n(r.text)
+            for r in shown
+        ],
+        "pending_i18n": [
+            _i18n(r.pending) or {"msgid": r.pending, "params": {}}
+            for r in results
+            if r.status in ("pending", "ask") and r.pending and verdict != "not_eligible"
         ],
         "pending": [
             r.pending
@@ -226,6 +234,14 @@ def _measure(
     if measure.amount is not None:
         out["amount"] = _amount(measure, facts, out["_optional"])
     return out
+
+
+def _i18n(text: str) -> dict[str, Any]:
+    """For a filled-in sentence, its template and values, so a front end can translate it."""
+    template = getattr(text, "template", None)
+    if template is None or template == text:
+        return {}
+    return {"msgid": template, "params": {k: str(v) for k, v in text.params.items()}}
 
 
 def _amount(measure: Measure, facts: Facts, optional: list[str]) -> dict[str, Any]:

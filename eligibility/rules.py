@@ -13,6 +13,7 @@ from typing import Any, Literal
 from babel.numbers import format_currency, format_decimal
 
 from .facts import Facts, age_on
+from .labels import N_
 from .schema import (
     AgeRule,
     CertificationsRule,
@@ -24,11 +25,11 @@ from .schema import (
 
 Status = Literal["met", "failed", "pending", "ask", "missing", "skipped"]
 ISEE_KIND_NAMES = {
-    "sociosanitario": "sociosanitario",
-    "sociosanitario_ristretto": "sociosanitario (nucleo ristretto)",
-    "ordinario": "ordinario",
-    "minorenni": "per minorenni",
-    "corrente": "corrente",
+    "sociosanitario": N_("sociosanitario"),
+    "sociosanitario_ristretto": N_("sociosanitario (nucleo ristretto)"),
+    "ordinario": N_("ordinario"),
+    "minorenni": N_("per minorenni"),
+    "corrente": N_("corrente"),
 }
 
 
@@ -41,21 +42,39 @@ class Result:
     missing: tuple[str, ...] = ()
     pending: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None  # `text` before its values were filled in, for translation
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.template is None and self.text:
+            self.template = getattr(self.text, "template", str(self.text))
+            self.params = dict(getattr(self.text, "params", {}))
 
 
 def euro(value: float) -> str:
     return format_currency(value, "EUR", locale="it_IT")
 
 
-def _fmt(template: str | None, **values: Any) -> str:
+class Sentence(str):
+    """A filled-in sentence that remembers its template and values, for translation."""
+
+    template: str
+    params: dict[str, Any]
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: str | None, **values: Any) -> str:  # a Sentence
+    """Fill a sentence's values, remembering the template so the caller can translate it."""
     if not template:
         return ""
-
-    class Keep(dict):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
-
-    return template.format_map(Keep(values))
+    sentence = Sentence(template.format_map(_Keep(values)))
+    sentence.template = template
+    sentence.params = {k: v for k, v in values.items() if "{" + k + "}" in template}
+    return sentence
 
 
 def age(facts: Facts) -> int | None:

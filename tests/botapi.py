@@ -23,7 +23,12 @@ from aiogram.types import Update
 from aiohttp import web
 
 TOKEN = "123456:TEST-token"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Sportello B2", "username": "sportello_b2_bot"}
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Sportello B2",
+    "username": "sportello_b2_bot",
+}
 
 
 @dataclass
@@ -49,7 +54,9 @@ class BotAPI:
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         if request.content_type == "application/json":
             params = await request.json()
@@ -60,8 +67,12 @@ class BotAPI:
         if self.fail_next.get(method):
             self.fail_next[method] -= 1
             return web.json_response(
-                {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                 "parameters": {"retry_after": 1}},
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
                 status=429,
             )
         result = self.answer(method, params)
@@ -72,7 +83,13 @@ class BotAPI:
     def answer(self, method: str, p: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method in ("setMyCommands", "deleteWebhook", "answerCallbackQuery", "setWebhook", "deleteMessage"):
+        if method in (
+            "setMyCommands",
+            "deleteWebhook",
+            "answerCallbackQuery",
+            "setWebhook",
+            "deleteMessage",
+        ):
             return True
         if method == "getUpdates":
             offset = int(p.get("offset") or 0)
@@ -96,7 +113,11 @@ class BotAPI:
             message = self.messages.get(chat_id, {}).get(message_id)
             if message is None:
                 return web.json_response(
-                    {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"},
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message to edit not found",
+                    },
                     status=400,
                 )
             message["text"] = p["text"]
@@ -105,14 +126,19 @@ class BotAPI:
                 message["reply_markup"] = p["reply_markup"]
             return message
         return web.json_response(
-            {"ok": False, "error_code": 404, "description": f"Not Found: method {method}"}, status=404
+            {"ok": False, "error_code": 404, "description": f"Not Found: method {method}"},
+            status=404,
         )
 
     # -- reading what the bot said ----------------------------------------------------
 
     def sent(self, chat_id: int) -> list[Call]:
-        return [c for c in self.calls if c.method in ("sendMessage", "editMessageText")
-                and int(c.params["chat_id"]) == chat_id]
+        return [
+            c
+            for c in self.calls
+            if c.method in ("sendMessage", "editMessageText")
+            and int(c.params["chat_id"]) == chat_id
+        ]
 
     def last_keyboard_message(self, chat_id: int) -> dict[str, Any] | None:
         for message in reversed(list(self.messages.get(chat_id, {}).values())):
@@ -135,13 +161,22 @@ class Family:
 
     _update_ids = itertools.count(1)
 
-    def __init__(self, api: BotAPI, bot: Bot, dp: Dispatcher, user_id: int = 4242, language_code: str = "it"):
+    def __init__(
+        self, api: BotAPI, bot: Bot, dp: Dispatcher, user_id: int = 4242, language_code: str = "it"
+    ):
         self.api, self.bot, self.dp = api, bot, dp
-        self.user = {"id": user_id, "is_bot": False, "first_name": "Maria", "language_code": language_code}
+        self.user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": "Maria",
+            "language_code": language_code,
+        }
         self.seen = 0
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        await self.dp.feed_update(
+            self.bot, Update.model_validate(update, context={"bot": self.bot})
+        )
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
@@ -159,18 +194,30 @@ class Family:
         """Type a message (commands included); return what the bot answered."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
         await self.feed(self._message(**content))
         return self.new_texts()
 
     async def send_photo(self) -> list[str]:
-        photo = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90, "file_size": 1000}]
+        photo = [
+            {
+                "file_id": "AgAD",
+                "file_unique_id": "AQAD",
+                "width": 90,
+                "height": 90,
+                "file_size": 1000,
+            }
+        ]
         await self.feed(self._message(photo=photo))
         return self.new_texts()
 
     async def press(self, label: str, data: str | None = None) -> list[str]:
         """Press the button whose label contains `label` on the newest keyboard (or forge `data`)."""
         message = self.api.last_keyboard_message(self.user["id"])
+        if data is not None and message is None:  # a forged press on whatever is on screen
+            message = list(self.api.messages[self.user["id"]].values())[-1]
         assert message is not None, "no keyboard on screen"
         if data is None:
             buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
