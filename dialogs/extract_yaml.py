@@ -37,9 +37,13 @@ def _walk(node: yaml.Node, key: str | None) -> Iterator[tuple[int, str]]:
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             yield from _walk(item, key)
-    elif isinstance(node, yaml.ScalarNode) and key in TEXT_KEYS and node.tag.endswith(":str"):
-        if node.value and " " in node.value.strip():
-            yield node.start_mark.line + 1, node.value
+    elif (
+        isinstance(node, yaml.ScalarNode)
+        and key in TEXT_KEYS
+        and node.tag.endswith(":str")
+        and " " in node.value.strip()
+    ):
+        yield node.start_mark.line + 1, node.value
 
 
 def extract(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any):
