@@ -110,8 +110,8 @@ class Console:
             return self.buttons[int(line) - 1]
         folded = line.casefold()
         for b in self.buttons:
-            label = plain(b.label).casefold()
-            if folded and folded == re.sub(r"^[^\w]+", "", label).strip():
+            label = re.sub(r"^[^\w]+", "", plain(b.label).casefold()).strip()
+            if folded and (folded == label or folded in label.split(" · ")):
                 return b
         return None
 

@@ -29,7 +29,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=b.label[:64], callback_data=b.data) for b in row]
+            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row]
             for row in reply.buttons
         ]
     )

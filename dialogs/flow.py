@@ -206,7 +206,8 @@ class Dialog:
         answers = state.get("answers") or {}
         if not answers:
             return [Reply(_("Non avete ancora risposto a nessuna domanda.")), *self.ask(state)]
-        lines = [f"<b>{esc(_('Le vostre risposte'))}</b>"]
+        heading = _("Le vostre risposte")
+        lines = [f"<b>{esc(heading)}</b>"]
         buttons = []
         for key in state.get("order", []):
             question = BY_KEY.get(key)

@@ -38,6 +38,18 @@ CHANNELS = {
 }
 
 
+RESULT = N_("Il risultato")
+DOCUMENTS = N_("Documenti da preparare")
+OPTIONAL = N_("facoltativo")
+BENEFITS = N_("Gli aiuti che ricevete già")
+HOW_TO_APPLY = N_("Come fare domanda")
+
+
+def _tr(_: Translate, text: str) -> str:
+    """Translated and escaped (a function of its own, so Babel does not extract field names)."""
+    return _e(_(text))
+
+
 def _e(text: str) -> str:
     return html.escape(text, quote=False)
 
@@ -78,7 +90,7 @@ def _split(blocks: list[str]) -> list[str]:
 def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
     """The result as a few messages: verdicts, benefits, window, how to apply, documents."""
     if verdict.get("guidance"):
-        return _split([*_guidance(verdict["guidance"], _), _e(_(verdict["pre_check"]))])
+        return _split([*_guidance(verdict["guidance"], _), _tr(_, (verdict["pre_check"]))])
     notice = verdict.get("notice")
     if notice is None:
         return [
@@ -89,12 +101,12 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
             )
         ]
     blocks = [
-        f"<b>{_e(_('Il risultato'))}</b>\n{_e(_(notice['title']))}\n<i>{_e(_(notice['ambito']))}</i>",
-        f"⚠️ {_e(_(verdict['pre_check']))}",
+        f"<b>{_tr(_, (RESULT))}</b>\n{_tr(_, (notice['title']))}\n<i>{_tr(_, (notice['ambito']))}</i>",
+        f"⚠️ {_tr(_, (verdict['pre_check']))}",
     ]
     for m in verdict["measures"]:
         lines = [
-            f"{ICONS[m['verdict']]} <b>{_e(_(m['name']))}</b>: {_e(_(VERDICT_NAMES[m['verdict']]))}"
+            f"{ICONS[m['verdict']]} <b>{_tr(_, (m['name']))}</b>: {_tr(_, (VERDICT_NAMES[m['verdict']]))}"
         ]
         for r in m["reasons"]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
@@ -104,18 +116,18 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
         lines += [f"⏳ {_e(_t(_, p['msgid'], p))}" for p in m.get("pending_i18n", [])]
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
-            lines.append(f"💶 {_e(_(amount['text']))} <i>({_e(amount['source'])})</i>")
+            lines.append(f"💶 {_tr(_, (amount['text']))} <i>({_e(amount['source'])})</i>")
             if "adjustment" in amount:
-                lines.append(f"💶 {_e(_(amount['adjustment']['text']))}")
+                lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
     blocks += _benefits(verdict, _)
     blocks.append(_window(notice, _))
     blocks.append(_submission(verdict["submission"], _))
     if verdict["documents"]:
-        docs = [f"<b>{_e(_('Documenti da preparare'))}</b>"]
+        docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
         for d in verdict["documents"]:
-            optional = f" ({_e(_('facoltativo'))})" if not d["required"] else ""
-            docs.append(f"📄 {_e(_(d['text']))}{optional}")
+            optional = f" ({_tr(_, (OPTIONAL))})" if not d["required"] else ""
+            docs.append(f"📄 {_tr(_, (d['text']))}{optional}")
         blocks.append("\n".join(docs))
     return _split(blocks)
 
@@ -123,7 +135,7 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
 def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
     lines: list[str] = []
     for item in verdict["incompatible"]:
-        lines.append(f"❌ {_e(_(item['text']))} <i>({_e(item['source'])})</i>")
+        lines.append(f"❌ {_tr(_, (item['text']))} <i>({_e(item['source'])})</i>")
     if verdict["incompatible"]:
         lines.append(
             _e(
@@ -133,39 +145,39 @@ def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
             )
         )
     for item in verdict["compatible"]:
-        condition = f" {_e(_(item['condition']))}" if item.get("condition") else ""
-        lines.append(f"✅ {_e(_(item['text']))}{condition} <i>({_e(item['source'])})</i>")
+        condition = f" {_tr(_, (item['condition']))}" if item.get("condition") else ""
+        lines.append(f"✅ {_tr(_, (item['text']))}{condition} <i>({_e(item['source'])})</i>")
     for item in verdict.get("compatibility_unknown", []):
         lines.append(f"❔ {_e(_t(_, item['text'], item))}")
     if not lines:
         return []
-    return [f"<b>{_e(_('Gli aiuti che ricevete già'))}</b>\n" + "\n".join(lines)]
+    return [f"<b>{_tr(_, (BENEFITS))}</b>\n" + "\n".join(lines)]
 
 
 def _window(notice: dict[str, Any], _: Translate) -> str:
-    lines = [f"📅 {_e(_(STATUS_LINES[notice['status']]))}"]
+    lines = [f"📅 {_tr(_, (STATUS_LINES[notice['status']]))}"]
     if notice.get("closes"):
-        lines.append(_e(_("Scadenza: {date}").format(date=_date(notice["closes"]))))
+        lines.append(_tr(_, ("Scadenza: {date}").format(date=_date(notice["closes"]))))
     elif notice.get("until_funds_run_out"):
-        lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
+        lines.append(_tr(_, ("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
     return "\n".join(lines)
 
 
 def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
     if not sub:
         return ""
-    lines = [f"<b>{_e(_('Come fare domanda'))}</b>"]
-    lines.append(_e(_(CHANNELS[sub["channel"]]).format(address=sub.get("address") or "")))
-    lines.append(_e(_(sub["text"])))
+    lines = [f"<b>{_tr(_, (HOW_TO_APPLY))}</b>"]
+    lines.append(_tr(_, (CHANNELS[sub["channel"]]).format(address=sub.get("address") or "")))
+    lines.append(_tr(_, (sub["text"])))
     for alt in sub.get("alternatives", []):
-        lines.append(_e(_(CHANNELS[alt["channel"]]).format(address=alt.get("address") or "")))
+        lines.append(_tr(_, (CHANNELS[alt["channel"]]).format(address=alt.get("address") or "")))
     return "\n".join(lines)
 
 
 def _guidance(guidance: dict[str, Any], _: Translate) -> list[str]:
-    steps = [f"{i}. {_e(_(s['text']))}" for i, s in enumerate(guidance["steps"], 1)]
+    steps = [f"{i}. {_tr(_, (s['text']))}" for i, s in enumerate(guidance["steps"], 1)]
     return [
-        f"<b>{_e(_(guidance['title']))}</b>\n<i>{_e(_(guidance['issuer']))}</i>",
-        _e(_(guidance["applies_to"]["text"])),
+        f"<b>{_tr(_, (guidance['title']))}</b>\n<i>{_tr(_, (guidance['issuer']))}</i>",
+        _tr(_, (guidance["applies_to"]["text"])),
         "\n".join(steps),
     ]

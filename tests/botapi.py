@@ -8,6 +8,7 @@ and reads what the bot said.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -75,6 +76,8 @@ class BotAPI:
                 },
                 status=429,
             )
+        if method == "getUpdates" and not self.answer(method, params):
+            await asyncio.sleep(0.2)  # a short long-poll, so the client does not spin
         result = self.answer(method, params)
         if isinstance(result, web.Response):
             return result

@@ -419,3 +419,28 @@ async def test_command_menu_is_set_in_each_language(api, db_path):
     assert menus[1]["language_code"] == "en"
     assert menus[0]["commands"][0]["description"] == "Inizia o riprendi"
     await s.close()
+
+
+async def test_family_choosing_english_gets_questions_and_result_in_english(api, db_path):
+    s = Session(api, db_path, dt.date(2026, 5, 4))
+    await s.family.say("/start")
+    texts = await s.family.press("English")
+    assert "Privacy" in texts[-1] and "Siete d'accordo" not in texts[-1]
+    agree = [b for b in s.family.buttons() if b != "No"][0]
+    texts = await s.family.press(agree)
+    assert "Question 1 of about" in question_of(texts) or "1 of about" in texts[-1]
+    texts = await s.family.say("Cassano Magnago")
+    assert "citizenship" in texts[-1].lower()
+    await s.family.press("Italian")
+    await s.family.press("Yes")
+    await s.family.press("Attendance allowance (")
+    await s.family.press("Done")
+    await s.family.press("Yes")
+    await s.family.press("Sociosanitario")
+    await s.family.say("11.000")
+    texts = await s.family.press("Done")
+    result = "\n".join(texts)
+    assert "The result" in result
+    assert "Ha la certificazione" not in result  # engine sentences are translated too
+    assert "protocollo@cassano-magnago.it" in result
+    await s.close()
