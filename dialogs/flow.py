@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,14 @@ class Dialog:
         self.catalogue = catalogue
         self.today = today
         self._ = gettext
+        self._verdicts: dict[str, dict[str, Any]] = {}
+
+    def verdict(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The engine's verdict for these answers (asked once per set of answers)."""
+        key = json.dumps(answers, sort_keys=True)
+        if key not in self._verdicts:
+            self._verdicts[key] = check(facts_of(answers, self.today), self.catalogue)
+        return self._verdicts[key]
 
     # -- entry points ---------------------------------------------------------------
 
@@ -129,7 +138,7 @@ class Dialog:
                     *self.ask(state),
                 ]
             )
-        question = self.current(state)
+        question = self.on_screen(state)
         if question is None:
             return Outcome(self.ask(state))
         try:
@@ -171,7 +180,7 @@ class Dialog:
             return Outcome(self.summary(state))
         if state.get("stage") != "asking":
             return Outcome([Reply(_("Questo pulsante non vale più.")), *self.ask(state)])
-        question = self.current(state)
+        question = self.on_screen(state)
         qid, _sep, value = rest.partition(":")
         if question is None or qid != question.qid:
             return Outcome(
@@ -235,13 +244,17 @@ class Dialog:
 
     # -- asking ---------------------------------------------------------------------
 
+    def on_screen(self, state: dict[str, Any]) -> Question | None:
+        """The question last shown (saved with the state), else the one the engine needs."""
+        shown = BY_QID.get(state.get("current") or "")
+        return shown if shown is not None else self.current(state)
+
     def current(self, state: dict[str, Any]) -> Question | None:
         """The question the engine needs next, or None when a verdict is reached."""
         answers = state.get("answers", {})
         if "municipality" not in answers:
             return BY_KEY["municipality"]
-        verdict = check(facts_of(answers, self.today), self.catalogue)
-        missing = verdict.get("missing") or []
+        missing = self.verdict(answers).get("missing") or []
         if not missing:
             return None
         key = missing[0]
@@ -272,7 +285,7 @@ class Dialog:
         done = len([k for k in state.get("order", []) if k in answers])
         if "municipality" not in answers:
             return done + 1, done + 8
-        verdict = check(facts_of(answers, self.today), self.catalogue)
+        verdict = self.verdict(answers)
         left = len(verdict.get("missing") or [])
         if "isee" in (verdict.get("missing") or []):
             left += 2 - len([k for k in ("isee.status", "isee.kind") if k in answers])
@@ -456,8 +469,7 @@ class Dialog:
     # -- result -----------------------------------------------------------------------
 
     def result(self, state: dict[str, Any]) -> list[Reply]:
-        verdict = check(facts_of(state["answers"], self.today), self.catalogue)
-        texts = render_result(verdict, self._)
+        texts = render_result(self.verdict(state["answers"]), self._)
         buttons = [[Button(self._("✏️ Cambia una risposta"), "sum")]]
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
 

@@ -10,7 +10,6 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
 
 
 def key_of(key: StorageKey) -> str:
@@ -33,25 +32,29 @@ class SQLiteStorage(BaseStorage):
         self.db = db
 
     def _row(self, key: StorageKey) -> dict[str, Any] | None:
-        try:
-            return self.db["fsm"].get(key_of(key))
-        except NotFoundError:
-            return None
+        row = self.db.execute("SELECT state, data FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
+        return {"state": row[0], "data": row[1]} if row else None
 
-    def _write(self, key: StorageKey, **values: Any) -> None:
+    def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        self.db["fsm"].upsert({"key": key_of(key), **values, "updated_at": now}, pk="key")
+        self.db.execute(
+            f"INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
+            "updated_at = excluded.updated_at",
+            [key_of(key), value, now],
+        )
+        self.db.conn.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        self._write(key, state=value)
+        self._write(key, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = self._row(key)
         return row["state"] if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        self._write(key, data=json.dumps(dict(data), ensure_ascii=False))
+        self._write(key, "data", json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = self._row(key)
