@@ -245,9 +245,14 @@ def conversation_router() -> Router:
 
 HELP = N_(
     "Vi aiuto a capire se potete chiedere la Misura B2. Rispondete alle domande, con i "
-    "pulsanti o scrivendo. Comandi: /riepilogo per vedere e cambiare le risposte, "
-    "/indietro per la domanda prima, /ricomincia per ripartire, /lingua per la lingua, "
-    "/privacy, /cancella_dati per cancellare tutto."
+    "pulsanti o scrivendo.\n"
+    "Comandi:\n"
+    "/riepilogo per vedere e cambiare le risposte.\n"
+    "/indietro per la domanda prima.\n"
+    "/ricomincia per ripartire.\n"
+    "/lingua per la lingua.\n"
+    "/privacy per sapere come usiamo i dati.\n"
+    "/cancella_dati per cancellare tutto."
 )
 
 

@@ -136,8 +136,8 @@ QUESTIONS: tuple[Question, ...] = (
         "choice",
         N_("Che tipo di ISEE è? Lo trovate in alto sull'attestazione."),
         help=N_(
-            "Sull'attestazione c'è scritto il tipo: ordinario, sociosanitario (a volte "
-            "«nucleo ristretto»), minorenni o corrente."
+            "Il tipo è scritto sull'attestazione. Può essere: ordinario, sociosanitario "
+            "(a volte «nucleo ristretto»), minorenni o corrente."
         ),
         options=(
             ("sociosanitario", N_("Sociosanitario")),
