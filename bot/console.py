@@ -51,7 +51,10 @@ class Console:
     def dialog(self) -> Dialog:
         locale = get_language(self.db, CONSOLE_USER) or "it"
         return Dialog(
-            self.catalogue, self.clock(), lambda m: self.i18n.gettext(m, locale=locale) if m else m
+            self.catalogue,
+            self.clock(),
+            lambda m: self.i18n.gettext(m, locale=locale) if m else m,
+            locale,
         )
 
     def show(self, outcome: Outcome) -> None:

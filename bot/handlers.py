@@ -53,7 +53,7 @@ class Chat:
         def gettext(message: str) -> str:
             return self.i18n.gettext(message, locale=locale) if message else message
 
-        return Dialog(self.catalogue, self.clock(), gettext)
+        return Dialog(self.catalogue, self.clock(), gettext, locale)
 
     async def save(self, state: dict[str, Any]) -> None:
         await self.fsm.set_data({"dialog": state})

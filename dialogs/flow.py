@@ -19,6 +19,7 @@ from typing import Any
 
 from eligibility import Catalogue, Facts, check, validate
 
+from .formats import Formats
 from .parsing import (
     N_,
     AnswerError,
@@ -87,10 +88,13 @@ def facts_of(answers: dict[str, Any], today: dt.date) -> Facts:
 
 
 class Dialog:
-    def __init__(self, catalogue: Catalogue, today: dt.date, gettext: Translate):
+    def __init__(
+        self, catalogue: Catalogue, today: dt.date, gettext: Translate, language: str = "it"
+    ):
         self.catalogue = catalogue
         self.today = today
         self._ = gettext
+        self.fmt = Formats(language)
         self._verdicts: dict[str, dict[str, Any]] = {}
 
     def verdict(self, answers: dict[str, Any]) -> dict[str, Any]:
@@ -457,19 +461,17 @@ class Dialog:
         if q.kind == "choice":
             return _(labels.get(value, str(value)))
         if q.kind == "date":
-            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+            return self.fmt.date(dt.date.fromisoformat(value))
         if q.kind == "amount":
-            from babel.numbers import format_currency
-
-            return format_currency(value, "EUR", locale="it_IT")
+            return self.fmt.money(value)
         if q.kind == "hours":
-            return _("{hours} ore a settimana").format(hours=f"{value:g}")
+            return _("{hours} ore a settimana").format(hours=self.fmt.number(value))
         return str(value)
 
     # -- result -----------------------------------------------------------------------
 
     def result(self, state: dict[str, Any]) -> list[Reply]:
-        texts = render_result(self.verdict(state["answers"]), self._)
+        texts = render_result(self.verdict(state["answers"]), self._, self.fmt)
         buttons = [[Button(self._("✏️ Cambia una risposta"), "sum")]]
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
 

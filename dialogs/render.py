@@ -6,11 +6,11 @@ translation function, so a catalog that translates them shows them in the user's
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Callable
 from typing import Any
 
+from .formats import Formats
 from .parsing import N_
 
 Translate = Callable[[str], str]
@@ -54,23 +54,18 @@ def _e(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _t(_: Translate, text: str, i18n: dict[str, Any] | None = None) -> str:
+def _t(
+    _: Translate, text: str, i18n: dict[str, Any] | None = None, fmt: Formats | None = None
+) -> str:
     """Translate an engine sentence: its template if it has values, then the values too."""
     if i18n and i18n.get("params"):
-        params = {k: _(v) for k, v in i18n["params"].items()}
+        fmt = fmt or Formats()
+        params = {
+            k: fmt.money(v["eur"]) if isinstance(v, dict) else _(v)
+            for k, v in i18n["params"].items()
+        }
         return _(i18n["msgid"]).format(**params)
     return _(text)
-
-
-def _date(value: str | None) -> str:
-    if not value:
-        return ""
-    if "T" in value:
-        moment = dt.datetime.fromisoformat(value)
-        if moment.time() == dt.time(23, 59, 59):
-            return moment.strftime("%d/%m/%Y")
-        return moment.strftime("%d/%m/%Y %H:%M")
-    return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
 
 
 def _split(blocks: list[str]) -> list[str]:
@@ -87,8 +82,9 @@ def _split(blocks: list[str]) -> list[str]:
     return messages
 
 
-def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
+def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = None) -> list[str]:
     """The result as a few messages: verdicts, benefits, window, how to apply, documents."""
+    fmt = fmt or Formats()
     if verdict.get("guidance"):
         return _split([*_guidance(verdict["guidance"], _), _tr(_, (verdict["pre_check"]))])
     notice = verdict.get("notice")
@@ -112,16 +108,16 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
             source = f" <i>({_e(r['source'])})</i>" if r["source"] else ""
-            lines.append(f"• {_e(_t(_, r['text'], r))}{source}")
-        lines += [f"⏳ {_e(_t(_, p['msgid'], p))}" for p in m.get("pending_i18n", [])]
+            lines.append(f"• {_e(_t(_, r['text'], r, fmt))}{source}")
+        lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in m.get("pending_i18n", [])]
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
             lines.append(f"💶 {_tr(_, (amount['text']))} <i>({_e(amount['source'])})</i>")
             if "adjustment" in amount:
                 lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
-    blocks += _benefits(verdict, _)
-    blocks.append(_window(notice, _))
+    blocks += _benefits(verdict, _, fmt)
+    blocks.append(_window(notice, _, fmt))
     blocks.append(_submission(verdict["submission"], _))
     if verdict["documents"]:
         docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
@@ -132,7 +128,7 @@ def render_result(verdict: dict[str, Any], _: Translate) -> list[str]:
     return _split(blocks)
 
 
-def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
+def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     lines: list[str] = []
     for item in verdict["incompatible"]:
         lines.append(f"❌ {_tr(_, (item['text']))} <i>({_e(item['source'])})</i>")
@@ -148,16 +144,16 @@ def _benefits(verdict: dict[str, Any], _: Translate) -> list[str]:
         condition = f" {_tr(_, (item['condition']))}" if item.get("condition") else ""
         lines.append(f"✅ {_tr(_, (item['text']))}{condition} <i>({_e(item['source'])})</i>")
     for item in verdict.get("compatibility_unknown", []):
-        lines.append(f"❔ {_e(_t(_, item['text'], item))}")
+        lines.append(f"❔ {_e(_t(_, item['text'], item, fmt))}")
     if not lines:
         return []
     return [f"<b>{_tr(_, (BENEFITS))}</b>\n" + "\n".join(lines)]
 
 
-def _window(notice: dict[str, Any], _: Translate) -> str:
+def _window(notice: dict[str, Any], _: Translate, fmt: Formats) -> str:
     lines = [f"📅 {_tr(_, (STATUS_LINES[notice['status']]))}"]
     if notice.get("closes"):
-        lines.append(_tr(_, ("Scadenza: {date}").format(date=_date(notice["closes"]))))
+        lines.append(_e(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
     elif notice.get("until_funds_run_out"):
         lines.append(_tr(_, ("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
     return "\n".join(lines)
@@ -167,11 +163,16 @@ def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
     if not sub:
         return ""
     lines = [f"<b>{_tr(_, (HOW_TO_APPLY))}</b>"]
-    lines.append(_tr(_, (CHANNELS[sub["channel"]]).format(address=sub.get("address") or "")))
+    lines.append(_channel(_, sub))
     lines.append(_tr(_, (sub["text"])))
     for alt in sub.get("alternatives", []):
-        lines.append(_tr(_, (CHANNELS[alt["channel"]]).format(address=alt.get("address") or "")))
+        lines.append(_channel(_, alt))
     return "\n".join(lines)
+
+
+def _channel(_: Translate, sub: dict[str, Any]) -> str:
+    template = CHANNELS[sub["channel"]]
+    return _e(_(template).format(address=sub.get("address") or ""))
 
 
 def _guidance(guidance: dict[str, Any], _: Translate) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from .catalogue import Catalogue, load_catalogue
 from .facts import ORDER, Facts
 from .labels import CURRENT_MEASURE_NAMES, PRE_CHECK
-from .rules import Result, _fmt, age, evaluate, guard
+from .rules import Money, Result, _fmt, age, evaluate, guard
 from .schema import CompatibilityEntry, Guidance, Measure, Notice, Programme, Submission
 from .score import score
 from .window import iso, status
@@ -241,7 +241,10 @@ def _i18n(text: str) -> dict[str, Any]:
     template = getattr(text, "template", None)
     if template is None or template == text:
         return {}
-    return {"msgid": template, "params": {k: str(v) for k, v in text.params.items()}}
+    params = {
+        k: {"eur": v.amount} if isinstance(v, Money) else str(v) for k, v in text.params.items()
+    }
+    return {"msgid": template, "params": params}
 
 
 def _amount(measure: Measure, facts: Facts, optional: list[str]) -> dict[str, Any]:

@@ -51,8 +51,16 @@ class Result:
             self.params = dict(getattr(self.text, "params", {}))
 
 
-def euro(value: float) -> str:
-    return format_currency(value, "EUR", locale="it_IT")
+class Money(str):
+    """An amount in euro, written the Italian way, that keeps its value for other locales."""
+
+    amount: float
+
+
+def euro(value: float) -> str:  # a Money
+    money = Money(format_currency(value, "EUR", locale="it_IT"))
+    money.amount = value
+    return money
 
 
 class Sentence(str):

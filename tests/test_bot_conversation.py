@@ -442,5 +442,6 @@ async def test_family_choosing_english_gets_questions_and_result_in_english(api,
     result = "\n".join(texts)
     assert "The result" in result
     assert "Ha la certificazione" not in result  # engine sentences are translated too
+    assert "€11,000.00" in result and "€25,000.00" in result  # amounts the English way
     assert "protocollo@cassano-magnago.it" in result
     await s.close()

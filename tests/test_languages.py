@@ -95,5 +95,7 @@ def test_italian_messages_are_easy_to_read(extracted, capsys):
         for score, message in scored[:10]:
             print(f"  {score:5.1f}  {message[:90]}")
     assert gulpease("Il bando è aperto.") > 80
-    below = [(round(s), m) for s, m in scored if s < 40]
-    assert below == [], "messages too hard to read (Gulpease < 40): rewrite them in short sentences"
+    below = [(round(s), m) for s, m in scored if s < 45]
+    assert below == [], "messages too hard to read (Gulpease < 45): rewrite them in short sentences"
+    # Official names and titles are the only ones allowed under 60.
+    assert sum(1 for s, _ in scored if s >= 60) >= 0.98 * len(scored)
