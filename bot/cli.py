@@ -74,7 +74,8 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         ids = ", ".join(e.id for e in [*catalogue.notices, *catalogue.guidance])
         print(f"notice: no notice with id {args.id!r}; known ids: {ids}", file=err)
         return EXIT_INVALID
-    print(describe(entry, args.today), file=out)
+    programme = catalogue.programmes.get(getattr(entry, "programme", ""))
+    print(describe(entry, args.today, programme), file=out)
     return EXIT_OK
 
 
@@ -84,7 +85,8 @@ def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextI
     from .console import run_console
     from .settings import Settings
 
-    run_console(open_db(Settings().db_path), stdin=stdin, out=out)
+    today = args.today
+    run_console(open_db(Settings().db_path), stdin=stdin, out=out, clock=lambda: today)
     return EXIT_OK
 
 
@@ -143,6 +145,9 @@ def main(
         return EXIT_INVALID
     try:
         return args.func(args, out, err, stdin)
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except CatalogueError as exc:
         print(f"notice data is broken: {exc}", file=err)
         return EXIT_ERROR

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from dialogs.flow import Button, Dialog, Outcome, Reply
+from dialogs.parsing import N_
 from eligibility import Catalogue, load_catalogue
 from storage.users import delete_user, get_language, set_language
 
@@ -84,6 +85,7 @@ class Console:
         }
         if line in ("/esci", "/quit", "/annulla"):
             self.save(state)
+            print(plain(d._("Le risposte restano salvate. A presto!")), file=self.out)
             return False
         if line == "/cancella_dati":
             delete_user(self.db, CONSOLE_USER)
@@ -119,9 +121,19 @@ class Console:
         return None
 
 
-def run_console(db: Database, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    console = Console(db, load_catalogue(), dt.date.today, out)
-    print("Sportello B2 — /esci per uscire, /riepilogo, /indietro, /ricomincia.\n", file=out)
+BANNER = N_(
+    "Sportello B2 — scrivete /esci per uscire. Comandi: /riepilogo, /indietro, /ricomincia."
+)
+
+
+def run_console(
+    db: Database,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    clock: Callable[[], dt.date] = dt.date.today,
+) -> None:
+    console = Console(db, load_catalogue(), clock, out)
+    print(plain(console.dialog()._(BANNER)) + "\n", file=out)
     state = console.load()
     console.show(console.dialog().start(state))
     console.save(state)

@@ -232,19 +232,14 @@ class Dialog:
         return [Reply("\n".join(lines), buttons)]
 
     def edit(self, state: dict[str, Any], qid: str) -> list[Reply]:
+        """Ask one answered question again; the old answer stays until a new one is given."""
         question = BY_QID[qid]
         answers = state["answers"]
-        if question.key == "isee.status":
-            for part in ("isee.kind", "isee.value"):
-                answers.pop(part, None)
-        answers.pop(question.key, None)
-        if question.key in state["order"]:
-            state["order"].remove(question.key)
-        if question.key == "municipality":
-            state.pop("suggest", None)
+        state.pop("suggest", None)
         state["stage"] = "asking"
+        state["current"] = question.qid
         state["selected"] = list(answers.get(question.key, [])) if question.kind == "multi" else []
-        return self.ask(state)
+        return [self._question_reply(state, question)]
 
     # -- asking ---------------------------------------------------------------------
 

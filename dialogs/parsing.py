@@ -86,6 +86,7 @@ def parse_birth_date(text: str, today: dt.date) -> dt.date:
     return day
 
 
+_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
 _CURRENCY = re.compile(r"(€|eur(o)?\b|euros?\b)", re.IGNORECASE)
 
 
@@ -94,7 +95,10 @@ def parse_amount(text: str) -> Decimal:
     cleaned = _CURRENCY.sub(" ", text).strip().replace(" ", "").replace("\u00a0", "")
     if not cleaned or len(cleaned) > 20:
         raise AnswerError(N_("Non riesco a leggere la cifra. Scrivetela così: 12.000,50."))
-    for locale in ("it_IT", "en_US"):
+    # "12,000" or "1,250,000.50": thousands grouped with commas. Nobody writes euro with
+    # three decimals, so this is the English way, not 12 euro.
+    locales = ("en_US", "it_IT") if _EN_GROUPED.match(cleaned) else ("it_IT", "en_US")
+    for locale in locales:
         try:
             value = parse_decimal(cleaned, locale=locale, strict=True)
         except NumberFormatError:

@@ -100,6 +100,8 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
         f"<b>{_tr(_, (RESULT))}</b>\n{_tr(_, (notice['title']))}\n<i>{_tr(_, (notice['ambito']))}</i>",
         f"⚠️ {_tr(_, (verdict['pre_check']))}",
     ]
+    if notice["status"] != "open":  # say it first: a closed notice takes no application now
+        blocks.append(_window(notice, _, fmt))
     for m in verdict["measures"]:
         lines = [
             f"{ICONS[m['verdict']]} <b>{_tr(_, (m['name']))}</b>: {_tr(_, (VERDICT_NAMES[m['verdict']]))}"
@@ -117,7 +119,8 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
                 lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
     blocks += _benefits(verdict, _, fmt)
-    blocks.append(_window(notice, _, fmt))
+    if notice["status"] == "open":
+        blocks.append(_window(notice, _, fmt))
     blocks.append(_submission(verdict["submission"], _))
     if verdict["documents"]:
         docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
@@ -154,8 +157,10 @@ def _window(notice: dict[str, Any], _: Translate, fmt: Formats) -> str:
     lines = [f"📅 {_tr(_, (STATUS_LINES[notice['status']]))}"]
     if notice.get("closes"):
         lines.append(_e(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
-    elif notice.get("until_funds_run_out"):
-        lines.append(_tr(_, ("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
+    if notice.get("until_funds_run_out"):
+        lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
+    if notice["status"] == "unknown" and notice.get("window_text"):
+        lines.append(_tr(_, notice["window_text"]))
     return "\n".join(lines)
 
 
@@ -167,11 +172,13 @@ def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
     lines.append(_tr(_, (sub["text"])))
     for alt in sub.get("alternatives", []):
         lines.append(_channel(_, alt))
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
 
 
 def _channel(_: Translate, sub: dict[str, Any]) -> str:
     template = CHANNELS[sub["channel"]]
+    if not sub.get("address") and sub["channel"] != "unknown":
+        return ""  # the notice names no address: its text says where to ask
     return _e(_(template).format(address=sub.get("address") or ""))
 
 

@@ -90,15 +90,16 @@ class Catalogue:
 
     def find(self, typed: str, when: dt.date | dt.datetime) -> Match:
         """The entry for a comune; a notice open on `when` wins over others for the same comune."""
-        key = normalise(typed)
+        key = normalise(re.sub(r"\([^)]*\)", " ", typed))  # "Rozzano (MI)"
         entries = self._index.get(key)
         if not entries:
             key = re.sub(r"^(comune di|citta di) ", "", key)
             entries = self._index.get(key)
         if not entries:
             choices = {normalise(n): n for n in self.municipality_names()}
+            starts = [n for k, n in choices.items() if key and k.startswith(key + " ")]
             close = difflib.get_close_matches(key, list(choices), n=3, cutoff=0.75)
-            return Match(None, None, [choices[c] for c in close])
+            return Match(None, None, starts[:5] or [choices[c] for c in close])
         name = entries[0][0]
         return Match(_best(entries, when), name)
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from babel.dates import format_date, format_datetime
 
 from .labels import CHANNEL_NAMES, MEASURE_NAMES, STATUS_NAMES
 from .rules import euro
-from .schema import Guidance, Notice, Submission
+from .schema import Guidance, Notice, Programme, Submission
 from .window import status
+
+
+def _plain(text: str) -> str:
+    """A rule's sentence without the family's values: `{age}` becomes `…`."""
+    return re.sub(r"\{\w+\}", "…", text)
 
 
 def when_text(moment: dt.date | dt.datetime | None) -> str:
@@ -28,7 +34,9 @@ def _submission(sub: Submission, indent: str = "  ") -> list[str]:
     return lines
 
 
-def describe(entry: Notice | Guidance, today: dt.date | dt.datetime) -> str:
+def describe(
+    entry: Notice | Guidance, today: dt.date | dt.datetime, programme: Programme | None = None
+) -> str:
     """The whole notice as plain text."""
     if isinstance(entry, Guidance):
         lines = [entry.title, f"Da: {entry.issuer}", f"Fonte: {entry.source}", ""]
@@ -68,7 +76,7 @@ def describe(entry: Notice | Guidance, today: dt.date | dt.datetime) -> str:
             lines += _submission(m.submission, "    ")
     if entry.common_requirements:
         lines += ["", "Requisiti per tutti gli aiuti:"]
-        lines += [f"  - {r.texts.failed} [{r.source}]" for r in entry.common_requirements]
+        lines += [f"  - {_plain(r.texts.failed)} [{r.source}]" for r in entry.common_requirements]
     for measure in entry.measures:
         lines += ["", f"{measure.name} ({MEASURE_NAMES[measure.id]})", f"  {measure.purpose}"]
         if measure.amount:
@@ -76,15 +84,19 @@ def describe(entry: Notice | Guidance, today: dt.date | dt.datetime) -> str:
         for adj in measure.adjustments:
             lines.append(f"  {adj.text} [{adj.source}]")
         for rule in measure.requirements:
-            lines.append(f"  - {rule.texts.failed} [{rule.source}]")
+            lines.append(f"  - {_plain(rule.texts.failed)} [{rule.source}]")
         lines += [f"  Nota: {n.text} [{n.source}]" for n in measure.notes]
     if entry.compatibility:
         lines += ["", f"Compatibilità [{entry.compatibility_source}]:"]
         for c in entry.compatibility:
             extra = f" {c.condition}" if c.condition else ""
             lines.append(f"  - {c.text}{extra} [{c.source}]")
+    elif entry.compatibility_source:
+        lines += ["", f"Compatibilità [{entry.compatibility_source}, come nella delibera regionale]:"]
+        lines += [f"  - {c.text} {c.condition or ''}".rstrip() for c in programme.compatibility]
     else:
-        lines += ["", f"Compatibilità: vale l'elenco della delibera regionale ({entry.programme})."]
+        lines += ["", f"Compatibilità: vale l'elenco della delibera regionale ({entry.programme}):"]
+        lines += [f"  - {c.text} [{c.source}]" for c in programme.compatibility]
     if entry.documents:
         lines += ["", "Documenti:"]
         for d in entry.documents:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .catalogue import Catalogue, load_catalogue
 from .facts import ORDER, Facts
-from .labels import CURRENT_MEASURE_NAMES, PRE_CHECK
+from .labels import CURRENT_MEASURE_NAMES, N_, PRE_CHECK
 from .rules import Money, Result, _fmt, age, evaluate, guard
 from .schema import CompatibilityEntry, Guidance, Measure, Notice, Programme, Submission
 from .score import score
@@ -177,9 +177,9 @@ def _compatibility_results(
                 "compatibility",
                 "met",
                 "",
-                "Gli altri aiuti che dichiarate si possono avere insieme."
+                N_("Gli altri aiuti che dichiarate si possono avere insieme.")
                 if facts.get("current_measures")
-                else "Non ricevete altri aiuti che escludono questo.",
+                else N_("Non ricevete altri aiuti che escludono questo."),
             )
         )
     return results

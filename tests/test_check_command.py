@@ -180,3 +180,38 @@ def test_installed_console_script_reports_bad_input_on_stderr_only():
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip() == "isee.value: must be a number >= 0, got -5"
+
+
+@pytest.mark.parametrize(
+    "notice_id",
+    [
+        "visconteo-sud-milano-2025",
+        "ambito-5-melzo-2025",
+        "gallarate-riapertura-2026",
+        "distretto-4-cernusco-2021",
+    ],
+)
+def test_notice_text_shows_no_raw_placeholders_and_lists_compatibility(notice_id):
+    code, out, _ = run("notice", notice_id)
+    assert code == 0
+    assert "{" not in out
+    assert "Misura B1" in out  # the compatibility list is always printed
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error():
+    done = sportello("notice", "distretto-4-cernusco-2021")
+    assert done.returncode == 0
+    import subprocess
+
+    piped = subprocess.run(
+        "sportello notice distretto-4-cernusco-2021 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **__import__("os").environ,
+            "PATH": f"{__import__('sys').exec_prefix}/bin:" + __import__("os").environ["PATH"],
+        },
+    )
+    assert "Traceback" not in piped.stderr

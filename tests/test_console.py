@@ -64,3 +64,35 @@ def test_console_bad_date_gets_help_and_the_same_question(tmp_path):
     out = console(tmp_path, ["1", "1", "Opera", "ieri"])
     assert "Non riesco a leggere la data. Scrivetela così: 1/3/1950." in out
     assert out.count("Quando è nata") == 2
+
+
+def test_console_today_option_sets_the_filing_date(tmp_path):
+    exe = Path(sys.executable).with_name("sportello")
+    lines = [
+        "1",
+        "1",
+        "Rozzano",
+        "1/1/1940",
+        "Sì",
+        "1",
+        "Fatto",
+        "1",
+        "1",
+        "9000",
+        "Fatto",
+        "Sì",
+        "1",
+        "30",
+        "Sì",
+    ]
+    done = subprocess.run(
+        [str(exe), "console", "--today", "2025-06-02"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SPORTELLO_DATA_DIR": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+    assert "Il bando è aperto." in done.stdout
+    assert "Il bando è chiuso" not in done.stdout

@@ -1,0 +1,87 @@
+"""How typed answers are read, and what changing an answer does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dialogs.flow import Dialog
+from dialogs.parsing import AnswerError, parse_amount, parse_date, parse_hours
+from eligibility import load_catalogue
+
+TODAY = dt.date(2025, 6, 2)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("12.000", "12000.00"),
+        ("12.000,50", "12000.50"),
+        ("€ 12000", "12000.00"),
+        ("12000 euro", "12000.00"),
+        ("12,000", "12000.00"),
+        ("1,250,000.50", "1250000.50"),
+        ("12,50", "12.50"),
+        ("9800,5", "9800.50"),
+        ("12 000", "12000.00"),
+    ],
+)
+def test_isee_typed_the_ways_people_type_it_is_accepted(typed, value):
+    assert parse_amount(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize("typed", ["dodicimila", "-5", "12.000.000.000", ""])
+def test_unreadable_amount_says_how_to_type_it(typed):
+    with pytest.raises(AnswerError) as err:
+        parse_amount(typed)
+    assert "12.000,50" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("1/3/1950", dt.date(1950, 3, 1)),
+        ("01.03.1950", dt.date(1950, 3, 1)),
+        ("1 marzo 1950", dt.date(1950, 3, 1)),
+        ("1 mar 1950", dt.date(1950, 3, 1)),
+        ("1950-03-01", dt.date(1950, 3, 1)),
+        ("1-3-50", dt.date(1950, 3, 1)),
+        ("1 March 1950", dt.date(1950, 3, 1)),
+    ],
+)
+def test_dates_typed_the_italian_way_are_accepted(typed, day):
+    assert parse_date(typed, TODAY) == day
+
+
+def test_hours_accept_ore_and_decimal_comma():
+    assert parse_hours("25 ore") == 25.0
+    assert parse_hours("25,5") == 25.5
+    with pytest.raises(AnswerError):
+        parse_hours("200")
+
+
+def test_comune_short_forms_are_understood():
+    catalogue = load_catalogue()
+    assert catalogue.find("Rozzano (MI)", TODAY).name == "Rozzano"
+    assert catalogue.find("Cernusco", TODAY).suggestions == ["Cernusco sul Naviglio"]
+    assert set(catalogue.find("Cassano", TODAY).suggestions) == {
+        "Cassano d'Adda",
+        "Cassano Magnago",
+    }
+
+
+def test_leaving_in_the_middle_of_a_change_keeps_the_old_answer():
+    d = Dialog(load_catalogue(), TODAY, lambda m: m)
+    state: dict = {}
+    d.start(state)
+    d.on_button(state, "lang:it")
+    d.on_button(state, "priv:yes")
+    d.on_text(state, "Opera")
+    d.on_text(state, "1/3/1950")
+    d.edit(state, "bd")  # the family opens the birth date to change it, then leaves
+    assert state["answers"]["beneficiary.birth_date"] == "1950-03-01"
+    again = d.start(state)  # days later
+    assert "Bentornati" in again.replies[0].text
+    assert state["answers"]["beneficiary.birth_date"] == "1950-03-01"
