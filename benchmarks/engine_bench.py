@@ -10,31 +10,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
-
-import yaml
 
 from eligibility import check, load_catalogue, validate
-from eligibility.catalogue import DATA_DIR
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for key, value in over.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key != "isee":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+from eligibility.cases import case_files, load_cases
 
 
 def workload() -> list:
     facts = []
-    for path in sorted(Path(DATA_DIR, "notices").glob("*.cases.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        facts += [validate(_merge(data.get("base", {}), c["facts"])) for c in data["cases"]]
+    for path in case_files():
+        _header, cases = load_cases(path)
+        facts += [validate(raw) for _case, raw in cases]
     return facts
 
 

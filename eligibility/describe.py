@@ -92,7 +92,10 @@ def describe(
             extra = f" {c.condition}" if c.condition else ""
             lines.append(f"  - {c.text}{extra} [{c.source}]")
     elif entry.compatibility_source:
-        lines += ["", f"Compatibilità [{entry.compatibility_source}, come nella delibera regionale]:"]
+        lines += [
+            "",
+            f"Compatibilità [{entry.compatibility_source}, come nella delibera regionale]:",
+        ]
         lines += [f"  - {c.text} {c.condition or ''}".rstrip() for c in programme.compatibility]
     else:
         lines += ["", f"Compatibilità: vale l'elenco della delibera regionale ({entry.programme}):"]

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eligibility.cases import merge
+
 
 def _path(doc: Any, dotted: str) -> Any:
     for part in dotted.split("."):
@@ -122,14 +124,4 @@ def _subset(want: Any, got: Any) -> bool:
     return want == got
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """`over` laid on `base`, recursively; a null in `over` removes that key."""
-    out = dict(base)
-    for key, value in over.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key != "isee":
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+__all__ = ["merge", "mismatches"]

@@ -11,17 +11,17 @@ import pytest
 import yaml
 
 from eligibility import check, load_catalogue, validate
-from eligibility.catalogue import DATA_DIR
-from tests.expectations import merge, mismatches
+from eligibility.cases import case_files, load_cases
+from tests.expectations import mismatches
 
-CASE_FILES = sorted((DATA_DIR / "notices").glob("*.cases.yaml"))
+CASE_FILES = case_files()
 
 
 def _cases():
     for path in CASE_FILES:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for case in data["cases"]:
-            yield pytest.param(data, case, id=f"{data['notice']}: {case['name']}")
+        data, cases = load_cases(path)
+        for case, raw in cases:
+            yield pytest.param(data, case, raw, id=f"{data['notice']}: {case['name']}")
 
 
 def test_every_notice_has_at_least_15_cases():
@@ -35,9 +35,9 @@ def test_every_notice_has_at_least_15_cases():
         assert counts.get(notice.id, 0) >= 15, f"{notice.id} has {counts.get(notice.id, 0)} cases"
 
 
-@pytest.mark.parametrize(("data", "case"), list(_cases()))
-def test_notice_case(data, case):
-    facts = validate(merge(data.get("base", {}), case["facts"]))
+@pytest.mark.parametrize(("data", "case", "raw"), list(_cases()))
+def test_notice_case(data, case, raw):
+    facts = validate(raw)
     verdict = check(facts)
     if case["expect"].get("notice", "") is not None:
         assert verdict["notice"] is not None, "no notice matched"
