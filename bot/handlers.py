@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,6 @@ from dialogs.parsing import N_
 from eligibility import Catalogue
 from storage.users import delete_user, set_language
 
-log = logging.getLogger(__name__)
 Clock = Callable[[], dt.date]
 
 

@@ -41,7 +41,6 @@ class Result:
     text: str = ""
     missing: tuple[str, ...] = ()
     pending: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     template: str | None = None  # `text` before its values were filled in, for translation
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -210,7 +209,6 @@ def _certifications(rule: CertificationsRule, facts: Facts) -> Result:
                 f"{rule.source}; {follow.source}" if follow.source != rule.source else rule.source,
                 text,
                 pending=follow.text,
-                extra={"by": follow.by.isoformat() if follow.by else None},
             )
     return Result(rule.id, "failed", rule.source, t.failed)
 
@@ -230,7 +228,6 @@ def _isee(rule: IseeRule, facts: Facts) -> Result:
             follow.source,
             _fmt(t.pending or follow.text, by=follow.text),
             pending=follow.text,
-            extra={"by": follow.by.isoformat() if follow.by else None},
         )
     kind, value = isee["kind"], isee["value"]
     matching = [lim for lim in rule.limits if kind in lim.kinds]

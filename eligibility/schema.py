@@ -93,7 +93,6 @@ class FactRule(RuleBase):
     max: float | None = None
     pending_values: list[Any] = []
     ask_values: list[Any] = []
-    pending_by: str | None = None
 
     @field_validator("fact")
     @classmethod

@@ -19,21 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "dialogs" / "locales"
 
 
-def main() -> None:
-    pybabel = str(Path(sys.executable).with_name("pybabel"))
-    pot = LOCALES / "messages.pot"
+PYBABEL = str(Path(sys.executable).with_name("pybabel"))
+KEYWORDS = ["-k", "N_", "-k", "_", "-k", "_fmt"]
+
+
+def extract(pot: Path) -> None:
+    """Every message of the code and the notice files into `pot`: the one extraction command."""
     subprocess.run(
         [
-            pybabel,
+            PYBABEL,
             "extract",
             "-F",
             "babel.cfg",
-            "-k",
-            "N_",
-            "-k",
-            "_",
-            "-k",
-            "_fmt",
+            *KEYWORDS,
             "--no-location",
             "--sort-output",
             "--project",
@@ -46,6 +44,12 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
+
+
+def main() -> None:
+    pybabel = PYBABEL
+    pot = LOCALES / "messages.pot"
+    extract(pot)
     subprocess.run(
         [
             pybabel,

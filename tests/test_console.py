@@ -10,10 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def console(data_dir: Path, lines: list[str]) -> str:
+def console(data_dir: Path, lines: list[str], *options: str) -> str:
     exe = Path(sys.executable).with_name("sportello")
     done = subprocess.run(
-        [str(exe), "console"],
+        [str(exe), "console", *options],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -67,7 +67,6 @@ def test_console_bad_date_gets_help_and_the_same_question(tmp_path):
 
 
 def test_console_today_option_sets_the_filing_date(tmp_path):
-    exe = Path(sys.executable).with_name("sportello")
     lines = [
         "1",
         "1",
@@ -85,14 +84,6 @@ def test_console_today_option_sets_the_filing_date(tmp_path):
         "30",
         "Sì",
     ]
-    done = subprocess.run(
-        [str(exe), "console", "--today", "2025-06-02"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SPORTELLO_DATA_DIR": str(tmp_path)},
-        timeout=60,
-        check=False,
-    )
-    assert "Il bando è aperto." in done.stdout
-    assert "Il bando è chiuso" not in done.stdout
+    out = console(tmp_path, lines, "--today", "2025-06-02")
+    assert "Il bando è aperto." in out
+    assert "Il bando è chiuso" not in out

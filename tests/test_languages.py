@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,9 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES, make_i18n
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import update_catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -20,28 +22,7 @@ PLACEHOLDER = re.compile(r"\{\w+\}")
 def extracted(tmp_path_factory) -> dict[str, str]:
     """Every message in the code and the notice files, extracted afresh."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run(
-        [
-            str(pybabel),
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "N_",
-            "-k",
-            "_",
-            "-k",
-            "_fmt",
-            "--no-location",
-            "-o",
-            str(pot),
-            ".",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    update_catalogs.extract(pot)
     with pot.open("rb") as f:
         return {m.id: "" for m in read_po(f) if m.id}
 
