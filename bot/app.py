@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,7 +17,9 @@ from aiogram.types import BotCommand
 from sqlite_utils import Database
 
 from dialogs.parsing import N_
+from dossier.desk import Desk
 from eligibility import Catalogue, load_catalogue
+from storage.blobs import BlobStore, load_or_create_key
 from storage.fsm import SQLiteStorage
 
 from .handlers import get_routers
@@ -31,6 +34,7 @@ COMMANDS = (
     ("indietro", N_("Torna alla domanda prima")),
     ("ricomincia", N_("Ricomincia da capo")),
     ("annulla", N_("Ferma qui, riprendi poi")),
+    ("documenti", N_("I documenti della domanda")),
     ("lingua", N_("Cambia lingua")),
     ("aiuto", N_("Come funziona")),
     ("privacy", N_("Come usiamo i dati")),
@@ -42,20 +46,39 @@ def build_dispatcher(
     db: Database,
     catalogue: Catalogue | None = None,
     clock: Callable[[], dt.date] = dt.date.today,
+    settings: Settings | None = None,
+    blobs: BlobStore | None = None,
 ) -> Dispatcher:
     """One Dispatcher for polling, webhook and tests; dependencies arrive as handler arguments."""
     i18n = make_i18n()
+    settings = settings or Settings()
+    catalogue = catalogue or load_catalogue()
+    blobs = blobs or blob_store_beside(db, settings)
     dp = Dispatcher(
         storage=SQLiteStorage(db),
         events_isolation=SimpleEventIsolation(),
-        catalogue=catalogue or load_catalogue(),
+        catalogue=catalogue,
         clock=clock,
         db=db,
+        settings=settings,
+        desk=Desk(db, blobs, catalogue),
     )
     UserLanguage(i18n, db).setup(dp)
     for router in get_routers():
         dp.include_router(router)
     return dp
+
+
+def blob_store_beside(db: Database, settings: Settings) -> BlobStore:
+    """The encrypted files live next to the database file (var/files beside
+    var/sportello.sqlite3), with the key from settings or made once beside them."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    folder = Path(path).parent if path else settings.sportello_data_dir
+    if settings.sportello_file_key is not None:
+        key = settings.file_key()
+    else:
+        key = load_or_create_key(folder / "files.key")
+    return BlobStore(folder / "files", key)
 
 
 def build_bot(settings: Settings) -> Bot:

@@ -54,7 +54,12 @@ class Chat:
         return Dialog(self.catalogue, self.clock(), gettext, locale)
 
     async def save(self, state: dict[str, Any]) -> None:
-        await self.fsm.set_data({"dialog": state})
+        if state.get("stage") != "result":
+            # an answer changed or the questionnaire restarted: the application being
+            # prepared no longer matches; "Prepara la domanda" reopens it, files kept
+            await self.fsm.update_data(dialog=state, paper={})
+        else:
+            await self.fsm.update_data(dialog=state)
 
 
 async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None) -> None:
@@ -248,6 +253,7 @@ HELP = N_(
     "/riepilogo per vedere e cambiare le risposte.\n"
     "/indietro per la domanda prima.\n"
     "/ricomincia per ripartire.\n"
+    "/documenti per i documenti della domanda.\n"
     "/lingua per la lingua.\n"
     "/privacy per sapere come usiamo i dati.\n"
     "/cancella_dati per cancellare tutto."
@@ -255,5 +261,8 @@ HELP = N_(
 
 
 def get_routers() -> list[Router]:
-    """Every router, in the order they are tried."""
-    return [conversation_router()]
+    """Every router, in the order they are tried: the paperwork first (it only takes
+    updates while an application is being prepared), then the questionnaire."""
+    from .paperwork import paperwork_router
+
+    return [paperwork_router(), conversation_router()]

@@ -466,8 +466,16 @@ class Dialog:
     # -- result -----------------------------------------------------------------------
 
     def result(self, state: dict[str, Any]) -> list[Reply]:
-        texts = render_result(self.verdict(state["answers"]), self._, self.fmt)
+        from dossier.checklist import can_prepare, can_send
+
+        verdict = self.verdict(state["answers"])
+        texts = render_result(verdict, self._, self.fmt)
         buttons = [[Button(self._("✏️ Cambia una risposta"), "sum")]]
+        if can_prepare(verdict):
+            label = (
+                N_("📝 Prepara la domanda") if can_send(verdict) else N_("📝 Prepara i documenti")
+            )
+            buttons.insert(0, [Button(self._(label), "prep")])
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
 
 

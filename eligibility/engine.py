@@ -292,7 +292,7 @@ def _submission_dict(sub: Submission) -> dict[str, Any]:
         "text": sub.text,
         "source": sub.source,
         "alternatives": [_submission_dict(a) for a in sub.alternatives],
-    }
+    } | ({"max_message_mb": sub.max_message_mb} if sub.max_message_mb else {})
 
 
 def _submission(notice: Notice, municipality: str | None) -> dict[str, Any]:

@@ -207,6 +207,8 @@ class Submission(Strict):
     text: str
     source: str
     alternatives: list[Submission] = []
+    # The largest e-mail the destination takes, when the notice or the comune says so.
+    max_message_mb: float | None = None
 
 
 class Municipality(Strict):

@@ -46,12 +46,21 @@ class BotAPI:
     messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # what users uploaded, by file_id
+    documents: dict[int, list[tuple[str, bytes, str]]] = field(default_factory=dict)  # sent
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self.download)
         return app
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if request.match_info["token"] != TOKEN or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
@@ -63,7 +72,10 @@ class BotAPI:
             params = await request.json()
         else:
             form = await request.post()
-            params = {k: _maybe_json(v) for k, v in form.items()}
+            params = {
+                k: (v.filename, v.file.read()) if isinstance(v, web.FileField) else _maybe_json(v)
+                for k, v in form.items()
+            }
         self.calls.append(Call(method, params))
         if self.fail_next.get(method):
             self.fail_next[method] -= 1
@@ -110,6 +122,39 @@ class BotAPI:
             if p.get("reply_markup"):
                 message["reply_markup"] = p["reply_markup"]
             self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+            return message
+        if method == "getFile":
+            file_id = p["file_id"]
+            if file_id not in self.files:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status=400,
+                )
+            return {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
+        if method == "sendDocument":
+            chat_id = int(p["chat_id"])
+            document = p["document"]
+            if isinstance(document, str) and document.startswith("attach://"):
+                document = p[document.removeprefix("attach://")]
+            name, data = document
+            self.documents.setdefault(chat_id, []).append((name, data, p.get("caption") or ""))
+            message = {
+                "message_id": next(self._ids),
+                "date": int(dt.datetime.now().timestamp()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "document": {
+                    "file_id": f"sent{len(self.files)}",
+                    "file_unique_id": f"sentu{len(self.files)}",
+                    "file_name": name,
+                    "file_size": len(data),
+                },
+            }
             return message
         if method == "editMessageText":
             chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
@@ -214,6 +259,59 @@ class Family:
             }
         ]
         await self.feed(self._message(photo=photo))
+        return self.new_texts()
+
+    async def upload_photo(
+        self, data: bytes, album: str | None = None, declared_size: int | None = None
+    ) -> list[str]:
+        """Send a photo from the camera or gallery: Telegram keeps sizes, we offer the largest."""
+        file_id = f"photo{next(self.api._ids)}"
+        self.api.files[file_id] = data
+        photo = [
+            {
+                "file_id": file_id + "s",
+                "file_unique_id": "u" + file_id + "s",
+                "width": 90,
+                "height": 120,
+                "file_size": 2000,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "width": 1200,
+                "height": 1600,
+                "file_size": declared_size if declared_size is not None else len(data),
+            },
+        ]
+        content: dict[str, Any] = {"photo": photo}
+        if album:
+            content["media_group_id"] = album
+        await self.feed(self._message(**content))
+        return self.new_texts()
+
+    async def upload_document(
+        self,
+        data: bytes,
+        name: str,
+        mime: str = "application/pdf",
+        album: str | None = None,
+        declared_size: int | None = None,
+        file_id: str | None = None,
+    ) -> list[str]:
+        """Send a file (a PDF, or a photo sent "as file", uncompressed)."""
+        file_id = file_id or f"doc{next(self.api._ids)}"
+        self.api.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id,
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": declared_size if declared_size is not None else len(data),
+        }
+        content: dict[str, Any] = {"document": document}
+        if album:
+            content["media_group_id"] = album
+        await self.feed(self._message(**content))
         return self.new_texts()
 
     async def press(self, label: str, data: str | None = None) -> list[str]:

@@ -411,6 +411,7 @@ async def test_command_menu_is_set_in_each_language(api, db_path):
         "indietro",
         "ricomincia",
         "annulla",
+        "documenti",
         "lingua",
         "aiuto",
         "privacy",

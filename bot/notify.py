@@ -1,0 +1,53 @@
+"""Status changes of a dossier, told to the family in their chat, each once.
+
+The outbox worker and the receipt reader only record events in SQLite; this loop sends
+them. A crash between sending and marking may repeat one status message, never lose one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.utils.i18n import I18n
+from sqlite_utils import Database
+
+from dialogs.paperwork import PaperworkView
+from storage.dossiers import events_to_tell, mark_told
+
+log = logging.getLogger(__name__)
+
+
+async def tell_families(bot: Bot, db: Database, i18n: I18n) -> int:
+    """Send every status change not told yet; returns how many were sent."""
+    told = 0
+    for event in events_to_tell(db):
+        language = event["language"] or "it"
+
+        def gettext(message: str, language: str = language) -> str:
+            return i18n.gettext(message, locale=language) if message else message
+
+        text = PaperworkView(gettext, language).status(event)
+        try:
+            await bot.send_message(event["chat_id"], text)
+        except TelegramForbiddenError:
+            log.info("dossier %s: the family blocked the bot", event["dossier_id"])
+        except TelegramAPIError as exc:
+            log.warning("dossier %s: status not sent yet (%s)", event["dossier_id"], exc)
+            break  # keep the order: try again at the next round
+        mark_told(db, event["id"])
+        told += 1
+    return told
+
+
+async def tell_forever(bot: Bot, db: Database, i18n: I18n, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await tell_families(bot, db, i18n)
+        except Exception:  # a bad row must not stop the others being told
+            log.exception("telling families failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=2)

@@ -1,0 +1,458 @@
+"""Preparing the application on Telegram: identity questions, uploads, the form to sign,
+the last check, and sending. The texts live in `dialogs.paperwork`; the files and the
+dossier in `dossier.desk`; this module downloads, keeps state and sends.
+
+State: the FSM data key `paper` holds {dossier, stage, item, ask, albums}; stages are
+identity, documents, signing, sent. The questionnaire's state (`dialog`) is untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from dialogs.flow import Dialog, Reply
+from dialogs.identity import ROLES, next_question, parse
+from dialogs.paperwork import PaperworkView
+from dialogs.parsing import AnswerError
+from dossier.checklist import ItemStatus, can_prepare, can_send, missing
+from dossier.desk import Desk, check
+from dossier.files import FileRefused, check_declared_size
+from eligibility import Catalogue
+
+from .handlers import keyboard
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.date]
+
+
+class Paper:
+    """One update's worth of paperwork: state, view, desk."""
+
+    def __init__(self, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock):
+        self.fsm = state
+        self.desk = desk
+        self.clock = clock
+        locale = i18n.current_locale
+
+        def gettext(message: str) -> str:
+            return i18n.gettext(message, locale=locale) if message else message
+
+        self._ = gettext
+        self.locale = locale
+        self.view = PaperworkView(gettext, locale)
+        self.data: dict[str, Any] = {}
+        self.dialog: dict[str, Any] = {}
+
+    async def load(self) -> dict[str, Any]:
+        stored = await self.fsm.get_data()
+        self.dialog = dict(stored.get("dialog") or {})
+        self.data = dict(stored.get("paper") or {})
+        return self.data
+
+    async def save(self) -> None:
+        await self.fsm.update_data(paper=self.data)
+
+    @property
+    def dossier_id(self) -> str:
+        return self.data["dossier"]
+
+    def statuses(self) -> list[ItemStatus]:
+        return self.desk.statuses(self.dossier_id)
+
+    def checklist(self) -> Reply:
+        statuses = self.statuses()
+        return self.view.checklist(
+            self.dossier_id,
+            statuses,
+            ready_for_form=not missing(statuses),
+            stage=self.data.get("stage", "documents"),
+        )
+
+    def submission(self) -> dict[str, Any]:
+        return self.desk.get(self.dossier_id)["data"].get("submission") or {}
+
+    def sendable(self) -> bool:
+        return bool(self.data.get("sendable"))
+
+
+async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    for reply in replies:
+        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+
+
+def in_paperwork(*stages: str) -> Callable[..., Any]:
+    """A filter: the chat is preparing an application, in one of `stages`."""
+
+    async def check(_event: Any, state: FSMContext) -> bool:
+        paper = (await state.get_data()).get("paper") or {}
+        return bool(paper.get("dossier")) and (not stages or paper.get("stage") in stages)
+
+    return check
+
+
+def paperwork_router() -> Router:
+    router = Router(name="paperwork")
+
+    # -- starting ---------------------------------------------------------------------
+
+    @router.callback_query(F.data == "prep")
+    async def prepare(
+        callback: CallbackQuery,
+        state: FSMContext,
+        desk: Desk,
+        i18n: I18n,
+        clock: Clock,
+        catalogue: Catalogue,
+        **_: Any,
+    ) -> None:
+        await callback.answer()
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        chat_id = callback.from_user.id
+        answers = paper.dialog.get("answers") or {}
+        dialog = Dialog(catalogue, clock(), paper._, paper.locale)
+        verdict = dialog.verdict(answers) if answers else {}
+        if paper.dialog.get("stage") != "result" or not can_prepare(verdict):
+            await say(
+                callback.bot,
+                chat_id,
+                [Reply(paper._("Questo pulsante non vale più.")), *dialog.ask(paper.dialog)],
+            )
+            return
+        dossier_id = desk.open(
+            user_id=callback.from_user.id,
+            chat_id=chat_id,
+            language=paper.locale,
+            answers=answers,
+            verdict=verdict,
+        )
+        identity = desk.get(dossier_id)["data"].get("identity") or {}
+        paper.data = {
+            "dossier": dossier_id,
+            "stage": "identity",
+            "identity": identity,
+            "sendable": can_send(verdict),
+            "albums": {},
+        }
+        replies = [paper.view.intro(dossier_id, can_send(verdict), verdict["submission"] or {})]
+        replies += _next_identity(paper)
+        await paper.save()
+        await say(callback.bot, chat_id, replies)
+
+    @router.message(Command("documenti"))
+    async def documents(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        if not paper.data.get("dossier"):
+            await message.answer(
+                paper._(
+                    "Non state ancora preparando una domanda. Rispondete alle domande: se "
+                    "potete fare domanda, alla fine trovate il pulsante."
+                )
+            )
+            return
+        if paper.data.get("stage") == "identity":
+            await say(message.bot, message.chat.id, _next_identity(paper))
+            return
+        await say(message.bot, message.chat.id, [paper.checklist()])
+
+    # -- identity ---------------------------------------------------------------------
+
+    @router.message(F.text & ~F.text.startswith("/"), in_paperwork("identity"))
+    async def identity_text(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        q = next_question(paper.data["identity"])
+        replies: list[Reply] = []
+        if q is None or q.kind == "choice":
+            replies = [Reply(paper._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
+        else:
+            birth = None
+            if q.key == "beneficiary.tax_code" or (
+                q.key == "applicant.tax_code" and paper.data["identity"].get("role") == "self"
+            ):
+                born = (paper.dialog.get("answers") or {}).get("beneficiary.birth_date")
+                birth = dt.date.fromisoformat(born) if born else None
+            try:
+                value = parse(q, (message.text or "")[:200], birth)
+            except AnswerError as err:
+                replies = [Reply(paper.view.refused_text(err.message))]
+            else:
+                paper.data["identity"][q.key] = value
+                replies = [Reply(f"✓ {value}")]
+        replies += _next_identity(paper)
+        await paper.save()
+        await say(message.bot, message.chat.id, replies)
+
+    # -- buttons ----------------------------------------------------------------------
+
+    @router.callback_query(F.data.startswith("p:"))
+    async def button(
+        callback: CallbackQuery,
+        state: FSMContext,
+        desk: Desk,
+        i18n: I18n,
+        clock: Clock,
+        settings: Any,
+        **_: Any,
+    ) -> None:
+        await callback.answer()
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        chat_id = callback.from_user.id
+        if not paper.data.get("dossier"):
+            await say(callback.bot, chat_id, [Reply(paper._("Questo pulsante non vale più."))])
+            return
+        parts = (callback.data or "").split(":")
+        try:
+            replies = await _press(paper, parts, callback, settings)
+        except (ValueError, IndexError, KeyError):
+            replies = [Reply(paper._("Questo pulsante non vale più.")), paper.checklist()]
+        await paper.save()
+        await say(callback.bot, chat_id, replies)
+
+    # -- uploads ----------------------------------------------------------------------
+
+    @router.message((F.photo | F.document), in_paperwork("documents", "signing"))
+    async def upload(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        replies = await _upload(paper, message)
+        await paper.save()
+        await say(message.bot, message.chat.id, replies)
+
+    @router.message((F.photo | F.document), in_paperwork("identity"))
+    async def upload_too_early(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        text = paper._("Prima finiamo i dati del modulo, poi vi chiedo i documenti.")
+        await say(message.bot, message.chat.id, [Reply(text), *_next_identity(paper)])
+
+    @router.message((F.photo | F.document), in_paperwork("sent"))
+    async def upload_after_sending(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        text = paper._(
+            "La domanda è già partita. Se il Comune vi chiede altri documenti, vi scriviamo noi."
+        )
+        await message.answer(text)
+
+    @router.message(F.text & ~F.text.startswith("/"), in_paperwork("documents", "signing"))
+    async def text_while_gathering(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        text = paper._("Qui mi servono foto o PDF. Per vedere cosa manca scrivete /documenti.")
+        await say(message.bot, message.chat.id, [Reply(text)])
+
+    return router
+
+
+def _next_identity(paper: Paper) -> list[Reply]:
+    q = next_question(paper.data["identity"])
+    if q is not None:
+        return [paper.view.question(q)]
+    paper.desk.set_identity(paper.dossier_id, paper.data["identity"])
+    paper.data["stage"] = "documents"
+    paper.data["item"] = None
+    return [Reply(paper._("Grazie. Ora i documenti.")), paper.checklist()]
+
+
+async def _press(
+    paper: Paper, parts: list[str], callback: CallbackQuery, settings: Any
+) -> list[Reply]:
+    _ = paper._
+    stage = paper.data.get("stage")
+    action = parts[1]
+    if stage == "identity":
+        q = next_question(paper.data["identity"])
+        if action == "role" and q is not None and q.kind == "choice":
+            value, label = ROLES[int(parts[2])]
+            paper.data["identity"]["role"] = value
+            return [Reply(f"✓ {_(label)}"), *_next_identity(paper)]
+        if action == "skip" and q is not None and q.optional:
+            paper.data["identity"][q.key] = ""
+            return _next_identity(paper)
+        return [Reply(_("Questo pulsante non vale più.")), *_next_identity(paper)]
+    if stage == "sent":
+        return [Reply(_("La domanda è già partita: vi scriviamo qui a ogni passo."))]
+    statuses = paper.statuses()
+    if action == "list":
+        return [paper.checklist()]
+    if action == "item" and stage == "documents":
+        s = statuses[int(parts[2])]
+        paper.data["item"] = s.item.id
+        return [paper.view.send_now(s)]
+    if action == "as":
+        attachment_id, index = int(parts[2]), int(parts[3])
+        item = statuses[index].item
+        asked = paper.data.get("ask") or []
+        if attachment_id not in asked:
+            raise ValueError("not waiting for this file")
+        for other in asked:  # the rest of the album goes with it
+            paper.desk.assign(paper.dossier_id, other, item.id)
+        paper.data["ask"] = []
+        paper.data["item"] = item.id
+        statuses = paper.statuses()
+        return [paper.view.filed(statuses[index], statuses, album=False)]
+    if action == "redo":
+        if len(parts) == 2:
+            return [paper.view.redo_menu(statuses)]
+        s = statuses[int(parts[2])]
+        paper.desk.take_back(paper.dossier_id, s.item.id)
+        if s.item.signed_form:
+            paper.data["stage"] = "signing"
+        else:
+            paper.data["stage"] = "documents"
+            paper.data["item"] = s.item.id
+        return [Reply(_("Cancellato. Mandate di nuovo i file.")), paper.view.send_now(s)]
+    if action == "form":
+        if missing(statuses):
+            return [paper.checklist()]
+        return await _send_form(paper, callback)
+    if action == "review":
+        return [paper.view.review(paper.dossier_id, statuses, paper.submission(), paper.sendable())]
+    if action in ("send", "bundle"):
+        return await _finish(paper, callback, settings, send=action == "send")
+    return [Reply(_("Questo pulsante non vale più.")), paper.checklist()]
+
+
+async def _send_form(paper: Paper, callback: CallbackQuery) -> list[Reply]:
+    from dossier.form import application_form_pdf
+
+    form = paper.desk.form_data(paper.dossier_id, paper.clock())
+    pdf = await asyncio.to_thread(application_form_pdf, form)
+    pages = _pdf_pages(pdf)
+    paper.desk.set_form_pages(paper.dossier_id, pages)
+    paper.data["stage"] = "signing"
+    paper.data["item"] = "application_form"
+    await callback.bot.send_document(
+        callback.from_user.id,
+        BufferedInputFile(pdf, filename=f"domanda-{paper.dossier_id}.pdf"),
+        caption=paper.view.form_caption(),
+    )
+    return [paper.view.sign_instructions(pages)]
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+async def _finish(
+    paper: Paper, callback: CallbackQuery, settings: Any, *, send: bool
+) -> list[Reply]:
+    _ = paper._
+    statuses = paper.statuses()
+    if missing(statuses, include_form=True) or (send and not paper.sendable()):
+        return [paper.view.review(paper.dossier_id, statuses, paper.submission(), paper.sendable())]
+    from dossier.assemble import TooLarge, assemble
+
+    now = dt.datetime.now(dt.UTC)
+    inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
+    try:
+        built = await asyncio.to_thread(lambda: assemble(**inputs))
+    except TooLarge as exc:
+        title = next((s.item.title for s in statuses if s.item.id == exc.item_id), "")
+        return [paper.view.too_large(title)]
+    if send:
+        paper.desk.submit(paper.dossier_id, built, settings)
+        paper.data["stage"] = "sent"
+        replies = [paper.view.queued()]
+        caption = _("La vostra copia.")
+    else:
+        replies = [paper.view.bundle_directions(paper.submission())]
+        caption = ""
+    for f in [*built.files, built.manifest]:
+        await callback.bot.send_document(
+            callback.from_user.id, BufferedInputFile(f.data, filename=f.name), caption=caption
+        )
+        caption = ""
+    return replies
+
+
+async def _upload(paper: Paper, message: Message) -> list[Reply]:
+    _ = paper._
+    if message.photo:
+        media = message.photo[-1]  # the largest size Telegram made
+        size, file_id, unique = media.file_size, media.file_id, media.file_unique_id
+    else:
+        doc = message.document
+        assert doc is not None
+        size, file_id, unique = doc.file_size, doc.file_id, doc.file_unique_id
+    try:
+        check_declared_size(size)
+    except FileRefused as refusal:
+        return [paper.view.refused(refusal)]
+    known = paper.desk.known_upload(paper.dossier_id, unique)
+    if known is not None:
+        return [paper.view.duplicate(_status_of(paper.statuses(), known["item_id"]))]
+    buffer = io.BytesIO()
+    try:
+        await message.bot.download(file_id, destination=buffer, timeout=120)
+    except (TimeoutError, TelegramBadRequest, OSError) as exc:
+        log.warning("download failed: %s", type(exc).__name__)
+        return [Reply(_("Non riesco a scaricare il file. Riprovate tra poco."))]
+    album = message.media_group_id
+    albums: dict[str, Any] = paper.data.setdefault("albums", {})
+    if paper.data.get("stage") == "signing":
+        item_id: str | None = "application_form"
+    elif album and album in albums:
+        item_id = albums[album]
+    else:
+        item_id = paper.data.get("item")
+    data = buffer.getvalue()
+    checked = await asyncio.to_thread(check, data)
+    filed = paper.desk.file(
+        paper.dossier_id, data, item_id=item_id, file_unique_id=unique, checked=checked
+    )
+    if filed.outcome == "refused":
+        assert filed.refusal is not None
+        return [paper.view.refused(filed.refusal)]
+    assert filed.attachment is not None
+    statuses = filed.statuses
+    if filed.outcome == "duplicate":
+        return [paper.view.duplicate(_status_of(statuses, filed.attachment["item_id"]))]
+    if album:
+        albums[album] = item_id
+    if filed.outcome == "ask_item":
+        asked = paper.data.setdefault("ask", [])
+        asked.append(filed.attachment["id"])
+        if len(asked) > 1 and album and paper.data.get("ask_album") == album:
+            return []  # the question is already on screen for this album
+        paper.data["ask_album"] = album
+        return [paper.view.which_item(asked[0], statuses, filed.attachment["pages"])]
+    s = _status_of(statuses, item_id)
+    assert s is not None
+    if s.item.signed_form:
+        return [paper.view.signed_progress(s, paper.desk.form_pages(paper.dossier_id))]
+    if s.done and s.item.pages is not None:
+        paper.data["item"] = None  # front and back are here: the next file is another one
+    return [paper.view.filed(s, statuses, album=bool(album) and not s.done)]
+
+
+def _status_of(statuses: list[ItemStatus], item_id: str | None) -> ItemStatus | None:
+    return next((s for s in statuses if s.item.id == item_id), None)

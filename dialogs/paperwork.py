@@ -1,0 +1,372 @@
+"""What the family reads while preparing the application: identity questions, the
+checklist, what each upload became, the form to sign, the last check before sending,
+and every status change afterwards. Pure: texts and buttons, no Telegram, no storage.
+
+Button data: `p:role:I`, `p:skip`, `p:item:I` (the next files are for item I),
+`p:as:A:I` (file A is item I), `p:redo`, `p:redo:I`, `p:list`, `p:form`, `p:review`,
+`p:send`, `p:bundle`. Every press is checked against the state, so a forged or old
+button only shows the checklist again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+from collections.abc import Callable
+from typing import Any
+
+from dossier.checklist import ItemStatus
+from dossier.files import FileRefused
+
+from .flow import Button, Reply
+from .formats import Formats
+from .identity import ROLES, IdentityQuestion
+
+Translate = Callable[[str], str]
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+class PaperworkView:
+    def __init__(self, gettext: Translate, language: str = "it"):
+        self._ = gettext
+        self.fmt = Formats(language)
+
+    # -- identity ---------------------------------------------------------------------
+
+    def intro(self, dossier_id: str, sendable: bool, submission: dict[str, Any]) -> Reply:
+        _ = self._
+        lines = [f"<b>{esc(_('Prepariamo la domanda'))}</b> · {esc(dossier_id)}"]
+        if sendable:
+            lines.append(
+                esc(
+                    _(
+                        "Vi chiedo i dati per il modulo, poi i documenti. Alla fine la "
+                        "inviamo noi al Comune, per PEC: {address}"
+                    ).format(address=submission.get("address") or "")
+                )
+            )
+        else:
+            lines.append(
+                esc(
+                    _(
+                        "Questo bando non prende la domanda per e-mail. Vi aiuto a preparare "
+                        "il modulo e i documenti in PDF. Poi li consegnate voi."
+                    )
+                )
+            )
+        lines.append(esc(_("La verifica è preliminare: decidono i servizi sociali.")))
+        return Reply("\n".join(lines))
+
+    def question(self, q: IdentityQuestion) -> Reply:
+        _ = self._
+        lines = [esc(_(q.prompt))]
+        if q.example:
+            lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
+        buttons: list[list[Button]] = []
+        if q.kind == "choice":
+            buttons = [[Button(_(label), f"p:role:{i}")] for i, (_v, label) in enumerate(ROLES)]
+        if q.optional:
+            buttons.append([Button(_("Non ce l'ho · Avanti"), "p:skip")])
+        return Reply("\n".join(lines), buttons)
+
+    # -- the checklist ----------------------------------------------------------------
+
+    def pages(self, n: int) -> str:
+        return self._("1 pagina") if n == 1 else self._("{n} pagine").format(n=n)
+
+    def item_line(self, s: ItemStatus) -> str:
+        _ = self._
+        title = esc(_(s.item.title))
+        if s.done:
+            extra = _("firmato digitalmente") if s.signed else self.pages(s.pages)
+            return f"✅ {title}: {esc(extra)}"
+        if s.files:
+            return (
+                "🟡 "
+                + title
+                + ": "
+                + esc(
+                    _("{got}, ne mancano {left}").format(
+                        got=self.pages(s.pages), left=s.pages_missing
+                    )
+                )
+            )
+        hint = _("fronte e retro") if s.item.pages == 2 else ""
+        optional = _("facoltativo") if not s.item.required else ""
+        extra = ", ".join(x for x in (hint, optional) if x)
+        return f"⬜ {title}" + (f" ({esc(extra)})" if extra else "")
+
+    def checklist(
+        self, dossier_id: str, statuses: list[ItemStatus], *, ready_for_form: bool, stage: str
+    ) -> Reply:
+        _ = self._
+        lines = [f"<b>{esc(_('Documenti della domanda'))}</b> · {esc(dossier_id)}"]
+        for s in statuses:
+            if s.item.signed_form and stage == "documents" and not s.files:
+                continue  # the form comes after the documents
+            lines.append(self.item_line(s))
+        buttons: list[list[Button]] = []
+        if stage in ("documents", "signing"):
+            lines.append("")
+            lines.append(
+                esc(
+                    _(
+                        "Toccate un documento, poi mandate le foto o i PDF qui in chat. "
+                        "Anche più foto insieme."
+                    )
+                )
+            )
+            for i, s in enumerate(statuses):
+                if not s.done and not s.item.signed_form:
+                    buttons.append([Button(f"📎 {_(s.item.title)}", f"p:item:{i}")])
+            if any(s.files for s in statuses):
+                buttons.append([Button(_("🔁 Rifai un documento"), "p:redo")])
+            if ready_for_form and stage == "documents":
+                buttons.append([Button(_("📝 Prepara il modulo da firmare"), "p:form")])
+            if stage == "signing":
+                buttons.append([Button(_("📝 Il modulo da firmare, di nuovo"), "p:form")])
+        return Reply("\n".join(lines), buttons)
+
+    def send_now(self, s: ItemStatus) -> Reply:
+        _ = self._
+        lines = [
+            esc(_("Mandate ora: {title}").format(title=_(s.item.title))),
+            f"<i>{esc(_(s.item.text))}</i>",
+        ]
+        if s.item.pages == 2:
+            lines.append(esc(_("Servono fronte e retro: due foto, o un PDF.")))
+        return Reply("\n".join(lines))
+
+    def filed(self, s: ItemStatus, statuses: list[ItemStatus], album: bool) -> Reply:
+        _ = self._
+        lines = [self.item_line(s)]
+        buttons: list[list[Button]] = []
+        if album:
+            return Reply(lines[0])
+        if not s.done:
+            lines.append(esc(_("Mandate la pagina che manca.")))
+        else:
+            lines.append(esc(_("Altre pagine? Mandatele. Se no, scegliete il prossimo.")))
+            for i, other in enumerate(statuses):
+                if not other.done and not other.item.signed_form:
+                    buttons.append([Button(f"📎 {_(other.item.title)}", f"p:item:{i}")])
+            if not any(o.item.required and not o.done and not o.item.signed_form for o in statuses):
+                lines.append(esc(_("Ci sono tutti i documenti. Ora il modulo da firmare.")))
+                buttons.append([Button(_("📝 Prepara il modulo da firmare"), "p:form")])
+            buttons.append([Button(_("📋 Cosa manca"), "p:list")])
+        return Reply("\n".join(lines), buttons)
+
+    def which_item(self, attachment_id: int, statuses: list[ItemStatus], pages: int) -> Reply:
+        _ = self._
+        text = esc(_("Ricevuto: {pages}. Per quale documento è?").format(pages=self.pages(pages)))
+        order = sorted(
+            range(len(statuses)), key=lambda i: (statuses[i].done, statuses[i].item.signed_form)
+        )
+        buttons = [
+            [Button(_(statuses[i].item.title), f"p:as:{attachment_id}:{i}")]
+            for i in order
+            if not statuses[i].item.signed_form
+        ]
+        return Reply(text, buttons)
+
+    def duplicate(self, s: ItemStatus | None) -> Reply:
+        _ = self._
+        if s is None:
+            return Reply(esc(_("Questo file l'avete già mandato. Lo teniamo una volta sola.")))
+        return Reply(
+            esc(
+                _(
+                    "Questo file l'avete già mandato, per: {title}. Lo teniamo una volta sola."
+                ).format(title=_(s.item.title))
+            )
+        )
+
+    def refused_text(self, msgid: str) -> str:
+        return "⚠️ " + esc(self._(msgid))
+
+    def refused(self, refusal: FileRefused) -> Reply:
+        _ = self._
+        text = _(refusal.msgid)
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            text = text.format(**refusal.params)
+        return Reply("⚠️ " + esc(text))
+
+    def redo_menu(self, statuses: list[ItemStatus]) -> Reply:
+        _ = self._
+        buttons = [
+            [Button(f"🔁 {_(s.item.title)}", f"p:redo:{i}")]
+            for i, s in enumerate(statuses)
+            if s.files
+        ]
+        buttons.append([Button(_("↩️ Niente, torna alla lista"), "p:list")])
+        return Reply(esc(_("Quale documento volete rifare? Cancello i file mandati.")), buttons)
+
+    # -- the form and signing --------------------------------------------------------
+
+    def form_caption(self) -> str:
+        return self._("Il modulo della domanda, già compilato.")
+
+    def sign_instructions(self, pages: int) -> Reply:
+        _ = self._
+        lines = [
+            f"<b>{esc(_('Ultimo passo: la firma'))}</b>",
+            esc(_("1. Stampate il modulo e firmatelo in fondo.")),
+            esc(_("2. Fate una foto a ogni pagina ({pages}) e mandatele qui.").format(pages=pages)),
+            esc(_("Con la firma digitale: mandate il file firmato (.p7m o PDF firmato).")),
+            esc(_("Non potete stampare? Chiedete aiuto ai servizi sociali del Comune.")),
+        ]
+        return Reply("\n".join(lines))
+
+    def signed_progress(self, s: ItemStatus, form_pages: int) -> Reply:
+        _ = self._
+        if s.signed:
+            text = _("Ricevuto il file con firma digitale.")
+        else:
+            text = _("Pagine firmate ricevute: {got} di {pages}.").format(
+                got=s.pages, pages=form_pages
+            )
+        buttons = []
+        if s.done:
+            buttons = [[Button(_("✅ Controlla e invia"), "p:review")]]
+        return Reply(esc(text), buttons)
+
+    # -- review, sending, status ------------------------------------------------------
+
+    def review(
+        self,
+        dossier_id: str,
+        statuses: list[ItemStatus],
+        submission: dict[str, Any],
+        sendable: bool,
+    ) -> Reply:
+        _ = self._
+        lines = [f"<b>{esc(_('Controllo finale'))}</b> · {esc(dossier_id)}"]
+        for s in statuses:
+            if s.files:
+                lines.append(self.item_line(s))
+        left = [s for s in statuses if s.item.required and not s.done]
+        if left:
+            lines.append(esc(_("Mancano ancora:")))
+            lines += [f"⬜ {esc(_(s.item.title))}" for s in left]
+            return Reply("\n".join(lines), [[Button(_("📋 Documenti"), "p:list")]])
+        if sendable:
+            lines.append(
+                esc(
+                    _("La mandiamo per PEC a: {address}").format(
+                        address=submission.get("address") or ""
+                    )
+                )
+            )
+            lines.append(esc(_("Riceverete una copia qui. Inviamo adesso?")))
+            buttons = [
+                [Button(_("📨 Sì, invia"), "p:send")],
+                [Button(_("📋 Non ancora"), "p:list")],
+            ]
+        else:
+            lines.append(esc(_("Vi mando i PDF pronti, da consegnare voi.")))
+            buttons = [[Button(_("📦 Mandami i PDF"), "p:bundle")]]
+        return Reply("\n".join(lines), buttons)
+
+    def bundle_directions(self, submission: dict[str, Any]) -> Reply:
+        _ = self._
+        lines = [esc(_("Ecco i PDF della domanda, uno per documento."))]
+        address = submission.get("address")
+        if submission.get("channel") == "online_platform" and address:
+            lines.append(esc(_("Caricateli sulla piattaforma: {address}").format(address=address)))
+        elif submission.get("channel") == "office" and address:
+            lines.append(esc(_("Portateli stampati a: {address}").format(address=address)))
+        else:
+            lines.append(
+                esc(_("Il bando non dice dove mandarli: chiedete ai servizi sociali del Comune."))
+            )
+        if submission.get("text"):
+            lines.append(f"<i>{esc(_(submission['text']))}</i>")
+        return Reply("\n".join(lines))
+
+    def too_large(self, title: str) -> Reply:
+        return Reply(
+            "⚠️ "
+            + esc(
+                self._(
+                    "{title} è troppo grande anche ridotto. Rifatelo con meno pagine o "
+                    "foto più leggere."
+                ).format(title=self._(title))
+            ),
+            [[Button(self._("🔁 Rifai un documento"), "p:redo")]],
+        )
+
+    def queued(self) -> Reply:
+        return Reply(
+            esc(self._("Fatto: la domanda è in coda per l'invio. Vi scriviamo qui a ogni passo."))
+        )
+
+    def status(self, event: dict[str, Any]) -> str:
+        """One status change, as the family reads it."""
+        _ = self._
+        detail = event.get("detail") or {}
+        dossier = esc(event["dossier_id"])
+        at = self._when(event.get("at"))
+        status = event["status"]
+        if status == "pronta":
+            text = _("La domanda {id} è pronta e sta per partire.")
+        elif status == "in_invio":
+            text = _("Stiamo inviando la domanda {id}.")
+        elif status == "inviata" and detail.get("saved_to_folder"):
+            text = _(
+                "La domanda {id} è salvata ma NON ancora inviata: il servizio non ha una "
+                "casella PEC configurata. Vi avvisiamo quando parte."
+            )
+        elif status == "inviata":
+            text = _("La domanda {id} è partita per PEC verso {address}.")
+        elif status == "accettata":
+            text = _("Il gestore PEC ha accettato la domanda {id} {when}.")
+        elif status == "consegnata":
+            text = _("Consegnata al protocollo del Comune di {municipality} {when}. Pratica {id}.")
+        elif status == "errore":
+            reason = detail.get("reason") or detail.get("kind")
+            if reason == "uncertain":
+                text = _(
+                    "Non siamo sicuri che la domanda {id} sia partita. La controlliamo noi: "
+                    "non serve rifarla."
+                )
+            elif reason == "refused":
+                text = _(
+                    "La casella del Comune ha rifiutato la domanda {id}. La controlliamo e vi "
+                    "scriviamo."
+                )
+            else:
+                text = _(
+                    "La domanda {id} non è stata consegnata. La controlliamo e vi scriviamo. "
+                    "I documenti restano salvati."
+                )
+        elif status == "purge_warning":
+            text = _(
+                "Tra {days} giorni cancelliamo i file della domanda {id}. La copia che avete "
+                "ricevuto resta vostra."
+            )
+        else:
+            text = _("La domanda {id}: {status}.")
+        values = {
+            "id": dossier,
+            "address": esc(str(detail.get("recipient") or "")),
+            "municipality": esc(event.get("municipality") or ""),
+            "when": at,
+            "days": detail.get("days", ""),
+            "status": esc(status),
+        }
+        return esc(text).format(**values)  # escaping leaves the {placeholders} alone
+
+    def _when(self, at: str | None) -> str:
+        if not at:
+            return ""
+        try:
+            moment = dt.datetime.fromisoformat(at)
+        except ValueError:
+            return ""
+        return self._("il {date} alle {time}").format(
+            date=self.fmt.date(moment.date()), time=moment.strftime("%H:%M")
+        )

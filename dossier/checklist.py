@@ -1,0 +1,181 @@
+"""The checklist: the documents this family's application needs, from the engine's verdict.
+
+The notice says which documents (with its article); this module adds what a person needs
+to know to send them from a phone: a short name, how many pages to expect (an ID card
+has a front and a back), and whether a digitally signed file is taken as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs.parsing import N_
+
+SENDABLE = ("pec", "email")
+CAD_ART_65 = "D.lgs. 82/2005 (CAD) art. 65 c. 1 lett. c"
+
+# Short names, for buttons and "Carta d'identità del beneficiario: 2 pagine ✓".
+SHORT = {
+    "application_form": N_("Domanda firmata"),
+    "bank_account_declaration": N_("Dichiarazione del conto corrente"),
+    "id_card_applicant": N_("Carta d'identità di chi firma"),
+    "id_card_beneficiary": N_("Carta d'identità del beneficiario"),
+    "verbale_accompagnamento": N_("Verbale dell'accompagnamento"),
+    "verbale_invalidita": N_("Verbale di invalidità"),
+    "verbale_l104": N_("Verbale L. 104"),
+    "verbale_frequenza": N_("Verbale di frequenza"),
+    "l104_application_receipt": N_("Ricevuta della domanda L. 104"),
+    "isee_attestation": N_("Attestazione ISEE"),
+    "dsu_receipt": N_("Ricevuta della DSU"),
+    "caf_appointment": N_("Appuntamento al CAF"),
+    "employment_contract": N_("Contratto dell'assistente"),
+    "payslip": N_("Busta paga dell'assistente"),
+    "contributions_receipt": N_("Ricevuta dei contributi INPS"),
+    "residence_permit": N_("Permesso di soggiorno"),
+    "legal_representative_appointment": N_("Nomina del tutore o amministratore"),
+    "medical_records": N_("Documentazione sanitaria"),
+    "caregiver_self_declaration": N_("Autodichiarazione del caregiver"),
+    "quote": N_("Preventivo"),
+}
+
+
+def can_prepare(verdict: dict[str, Any]) -> bool:
+    """A dossier makes sense: an open notice and at least one measure within reach."""
+    notice = verdict.get("notice") or {}
+    return notice.get("status") == "open" and any(
+        m["verdict"] in ("eligible", "conditional") for m in verdict.get("measures", [])
+    )
+
+
+def can_send(verdict: dict[str, Any]) -> bool:
+    """We can deliver it ourselves: the notice takes applications by PEC or e-mail."""
+    sub = verdict.get("submission") or {}
+    return can_prepare(verdict) and sub.get("channel") in SENDABLE and bool(sub.get("address"))
+
+
+TWO_SIDED = {"id_card_applicant", "id_card_beneficiary", "residence_permit"}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    title: str  # short name (Italian msgid)
+    text: str  # the notice's sentence (Italian)
+    source: str
+    required: bool
+    pages: int | None  # pages expected (front and back), None when any number will do
+    signed_form: bool = False  # the application itself: signed on paper or digitally
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "source": self.source,
+            "required": self.required,
+            "pages": self.pages,
+            "signed_form": self.signed_form,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChecklistItem:
+        return cls(**data)
+
+
+def build_checklist(
+    verdict: dict[str, Any], *, applicant_is_beneficiary: bool
+) -> list[ChecklistItem]:
+    """The documents of this case, the signed application first.
+
+    An application sent by e-mail and signed by hand is valid with a copy of the signer's
+    ID (CAD art. 65): that item is added when the notice does not list it already.
+    """
+    documents = list(verdict.get("documents") or [])
+    ids = {d["id"] for d in documents}
+    items: list[ChecklistItem] = []
+    form = next((d for d in documents if d["id"] == "application_form"), None)
+    items.append(
+        ChecklistItem(
+            id="application_form",
+            title=SHORT["application_form"],
+            text=form["text"] if form else N_("La domanda compilata e firmata."),
+            source=form["source"] if form else CAD_ART_65,
+            required=True,
+            pages=None,
+            signed_form=True,
+        )
+    )
+    if "id_card_applicant" not in ids:
+        documents.insert(
+            0,
+            {
+                "id": "id_card_applicant",
+                "text": N_("Carta d'identità di chi firma la domanda."),
+                "required": True,
+                "source": CAD_ART_65,
+            },
+        )
+    for d in documents:
+        if d["id"] == "application_form":
+            continue
+        if d["id"] == "id_card_beneficiary" and applicant_is_beneficiary:
+            continue  # one card: the person signs for themselves
+        items.append(
+            ChecklistItem(
+                id=d["id"],
+                title=SHORT.get(d["id"], d["text"]),
+                text=d["text"],
+                source=d.get("source") or "",
+                required=bool(d.get("required", True)),
+                pages=2 if d["id"] in TWO_SIDED else None,
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    item: ChecklistItem
+    files: int
+    pages: int
+    signed: bool
+
+    @property
+    def done(self) -> bool:
+        if self.files == 0:
+            return False
+        if self.signed:
+            return True
+        return self.item.pages is None or self.pages >= self.item.pages
+
+    @property
+    def pages_missing(self) -> int:
+        if self.item.pages is None or self.signed:
+            return 0
+        return max(self.item.pages - self.pages, 0)
+
+
+def status(items: list[ChecklistItem], attachments: list[dict[str, Any]]) -> list[ItemStatus]:
+    """Each item with what has been filed under it."""
+    out = []
+    for item in items:
+        mine = [a for a in attachments if a["item_id"] == item.id]
+        out.append(
+            ItemStatus(
+                item=item,
+                files=len(mine),
+                pages=sum(int(a["pages"] or 1) for a in mine),
+                signed=any(a["signed"] for a in mine),
+            )
+        )
+    return out
+
+
+def missing(statuses: list[ItemStatus], *, include_form: bool = False) -> list[ItemStatus]:
+    """Required items not complete yet (the signed form only when asked: it comes last)."""
+    return [
+        s
+        for s in statuses
+        if s.item.required and not s.done and (include_form or not s.item.signed_form)
+    ]

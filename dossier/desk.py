@@ -1,0 +1,391 @@
+"""The desk where a dossier is put together: open it, file uploads, fill the form,
+assemble the files, and hand the messages to the outbox.
+
+Everything here is I/O through `storage/` (SQLite, encrypted blobs); the bot calls it and
+turns the results into chat messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from dialogs.flow import Dialog
+from dialogs.identity import ROLE_ON_FORM
+from dialogs.questions import BY_KEY
+from eligibility import Catalogue
+from storage import dossiers as store
+from storage.blobs import BlobStore
+
+from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, missing, status
+from .files import CheckedFile, FileRefused, inspect
+
+log = logging.getLogger(__name__)
+
+UNASSIGNED = "_unassigned"
+VERDICT_ON_FORM = {
+    "eligible": "requisiti presenti secondo la verifica preliminare",
+    "conditional": "requisiti presenti con condizioni da completare (verifica preliminare)",
+}
+
+
+@dataclass
+class Filed:
+    """What happened to one upload."""
+
+    outcome: str  # filed, duplicate, refused, ask_item
+    attachment: dict[str, Any] | None = None
+    checked: CheckedFile | None = None
+    refusal: FileRefused | None = None
+    statuses: list[ItemStatus] = field(default_factory=list)
+
+
+def check(data: bytes) -> CheckedFile | FileRefused:
+    """The file check, as a value (run it in a worker thread: images take a moment)."""
+    try:
+        return inspect(data)
+    except FileRefused as refusal:
+        return refusal
+
+
+class Desk:
+    def __init__(self, db: Database, blobs: BlobStore, catalogue: Catalogue):
+        self.db = db
+        self.blobs = blobs
+        self.catalogue = catalogue
+
+    # -- opening ----------------------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        answers: dict[str, Any],
+        verdict: dict[str, Any],
+    ) -> str:
+        """The family's draft for this notice (kept if they come back), else a new one."""
+        notice = verdict["notice"]
+        for d in store.dossiers_of(self.db, user_id):
+            if d["notice_id"] == notice["id"] and d["status"] == "bozza":
+                data = d["data"]
+                data.update(self._snapshot(answers, verdict))
+                data["checklist"] = self._checklist(verdict, data.get("identity", {}))
+                store.save_data(self.db, d["id"], data)
+                return d["id"]
+        data = {**self._snapshot(answers, verdict), "identity": {}}
+        data["checklist"] = self._checklist(verdict, {})
+        return store.create_dossier(
+            self.db,
+            user_id=user_id,
+            chat_id=chat_id,
+            notice_id=notice["id"],
+            municipality=answers.get("municipality", ""),
+            language=language,
+            data=data,
+        )
+
+    def _snapshot(self, answers: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
+        notice = verdict["notice"]
+        return {
+            "answers": answers,
+            "order": [k for k in answers],
+            "notice": {k: notice.get(k) for k in ("id", "title", "ambito", "source")},
+            "submission": verdict.get("submission"),
+            "measures": [
+                {"id": m["measure"], "name": m["name"], "verdict": m["verdict"]}
+                for m in verdict["measures"]
+                if m["verdict"] in ("eligible", "conditional")
+            ],
+            "documents": verdict.get("documents", []),
+        }
+
+    def _checklist(self, verdict_or_docs: dict[str, Any], identity: dict[str, str]) -> list[dict]:
+        items = build_checklist(
+            {"documents": verdict_or_docs.get("documents", [])},
+            applicant_is_beneficiary=identity.get("role") == "self",
+        )
+        if identity.get("role") == "legal_representative" and not any(
+            i.id == "legal_representative_appointment" for i in items
+        ):
+            items.append(
+                ChecklistItem(
+                    id="legal_representative_appointment",
+                    title=SHORT["legal_representative_appointment"],
+                    text="Decreto di nomina del tutore o dell'amministratore di sostegno.",
+                    source="Chi firma per un'altra persona mostra il titolo per farlo.",
+                    required=True,
+                    pages=None,
+                )
+            )
+        return [i.as_dict() for i in items]
+
+    def get(self, dossier_id: str) -> dict[str, Any]:
+        d = store.get_dossier(self.db, dossier_id)
+        if d is None:
+            raise KeyError(dossier_id)
+        return d
+
+    def set_identity(self, dossier_id: str, identity: dict[str, str]) -> None:
+        d = self.get(dossier_id)
+        data = d["data"]
+        data["identity"] = identity
+        data["checklist"] = self._checklist(data, identity)
+        store.save_data(self.db, dossier_id, data)
+
+    # -- the checklist ----------------------------------------------------------------
+
+    def items(self, dossier: dict[str, Any]) -> list[ChecklistItem]:
+        return [ChecklistItem.from_dict(i) for i in dossier["data"]["checklist"]]
+
+    def statuses(self, dossier_id: str) -> list[ItemStatus]:
+        d = self.get(dossier_id)
+        return status(self.items(d), store.attachments(self.db, dossier_id))
+
+    def unassigned(self, dossier_id: str) -> list[dict[str, Any]]:
+        return [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == UNASSIGNED]
+
+    def ready_for_form(self, dossier_id: str) -> bool:
+        return not missing(self.statuses(dossier_id))
+
+    def ready_to_send(self, dossier_id: str) -> bool:
+        return not missing(self.statuses(dossier_id), include_form=True)
+
+    # -- uploads ----------------------------------------------------------------------
+
+    def file(
+        self,
+        dossier_id: str,
+        data: bytes,
+        *,
+        item_id: str | None,
+        file_unique_id: str | None = None,
+        checked: CheckedFile | FileRefused | None = None,
+    ) -> Filed:
+        """Check one upload, keep it encrypted, file it under `item_id` (or set it aside
+        until the family says which document it is). The same file twice is kept once."""
+        if file_unique_id:
+            known = store.attachment_by_unique_id(self.db, dossier_id, file_unique_id)
+            if known is not None:
+                return Filed("duplicate", known, statuses=self.statuses(dossier_id))
+        if checked is None:
+            checked = check(data)
+        if isinstance(checked, FileRefused):
+            log.info("upload refused: %s", checked.reason)
+            return Filed("refused", refusal=checked)
+        self.blobs.put(data)
+        attachment, new = store.add_attachment(
+            self.db,
+            dossier_id,
+            item_id=item_id or UNASSIGNED,
+            sha256=checked.sha256,
+            kind=checked.kind,
+            mime=checked.mime,
+            pages=checked.pages,
+            size=checked.size,
+            signed=checked.signed,
+            file_unique_id=file_unique_id,
+        )
+        if not new:
+            return Filed("duplicate", attachment, checked, statuses=self.statuses(dossier_id))
+        outcome = "filed" if item_id else "ask_item"
+        return Filed(outcome, attachment, checked, statuses=self.statuses(dossier_id))
+
+    def known_upload(self, dossier_id: str, file_unique_id: str | None) -> dict[str, Any] | None:
+        """The upload already filed for this Telegram file (a retried update), if any."""
+        if not file_unique_id:
+            return None
+        return store.attachment_by_unique_id(self.db, dossier_id, file_unique_id)
+
+    def set_form_pages(self, dossier_id: str, pages: int) -> None:
+        """The form was made with `pages` pages: the signed copy needs them all."""
+        d = self.get(dossier_id)
+        for item in d["data"]["checklist"]:
+            if item["id"] == "application_form":
+                item["pages"] = pages
+        store.save_data(self.db, dossier_id, d["data"])
+
+    def form_pages(self, dossier_id: str) -> int:
+        d = self.get(dossier_id)
+        item = next(i for i in d["data"]["checklist"] if i["id"] == "application_form")
+        return int(item["pages"] or 1)
+
+    def assign(self, dossier_id: str, attachment_id: int, item_id: str) -> list[ItemStatus]:
+        row = self.db["attachments"].get(attachment_id)
+        if row["dossier_id"] != dossier_id:
+            raise KeyError(attachment_id)
+        store.move_attachment(self.db, attachment_id, item_id)
+        return self.statuses(dossier_id)
+
+    def take_back(self, dossier_id: str, item_id: str) -> None:
+        """Remove an item's uploads (a wrong photo): the family sends them again."""
+        for sha in store.remove_attachments(self.db, dossier_id, item_id):
+            if not store.blob_in_use(self.db, sha):
+                self.blobs.delete(sha)
+
+    # -- the form ---------------------------------------------------------------------
+
+    def form_data(self, dossier_id: str, today: dt.date):  # -> FormData
+        from .form import FormData, Person
+
+        d = self.get(dossier_id)
+        data = d["data"]
+        ident = data.get("identity", {})
+        answers = data["answers"]
+        birth = answers.get("beneficiary.birth_date")
+        address = f"{ident.get('beneficiary.address', '')}, {d['municipality']}".strip(", ")
+        applicant = Person(
+            given_name=ident.get("applicant.given_name", ""),
+            family_name=ident.get("applicant.family_name", ""),
+            tax_code=ident.get("applicant.tax_code", ""),
+            phone=ident.get("applicant.phone"),
+            email=ident.get("applicant.email") or None,
+            address=address if ident.get("role") == "self" else None,
+            birth_date=dt.date.fromisoformat(birth)
+            if birth and ident.get("role") == "self"
+            else None,
+        )
+        if ident.get("role") == "self":
+            beneficiary = applicant
+        else:
+            beneficiary = Person(
+                given_name=ident.get("beneficiary.given_name", ""),
+                family_name=ident.get("beneficiary.family_name", ""),
+                tax_code=ident.get("beneficiary.tax_code", ""),
+                birth_date=dt.date.fromisoformat(birth) if birth else None,
+                address=address,
+            )
+        italian = Dialog(self.catalogue, today, lambda s: s, "it")
+        shown = []
+        for key in data.get("order") or list(answers):
+            q = BY_KEY.get(key)
+            if q is None or key not in answers:
+                continue
+            shown.append((q.prompt, italian.shown(q, answers[key])))
+        sub = data.get("submission") or {}
+        recipient = sub.get("address") or ""
+        documents = []
+        for s in self.statuses(dossier_id):
+            if s.item.signed_form:
+                continue
+            if s.files:
+                documents.append((s.item.text, _pages_it(s.pages)))
+            elif s.item.required:
+                documents.append((s.item.text, "non ancora allegato"))
+        return FormData(
+            dossier_id=dossier_id,
+            notice_title=data["notice"]["title"],
+            notice_ambito=data["notice"]["ambito"],
+            notice_source=sub.get("source") or "",
+            municipality=d["municipality"],
+            recipient=recipient,
+            applicant=applicant,
+            beneficiary=beneficiary,
+            applicant_role=ROLE_ON_FORM.get(ident.get("role", ""), ""),
+            measures=[(m["name"], VERDICT_ON_FORM[m["verdict"]]) for m in data["measures"]],
+            answers=shown,
+            documents=documents,
+            place=d["municipality"],
+            date=today,
+        )
+
+    def form_pdf(self, dossier_id: str, today: dt.date) -> bytes:
+        from .form import application_form_pdf
+
+        return application_form_pdf(self.form_data(dossier_id, today))
+
+    # -- assembly and sending ---------------------------------------------------------
+
+    def assemble(self, dossier_id: str, now: dt.datetime, budget_mb: float):
+        from .assemble import assemble
+
+        return assemble(**self.assembly_inputs(dossier_id, now, budget_mb))
+
+    def assembly_inputs(
+        self, dossier_id: str, now: dt.datetime, budget_mb: float
+    ) -> dict[str, Any]:
+        """What `assemble` needs, read from storage (here, in the caller's thread); the
+        assembly itself can then run in a worker thread."""
+        from .assemble import Item, Upload
+
+        d = self.get(dossier_id)
+        rows = store.attachments(self.db, dossier_id)
+        items = []
+        for item in self.items(d):
+            uploads = [
+                Upload(
+                    item_id=item.id,
+                    seq=a["seq"],
+                    kind=a["kind"],
+                    data=self.blobs.get(a["sha256"]),
+                    sha256=a["sha256"],
+                )
+                for a in rows
+                if a["item_id"] == item.id
+            ]
+            if uploads:
+                items.append(Item(id=item.id, title=item.title, uploads=uploads))
+        sub = d["data"].get("submission") or {}
+        budget = float(sub.get("max_message_mb") or budget_mb)
+        return {
+            "items": items,
+            "dossier_id": dossier_id,
+            "notice_id": d["notice_id"],
+            "recipient": sub.get("address") or "",
+            "created_at": now,
+            "budget": int(budget * 1024 * 1024),
+        }
+
+    def submit(self, dossier_id: str, built: Any, settings: Any) -> None:
+        """Hand the assembled dossier to the outbox: one message per part, each with a
+        Message-ID fixed now, so a retry never makes a second application."""
+        from storage.outbox import enqueue
+
+        from .mail import build_messages
+
+        d = self.get(dossier_id)
+        recipient = (d["data"].get("submission") or {}).get("address") or ""
+        messages = build_messages(
+            built,
+            sender=settings.smtp_from,
+            recipient=recipient,
+            subject=_subject(d),
+            body=_body(d),
+        )
+        enqueue(self.db, self.blobs, dossier_id, messages, recipient)
+
+
+def _pages_it(pages: int) -> str:
+    return "1 pagina" if pages == 1 else f"{pages} pagine"
+
+
+def _subject(dossier: dict[str, Any]) -> str:
+    ident = dossier["data"].get("identity") or {}
+    who = "beneficiary" if ident.get("role") != "self" else "applicant"
+    name = f"{ident.get(who + '.family_name', '')} {ident.get(who + '.given_name', '')}".strip()
+    return f"Domanda Misura B2 – {name} – pratica {dossier['id']}"
+
+
+def _body(dossier: dict[str, Any]) -> str:
+    data = dossier["data"]
+    ident = data.get("identity") or {}
+    applicant = f"{ident.get('applicant.given_name', '')} {ident.get('applicant.family_name', '')}"
+    contact = ident.get("applicant.phone") or ""
+    if ident.get("applicant.email"):
+        contact += f", {ident['applicant.email']}"
+    return (
+        f"Al Comune di {dossier['municipality']}.\n\n"
+        f"Si trasmette la domanda di accesso alla Misura B2 presentata da {applicant.strip()} "
+        f"(recapiti: {contact}), riferita all'avviso «{data['notice']['title']}» "
+        f"({data['notice']['ambito']}).\n\n"
+        "In allegato: la domanda firmata e i documenti, un PDF per documento. Il file "
+        "riepilogo-istanza.json elenca ogni allegato con la sua impronta SHA-256.\n\n"
+        "La domanda è stata preparata con Sportello B2, che fa solo una verifica preliminare "
+        "dei requisiti: la decisione spetta ai servizi sociali. Per chiedere integrazioni "
+        f"rispondete a questo messaggio indicando la pratica {dossier['id']}.\n"
+    )

@@ -1,0 +1,87 @@
+"""Files at rest, encrypted: uploads, assembled messages and PEC receipts.
+
+Each blob is AES-256-GCM with a random nonce; its name is the SHA-256 of the plain bytes,
+which is also the associated data, so a file swapped on disk fails to decrypt. The key
+comes from settings (`SPORTELLO_FILE_KEY`); with none set, one is made once and kept in
+the data folder, readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE = 12
+
+
+class BlobError(Exception):
+    """A blob is missing, or does not decrypt with this key."""
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key in `path` (urlsafe base64 of 32 bytes), created with mode 0600 if missing."""
+    if path.exists():
+        return decode_key(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = AESGCM.generate_key(bit_length=256)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(base64.urlsafe_b64encode(key).decode() + "\n")
+    return key
+
+
+def decode_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text.encode())
+    except ValueError as exc:
+        raise ValueError("SPORTELLO_FILE_KEY must be 32 bytes in urlsafe base64") from exc
+    if len(key) != 32:
+        raise ValueError("SPORTELLO_FILE_KEY must be 32 bytes in urlsafe base64")
+    return key
+
+
+class BlobStore:
+    """Content-addressed, encrypted files under one folder: the same bytes are kept once."""
+
+    def __init__(self, root: Path, key: bytes):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._aead = AESGCM(key)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.bin"
+
+    def put(self, data: bytes) -> str:
+        """Store `data`; return its SHA-256 (hex). Writing the same bytes again is a no-op."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nonce = os.urandom(NONCE)
+        sealed = nonce + self._aead.encrypt(nonce, data, digest.encode())
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(sealed)
+        os.replace(tmp, target)  # never a half-written blob under the real name
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            sealed = self.path(sha256).read_bytes()
+        except FileNotFoundError as exc:
+            raise BlobError(f"blob {sha256[:12]} is missing") from exc
+        try:
+            return self._aead.decrypt(sealed[:NONCE], sealed[NONCE:], sha256.encode())
+        except InvalidTag as exc:
+            raise BlobError(f"blob {sha256[:12]} does not decrypt with this key") from exc
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)

@@ -1,0 +1,260 @@
+"""Dossiers, their attachments and their status history.
+
+Status, in the order a dossier usually moves: bozza (gathering documents), pronta (signed
+and confirmed, waiting for the outbox), in_invio, inviata (the mail server took it),
+accettata (the PEC provider's acceptance receipt), consegnata (delivered to the protocol
+inbox); errore at any point. Each change is an event, told to the family once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+STATUSES = ("bozza", "pronta", "in_invio", "inviata", "accettata", "consegnata", "errore")
+RANK = {s: i for i, s in enumerate(STATUSES)}
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud over the phone
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_dossier_id() -> str:
+    return "B2-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
+
+
+def create_dossier(
+    db: Database,
+    *,
+    user_id: int,
+    chat_id: int,
+    notice_id: str,
+    municipality: str,
+    language: str,
+    data: dict[str, Any],
+) -> str:
+    """A new dossier in `bozza`; returns its id."""
+    now = _now()
+    with db.atomic():
+        while True:
+            dossier_id = new_dossier_id()
+            if not db["dossiers"].count_where("id = ?", [dossier_id]):
+                break
+        db["dossiers"].insert(
+            {
+                "id": dossier_id,
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "notice_id": notice_id,
+                "municipality": municipality,
+                "language": language,
+                "status": "bozza",
+                "data": json.dumps(data, ensure_ascii=False),
+                "created_at": now,
+                "updated_at": now,
+                "purge_warned": 0,
+                "purged": 0,
+            }
+        )
+    return dossier_id
+
+
+def get_dossier(db: Database, dossier_id: str) -> dict[str, Any] | None:
+    try:
+        row = dict(db["dossiers"].get(dossier_id))
+    except NotFoundError:
+        return None
+    row["data"] = json.loads(row["data"] or "{}")
+    return row
+
+
+def dossiers_of(db: Database, user_id: int) -> list[dict[str, Any]]:
+    rows = db.query("SELECT id FROM dossiers WHERE user_id = ? ORDER BY created_at DESC", [user_id])
+    return [d for r in rows if (d := get_dossier(db, r["id"])) is not None]
+
+
+def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
+    db["dossiers"].update(
+        dossier_id, {"data": json.dumps(data, ensure_ascii=False), "updated_at": _now()}
+    )
+
+
+def set_status(
+    db: Database,
+    dossier_id: str,
+    status: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    at: str | None = None,
+    forward_only: bool = False,
+) -> bool:
+    """Move a dossier to `status` and record an event for the family.
+
+    With `forward_only`, a status earlier than the current one is ignored (receipts can
+    arrive out of order: a delivery before its acceptance). Returns True if it changed.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    now = _now()
+    with db.atomic():
+        row = db.execute("SELECT status FROM dossiers WHERE id = ?", [dossier_id]).fetchone()
+        if row is None:
+            raise KeyError(dossier_id)
+        current = row[0]
+        if current == status:
+            return False
+        if forward_only and current != "errore" and RANK[status] < RANK[current]:
+            return False
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == "inviata":
+            changes["sent_at"] = at or now
+        if status == "consegnata":
+            changes["delivered_at"] = at or now
+        db["dossiers"].update(dossier_id, changes)
+        db["dossier_events"].insert(
+            {
+                "dossier_id": dossier_id,
+                "status": status,
+                "detail": json.dumps(detail or {}, ensure_ascii=False),
+                "at": at or now,
+                "notified": 0,
+            }
+        )
+    return True
+
+
+def events_to_tell(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+    """Status changes not yet told to the family, oldest first, with the chat to tell."""
+    rows = db.query(
+        """SELECT e.id, e.dossier_id, e.status, e.detail, e.at, d.chat_id, d.user_id,
+                  d.language, d.municipality, d.notice_id
+           FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id
+           WHERE e.notified = 0 ORDER BY e.id LIMIT ?""",
+        [limit],
+    )
+    return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+
+def mark_told(db: Database, event_id: int) -> None:
+    db["dossier_events"].update(event_id, {"notified": 1})
+
+
+def history(db: Database, dossier_id: str) -> list[dict[str, Any]]:
+    rows = db.query(
+        "SELECT status, detail, at FROM dossier_events WHERE dossier_id = ? ORDER BY id",
+        [dossier_id],
+    )
+    return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+
+# -- attachments ---------------------------------------------------------------------
+
+
+def add_attachment(
+    db: Database,
+    dossier_id: str,
+    *,
+    item_id: str,
+    sha256: str,
+    kind: str,
+    mime: str,
+    pages: int,
+    size: int,
+    signed: bool = False,
+    file_unique_id: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """File one upload under a checklist item. The same bytes twice in one dossier are
+    kept once: returns (the attachment, True if it is new)."""
+    with db.atomic():
+        existing = list(
+            db.query(
+                "SELECT * FROM attachments WHERE dossier_id = ? AND sha256 = ?",
+                [dossier_id, sha256],
+            )
+        )
+        if existing:
+            return existing[0], False
+        seq = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM attachments WHERE dossier_id = ? AND item_id = ?",
+            [dossier_id, item_id],
+        ).fetchone()[0]
+        table = db["attachments"].insert(
+            {
+                "dossier_id": dossier_id,
+                "item_id": item_id,
+                "seq": seq,
+                "sha256": sha256,
+                "kind": kind,
+                "mime": mime,
+                "pages": pages,
+                "size": size,
+                "signed": int(signed),
+                "file_unique_id": file_unique_id,
+                "created_at": _now(),
+            }
+        )
+        return dict(db["attachments"].get(table.last_pk)), True
+
+
+def attachment_by_unique_id(
+    db: Database, dossier_id: str, file_unique_id: str
+) -> dict[str, Any] | None:
+    """An upload already filed: Telegram sends the same file again (a retried update)."""
+    rows = list(
+        db.query(
+            "SELECT * FROM attachments WHERE dossier_id = ? AND file_unique_id = ?",
+            [dossier_id, file_unique_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def attachments(db: Database, dossier_id: str) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT * FROM attachments WHERE dossier_id = ? ORDER BY item_id, seq",
+            [dossier_id],
+        )
+    )
+
+
+def move_attachment(db: Database, attachment_id: int, item_id: str) -> None:
+    """File an upload under another item (the family said which document it is)."""
+    row = db["attachments"].get(attachment_id)
+    seq = db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM attachments WHERE dossier_id = ? AND item_id = ?",
+        [row["dossier_id"], item_id],
+    ).fetchone()[0]
+    db["attachments"].update(attachment_id, {"item_id": item_id, "seq": seq})
+
+
+def remove_attachments(db: Database, dossier_id: str, item_id: str) -> list[str]:
+    """Take back every upload of one item; returns their SHA-256s (to delete the blobs
+    no other attachment uses)."""
+    with db.atomic():
+        rows = list(
+            db.query(
+                "SELECT id, sha256 FROM attachments WHERE dossier_id = ? AND item_id = ?",
+                [dossier_id, item_id],
+            )
+        )
+        db.execute(
+            "DELETE FROM attachments WHERE dossier_id = ? AND item_id = ?", [dossier_id, item_id]
+        )
+    return [r["sha256"] for r in rows]
+
+
+def blob_in_use(db: Database, sha256: str) -> bool:
+    return bool(
+        db.execute(
+            "SELECT 1 FROM attachments WHERE sha256 = ? UNION SELECT 1 FROM outbox WHERE blob = ? "
+            "UNION SELECT 1 FROM receipts WHERE blob = ? LIMIT 1",
+            [sha256, sha256, sha256],
+        ).fetchone()
+    )

@@ -1,0 +1,55 @@
+"""Files a family sends, made in the test: phone photos of documents and PDFs."""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+
+
+def document_photo(seed: int = 0, size: tuple[int, int] = (1200, 1600)) -> bytes:
+    """A photo of a printed page: paper, lines of 'text', some noise. A JPEG like a phone's."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", size, (235, 232, 225))
+    draw = ImageDraw.Draw(img)
+    for y in range(120, size[1] - 120, 38):
+        x = 100
+        while x < size[0] - 160:
+            w = rng.randint(30, 140)
+            draw.rectangle([x, y, x + w, y + 14], fill=(40, 40, 50))
+            x += w + rng.randint(12, 30)
+    draw.text((100, 60), f"DOCUMENTO {seed}", fill=(0, 0, 0))
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def pdf_document(pages: int = 1, text: str = "Attestazione") -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt(user_password="segreta", owner_password="segreta")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_with_javascript() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_open_action(JavaScript("app.alert('ciao');"))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,228 @@
+"""From a favourable result to a dossier in the outbox, through the real aiogram Bot and
+Dispatcher, a Bot API stand-in on loopback (with getFile, downloads and sendDocument),
+a real SQLite file and the encrypted file store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from stdnum.it import codicefiscale
+
+from storage.dossiers import attachments, dossiers_of
+from tests.botapi import BotAPI, start_api
+from tests.documents import document_photo, encrypted_pdf, pdf_document, pdf_with_javascript
+from tests.test_bot_conversation import OPERA, Session, begin, follow
+
+TODAY = dt.date(2025, 6, 2)  # the Visconteo Sud Milano notice is open until 20/06/2025
+
+
+def tax_code(stem: str) -> str:
+    return stem + codicefiscale.calc_check_digit(stem)
+
+
+APPLICANT_CF = tax_code("RSSMRA70A41F205")
+BENEFICIARY_CF = tax_code("RSSGPP39E20F205")  # born 20/05/1939, as in the questionnaire
+
+
+@pytest.fixture
+async def api():
+    api = BotAPI()
+    runner, url = await start_api(api)
+    api.url = url  # type: ignore[attr-defined]
+    yield api
+    await runner.cleanup()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "sportello.sqlite3"
+
+
+async def to_result(s: Session) -> list[str]:
+    return await follow(s.family, OPERA, await begin(s.family))
+
+
+async def fill_identity(s: Session) -> list[str]:
+    f = s.family
+    texts = await f.press("Prepara la domanda")
+    texts += await f.press("Il figlio o la figlia")
+    texts += await f.say("maria")
+    texts += await f.say("rossi")
+    texts += await f.say(APPLICANT_CF.lower())
+    texts += await f.say("333 123 4567")
+    texts += await f.press("Non ce l'ho")
+    texts += await f.say("Giuseppe")
+    texts += await f.say("Rossi")
+    texts += await f.say(BENEFICIARY_CF)
+    texts += await f.say("Via Roma 12")
+    return texts
+
+
+async def test_favourable_result_offers_to_prepare_the_application(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    assert "📝 Prepara la domanda" in s.family.buttons()
+    await s.close()
+
+
+async def test_identity_questions_check_the_tax_code_against_the_birth_date(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    texts = await f.press("Prepara la domanda")
+    assert "protocollo@pec.comune.rozzano.mi.it" in texts[0]
+    assert "Chi firma la domanda?" in texts[-1]
+    await f.press("Il figlio o la figlia")
+    await f.say("Maria")
+    await f.say("Rossi")
+    texts = await f.say("RSSMRA70A41F205X")  # wrong check character
+    assert "non è valido" in texts[0]
+    await f.say(APPLICANT_CF)
+    await f.say("333 1234567")
+    await f.press("Non ce l'ho")
+    await f.say("Giuseppe")
+    await f.say("Rossi")
+    wrong_day = tax_code("RSSGPP39E21F205")
+    texts = await f.say(wrong_day)
+    assert "non va con la data di nascita" in texts[0]
+    texts = await f.say(BENEFICIARY_CF)
+    texts += await f.say("Via Roma 12")
+    checklist = texts[-1]
+    assert "Documenti della domanda" in checklist
+    assert "Carta d'identità di chi firma" in checklist
+    assert "Verbale dell'accompagnamento" in checklist
+    assert "Attestazione ISEE" in checklist
+    assert "Contratto dell'assistente" in checklist
+    await s.close()
+
+
+async def test_id_card_front_and_back_as_an_album_is_filed_as_two_pages(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    texts = await f.press("Carta d'identità di chi firma")
+    assert "fronte e retro" in texts[0]
+    texts = await f.upload_photo(document_photo(1), album="alb1")
+    texts += await f.upload_photo(document_photo(2), album="alb1")
+    assert any("Carta d'identità di chi firma: 2 pagine" in t and "✅" in t for t in texts)
+    dossier = dossiers_of(s.db, 4242)[0]
+    rows = attachments(s.db, dossier["id"])
+    assert [r["item_id"] for r in rows] == ["id_card_applicant", "id_card_applicant"]
+    # at rest the files are encrypted: the JPEG bytes are nowhere in the file store
+    stored = b"".join(p.read_bytes() for p in (db_path.parent / "files").rglob("*.bin"))
+    assert document_photo(1)[:2000] not in stored and len(stored) > 0
+    await s.close()
+
+
+async def test_file_sent_without_choosing_asks_which_document_it_is(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    texts = await f.upload_document(pdf_document(2), "isee.pdf")
+    assert "Per quale documento è?" in texts[-1]
+    texts = await f.press("Attestazione ISEE")
+    assert "Attestazione ISEE: 2 pagine" in texts[-1]
+    await s.close()
+
+
+async def test_bad_files_get_a_clear_message_and_nothing_is_lost(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    await f.press("Attestazione ISEE")
+    texts = await f.upload_document(encrypted_pdf(), "isee.pdf")
+    assert "password" in texts[-1]
+    texts = await f.upload_document(pdf_with_javascript(), "isee.pdf")
+    assert "⚠️" in texts[-1]
+    texts = await f.upload_document(b"MZ\x90\x00" + b"\x00" * 4000, "isee.pdf")
+    assert "⚠️" in texts[-1]
+    texts = await f.upload_document(b"", "vuoto.pdf")
+    assert "⚠️" in texts[-1]
+    texts = await f.upload_document(pdf_document(1), "big.pdf", declared_size=30 * 1024 * 1024)
+    assert "20 MB" in texts[-1]
+    # none of them was kept; a good file after them is
+    texts = await f.upload_document(pdf_document(1), "isee.pdf")
+    assert "Attestazione ISEE: 1 pagina" in texts[-1]
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert len(attachments(s.db, dossier["id"])) == 1
+    # the same file again (another message, same bytes) is recognised
+    texts = await f.upload_document(pdf_document(1), "isee-again.pdf")
+    assert "già mandato" in texts[-1]
+    assert len(attachments(s.db, dossier["id"])) == 1
+    await s.close()
+
+
+async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    texts = await s.family.press("", data="p:as:99999:0")
+    assert "non vale più" in texts[0]
+    texts = await s.family.press("", data="p:item:banana")
+    assert "non vale più" in texts[0]
+    await s.close()
+
+
+async def upload_everything(s: Session) -> None:
+    f = s.family
+    seed = 10
+    for label, count in (
+        ("Dichiarazione del conto corrente", 1),
+        ("Carta d'identità di chi firma", 2),
+        ("Verbale dell'accompagnamento", 1),
+        ("Attestazione ISEE", 1),
+        ("Contratto dell'assistente", 1),
+        ("Busta paga dell'assistente", 1),
+        ("Ricevuta dei contributi INPS", 1),
+    ):
+        await f.press(label)
+        for _ in range(count):
+            seed += 1
+            await f.upload_photo(document_photo(seed))
+
+
+async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    f = s.family
+    texts = await f.press("Prepara il modulo da firmare")
+    name, pdf, _caption = api.documents[4242][-1]
+    assert name.startswith("domanda-B2-") and name.endswith(".pdf")
+    form = PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in form.pages)
+    assert "Giuseppe" in text and "Rossi" in text and BENEFICIARY_CF in text
+    assert "445/2000" in text
+    pages = len(form.pages)
+    assert f"({pages})" in texts[-1]
+    for i in range(pages):
+        texts = await f.upload_photo(document_photo(100 + i))
+    assert "✅ Controlla e invia" in f.buttons()
+    texts = await f.press("Controlla e invia")
+    assert "protocollo@pec.comune.rozzano.mi.it" in texts[-1]
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0]
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert dossier["status"] == "pronta"
+    copies = [d[0] for d in api.documents[4242][1:]]
+    assert "riepilogo-istanza.json" in copies
+    manifest = json.loads(
+        next(d[1] for d in api.documents[4242] if d[0] == "riepilogo-istanza.json")
+    )
+    assert manifest["dossier_id"] == dossier["id"]
+    rows = list(s.db.query("select * from outbox where dossier_id = ?", [dossier["id"]]))
+    assert len(rows) == 1 and rows[0]["status"] == "pending"
+    assert rows[0]["recipient"] == "protocollo@pec.comune.rozzano.mi.it"
+    # after sending, more photos are not mixed into the sent dossier
+    texts = await f.upload_photo(document_photo(999))
+    assert "già partita" in texts[-1]
+    await s.close()
