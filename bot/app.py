@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -105,10 +106,23 @@ async def set_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, language_code=None if language == "it" else language)
 
 
-async def run_polling(settings: Settings, db: Database) -> None:
+async def run_polling(
+    settings: Settings, db: Database, clock: Callable[[], dt.date] = dt.date.today
+) -> None:
+    """The bot by long polling, with the outbox, receipts, status messages and retention
+    running beside it; on exit the jobs finish their round first."""
+    from .workers import start_workers
+
     bot = build_bot(settings)
-    dp = build_dispatcher(db)
+    blobs = blob_store_beside(db, settings)
+    dp = build_dispatcher(db, clock=clock, settings=settings, blobs=blobs)
     await set_commands(bot)
     await bot.delete_webhook(drop_pending_updates=False)
+    stop = asyncio.Event()
+    tasks = start_workers(bot, db, blobs, settings, stop)
     log.info("polling started")
-    await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+    try:
+        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -106,7 +106,45 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     if settings.bot_token is None:
         print("BOT_TOKEN is not set. To try the bot without Telegram: sportello console", file=err)
         return EXIT_ERROR
-    asyncio.run(run_polling(settings, open_db(settings.db_path)))
+    today = args.today if args.today_given else None
+    clock = (lambda: today) if today is not None else dt.date.today
+    asyncio.run(run_polling(settings, open_db(settings.db_path), clock=clock))
+    return EXIT_OK
+
+
+def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    """The outbox for the operator: what waits, one sending round, or a deliberate resend."""
+    import asyncio
+
+    from dossier.delivery import Outbox
+    from storage import outbox
+    from storage.db import open_db
+    from storage.dossiers import get_dossier
+
+    from .app import blob_store_beside
+    from .settings import Settings
+
+    settings = Settings()
+    db = open_db(settings.db_path)
+    if args.requeue:
+        if get_dossier(db, args.requeue) is None:
+            print(f"no dossier {args.requeue}", file=err)
+            return EXIT_INVALID
+        print(f"{outbox.requeue(db, args.requeue)} message(s) queued again", file=out)
+    if args.send:
+        box = Outbox.from_settings(settings, db, blob_store_beside(db, settings))
+        box.recover()
+        print(f"{asyncio.run(box.run_once())} message(s) handled", file=out)
+    for row in db.query(
+        "SELECT dossier_id, part, parts, status, attempts, recipient, last_error FROM outbox "
+        "ORDER BY id"
+    ):
+        error = f"\t{row['last_error']}" if row["last_error"] else ""
+        print(
+            f"{row['dossier_id']}\t{row['part']}/{row['parts']}\t{row['status']}\t"
+            f"{row['attempts']}\t{row['recipient']}{error}",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -125,6 +163,10 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     con = sub.add_parser("console", help="the questionnaire in this terminal, no Telegram")
     con.set_defaults(func=cmd_console)
+    ob = sub.add_parser("outbox", help="the messages waiting to go to the comuni, and their state")
+    ob.add_argument("--send", action="store_true", help="run one sending round now")
+    ob.add_argument("--requeue", metavar="DOSSIER", help="send a dossier again, after checking")
+    ob.set_defaults(func=cmd_outbox)
     for s in (c, n, one, r, con):
         s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
     return p
@@ -138,8 +180,9 @@ def main(
 ) -> int:
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     args = parser().parse_args(argv)
+    args.today_given = getattr(args, "today", None) is not None
     try:
-        args.today = _today(args.today)
+        args.today = _today(getattr(args, "today", None))
     except argparse.ArgumentTypeError as exc:
         print(exc, file=err)
         return EXIT_INVALID

@@ -348,6 +348,11 @@ class PaperworkView:
                 "Tra {days} giorni cancelliamo i file della domanda {id}. La copia che avete "
                 "ricevuto resta vostra."
             )
+        elif status == "purged":
+            text = _(
+                "Come previsto, abbiamo cancellato i file della domanda {id}. Le ricevute "
+                "della consegna restano."
+            )
         else:
             text = _("La domanda {id}: {status}.")
         values = {

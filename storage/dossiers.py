@@ -258,3 +258,52 @@ def blob_in_use(db: Database, sha256: str) -> bool:
             [sha256, sha256, sha256],
         ).fetchone()
     )
+
+
+def add_event(
+    db: Database, dossier_id: str, kind: str, detail: dict[str, Any] | None = None
+) -> None:
+    """A message for the family that is not a status change (a retention warning)."""
+    db["dossier_events"].insert(
+        {
+            "dossier_id": dossier_id,
+            "status": kind,
+            "detail": json.dumps(detail or {}, ensure_ascii=False),
+            "at": _now(),
+            "notified": 0,
+        }
+    )
+
+
+def delivered_before(db: Database, moment: str) -> list[dict[str, Any]]:
+    """Delivered dossiers whose files are still kept, delivered before `moment` (ISO)."""
+    return list(
+        db.query(
+            "SELECT id, delivered_at, purge_warned FROM dossiers "
+            "WHERE delivered_at IS NOT NULL AND purged = 0 AND delivered_at <= ?",
+            [moment],
+        )
+    )
+
+
+def mark_purge_warned(db: Database, dossier_id: str) -> None:
+    db["dossiers"].update(dossier_id, {"purge_warned": 1})
+
+
+def purge_files(db: Database, dossier_id: str) -> list[str]:
+    """Forget a dossier's uploads and sent messages (receipts stay: they are the proof of
+    delivery). Returns the blobs no longer used by anything."""
+    with db.atomic():
+        shas = [
+            r["sha256"]
+            for r in db.query("SELECT sha256 FROM attachments WHERE dossier_id = ?", [dossier_id])
+        ]
+        shas += [
+            r["blob"]
+            for r in db.query("SELECT blob FROM outbox WHERE dossier_id = ?", [dossier_id])
+            if r["blob"]
+        ]
+        db.execute("DELETE FROM attachments WHERE dossier_id = ?", [dossier_id])
+        db.execute("UPDATE outbox SET blob = NULL WHERE dossier_id = ?", [dossier_id])
+        db["dossiers"].update(dossier_id, {"purged": 1, "updated_at": _now()})
+    return [s for s in shas if not blob_in_use(db, s)]

@@ -5,6 +5,9 @@ a real SQLite file and the encrypted file store."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -225,4 +228,87 @@ async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_
     # after sending, more photos are not mixed into the sent dossier
     texts = await f.upload_photo(document_photo(999))
     assert "già partita" in texts[-1]
+    await s.close()
+
+
+async def send_application(s: Session) -> str:
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    f = s.family
+    await f.press("Prepara il modulo da firmare")
+    pages = len(PdfReader(io.BytesIO(s.family.api.documents[4242][-1][1])).pages)
+    for i in range(pages):
+        await f.upload_photo(document_photo(100 + i))
+    await f.press("Controlla e invia")
+    await f.press("Sì, invia")
+    return dossiers_of(s.db, 4242)[0]["id"]
+
+
+async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, db_path, tmp_path):
+    from bot.i18n import make_i18n
+    from bot.notify import tell_families
+    from bot.settings import Settings
+    from dossier.delivery import Outbox
+    from tests.smtp_server import RecordingHandler, smtp_server
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            smtp_from="sportello@pec.example.it",
+            sportello_data_dir=db_path.parent,
+        )
+        box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
+        assert await box.run_once() == 1
+        assert await box.run_once() == 0  # nothing left: no second application
+    assert len(handler.messages) == 1
+    received = handler.messages[0]
+    assert received.rcpt_tos == ["protocollo@pec.comune.rozzano.mi.it"]
+    message = email.message_from_bytes(received.data, policy=email.policy.default)
+    assert dossier_id in message["Subject"] and "Rossi Giuseppe" in message["Subject"]
+    files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    manifest = json.loads(files["riepilogo-istanza.json"])
+    assert manifest["dossier_id"] == dossier_id
+    listed = {f["name"]: f for f in manifest["files"]}
+    assert set(listed) == set(files) - {"riepilogo-istanza.json"}
+    for name, data in files.items():
+        if name != "riepilogo-istanza.json":
+            assert hashlib.sha256(data).hexdigest() == listed[name]["sha256"], name
+            assert len(data) == listed[name]["size"]
+    assert any("domanda" in name for name in listed)
+    # the family hears each step, in order
+    before = len(api.sent(4242))
+    assert await tell_families(s.bot, s.db, make_i18n()) >= 3
+    told = [c.params["text"] for c in api.sent(4242)[before:]]
+    assert "pronta" in told[0]
+    assert any("Stiamo inviando" in t for t in told)
+    assert any("partita per PEC verso protocollo@pec.comune.rozzano.mi.it" in t for t in told)
+    assert await tell_families(s.bot, s.db, make_i18n()) == 0  # each told once
+    await s.close()
+
+
+async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(api, db_path):
+    from bot.i18n import make_i18n
+    from bot.notify import tell_families
+    from bot.settings import Settings
+    from dossier.delivery import Outbox
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    settings = Settings(sportello_data_dir=db_path.parent)  # no SMTP_HOST: the embedded default
+    box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
+    await box.run_once()
+    saved = list((db_path.parent / "outbox").rglob("*.eml"))
+    assert len(saved) == 1 and dossier_id in str(saved[0])
+    message = email.message_from_bytes(saved[0].read_bytes(), policy=email.policy.default)
+    assert "riepilogo-istanza.json" in [p.get_filename() for p in message.iter_attachments()]
+    before = len(api.sent(4242))
+    await tell_families(s.bot, s.db, make_i18n())
+    told = "\n".join(c.params["text"] for c in api.sent(4242)[before:])
+    assert "salvata ma NON ancora inviata" in told
     await s.close()

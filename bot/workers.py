@@ -1,0 +1,55 @@
+"""The jobs that run beside the bot: the outbox, the PEC receipts, telling families about
+their dossier, and retention. Each one survives its own errors; `stop` ends them all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from aiogram import Bot
+from sqlite_utils import Database
+
+from dossier.delivery import Outbox
+from dossier.retention import apply_retention
+from storage.blobs import BlobStore
+
+from .i18n import make_i18n
+from .notify import tell_forever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def retention_forever(
+    db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event, every: float = 3600
+) -> None:
+    while not stop.is_set():
+        try:
+            apply_retention(db, blobs, dt.datetime.now(dt.UTC), settings.sportello_retention_days)
+        except Exception:
+            log.exception("retention round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+def start_workers(
+    bot: Bot, db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    """Start every background job; the caller sets `stop` and awaits the tasks."""
+    outbox = Outbox.from_settings(settings, db, blobs)
+    if settings.smtp_host:
+        log.info("outbox: sending through %s", settings.smtp_host)
+    else:
+        log.info("outbox: no SMTP_HOST, messages are saved in %s", settings.outbox_dir)
+    tasks = [
+        asyncio.create_task(outbox.run_forever(stop), name="outbox"),
+        asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
+        asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),
+    ]
+    if settings.imap_host:
+        from dossier.imap import poll_forever
+
+        tasks.append(asyncio.create_task(poll_forever(settings, db, blobs, stop), name="receipts"))
+    return tasks

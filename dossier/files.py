@@ -1,0 +1,551 @@
+"""The check of one uploaded file, from its bytes.
+
+Families send phone photos and PDF files (and sometimes signed `.p7m` files). Before a
+file joins the dossier we make sure it is what it looks like, that it is whole, that a
+person can read it, and that it carries nothing active. The kind comes from the content,
+never from the file name.
+
+Every refusal is a `FileRefused` with a short reason code and an Italian message marked
+with `N_`; the caller translates it and fills it with `.format(**params)`. Any error from
+the image and PDF libraries becomes a `FileRefused`: nothing else leaves `inspect`.
+Logs carry reason codes, kinds and sizes only, never content or names.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import logging
+import math
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+import pillow_heif
+from PIL import Image, ImageOps, ImageStat
+from pypdf import PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from dialogs.parsing import N_
+
+pillow_heif.register_heif_opener()
+
+log = logging.getLogger(__name__)
+
+# pypdf's warnings quote the bytes of the file they complain about (names, text), and
+# Pillow's debug lines print EXIF values: personal data. Quiet them, unless the
+# application has set their level itself.
+for _name, _level in (("pypdf", logging.CRITICAL), ("PIL", logging.INFO)):
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(_level)
+
+MAX_DOWNLOAD = 20 * 1024 * 1024  # Telegram bots cannot download files over 20 MB
+MIN_IMAGE_SIDE = 400  # px, the shorter side; smaller cannot be read
+
+# The decompression-bomb guard: Pillow warns over this many pixels and fails over twice
+# as many; `_bomb_guard` turns the warning into an error too. Checked when the header is
+# read, before any pixel is decoded.
+MAX_IMAGE_PIXELS = 80_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+BLANK_STDDEV = 6.0  # grayscale standard deviation on a thumbnail; below it, nearly uniform
+# ...unless some ink stands out: a page with one signature line is nearly uniform too
+_INK_CONTRAST = 48  # gray levels away from the median
+_INK_SHARE = 1 / 5000  # of the thumbnail's pixels
+_THUMBNAIL = (512, 512)
+_ORIENTATION = 0x0112  # the EXIF tag
+MIN_P7M_SIZE = 200
+_EOF_WINDOW = 2048  # `%%EOF` must be within this many bytes of the end of a PDF
+_MAX_PDF_OBJECTS = 200_000  # more objects than any real document: refuse, do not walk forever
+
+_MSG_EMPTY = N_("Il file è arrivato vuoto. Provate a mandarlo di nuovo.")
+_MSG_TOO_BIG = N_(
+    "Il file è troppo grande: pesa {size_mb} MB e il limite è {limit_mb} MB. "
+    "Mandate il documento come foto e non come file, "
+    "oppure fate la scansione con una qualità più bassa, "
+    "oppure dividete il PDF in più parti."
+)
+_MSG_NOT_A_DOCUMENT = N_(
+    "Questo file non è una foto né un PDF. "
+    "Accettiamo solo foto, file PDF e file firmati digitalmente (.p7m). "
+    "Mandate una foto del documento oppure il PDF."
+)
+_MSG_TRUNCATED = N_(
+    "Il file è arrivato incompleto o rovinato. Provate a mandarlo di nuovo. "
+    "Se non funziona, mandate una foto del documento."
+)
+_MSG_ENCRYPTED = N_("Il PDF è protetto da password. Mandate una copia senza password.")
+_MSG_ACTIVE_CONTENT = N_(
+    "Questo PDF contiene programmi o allegati nascosti e non possiamo accettarlo. "
+    "Mandate una foto delle pagine, oppure salvate di nuovo il documento come PDF semplice."
+)
+_MSG_BOMB = N_(
+    "L'immagine è troppo grande per essere aperta. "
+    "Mandatela come foto e non come file, oppure fatene una con meno risoluzione."
+)
+_MSG_TOO_SMALL = N_(
+    "La foto è troppo piccola e non si legge. "
+    "Rifatela più da vicino, con il documento che riempie la foto."
+)
+_MSG_BLANK = N_("La foto sembra tutta nera o vuota. Rifatela con più luce.")
+_MSG_UNREADABLE = N_(
+    "Non riusciamo ad aprire questo file. "
+    "Mandatelo di nuovo, oppure mandate una foto del documento."
+)
+_MSG_NO_PAGES = N_("Questo PDF non ha pagine. Mandate il PDF del documento, oppure una sua foto.")
+
+REFUSAL_REASONS: dict[str, str] = {
+    _MSG_EMPTY: "empty",
+    _MSG_TOO_BIG: "too_big",
+    _MSG_NOT_A_DOCUMENT: "not_a_document",
+    _MSG_TRUNCATED: "truncated",
+    _MSG_ENCRYPTED: "encrypted",
+    _MSG_ACTIVE_CONTENT: "active_content",
+    _MSG_BOMB: "bomb",
+    _MSG_TOO_SMALL: "too_small",
+    _MSG_BLANK: "blank",
+    _MSG_UNREADABLE: "unreadable",
+    _MSG_NO_PAGES: "unreadable",
+}
+"""Every refusal message (msgid) and its reason code."""
+
+
+class FileRefused(Exception):
+    """A file we cannot take; `msgid` (Italian, N_-marked) says why and what to do; `params` fill it.
+
+    `reason` is a short machine code, one of the values of `REFUSAL_REASONS`; a message not
+    in that table counts as "unreadable".
+    """
+
+    msgid: str
+    params: dict[str, object]
+    reason: str
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = dict(params)
+        self.reason = REFUSAL_REASONS.get(msgid, "unreadable")
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed every check, with what the dossier needs to know about it."""
+
+    kind: str  # "jpeg" | "png" | "webp" | "heic" | "pdf" | "p7m"
+    mime: str  # "image/jpeg", ..., "application/pdf", "application/pkcs7-mime"
+    extension: str  # ".jpg", ".png", ".webp", ".heic", ".pdf", ".p7m"
+    pages: int  # images: 1; PDF: page count; p7m: 1 (content not opened)
+    size: int  # bytes
+    sha256: str  # hex of the bytes as received
+    signed: bool  # a .p7m (CAdES), or a PDF carrying a signature
+    width: int | None = None  # images, after EXIF orientation
+    height: int | None = None
+    needs_password_removal: bool = False  # an encrypted PDF that opens with an empty password
+
+
+_MIME = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "heic": "image/heic",
+    "pdf": "application/pdf",
+    "p7m": "application/pkcs7-mime",
+}
+_EXTENSION = {
+    "jpeg": ".jpg",
+    "png": ".png",
+    "webp": ".webp",
+    "heic": ".heic",
+    "pdf": ".pdf",
+    "p7m": ".p7m",
+}
+# Pillow format names per kind: a file sniffed as one kind is opened by that decoder only.
+_PIL_FORMATS = {
+    "jpeg": ["JPEG", "MPO"],
+    "png": ["PNG"],
+    "webp": ["WEBP"],
+    "heic": ["HEIF"],
+}
+
+
+def _mb(size: int) -> int:
+    return math.ceil(size / (1024 * 1024))
+
+
+def _too_big(size: int) -> FileRefused:
+    return FileRefused(_MSG_TOO_BIG, size_mb=_mb(size), limit_mb=MAX_DOWNLOAD // (1024 * 1024))
+
+
+def check_declared_size(file_size: int | None) -> None:
+    """Before downloading: Telegram's declared size. Over MAX_DOWNLOAD raises "too_big".
+
+    The message says the limit in MB and what to do (send it as a photo instead of a file,
+    scan at lower quality, or split the PDF). An unknown size (None) passes: `inspect`
+    checks the bytes again.
+    """
+    if file_size is not None and file_size > MAX_DOWNLOAD:
+        raise _too_big(file_size)
+
+
+# --- sniffing -------------------------------------------------------------------------------
+
+_SIGNED_DATA_OID = bytes.fromhex("06092A864886F70D010702")
+_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"}
+_NOT_HEIC_BRANDS = {b"avif", b"avis"}  # AVIF shares `mif1`; we cannot decode it
+# Executables, archives (zip, so also .docx), Office binaries: never a document, even when
+# a PDF is hidden inside.
+_FOREIGN_MAGIC = (b"MZ", b"\x7fELF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xca\xfe\xba\xbe")
+_PEM = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----|-----END [A-Z0-9 ]+-----")
+_BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/=\s]*")
+
+
+def _is_der_signed_data(data: bytes) -> bool:
+    return data[:1] == b"\x30" and _SIGNED_DATA_OID in data[:64]
+
+
+def _heic_brands(data: bytes) -> set[bytes]:
+    if data[4:8] != b"ftyp":
+        return set()
+    box = int.from_bytes(data[:4], "big")
+    end = min(max(box, 16), 16 + 4 * 64, len(data))
+    brands = {data[8:12]}
+    brands.update(data[i : i + 4] for i in range(16, end - 3, 4))
+    return brands
+
+
+def _decode_base64_p7m(data: bytes, head_only: bool) -> bytes | None:
+    """The DER bytes of a base64 or PEM p7m, or None if the text is not one.
+
+    With `head_only`, only the start is decoded: enough to recognise it.
+    """
+    text = _PEM.sub(b"", data[:1024] if head_only else data)
+    if head_only:
+        text = text.split(b"-", 1)[0]  # an END line cut by the 1024 bytes
+    if not _BASE64_TEXT.fullmatch(text):
+        return None
+    text = b"".join(text.split())
+    if head_only:
+        text = text[: min(len(text) // 4 * 4, 128)]
+    try:
+        der = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return der if _is_der_signed_data(der) else None
+
+
+def sniff(data: bytes) -> str | None:
+    """The kind from the content (magic numbers), never from the name; None if not ours.
+
+    jpeg, png, webp, heic (ftyp brands heic/heix/hevc/heim/heis/mif1/msf1), pdf (`%PDF-`
+    within the first 1024 bytes), p7m (DER SignedData, or the same encoded in base64/PEM).
+    """
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    brands = _heic_brands(data)
+    if brands:
+        return "heic" if brands & _HEIC_BRANDS and not brands & _NOT_HEIC_BRANDS else None
+    if _is_der_signed_data(data):
+        return "p7m"
+    if data.startswith(_FOREIGN_MAGIC):
+        return None
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data and _decode_base64_p7m(data, head_only=True) is not None:
+        return "p7m"
+    return None
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+
+def inspect(data: bytes) -> CheckedFile:
+    """Check one file completely; raise FileRefused with a reason and a kind message otherwise."""
+    size = len(data)
+    if size == 0:
+        raise _refuse(FileRefused(_MSG_EMPTY), None, size)
+    if size > MAX_DOWNLOAD:
+        raise _refuse(_too_big(size), None, size)
+    kind = sniff(data)
+    if kind is None:
+        raise _refuse(FileRefused(_MSG_NOT_A_DOCUMENT), None, size)
+    try:
+        if kind == "pdf":
+            pages, signed, needs_password_removal = _check_pdf(data)
+            width = height = None
+        elif kind == "p7m":
+            _check_p7m(data)
+            pages, signed, needs_password_removal = 1, True, False
+            width = height = None
+        else:
+            width, height = _check_image(data, kind)
+            pages, signed, needs_password_removal = 1, False, False
+    except FileRefused as refused:
+        raise _refuse(refused, kind, size) from None
+    except Exception as error:  # any library failure is a file we cannot read
+        raise _refuse(FileRefused(_MSG_UNREADABLE), kind, size, error) from None
+    return CheckedFile(
+        kind=kind,
+        mime=_MIME[kind],
+        extension=_EXTENSION[kind],
+        pages=pages,
+        size=size,
+        sha256=hashlib.sha256(data).hexdigest(),
+        signed=signed,
+        width=width,
+        height=height,
+        needs_password_removal=needs_password_removal,
+    )
+
+
+def _refuse(
+    refused: FileRefused, kind: str | None, size: int, error: BaseException | None = None
+) -> FileRefused:
+    """Log a refusal without anything personal: reason, kind, size, error class."""
+    log.info(
+        "file refused: reason=%s kind=%s size=%d%s",
+        refused.reason,
+        kind or "-",
+        size,
+        f" error={type(error).__name__}" if error is not None else "",
+    )
+    return refused
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _bomb_guard() -> Iterator[None]:
+    """Pillow's decompression-bomb warning becomes an error; other warnings are quiet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+def _open(data: bytes, kind: str) -> Image.Image:
+    """Open the header only: the bomb guard runs here, before any pixel is decoded."""
+    try:
+        img = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[kind])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise FileRefused(_MSG_BOMB) from None
+    except Exception:  # the header itself cannot be read
+        raise FileRefused(_MSG_UNREADABLE) from None
+    # Again with our own limit: the warnings filter is process-wide (another thread may
+    # reset it) and Image.MAX_IMAGE_PIXELS is anybody's to change.
+    if img.width * img.height > MAX_IMAGE_PIXELS:
+        img.close()
+        raise FileRefused(_MSG_BOMB)
+    return img
+
+
+def _orientation(img: Image.Image) -> int | None:
+    """The EXIF orientation of a loaded image; a broken EXIF block counts as none."""
+    try:
+        value = img.getexif().get(_ORIENTATION)
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _on_white(img: Image.Image) -> Image.Image:
+    """RGB; transparent parts become white paper, not black."""
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        page = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        page.alpha_composite(rgba)
+        return page.convert("RGB")
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        # 16-bit and float grays: stretch their own range to 8 bits
+        img = img.convert("F")
+        low, high = img.getextrema()  # type: ignore[misc]
+        scale = 255 / (high - low) if high > low else 0.0
+        img = img.point(lambda v: (v - low) * scale).convert("L")
+    return img.convert("RGB")
+
+
+def _check_image(data: bytes, kind: str) -> tuple[int, int]:
+    """The upright width and height of a whole, readable, not blank image."""
+    with _bomb_guard(), _open(data, kind) as img:
+        width, height = img.size  # as stored; turned below
+        if min(width, height) < MIN_IMAGE_SIDE:  # turning does not change the shorter side
+            raise FileRefused(_MSG_TOO_SMALL, width=width, height=height)
+        if kind == "jpeg":
+            # decode at 1/4 scale: every byte is still read, so truncation shows
+            img.draft("RGB", (width // 4, height // 4))
+        try:
+            img.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise FileRefused(_MSG_BOMB) from None
+        except Exception:
+            raise FileRefused(_MSG_TRUNCATED) from None
+        if _orientation(img) in (5, 6, 7, 8):  # PNG keeps its EXIF after the pixels
+            width, height = height, width
+        page = _on_white(img)
+    if _looks_blank(page):
+        raise FileRefused(_MSG_BLANK)
+    return width, height
+
+
+def _looks_blank(img: Image.Image) -> bool:
+    """Nearly uniform (a covered lens, an empty page), with no ink standing out."""
+    gray = img.convert("L")
+    gray.thumbnail(_THUMBNAIL)
+    if ImageStat.Stat(gray).stddev[0] >= BLANK_STDDEV:
+        return False
+    histogram = gray.histogram()
+    total = sum(histogram)
+    median = next(level for level, seen in enumerate(accumulate(histogram)) if seen * 2 >= total)
+    ink = sum(c for level, c in enumerate(histogram) if abs(level - median) > _INK_CONTRAST)
+    return ink < total * _INK_SHARE
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decode an image already accepted by `inspect`, upright and in RGB.
+
+    EXIF orientation is applied (ImageOps.exif_transpose), transparency becomes white,
+    and the decompression-bomb guard is on. Used by the dossier assembly. Raises
+    FileRefused, like `inspect`, if the bytes are not an image we take.
+    """
+    kind = sniff(data)
+    if kind not in _PIL_FORMATS:
+        raise _refuse(FileRefused(_MSG_NOT_A_DOCUMENT), kind, len(data))
+    try:
+        with _bomb_guard(), _open(data, kind) as img:
+            try:
+                img.load()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise FileRefused(_MSG_BOMB) from None
+            except Exception:
+                raise FileRefused(_MSG_TRUNCATED) from None
+            upright = ImageOps.exif_transpose(img)
+            return _on_white(upright)
+    except FileRefused as refused:
+        raise _refuse(refused, kind, len(data)) from None
+    except Exception as error:
+        raise _refuse(FileRefused(_MSG_UNREADABLE), kind, len(data), error) from None
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+# Names that run something, send something, or carry a file, as keys or values.
+_ACTIVE_NAMES = frozenset(
+    {
+        "/JavaScript",
+        "/JS",
+        "/Launch",
+        "/SubmitForm",
+        "/ImportData",
+        "/RichMedia",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+    }
+)
+_ACTIVE_BYTES = (b"/JavaScript", b"/Launch")
+
+
+def _check_pdf(data: bytes) -> tuple[int, bool, bool]:
+    """Pages, signed, needs_password_removal; or FileRefused."""
+    if b"%%EOF" not in data[-_EOF_WINDOW:]:  # cut off before its end
+        raise FileRefused(_MSG_TRUNCATED)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+    except Exception:  # whole (it has its end) but broken
+        raise FileRefused(_MSG_UNREADABLE) from None
+    needs_password_removal = False
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except Exception:  # an unknown security handler: a password or a certificate
+            opened = PasswordType.NOT_DECRYPTED
+        if opened == PasswordType.NOT_DECRYPTED:
+            raise FileRefused(_MSG_ENCRYPTED)
+        needs_password_removal = True
+    try:
+        pages = len(reader.pages)
+    except Exception:
+        raise FileRefused(_MSG_UNREADABLE) from None
+    if pages == 0:
+        raise FileRefused(_MSG_NO_PAGES)
+    if any(marker in data for marker in _ACTIVE_BYTES):
+        raise FileRefused(_MSG_ACTIVE_CONTENT)
+    active, signed = _walk(reader)
+    if active:
+        raise FileRefused(_MSG_ACTIVE_CONTENT)
+    signed = signed or (b"/ByteRange" in data and b"/Contents" in data)
+    return pages, signed, needs_password_removal
+
+
+def _walk(reader: PdfReader) -> tuple[bool, bool]:
+    """Every object reachable from the trailer, once, without recursion.
+
+    Returns (active content found, signature found). Any active name as a key or a value
+    counts, wherever it is: /OpenAction, /AA, annotation actions, the /Names tree.
+    """
+    signed = False
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [reader.trailer]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > _MAX_PDF_OBJECTS:
+                raise FileRefused(_MSG_UNREADABLE)
+            obj = reader.get_object(obj)
+        if isinstance(obj, DictionaryObject):  # also streams: their dictionary
+            for key, value in dict.items(obj):
+                if key in _ACTIVE_NAMES:
+                    return True, signed
+                stack.append(value)
+            if "/ByteRange" in obj or (obj.get("/FT") == "/Sig" and "/V" in obj):
+                signed = True
+        elif isinstance(obj, ArrayObject):
+            stack.extend(list.__iter__(obj))
+        elif isinstance(obj, NameObject) and obj in _ACTIVE_NAMES:
+            return True, signed
+    return False, signed
+
+
+# --- p7m ------------------------------------------------------------------------------------
+
+
+def _der_length(der: bytes) -> int | None:
+    """The whole length of the outer DER element, or None if indefinite (BER) or unreadable."""
+    if len(der) < 2:
+        return None
+    first = der[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(der) < 2 + count:
+        return None
+    return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
+
+
+def _check_p7m(data: bytes) -> None:
+    """Taken as it is; the social services verify the signature. Only refuse a cut file."""
+    der = data if _is_der_signed_data(data) else _decode_base64_p7m(data, head_only=False)
+    if der is None or len(der) < MIN_P7M_SIZE:
+        raise FileRefused(_MSG_TRUNCATED)
+    declared = _der_length(der)
+    if declared is not None and declared > len(der):
+        raise FileRefused(_MSG_TRUNCATED)

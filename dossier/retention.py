@@ -1,0 +1,38 @@
+"""Retention: a dossier's files are deleted a set number of days after delivery
+(`SPORTELLO_RETENTION_DAYS`, default 30); the family is told a few days before.
+PEC receipts are kept: they prove the application arrived."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlite_utils import Database
+
+from storage import dossiers as store
+from storage.blobs import BlobStore
+
+log = logging.getLogger(__name__)
+WARN_DAYS = 3
+
+
+def apply_retention(db: Database, blobs: BlobStore, now: dt.datetime, days: int) -> tuple[int, int]:
+    """Warn the families whose files go soon, delete those whose time is up.
+    Returns (warned, purged)."""
+    warned = purged = 0
+    soon = (now - dt.timedelta(days=max(days - WARN_DAYS, 0))).isoformat()
+    due = (now - dt.timedelta(days=days)).isoformat()
+    for row in store.delivered_before(db, soon):
+        if row["delivered_at"] <= due:
+            for sha in store.purge_files(db, row["id"]):
+                blobs.delete(sha)
+            store.add_event(db, row["id"], "purged")
+            purged += 1
+        elif not row["purge_warned"]:
+            left = days - (now - dt.datetime.fromisoformat(row["delivered_at"])).days
+            store.add_event(db, row["id"], "purge_warning", {"days": max(left, 1)})
+            store.mark_purge_warned(db, row["id"])
+            warned += 1
+    if warned or purged:
+        log.info("retention: %d warned, %d purged", warned, purged)
+    return warned, purged
