@@ -86,7 +86,7 @@ def m002_dossiers(db: Database) -> None:
             "message_id": str,  # one Message-ID per message, fixed before the first attempt
             "recipient": str,
             "blob": str,  # the whole RFC 5322 message, encrypted in the blob store
-            "status": str,  # pending, sending, sent, saved, error
+            "status": str,  # pending, sending, sent, saved, uncertain, failed
             "attempts": int,
             "next_attempt_at": str,
             "last_error": str,
