@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.parsing import N_
+from dossier.desk import Desk
 from eligibility import Catalogue
 from storage.users import delete_user, set_language
 
@@ -74,10 +75,17 @@ async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None
 
 
 async def _finish(
-    chat: Chat, state: dict[str, Any], outcome: Outcome, db: Database, user_id: int
+    chat: Chat,
+    state: dict[str, Any],
+    outcome: Outcome,
+    db: Database,
+    user_id: int,
+    desk: Desk | None = None,
 ) -> None:
     if outcome.wipe:
         delete_user(db, user_id)
+        if desk is not None:
+            desk.forget_user(user_id)
         await chat.fsm.clear()
     else:
         if outcome.language:
@@ -96,12 +104,13 @@ def conversation_router() -> Router:
         i18n: I18n,
         db: Database,
         step: Callable[[Dialog, dict[str, Any]], Outcome],
+        desk: Desk | None = None,
         **_: Any,
     ) -> None:
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
         outcome = step(chat.dialog(), data)
-        await _finish(chat, data, outcome, db, message.from_user.id)
+        await _finish(chat, data, outcome, db, message.from_user.id, desk)
         await send(message.bot, message.chat.id, outcome)
 
     @router.message(CommandStart())
@@ -176,7 +185,7 @@ def conversation_router() -> Router:
                 [
                     Reply(
                         d._(
-                            "Volete cancellare tutte le vostre risposte e la lingua scelta? Non si può tornare indietro."
+                            "Volete cancellare tutto: risposte, lingua, documenti e domande preparate? Non si può tornare indietro."
                         ),
                         [
                             [
@@ -227,6 +236,7 @@ def conversation_router() -> Router:
         clock: Clock,
         i18n: I18n,
         db: Database,
+        desk: Desk | None = None,
         **_: Any,
     ) -> None:
         await callback.answer()
@@ -238,7 +248,7 @@ def conversation_router() -> Router:
         outcome = dialog.on_button(data, callback.data or "")
         if outcome.language:
             outcome.replies += dialog.ask(data)
-        await _finish(chat, data, outcome, db, callback.from_user.id)
+        await _finish(chat, data, outcome, db, callback.from_user.id, desk)
         message = callback.message if isinstance(callback.message, Message) else None
         chat_id = callback.message.chat.id if callback.message else callback.from_user.id
         await send(callback.bot, chat_id, outcome, pressed=message)

@@ -325,7 +325,7 @@ class PaperworkView:
         elif status == "accettata":
             text = _("Il gestore PEC ha accettato la domanda {id} {when}.")
         elif status == "consegnata":
-            text = _("Consegnata al protocollo del Comune di {municipality} {when}. Pratica {id}.")
+            text = _("Consegnata {when} alla casella del protocollo: {address}. Pratica {id}.")
         elif status == "errore":
             reason = detail.get("reason") or detail.get("kind")
             if reason == "uncertain":

@@ -196,6 +196,11 @@ class Desk:
         outcome = "filed" if item_id else "ask_item"
         return Filed(outcome, attachment, checked, statuses=self.statuses(dossier_id))
 
+    def forget_user(self, user_id: int) -> None:
+        """Delete the user's dossiers and their files (they asked to delete their data)."""
+        for sha in store.forget_user(self.db, user_id):
+            self.blobs.delete(sha)
+
     def known_upload(self, dossier_id: str, file_unique_id: str | None) -> dict[str, Any] | None:
         """The upload already filed for this Telegram file (a retried update), if any."""
         if not file_unique_id:

@@ -20,16 +20,21 @@ def apply_retention(db: Database, blobs: BlobStore, now: dt.datetime, days: int)
     """Warn the families whose files go soon, delete those whose time is up.
     Returns (warned, purged)."""
     warned = purged = 0
-    soon = (now - dt.timedelta(days=max(days - WARN_DAYS, 0))).isoformat()
-    due = (now - dt.timedelta(days=days)).isoformat()
-    for row in store.delivered_before(db, soon):
-        if row["delivered_at"] <= due:
+    soon = now - dt.timedelta(days=max(days - WARN_DAYS, 0))
+    due = now - dt.timedelta(days=days)
+    for row in store.delivered_and_kept(db):
+        delivered = dt.datetime.fromisoformat(row["delivered_at"])
+        if delivered.tzinfo is None:
+            delivered = delivered.replace(tzinfo=dt.UTC)
+        if delivered > soon:
+            continue
+        if delivered <= due:
             for sha in store.purge_files(db, row["id"]):
                 blobs.delete(sha)
             store.add_event(db, row["id"], "purged")
             purged += 1
         elif not row["purge_warned"]:
-            left = days - (now - dt.datetime.fromisoformat(row["delivered_at"])).days
+            left = days - (now - delivered).days
             store.add_event(db, row["id"], "purge_warning", {"days": max(left, 1)})
             store.mark_purge_warned(db, row["id"])
             warned += 1

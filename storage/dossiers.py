@@ -275,13 +275,13 @@ def add_event(
     )
 
 
-def delivered_before(db: Database, moment: str) -> list[dict[str, Any]]:
-    """Delivered dossiers whose files are still kept, delivered before `moment` (ISO)."""
+def delivered_and_kept(db: Database) -> list[dict[str, Any]]:
+    """Delivered dossiers whose files are still kept (delivery times carry the PEC
+    provider's offset, so the caller compares them as datetimes, not as text)."""
     return list(
         db.query(
             "SELECT id, delivered_at, purge_warned FROM dossiers "
-            "WHERE delivered_at IS NOT NULL AND purged = 0 AND delivered_at <= ?",
-            [moment],
+            "WHERE delivered_at IS NOT NULL AND purged = 0"
         )
     )
 
@@ -307,3 +307,28 @@ def purge_files(db: Database, dossier_id: str) -> list[str]:
         db.execute("UPDATE outbox SET blob = NULL WHERE dossier_id = ?", [dossier_id])
         db["dossiers"].update(dossier_id, {"purged": 1, "updated_at": _now()})
     return [s for s in shas if not blob_in_use(db, s)]
+
+
+def forget_user(db: Database, user_id: int) -> list[str]:
+    """Delete every dossier of a user (the family asked to delete their data), with its
+    files, messages and receipts. Returns the blobs no longer used by anything."""
+    with db.atomic():
+        ids = [r["id"] for r in db.query("SELECT id FROM dossiers WHERE user_id = ?", [user_id])]
+        shas: list[str] = []
+        for dossier_id in ids:
+            for table, column in (
+                ("attachments", "sha256"),
+                ("outbox", "blob"),
+                ("receipts", "blob"),
+            ):
+                shas += [
+                    r[column]
+                    for r in db.query(
+                        f"SELECT {column} FROM {table} WHERE dossier_id = ?", [dossier_id]
+                    )
+                    if r[column]
+                ]
+            for table in ("attachments", "outbox", "receipts", "dossier_events"):
+                db.execute(f"DELETE FROM {table} WHERE dossier_id = ?", [dossier_id])
+            db.execute("DELETE FROM dossiers WHERE id = ?", [dossier_id])
+    return [s for s in set(shas) if not blob_in_use(db, s)]

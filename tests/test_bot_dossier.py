@@ -312,3 +312,61 @@ async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(ap
     told = "\n".join(c.params["text"] for c in api.sent(4242)[before:])
     assert "salvata ma NON ancora inviata" in told
     await s.close()
+
+
+async def test_restart_in_the_middle_of_the_documents_loses_nothing(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await s.family.press("Carta d'identità di chi firma")
+    await s.family.upload_photo(document_photo(1))
+    await s.close()  # the process dies here
+    s = Session(api, db_path, TODAY)
+    texts = await s.family.upload_photo(document_photo(2))  # the back of the card
+    assert "Carta d'identità di chi firma: 2 pagine" in texts[-1]
+    texts = await s.family.say("/documenti")
+    assert "✅ Carta d'identità di chi firma: 2 pagine" in texts[-1]
+    await s.close()
+
+
+async def test_deleting_my_data_removes_the_dossier_and_its_files(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await s.family.press("Attestazione ISEE")
+    await s.family.upload_document(pdf_document(1), "isee.pdf")
+    assert list((db_path.parent / "files").rglob("*.bin"))
+    await s.family.say("/cancella_dati")
+    await s.family.press("Sì, cancella tutto")
+    assert dossiers_of(s.db, 4242) == []
+    assert s.db.execute("select count(*) from attachments").fetchone()[0] == 0
+    assert list((db_path.parent / "files").rglob("*.bin")) == []
+    await s.close()
+
+
+async def test_files_are_deleted_after_the_retention_period_and_the_family_is_warned(api, db_path):
+    from bot.i18n import make_i18n
+    from bot.notify import tell_families
+    from dossier.retention import apply_retention
+    from storage.dossiers import set_status
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    blobs = s.dp["desk"].blobs
+    set_status(s.db, dossier_id, "consegnata", at="2025-06-12T10:41:00+02:00")
+    kept = len(list((db_path.parent / "files").rglob("*.bin")))
+    assert kept > 10
+    delivered = dt.datetime(2025, 6, 12, 8, 41, tzinfo=dt.UTC)
+    assert apply_retention(s.db, blobs, delivered + dt.timedelta(days=20), 30) == (0, 0)
+    assert apply_retention(s.db, blobs, delivered + dt.timedelta(days=28), 30) == (1, 0)
+    assert apply_retention(s.db, blobs, delivered + dt.timedelta(days=29), 30) == (0, 0)
+    before = len(api.sent(4242))
+    await tell_families(s.bot, s.db, make_i18n())
+    told = "\n".join(c.params["text"] for c in api.sent(4242)[before:])
+    assert "Tra 2 giorni cancelliamo i file della domanda" in told
+    assert apply_retention(s.db, blobs, delivered + dt.timedelta(days=30, hours=1), 30) == (0, 1)
+    assert s.db.execute("select count(*) from attachments").fetchone()[0] == 0
+    assert list((db_path.parent / "files").rglob("*.bin")) == []
+    await tell_families(s.bot, s.db, make_i18n())
+    assert "abbiamo cancellato i file" in api.sent(4242)[-1].params["text"]
+    await s.close()

@@ -1,0 +1,208 @@
+"""PEC receipts kept as proof, and what they mean for the outbox and the dossier.
+
+Each receipt is kept once (by its own Message-ID, or by the SHA-256 of its bytes when it
+has none), its bytes encrypted in the blob store. It is matched to our message through
+`refers_to` (the outbox Message-ID), and so to a dossier; a receipt that matches nothing
+is kept all the same, with no dossier.
+
+The dossier moves forward only (receipts can arrive in any order), on the state of every
+part of the dossier (a dossier over the size budget travels as several messages):
+
+- consegnata when every part has an avvenuta-consegna;
+- errore when a part has an error receipt (non-accettazione, errore-consegna,
+  preavviso-errore-consegna, rilevazione-virus) and no delivery;
+- accettata when every part has an accettazione (a delivered part was accepted too).
+
+A part sent again under a new Message-ID counts by its best message: a delivery beats an
+acceptance, which beats an error of an earlier attempt. Recording the same receipt again
+changes nothing, so reading a mailbox twice is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from dossier.pec import (
+    ACCETTAZIONE,
+    AVVENUTA_CONSEGNA,
+    ERROR_KINDS,
+    Receipt,
+    normalize_message_id,
+)
+from storage.blobs import BlobStore
+from storage.dossiers import set_status
+
+log = logging.getLogger(__name__)
+
+# Outbox rows that an acceptance or a delivery settles as `sent` (as storage.outbox.mark_sent
+# does): the provider has the message, the worker must not send it again.
+PROVEN_SENT_FROM = ("sending", "uncertain")
+
+NONE, FAILED, ACCEPTED, DELIVERED = 0, 1, 2, 3  # a part's state, best last
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _outbox_row(db: Database, refers_to: str | None) -> dict[str, Any] | None:
+    """Our outbox message that a receipt refers to, with or without angle brackets."""
+    ident = normalize_message_id(refers_to)
+    if ident is None:
+        return None
+    rows = list(
+        db.query(
+            "SELECT * FROM outbox WHERE message_id IN (?, ?) ORDER BY id LIMIT 1",
+            [ident, ident[1:-1]],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def record_receipt(db: Database, blobs: BlobStore, raw: bytes, receipt: Receipt) -> str | None:
+    """Keep `receipt` (its bytes `raw` as proof) and apply it to the outbox and dossier.
+
+    Returns the dossier it belongs to, or None when it refers to no message of ours.
+    Idempotent: the same receipt twice is kept once and moves nothing the second time.
+    """
+    sha256 = blobs.put(raw)  # content-addressed: writing the same bytes again is a no-op
+    key = receipt.message_id or f"sha256:{sha256}"
+    with db.atomic():
+        row = _outbox_row(db, receipt.refers_to)
+        dossier_id = row["dossier_id"] if row else None
+        existing = db.execute(
+            "SELECT id, dossier_id FROM receipts WHERE message_id = ?", [key]
+        ).fetchone()
+        if existing is None:
+            db["receipts"].insert(
+                {
+                    "dossier_id": dossier_id,
+                    "message_id": key,
+                    "refers_to": row["message_id"] if row else receipt.refers_to,
+                    "kind": receipt.kind,
+                    "at": receipt.at.isoformat() if receipt.at else None,
+                    "recipient": receipt.recipient,
+                    "error": receipt.error,
+                    "blob": sha256,
+                    "created_at": _now(),
+                }
+            )
+        elif existing[1] is None and dossier_id is not None:
+            db["receipts"].update(existing[0], {"dossier_id": dossier_id})
+        if row is None:
+            log.info("PEC receipt %s matches no message of ours: kept unmatched", receipt.kind)
+            return None
+        _apply_to_outbox(db, row, receipt)
+        changed = _apply_to_dossier(db, row, receipt)
+    log.info(
+        "PEC receipt %s for dossier %s%s",
+        receipt.kind,
+        dossier_id,
+        " (status changed)" if changed else "",
+    )
+    return dossier_id
+
+
+def _apply_to_outbox(db: Database, row: dict[str, Any], receipt: Receipt) -> None:
+    """An acceptance or a delivery proves the provider took the message: the outbox must
+    not send it again."""
+    if receipt.kind not in (ACCETTAZIONE, AVVENUTA_CONSEGNA):
+        return
+    marks = ", ".join("?" for _ in PROVEN_SENT_FROM)
+    db.execute(
+        f"UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), last_error = NULL "
+        f"WHERE id = ? AND status IN ({marks})",
+        [receipt.at.isoformat() if receipt.at else _now(), row["id"], *PROVEN_SENT_FROM],
+    )
+
+
+def _latest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The receipt with the latest provider time (those without a time come first)."""
+
+    def when(r: dict[str, Any]) -> tuple[int, dt.datetime]:
+        try:
+            at = dt.datetime.fromisoformat(r["at"]) if r["at"] else None
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            return (0, dt.datetime.min.replace(tzinfo=dt.UTC))
+        return (1, at)
+
+    return max(rows, key=lambda r: (*when(r), r["id"]), default=None)
+
+
+def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bool:
+    """Move the dossier as far as the receipts of all its parts allow. True if it moved."""
+    dossier_id = row["dossier_id"]
+    parts = row["parts"] or 1
+    rows = list(
+        db.query(
+            """SELECT o.id AS outbox_id, COALESCE(o.part, 1) AS part, r.id, r.kind, r.at,
+                      r.recipient, r.error
+               FROM outbox o LEFT JOIN receipts r ON r.refers_to = o.message_id
+               WHERE o.dossier_id = ? AND COALESCE(o.parts, 1) = ?""",
+            [dossier_id, parts],
+        )
+    )
+    by_message: dict[int, list[dict[str, Any]]] = {}
+    part_of: dict[int, int] = {}
+    for r in rows:
+        part_of[r["outbox_id"]] = r["part"]
+        by_message.setdefault(r["outbox_id"], [])
+        if r["kind"] is not None:
+            by_message[r["outbox_id"]].append(r)
+
+    def message_state(receipts: list[dict[str, Any]]) -> int:
+        kinds = {r["kind"] for r in receipts}
+        if AVVENUTA_CONSEGNA in kinds:
+            return DELIVERED
+        if kinds & ERROR_KINDS:
+            return FAILED
+        return ACCEPTED if ACCETTAZIONE in kinds else NONE
+
+    state = dict.fromkeys(range(1, parts + 1), NONE)
+    for outbox_id, receipts in by_message.items():
+        part = part_of[outbox_id]
+        if part in state:
+            state[part] = max(state[part], message_state(receipts))
+    every = list(by_message.values())
+    flat = [r for receipts in every for r in receipts]
+
+    if all(s == DELIVERED for s in state.values()):
+        latest = _latest([r for r in flat if r["kind"] == AVVENUTA_CONSEGNA])
+        at = latest["at"] if latest else None
+        detail = {
+            "recipient": latest["recipient"] if latest else receipt.recipient,
+            "at": at,
+            "provider": receipt.provider if receipt.kind == AVVENUTA_CONSEGNA else None,
+        }
+        return set_status(db, dossier_id, "consegnata", detail, at=at, forward_only=True)
+    if any(s == FAILED for s in state.values()):
+        if receipt.kind in ERROR_KINDS:
+            kind, error = receipt.kind, receipt.error
+        else:
+            latest = _latest([r for r in flat if r["kind"] in ERROR_KINDS])
+            kind = latest["kind"] if latest else None
+            error = latest["error"] if latest else None
+        at = receipt.at.isoformat() if receipt.at and receipt.kind in ERROR_KINDS else None
+        return set_status(
+            db, dossier_id, "errore", {"kind": kind, "error": error}, at=at, forward_only=True
+        )
+    if all(s >= ACCEPTED for s in state.values()):
+        latest = _latest([r for r in flat if r["kind"] == ACCETTAZIONE])
+        at = latest["at"] if latest else None
+        detail = {
+            "at": at,
+            "provider": receipt.provider if receipt.kind == ACCETTAZIONE else None,
+        }
+        return set_status(db, dossier_id, "accettata", detail, at=at, forward_only=True)
+    return False
+
+
+def receipts_of(db: Database, dossier_id: str) -> list[dict[str, Any]]:
+    """The receipts of a dossier, in the order they were received."""
+    return list(db.query("SELECT * FROM receipts WHERE dossier_id = ? ORDER BY id", [dossier_id]))
