@@ -22,8 +22,14 @@ from dossier.files import FileRefused
 from .flow import Button, Reply
 from .formats import Formats
 from .identity import ROLES, IdentityQuestion
+from .parsing import N_
 
 Translate = Callable[[str], str]
+
+PREPARE = N_("Prepariamo la domanda")
+DOCUMENTS = N_("Documenti della domanda")
+SIGNING = N_("Ultimo passo: la firma")
+REVIEW = N_("Controllo finale")
 
 
 def esc(text: str) -> str:
@@ -39,7 +45,7 @@ class PaperworkView:
 
     def intro(self, dossier_id: str, sendable: bool, submission: dict[str, Any]) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_('Prepariamo la domanda'))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(PREPARE))}</b> · {esc(dossier_id)}"]
         if sendable:
             lines.append(
                 esc(
@@ -104,7 +110,7 @@ class PaperworkView:
         self, dossier_id: str, statuses: list[ItemStatus], *, ready_for_form: bool, stage: str
     ) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_('Documenti della domanda'))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(DOCUMENTS))}</b> · {esc(dossier_id)}"]
         for s in statuses:
             if s.item.signed_form and stage == "documents" and not s.files:
                 continue  # the form comes after the documents
@@ -213,7 +219,7 @@ class PaperworkView:
     def sign_instructions(self, pages: int) -> Reply:
         _ = self._
         lines = [
-            f"<b>{esc(_('Ultimo passo: la firma'))}</b>",
+            f"<b>{esc(_(SIGNING))}</b>",
             esc(_("1. Stampate il modulo e firmatelo in fondo.")),
             esc(_("2. Fate una foto a ogni pagina ({pages}) e mandatele qui.").format(pages=pages)),
             esc(_("Con la firma digitale: mandate il file firmato (.p7m o PDF firmato).")),
@@ -244,7 +250,7 @@ class PaperworkView:
         sendable: bool,
     ) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_('Controllo finale'))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(REVIEW))}</b> · {esc(dossier_id)}"]
         for s in statuses:
             if s.files:
                 lines.append(self.item_line(s))
@@ -354,14 +360,13 @@ class PaperworkView:
                 "della consegna restano."
             )
         else:
-            text = _("La domanda {id}: {status}.")
+            text = _("La domanda {id} ha cambiato stato.")
         values = {
             "id": dossier,
             "address": esc(str(detail.get("recipient") or "")),
             "municipality": esc(event.get("municipality") or ""),
             "when": at,
             "days": detail.get("days", ""),
-            "status": esc(status),
         }
         return esc(text).format(**values)  # escaping leaves the {placeholders} alone
 
