@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,12 +29,31 @@ def key_of(key: StorageKey) -> str:
 
 
 class SQLiteStorage(BaseStorage):
+    """Rows are read through a small cache of their stored text (decoded afresh on every
+    read, so a handler that changes its copy and then fails changes nothing). Every write
+    goes to SQLite first; this process is the only writer of the table."""
+
+    CACHE = 4096
+
     def __init__(self, db: Database):
         self.db = db
+        self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
 
     def _row(self, key: StorageKey) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT state, data FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
-        return {"state": row[0], "data": row[1]} if row else None
+        k = key_of(key)
+        if k in self._cache:
+            self._cache.move_to_end(k)
+            return self._cache[k]
+        row = self.db.execute("SELECT state, data FROM fsm WHERE key = ?", [k]).fetchone()
+        found = {"state": row[0], "data": row[1]} if row else None
+        self._remember(k, found)
+        return found
+
+    def _remember(self, k: str, row: dict[str, Any] | None) -> None:
+        self._cache[k] = row
+        self._cache.move_to_end(k)
+        while len(self._cache) > self.CACHE:
+            self._cache.popitem(last=False)
 
     def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -44,6 +64,12 @@ class SQLiteStorage(BaseStorage):
             [key_of(key), value, now],
         )
         self.db.conn.commit()
+        k = key_of(key)
+        cached = self._cache.get(k)
+        if cached is None:
+            self._cache.pop(k, None)  # the other column is not known here: read it next time
+        else:
+            self._remember(k, {**cached, column: value})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
