@@ -5,17 +5,22 @@ has none), its bytes encrypted in the blob store. It is matched to our message t
 `refers_to` (the outbox Message-ID), and so to a dossier; a receipt that matches nothing
 is kept all the same, with no dossier.
 
-The dossier moves forward only (receipts can arrive in any order), on the state of every
-part of the dossier (a dossier over the size budget travels as several messages):
+Each message (outbox row) is delivered once it has an avvenuta-consegna; otherwise the
+latest of its acceptance and error receipts decides whether it is accepted or failed (an
+error read late but dated before an acceptance does not undo it; the same message sent
+again after a refusal can still be accepted). An acceptance or a delivery also settles an
+outbox row left `sending` or `uncertain` as `sent`.
 
-- consegnata when every part has an avvenuta-consegna;
-- errore when a part has an error receipt (non-accettazione, errore-consegna,
-  preavviso-errore-consegna, rilevazione-virus) and no delivery;
-- accettata when every part has an accettazione (a delivered part was accepted too).
+The dossier then moves, forward only (receipts arrive in any order), on all its parts (a
+dossier over the size budget travels as several messages):
 
-A part sent again under a new Message-ID counts by its best message: a delivery beats an
-acceptance, which beats an error of an earlier attempt. Recording the same receipt again
-changes nothing, so reading a mailbox twice is harmless.
+- consegnata when every part is delivered;
+- errore when a part failed (non-accettazione, errore-consegna,
+  preavviso-errore-consegna, rilevazione-virus) and was not delivered;
+- accettata when every part is accepted or delivered;
+- presa-in-carico changes nothing.
+
+Recording the same receipt again changes nothing, so reading a mailbox twice is harmless.
 """
 
 from __future__ import annotations
@@ -120,19 +125,32 @@ def _apply_to_outbox(db: Database, row: dict[str, Any], receipt: Receipt) -> Non
     )
 
 
-def _latest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The receipt with the latest provider time (those without a time come first)."""
-
-    def when(r: dict[str, Any]) -> tuple[int, dt.datetime]:
+def _moment(row: dict[str, Any]) -> dt.datetime:
+    """When a receipt happened: the provider's time, else when we received it."""
+    for text in (row.get("at"), row.get("created_at")):
         try:
-            at = dt.datetime.fromisoformat(r["at"]) if r["at"] else None
+            when = dt.datetime.fromisoformat(text) if text else None
         except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            return (0, dt.datetime.min.replace(tzinfo=dt.UTC))
-        return (1, at)
+            when = None
+        if when is not None:
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return dt.datetime.min.replace(tzinfo=dt.UTC)
 
-    return max(rows, key=lambda r: (*when(r), r["id"]), default=None)
+
+def _latest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest receipt of `rows` (by time, then by arrival)."""
+    return max(rows, key=lambda r: (_moment(r), r["id"]), default=None)
+
+
+def _message_state(receipts: list[dict[str, Any]]) -> int:
+    """One message: delivered once any delivery came; else its latest acceptance or error
+    decides (the same message sent again after a refusal can still be accepted)."""
+    if any(r["kind"] == AVVENUTA_CONSEGNA for r in receipts):
+        return DELIVERED
+    latest = _latest([r for r in receipts if r["kind"] == ACCETTAZIONE or r["kind"] in ERROR_KINDS])
+    if latest is None:
+        return NONE
+    return FAILED if latest["kind"] in ERROR_KINDS else ACCEPTED
 
 
 def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bool:
@@ -142,7 +160,7 @@ def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bo
     rows = list(
         db.query(
             """SELECT o.id AS outbox_id, COALESCE(o.part, 1) AS part, r.id, r.kind, r.at,
-                      r.recipient, r.error
+                      r.recipient, r.error, r.created_at
                FROM outbox o LEFT JOIN receipts r ON r.refers_to = o.message_id
                WHERE o.dossier_id = ? AND COALESCE(o.parts, 1) = ?""",
             [dossier_id, parts],
@@ -156,21 +174,16 @@ def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bo
         if r["kind"] is not None:
             by_message[r["outbox_id"]].append(r)
 
-    def message_state(receipts: list[dict[str, Any]]) -> int:
-        kinds = {r["kind"] for r in receipts}
-        if AVVENUTA_CONSEGNA in kinds:
-            return DELIVERED
-        if kinds & ERROR_KINDS:
-            return FAILED
-        return ACCEPTED if ACCETTAZIONE in kinds else NONE
-
     state = dict.fromkeys(range(1, parts + 1), NONE)
+    errors: dict[int, list[dict[str, Any]]] = {}  # part → error receipts of failed messages
     for outbox_id, receipts in by_message.items():
         part = part_of[outbox_id]
+        message = _message_state(receipts)
         if part in state:
-            state[part] = max(state[part], message_state(receipts))
-    every = list(by_message.values())
-    flat = [r for receipts in every for r in receipts]
+            state[part] = max(state[part], message)
+        if message == FAILED:
+            errors.setdefault(part, []).extend(r for r in receipts if r["kind"] in ERROR_KINDS)
+    flat = [r for receipts in by_message.values() for r in receipts]
 
     if all(s == DELIVERED for s in state.values()):
         latest = _latest([r for r in flat if r["kind"] == AVVENUTA_CONSEGNA])
@@ -182,16 +195,10 @@ def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bo
         }
         return set_status(db, dossier_id, "consegnata", detail, at=at, forward_only=True)
     if any(s == FAILED for s in state.values()):
-        if receipt.kind in ERROR_KINDS:
-            kind, error = receipt.kind, receipt.error
-        else:
-            latest = _latest([r for r in flat if r["kind"] in ERROR_KINDS])
-            kind = latest["kind"] if latest else None
-            error = latest["error"] if latest else None
-        at = receipt.at.isoformat() if receipt.at and receipt.kind in ERROR_KINDS else None
-        return set_status(
-            db, dossier_id, "errore", {"kind": kind, "error": error}, at=at, forward_only=True
-        )
+        latest = _latest([r for p, s in state.items() if s == FAILED for r in errors.get(p, [])])
+        detail = {"kind": latest["kind"], "error": latest["error"]} if latest else {}
+        at = latest["at"] if latest else None
+        return set_status(db, dossier_id, "errore", detail, at=at, forward_only=True)
     if all(s >= ACCEPTED for s in state.values()):
         latest = _latest([r for r in flat if r["kind"] == ACCETTAZIONE])
         at = latest["at"] if latest else None
