@@ -289,6 +289,26 @@ async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, d
     assert any("Stiamo inviando" in t for t in told)
     assert any("partita per PEC verso protocollo@pec.comune.rozzano.mi.it" in t for t in told)
     assert await tell_families(s.bot, s.db, make_i18n()) == 0  # each told once
+    # the PEC provider's receipts come back: accepted, then delivered to the protocol
+    from dossier.pec import parse_receipt
+    from storage.receipts import record_receipt
+    from tests.pec_messages import build_receipt
+
+    rome = dt.timezone(dt.timedelta(hours=2))
+    for kind, minute in (("accettazione", 40), ("avvenuta-consegna", 41)):
+        raw = build_receipt(
+            kind,
+            message["Message-ID"],
+            at=dt.datetime(2025, 6, 12, 10, minute, 7, tzinfo=rome),
+            recipient="protocollo@pec.comune.rozzano.mi.it",
+            subject=message["Subject"],
+        )
+        assert record_receipt(s.db, s.dp["desk"].blobs, raw, parse_receipt(raw)) == dossier_id
+    await tell_families(s.bot, s.db, make_i18n())
+    told = [c.params["text"] for c in api.sent(4242)[-2:]]
+    assert "accettato la domanda" in told[0] and "il 12/06/2025 alle 10:40" in told[0]
+    assert told[1].startswith("Consegnata il 12/06/2025 alle 10:41")
+    assert "protocollo@pec.comune.rozzano.mi.it" in told[1]
     await s.close()
 
 
