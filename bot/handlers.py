@@ -185,7 +185,7 @@ def conversation_router() -> Router:
                 [
                     Reply(
                         d._(
-                            "Volete cancellare tutto: risposte, lingua, documenti e domande preparate? Non si può tornare indietro."
+                            "Volete cancellare tutto: risposte, lingua, documenti e domande preparate? Una domanda in coda non partirà. Non si può tornare indietro."
                         ),
                         [
                             [

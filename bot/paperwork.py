@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import html
 import io
 import logging
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from dialogs.flow import Dialog, Reply
+from dialogs.identity import QUESTIONS as IDENTITY_QUESTIONS
 from dialogs.identity import ROLES, next_question, parse
 from dialogs.paperwork import PaperworkView
 from dialogs.parsing import AnswerError
@@ -131,6 +134,10 @@ def paperwork_router() -> Router:
                 [Reply(paper._("Questo pulsante non vale più.")), *dialog.ask(paper.dialog)],
             )
             return
+        sent = desk.already_sent(callback.from_user.id, verdict["notice"]["id"])
+        if sent is not None:
+            await say(callback.bot, chat_id, [paper.view.already_sent(sent)])
+            return
         dossier_id = desk.open(
             user_id=callback.from_user.id,
             chat_id=chat_id,
@@ -147,6 +154,8 @@ def paperwork_router() -> Router:
             "albums": {},
         }
         replies = [paper.view.intro(dossier_id, can_send(verdict), verdict["submission"] or {})]
+        if desk.form_reset:
+            replies.append(paper.view.form_reset())
         replies += _next_identity(paper)
         await paper.save()
         await say(callback.bot, chat_id, replies)
@@ -158,17 +167,56 @@ def paperwork_router() -> Router:
         paper = Paper(state, desk, i18n, clock)
         await paper.load()
         if not paper.data.get("dossier"):
-            await message.answer(
-                paper._(
+            drafts = [d for d in desk.dossiers_of(message.from_user.id) if d["status"] == "bozza"]
+            if drafts:
+                text = paper._(
+                    "La domanda {id} è in preparazione e i file sono salvati. Finite le "
+                    "domande: dal risultato toccate «Prepara la domanda» per riprenderla."
+                ).format(id=drafts[0]["id"])
+            else:
+                text = paper._(
                     "Non state ancora preparando una domanda. Rispondete alle domande: se "
                     "potete fare domanda, alla fine trovate il pulsante."
                 )
-            )
+            await message.answer(html.escape(text, quote=False))
             return
-        if paper.data.get("stage") == "identity":
-            await say(message.bot, message.chat.id, _next_identity(paper))
-            return
-        await say(message.bot, message.chat.id, [paper.checklist()])
+        await say(message.bot, message.chat.id, _current_step(paper))
+
+    @router.message(Command("start", "aiuto"), in_paperwork())
+    async def where_am_i(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        replies = [paper.view.help(paper.data.get("stage", ""))]
+        replies += _current_step(paper)
+        await paper.save()
+        await say(message.bot, message.chat.id, replies)
+
+    @router.message(Command("indietro"), in_paperwork("identity"))
+    async def identity_back(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        identity = paper.data["identity"]
+        answered = [q.key for q in IDENTITY_QUESTIONS if q.key in identity]
+        if answered:
+            identity.pop(answered[-1])
+        await paper.save()
+        await say(message.bot, message.chat.id, _next_identity(paper))
+
+    @router.message(Command("indietro"), in_paperwork("documents", "signing", "sent"))
+    async def documents_back(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        text = paper._(
+            "Siamo ai documenti. Per cambiare una risposta scrivete /riepilogo; i file "
+            "mandati restano."
+        )
+        await say(message.bot, message.chat.id, [Reply(text), *_current_step(paper)])
 
     # -- identity ---------------------------------------------------------------------
 
@@ -195,7 +243,7 @@ def paperwork_router() -> Router:
                 replies = [Reply(paper.view.refused_text(err.message))]
             else:
                 paper.data["identity"][q.key] = value
-                replies = [Reply(f"✓ {value}")]
+                replies = [Reply(f"✓ {html.escape(value, quote=False)}")]
         replies += _next_identity(paper)
         await paper.save()
         await say(message.bot, message.chat.id, replies)
@@ -210,10 +258,12 @@ def paperwork_router() -> Router:
         i18n: I18n,
         clock: Clock,
         settings: Any,
+        catalogue: Catalogue,
         **_: Any,
     ) -> None:
         await callback.answer()
         paper = Paper(state, desk, i18n, clock)
+        paper.catalogue = catalogue
         await paper.load()
         chat_id = callback.from_user.id
         if not paper.data.get("dossier"):
@@ -270,14 +320,44 @@ def paperwork_router() -> Router:
     return router
 
 
+def _current_step(paper: Paper) -> list[Reply]:
+    """What the family is asked now: an identity question or the checklist."""
+    if paper.data.get("stage") == "identity":
+        return _next_identity(paper)
+    return [paper.checklist()]
+
+
 def _next_identity(paper: Paper) -> list[Reply]:
     q = next_question(paper.data["identity"])
     if q is not None:
         return [paper.view.question(q)]
-    paper.desk.set_identity(paper.dossier_id, paper.data["identity"])
-    paper.data["stage"] = "documents"
-    paper.data["item"] = None
-    return [Reply(paper._("Grazie. Ora i documenti.")), paper.checklist()]
+    replies = [Reply(paper._("Grazie. Ora i documenti."))]
+    if paper.desk.set_identity(paper.dossier_id, paper.data["identity"]):
+        replies.append(paper.view.form_reset())
+    if paper.data.get("stage") == "identity":
+        paper.data["stage"] = "documents"
+        paper.data["item"] = None
+    return [*replies, paper.checklist()]
+
+
+def _index(parts: list[str], at: int, size: int) -> int:
+    """A list index from button data; a forged one (negative, too big, not a number)
+    raises, and the press only shows the checklist again."""
+    value = int(parts[at])
+    if not 0 <= value < size:
+        raise IndexError(value)
+    return value
+
+
+def _window_closed(paper: Paper) -> Reply | None:
+    """The notice's window, checked again at the moment of sending (it may have closed
+    while the family gathered the documents)."""
+    answers = paper.dialog.get("answers") or {}
+    dialog = Dialog(paper.catalogue, paper.clock(), paper._, paper.locale)
+    notice = dialog.verdict(answers).get("notice") or {}
+    if notice.get("status") in ("open", None):
+        return None
+    return paper.view.window_closed(notice)
 
 
 async def _press(
@@ -297,30 +377,41 @@ async def _press(
             return _next_identity(paper)
         return [Reply(_("Questo pulsante non vale più.")), *_next_identity(paper)]
     if stage == "sent":
-        return [Reply(_("La domanda è già partita: vi scriviamo qui a ogni passo."))]
+        return [paper.view.closed_for_changes()]
     statuses = paper.statuses()
     if action == "list":
         return [paper.checklist()]
+    if action == "ident":
+        paper.data["stage"] = "identity"
+        paper.data["identity"] = {}
+        return [Reply(_("Riscriviamo i dati del modulo.")), *_next_identity(paper)]
     if action == "item" and stage == "documents":
-        s = statuses[int(parts[2])]
+        s = statuses[_index(parts, 2, len(statuses))]
         paper.data["item"] = s.item.id
         return [paper.view.send_now(s)]
     if action == "as":
-        attachment_id, index = int(parts[2]), int(parts[3])
+        attachment_id, index = int(parts[2]), _index(parts, 3, len(statuses))
         item = statuses[index].item
-        asked = paper.data.get("ask") or []
-        if attachment_id not in asked:
+        asked: dict[str, Any] = paper.data.get("ask") or {}
+        if str(attachment_id) not in asked:
             raise ValueError("not waiting for this file")
-        for other in asked:  # the rest of the album goes with it
+        album = asked.pop(str(attachment_id))
+        together = [attachment_id] + [
+            int(other) for other, a in list(asked.items()) if album and a == album
+        ]
+        for other in together:  # the rest of its album goes with it
             paper.desk.assign(paper.dossier_id, other, item.id)
-        paper.data["ask"] = []
-        paper.data["item"] = item.id
+            asked.pop(str(other), None)
+        paper.data["ask"] = asked
+        paper.data["last_item"] = item.id
+        if album:
+            paper.data.setdefault("albums", {})[album] = item.id
         statuses = paper.statuses()
         return [paper.view.filed(statuses[index], statuses, album=False)]
     if action == "redo":
         if len(parts) == 2:
             return [paper.view.redo_menu(statuses)]
-        s = statuses[int(parts[2])]
+        s = statuses[_index(parts, 2, len(statuses))]
         paper.desk.take_back(paper.dossier_id, s.item.id)
         if s.item.signed_form:
             paper.data["stage"] = "signing"
@@ -328,6 +419,10 @@ async def _press(
             paper.data["stage"] = "documents"
             paper.data["item"] = s.item.id
         return [Reply(_("Cancellato. Mandate di nuovo i file.")), paper.view.send_now(s)]
+    if action in ("form", "review", "send"):
+        closed = _window_closed(paper)
+        if closed is not None:
+            return [closed]
     if action == "form":
         if missing(statuses):
             return [paper.checklist()]
@@ -345,7 +440,7 @@ async def _send_form(paper: Paper, callback: CallbackQuery) -> list[Reply]:
     form = paper.desk.form_data(paper.dossier_id, paper.clock())
     pdf = await asyncio.to_thread(application_form_pdf, form)
     pages = _pdf_pages(pdf)
-    paper.desk.set_form_pages(paper.dossier_id, pages)
+    paper.desk.set_form_pages(paper.dossier_id, pages, hashlib.sha256(pdf).hexdigest())
     paper.data["stage"] = "signing"
     paper.data["item"] = "application_form"
     await callback.bot.send_document(
@@ -386,11 +481,16 @@ async def _finish(
     else:
         replies = [paper.view.bundle_directions(paper.submission())]
         caption = ""
-    for f in [*built.files, built.manifest]:
+    for f in built.files:
         await callback.bot.send_document(
             callback.from_user.id, BufferedInputFile(f.data, filename=f.name), caption=caption
         )
         caption = ""
+    await callback.bot.send_document(
+        callback.from_user.id,
+        BufferedInputFile(built.manifest.data, filename=built.manifest.name),
+        caption=paper.view.manifest_caption(),
+    )
     return replies
 
 
@@ -421,7 +521,7 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
     if paper.data.get("stage") == "signing":
         item_id: str | None = "application_form"
     elif album and album in albums:
-        item_id = albums[album]
+        item_id = albums[album]  # None while the family is asked about this album
     else:
         item_id = paper.data.get("item")
     data = buffer.getvalue()
@@ -439,18 +539,36 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
     if album:
         albums[album] = item_id
     if filed.outcome == "ask_item":
-        asked = paper.data.setdefault("ask", [])
-        asked.append(filed.attachment["id"])
-        if len(asked) > 1 and album and paper.data.get("ask_album") == album:
+        asked = paper.data.get("ask")
+        if not isinstance(asked, dict):
+            asked = {}
+        if album and album in asked.values():
+            asked[str(filed.attachment["id"])] = album
+            paper.data["ask"] = asked
             return []  # the question is already on screen for this album
-        paper.data["ask_album"] = album
-        return [paper.view.which_item(asked[0], statuses, filed.attachment["pages"])]
+        asked[str(filed.attachment["id"])] = album
+        paper.data["ask"] = asked
+        if album:
+            albums[album] = None
+        return [
+            paper.view.which_item(
+                filed.attachment["id"],
+                statuses,
+                filed.attachment["pages"],
+                last=paper.data.get("last_item"),
+            )
+        ]
     s = _status_of(statuses, item_id)
     assert s is not None
     if s.item.signed_form:
-        return [paper.view.signed_progress(s, paper.desk.form_pages(paper.dossier_id))]
-    if s.done and s.item.pages is not None:
-        paper.data["item"] = None  # front and back are here: the next file is another one
+        return [
+            paper.view.signed_progress(s, paper.desk.form_pages(paper.dossier_id), paper.sendable())
+        ]
+    paper.data["last_item"] = s.item.id
+    if not album and (s.done or s.item.pages is None):
+        # one file, one document: the next file without a tap is asked about, with
+        # "another page of this" as its first answer
+        paper.data["item"] = None
     return [paper.view.filed(s, statuses, album=bool(album) and not s.done)]
 
 

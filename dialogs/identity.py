@@ -168,6 +168,10 @@ def parse_address(text: str) -> str:
     text = " ".join(text.split())
     if not 4 <= len(text) <= 120 or not re.search(r"[^\W\d_]", text):
         raise AnswerError(N_("Scrivete la via e il numero. Per esempio: Via Roma 12."))
+    if not re.search(r"\d|\bsnc\b|senza numero", text, re.IGNORECASE):
+        raise AnswerError(
+            N_("Manca il numero civico. Per esempio: Via Roma 12. Se non c'è, scrivete «snc».")
+        )
     return text
 
 

@@ -91,16 +91,13 @@ class PaperworkView:
             extra = _("firmato digitalmente") if s.signed else self.pages(s.pages)
             return f"✅ {title}: {esc(extra)}"
         if s.files:
-            return (
-                "🟡 "
-                + title
-                + ": "
-                + esc(
-                    _("{got}, ne mancano {left}").format(
-                        got=self.pages(s.pages), left=s.pages_missing
-                    )
+            if s.pages_missing == 1:
+                left = _("{got}, manca ancora una pagina").format(got=self.pages(s.pages))
+            else:
+                left = _("{got}, mancano ancora {left} pagine").format(
+                    got=self.pages(s.pages), left=s.pages_missing
                 )
-            )
+            return f"🟡 {title}: {esc(left)}"
         hint = _("fronte e retro") if s.item.pages == 2 else ""
         optional = _("facoltativo") if not s.item.required else ""
         extra = ", ".join(x for x in (hint, optional) if x)
@@ -116,7 +113,10 @@ class PaperworkView:
                 continue  # the form comes after the documents
             lines.append(self.item_line(s))
         buttons: list[list[Button]] = []
-        if stage in ("documents", "signing"):
+        if stage == "signing":
+            lines.append("")
+            lines.append(esc(_("Ora mandate le foto delle pagine firmate del modulo.")))
+        if stage == "documents":
             lines.append("")
             lines.append(
                 esc(
@@ -126,6 +126,7 @@ class PaperworkView:
                     )
                 )
             )
+        if stage in ("documents", "signing"):
             for i, s in enumerate(statuses):
                 if not s.done and not s.item.signed_form:
                     buttons.append([Button(f"📎 {_(s.item.title)}", f"p:item:{i}")])
@@ -135,6 +136,7 @@ class PaperworkView:
                 buttons.append([Button(_("📝 Prepara il modulo da firmare"), "p:form")])
             if stage == "signing":
                 buttons.append([Button(_("📝 Il modulo da firmare, di nuovo"), "p:form")])
+            buttons.append([Button(_("✏️ Correggi i dati del modulo"), "p:ident")])
         return Reply("\n".join(lines), buttons)
 
     def send_now(self, s: ItemStatus) -> Reply:
@@ -145,6 +147,15 @@ class PaperworkView:
         ]
         if s.item.pages == 2:
             lines.append(esc(_("Servono fronte e retro: due foto, o un PDF.")))
+        if "All." in s.item.text:
+            lines.append(
+                esc(
+                    _(
+                        "È un modulo allegato al bando: chiedetelo ai servizi sociali del "
+                        "Comune, compilatelo e mandatene la foto."
+                    )
+                )
+            )
         return Reply("\n".join(lines))
 
     def filed(self, s: ItemStatus, statuses: list[ItemStatus], album: bool) -> Reply:
@@ -166,17 +177,24 @@ class PaperworkView:
             buttons.append([Button(_("📋 Cosa manca"), "p:list")])
         return Reply("\n".join(lines), buttons)
 
-    def which_item(self, attachment_id: int, statuses: list[ItemStatus], pages: int) -> Reply:
+    def which_item(
+        self, attachment_id: int, statuses: list[ItemStatus], pages: int, last: str | None = None
+    ) -> Reply:
         _ = self._
         text = esc(_("Ricevuto: {pages}. Per quale documento è?").format(pages=self.pages(pages)))
         order = sorted(
-            range(len(statuses)), key=lambda i: (statuses[i].done, statuses[i].item.signed_form)
+            range(len(statuses)),
+            key=lambda i: (statuses[i].item.id != last, statuses[i].done),
         )
-        buttons = [
-            [Button(_(statuses[i].item.title), f"p:as:{attachment_id}:{i}")]
-            for i in order
-            if not statuses[i].item.signed_form
-        ]
+        buttons = []
+        for i in order:
+            s = statuses[i]
+            if s.item.signed_form:
+                continue
+            label = _(s.item.title)
+            if s.item.id == last:
+                label = "➕ " + _("{title}: un'altra pagina").format(title=label)
+            buttons.append([Button(label, f"p:as:{attachment_id}:{i}")])
         return Reply(text, buttons)
 
     def duplicate(self, s: ItemStatus | None) -> Reply:
@@ -227,7 +245,7 @@ class PaperworkView:
         ]
         return Reply("\n".join(lines))
 
-    def signed_progress(self, s: ItemStatus, form_pages: int) -> Reply:
+    def signed_progress(self, s: ItemStatus, form_pages: int, sendable: bool = True) -> Reply:
         _ = self._
         if s.signed:
             text = _("Ricevuto il file con firma digitale.")
@@ -237,7 +255,8 @@ class PaperworkView:
             )
         buttons = []
         if s.done:
-            buttons = [[Button(_("✅ Controlla e invia"), "p:review")]]
+            label = _("✅ Controlla e invia") if sendable else _("✅ Controlla")
+            buttons = [[Button(label, "p:review")]]
         return Reply(esc(text), buttons)
 
     # -- review, sending, status ------------------------------------------------------
@@ -293,6 +312,72 @@ class PaperworkView:
             lines.append(f"<i>{esc(_(submission['text']))}</i>")
         return Reply("\n".join(lines))
 
+    def already_sent(self, dossier: dict[str, Any]) -> Reply:
+        _ = self._
+        return Reply(
+            esc(
+                _(
+                    "Avete già inviato la domanda {id} per questo bando. Non serve rifarla: "
+                    "vi scriviamo qui a ogni passo. Per cambiare qualcosa, parlate con i "
+                    "servizi sociali."
+                ).format(id=dossier["id"])
+            )
+        )
+
+    def form_reset(self) -> Reply:
+        return Reply(
+            "⚠️ "
+            + esc(
+                self._(
+                    "Le risposte sono cambiate: il modulo firmato non vale più. Alla fine "
+                    "firmerete quello nuovo."
+                )
+            )
+        )
+
+    def window_closed(self, notice: dict[str, Any]) -> Reply:
+        _ = self._
+        if notice.get("closes"):
+            text = _(
+                "Il bando è chiuso dal {date}: la domanda non si può più inviare. Chiedete "
+                "ai servizi sociali del Comune. I vostri file restano salvati."
+            ).format(date=self.fmt.iso(notice["closes"]))
+        else:
+            text = _(
+                "Il bando non è aperto: la domanda non si può inviare ora. Chiedete ai "
+                "servizi sociali del Comune. I vostri file restano salvati."
+            )
+        return Reply("⚠️ " + esc(text))
+
+    def closed_for_changes(self) -> Reply:
+        return Reply(
+            esc(
+                self._(
+                    "Questa domanda è chiusa: non si possono aggiungere file. Vi scriviamo "
+                    "qui a ogni passo. Se il Comune chiede altro, vi scriviamo noi."
+                )
+            )
+        )
+
+    def manifest_caption(self) -> str:
+        return self._(
+            "L'elenco dei file con la loro impronta: serve al Comune per controllarli. "
+            "Non dovete farci niente."
+        )
+
+    def help(self, stage: str) -> Reply:
+        _ = self._
+        lines = [esc(_("State preparando la domanda."))]
+        if stage == "identity":
+            lines.append(
+                esc(_("Rispondete alla domanda qui sotto. /indietro torna a quella prima."))
+            )
+        else:
+            lines.append(esc(_("Toccate un documento e mandate le foto o i PDF.")))
+        lines.append(esc(_("/documenti mostra cosa manca. /riepilogo cambia le risposte.")))
+        lines.append(esc(_("La verifica è preliminare: decidono i servizi sociali.")))
+        return Reply("\n".join(lines))
+
     def too_large(self, title: str) -> Reply:
         return Reply(
             "⚠️ "
@@ -317,14 +402,17 @@ class PaperworkView:
         dossier = esc(event["dossier_id"])
         at = self._when(event.get("at"))
         status = event["status"]
-        if status == "pronta":
+        if status == "pronta" and detail.get("requeued"):
+            text = _("La domanda {id} riparte adesso per PEC. Vi scriviamo quando arriva.")
+        elif status == "pronta":
             text = _("La domanda {id} è pronta e sta per partire.")
         elif status == "in_invio":
             text = _("Stiamo inviando la domanda {id}.")
         elif status == "inviata" and detail.get("saved_to_folder"):
             text = _(
-                "La domanda {id} è salvata ma NON ancora inviata: il servizio non ha una "
-                "casella PEC configurata. Vi avvisiamo quando parte."
+                "La domanda {id} è salvata ma NON inviata: questo servizio non ha ancora "
+                "una casella PEC. Per non perdere il bando, consegnatela voi con la copia "
+                "che avete qui: per PEC o all'Ufficio Protocollo, entro la scadenza."
             )
         elif status == "inviata":
             text = _("La domanda {id} è partita per PEC verso {address}.")

@@ -8,6 +8,7 @@ turns the results into chat messages.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from sqlite_utils import Database
 
 from dialogs.flow import Dialog
 from dialogs.identity import ROLE_ON_FORM
+from dialogs.parsing import N_
 from dialogs.questions import BY_KEY
 from eligibility import Catalogue
 from storage import dossiers as store
@@ -26,6 +28,10 @@ from .files import CheckedFile, FileRefused, inspect
 
 log = logging.getLogger(__name__)
 
+UNSIGNED_FORM = N_(
+    "Questo è il modulo non ancora firmato. Stampatelo, firmatelo e mandate le foto "
+    "delle pagine. Oppure mandate il file con la firma digitale."
+)
 UNASSIGNED = "_unassigned"
 VERDICT_ON_FORM = {
     "eligible": "requisiti presenti secondo la verifica preliminare",
@@ -71,12 +77,16 @@ class Desk:
     ) -> str:
         """The family's draft for this notice (kept if they come back), else a new one."""
         notice = verdict["notice"]
+        self.form_reset = False
         for d in store.dossiers_of(self.db, user_id):
             if d["notice_id"] == notice["id"] and d["status"] == "bozza":
                 data = d["data"]
+                changed = data.get("answers") != answers
                 data.update(self._snapshot(answers, verdict))
                 data["checklist"] = self._checklist(verdict, data.get("identity", {}))
                 store.save_data(self.db, d["id"], data)
+                if changed:
+                    self.form_reset = self._unsign(d["id"])
                 return d["id"]
         data = {**self._snapshot(answers, verdict), "identity": {}}
         data["checklist"] = self._checklist(verdict, {})
@@ -125,18 +135,46 @@ class Desk:
             )
         return [i.as_dict() for i in items]
 
+    def dossiers_of(self, user_id: int) -> list[dict[str, Any]]:
+        return store.dossiers_of(self.db, user_id)
+
     def get(self, dossier_id: str) -> dict[str, Any]:
         d = store.get_dossier(self.db, dossier_id)
         if d is None:
             raise KeyError(dossier_id)
         return d
 
-    def set_identity(self, dossier_id: str, identity: dict[str, str]) -> None:
+    def set_identity(self, dossier_id: str, identity: dict[str, str]) -> bool:
+        """Keep the form's personal details; True if a signed form had to be taken back
+        because they changed (the family signs the new one)."""
         d = self.get(dossier_id)
         data = d["data"]
+        changed = bool(data.get("identity")) and data.get("identity") != identity
         data["identity"] = identity
         data["checklist"] = self._checklist(data, identity)
         store.save_data(self.db, dossier_id, data)
+        return self._unsign(dossier_id) if changed else False
+
+    def _unsign(self, dossier_id: str) -> bool:
+        """The form changed: its signed copy no longer matches and is taken back."""
+        had = any(
+            a["item_id"] == "application_form" for a in store.attachments(self.db, dossier_id)
+        )
+        self.take_back(dossier_id, "application_form")
+        d = self.get(dossier_id)
+        d["data"].pop("form_sha256", None)
+        for item in d["data"]["checklist"]:
+            if item["id"] == "application_form":
+                item["pages"] = None
+        store.save_data(self.db, dossier_id, d["data"])
+        return had
+
+    def already_sent(self, user_id: int, notice_id: str) -> dict[str, Any] | None:
+        """A dossier for this notice that has left the draft stage: no second application."""
+        for d in store.dossiers_of(self.db, user_id):
+            if d["notice_id"] == notice_id and d["status"] != "bozza":
+                return d
+        return None
 
     # -- the checklist ----------------------------------------------------------------
 
@@ -178,6 +216,8 @@ class Desk:
         if isinstance(checked, FileRefused):
             log.info("upload refused: %s", checked.reason)
             return Filed("refused", refusal=checked)
+        if item_id == "application_form" and self._is_unsigned_form(dossier_id, data, checked):
+            return Filed("refused", refusal=FileRefused(UNSIGNED_FORM))
         self.blobs.put(data)
         attachment, new = store.add_attachment(
             self.db,
@@ -201,15 +241,34 @@ class Desk:
         for sha in store.forget_user(self.db, user_id):
             self.blobs.delete(sha)
 
+    def _is_unsigned_form(self, dossier_id: str, data: bytes, checked: CheckedFile) -> bool:
+        """Our own PDF sent back as it is (or printed to PDF): it carries no signature.
+        A scan or a photo of the signed paper has no text layer with the dossier id."""
+        if checked.kind != "pdf" or checked.signed:
+            return False
+        if checked.sha256 == self.get(dossier_id)["data"].get("form_sha256"):
+            return True
+        try:
+            from pypdf import PdfReader
+
+            reader = PdfReader(io.BytesIO(data))
+            text = "".join((p.extract_text() or "") for p in reader.pages[:4])
+        except Exception:  # a scan pypdf cannot read as text is not our form
+            return False
+        return f"pratica {dossier_id}" in text
+
     def known_upload(self, dossier_id: str, file_unique_id: str | None) -> dict[str, Any] | None:
         """The upload already filed for this Telegram file (a retried update), if any."""
         if not file_unique_id:
             return None
         return store.attachment_by_unique_id(self.db, dossier_id, file_unique_id)
 
-    def set_form_pages(self, dossier_id: str, pages: int) -> None:
-        """The form was made with `pages` pages: the signed copy needs them all."""
+    def set_form_pages(self, dossier_id: str, pages: int, sha256: str | None = None) -> None:
+        """The form was made with `pages` pages: the signed copy needs them all. Its
+        SHA-256 is kept, so the unsigned file sent back is recognised."""
         d = self.get(dossier_id)
+        if sha256:
+            d["data"]["form_sha256"] = sha256
         for item in d["data"]["checklist"]:
             if item["id"] == "application_form":
                 item["pages"] = pages
@@ -244,6 +303,14 @@ class Desk:
         answers = data["answers"]
         birth = answers.get("beneficiary.birth_date")
         address = f"{ident.get('beneficiary.address', '')}, {d['municipality']}".strip(", ")
+        signer_born = None
+        if ident.get("role") != "self" and ident.get("applicant.tax_code"):
+            from stdnum.it import codicefiscale
+
+            try:  # the code carries the birth date (its century is a guess for the old)
+                signer_born = codicefiscale.get_birth_date(ident["applicant.tax_code"])
+            except ValueError:
+                signer_born = None
         applicant = Person(
             given_name=ident.get("applicant.given_name", ""),
             family_name=ident.get("applicant.family_name", ""),
@@ -253,7 +320,7 @@ class Desk:
             address=address if ident.get("role") == "self" else None,
             birth_date=dt.date.fromisoformat(birth)
             if birth and ident.get("role") == "self"
-            else None,
+            else signer_born,
         )
         if ident.get("role") == "self":
             beneficiary = applicant
@@ -271,9 +338,11 @@ class Desk:
             q = BY_KEY.get(key)
             if q is None or key not in answers:
                 continue
-            shown.append((q.prompt, italian.shown(q, answers[key])))
+            shown.append((q.short or q.prompt, italian.shown(q, answers[key])))
         sub = data.get("submission") or {}
-        recipient = sub.get("address") or ""
+        recipient = data["notice"]["ambito"]
+        if sub.get("address"):
+            recipient += f" – {sub['address']}"
         documents = []
         for s in self.statuses(dossier_id):
             if s.item.signed_form:

@@ -93,7 +93,9 @@ _MSG_TOO_SMALL = N_(
     "La foto è troppo piccola e non si legge. "
     "Rifatela più da vicino, con il documento che riempie la foto."
 )
-_MSG_BLANK = N_("La foto sembra tutta nera o vuota. Rifatela con più luce.")
+_MSG_BLANK = N_(
+    "La foto sembra vuota: tutta nera o tutta bianca. Rifatela con il documento ben inquadrato e con luce."
+)
 _MSG_UNREADABLE = N_(
     "Non riusciamo ad aprire questo file. "
     "Mandatelo di nuovo, oppure mandate una foto del documento."

@@ -263,10 +263,21 @@ def accepted_by_receipt(db: Database, message_id: str) -> bool:
 def requeue(db: Database, dossier_id: str, *, now: dt.datetime | None = None) -> int:
     """An operator sends a dossier again after checking: its `failed` and `uncertain` rows
     go back to `pending`, due now, with a fresh retry window. A row with an acceptance
-    receipt is marked sent instead. Returns how many rows will be sent."""
+    receipt is marked sent instead. Rows only saved to the outbox folder (no mail server
+    was configured then) are sent for real now, and the dossier is `pronta` again.
+    Returns how many rows will be sent."""
     stamp = now or utcnow()
     requeued = 0
     with db.atomic():
+        saved = [r for r in rows_of(db, dossier_id) if r["status"] == SAVED]
+        if saved:
+            db.execute(
+                "UPDATE outbox SET status = ?, attempts = 0, next_attempt_at = ?, created_at = ? "
+                "WHERE dossier_id = ? AND status = ?",
+                [PENDING, iso(stamp), iso(stamp), dossier_id, SAVED],
+            )
+            set_status(db, dossier_id, "pronta", {"requeued": True}, at=iso(stamp))
+            requeued += len(saved)
         for row in rows_of(db, dossier_id):
             if row["status"] not in (FAILED, UNCERTAIN):
                 continue

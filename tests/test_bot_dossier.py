@@ -330,7 +330,28 @@ async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(ap
     before = len(api.sent(4242))
     await tell_families(s.bot, s.db, make_i18n())
     told = "\n".join(c.params["text"] for c in api.sent(4242)[before:])
-    assert "salvata ma NON ancora inviata" in told
+    assert "salvata ma NON inviata" in told and "consegnatela voi" in told
+    # later the operator configures the PEC mailbox and sends it for real, once
+    from storage.outbox import requeue
+    from tests.smtp_server import RecordingHandler, smtp_server
+
+    assert requeue(s.db, dossier_id) == 1
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            sportello_data_dir=db_path.parent,
+        )
+        box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
+        await box.run_once()
+        await box.run_once()
+    assert len(handler.messages) == 1
+    before = len(api.sent(4242))
+    await tell_families(s.bot, s.db, make_i18n())
+    told = "\n".join(c.params["text"] for c in api.sent(4242)[before:])
+    assert "riparte adesso per PEC" in told and "partita per PEC" in told
     await s.close()
 
 
@@ -389,4 +410,143 @@ async def test_files_are_deleted_after_the_retention_period_and_the_family_is_wa
     assert list((db_path.parent / "files").rglob("*.bin")) == []
     await tell_families(s.bot, s.db, make_i18n())
     assert "abbiamo cancellato i file" in api.sent(4242)[-1].params["text"]
+    await s.close()
+
+
+async def sign_and_review(s: Session) -> None:
+    f = s.family
+    await f.press("Prepara il modulo da firmare")
+    pages = len(PdfReader(io.BytesIO(s.family.api.documents[4242][-1][1])).pages)
+    for i in range(pages):
+        await f.upload_photo(document_photo(100 + i))
+
+
+async def test_the_unsigned_form_sent_back_is_refused(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    await s.family.press("Prepara il modulo da firmare")
+    name, pdf, _caption = api.documents[4242][-1]
+    texts = await s.family.upload_document(pdf, name)
+    assert "non ancora firmato" in texts[-1]
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert not [a for a in attachments(s.db, dossier["id"]) if a["item_id"] == "application_form"]
+    await s.close()
+
+
+async def test_sending_after_the_deadline_is_stopped(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    await sign_and_review(s)
+    await s.close()
+    late = Session(api, db_path, dt.date(2025, 6, 25))  # the notice closed on 20/06 at 12:00
+    texts = await late.family.press("Controlla e invia")
+    assert "Il bando è chiuso dal 20/06/2025" in texts[-1]
+    assert late.db.execute("select count(*) from outbox").fetchone()[0] == 0
+    await late.close()
+
+
+async def test_a_second_application_for_the_same_notice_is_not_offered(api, db_path):
+    s = Session(api, db_path, TODAY)
+    first = await send_application(s)
+    texts = await s.family.say("/ricomincia")
+    await follow(s.family, OPERA, texts)
+    texts = await s.family.press("Prepara la domanda")
+    assert f"Avete già inviato la domanda {first}" in texts[-1]
+    assert len(dossiers_of(s.db, 4242)) == 1
+    await s.close()
+
+
+async def test_changing_an_answer_takes_back_the_signed_form(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    await sign_and_review(s)
+    f = s.family
+    await f.say("/riepilogo")
+    await f.press("Valore ISEE")
+    await f.say("14000")
+    texts = await f.press("Prepara la domanda")
+    assert any("il modulo firmato non vale più" in t for t in texts)
+    assert "⬜ Domanda firmata" not in texts[-1]  # the form comes back after the documents
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert not [a for a in attachments(s.db, dossier["id"]) if a["item_id"] == "application_form"]
+    assert "📝 Prepara il modulo da firmare" in f.buttons()
+    await s.close()
+
+
+async def test_two_files_without_a_choice_are_asked_about_one_by_one(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    await f.upload_document(pdf_document(2), "isee.pdf")
+    first_question = api.last_keyboard_message(4242)
+    await f.upload_document(pdf_document(3), "contratto.pdf")
+    texts = await f.press("Contratto dell'assistente")
+    assert "Contratto dell'assistente: 3 pagine" in texts[-1]
+    api.messages[4242][first_question["message_id"]] = first_question  # scroll back up
+    buttons = first_question["reply_markup"]["inline_keyboard"]
+    isee = next(b for row in buttons for b in row if b["text"] == "Attestazione ISEE")
+    texts = await f.press("", data=isee["callback_data"])
+    assert "Attestazione ISEE: 2 pagine" in texts[-1]
+    # a third file without a tap offers "another page" of the last document first
+    texts = await f.upload_photo(document_photo(5))
+    assert f.buttons()[0] == "➕ Attestazione ISEE: un'altra pagina"
+    await s.close()
+
+
+async def test_form_details_can_be_corrected_and_go_back_one_question(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    await f.say("Mraia")
+    texts = await f.say("/indietro")
+    assert "Il nome di chi firma" in texts[-1]
+    await f.say("Maria")
+    texts = await f.say("/start")
+    assert "Il cognome di chi firma" in texts[-1]
+    await s.close()
+    s = Session(api, db_path, TODAY)
+    await follow(s.family, OPERA, await s.family.say("/ricomincia"))
+    await fill_identity(s)
+    texts = await s.family.press("Correggi i dati del modulo")
+    assert "Chi firma la domanda?" in texts[-1]
+    await s.close()
+
+
+async def test_typed_markup_is_shown_as_text(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    await f.say("Giuseppe")
+    await f.say("Rossi")
+    await f.say(BENEFICIARY_CF)
+    await f.say("3331234567")
+    await f.press("Non ce l'ho")
+    texts = await f.say("Via Roma 12 <int. 3>")
+    assert texts[0] == "✓ Via Roma 12 &lt;int. 3&gt;"
+    texts_no_number = await f.say("/documenti")
+    assert "Documenti della domanda" in texts_no_number[-1]
+    await s.close()
+
+
+async def test_forged_negative_index_changes_nothing(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await s.family.press("Attestazione ISEE")
+    await s.family.upload_document(pdf_document(1), "isee.pdf")
+    texts = await s.family.press("", data="p:redo:-1")
+    assert "non vale più" in texts[0]
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert len(attachments(s.db, dossier["id"])) == 1
     await s.close()
