@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -19,6 +19,8 @@ from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage.users import delete_user, set_language
+
+from .filters import command_text, plain_text
 
 Clock = Callable[[], dt.date]
 
@@ -199,11 +201,11 @@ def conversation_router() -> Router:
 
         await run(message, step=step, **deps)
 
-    @router.message(F.text & ~F.text.startswith("/"))
+    @router.message(plain_text)
     async def text(message: Message, **deps: Any) -> None:
         await run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
 
-    @router.message(F.text.startswith("/"))
+    @router.message(command_text)
     async def unknown_command(message: Message, **deps: Any) -> None:
         def step(d: Dialog, s: dict[str, Any]) -> Outcome:
             return Outcome(

@@ -14,10 +14,10 @@ import hashlib
 import html
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -34,6 +34,7 @@ from dossier.desk import Desk, check
 from dossier.files import FileRefused, check_declared_size
 from eligibility import Catalogue
 
+from .filters import data_is, data_starts, has_file, plain_text
 from .handlers import keyboard
 
 log = logging.getLogger(__name__)
@@ -98,19 +99,30 @@ async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
 def in_paperwork(*stages: str) -> Callable[..., Any]:
     """A filter: the chat is preparing an application, in one of `stages`."""
 
-    async def check(_event: Any, state: FSMContext) -> bool:
-        paper = (await state.get_data()).get("paper") or {}
-        return bool(paper.get("dossier")) and (not stages or paper.get("stage") in stages)
+    async def check(_event: Any, paper_stage: str | None = None) -> bool:
+        return paper_stage is not None and (not stages or paper_stage in stages)
 
     return check
 
 
+async def read_paper_stage(
+    handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
+) -> Any:
+    """Read the application's stage once per update, for every filter of this router."""
+    state: FSMContext | None = data.get("state")
+    paper = ((await state.get_data()).get("paper") or {}) if state is not None else {}
+    data["paper_stage"] = paper.get("stage") if paper.get("dossier") else None
+    return await handler(event, data)
+
+
 def paperwork_router() -> Router:
     router = Router(name="paperwork")
+    router.message.outer_middleware(read_paper_stage)
+    router.callback_query.outer_middleware(read_paper_stage)
 
     # -- starting ---------------------------------------------------------------------
 
-    @router.callback_query(F.data == "prep")
+    @router.callback_query(data_is("prep"))
     async def prepare(
         callback: CallbackQuery,
         state: FSMContext,
@@ -220,7 +232,7 @@ def paperwork_router() -> Router:
 
     # -- identity ---------------------------------------------------------------------
 
-    @router.message(F.text & ~F.text.startswith("/"), in_paperwork("identity"))
+    @router.message(plain_text, in_paperwork("identity"))
     async def identity_text(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
@@ -250,7 +262,7 @@ def paperwork_router() -> Router:
 
     # -- buttons ----------------------------------------------------------------------
 
-    @router.callback_query(F.data.startswith("p:"))
+    @router.callback_query(data_starts("p:"))
     async def button(
         callback: CallbackQuery,
         state: FSMContext,
@@ -279,7 +291,7 @@ def paperwork_router() -> Router:
 
     # -- uploads ----------------------------------------------------------------------
 
-    @router.message((F.photo | F.document), in_paperwork("documents", "signing"))
+    @router.message(has_file, in_paperwork("documents", "signing"))
     async def upload(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
@@ -289,7 +301,7 @@ def paperwork_router() -> Router:
         await paper.save()
         await say(message.bot, message.chat.id, replies)
 
-    @router.message((F.photo | F.document), in_paperwork("identity"))
+    @router.message(has_file, in_paperwork("identity"))
     async def upload_too_early(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
@@ -298,7 +310,7 @@ def paperwork_router() -> Router:
         text = paper._("Prima finiamo i dati del modulo, poi vi chiedo i documenti.")
         await say(message.bot, message.chat.id, [Reply(text), *_next_identity(paper)])
 
-    @router.message((F.photo | F.document), in_paperwork("sent"))
+    @router.message(has_file, in_paperwork("sent"))
     async def upload_after_sending(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
@@ -308,7 +320,7 @@ def paperwork_router() -> Router:
         )
         await message.answer(text)
 
-    @router.message(F.text & ~F.text.startswith("/"), in_paperwork("documents", "signing"))
+    @router.message(plain_text, in_paperwork("documents", "signing"))
     async def text_while_gathering(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
