@@ -361,12 +361,17 @@ def _index(parts: list[str], at: int, size: int) -> int:
     return value
 
 
+def _notice(paper: Paper) -> dict[str, Any]:
+    """The notice as the engine sees it today: its status, its deadline."""
+    answers = paper.dialog.get("answers") or {}
+    dialog = Dialog(paper.catalogue, paper.clock(), paper._, paper.locale)
+    return dialog.verdict(answers).get("notice") or {}
+
+
 def _window_closed(paper: Paper) -> Reply | None:
     """The notice's window, checked again at the moment of sending (it may have closed
     while the family gathered the documents)."""
-    answers = paper.dialog.get("answers") or {}
-    dialog = Dialog(paper.catalogue, paper.clock(), paper._, paper.locale)
-    notice = dialog.verdict(answers).get("notice") or {}
+    notice = _notice(paper)
     if notice.get("status") in ("open", None):
         return None
     return paper.view.window_closed(notice)
@@ -491,7 +496,7 @@ async def _finish(
         replies = [paper.view.queued()]
         caption = _("La vostra copia.")
     else:
-        replies = [paper.view.bundle_directions(paper.submission())]
+        replies = [paper.view.bundle_directions(paper.submission(), _notice(paper))]
         caption = ""
     for f in built.files:
         await callback.bot.send_document(

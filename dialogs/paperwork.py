@@ -296,9 +296,13 @@ class PaperworkView:
             buttons = [[Button(_("📦 Mandami i PDF"), "p:bundle")]]
         return Reply("\n".join(lines), buttons)
 
-    def bundle_directions(self, submission: dict[str, Any]) -> Reply:
+    def bundle_directions(
+        self, submission: dict[str, Any], notice: dict[str, Any] | None = None
+    ) -> Reply:
         _ = self._
         lines = [esc(_("Ecco i PDF della domanda, uno per documento."))]
+        if notice and notice.get("closes"):
+            lines.append(esc(_("Scadenza: {date}").format(date=self.fmt.iso(notice["closes"]))))
         address = submission.get("address")
         if submission.get("channel") == "online_platform" and address:
             lines.append(esc(_("Caricateli sulla piattaforma: {address}").format(address=address)))

@@ -550,3 +550,78 @@ async def test_forged_negative_index_changes_nothing(api, db_path):
     dossier = dossiers_of(s.db, 4242)[0]
     assert len(attachments(s.db, dossier["id"])) == 1
     await s.close()
+
+
+async def test_digitally_signed_form_is_taken_as_it_is_and_sent_byte_for_byte(api, db_path):
+    from bot.settings import Settings
+    from dossier.delivery import Outbox
+    from tests.smtp_server import RecordingHandler, smtp_server
+    from tests.test_file_checks import p7m
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    f = s.family
+    await f.press("Prepara il modulo da firmare")
+    form = api.documents[4242][-1][1]
+    signed = p7m(form)  # CAdES: the form inside a signed envelope
+    texts = await f.upload_document(signed, "domanda.pdf.p7m", mime="application/pkcs7-mime")
+    assert "firma digitale" in texts[-1]
+    await f.press("Controlla e invia")
+    await f.press("Sì, invia")
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            sportello_data_dir=db_path.parent,
+        )
+        await Outbox.from_settings(settings, s.db, s.dp["desk"].blobs).run_once()
+    message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
+    files = {p.get_filename(): p.get_content() for p in message.iter_attachments()}
+    p7m_files = [name for name in files if name.endswith(".p7m")]
+    assert len(p7m_files) == 1 and files[p7m_files[0]] == signed
+    await s.close()
+
+
+async def test_online_platform_notice_gets_the_pdfs_and_directions_instead_of_a_send(api, db_path):
+    from tests.test_bot_conversation import SETTALA
+
+    s = Session(api, db_path, dt.date(2025, 6, 1))
+    await follow(s.family, SETTALA, await begin(s.family))
+    f = s.family
+    texts = await f.press("Prepara i documenti")
+    assert "non prende la domanda per e-mail" in texts[0]
+    await f.press("Io, per me stesso")
+    await f.say("Anna")
+    await f.say("Bianchi")
+    await f.say(tax_code("BNCNNA58S51F205"))  # born 11/11/1958, as in the questionnaire
+    await f.say("3331234567")
+    await f.press("Non ce l'ho")
+    texts = await f.say("Via Verdi 3")
+    statuses = texts[-1]
+    seed = 200
+    while "📎" in " ".join(f.buttons()):
+        label = next(b for b in f.buttons() if b.startswith("📎"))[2:]
+        await f.press(label)
+        for _ in range(2 if "identità" in label else 1):
+            seed += 1
+            await f.upload_photo(document_photo(seed))
+    assert "Documenti della domanda" in statuses
+    await f.press("Prepara il modulo da firmare")
+    pages = len(PdfReader(io.BytesIO(api.documents[4242][-1][1])).pages)
+    for i in range(pages):
+        texts = await f.upload_photo(document_photo(300 + i))
+    assert "✅ Controlla" in f.buttons() and "✅ Controlla e invia" not in f.buttons()
+    await f.press("Controlla")
+    assert "📨 Sì, invia" not in f.buttons()
+    before = len(api.documents[4242])
+    texts = await f.press("Mandami i PDF")
+    assert "www.pianodizonaambito5.it" in texts[-1]
+    assert "Scadenza: 12/06/2025" in texts[-1]
+    sent = [name for name, _data, _caption in api.documents[4242][before:]]
+    assert sent[0].startswith("01-") and "riepilogo-istanza.json" in sent
+    assert s.db.execute("select count(*) from outbox").fetchone()[0] == 0
+    await s.close()
