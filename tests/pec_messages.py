@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.certs import self_signed
+
 SENDER = "sportello@pec.example.it"
 PROVIDER_MAILBOX = "posta-certificata@pec.gestore-prova.it"
 
@@ -58,33 +60,20 @@ HUMAN_TEXT = {
 @functools.cache
 def signer() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """A self-signed certificate of a test PEC provider, and its key (made once)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
+    cert, key = self_signed(
+        PROVIDER_MAILBOX,
+        key=rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        extra_names=[
             x509.NameAttribute(NameOID.COUNTRY_NAME, "IT"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Gestore PEC di prova"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "posta-certificata@pec.gestore-prova.it"),
-        ]
+        ],
+        extensions=[
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (x509.SubjectAlternativeName([x509.RFC822Name(PROVIDER_MAILBOX)]), False),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False),
+        ],
     )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.RFC822Name(PROVIDER_MAILBOX)]), critical=False
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
+    return cert, key  # type: ignore[return-value]
 
 
 def signer_pem() -> bytes:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_dispatcher, set_commands
 from storage.db import open_db
-from tests.botapi import BotAPI, Family, make_bot, start_api
+from tests.botapi import BotAPI, Family, make_bot
 
 Script = dict[str, list[tuple[str, str]]]
 RESULT = "<b>Il risultato</b>"
@@ -85,20 +85,6 @@ CERNUSCO: Script = {
     "invalidità al 100%": [("press", "No")],
     "assistente familiare pagato": [("press", "No")],
 }
-
-
-@pytest.fixture
-async def api():
-    api = BotAPI()
-    runner, url = await start_api(api)
-    api.url = url  # type: ignore[attr-defined]
-    yield api
-    await runner.cleanup()
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "var" / "sportello.sqlite3"
 
 
 class Session:

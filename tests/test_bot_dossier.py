@@ -12,12 +12,10 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 from stdnum.it import codicefiscale
 
 from storage.dossiers import attachments, dossiers_of
-from tests.botapi import BotAPI, start_api
 from tests.documents import document_photo, encrypted_pdf, pdf_document, pdf_with_javascript
 from tests.test_bot_conversation import OPERA, Session, begin, follow
 
@@ -30,20 +28,6 @@ def tax_code(stem: str) -> str:
 
 APPLICANT_CF = tax_code("RSSMRA70A41F205")
 BENEFICIARY_CF = tax_code("RSSGPP39E20F205")  # born 20/05/1939, as in the questionnaire
-
-
-@pytest.fixture
-async def api():
-    api = BotAPI()
-    runner, url = await start_api(api)
-    api.url = url  # type: ignore[attr-defined]
-    yield api
-    await runner.cleanup()
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "var" / "sportello.sqlite3"
 
 
 async def to_result(s: Session) -> list[str]:
@@ -231,6 +215,26 @@ async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_
     await s.close()
 
 
+async def deliver_by_smtp(s: Session, db_path: Path, rounds: int = 1):
+    """Run the outbox against a real SMTP server on loopback; returns what it received."""
+    from bot.settings import Settings
+    from dossier.delivery import Outbox
+    from tests.smtp_server import RecordingHandler, smtp_server
+
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            smtp_from="sportello@pec.example.it",
+            sportello_data_dir=db_path.parent,
+        )
+        box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
+        handled = [await box.run_once() for _ in range(rounds)]
+    return handler, handled
+
+
 async def send_application(s: Session) -> str:
     await to_result(s)
     await fill_identity(s)
@@ -248,24 +252,11 @@ async def send_application(s: Session) -> str:
 async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, db_path, tmp_path):
     from bot.i18n import make_i18n
     from bot.notify import tell_families
-    from bot.settings import Settings
-    from dossier.delivery import Outbox
-    from tests.smtp_server import RecordingHandler, smtp_server
 
     s = Session(api, db_path, TODAY)
     dossier_id = await send_application(s)
-    handler = RecordingHandler()
-    with smtp_server(handler) as server:
-        settings = Settings(
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_security="none",
-            smtp_from="sportello@pec.example.it",
-            sportello_data_dir=db_path.parent,
-        )
-        box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
-        assert await box.run_once() == 1
-        assert await box.run_once() == 0  # nothing left: no second application
+    handler, handled = await deliver_by_smtp(s, db_path, rounds=2)
+    assert handled == [1, 0]  # nothing left after the first round: no second application
     assert len(handler.messages) == 1
     received = handler.messages[0]
     assert received.rcpt_tos == ["protocollo@pec.comune.rozzano.mi.it"]
@@ -333,20 +324,9 @@ async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(ap
     assert "salvata ma NON inviata" in told and "consegnatela voi" in told
     # later the operator configures the PEC mailbox and sends it for real, once
     from storage.outbox import requeue
-    from tests.smtp_server import RecordingHandler, smtp_server
 
     assert requeue(s.db, dossier_id) == 1
-    handler = RecordingHandler()
-    with smtp_server(handler) as server:
-        settings = Settings(
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_security="none",
-            sportello_data_dir=db_path.parent,
-        )
-        box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
-        await box.run_once()
-        await box.run_once()
+    handler, _handled = await deliver_by_smtp(s, db_path, rounds=2)
     assert len(handler.messages) == 1
     before = len(api.sent(4242))
     await tell_families(s.bot, s.db, make_i18n())
@@ -553,9 +533,6 @@ async def test_forged_negative_index_changes_nothing(api, db_path):
 
 
 async def test_digitally_signed_form_is_taken_as_it_is_and_sent_byte_for_byte(api, db_path):
-    from bot.settings import Settings
-    from dossier.delivery import Outbox
-    from tests.smtp_server import RecordingHandler, smtp_server
     from tests.test_file_checks import p7m
 
     s = Session(api, db_path, TODAY)
@@ -570,15 +547,7 @@ async def test_digitally_signed_form_is_taken_as_it_is_and_sent_byte_for_byte(ap
     assert "firma digitale" in texts[-1]
     await f.press("Controlla e invia")
     await f.press("Sì, invia")
-    handler = RecordingHandler()
-    with smtp_server(handler) as server:
-        settings = Settings(
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_security="none",
-            sportello_data_dir=db_path.parent,
-        )
-        await Outbox.from_settings(settings, s.db, s.dp["desk"].blobs).run_once()
+    handler, _handled = await deliver_by_smtp(s, db_path)
     message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
     files = {p.get_filename(): p.get_content() for p in message.iter_attachments()}
     p7m_files = [name for name in files if name.endswith(".p7m")]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import io
 import logging
 import re
@@ -20,11 +19,8 @@ import zlib
 from collections.abc import Callable
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile, ImageFont
@@ -43,6 +39,7 @@ from dossier.files import (
     open_image,
     sniff,
 )
+from tests.certs import self_signed
 
 MB = 1024 * 1024
 
@@ -123,26 +120,9 @@ def hand_made_pdf(
     return bytes(out)
 
 
-def self_signed() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Firma di prova")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
 def p7m(content: bytes, encoding: serialization.Encoding = serialization.Encoding.DER) -> bytes:
     """A CAdES-like attached signature (CMS SignedData), as a .p7m file."""
-    cert, key = self_signed()
+    cert, key = self_signed("Firma di prova")
     return (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(content)
