@@ -62,3 +62,56 @@ def test_run_without_a_token_explains_what_to_do(tmp_path: Path):
     done = subprocess.run([str(exe), "run"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "sportello console" in done.stderr
+
+
+async def test_sportello_run_sends_the_outbox_and_tells_the_family(tmp_path: Path):
+    """The main job runs the outbox and the status messages beside polling: a dossier
+    queued before start-up is saved to the outbox folder (no SMTP_HOST) and the family
+    is told it was saved, not sent."""
+    from bot.app import blob_store_beside
+    from bot.settings import Settings
+    from storage.db import open_db
+    from storage.dossiers import create_dossier
+    from storage.outbox import enqueue
+
+    db = open_db(tmp_path / "sportello.sqlite3")
+    dossier_id = create_dossier(
+        db, user_id=78, chat_id=78, notice_id="n", municipality="Opera", language="it", data={}
+    )
+    raw = b"Message-ID: <x@example.it>\r\nSubject: prova\r\n\r\nciao\r\n"
+    blobs = blob_store_beside(db, Settings(sportello_data_dir=tmp_path))
+    enqueue(db, blobs, dossier_id, [("<x@example.it>", raw)], "protocollo@example.it")
+    db.close()
+    api = BotAPI()
+    runner, url = await start_api(api)
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": url,
+        "SPORTELLO_DATA_DIR": str(tmp_path),
+    }
+    env.pop("SMTP_HOST", None)
+    exe = Path(sys.executable).with_name("sportello")
+    proc = await asyncio.create_subprocess_exec(
+        str(exe), "run", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        told: list[str] = []
+        for _ in range(200):
+            told = [
+                c.params["text"]
+                for c in api.calls
+                if c.method == "sendMessage" and int(c.params["chat_id"]) == 78
+            ]
+            if any("NON inviata" in t for t in told):
+                break
+            await asyncio.sleep(0.1)
+        assert any("pronta" in t for t in told)
+        assert any("salvata ma NON inviata" in t for t in told)
+        saved = list((tmp_path / "outbox").rglob("*.eml"))
+        assert len(saved) == 1 and saved[0].read_bytes() == raw
+    finally:
+        proc.terminate()
+        _out, err = await proc.communicate()
+        await runner.cleanup()
+    assert b"Traceback" not in err
