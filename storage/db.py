@@ -116,6 +116,76 @@ def m002_dossiers(db: Database) -> None:
     db["receipts"].create_index(["message_id"], unique=True)
 
 
+@migrations()
+def m003_backoffice_and_webhook(db: Database) -> None:
+    """Staff accounts and their sessions, failed logins (lockout), the audit log, the
+    protocol number of a dossier, integration requests to families, and the Telegram
+    updates already handled by the webhook."""
+    db["staff"].create(
+        {
+            "id": int,
+            "email": str,  # lower case, unique
+            "password_hash": str,  # argon2id
+            "comuni": str,  # JSON list of comune names, as the notices spell them
+            "is_admin": int,
+            "active": int,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["staff"].create_index(["email"], unique=True)
+    db["staff_sessions"].create(
+        {
+            "token_hash": str,  # SHA-256 of the cookie value: a stolen DB gives no session
+            "staff_id": int,
+            "csrf": str,
+            "created_at": str,
+            "expires_at": str,
+        },
+        pk="token_hash",
+        foreign_keys=[("staff_id", "staff", "id")],
+    )
+    db["login_attempts"].create(
+        {"id": int, "email": str, "ok": int, "at": str, "remote": str}, pk="id"
+    )
+    db["login_attempts"].create_index(["email", "at"])
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "staff_id": int,
+            "staff_email": str,
+            "action": str,  # login, view_list, view_dossier, download_file, download_zip, ...
+            "dossier_id": str,
+            "detail": str,  # JSON
+        },
+        pk="id",
+    )
+    db["audit_log"].create_index(["dossier_id"])
+    db["dossiers"].add_column("protocol_number", str)
+    db["dossiers"].add_column("protocol_date", str)
+    db["integration_requests"].create(
+        {
+            "id": int,
+            "dossier_id": str,
+            "staff_id": int,
+            "items": str,  # JSON list of checklist item ids (missing or unreadable)
+            "note": str,
+            "status": str,  # pending (stored, not yet told), sent (told), answered
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+            "answered_at": str,
+        },
+        pk="id",
+        foreign_keys=[("dossier_id", "dossiers", "id")],
+    )
+    db["integration_requests"].create_index(["status", "next_attempt_at"])
+    db["seen_updates"].create({"update_id": int, "at": str}, pk="update_id")
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -16,7 +16,17 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-STATUSES = ("bozza", "pronta", "in_invio", "inviata", "accettata", "consegnata", "errore")
+STATUSES = (
+    "bozza",
+    "pronta",
+    "in_invio",
+    "inviata",
+    "accettata",
+    "consegnata",
+    "integrazione_richiesta",  # the social services asked the family for more
+    "integrata",  # the family sent what was asked
+    "errore",
+)
 RANK = {s: i for i, s in enumerate(STATUSES)}
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud over the phone
 
@@ -332,3 +342,23 @@ def forget_user(db: Database, user_id: int) -> list[str]:
                 db.execute(f"DELETE FROM {table} WHERE dossier_id = ?", [dossier_id])
             db.execute("DELETE FROM dossiers WHERE id = ?", [dossier_id])
     return [s for s in set(shas) if not blob_in_use(db, s)]
+
+
+def record_protocol(db: Database, dossier_id: str, number: str, date: str) -> None:
+    """The comune's protocol number and date (ISO) for a dossier, written by staff."""
+    db["dossiers"].update(
+        dossier_id, {"protocol_number": number, "protocol_date": date, "updated_at": _now()}
+    )
+
+
+def dossiers_for_comuni(db: Database, comuni: list[str]) -> list[dict[str, Any]]:
+    """Every dossier past the draft stage in these comuni, newest first (for staff)."""
+    if not comuni:
+        return []
+    marks = ", ".join("?" for _ in comuni)
+    rows = db.query(
+        f"SELECT id FROM dossiers WHERE municipality IN ({marks}) AND status != 'bozza' "
+        "ORDER BY created_at DESC",
+        list(comuni),
+    )
+    return [d for r in rows if (d := get_dossier(db, r["id"])) is not None]

@@ -1,0 +1,85 @@
+"""Integration requests: the social services ask a family for missing or unreadable
+documents. Stored first, then told to the family in chat by the bot (an event, retried
+until Telegram takes it), answered when the family sends what was asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from .dossiers import set_status
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def request_integration(
+    db: Database, dossier_id: str, *, staff_id: int, items: list[str], note: str
+) -> int:
+    """Store a request and the event that tells the family; returns the request id.
+    The dossier becomes `integrazione_richiesta`."""
+    now = _now()
+    with db.atomic():
+        request_id = (
+            db["integration_requests"]
+            .insert(
+                {
+                    "dossier_id": dossier_id,
+                    "staff_id": staff_id,
+                    "items": json.dumps(items),
+                    "note": note,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+            .last_pk
+        )
+        db.execute(
+            "UPDATE dossiers SET status = 'consegnata' WHERE id = ? AND status = 'integrata'",
+            [dossier_id],
+        )  # a second request after an answer: the dossier asks again
+        set_status(
+            db,
+            dossier_id,
+            "integrazione_richiesta",
+            {"request": request_id, "items": items, "note": note},
+        )
+    return int(request_id)
+
+
+def mark_told(db: Database, request_id: int) -> None:
+    db["integration_requests"].update(request_id, {"status": "sent", "sent_at": _now()})
+
+
+def open_request(db: Database, dossier_id: str) -> dict[str, Any] | None:
+    """The newest request not answered yet, with its items decoded."""
+    rows = list(
+        db.query(
+            "SELECT * FROM integration_requests WHERE dossier_id = ? AND status != 'answered' "
+            "ORDER BY id DESC LIMIT 1",
+            [dossier_id],
+        )
+    )
+    if not rows:
+        return None
+    return {**rows[0], "items": json.loads(rows[0]["items"] or "[]")}
+
+
+def requests_of(db: Database, dossier_id: str) -> list[dict[str, Any]]:
+    rows = db.query(
+        "SELECT * FROM integration_requests WHERE dossier_id = ? ORDER BY id", [dossier_id]
+    )
+    return [{**r, "items": json.loads(r["items"] or "[]")} for r in rows]
+
+
+def answer(db: Database, request_id: int, dossier_id: str) -> None:
+    """The family sent what was asked: the dossier goes back to the social worker."""
+    with db.atomic():
+        db["integration_requests"].update(request_id, {"status": "answered", "answered_at": _now()})
+        set_status(db, dossier_id, "integrata", {"request": request_id})
