@@ -15,8 +15,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
+from dialogs.flow import Reply
 from dialogs.paperwork import PaperworkView
-from storage.dossiers import events_to_tell, mark_told
+from storage import integrations
+from storage.dossiers import events_to_tell, get_dossier, mark_told
+
+from .handlers import keyboard
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +34,22 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n) -> int:
         def gettext(message: str, language: str = language) -> str:
             return i18n.gettext(message, locale=language) if message else message
 
-        text = PaperworkView(gettext, language).status(event)
+        view = PaperworkView(gettext, language)
+        if event["status"] == "integrazione_richiesta":
+            dossier = get_dossier(db, event["dossier_id"]) or {"data": {}}
+            reply = view.integration_request(event, dossier["data"].get("checklist") or [])
+        else:
+            reply = Reply(view.status(event))
         try:
-            await bot.send_message(event["chat_id"], text)
+            await bot.send_message(event["chat_id"], reply.text, reply_markup=keyboard(reply))
         except TelegramForbiddenError:
             log.info("dossier %s: the family blocked the bot", event["dossier_id"])
         except TelegramAPIError as exc:
             log.warning("dossier %s: status not sent yet (%s)", event["dossier_id"], exc)
             break  # keep the order: try again at the next round
         mark_told(db, event["id"])
+        if event["status"] == "integrazione_richiesta" and event["detail"].get("request"):
+            integrations.mark_told(db, int(event["detail"]["request"]))
         told += 1
     return told
 

@@ -115,6 +115,15 @@ async def read_paper_stage(
     return await handler(event, data)
 
 
+async def waiting_for_integration(
+    message: Message, desk: Desk, paper_stage: str | None = None
+) -> bool:
+    """No application in progress in this chat, and the social services asked for more."""
+    if paper_stage not in (None, "sent") or message.from_user is None:
+        return False
+    return desk.open_request_for(message.from_user.id) is not None
+
+
 def paperwork_router() -> Router:
     router = Router(name="paperwork")
     router.message.outer_middleware(read_paper_stage)
@@ -278,10 +287,15 @@ def paperwork_router() -> Router:
         paper.catalogue = catalogue
         await paper.load()
         chat_id = callback.from_user.id
+        parts = (callback.data or "").split(":")
+        if parts[1:2] == ["int"]:
+            replies = _start_integration(paper, _int(parts, 2), callback.from_user.id)
+            await paper.save()
+            await say(callback.bot, chat_id, replies)
+            return
         if not paper.data.get("dossier"):
             await say(callback.bot, chat_id, [Reply(paper._("Questo pulsante non vale più."))])
             return
-        parts = (callback.data or "").split(":")
         try:
             replies = await _press(paper, parts, callback, settings)
         except (ValueError, IndexError, KeyError):
@@ -291,7 +305,7 @@ def paperwork_router() -> Router:
 
     # -- uploads ----------------------------------------------------------------------
 
-    @router.message(has_file, in_paperwork("documents", "signing"))
+    @router.message(has_file, in_paperwork("documents", "signing", "integration"))
     async def upload(
         message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
     ) -> None:
@@ -309,6 +323,20 @@ def paperwork_router() -> Router:
         await paper.load()
         text = paper._("Prima finiamo i dati del modulo, poi vi chiedo i documenti.")
         await say(message.bot, message.chat.id, [Reply(text), *_next_identity(paper)])
+
+    @router.message(has_file, waiting_for_integration)
+    async def upload_for_integration(
+        message: Message, state: FSMContext, desk: Desk, i18n: I18n, clock: Clock, **_: Any
+    ) -> None:
+        """The social services asked for more and the family simply sends it."""
+        paper = Paper(state, desk, i18n, clock)
+        await paper.load()
+        request = desk.open_request_for(message.from_user.id)
+        replies = _start_integration(paper, request["id"] if request else 0, message.from_user.id)
+        if paper.data.get("stage") == "integration":
+            replies = await _upload(paper, message)
+        await paper.save()
+        await say(message.bot, message.chat.id, replies)
 
     @router.message(has_file, in_paperwork("sent"))
     async def upload_after_sending(
@@ -333,10 +361,44 @@ def paperwork_router() -> Router:
 
 
 def _current_step(paper: Paper) -> list[Reply]:
-    """What the family is asked now: an identity question or the checklist."""
+    """What the family is asked now: an identity question, the requested documents, or
+    the checklist."""
     if paper.data.get("stage") == "identity":
         return _next_identity(paper)
+    if paper.data.get("stage") == "integration":
+        return [paper.view.integration_start(_asked(paper, paper.statuses()))]
     return [paper.checklist()]
+
+
+def _int(parts: list[str], at: int) -> int:
+    try:
+        return int(parts[at])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _asked(paper: Paper, statuses: list[ItemStatus]) -> list[tuple[int, ItemStatus]]:
+    """The items the social services asked for, with their index in the checklist."""
+    wanted = set(paper.data.get("asked") or [])
+    return [(i, s) for i, s in enumerate(statuses) if s.item.id in wanted]
+
+
+def _start_integration(paper: Paper, request_id: int, user_id: int) -> list[Reply]:
+    """Open the request's dossier in this chat, to receive the documents asked for."""
+    request = paper.desk.integration_request(request_id) if request_id else None
+    if request is None or paper.desk.get(request["dossier_id"])["user_id"] != user_id:
+        return [Reply(paper._("Questo pulsante non vale più."))]
+    asked = [str(i).partition(":")[0] for i in request["items"]]
+    paper.data = {
+        "dossier": request["dossier_id"],
+        "stage": "integration",
+        "request": request["id"],
+        "asked": asked,
+        "item": asked[0] if len(asked) == 1 else None,
+        "albums": {},
+        "sendable": paper.data.get("sendable", True),
+    }
+    return [paper.view.integration_start(_asked(paper, paper.statuses()))]
 
 
 def _next_identity(paper: Paper) -> list[Reply]:
@@ -396,6 +458,8 @@ async def _press(
     if stage == "sent":
         return [paper.view.closed_for_changes()]
     statuses = paper.statuses()
+    if stage == "integration":
+        return _press_integration(paper, action, parts, statuses)
     if action == "list":
         return [paper.checklist()]
     if action == "ident":
@@ -449,6 +513,42 @@ async def _press(
     if action in ("send", "bundle"):
         return await _finish(paper, callback, settings, send=action == "send")
     return [Reply(_("Questo pulsante non vale più.")), paper.checklist()]
+
+
+def _press_integration(
+    paper: Paper, action: str, parts: list[str], statuses: list[ItemStatus]
+) -> list[Reply]:
+    asked = _asked(paper, statuses)
+    if action == "item":
+        index = _index(parts, 2, len(statuses))
+        if statuses[index].item.id not in (paper.data.get("asked") or []):
+            raise ValueError("not asked")
+        paper.data["item"] = statuses[index].item.id
+        return [paper.view.send_now(statuses[index])]
+    if action == "as":
+        attachment_id, index = int(parts[2]), _index(parts, 3, len(statuses))
+        if statuses[index].item.id not in (paper.data.get("asked") or []):
+            raise ValueError("not asked")
+        waiting: dict[str, Any] = paper.data.get("ask") or {}
+        if str(attachment_id) not in waiting:
+            raise ValueError("not waiting for this file")
+        album = waiting.pop(str(attachment_id))
+        for other in [attachment_id] + [
+            int(k) for k, a in list(waiting.items()) if album and a == album
+        ]:
+            paper.desk.assign(paper.dossier_id, other, statuses[index].item.id)
+            waiting.pop(str(other), None)
+        paper.data["ask"] = waiting
+        statuses = paper.statuses()
+        others = [(i, s) for i, s in _asked(paper, statuses) if i != index]
+        return [paper.view.integration_filed(statuses[index], others)]
+    if action == "intdone":
+        if not any(s.files for _i, s in asked):
+            return [paper.view.integration_start(asked)]
+        paper.desk.answer_request(int(paper.data["request"]), paper.dossier_id)
+        paper.data["stage"] = "sent"
+        return [Reply(paper._("Grazie! Li passiamo ai servizi sociali."))]
+    return [paper.view.integration_start(asked)]
 
 
 async def _send_form(paper: Paper, callback: CallbackQuery) -> list[Reply]:
@@ -537,6 +637,9 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
     albums: dict[str, Any] = paper.data.setdefault("albums", {})
     if paper.data.get("stage") == "signing":
         item_id: str | None = "application_form"
+    elif paper.data.get("stage") == "integration":
+        chosen = paper.data.get("item")
+        item_id = chosen if chosen in (paper.data.get("asked") or []) else None
     elif album and album in albums:
         item_id = albums[album]  # None while the family is asked about this album
     else:
@@ -567,6 +670,10 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
         paper.data["ask"] = asked
         if album:
             albums[album] = None
+        if paper.data.get("stage") == "integration":
+            return [
+                _which_asked(paper, filed.attachment["id"], statuses, filed.attachment["pages"])
+            ]
         return [
             paper.view.which_item(
                 filed.attachment["id"],
@@ -577,6 +684,9 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
         ]
     s = _status_of(statuses, item_id)
     assert s is not None
+    if paper.data.get("stage") == "integration":
+        others = [(i, o) for i, o in _asked(paper, statuses) if o.item.id != s.item.id]
+        return [paper.view.integration_filed(s, others)]
     if s.item.signed_form:
         return [
             paper.view.signed_progress(s, paper.desk.form_pages(paper.dossier_id), paper.sendable())
@@ -587,6 +697,13 @@ async def _upload(paper: Paper, message: Message) -> list[Reply]:
         # "another page of this" as its first answer
         paper.data["item"] = None
     return [paper.view.filed(s, statuses, album=bool(album) and not s.done)]
+
+
+def _which_asked(paper: Paper, attachment_id: int, statuses: list[ItemStatus], pages: int) -> Reply:
+    reply = paper.view.which_item(attachment_id, statuses, pages)
+    asked = {f"p:as:{attachment_id}:{i}" for i, _s in _asked(paper, statuses)}
+    reply.buttons = [row for row in reply.buttons if row[0].data in asked]
+    return reply
 
 
 def _status_of(statuses: list[ItemStatus], item_id: str | None) -> ItemStatus | None:

@@ -399,6 +399,48 @@ class PaperworkView:
             esc(self._("Fatto: la domanda è in coda per l'invio. Vi scriviamo qui a ogni passo."))
         )
 
+    def integration_request(self, event: dict[str, Any], checklist: list[dict[str, Any]]) -> Reply:
+        """The social services ask for more: which documents, why, their note, and a button."""
+        _ = self._
+        detail = event.get("detail") or {}
+        titles = {i["id"]: i["title"] for i in checklist}
+        lines = [
+            "📨 "
+            + esc(
+                _("I servizi sociali chiedono altri documenti per la domanda {id}:").format(
+                    id=event["dossier_id"]
+                )
+            )
+        ]
+        for entry in detail.get("items") or []:
+            item_id, _sep, reason = str(entry).partition(":")
+            title = _(titles.get(item_id, item_id))
+            if reason == "illeggibile":
+                lines.append("• " + esc(_("{title}: non si legge, rifatelo").format(title=title)))
+            else:
+                lines.append("• " + esc(_("{title}: manca").format(title=title)))
+        if detail.get("note"):
+            lines.append(esc(_("La loro nota: «{note}»").format(note=detail["note"])))
+        lines.append(esc(_("Mandate qui le foto o i PDF, come prima.")))
+        button = Button(_("📎 Mando i documenti"), f"p:int:{detail.get('request', 0)}")
+        return Reply("\n".join(lines), [[button]])
+
+    def integration_filed(self, s: ItemStatus, others: list[tuple[int, ItemStatus]]) -> Reply:
+        _ = self._
+        lines = [
+            self.item_line(s),
+            esc(_("Altri file? Mandateli. Quando avete finito, toccate qui.")),
+        ]
+        buttons = [[Button(f"📎 {_(o.item.title)}", f"p:item:{i}")] for i, o in others]
+        buttons.append([Button(_("✅ Ho mandato tutto"), "p:intdone")])
+        return Reply("\n".join(lines), buttons)
+
+    def integration_start(self, asked: list[tuple[int, ItemStatus]]) -> Reply:
+        _ = self._
+        lines = [esc(_("Bene. Toccate il documento, poi mandate le foto o i PDF."))]
+        buttons = [[Button(f"📎 {_(s.item.title)}", f"p:item:{i}")] for i, s in asked]
+        return Reply("\n".join(lines), buttons)
+
     def status(self, event: dict[str, Any]) -> str:
         """One status change, as the family reads it."""
         _ = self._
@@ -445,6 +487,10 @@ class PaperworkView:
             text = _(
                 "Tra {days} giorni cancelliamo i file della domanda {id}. La copia che avete "
                 "ricevuto resta vostra."
+            )
+        elif status == "integrata":
+            text = _(
+                "Grazie: i documenti chiesti per la domanda {id} sono arrivati ai servizi sociali."
             )
         elif status == "purged":
             text = _(

@@ -257,6 +257,32 @@ class Desk:
             return False
         return f"pratica {dossier_id}" in text
 
+    def open_request_for(self, user_id: int) -> dict[str, Any] | None:
+        """The newest integration request told to this family and not answered yet."""
+        from storage import integrations
+
+        for dossier in store.dossiers_of(self.db, user_id):
+            request = integrations.open_request(self.db, dossier["id"])
+            if request is not None and request["status"] == "sent":
+                return request
+        return None
+
+    def integration_request(self, request_id: int) -> dict[str, Any] | None:
+        from storage import integrations
+
+        row = self.db.execute(
+            "SELECT dossier_id FROM integration_requests WHERE id = ?", [request_id]
+        ).fetchone()
+        if row is None:
+            return None
+        request = integrations.open_request(self.db, row[0])
+        return request if request is not None and request["id"] == request_id else None
+
+    def answer_request(self, request_id: int, dossier_id: str) -> None:
+        from storage import integrations
+
+        integrations.answer(self.db, request_id, dossier_id)
+
     def known_upload(self, dossier_id: str, file_unique_id: str | None) -> dict[str, Any] | None:
         """The upload already filed for this Telegram file (a retried update), if any."""
         if not file_unique_id:
