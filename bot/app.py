@@ -88,11 +88,15 @@ def build_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
+    bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    from .webhook import install_retry
+
+    install_retry(bot)  # Telegram's "retry after": wait and try again, polling or webhook
+    return bot
 
 
 async def set_commands(bot: Bot) -> None:

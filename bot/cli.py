@@ -1,13 +1,17 @@
-"""The `sportello` command: `check`, `notices`, `notice`."""
+"""The `sportello` command: `check`, `notices`, `notice`, `console`, `run`, `serve`, `outbox`,
+`staff`."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+from pydantic import ValidationError
 
 from eligibility import CatalogueError, FactsError, check, load_catalogue, validate
 from eligibility.describe import describe
@@ -112,6 +116,123 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    """The production server: webhook, back-office, /healthz, /metrics and the jobs."""
+    import logging
+
+    from .serve import run_serve  # light: the server's modules load later
+    from .settings import Settings
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    if settings.bot_token is None:
+        print(
+            "BOT_TOKEN is not set: the server needs the bot's token from @BotFather "
+            "(BOT_TOKEN=123:abc sportello serve). To try the bot without Telegram: "
+            "sportello console",
+            file=err,
+        )
+        return EXIT_ERROR
+    serve_settings = settings
+    today = args.today if args.today_given else None
+    clock = (lambda: today) if today is not None else None
+    run_serve(settings, serve_settings, clock=clock)
+    return EXIT_OK
+
+
+def _read_password(args: argparse.Namespace, err: TextIO, stdin: TextIO) -> str | None:
+    """The new password: the first line of standard input, or typed twice at the prompt."""
+    from storage.staff import MIN_PASSWORD
+
+    if args.password_stdin:
+        password = stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        if not stdin.isatty():
+            print("no terminal to ask the password on: give it with --password-stdin", file=err)
+            return None
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Password again: ")
+        except (EOFError, KeyboardInterrupt):
+            print("\nno password given", file=err)
+            return None
+        if again != password:
+            print("the two passwords differ", file=err)
+            return None
+    if len(password) < MIN_PASSWORD:
+        print(f"the password must have at least {MIN_PASSWORD} characters", file=err)
+        return None
+    return password
+
+
+def _comuni(names: list[str], today: dt.date | dt.datetime, err: TextIO) -> list[str] | None:
+    """The comuni as the notices spell them; None (explained) if one is not in any notice."""
+    catalogue = load_catalogue()
+    found: list[str] = []
+    ok = True
+    for name in names:
+        match = catalogue.find(name, today)
+        if match.entry is None or match.name is None:
+            ok = False
+            hint = f"; did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
+            print(f"--comune {name!r}: no notice names this comune{hint}", file=err)
+        elif isinstance(match.entry, Guidance):
+            ok = False
+            print(f"--comune {name!r}: {match.name} has no B2 notice, so no dossiers", file=err)
+        elif match.name not in found:
+            found.append(match.name)
+    return found if ok else None
+
+
+def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    """Back-office accounts: add one, or list them."""
+    import sqlite3
+
+    from storage import staff
+    from storage.db import open_db
+
+    from .settings import Settings
+
+    if args.action == "add":
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", args.email.strip()):
+            print(f"{args.email!r}: not an e-mail address", file=err)
+            return EXIT_INVALID
+        if not args.comune and not args.admin:
+            print("name at least one --comune (or give --admin)", file=err)
+            return EXIT_INVALID
+        comuni = _comuni(args.comune, args.today, err)
+        if comuni is None:
+            return EXIT_INVALID
+        db = open_db(Settings().db_path)
+        if staff.staff_by_email(db, args.email) is not None:
+            print(f"{args.email.strip().lower()}: already has an account", file=err)
+            return EXIT_INVALID
+        password = _read_password(args, err, stdin)
+        if password is None:
+            return EXIT_INVALID
+        try:
+            staff_id = staff.add_staff(db, args.email, password, comuni, is_admin=args.admin)
+        except (ValueError, sqlite3.IntegrityError) as exc:
+            print(f"cannot add the account: {exc}", file=err)
+            return EXIT_INVALID
+        role = "admin" if args.admin else "staff"
+        print(f"account {staff_id} ({role}) for {', '.join(comuni) or 'no comune'}", file=out)
+        return EXIT_OK
+    members = staff.list_staff(open_db(Settings().db_path))
+    if not members:
+        print("no accounts yet: sportello staff add EMAIL --comune NAME", file=err)
+    for member in members:
+        flags = ",".join(
+            f for f, on in (("admin", member.is_admin), ("disabled", not member.active)) if on
+        )
+        print(f"{member.id}\t{member.email}\t{', '.join(member.comuni)}\t{flags}", file=out)
+    return EXIT_OK
+
+
 def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """The outbox for the operator: what waits, one sending round, or a deliberate resend."""
     import asyncio
@@ -161,13 +282,34 @@ def parser() -> argparse.ArgumentParser:
     one.set_defaults(func=cmd_notice)
     r = sub.add_parser("run", help="run the Telegram bot (polling; BOT_TOKEN)")
     r.set_defaults(func=cmd_run)
+    sv = sub.add_parser(
+        "serve", help="the production server: webhook, back-office, /healthz, /metrics"
+    )
+    sv.set_defaults(func=cmd_serve)
     con = sub.add_parser("console", help="the questionnaire in this terminal, no Telegram")
     con.set_defaults(func=cmd_console)
     ob = sub.add_parser("outbox", help="the messages waiting to go to the comuni, and their state")
     ob.add_argument("--send", action="store_true", help="run one sending round now")
     ob.add_argument("--requeue", metavar="DOSSIER", help="send a dossier again, after checking")
     ob.set_defaults(func=cmd_outbox)
-    for s in (c, n, one, r, con):
+    st = sub.add_parser("staff", help="accounts of the back-office")
+    st_sub = st.add_subparsers(dest="action", required=True)
+    add = st_sub.add_parser("add", help="a new account; the password is asked twice")
+    add.add_argument("email")
+    add.add_argument(
+        "--comune",
+        action="append",
+        default=[],
+        help="a comune whose dossiers this person sees (repeat for more)",
+    )
+    add.add_argument("--admin", action="store_true", help="manages accounts, reads the audit log")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(func=cmd_staff)
+    ls = st_sub.add_parser("list", help="every account, its comuni and flags")
+    ls.set_defaults(func=cmd_staff)
+    for s in (c, n, one, r, con, sv, add):
         s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
     return p
 
@@ -194,6 +336,11 @@ def main(
     except CatalogueError as exc:
         print(f"notice data is broken: {exc}", file=err)
         return EXIT_ERROR
+    except ValidationError as exc:  # a setting from the environment is wrong
+        for problem in exc.errors():
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            print(f"{str(problem['loc'][0]).upper()}: {message}", file=err)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

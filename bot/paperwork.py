@@ -112,6 +112,7 @@ def paperwork_router() -> Router:
             language=paper.locale,
             answers=answers,
             verdict=verdict,
+            checked_on=clock(),
         )
         identity = desk.get(dossier_id)["data"].get("identity") or {}
         paper.data = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Security = Literal["tls", "starttls", "none"]
@@ -45,6 +46,31 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_ca_file: Path | None = None
     imap_poll_seconds: float = 60
+
+    # `sportello serve`: Telegram posts to WEBHOOK_URL/telegram/webhook (https only).
+    webhook_url: str | None = None  # the service's public address: https://b2.example.it
+    webhook_secret: SecretStr | None = None  # unset: made once in var/webhook.secret
+    sportello_host: str = "127.0.0.1"
+    sportello_port: int = 8080
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("WEBHOOK_URL must be the service's public https:// address")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET: 1 to 256 characters among A-Z a-z 0-9 _ -")
+        return value
 
     @property
     def db_path(self) -> Path:

@@ -10,7 +10,9 @@ the Dispatcher sees it, and the answer is 200 whatever the handler did. So:
   quote what the family typed) and counted in `updates_failed`; Telegram is told 200 so
   it does not redeliver a poison update for a day while holding back the chat's next ones;
 - a process that dies in the middle of a handler loses that one update: Telegram
-  redelivers it, but its id is already recorded.
+  redelivers it, but its id is already recorded;
+- when the id cannot be recorded (the database is locked or gone) the answer is 503 and
+  nothing is handled: Telegram delivers it again later.
 
 We do not retry a crashed handler because handlers are not idempotent: the questionnaire
 reads an answer against the question the conversation is at *now*, so the same "30" fed
@@ -130,7 +132,13 @@ def webhook_router(dp: Dispatcher, bot: Bot, secret: str) -> APIRouter:
             services.count("webhook_bad_request")
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
 
-        if not first_time(services.db, update.update_id, services.clock()):
+        try:
+            new = first_time(services.db, update.update_id, services.clock())
+        except Exception as exc:  # not recorded, so not handled: Telegram delivers it again
+            services.count("webhook_unavailable")
+            log.error("update %s not recorded: %s", update.update_id, type(exc).__name__)
+            return JSONResponse({"detail": "try again"}, status_code=503)
+        if not new:
             services.count("updates_duplicate")
             return _ok()
         try:

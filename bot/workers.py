@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from aiogram import Bot
 from sqlite_utils import Database
@@ -35,7 +36,12 @@ async def retention_forever(
 
 
 def start_workers(
-    bot: Bot, db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event
+    bot: Bot,
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    stop: asyncio.Event,
+    on_receipt_poll: Callable[[dt.datetime], None] | None = None,
 ) -> list[asyncio.Task[None]]:
     """Start every background job; the caller sets `stop` and awaits the tasks."""
     outbox = Outbox.from_settings(settings, db, blobs)
@@ -51,5 +57,9 @@ def start_workers(
     if settings.imap_host:
         from dossier.imap import poll_forever
 
-        tasks.append(asyncio.create_task(poll_forever(settings, db, blobs, stop), name="receipts"))
+        tasks.append(
+            asyncio.create_task(
+                poll_forever(settings, db, blobs, stop, on_poll=on_receipt_poll), name="receipts"
+            )
+        )
     return tasks

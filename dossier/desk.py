@@ -74,9 +74,12 @@ class Desk:
         language: str,
         answers: dict[str, Any],
         verdict: dict[str, Any],
+        checked_on: dt.date | None = None,
     ) -> str:
-        """The family's draft for this notice (kept if they come back), else a new one."""
+        """The family's draft for this notice (kept if they come back), else a new one.
+        `checked_on` is the date the pre-check used (the bot's clock)."""
         notice = verdict["notice"]
+        self.checked_on = checked_on.isoformat() if checked_on else None
         self.form_reset = False
         for d in store.dossiers_of(self.db, user_id):
             if d["notice_id"] == notice["id"] and d["status"] == "bozza":
@@ -103,6 +106,8 @@ class Desk:
     def _snapshot(self, answers: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
         notice = verdict["notice"]
         return {
+            # the filing date the pre-check used (the bot's clock, `--today` included)
+            "checked_on": self.checked_on,
             "answers": answers,
             "order": [k for k in answers],
             "notice": {k: notice.get(k) for k in ("id", "title", "ambito", "source")},

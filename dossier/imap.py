@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import imaplib
 import logging
 import re
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -305,7 +306,11 @@ async def poll_once(settings: Settings, db: Database, blobs: BlobStore) -> int:
 
 
 async def poll_forever(
-    settings: Settings, db: Database, blobs: BlobStore, stop: asyncio.Event
+    settings: Settings,
+    db: Database,
+    blobs: BlobStore,
+    stop: asyncio.Event,
+    on_poll: Callable[[dt.datetime], None] | None = None,
 ) -> None:
     """poll_once every `imap_poll_seconds` until `stop` is set. A server that is down is
     logged and tried again, less often while it stays down; nothing here raises."""
@@ -322,6 +327,8 @@ async def poll_forever(
             log.warning("PEC receipt poll failed: %s", _describe(exc))
             done = None
         failures = 0 if done is not None else failures + 1
+        if done is not None and on_poll is not None:
+            on_poll(dt.datetime.now(dt.UTC))  # /healthz shows when receipts were last read
         delay = interval * 2 ** min(failures, 10) if failures else interval
         delay = min(delay, max(interval, MAX_BACKOFF_SECONDS))
         with contextlib.suppress(TimeoutError):

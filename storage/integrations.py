@@ -23,6 +23,8 @@ def request_integration(
     """Store a request and the event that tells the family; returns the request id.
     The dossier becomes `integrazione_richiesta`."""
     now = _now()
+    if open_request(db, dossier_id) is not None:
+        raise ValueError("this dossier already has a request the family has not answered")
     with db.atomic():
         request_id = (
             db["integration_requests"]

@@ -1,0 +1,99 @@
+"""The one web application of the service: the staff back-office, the Telegram webhook,
+`/healthz` and `/metrics`, with security headers on every response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .deps import Services
+from .ops import ops_router
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'",
+    ),
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (no buffering, works with streamed downloads): adds each header
+    of SECURITY_HEADERS to every HTTP response that does not set it itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _include_backoffice(app: FastAPI) -> None:
+    """The staff pages, and their static files under the mount named "static"."""
+    from fastapi.staticfiles import StaticFiles
+
+    from .web import backoffice_router
+
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    else:  # an install without package data: the pages work, unstyled
+        log.warning("back-office static folder missing: %s", STATIC_DIR)
+    app.include_router(backoffice_router())
+
+
+def create_app(
+    services: Services,
+    *,
+    dp: Dispatcher | None = None,
+    bot: Bot | None = None,
+    webhook_secret: str | None = None,
+    lifespan: Callable[[FastAPI], Any] | None = None,
+) -> FastAPI:
+    """The app; the webhook route only when `dp`, `bot` and `webhook_secret` are given.
+    No /docs or /openapi.json: nothing here is a public API."""
+    app = FastAPI(
+        title="Sportello B2",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.include_router(ops_router())
+    if dp is not None and bot is not None and webhook_secret:
+        from bot.webhook import webhook_router
+
+        app.include_router(webhook_router(dp, bot, webhook_secret))
+    elif dp is not None or bot is not None or webhook_secret:
+        raise ValueError("the webhook needs dp, bot and webhook_secret together")
+    _include_backoffice(app)
+    app.add_middleware(SecurityHeaders)
+    return app
