@@ -46,6 +46,7 @@ STATUS_LABELS = {
     "bozza": "Bozza",
     "pronta": "Pronta per l'invio",
     "in_invio": "In invio",
+    "salvata": "Salvata, NON inviata (nessuna casella PEC configurata)",
     "inviata": "Inviata",
     "accettata": "Accettata dal gestore PEC",
     "consegnata": "Consegnata al protocollo",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -112,6 +113,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
         return EXIT_ERROR
     today = args.today if args.today_given else None
     clock = (lambda: today) if today is not None else dt.date.today
+    if today is not None:
+        logging.getLogger("sportello").warning(
+            "running AS OF %s (--today): families see notices as on that date", today
+        )
     asyncio.run(run_polling(settings, open_db(settings.db_path), clock=clock))
     return EXIT_OK
 
@@ -138,6 +143,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     serve_settings = settings
     today = args.today if args.today_given else None
     clock = (lambda: today) if today is not None else None
+    if today is not None:
+        logging.getLogger("sportello").warning(
+            "running AS OF %s (--today): families see notices as on that date", today
+        )
     run_serve(settings, serve_settings, clock=clock)
     return EXIT_OK
 
@@ -220,7 +229,33 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
             print(f"cannot add the account: {exc}", file=err)
             return EXIT_INVALID
         role = "admin" if args.admin else "staff"
-        print(f"account {staff_id} ({role}) for {', '.join(comuni) or 'no comune'}", file=out)
+        print(
+            f"account {staff_id} ({role}) for {', '.join(comuni) or 'no comune'}, "
+            f"in {Settings().db_path}",
+            file=out,
+        )
+        return EXIT_OK
+    if args.action in ("disable", "enable", "password"):
+        db = open_db(Settings().db_path)
+        member = staff.staff_by_email(db, args.email)
+        if member is None:
+            print(
+                f"{args.email.strip().lower()}: no such account in {Settings().db_path}", file=err
+            )
+            return EXIT_INVALID
+        if args.action == "password":
+            password = _read_password(args, err, stdin)
+            if password is None:
+                return EXIT_INVALID
+            try:
+                staff.set_password(db, member.id, password)
+            except ValueError as exc:
+                print(f"cannot change the password: {exc}", file=err)
+                return EXIT_INVALID
+            print(f"{member.email}: new password; open sessions ended", file=out)
+        else:
+            staff.set_active(db, member.id, args.action == "enable")
+            print(f"{member.email}: {args.action}d", file=out)
         return EXIT_OK
     members = staff.list_staff(open_db(Settings().db_path))
     if not members:
@@ -309,6 +344,18 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_staff)
     ls = st_sub.add_parser("list", help="every account, its comuni and flags")
     ls.set_defaults(func=cmd_staff)
+    for action, text in (
+        ("disable", "no more logins (someone who left); their sessions end"),
+        ("enable", "allow logins again"),
+        ("password", "set a new password (asked twice, or --password-stdin)"),
+    ):
+        one_account = st_sub.add_parser(action, help=text)
+        one_account.add_argument("email")
+        if action == "password":
+            one_account.add_argument(
+                "--password-stdin", action="store_true", help="read it from standard input"
+            )
+        one_account.set_defaults(func=cmd_staff)
     for s in (c, n, one, r, con, sv, add):
         s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
     return p
@@ -321,6 +368,7 @@ def main(
     stdin: TextIO | None = None,
 ) -> int:
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
+    os.umask(0o077)  # the database and the saved .eml files hold personal data
     args = parser().parse_args(argv)
     args.today_given = getattr(args, "today", None) is not None
     try:

@@ -157,8 +157,10 @@ def paperwork_router() -> Router:
     ) -> None:
         paper = Paper(state, desk, i18n, clock)
         await paper.load()
-        replies = [paper.view.help(paper.data.get("stage", ""))]
-        replies += current_step(paper)
+        if paper.data.get("stage") == "sent":
+            replies = [paper.view.closed_for_changes()]
+        else:
+            replies = [paper.view.help(paper.data.get("stage", "")), *current_step(paper)]
         await paper.save()
         await say(message.bot, message.chat.id, replies)
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from dialogs.flow import Dialog, Reply
@@ -122,6 +122,8 @@ async def on_press(
             return next_identity(paper)
         return [Reply(_("Questo pulsante non vale più.")), *next_identity(paper)]
     if stage == "sent":
+        if action == "copy":
+            return await _copy_again(paper, callback, settings)
         return [paper.view.closed_for_changes()]
     statuses = paper.statuses()
     if stage == "integration":
@@ -259,22 +261,46 @@ async def _finish(
     if send:
         paper.desk.submit(paper.dossier_id, built, settings)
         paper.data["stage"] = "sent"
+        await paper.save()  # queued: whatever happens to the copy, this is not undone
         replies = [paper.view.queued()]
         caption = _("La vostra copia.")
     else:
         replies = [paper.view.bundle_directions(paper.submission(), _notice(paper))]
         caption = ""
-    for f in built.files:
-        await callback.bot.send_document(
-            callback.from_user.id, BufferedInputFile(f.data, filename=f.name), caption=caption
-        )
-        caption = ""
-    await callback.bot.send_document(
-        callback.from_user.id,
-        BufferedInputFile(built.manifest.data, filename=built.manifest.name),
-        caption=paper.view.manifest_caption(),
-    )
+    if not await _send_copy(paper, callback, built, caption):
+        replies.append(paper.view.copy_failed())
     return replies
+
+
+async def _send_copy(paper: Paper, callback: CallbackQuery, built: Any, caption: str) -> bool:
+    """The dossier's files to the family's chat; False if Telegram would not take them
+    (the family can ask again with a button)."""
+    try:
+        for f in built.files:
+            await callback.bot.send_document(
+                callback.from_user.id, BufferedInputFile(f.data, filename=f.name), caption=caption
+            )
+            caption = ""
+        await callback.bot.send_document(
+            callback.from_user.id,
+            BufferedInputFile(built.manifest.data, filename=built.manifest.name),
+            caption=paper.view.manifest_caption(),
+        )
+    except (TelegramAPIError, OSError) as exc:
+        log.warning("copy of %s not delivered: %s", paper.dossier_id, type(exc).__name__)
+        return False
+    return True
+
+
+async def _copy_again(paper: Paper, callback: CallbackQuery, settings: Any) -> list[Reply]:
+    from dossier.assemble import assemble
+
+    now = dt.datetime.now(dt.UTC)
+    inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
+    built = await asyncio.to_thread(lambda: assemble(**inputs))
+    if await _send_copy(paper, callback, built, paper._("La vostra copia.")):
+        return []
+    return [paper.view.copy_failed()]
 
 
 async def on_upload(paper: Paper, message: Message) -> list[Reply]:

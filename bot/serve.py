@@ -168,33 +168,47 @@ def build_service(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        try:
-            await set_commands(bot)
-        except Exception as exc:  # the menu is a comfort; the bot works without it
-            log.warning("could not set the command menu: %s", type(exc).__name__)
-        if serve_settings.webhook_url:
-            tasks.append(
-                asyncio.create_task(
-                    keep_webhook_registered(
-                        bot, dp, serve_settings.webhook_url, secret, services, stop
-                    ),
-                    name="webhook",
+
+        async def begin() -> None:
+            """Talk to Telegram and start the jobs only once the port is ours: a second
+            `sportello serve` that cannot bind must not steal the webhook or the jobs."""
+            server = services.extra.get("server")
+            while server is not None and not server.started:
+                if stop.is_set():
+                    return
+                await asyncio.sleep(0.05)
+            try:
+                await set_commands(bot)
+            except Exception as exc:  # the menu is a comfort; the bot works without it
+                log.warning("could not set the command menu: %s", type(exc).__name__)
+            if serve_settings.webhook_url:
+                tasks.append(
+                    asyncio.create_task(
+                        keep_webhook_registered(
+                            bot, dp, serve_settings.webhook_url, secret, services, stop
+                        ),
+                        name="webhook",
+                    )
                 )
-            )
-        else:
-            log.warning(
-                "WEBHOOK_URL is not set: Telegram sends nothing to this server (the "
-                "back-office, /healthz and the jobs still run). Set it to the public "
-                "https address that forwards here."
-            )
-        tasks += _start_workers(bot, services, stop)
-        tasks.append(asyncio.create_task(forget_updates_forever(services, stop), name="seen"))
-        log.info("service started")
+            else:
+                log.warning(
+                    "WEBHOOK_URL is not set: Telegram sends nothing to this server (the "
+                    "back-office, /healthz and the jobs still run). Set it to the public "
+                    "https address that forwards here."
+                )
+            tasks.extend(_start_workers(bot, services, stop))
+            tasks.append(asyncio.create_task(forget_updates_forever(services, stop), name="seen"))
+            log.info("service started")
+
+        starter = asyncio.create_task(begin(), name="begin")
         try:
             yield
         finally:
             stop.set()
-            _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            await starter
+            _done, pending = (
+                await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE) if tasks else (set(), set())
+            )
             for task in pending:
                 log.warning("job %s did not stop in time: cancelled", task.get_name())
                 task.cancel()
@@ -235,6 +249,7 @@ def run_serve(
 
     service = build_service(settings, serve_settings, clock=clock)
     server = uvicorn.Server(uvicorn_config(service.app, serve_settings))
+    service.services.extra["server"] = server  # the lifespan waits until it listens
     # uvicorn shuts down gracefully on the signal, then raises it again; by then there is
     # nothing left to do, so the process ends with status 0 rather than "killed".
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}

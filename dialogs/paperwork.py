@@ -363,6 +363,18 @@ class PaperworkView:
             )
         )
 
+    def copy_failed(self) -> Reply:
+        return Reply(
+            "⚠️ "
+            + esc(
+                self._(
+                    "Non sono riuscito a mandarvi la copia dei file. La domanda è comunque "
+                    "salva. Per riaverla, toccate qui."
+                )
+            ),
+            [[Button(self._("📦 Mandami la copia"), "p:copy")]],
+        )
+
     def manifest_caption(self) -> str:
         return self._(
             "L'elenco dei file con la loro impronta: serve al Comune per controllarli. "
@@ -416,7 +428,7 @@ class PaperworkView:
             item_id, _sep, reason = str(entry).partition(":")
             title = _(titles.get(item_id, item_id))
             if reason == "illeggibile":
-                lines.append("• " + esc(_("{title}: non si legge, rifatelo").format(title=title)))
+                lines.append("• " + esc(_("{title}: non si legge, mandatelo di nuovo").format(title=title)))
             else:
                 lines.append("• " + esc(_("{title}: manca").format(title=title)))
         if detail.get("note"):
@@ -454,7 +466,7 @@ class PaperworkView:
             text = _("La domanda {id} è pronta e sta per partire.")
         elif status == "in_invio":
             text = _("Stiamo inviando la domanda {id}.")
-        elif status == "inviata" and detail.get("saved_to_folder"):
+        elif status == "salvata" or detail.get("saved_to_folder"):
             text = _(
                 "La domanda {id} è salvata ma NON inviata: questo servizio non ha ancora "
                 "una casella PEC. Per non perdere il bando, consegnatela voi con la copia "

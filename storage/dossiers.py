@@ -20,6 +20,7 @@ STATUSES = (
     "bozza",
     "pronta",
     "in_invio",
+    "salvata",  # no mail server: saved to the outbox folder, NOT sent
     "inviata",
     "accettata",
     "consegnata",

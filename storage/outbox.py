@@ -305,7 +305,8 @@ def finish_if_done(db: Database, dossier_id: str, now: dt.datetime) -> bool:
     if not rows or any(r["status"] not in DONE for r in rows):
         return False
     if any(r["status"] == SAVED for r in rows):
-        detail: dict[str, Any] = {"saved_to_folder": True}
-    else:
-        detail = {"recipient": rows[0]["recipient"]}
+        return set_status(
+            db, dossier_id, "salvata", {"saved_to_folder": True}, at=iso(now), forward_only=True
+        )
+    detail = {"recipient": rows[0]["recipient"]}
     return set_status(db, dossier_id, "inviata", detail, at=iso(now), forward_only=True)

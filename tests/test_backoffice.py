@@ -464,6 +464,7 @@ async def test_dossier_page_shows_answers_precheck_people_documents_and_history(
     assert page.status_code == 200
     html = page.text
     assert f"Pratica {dossier_id}: Rossi Giuseppe" in html
+    assert "Errore" not in html and "built-in method" not in html  # no error before any input
     # answers, with the questionnaire's labels and Italian values
     answers = html.split('id="tabella-risposte"')[1].split("</table>")[0]
     assert '<th scope="row">Data di nascita</th><td>20/05/1939</td>' in answers

@@ -594,3 +594,27 @@ async def test_online_platform_notice_gets_the_pdfs_and_directions_instead_of_a_
     assert sent[0].startswith("01-") and "riepilogo-istanza.json" in sent
     assert s.db.execute("select count(*) from outbox").fetchone()[0] == 0
     await s.close()
+
+
+async def test_a_copy_telegram_refuses_can_be_asked_again_and_the_application_stays_queued(
+    api, db_path
+):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    await sign_and_review(s)
+    f = s.family
+    await f.press("Controlla e invia")
+    api.fail_next["sendDocument"] = 1  # Telegram refuses the first copy
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0]
+    assert "Non sono riuscito a mandarvi la copia" in texts[-1]
+    assert s.db.execute("select count(*) from outbox").fetchone()[0] == 1
+    before = len(api.documents.get(4242, []))
+    await f.press("Mandami la copia")
+    names = [name for name, _data, _caption in api.documents[4242][before:]]
+    assert "riepilogo-istanza.json" in names and names[0].startswith("01-")
+    texts = await f.say("/start")  # after sending, /start says where things stand
+    assert "Questa domanda è chiusa" in texts[-1]
+    await s.close()

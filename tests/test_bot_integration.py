@@ -37,7 +37,7 @@ async def test_request_for_more_documents_reaches_the_family_and_comes_back_answ
     assert await tell_families(s.bot, s.db, make_i18n()) == 1
     told = s.family.new_texts()[-1]
     assert f"altri documenti per la domanda {dossier_id}" in told
-    assert "Attestazione ISEE: non si legge, rifatelo" in told
+    assert "Attestazione ISEE: non si legge, mandatelo di nuovo" in told
     assert "Busta paga dell'assistente: manca" in told
     assert "La foto dell&#x27;ISEE è sfocata." in told or "La foto dell'ISEE è sfocata." in told
     assert requests_of(s.db, dossier_id)[0]["status"] == "sent"

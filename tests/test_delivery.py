@@ -627,7 +627,7 @@ async def test_without_a_mail_server_the_dossier_is_saved_as_an_eml_file(world: 
     assert_matches_manifest(attached)
 
     assert row(world.db, dossier_id)["status"] == "saved"
-    assert get_dossier(world.db, dossier_id)["status"] == "inviata"  # type: ignore[index]
+    assert get_dossier(world.db, dossier_id)["status"] == "salvata"  # type: ignore[index]
     events = history(world.db, dossier_id)
     assert events[-1]["detail"] == {"saved_to_folder": True}
 

@@ -116,6 +116,20 @@ async def test_sportello_serve_registers_the_webhook_answers_telegram_and_stops_
             assert "Scegliete la lingua" in sent[0]["text"]
             scrape = (await client.get("/metrics")).text
             assert "sportello_updates_handled_total 1.0" in scrape
+
+            # a second server started by mistake on the same port, from another folder:
+            # it cannot listen, so it must not register its own secret with Telegram
+            other = {**env, "SPORTELLO_DATA_DIR": str(tmp_path / "other")}
+            second = await asyncio.create_subprocess_exec(
+                EXE,
+                "serve",
+                env=other,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await asyncio.wait_for(second.communicate(), timeout=60)
+            assert second.returncode not in (None, 0)
+            assert len([c for c in api.calls if c.method == "setWebhook"]) == 1
             assert posted.headers["x-frame-options"] == "DENY"
 
         # a staff account, added by the command while the server runs
