@@ -126,7 +126,8 @@ def backoffice_router() -> APIRouter:
             if until is not None:
                 audit.log(svc.db, accounts.normalise_email(email), "login_locked", at=now)
                 return again(
-                    "Troppi tentativi non riusciti: l'accesso con questa e-mail è sospeso. "
+                    "Troppi tentativi non riusciti: l'accesso con questa e-mail è sospeso "
+                    "per 15 minuti dall'ultimo tentativo. "
                     f"Riprovate dopo le {formatting.moment(until)[-5:]} "
                     f"del {formatting.day(until)}.",
                     429,

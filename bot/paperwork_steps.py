@@ -55,11 +55,16 @@ def start_integration(paper: Paper, request_id: int, user_id: int) -> list[Reply
     if request is None or paper.desk.get(request["dossier_id"])["user_id"] != user_id:
         return [Reply(paper._("Questo pulsante non vale più."))]
     asked = [str(i).partition(":")[0] for i in request["items"]]
+    unreadable = [
+        str(i).partition(":")[0] for i in request["items"] if str(i).endswith(":illeggibile")
+    ]
     paper.data = {
         "dossier": request["dossier_id"],
         "stage": "integration",
         "request": request["id"],
         "asked": asked,
+        "unreadable": unreadable,
+        "first_new": paper.desk.next_attachment_id(request["dossier_id"]),
         "item": asked[0] if len(asked) == 1 else None,
         "albums": {},
         "sendable": paper.data.get("sendable", True),
@@ -377,6 +382,11 @@ async def on_upload(paper: Paper, message: Message) -> list[Reply]:
     s = _status_of(statuses, item_id)
     assert s is not None
     if paper.data.get("stage") == "integration":
+        if s.item.id in (paper.data.get("unreadable") or []):
+            # the new copy replaces the one the social worker could not read
+            paper.desk.retire(paper.dossier_id, s.item.id, before_id=paper.data["first_new"])
+            statuses = paper.statuses()
+            s = _status_of(statuses, item_id) or s
         others = [(i, o) for i, o in _asked(paper, statuses) if o.item.id != s.item.id]
         return [paper.view.integration_filed(s, others)]
     if s.item.signed_form:

@@ -428,7 +428,9 @@ class PaperworkView:
             item_id, _sep, reason = str(entry).partition(":")
             title = _(titles.get(item_id, item_id))
             if reason == "illeggibile":
-                lines.append("• " + esc(_("{title}: non si legge, mandatelo di nuovo").format(title=title)))
+                lines.append(
+                    "• " + esc(_("{title}: non si legge, mandatelo di nuovo").format(title=title))
+                )
             else:
                 lines.append("• " + esc(_("{title}: manca").format(title=title)))
         if detail.get("note"):

@@ -288,6 +288,16 @@ class Desk:
 
         integrations.answer(self.db, request_id, dossier_id)
 
+    def next_attachment_id(self, dossier_id: str) -> int:
+        """Uploads from now on have an id at least this big."""
+        rows = store.attachments(self.db, dossier_id)
+        return max((a["id"] for a in rows), default=0) + 1
+
+    def retire(self, dossier_id: str, item_id: str, *, before_id: int) -> int:
+        """Set aside an item's files older than upload `before_id`: a new copy replaces one
+        the social services could not read. They stay stored, under `<item>:sostituito`."""
+        return store.retire_before(self.db, dossier_id, item_id, before_id)
+
     def known_upload(self, dossier_id: str, file_unique_id: str | None) -> dict[str, Any] | None:
         """The upload already filed for this Telegram file (a retried update), if any."""
         if not file_unique_id:

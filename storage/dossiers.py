@@ -363,3 +363,15 @@ def dossiers_for_comuni(db: Database, comuni: list[str]) -> list[dict[str, Any]]
         list(comuni),
     )
     return [d for r in rows if (d := get_dossier(db, r["id"])) is not None]
+
+
+def retire_before(db: Database, dossier_id: str, item_id: str, before_id: int) -> int:
+    """File an item's uploads older than upload `before_id` under `<item>:sostituito`
+    (replaced by a newer copy, kept as they were). Returns how many were set aside."""
+    cursor = db.execute(
+        "UPDATE attachments SET item_id = item_id || ':sostituito' "
+        "WHERE dossier_id = ? AND item_id = ? AND id < ?",
+        [dossier_id, item_id, before_id],
+    )
+    db.conn.commit()
+    return cursor.rowcount

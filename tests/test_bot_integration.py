@@ -54,6 +54,12 @@ async def test_request_for_more_documents_reaches_the_family_and_comes_back_answ
     texts = await f.press("Ho mandato tutto")
     assert "Grazie" in texts[-1]
     assert len(attachments(s.db, dossier_id)) == before + 2
+    # the unreadable ISEE is replaced by the new copy; the old one is kept aside
+    isee = [a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation"]
+    assert len(isee) == 1 and isee[0]["pages"] == 2
+    assert [
+        a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation:sostituito"
+    ]
     assert get_dossier(s.db, dossier_id)["status"] == "integrata"
     assert requests_of(s.db, dossier_id)[0]["status"] == "answered"
     assert request_id == requests_of(s.db, dossier_id)[0]["id"]
