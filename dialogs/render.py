@@ -43,6 +43,10 @@ DOCUMENTS = N_("Documenti da preparare")
 OPTIONAL = N_("facoltativo")
 BENEFITS = N_("Gli aiuti che ricevete già")
 HOW_TO_APPLY = N_("Come fare domanda")
+NOTHING_HERE = N_(
+    "Con queste risposte questo bando non fa per voi. I servizi sociali del Comune possono "
+    "dirvi quali altri aiuti ci sono. Se una risposta è sbagliata, cambiatela con /riepilogo."
+)
 
 
 def _tr(_: Translate, text: str) -> str:
@@ -112,6 +116,8 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
             source = f" <i>({_e(r['source'])})</i>" if r["source"] else ""
             lines.append(f"• {_e(_t(_, r['text'], r, fmt))}{source}")
         lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in m.get("pending_i18n", [])]
+        for note in m.get("notes", []):
+            lines.append(f"ℹ️ {_tr(_, note['text'])} <i>({_e(note['source'])})</i>")
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
             lines.append(f"💶 {_tr(_, (amount['text']))} <i>({_e(amount['source'])})</i>")
@@ -119,6 +125,10 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
                 lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
     blocks += _benefits(verdict, _, fmt)
+    if all(m["verdict"] == "not_eligible" for m in verdict["measures"]):
+        # nothing to apply for here: no "how to apply", no documents; someone to talk to
+        blocks.append(_e(_(NOTHING_HERE)))
+        return _split(blocks)
     if notice["status"] == "open":
         blocks.append(_window(notice, _, fmt))
     blocks.append(_submission(verdict["submission"], _))

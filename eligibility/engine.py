@@ -233,6 +233,8 @@ def _measure(
     }
     if measure.amount is not None:
         out["amount"] = _amount(measure, facts, out["_optional"])
+    if measure.notes and verdict != "not_eligible":
+        out["notes"] = [{"text": n.text, "source": n.source} for n in measure.notes]
     return out
 
 
