@@ -123,7 +123,7 @@ def paperwork_router() -> Router:
             "albums": {},
         }
         replies = [paper.view.intro(dossier_id, can_send(verdict), verdict["submission"] or {})]
-        if desk.form_reset:
+        if desk.take_form_reset(dossier_id):
             replies.append(paper.view.form_reset())
         replies += next_identity(paper)
         await paper.save()

@@ -79,19 +79,18 @@ class Desk:
         """The family's draft for this notice (kept if they come back), else a new one.
         `checked_on` is the date the pre-check used (the bot's clock)."""
         notice = verdict["notice"]
-        self.checked_on = checked_on.isoformat() if checked_on else None
-        self.form_reset = False
+        day = checked_on.isoformat() if checked_on else None
         for d in store.dossiers_of(self.db, user_id):
             if d["notice_id"] == notice["id"] and d["status"] == "bozza":
                 data = d["data"]
                 changed = data.get("answers") != answers
-                data.update(self._snapshot(answers, verdict))
+                data.update(self._snapshot(answers, verdict, day))
                 data["checklist"] = self._checklist(verdict, data.get("identity", {}))
                 store.save_data(self.db, d["id"], data)
-                if changed:
-                    self.form_reset = self._unsign(d["id"])
+                if changed and self._unsign(d["id"]):
+                    self._flag_form_reset(d["id"])
                 return d["id"]
-        data = {**self._snapshot(answers, verdict), "identity": {}}
+        data = {**self._snapshot(answers, verdict, day), "identity": {}}
         data["checklist"] = self._checklist(verdict, {})
         return store.create_dossier(
             self.db,
@@ -103,11 +102,27 @@ class Desk:
             data=data,
         )
 
-    def _snapshot(self, answers: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
+    def _flag_form_reset(self, dossier_id: str) -> None:
+        d = self.get(dossier_id)
+        d["data"]["form_reset"] = True
+        store.save_data(self.db, dossier_id, d["data"])
+
+    def take_form_reset(self, dossier_id: str) -> bool:
+        """True once after the signed form was taken back because the answers changed
+        (the family is told to sign the new one)."""
+        d = self.get(dossier_id)
+        if not d["data"].pop("form_reset", False):
+            return False
+        store.save_data(self.db, dossier_id, d["data"])
+        return True
+
+    def _snapshot(
+        self, answers: dict[str, Any], verdict: dict[str, Any], checked_on: str | None
+    ) -> dict[str, Any]:
         notice = verdict["notice"]
         return {
             # the filing date the pre-check used (the bot's clock, `--today` included)
-            "checked_on": self.checked_on,
+            "checked_on": checked_on,
             "answers": answers,
             "order": [k for k in answers],
             "notice": {k: notice.get(k) for k in ("id", "title", "ambito", "source")},
