@@ -70,6 +70,13 @@ log = logging.getLogger(__name__)
 __all__ = ["STATIC_DIR", "backoffice_router"]
 
 
+def _record(
+    svc: Any, session: Session, action: str, dossier_id: str | None = None, detail: Any = None
+) -> None:
+    """One line of the audit log, by the staff member of this session, now."""
+    audit.log(svc.db, session.staff, action, dossier_id, detail, at=svc.clock())
+
+
 def backoffice_router() -> APIRouter:
     router = APIRouter()
     SessionDep = Depends(auth.current_session)
@@ -150,7 +157,7 @@ def backoffice_router() -> APIRouter:
         if not auth.csrf_ok(session.csrf, form.get("csrf")):
             return _forbidden_form(request, session)
         accounts.end_session(svc.db, request.cookies.get(auth.SESSION_COOKIE))
-        audit.log(svc.db, session.staff, "logout", at=svc.clock())
+        _record(svc, session, "logout")
         response = _redirect(auth.LOGIN_PATH)
         auth.clear_session_cookie(response, request)
         return response
@@ -234,7 +241,7 @@ def backoffice_router() -> APIRouter:
             dossier = auth.dossier_access(svc, session.staff, dossier_id)
         except auth.Denied as denial:
             return _denied(request, session, denial)
-        audit.log(svc.db, session.staff, "view_dossier", dossier_id, at=svc.clock())
+        _record(svc, session, "view_dossier", dossier_id)
         return _detail(request, session, dossier)
 
     async def _file_of(
@@ -282,13 +289,12 @@ def backoffice_router() -> APIRouter:
         if isinstance(found, Response):
             return found
         dossier, row, data = found
-        audit.log(
-            svc.db,
-            session.staff,
+        _record(
+            svc,
+            session,
             "download_file",
             dossier_id,
             {"attachment": attachment_id, "item": row["item_id"], "sha256": row["sha256"]},
-            at=svc.clock(),
         )
         name = _filename(dossier, row)
         return Response(
@@ -310,13 +316,12 @@ def backoffice_router() -> APIRouter:
         if isinstance(found, Response):
             return found
         dossier, row, data = found
-        audit.log(
-            svc.db,
-            session.staff,
+        _record(
+            svc,
+            session,
             "view_preview",
             dossier_id,
             {"attachment": attachment_id, "item": row["item_id"]},
-            at=svc.clock(),
         )
         name = _filename(dossier, row)
         if row["kind"] == "pdf":
@@ -449,7 +454,7 @@ def backoffice_router() -> APIRouter:
         detail: dict[str, Any] = {"number": number, "date": day.isoformat()}
         if previous["number"] or previous["date"]:
             detail["previous"] = previous
-        audit.log(svc.db, session.staff, "record_protocol", dossier_id, detail, at=svc.clock())
+        _record(svc, session, "record_protocol", dossier_id, detail)
         return _redirect(f"/pratiche/{dossier_id}?fatto=protocollo#protocollo")
 
     @router.post("/pratiche/{dossier_id}/integrazione")
@@ -504,13 +509,8 @@ def backoffice_router() -> APIRouter:
         request_id = integrations.request_integration(
             svc.db, dossier_id, staff_id=session.staff.id, items=items, note=note
         )
-        audit.log(
-            svc.db,
-            session.staff,
-            "request_integration",
-            dossier_id,
-            {"request": request_id, "items": items},
-            at=svc.clock(),
+        _record(
+            svc, session, "request_integration", dossier_id, {"request": request_id, "items": items}
         )
         return _redirect(f"/pratiche/{dossier_id}?fatto=integrazione#integrazioni")
 

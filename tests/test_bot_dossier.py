@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from stdnum.it import codicefiscale
 
 from storage.dossiers import attachments, dossiers_of
+from tests.botapi import BotAPI
 from tests.documents import document_photo, encrypted_pdf, pdf_document, pdf_with_javascript
 from tests.test_bot_conversation import OPERA, Session, begin, follow
 
@@ -48,6 +49,15 @@ async def fill_identity(s: Session) -> list[str]:
     texts += await f.say(BENEFICIARY_CF)
     texts += await f.say("Via Roma 12")
     return texts
+
+
+async def at_checklist(api: BotAPI, db_path: Path) -> Session:
+    """A family of Opera with a favourable result, the form details given: the checklist
+    is on screen."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    return s
 
 
 async def test_favourable_result_offers_to_prepare_the_application(api, db_path):
@@ -89,9 +99,7 @@ async def test_identity_questions_check_the_tax_code_against_the_birth_date(api,
 
 
 async def test_id_card_front_and_back_as_an_album_is_filed_as_two_pages(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     f = s.family
     texts = await f.press("Carta d'identità di chi firma")
     assert "fronte e retro" in texts[0]
@@ -108,9 +116,7 @@ async def test_id_card_front_and_back_as_an_album_is_filed_as_two_pages(api, db_
 
 
 async def test_file_sent_without_choosing_asks_which_document_it_is(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     f = s.family
     texts = await f.upload_document(pdf_document(2), "isee.pdf")
     assert "Per quale documento è?" in texts[-1]
@@ -120,9 +126,7 @@ async def test_file_sent_without_choosing_asks_which_document_it_is(api, db_path
 
 
 async def test_bad_files_get_a_clear_message_and_nothing_is_lost(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     f = s.family
     await f.press("Attestazione ISEE")
     texts = await f.upload_document(encrypted_pdf(), "isee.pdf")
@@ -148,9 +152,7 @@ async def test_bad_files_get_a_clear_message_and_nothing_is_lost(api, db_path):
 
 
 async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     texts = await s.family.press("", data="p:as:99999:0")
     assert "non vale più" in texts[0]
     texts = await s.family.press("", data="p:item:banana")
@@ -177,9 +179,7 @@ async def upload_everything(s: Session) -> None:
 
 
 async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
     f = s.family
     texts = await f.press("Prepara il modulo da firmare")
@@ -235,15 +235,21 @@ async def deliver_by_smtp(s: Session, db_path: Path, rounds: int = 1):
     return handler, handled
 
 
-async def send_application(s: Session) -> str:
-    await to_result(s)
-    await fill_identity(s)
-    await upload_everything(s)
+async def sign_the_form(s: Session) -> None:
+    """Ask for the form, then send a photo of each of its pages, signed."""
     f = s.family
     await f.press("Prepara il modulo da firmare")
     pages = len(PdfReader(io.BytesIO(s.family.api.documents[4242][-1][1])).pages)
     for i in range(pages):
         await f.upload_photo(document_photo(100 + i))
+
+
+async def send_application(s: Session) -> str:
+    await to_result(s)
+    await fill_identity(s)
+    await upload_everything(s)
+    await sign_the_form(s)
+    f = s.family
     await f.press("Controlla e invia")
     await f.press("Sì, invia")
     return dossiers_of(s.db, 4242)[0]["id"]
@@ -336,9 +342,7 @@ async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(ap
 
 
 async def test_restart_in_the_middle_of_the_documents_loses_nothing(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await s.family.press("Carta d'identità di chi firma")
     await s.family.upload_photo(document_photo(1))
     await s.close()  # the process dies here
@@ -351,9 +355,7 @@ async def test_restart_in_the_middle_of_the_documents_loses_nothing(api, db_path
 
 
 async def test_deleting_my_data_removes_the_dossier_and_its_files(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await s.family.press("Attestazione ISEE")
     await s.family.upload_document(pdf_document(1), "isee.pdf")
     assert list((db_path.parent / "files").rglob("*.bin"))
@@ -393,18 +395,8 @@ async def test_files_are_deleted_after_the_retention_period_and_the_family_is_wa
     await s.close()
 
 
-async def sign_and_review(s: Session) -> None:
-    f = s.family
-    await f.press("Prepara il modulo da firmare")
-    pages = len(PdfReader(io.BytesIO(s.family.api.documents[4242][-1][1])).pages)
-    for i in range(pages):
-        await f.upload_photo(document_photo(100 + i))
-
-
 async def test_the_unsigned_form_sent_back_is_refused(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
     await s.family.press("Prepara il modulo da firmare")
     name, pdf, _caption = api.documents[4242][-1]
@@ -416,11 +408,9 @@ async def test_the_unsigned_form_sent_back_is_refused(api, db_path):
 
 
 async def test_sending_after_the_deadline_is_stopped(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
-    await sign_and_review(s)
+    await sign_the_form(s)
     await s.close()
     late = Session(api, db_path, dt.date(2025, 6, 25))  # the notice closed on 20/06 at 12:00
     texts = await late.family.press("Controlla e invia")
@@ -441,11 +431,9 @@ async def test_a_second_application_for_the_same_notice_is_not_offered(api, db_p
 
 
 async def test_changing_an_answer_takes_back_the_signed_form(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
-    await sign_and_review(s)
+    await sign_the_form(s)
     f = s.family
     await f.say("/riepilogo")
     await f.press("Valore ISEE")
@@ -460,9 +448,7 @@ async def test_changing_an_answer_takes_back_the_signed_form(api, db_path):
 
 
 async def test_two_files_without_a_choice_are_asked_about_one_by_one(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     f = s.family
     await f.upload_document(pdf_document(2), "isee.pdf")
     first_question = api.last_keyboard_message(4242)
@@ -520,9 +506,7 @@ async def test_typed_markup_is_shown_as_text(api, db_path):
 
 
 async def test_forged_negative_index_changes_nothing(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await s.family.press("Attestazione ISEE")
     await s.family.upload_document(pdf_document(1), "isee.pdf")
     texts = await s.family.press("", data="p:redo:-1")
@@ -535,9 +519,7 @@ async def test_forged_negative_index_changes_nothing(api, db_path):
 async def test_digitally_signed_form_is_taken_as_it_is_and_sent_byte_for_byte(api, db_path):
     from tests.test_file_checks import p7m
 
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
     f = s.family
     await f.press("Prepara il modulo da firmare")
@@ -599,11 +581,9 @@ async def test_online_platform_notice_gets_the_pdfs_and_directions_instead_of_a_
 async def test_a_copy_telegram_refuses_can_be_asked_again_and_the_application_stays_queued(
     api, db_path
 ):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
-    await fill_identity(s)
+    s = await at_checklist(api, db_path)
     await upload_everything(s)
-    await sign_and_review(s)
+    await sign_the_form(s)
     f = s.family
     await f.press("Controlla e invia")
     api.fail_next["sendDocument"] = 1  # Telegram refuses the first copy
