@@ -1,21 +1,20 @@
-"""The one web application of the service: the staff back-office, the Telegram webhook,
-`/healthz` and `/metrics`, with security headers on every response."""
+"""The one web application of the service: the staff back-office, `/healthz` and
+`/metrics`, and the routers the caller adds (`sportello serve` adds the Telegram webhook),
+with security headers on every response and Italian error pages."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import errors
 from .deps import Services
 from .ops import ops_router
-
-if TYPE_CHECKING:
-    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def _include_backoffice(app: FastAPI) -> None:
     """The staff pages, and their static files under the mount named "static"."""
     from fastapi.staticfiles import StaticFiles
 
-    from .web import backoffice_router
+    from .routes import backoffice_router
 
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -72,12 +71,10 @@ def _include_backoffice(app: FastAPI) -> None:
 def create_app(
     services: Services,
     *,
-    dp: Dispatcher | None = None,
-    bot: Bot | None = None,
-    webhook_secret: str | None = None,
+    routers: Iterable[APIRouter] = (),
     lifespan: Callable[[FastAPI], Any] | None = None,
 ) -> FastAPI:
-    """The app; the webhook route only when `dp`, `bot` and `webhook_secret` are given.
+    """The app, with `routers` added before the back-office (the webhook, from `bot/`).
     No /docs or /openapi.json: nothing here is a public API."""
     app = FastAPI(
         title="Sportello B2",
@@ -88,12 +85,9 @@ def create_app(
     )
     app.state.services = services
     app.include_router(ops_router())
-    if dp is not None and bot is not None and webhook_secret:
-        from bot.webhook import webhook_router
-
-        app.include_router(webhook_router(dp, bot, webhook_secret))
-    elif dp is not None or bot is not None or webhook_secret:
-        raise ValueError("the webhook needs dp, bot and webhook_secret together")
+    for router in routers:
+        app.include_router(router)
     _include_backoffice(app)
+    errors.install(app)
     app.add_middleware(SecurityHeaders)
     return app

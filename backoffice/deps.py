@@ -1,22 +1,46 @@
-"""What every route needs, built once per process and kept on `app.state.services`."""
+"""What the routes need, as FastAPI dependencies (`Annotated` aliases, as in FastAPI's
+full-stack template): the services built once per process, the staff member logged in,
+a form whose CSRF token was checked, and a dossier this staff member may see.
+
+A refusal is an exception here and one page in `errors.py`: a route never repeats a check.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlite_utils import Database
+from starlette.datastructures import FormData
 
-from bot.settings import Settings
 from eligibility import Catalogue
+from storage import audit
+from storage import dossiers as store
+from storage import staff as accounts
 from storage.blobs import BlobStore
+from storage.staff import Session, Staff
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class BackofficeSettings(Protocol):
+    """The settings the back-office and `/healthz` read (the service's settings object
+    has these and more)."""
+
+    sportello_message_budget_mb: float
+    sportello_feedback_email: str | None
+    sportello_accessibility_url: str | None
+    smtp_host: str | None
+    imap_host: str | None
+
+    @property
+    def outbox_dir(self) -> Path: ...
 
 
 @dataclass
@@ -24,7 +48,7 @@ class Services:
     db: Database
     blobs: BlobStore
     catalogue: Catalogue
-    settings: Settings
+    settings: BackofficeSettings
     clock: Callable[[], dt.datetime] = utcnow  # aware UTC "now"; tests move it
     # operations figures, updated by the webhook and the workers (read by /metrics)
     counters: dict[str, float] = field(default_factory=dict)
@@ -37,3 +61,120 @@ class Services:
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+SESSION_COOKIE = "sportello_session"
+
+
+# -- refusals (each becomes one page, in errors.py) -------------------------------------
+
+
+class LoginRequired(Exception):
+    """No live session: to the login page, back here afterwards; what a POST carried is
+    kept (`draft`) and given back to the form after the login."""
+
+    def __init__(self, target: str, draft: str | None = None):
+        super().__init__(target)
+        self.target = target
+        self.draft = draft
+
+
+class FormRefused(Exception):
+    """A form without the session's CSRF token (old, or not from our page)."""
+
+
+class NotYours(Exception):
+    """A dossier this staff member may not see: of another comune, still a family's draft,
+    or not there at all. One answer for all three, so the page tells nothing about which."""
+
+    def __init__(self, dossier_id: str):
+        super().__init__(dossier_id)
+        self.dossier_id = dossier_id
+
+
+# -- who is logged in --------------------------------------------------------------------
+
+
+def safe_path(value: str | None, default: str = "/pratiche") -> str:
+    """A path of this site only (no `//host`, no scheme, no control characters)."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 32 for c in value)
+        or value.startswith("/login")
+    ):
+        return default
+    return value
+
+
+def _here(request: Request) -> str:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return target
+
+
+async def current_session(request: Request, svc: ServicesDep) -> Session:
+    session = accounts.session_for(svc.db, request.cookies.get(SESSION_COOKIE), svc.clock())
+    if session is not None:
+        return session
+    if request.method == "GET":
+        raise LoginRequired(_here(request))
+    # a form sent after the session ended: keep what was typed for the next login
+    from storage import drafts
+
+    form = await request.form()
+    page = safe_path(str(form.get("back") or ""), "")
+    if not page:
+        referer = request.headers.get("referer") or ""
+        host = f"{request.url.scheme}://{request.url.netloc}"
+        page = safe_path(referer.removeprefix(host) if referer.startswith(host) else "")
+    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    token = drafts.keep(svc.db, page.partition("?")[0], fields, svc.clock())
+    raise LoginRequired(page, token)
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+async def current_staff(session: CurrentSession) -> Staff:
+    return session.staff
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+async def checked_form(request: Request, session: CurrentSession) -> FormData:
+    """The form of a POST, once its `csrf` field matches the session's token."""
+    from .auth import csrf_ok
+
+    form = await request.form()
+    if not csrf_ok(session.csrf, form.get("csrf")):
+        raise FormRefused()
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def may_see(svc: Services, staff: Staff, dossier_id: str, path: str) -> dict[str, Any]:
+    """The dossier, if it is of one of this staff member's comuni and has left the draft
+    stage; else NotYours (and the attempt goes to the audit log)."""
+    dossier = store.get_dossier(svc.db, dossier_id) if len(dossier_id) <= 40 else None
+    if dossier is None or not staff.sees(dossier["municipality"]) or dossier["status"] == "bozza":
+        audit.log(svc.db, staff, "access_denied", dossier_id[:40], {"path": path}, at=svc.clock())
+        raise NotYours(dossier_id)
+    return dossier
+
+
+async def visible_dossier(
+    dossier_id: str, request: Request, svc: ServicesDep, staff: CurrentStaff
+) -> dict[str, Any]:
+    return may_see(svc, staff, dossier_id, request.url.path)
+
+
+VisibleDossier = Annotated[dict[str, Any], Depends(visible_dossier)]

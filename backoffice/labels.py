@@ -16,6 +16,9 @@ PREVIEW_SIDE = 1200
 ZIP_BUDGET = 10**12  # the ZIP is no e-mail: photos at their best level, one "message"
 NOTE_MAX = 1000
 PROTOCOL_MAX = 40
+THUMBNAIL_SIDE = 480
+INTEGRATION_DAYS = 10  # the deadline the request form proposes (the social worker changes it)
+PASTE_MAX_LINES = 200
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -32,8 +35,8 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
 FILE_HEADERS = {
@@ -46,7 +49,7 @@ STATUS_LABELS = {
     "bozza": "Bozza",
     "pronta": "Pronta per l'invio",
     "in_invio": "In invio",
-    "salvata": "Salvata, NON inviata (nessuna casella PEC configurata)",
+    "salvata": "Salvata, non inviata",
     "inviata": "Inviata",
     "accettata": "Accettata dal gestore PEC",
     "consegnata": "Consegnata al protocollo",
@@ -59,6 +62,9 @@ EVENT_LABELS = {
     "integrazione_richiesta": "Integrazione chiesta alla famiglia",
     "integrata": "La famiglia ha mandato i documenti chiesti",
     "purge_warning": "Famiglia avvisata: i file saranno cancellati",
+    "esito": "Esito comunicato alla famiglia",
+    "integrazione_aggiunta": "Altri documenti chiesti alla famiglia",
+    "integrazione_promemoria": "Promemoria dell'integrazione mandato alla famiglia",
     "purged": "File cancellati (fine del periodo di conservazione)",
 }
 VERDICT_LABELS = {
@@ -96,6 +102,29 @@ REQUEST_LABELS = {
     "answered": "la famiglia ha risposto",
 }
 REASONS = {"mancante": "manca", "illeggibile": "non si legge"}
+OUTCOME_NAMES = {
+    "ammessa": "Ammessa",
+    "esclusa": "Esclusa",
+    "in_graduatoria": "In graduatoria",
+    "finanziata": "Finanziata",
+}
+# note templates of an integration request: the social worker picks one, then edits it
+NOTE_TEMPLATES = {
+    "manca": "Manca un documento: mandatelo qui in chat, anche come foto.",
+    "illeggibile": "Un documento non si legge: rifate la foto con più luce, tutta la pagina "
+    "dentro l'inquadratura.",
+    "isee": "Serve l'attestazione ISEE completa e in corso di validità, con tutte le pagine.",
+    "busta_paga": "Serve l'ultima busta paga dell'assistente familiare e la ricevuta dei "
+    "contributi INPS.",
+    "firma": "Manca la firma sulla domanda: firmate il modulo e mandate la foto di ogni pagina.",
+}
+COMPONENT_NAMES = {"adl": "ADL", "iadl": "IADL", "cbi": "CBI", "isee": "ISEE"}
+# what the social worker types for each component of a ranking
+ENTRY_HINTS = {
+    "adl": "Funzioni mantenute nella scala ADL",
+    "iadl": "Funzioni mantenute nella scala IADL",
+    "cbi": "Punti della scala CBI",
+}
 KIND_LABELS = {
     "jpeg": "Foto (JPEG)",
     "png": "Immagine (PNG)",
@@ -107,6 +136,8 @@ KIND_LABELS = {
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "pdf": "pdf"}
 # a request can be made once the comune has the application (not while one is open)
 CAN_REQUEST = ("inviata", "accettata", "consegnata", "integrata")
+# the comune has the application: a protocol number and an outcome make sense
+REACHED = ("inviata", "accettata", "consegnata", "integrazione_richiesta", "integrata")
 
 
 # -- small helpers ---------------------------------------------------------------------

@@ -1,155 +1,71 @@
-"""What the back-office pages show: a dossier's answers, pre-check, documents, history
-and requests, built from storage for the templates; and the small helpers the routes share."""
+"""What the dossier page shows: answers, pre-check, documents (new since the last
+request marked), history, requests, what went wrong and who acts, the home assessment,
+the outcome and the team's notes, built from storage for the template."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
-import re
-import unicodedata
-import zipfile
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from dialogs.flow import Dialog, facts_of
-from dialogs.identity import ROLE_ON_FORM
+from dialogs.identity import role_on_form
 from dialogs.questions import BY_KEY
 from dossier import checklist
 from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
 from dossier.desk import UNASSIGNED
 from eligibility import check
-from storage import audit, integrations, receipts
+from storage import audit, integrations, outcomes, receipts
 from storage import dossiers as store
 from storage import outbox as outbox_store
 from storage import staff as accounts
 from storage.staff import Session
 
-from . import auth, formatting
-from .deps import Services
+from . import formatting
+from .deps import Services, safe_path
 from .labels import (
     CAN_REQUEST,
     EVENT_LABELS,
+    INTEGRATION_DAYS,
     KIND_LABELS,
+    NOTE_TEMPLATES,
     OUTBOX_LABELS,
     OUTCOME_LABELS,
-    PAGE_HEADERS,
+    OUTCOME_NAMES,
+    REACHED,
     REASONS,
     RECEIPT_LABELS,
     REQUEST_LABELS,
     STATUS_LABELS,
     VERDICT_LABELS,
-    templates,
 )
+from .pages import render
+from .problems import problem_of
 
 log = logging.getLogger(__name__)
 
 
-def _services(request: Request) -> Services:
-    return request.app.state.services
+def names(dossier: dict[str, Any]) -> tuple[str, str]:
+    return store.beneficiary_names(dossier["data"])
 
 
-def _remote(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents: "Cantù" and "CANTU" read the same."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def _static_url(request: Request, path: str) -> str:
-    try:
-        return request.url_for("static", path=path).path
-    except Exception:  # no mount named "static": the conventional place
-        return f"/static/{path}"
-
-
-def _page(
-    request: Request,
-    name: str,
-    context: dict[str, Any],
-    *,
-    session: Session | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    context = {
-        "staff": session.staff if session else None,
-        "csrf": session.csrf if session else "",
-        "css": _static_url(request, "backoffice.css"),
-        "STATUS_LABELS": STATUS_LABELS,
-        **context,
-    }
-    return templates.TemplateResponse(
-        request, name, context, status_code=status_code, headers=PAGE_HEADERS
-    )
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
-
-
-def _denied(request: Request, session: Session, denial: auth.Denied) -> HTMLResponse:
-    svc = _services(request)
-    if denial.status_code == 403:
-        audit.log(
-            svc.db, session.staff, "access_denied", denial.dossier_id, {"path": request.url.path}
-        )
-        title, text = (
-            "Accesso negato",
-            "Questa pratica è di un Comune che non seguite: non potete vederla.",
-        )
-    else:
-        title, text = "Pratica non trovata", "Non c'è una pratica inviata con questo codice."
-    return _page(
-        request,
-        "error.html",
-        {"title": title, "text": text},
-        session=session,
-        status_code=denial.status_code,
-    )
-
-
-def _forbidden_form(request: Request, session: Session | None) -> HTMLResponse:
-    return _page(
-        request,
-        "error.html",
-        {
-            "title": "Modulo non valido",
-            "text": "Il modulo è scaduto o non viene da questa pagina. Tornate indietro, "
-            "ricaricate la pagina e riprovate.",
-        },
-        session=session,
-        status_code=403,
-    )
-
-
-def _names(dossier: dict[str, Any]) -> tuple[str, str]:
-    """The beneficiary's (family name, given name): the applicant when they sign for
-    themselves."""
-    ident = dossier["data"].get("identity") or {}
-    who = "applicant" if ident.get("role") == "self" else "beneficiary"
-    return ident.get(f"{who}.family_name", ""), ident.get(f"{who}.given_name", "")
-
-
-def _notice(dossier: dict[str, Any]) -> dict[str, Any]:
+def notice_of(dossier: dict[str, Any]) -> dict[str, Any]:
     return dossier["data"].get("notice") or {"id": dossier["notice_id"], "title": ""}
 
 
-def _row(dossier: dict[str, Any]) -> dict[str, Any]:
-    family, given = _names(dossier)
-    notice = _notice(dossier)
+def row(dossier: dict[str, Any]) -> dict[str, Any]:
+    family, given = names(dossier)
     return {
         "id": dossier["id"],
         "family_name": family,
         "given_name": given,
         "municipality": dossier["municipality"],
         "notice_id": dossier["notice_id"],
-        "notice_title": notice.get("title") or dossier["notice_id"],
+        "notice_title": notice_of(dossier).get("title") or dossier["notice_id"],
         "status": dossier["status"],
         "status_label": STATUS_LABELS.get(dossier["status"], dossier["status"]),
         "created_at": dossier["created_at"],
@@ -157,32 +73,23 @@ def _row(dossier: dict[str, Any]) -> dict[str, Any]:
         "delivered_at": dossier.get("delivered_at"),
         "protocol_number": dossier.get("protocol_number"),
         "protocol_date": dossier.get("protocol_date"),
+        "outcome": dossier.get("outcome"),
+        "outcome_label": OUTCOME_NAMES.get(dossier.get("outcome") or "", ""),
+        "outcome_reason": dossier.get("outcome_reason"),
+        "outcome_position": dossier.get("outcome_position"),
     }
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
-
-
-def parse_day(text: str) -> dt.date | None:
-    """A date as typed: 20/06/2025, 20-6-2025, 20.06.2025 or 2025-06-20."""
-    text = (text or "").strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-        if m:
-            return dt.date(int(m[3]), int(m[2]), int(m[1]))
-    except ValueError:
-        return None
-    return None
-
-
-def _today(svc: Services) -> dt.date:
+def today(svc: Services) -> dt.date:
     return svc.clock().astimezone(formatting.ROME).date()
+
+
+def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
+    """The day the family's pre-check was made (the rules of that day apply)."""
+    try:
+        return dt.date.fromisoformat(dossier["data"].get("checked_on") or dossier["created_at"][:10])
+    except ValueError:
+        return today(svc)
 
 
 def _when(text: str | None) -> dt.datetime:
@@ -278,14 +185,14 @@ def _identity(dossier: dict[str, Any]) -> dict[str, Any]:
     if address:
         beneficiary.append(("Indirizzo", f"{address}, {dossier['municipality']}"))
     return {
-        "role": ROLE_ON_FORM.get(role, ""),
+        "role": role_on_form(role, ident.get("applicant.tax_code")),
         "self": role == "self",
         "applicant": person("applicant"),
         "beneficiary": beneficiary,
     }
 
 
-def _file(a: dict[str, Any]) -> dict[str, Any]:
+def _file(a: dict[str, Any], since: str | None) -> dict[str, Any]:
     return {
         "id": a["id"],
         "seq": a["seq"],
@@ -297,19 +204,29 @@ def _file(a: dict[str, Any]) -> dict[str, Any]:
         "image": a["kind"] in PHOTO_KINDS,
         "pdf": a["kind"] == "pdf",
         "created_at": a["created_at"],
+        "new": bool(since) and _when(a["created_at"]) > _when(since),
     }
 
 
-def _items(dossier: dict[str, Any]) -> list[ChecklistItem]:
+def items_of(dossier: dict[str, Any]) -> list[ChecklistItem]:
     return [ChecklistItem.from_dict(i) for i in dossier["data"].get("checklist") or []]
 
 
-def _documents(svc: Services, dossier: dict[str, Any]) -> dict[str, Any]:
-    items = _items(dossier)
+def documents_count(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """(items complete, items) of a dossier's checklist: "6/8"."""
+    statuses = checklist.status(items_of(dossier), rows)
+    return sum(1 for s in statuses if s.done), len(statuses)
+
+
+def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dict[str, Any]:
+    """Each checklist item with its files; `since` (the latest integration request) marks
+    the files that came after it."""
+    items = items_of(dossier)
     rows = store.attachments(svc.db, dossier["id"])
     docs = []
     for s in checklist.status(items, rows):
         mine = [a for a in rows if a["item_id"] == s.item.id]
+        files = [_file(a, since) for a in mine]
         docs.append(
             {
                 "id": s.item.id,
@@ -321,12 +238,18 @@ def _documents(svc: Services, dossier: dict[str, Any]) -> dict[str, Any]:
                 "count": s.files,
                 "pages": s.pages,
                 "size": sum(int(a["size"] or 0) for a in mine),
-                "files": [_file(a) for a in mine],
+                "files": files,
+                "new": sum(1 for f in files if f["new"]),
             }
         )
     known = {i.id for i in items}
-    loose = [_file(a) for a in rows if a["item_id"] not in known or a["item_id"] == UNASSIGNED]
-    return {"items": docs, "unassigned": loose}
+    loose = [_file(a, since) for a in rows if a["item_id"] not in known or a["item_id"] == UNASSIGNED]
+    return {
+        "items": docs,
+        "unassigned": loose,
+        "done": sum(1 for d in docs if d["done"]),
+        "new": sum(d["new"] for d in docs),
+    }
 
 
 def _event_detail(status: str, detail: dict[str, Any], titles: dict[str, str]) -> str:
@@ -414,63 +337,106 @@ def _requests(svc: Services, dossier: dict[str, Any], titles: dict[str, str]) ->
                 "created_at": r["created_at"],
                 "staff": staff_emails.get(sid, ""),
                 "items": _asked(r["items"], titles),
+                "item_ids": [str(i).partition(":")[0] for i in r["items"]],
                 "note": r["note"],
                 "status": REQUEST_LABELS.get(r["status"], r["status"]),
+                "open": r["status"] != "answered",
                 "sent_at": r["sent_at"],
                 "answered_at": r["answered_at"],
+                "due_on": r.get("due_on"),
+                "overdue": bool(r.get("due_on"))
+                and r["status"] != "answered"
+                and str(r["due_on"]) < today(svc).isoformat(),
+                "reminded_at": r.get("reminded_at"),
             }
         )
     return out
 
 
-def _detail(
+def _colleagues(svc: Services, dossier: dict[str, Any]) -> list[tuple[int, str]]:
+    """Active staff members who see this dossier's comune (for the assignment)."""
+    return [
+        (s.id, s.email)
+        for s in accounts.list_staff(svc.db)
+        if s.active and s.sees(dossier["municipality"])
+    ]
+
+
+def default_forms(svc: Services, dossier: dict[str, Any], requests: list[dict]) -> dict[str, Any]:
+    """What each form of the dossier page shows before anything is typed."""
+    documents = {i.id: i for i in items_of(dossier)}
+    assessment = outcomes.assessment(svc.db, dossier["id"]) or {}
+    rows = store.attachments(svc.db, dossier["id"])
+    done = {s.item.id for s in checklist.status(list(documents.values()), rows) if s.files}
+
+    def number(value: Any) -> str:
+        return "" if value is None else formatting.number(value)
+
+    return {
+        "protocol": {
+            "protocol_number": dossier.get("protocol_number") or "",
+            "protocol_date": formatting.day(dossier.get("protocol_date") or today(svc)),
+        },
+        "integration": {
+            "items": [],
+            "reasons": {i: ("illeggibile" if i in done else "mancante") for i in documents},
+            "note": "",
+            "due_on": formatting.day(today(svc) + dt.timedelta(days=INTEGRATION_DAYS)),
+        },
+        "assessment": {k: number(assessment.get(k)) for k in ("adl", "iadl", "cbi")},
+        "outcome": {
+            "outcome": dossier.get("outcome") or "",
+            "reason": dossier.get("outcome_reason") or "",
+            "position": str(dossier.get("outcome_position") or ""),
+        },
+        "note": {"text": ""},
+        "assign": {"assigned_to": str(dossier.get("assigned_to") or "")},
+    }
+
+
+DONE = {
+    "protocollo": "Numero di protocollo registrato.",
+    "integrazione": "Richiesta di integrazione registrata: la famiglia la riceve nella chat.",
+    "aggiunta": "Documenti aggiunti alla richiesta: la famiglia riceve il nuovo elenco nella chat.",
+    "valutazione": "Scale della visita domiciliare registrate.",
+    "esito": "Esito registrato: la famiglia lo riceve nella chat, nella sua lingua.",
+    "esito-uguale": "Esito già registrato così: la famiglia non riceve un secondo messaggio.",
+    "nota": "Nota interna registrata (la famiglia non la vede).",
+    "assegnata": "Assegnazione registrata.",
+}
+
+
+def dossier_page(
     request: Request,
     session: Session,
     dossier: dict[str, Any],
     *,
-    protocol: dict[str, Any] | None = None,
-    integration: dict[str, Any] | None = None,
+    forms: dict[str, Any] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    warnings: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    svc = _services(request)
-    try:
-        day = dt.date.fromisoformat(dossier["data"].get("checked_on") or dossier["created_at"][:10])
-    except ValueError:
-        day = _today(svc)
-    items = _items(dossier)
+    """The dossier page; `forms` and `errors` (by form) when a form comes back refused."""
+    from .ranking import dossier_points
+
+    svc: Services = request.app.state.services
+    day = checked_on(svc, dossier)
+    items = items_of(dossier)
     titles = {i.id: i.title for i in items}
-    documents = _documents(svc, dossier)
-    if protocol is None:
-        protocol = {
-            "values": {
-                "protocol_number": dossier.get("protocol_number") or "",
-                "protocol_date": formatting.day(dossier.get("protocol_date"))
-                if dossier.get("protocol_date")
-                else "",
-            },
-            "errors": {},
-        }
-    if integration is None:
-        integration = {
-            "items": [],
-            "reasons": {
-                d["id"]: ("illeggibile" if d["count"] else "mancante") for d in documents["items"]
-            },
-            "note": "",
-            "errors": {},
-        }
+    requests = _requests(svc, dossier, titles)
+    latest = requests[-1] if requests else None
+    documents = _documents(svc, dossier, latest["created_at"] if latest else None)
+    values = default_forms(svc, dossier, requests)
+    values.update(forms or {})
+    history = store.history(svc.db, dossier["id"])
     done = request.query_params.get("fatto")
-    notices = {
-        "protocollo": "Numero di protocollo registrato.",
-        "integrazione": "Richiesta di integrazione registrata: la famiglia la riceve nella chat.",
-    }
-    return _page(
+    return render(
         request,
         "pratica.html",
         {
-            "d": _row(dossier),
+            "d": row(dossier),
             "dossier": dossier,
-            "notice": _notice(dossier),
+            "notice": notice_of(dossier),
             "identity": _identity(dossier),
             "answers": _answers(svc, dossier, day),
             "precheck": _precheck(svc, dossier, day),
@@ -478,39 +444,60 @@ def _detail(
             "VERDICT_LABELS": VERDICT_LABELS,
             "documents": documents,
             "history": _history(svc, dossier, titles),
-            "requests": _requests(svc, dossier, titles),
-            "protocol": protocol,
-            "integration": integration,
+            "requests": requests,
+            "open_request": latest if latest and latest["open"] else None,
+            "problem": problem_of(
+                dossier, history, outbox_store.rows_of(svc.db, dossier["id"]), session.staff
+            ),
+            "forms": values,
+            "errors": errors or {},
+            "warnings": warnings or {},
             "can_request": dossier["status"] in CAN_REQUEST,
+            "reached": dossier["status"] in REACHED,
             "purged": bool(dossier.get("purged")),
-            "done": notices.get(done or ""),
+            "done": DONE.get(done or ""),
+            "done_form": (done or "").removesuffix("-uguale"),
+            "ranking": dossier_points(svc, dossier),
+            "OUTCOME_NAMES": OUTCOME_NAMES,
+            "NOTE_TEMPLATES": NOTE_TEMPLATES,
+            "notes": audit.notes(svc.db, dossier["id"]),
+            "colleagues": _colleagues(svc, dossier),
             "nav": "pratiche",
+            "back": safe_path(request.query_params.get("da"), "/pratiche"),
         },
         session=session,
         status_code=status_code,
     )
 
 
-def _attachment(svc: Services, dossier_id: str, attachment_id: int) -> dict[str, Any] | None:
-    rows = list(
-        svc.db.query(
-            "SELECT * FROM attachments WHERE id = ? AND dossier_id = ?",
-            [attachment_id, dossier_id],
-        )
-    )
-    return rows[0] if rows else None
+def with_draft(request: Request, forms: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The fields typed before the session ended, for the form they came from (by the
+    address the form posted to), when this page is opened with `?bozza=`."""
+    from storage import drafts
 
-
-# -- the ZIP ---------------------------------------------------------------------------
-
-
-def _zip(files: list[tuple[str, bytes]]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for name, data in files:
-            packed = name.endswith((".pdf", ".p7m"))  # already compressed
-            z.writestr(name, data, zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED)
-    return out.getvalue()
-
-
-# -- the router ------------------------------------------------------------------------
+    token = request.query_params.get("bozza")
+    if not token:
+        return forms
+    svc: Services = request.app.state.services
+    fields = drafts.take(svc.db, token, request.url.path, svc.clock())
+    if not fields:
+        return forms
+    typed: dict[str, Any] = {}
+    for key, value in fields:
+        if key == "items":
+            typed.setdefault("items", []).append(value)
+        else:
+            typed[key] = value
+    kind = typed.pop("form", "")
+    restored = dict(forms or {})
+    if kind == "integration":
+        restored["integration"] = {
+            "items": typed.get("items", []),
+            "reasons": {k[7:]: v for k, v in typed.items() if k.startswith("reason-")},
+            "note": typed.get("note", ""),
+            "due_on": typed.get("due_on", ""),
+        }
+    elif kind in ("protocol", "assessment", "outcome", "note", "assign"):
+        restored[kind] = typed
+    restored["_restored"] = kind
+    return restored

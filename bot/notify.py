@@ -23,6 +23,8 @@ from storage.dossiers import events_to_tell, get_dossier, mark_told
 from .handlers import keyboard
 
 log = logging.getLogger(__name__)
+# events about an integration request: the documents asked, with the button to send them
+INTEGRATION_EVENTS = ("integrazione_richiesta", "integrazione_aggiunta", "integrazione_promemoria")
 
 
 async def tell_families(bot: Bot, db: Database, i18n: I18n) -> int:
@@ -35,7 +37,7 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n) -> int:
             return i18n.gettext(message, locale=language) if message else message
 
         view = PaperworkView(gettext, language)
-        if event["status"] == "integrazione_richiesta":
+        if event["status"] in INTEGRATION_EVENTS:
             dossier = get_dossier(db, event["dossier_id"]) or {"data": {}}
             reply = view.integration_request(event, dossier["data"].get("checklist") or [])
         else:

@@ -216,7 +216,9 @@ def build_service(
             await bot.session.close()
             log.info("service stopped")
 
-    app = create_app(services, dp=dp, bot=bot, webhook_secret=secret, lifespan=lifespan)
+    from .webhook import webhook_router
+
+    app = create_app(services, routers=[webhook_router(dp, bot, secret)], lifespan=lifespan)
     return Service(app, services, bot, dp, secret)
 
 

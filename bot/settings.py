@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     sportello_host: str = "127.0.0.1"
     sportello_port: int = 8080
 
+    # The back-office's accessibility statement: where people write about a barrier
+    # (shown on /accessibilita and in every page's footer), and, when the Ambito publishes
+    # its statement elsewhere (AgID's form), that address for the footer link.
+    sportello_feedback_email: str | None = None
+    sportello_accessibility_url: str | None = None
+
     @field_validator("webhook_url")
     @classmethod
     def _https(cls, value: str | None) -> str | None:

@@ -13,6 +13,7 @@ from aiogram import Bot
 from sqlite_utils import Database
 
 from dossier.delivery import Outbox
+from dossier.reminders import remind_families
 from dossier.retention import apply_retention
 from storage.blobs import BlobStore
 
@@ -35,6 +36,17 @@ async def retention_forever(
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 900) -> None:
+    """Integration requests whose deadline is near: the family is reminded once."""
+    while not stop.is_set():
+        try:
+            remind_families(db, dt.datetime.now(dt.UTC))
+        except Exception:
+            log.exception("reminder round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 def start_workers(
     bot: Bot,
     db: Database,
@@ -53,6 +65,7 @@ def start_workers(
         asyncio.create_task(outbox.run_forever(stop), name="outbox"),
         asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
         asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),
+        asyncio.create_task(reminders_forever(db, stop), name="reminders"),
     ]
     if settings.imap_host:
         from dossier.imap import poll_forever

@@ -34,6 +34,20 @@ ROLE_ON_FORM = {
     "relative": "familiare",
     "legal_representative": "tutore o amministratore di sostegno",
 }
+BY_GENDER = {"child": {"F": "figlia", "M": "figlio"}}
+
+
+def role_on_form(role: str, tax_code: str | None) -> str:
+    """Who signs, in Italian, as the form and the back-office write it: "figlia" or
+    "figlio" from the signer's codice fiscale (its day of birth is 40 more for women)."""
+    if role in BY_GENDER and tax_code:
+        from stdnum.it import codicefiscale
+
+        try:
+            return BY_GENDER[role][codicefiscale.get_gender(tax_code)]
+        except (ValueError, KeyError):
+            pass
+    return ROLE_ON_FORM.get(role, "")
 
 
 @dataclass(frozen=True)

@@ -416,14 +416,14 @@ class PaperworkView:
         _ = self._
         detail = event.get("detail") or {}
         titles = {i["id"]: i["title"] for i in checklist}
-        lines = [
-            "📨 "
-            + esc(
-                _("I servizi sociali chiedono altri documenti per la domanda {id}:").format(
-                    id=event["dossier_id"]
-                )
-            )
-        ]
+        kind = event.get("status")
+        if kind == "integrazione_aggiunta":
+            intro = _("I servizi sociali chiedono anche questi documenti per la domanda {id}:")
+        elif kind == "integrazione_promemoria":
+            intro = _("Promemoria: i servizi sociali aspettano ancora per la domanda {id}:")
+        else:
+            intro = _("I servizi sociali chiedono altri documenti per la domanda {id}:")
+        lines = ["📨 " + esc(intro.format(id=event["dossier_id"]))]
         for entry in detail.get("items") or []:
             item_id, _sep, reason = str(entry).partition(":")
             title = _(titles.get(item_id, item_id))
@@ -435,6 +435,10 @@ class PaperworkView:
                 lines.append("• " + esc(_("{title}: manca").format(title=title)))
         if detail.get("note"):
             lines.append(esc(_("La loro nota: «{note}»").format(note=detail["note"])))
+        if detail.get("due_on"):
+            with contextlib.suppress(ValueError):
+                due = self.fmt.date(dt.date.fromisoformat(str(detail["due_on"])))
+                lines.append(esc(_("Mandateli entro il {date}.").format(date=due)))
         lines.append(esc(_("Mandate qui le foto o i PDF, come prima.")))
         button = Button(_("📎 Mando i documenti"), f"p:int:{detail.get('request', 0)}")
         return Reply("\n".join(lines), [[button]])
@@ -506,6 +510,8 @@ class PaperworkView:
             text = _(
                 "Grazie: i documenti chiesti per la domanda {id} sono arrivati ai servizi sociali."
             )
+        elif status == "esito":
+            text = self.outcome(detail)
         elif status == "purged":
             text = _(
                 "Come previsto, abbiamo cancellato i file della domanda {id}. Le ricevute "
@@ -521,6 +527,36 @@ class PaperworkView:
             "days": detail.get("days", ""),
         }
         return esc(text).format(**values)  # escaping leaves the {placeholders} alone
+
+    def outcome(self, detail: dict[str, Any]) -> str:
+        """The outcome of the application after the comune's review (not escaped)."""
+        _ = self._
+        outcome = detail.get("outcome")
+        if outcome == "ammessa":
+            return _(
+                "Buone notizie: la domanda {id} è stata ammessa dai servizi sociali. "
+                "Vi contatteranno per i passi successivi."
+            )
+        if outcome == "finanziata":
+            return _(
+                "La domanda {id} è stata finanziata: riceverete il buono. I servizi sociali "
+                "vi diranno importo e tempi."
+            )
+        if outcome == "in_graduatoria":
+            if detail.get("position"):
+                return _(
+                    "La domanda {id} è in graduatoria, al posto {position}. Vi scriviamo se "
+                    "arrivano i fondi."
+                ).replace("{position}", str(int(detail["position"])))
+            return _("La domanda {id} è in graduatoria. Vi scriviamo se arrivano i fondi.")
+        if outcome == "esclusa":
+            text = _("La domanda {id} non è stata accolta dai servizi sociali.")
+            if detail.get("reason"):
+                text += " " + _("Il motivo: «{reason}».").replace(
+                    "{reason}", str(detail["reason"]).replace("{", "(").replace("}", ")")
+                )
+            return text + " " + _("Per chiarimenti o per fare ricorso, chiamate i servizi sociali del Comune.")
+        return _("La domanda {id} ha cambiato stato.")
 
     def _when(self, at: str | None) -> str:
         if not at:

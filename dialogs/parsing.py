@@ -46,14 +46,17 @@ MONTHS = _month_names()
 _NUMERIC = re.compile(r"^(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{2}|\d{4})$")
 _WORDS = re.compile(r"^(\d{1,2})\s*(?:°|º)?\s+([a-z]+)\.?\s+(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_RUN = re.compile(r"^(\d{2})(\d{2})(\d{2}|\d{4})$")  # 16062025, 160625: no separators
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
-    """`1/3/1950`, `01.03.1950`, `1-3-1950`, `1 marzo 1950`, `1950-03-01`; day first."""
+    """`1/3/1950`, `01.03.1950`, `1-3-1950`, `1 3 1950`, `01031950`, `1 marzo 1950`,
+    `1950-03-01`; day first. A two-digit year is this century's unless that is after
+    `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
     folded = _fold(text)
     if m := _ISO.match(folded):
         year, month, day = (int(g) for g in m.groups())
-    elif m := _NUMERIC.match(folded):
+    elif (m := _NUMERIC.match(folded)) or (m := _RUN.match(folded)):
         day, month = int(m.group(1)), int(m.group(2))
         year = int(m.group(3))
         if len(m.group(3)) == 2:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from dialogs.flow import Dialog
-from dialogs.identity import ROLE_ON_FORM
+from dialogs.identity import role_on_form
 from dialogs.parsing import N_
 from dialogs.questions import BY_KEY
 from eligibility import Catalogue
@@ -416,7 +416,7 @@ class Desk:
             recipient=recipient,
             applicant=applicant,
             beneficiary=beneficiary,
-            applicant_role=ROLE_ON_FORM.get(ident.get("role", ""), ""),
+            applicant_role=role_on_form(ident.get("role", ""), ident.get("applicant.tax_code")),
             measures=[(m["name"], VERDICT_ON_FORM[m["verdict"]]) for m in data["measures"]],
             answers=shown,
             documents=documents,

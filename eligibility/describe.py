@@ -110,7 +110,7 @@ def describe(
         lines += ["", f"Graduatoria [{r.source}]:"]
         lines += [f"  - {c.text} (max {c.max:g})" for c in r.components.values()]
         lines += [f"  - {n.text}" for n in r.intensity]
-        lines += [f"  - {t}" for t in r.tie_breaks]
+        lines += [f"  - {t.text} [{t.source}]" for t in r.tie_breaks]
     for title, notes in (
         ("Limiti", entry.caps),
         ("Revoca", entry.revocation),

@@ -252,11 +252,22 @@ class ScoreComponent(Strict):
     text: str
 
 
+class TieBreak(Strict):
+    """How equal totals are ordered: `isee` (the lower ISEE first) or `arrival` (the
+    application that arrived first); `same_day` when the notice applies it only to
+    applications delivered on the same day (004 sec. 6 c)."""
+
+    by: Literal["isee", "arrival"]
+    same_day: bool = False
+    text: str
+    source: str
+
+
 class Ranking(Strict):
     source: str
     components: dict[Literal["adl", "iadl", "cbi", "isee"], ScoreComponent]
     intensity: list[Note] = []
-    tie_breaks: list[str] = []
+    tie_breaks: list[TieBreak] = []
 
 
 class Notice(Strict):

@@ -28,6 +28,15 @@ ACTIONS = {
     "request_integration": "Richiesta di integrazione",
     "access_denied": "Accesso negato a una pratica",
     "view_audit": "Consultazione del registro",
+    "export_audit": "Esportazione del registro",
+    "record_assessment": "Scale della visita domiciliare",
+    "record_outcome": "Esito della domanda",
+    "team_note": "Nota interna",
+    "assign": "Assegnazione",
+    "add_to_integration": "Documenti aggiunti alla richiesta",
+    "download_archive": "Scaricamento di più pratiche (ZIP)",
+    "export_ranking": "Esportazione della graduatoria",
+    "view_ranking": "Graduatoria",
 }
 
 
@@ -60,19 +69,16 @@ def log(
     return int(row.last_pk)
 
 
-def entries(
-    db: Database,
+def _filters(
     *,
-    dossier_id: str | None = None,
-    limit: int = 200,
-    comuni: list[str] | tuple[str, ...] | None = None,
-    staff_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """The newest entries first, `detail` decoded, each with the dossier's comune.
-
-    With `comuni`, only entries about dossiers of those comuni, plus the entries of
-    `staff_id` about no dossier (their own logins and list views).
-    """
+    dossier_id: str | None,
+    comuni: list[str] | tuple[str, ...] | None,
+    staff_id: int | None,
+    by_staff: str | None,
+    actions: tuple[str, ...] | None,
+    since: str | None,
+    until: str | None,
+) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if dossier_id is not None:
@@ -82,10 +88,96 @@ def entries(
         marks = ", ".join("?" for _ in comuni) or "NULL"
         where.append(f"(d.municipality IN ({marks}) OR (a.dossier_id IS NULL AND a.staff_id = ?))")
         params += [*comuni, staff_id]
+    if by_staff:
+        where.append("a.staff_email = ?")
+        params.append(by_staff)
+    if actions:
+        where.append(f"a.action IN ({', '.join('?' for _ in actions)})")
+        params += list(actions)
+    if since:
+        where.append("a.at >= ?")
+        params.append(since)
+    if until:
+        where.append("a.at < ?")
+        params.append(until)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def entries(
+    db: Database,
+    *,
+    dossier_id: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    comuni: list[str] | tuple[str, ...] | None = None,
+    staff_id: int | None = None,
+    by_staff: str | None = None,
+    actions: tuple[str, ...] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """The newest entries first, `detail` decoded, each with the dossier's comune.
+
+    With `comuni`, only entries about dossiers of those comuni, plus the entries of
+    `staff_id` about no dossier (their own logins and list views). `by_staff` (an
+    e-mail), `actions`, `since` and `until` (ISO moments, UTC) narrow it further.
+    """
+    where, params = _filters(
+        dossier_id=dossier_id,
+        comuni=comuni,
+        staff_id=staff_id,
+        by_staff=by_staff,
+        actions=actions,
+        since=since,
+        until=until,
+    )
     sql = (
         "SELECT a.*, d.municipality FROM audit_log a LEFT JOIN dossiers d ON d.id = a.dossier_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY a.id DESC LIMIT ?"
+        + where
+        + " ORDER BY a.id DESC LIMIT ? OFFSET ?"
     )
-    params.append(limit)
+    params += [limit, offset]
     return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in db.query(sql, params)]
+
+
+def count(
+    db: Database,
+    *,
+    dossier_id: str | None = None,
+    comuni: list[str] | tuple[str, ...] | None = None,
+    staff_id: int | None = None,
+    by_staff: str | None = None,
+    actions: tuple[str, ...] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    """How many entries `entries` would list without a limit."""
+    where, params = _filters(
+        dossier_id=dossier_id,
+        comuni=comuni,
+        staff_id=staff_id,
+        by_staff=by_staff,
+        actions=actions,
+        since=since,
+        until=until,
+    )
+    sql = "SELECT COUNT(*) FROM audit_log a LEFT JOIN dossiers d ON d.id = a.dossier_id" + where
+    return int(db.execute(sql, params).fetchone()[0])
+
+
+def staff_emails(db: Database) -> list[str]:
+    """Everyone who appears in the log (for the filter by staff member)."""
+    rows = db.execute(
+        "SELECT DISTINCT staff_email FROM audit_log WHERE staff_id IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows if r[0]]
+
+
+def notes(db: Database, dossier_id: str) -> list[dict[str, Any]]:
+    """The team's internal notes on a dossier, oldest first (never shown to the family)."""
+    rows = db.query(
+        "SELECT at, staff_email, detail FROM audit_log WHERE dossier_id = ? "
+        "AND action = 'team_note' ORDER BY id",
+        [dossier_id],
+    )
+    return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -184,6 +185,42 @@ def m003_backoffice_and_webhook(db: Database) -> None:
     )
     db["integration_requests"].create_index(["status", "next_attempt_at"])
     db["seen_updates"].create({"update_id": int, "at": str}, pk="update_id")
+
+
+@migrations()
+def m004_social_worker_desk(db: Database) -> None:
+    """The social worker's desk: a folded search key and sort name per dossier, the
+    outcome after the protocol, who the dossier is assigned to; the home assessment
+    (ADL, IADL, CBI) of the ranking; a deadline and a reminder for integration requests;
+    what was typed in a form when the session had ended (kept for the next login)."""
+    from .dossiers import index_columns
+
+    for column in ("search_key", "sort_name", "outcome", "outcome_reason", "outcome_at"):
+        db["dossiers"].add_column(column, str)
+    db["dossiers"].add_column("outcome_position", int)
+    db["dossiers"].add_column("assigned_to", int)
+    for row in list(db.query("SELECT id, data FROM dossiers")):
+        db["dossiers"].update(row["id"], index_columns(row["id"], json.loads(row["data"] or "{}")))
+    db["dossiers"].create_index(["municipality", "status"])
+    db["assessments"].create(
+        {
+            "dossier_id": str,
+            "adl": int,  # functions kept, on the notice's ADL scale
+            "iadl": int,  # functions kept, on the notice's IADL scale
+            "cbi": float,  # points of the CBI scale, as the social services computed them
+            "staff_id": int,
+            "at": str,
+        },
+        pk="dossier_id",
+        foreign_keys=[("dossier_id", "dossiers", "id")],
+    )
+    db["integration_requests"].add_column("due_on", str)  # ISO date: the family's deadline
+    db["integration_requests"].add_column("reminded_at", str)
+    db["form_drafts"].create(
+        {"token": str, "path": str, "fields": str, "created_at": str}, pk="token"
+    )
+    db["audit_log"].create_index(["staff_id"])
+    db["audit_log"].create_index(["at"])
 
 
 def open_db(path: Path | str) -> Database:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
+import unicodedata
 from typing import Any
 
 from sqlite_utils import Database
@@ -34,6 +36,40 @@ ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud over 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def fold_key(text: str) -> str:
+    """What a search compares: lower case, no accents, no spaces, apostrophes or dashes
+    ("De Luca", "deluca" and "DE LUCÀ" read the same; "D'Angelo" is "dangelo")."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^0-9a-z]", "", bare)
+
+
+def beneficiary_names(data: dict[str, Any]) -> tuple[str, str]:
+    """The beneficiary's (family name, given name): the applicant's when they sign for
+    themselves."""
+    ident = data.get("identity") or {}
+    who = "applicant" if ident.get("role") == "self" else "beneficiary"
+    return ident.get(f"{who}.family_name", ""), ident.get(f"{who}.given_name", "")
+
+
+def index_columns(dossier_id: str, data: dict[str, Any]) -> dict[str, str]:
+    """The columns the staff's search and sorting read: surnames, codici fiscali and the
+    dossier code folded (`fold_key`), `|`-separated; the beneficiary's name to sort by."""
+    ident = data.get("identity") or {}
+    parts = [
+        ident.get("applicant.family_name", ""),
+        ident.get("beneficiary.family_name", ""),
+        ident.get("applicant.tax_code", ""),
+        ident.get("beneficiary.tax_code", ""),
+        dossier_id,
+    ]
+    family, given = beneficiary_names(data)
+    return {
+        "search_key": "|" + "|".join(fold_key(p) for p in parts if p) + "|",
+        "sort_name": f"{family} {given}".strip().casefold(),
+    }
 
 
 def new_dossier_id() -> str:
@@ -71,6 +107,7 @@ def create_dossier(
                 "updated_at": now,
                 "purge_warned": 0,
                 "purged": 0,
+                **index_columns(dossier_id, data),
             }
         )
     return dossier_id
@@ -92,7 +129,12 @@ def dossiers_of(db: Database, user_id: int) -> list[dict[str, Any]]:
 
 def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
     db["dossiers"].update(
-        dossier_id, {"data": json.dumps(data, ensure_ascii=False), "updated_at": _now()}
+        dossier_id,
+        {
+            "data": json.dumps(data, ensure_ascii=False),
+            "updated_at": _now(),
+            **index_columns(dossier_id, data),
+        },
     )
 
 
@@ -375,3 +417,13 @@ def retire_before(db: Database, dossier_id: str, item_id: str, before_id: int) -
     )
     db.conn.commit()
     return cursor.rowcount
+
+
+def attachment(db: Database, dossier_id: str, attachment_id: int) -> dict[str, Any] | None:
+    """One attachment of this dossier (None when the id is of another dossier)."""
+    rows = list(
+        db.query(
+            "SELECT * FROM attachments WHERE id = ? AND dossier_id = ?", [attachment_id, dossier_id]
+        )
+    )
+    return rows[0] if rows else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .dossiers import set_status
+from .dossiers import add_event, set_status
 
 
 def _now() -> str:
@@ -18,10 +18,17 @@ def _now() -> str:
 
 
 def request_integration(
-    db: Database, dossier_id: str, *, staff_id: int, items: list[str], note: str
+    db: Database,
+    dossier_id: str,
+    *,
+    staff_id: int,
+    items: list[str],
+    note: str,
+    due_on: str | None = None,
 ) -> int:
     """Store a request and the event that tells the family; returns the request id.
-    The dossier becomes `integrazione_richiesta`."""
+    The dossier becomes `integrazione_richiesta`. `due_on` (ISO date) is the deadline the
+    family is told."""
     now = _now()
     if open_request(db, dossier_id) is not None:
         raise ValueError("this dossier already has a request the family has not answered")
@@ -38,6 +45,7 @@ def request_integration(
                     "attempts": 0,
                     "next_attempt_at": now,
                     "created_at": now,
+                    "due_on": due_on,
                 }
             )
             .last_pk
@@ -50,9 +58,59 @@ def request_integration(
             db,
             dossier_id,
             "integrazione_richiesta",
-            {"request": request_id, "items": items, "note": note},
+            {"request": request_id, "items": items, "note": note, "due_on": due_on},
         )
     return int(request_id)
+
+
+def add_items(db: Database, request_id: int, items: list[str], note: str) -> list[str]:
+    """Ask for more documents in a request still open; the family is told the new ones
+    (an event). Returns the items added (those not asked already)."""
+    with db.atomic():
+        row = db["integration_requests"].get(request_id)
+        if row["status"] == "answered":
+            raise ValueError("the family has answered this request already")
+        asked = json.loads(row["items"] or "[]")
+        known = {str(i).partition(":")[0] for i in asked}
+        new = [i for i in items if str(i).partition(":")[0] not in known]
+        if not new:
+            return []
+        db["integration_requests"].update(request_id, {"items": json.dumps(asked + new)})
+        add_event(
+            db,
+            row["dossier_id"],
+            "integrazione_aggiunta",
+            {"request": request_id, "items": new, "note": note, "due_on": row["due_on"]},
+        )
+    return new
+
+
+def to_remind(db: Database, today: dt.date, days_before: int) -> list[dict[str, Any]]:
+    """Requests told to the family, not answered, not reminded yet, whose deadline is at
+    most `days_before` days away (or past)."""
+    limit = (today + dt.timedelta(days=days_before)).isoformat()
+    rows = db.query(
+        "SELECT * FROM integration_requests WHERE status = 'sent' AND reminded_at IS NULL "
+        "AND due_on IS NOT NULL AND due_on <= ? ORDER BY id",
+        [limit],
+    )
+    return [{**r, "items": json.loads(r["items"] or "[]")} for r in rows]
+
+
+def remind(db: Database, request: dict[str, Any]) -> None:
+    """Record the reminder event for the family, once."""
+    with db.atomic():
+        changed = db.execute(
+            "UPDATE integration_requests SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+            [_now(), request["id"]],
+        ).rowcount
+        if changed:
+            add_event(
+                db,
+                request["dossier_id"],
+                "integrazione_promemoria",
+                {"request": request["id"], "items": request["items"], "due_on": request["due_on"]},
+            )
 
 
 def mark_told(db: Database, request_id: int) -> None:

@@ -302,3 +302,12 @@ def session_for(db: Database, token: str | None, now: dt.datetime) -> Session | 
 def end_session(db: Database, token: str | None) -> None:
     if token:
         db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [token_hash(token)])
+
+
+def extend_session(db: Database, token_hash: str, now: dt.datetime) -> dt.datetime:
+    """The staff member asked for more time: the session lasts `SESSION_HOURS` from now."""
+    until = now + dt.timedelta(hours=SESSION_HOURS)
+    db.execute(
+        "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?", [_iso(until), token_hash]
+    )
+    return until

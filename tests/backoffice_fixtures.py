@@ -20,10 +20,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
+from backoffice.app import create_app
 from backoffice.deps import Services
-from backoffice.web import STATIC_DIR, backoffice_router
 from bot.settings import Settings
 from dialogs.flow import facts_of
 from dossier.assemble import assemble
@@ -164,13 +163,8 @@ def make_services(root: Path, clock: Clock, db: Any = None, blobs: BlobStore | N
 
 
 def make_app(services: Services) -> FastAPI:
-    """What backoffice/app.py must contain for the back-office: the router and the
-    static files mounted at /static under the name "static"."""
-    app = FastAPI()
-    app.state.services = services
-    app.include_router(backoffice_router())
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app
+    """The service's app (back-office, static files, error pages), without the webhook."""
+    return create_app(services)
 
 
 def open_dossier(

@@ -29,6 +29,7 @@ from bot.webhook import (
     RetryAfterMiddleware,
     install_retry,
     register_webhook,
+    webhook_router,
 )
 from eligibility import load_catalogue
 from storage.db import open_db
@@ -73,7 +74,7 @@ async def make_hook(api: BotAPI, db_path: Path, today: dt.date) -> AsyncIterator
     install_retry(bot)
     dp = build_dispatcher(db, catalogue, clock=lambda: today, settings=settings, blobs=blobs)
     services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
-    app = create_app(services, dp=dp, bot=bot, webhook_secret=SECRET)
+    app = create_app(services, routers=[webhook_router(dp, bot, SECRET)])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://b2.test") as client:
         yield Hook(api, db, bot, dp, services, client)

@@ -1,0 +1,92 @@
+"""ZIP archives of dossiers: one dossier (its files as the comune received them, the
+manifest, the PEC receipts), or several in one download, streamed: each dossier's ZIP is
+built and sent before the next one is read, so memory holds one dossier at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import zipfile
+from collections.abc import AsyncIterator
+
+from dossier.assemble import MANIFEST_NAME, assemble
+from dossier.desk import Desk
+from storage import receipts
+from storage.blobs import BlobError
+
+from .deps import Services
+from .labels import ZIP_BUDGET
+
+log = logging.getLogger(__name__)
+
+
+def zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files:
+            packed = name.endswith((".pdf", ".p7m", ".zip"))  # already compressed
+            z.writestr(name, data, zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+async def dossier_zip(svc: Services, dossier_id: str) -> tuple[bytes, int, int]:
+    """The dossier's ZIP, with how many files and receipts it holds. Raises BlobError
+    when a stored file is missing or does not decrypt."""
+    now = svc.clock()
+    inputs = Desk(svc.db, svc.blobs, svc.catalogue).assembly_inputs(
+        dossier_id, now, svc.settings.sportello_message_budget_mb
+    )
+    eml = [
+        (f"ricevute-pec/{n:02d}-{r['kind']}.eml", svc.blobs.get(r["blob"]))
+        for n, r in enumerate(receipts.receipts_of(svc.db, dossier_id), start=1)
+        if r["blob"]
+    ]
+    inputs["budget"] = ZIP_BUDGET
+    built = await asyncio.to_thread(lambda: assemble(**inputs))
+    files = [(f.name, f.data) for f in built.files]
+    files.append((MANIFEST_NAME, built.manifest.data))
+    files += eml
+    return await asyncio.to_thread(zip_bytes, files), len(built.files), len(eml)
+
+
+class _Sink:
+    """Where the outer ZIP writes: chunks taken away as soon as they are written (not
+    seekable, so zipfile writes each entry's sizes after its data)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+async def stream_archive(svc: Services, dossier_ids: list[str]) -> AsyncIterator[bytes]:
+    """One ZIP holding `pratica-<id>.zip` for each dossier, streamed dossier by dossier.
+    A dossier whose files cannot be read gets a text file saying so instead."""
+    sink = _Sink()
+    outer = zipfile.ZipFile(sink, "w")
+    for dossier_id in dossier_ids:
+        try:
+            inner, _files, _receipts = await dossier_zip(svc, dossier_id)
+        except BlobError:
+            log.error("a file of dossier %s is missing or does not decrypt", dossier_id)
+            outer.writestr(
+                f"pratica-{dossier_id}-NON-DISPONIBILE.txt",
+                "Un file di questa pratica non si legge: scaricatela dalla sua pagina o "
+                "avvisate l'operatore dello sportello.\n",
+            )
+        else:
+            outer.writestr(f"pratica-{dossier_id}.zip", inner, zipfile.ZIP_STORED)
+        yield sink.take()
+    outer.close()
+    yield sink.take()

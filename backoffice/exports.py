@@ -1,0 +1,89 @@
+"""Tables as files an Italian office opens: CSV with Italian spreadsheet conventions (`;`
+between fields, decimal comma, UTF-8 with BOM so Excel reads the accents), XLSX through
+openpyxl and ODS through odfpy, with numbers kept as numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _italian(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.2f}".rstrip("0").replace(".", ",")
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A number as an int when it is whole (20, not 20.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_italian(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_plain(v) for v in row])
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def ods_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name=title[:31])
+
+    def cell(value: Any) -> TableCell:
+        value = _plain(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            c = TableCell(valuetype="float", value=value)
+            c.addElement(P(text=_italian(value)))
+        else:
+            c = TableCell(valuetype="string")
+            c.addElement(P(text="" if value is None else str(value)))
+        return c
+
+    for values in [list(headers), *rows]:
+        tr = TableRow()
+        for value in values:
+            tr.addElement(cell(value))
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
