@@ -4,6 +4,7 @@ request still open."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from storage import integrations
 
 from ..deps import CheckedForm, CurrentSession, ServicesDep, VisibleDossier
-from ..labels import CAN_REQUEST, NOTE_MAX, NOTE_TEMPLATES, REASONS, STATUS_LABELS
+from ..labels import CAN_REQUEST, INTEGRATION_DAYS, NOTE_MAX, NOTE_TEMPLATES, REASONS, STATUS_LABELS
 from ..pages import redirect
 from ..protocol import read_day
 from ..views import dossier_page, items_of, today
@@ -64,13 +65,11 @@ async def request_integration(
         errors["items"] = "Uno dei documenti scelti non è nell'elenco di questa pratica."
     note = _note(form, errors, required=True)
     typed_due = field(form, "due_on", 40)
-    due, problem = (None, None)
+    due, problem = (today(svc) + dt.timedelta(days=INTEGRATION_DAYS), None)
     if typed_due:
         due, problem = read_day(typed_due, today(svc))
         if due is not None and due <= today(svc):
             problem = "Il termine deve essere dopo oggi."
-    else:
-        problem = "Scrivete entro quando la famiglia deve mandare i documenti."
     if problem:
         errors["due_on"] = problem
     if errors:
