@@ -72,7 +72,7 @@ async def row_ids(page: Any) -> list[str]:
 async def open_dossier(page: Any, dossier_id: str) -> None:
     """From the list, by clicking the dossier's code."""
     await page.locator(f"#riga-{dossier_id}").get_by_role("link", name=dossier_id).click()
-    await page.wait_for_url(f"**/pratiche/{dossier_id}")
+    await page.wait_for_url(re.compile(rf"/pratiche/{dossier_id}(\?|$)"))
     await expect(page.locator("h1")).to_contain_text(f"Pratica {dossier_id}")
 
 
@@ -98,6 +98,12 @@ async def test_social_worker_logs_in_and_sees_only_her_comuni(page: Any, served:
     await log_in(page, staff.email)
     assert await page.title() == "Pratiche – Sportello B2, servizi sociali"
     await expect(page.locator("header .who")).to_have_text(staff.email)
+    # the list opens on what needs doing; every dossier is one click away
+    await expect(page.get_by_role("link", name=re.compile(r"^Da fare \(\d+\)$"))).to_have_attribute(
+        "aria-current", "page"
+    )
+    await page.get_by_role("link", name="Tutte le pratiche").click()
+    await page.wait_for_url("**/pratiche?vista=tutte")
 
     shown = await row_ids(page)
     expected = listed(served, staff.comuni)
@@ -435,7 +441,7 @@ async def test_works_on_a_phone(browser: Any, served: Served, tmp_path: Path):
             await look(page, f"{device}-list")
             link = page.locator(f"#riga-{dossier_id}").get_by_role("link", name=dossier_id)
             await (link.tap() if touch else link.click())
-            await page.wait_for_url(f"**/pratiche/{dossier_id}")
+            await page.wait_for_url(re.compile(rf"/pratiche/{dossier_id}(\?|$)"))
             await page.wait_for_load_state("networkidle")  # the previews
             await look(page, f"{device}-dossier-top", full_page=False)
             await look(page, f"{device}-dossier")
@@ -456,13 +462,15 @@ async def test_works_on_a_phone(browser: Any, served: Served, tmp_path: Path):
                 name = await control.evaluate("e => e.id || e.name || e.textContent")
                 assert box is not None, name
                 assert box["x"] >= 0 and box["x"] + box["width"] <= screen, (name, box)
-                if await control.get_attribute("type") == "checkbox":
+                if await control.get_attribute("type") in ("checkbox", "radio"):
                     assert min(box["width"], box["height"]) >= 20, (name, box)
                 else:
                     assert box["height"] >= 40, (name, box)
             # ... and the forms work: a protocol with taps and the on-screen keyboard
             await page.locator("#protocol_number").tap()
             await page.keyboard.type("2025/4242")
+            await expect(page.locator("#protocol_date")).to_have_value("16/06/2025")  # today
+            await page.locator("#protocol_date").fill("")
             await page.locator("#protocol_date").tap()
             await page.keyboard.type("10/06/2025")
             await page.get_by_role("button", name="Registra il protocollo").tap()
@@ -532,7 +540,7 @@ async def test_keyboard_only(page: Any, served: Served):
     outline = await target.evaluate("e => getComputedStyle(e).outlineStyle")
     assert outline == "solid"  # the focus can be seen
     await page.keyboard.press("Enter")
-    await page.wait_for_url(f"**/pratiche/{dossier_id}")
+    await page.wait_for_url(re.compile(rf"/pratiche/{dossier_id}(\?|$)"))
 
     # every form field of the dossier page has a label that finds it
     db = served.open_db()
@@ -541,6 +549,18 @@ async def test_keyboard_only(page: Any, served: Served):
         "protocol_number": "Numero di protocollo",
         "protocol_date": "Data di protocollo",
         "note": "Nota per la famiglia",
+        "modello": "Modello di nota",
+        "due_on": "Termine per la famiglia",
+        "adl": "Funzioni mantenute nella scala ADL (da 0 a 6)",
+        "iadl": "Funzioni mantenute nella scala IADL (da 0 a 8)",
+        "outcome-ammessa": "Ammessa",
+        "outcome-esclusa": "Esclusa",
+        "outcome-in_graduatoria": "In graduatoria",
+        "outcome-finanziata": "Finanziata",
+        "outcome-position": "Posizione in graduatoria (per «In graduatoria»)",
+        "outcome-reason": "Motivo (per «Esclusa»: la famiglia lo legge)",
+        "assigned_to": "Assegnata a",
+        "team-note": "Nuova nota per i colleghi",
     }
     for item in items:
         expected[f"item-{item['id']}"] = item["title"]
@@ -553,7 +573,15 @@ async def test_keyboard_only(page: Any, served: Served):
         await expect(found).to_have_count(1)
         assert await found.evaluate("e => e.id") == control_id, label
         await expect(found).to_have_accessible_name(label)
-    for button in ("Registra il protocollo", "Chiedi i documenti alla famiglia", "Esci"):
+    for button in (
+        "Registra il protocollo",
+        "Registra le scale",
+        "Registra l'esito e avvisa la famiglia",
+        "Chiedi i documenti alla famiglia",
+        "Assegna",
+        "Aggiungi la nota",
+        "Esci",
+    ):
         await expect(page.get_by_role("button", name=button)).to_have_count(1)
     # the protocol with the keyboard: type, Tab, type, Enter
     await page.locator("#protocol_number").focus()
@@ -619,9 +647,9 @@ async def test_another_comune_dossier_is_forbidden(page: Any, served: Served):
         response = await page.goto(path)
         assert response is not None and response.status == 403, path
         assert await page.locator("html").get_attribute("lang") == "it"
-        await expect(page.locator("h1")).to_have_text("Accesso negato")
-        await expect(page.get_by_role("alert")).to_have_text(
-            "Questa pratica è di un Comune che non seguite: non potete vederla."
+        await expect(page.locator("h1")).to_have_text("Pratica non disponibile")
+        await expect(page.get_by_role("alert")).to_contain_text(
+            "Tra le pratiche dei vostri Comuni non ce n'è una con questo codice"
         )
         assert "Colombo" not in await page.content()
         await expect(
