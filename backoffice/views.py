@@ -204,7 +204,7 @@ def _file(a: dict[str, Any], since: str | None) -> dict[str, Any]:
         "image": a["kind"] in PHOTO_KINDS,
         "pdf": a["kind"] == "pdf",
         "created_at": a["created_at"],
-        "new": bool(since) and _when(a["created_at"]) > _when(since),
+        "new": bool(since) and _when(a["created_at"]) >= _when(since),
     }
 
 
@@ -255,7 +255,7 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
 def _event_detail(status: str, detail: dict[str, Any], titles: dict[str, str]) -> str:
     parts = []
     if detail.get("saved_to_folder"):
-        parts.append("salvata nella cartella dello sportello, NON inviata per PEC")
+        parts.append("salvata nella cartella dello sportello, non inviata per PEC")
     if detail.get("recipient"):
         parts.append(f"a {detail['recipient']}")
     if detail.get("parts") and int(detail["parts"]) > 1:
