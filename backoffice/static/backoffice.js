@@ -6,9 +6,13 @@
 
   // -- the confirmation or warning the page wants read first ---------------------------
   var focus = document.querySelector("[data-focus]");
-  if (focus && document.activeElement !== focus) {
-    focus.focus();
-  }
+  var focusIt = function () {
+    if (focus && document.activeElement !== focus) {
+      focus.focus();
+    }
+  };
+  focusIt();
+  window.addEventListener("load", focusIt);
 
   // -- warning before the session ends -------------------------------------------------
   var body = document.body;
@@ -18,7 +22,7 @@
   if (box && text && form && body.dataset.sessionLeft) {
     var warnAt = parseInt(body.dataset.sessionWarning || "600", 10);
     var endsAt = Date.now() + parseInt(body.dataset.sessionLeft, 10) * 1000;
-    var shown = !box.hidden;
+    var shown = false;
     var tick = function () {
       var left = Math.round((endsAt - Date.now()) / 1000);
       if (left > warnAt) {
