@@ -20,7 +20,7 @@ from . import formatting
 from .deps import Services
 from .labels import PAGE_SIZE, REACHED, STATUS_LABELS, VERDICT_LABELS
 from .pages import render
-from .views import documents_count, notice_of, row, today
+from .views import documents_count, row, today
 
 SORT_LABELS = {
     "arrivo": "Arrivo",
@@ -204,6 +204,3 @@ def list_page(
         status_code=status_code,
     )
 
-
-def first_notice_title(d: dict[str, Any]) -> str:
-    return notice_of(d).get("title") or d["notice_id"]

@@ -19,7 +19,7 @@ from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
 from dossier.desk import UNASSIGNED
 from eligibility import check
-from storage import audit, integrations, outcomes, receipts
+from storage import audit, outcomes
 from storage import dossiers as store
 from storage import outbox as outbox_store
 from storage import staff as accounts
@@ -27,19 +27,15 @@ from storage.staff import Session
 
 from . import formatting
 from .deps import Services, safe_path
+from .history import history_rows, moment_of, requests_of
 from .labels import (
     CAN_REQUEST,
-    EVENT_LABELS,
     INTEGRATION_DAYS,
     KIND_LABELS,
     NOTE_TEMPLATES,
-    OUTBOX_LABELS,
     OUTCOME_LABELS,
     OUTCOME_NAMES,
     REACHED,
-    REASONS,
-    RECEIPT_LABELS,
-    REQUEST_LABELS,
     STATUS_LABELS,
     VERDICT_LABELS,
 )
@@ -90,16 +86,6 @@ def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
         return dt.date.fromisoformat(dossier["data"].get("checked_on") or dossier["created_at"][:10])
     except ValueError:
         return today(svc)
-
-
-def _when(text: str | None) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(text) if text else None
-    except ValueError:
-        when = None
-    if when is None:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 # -- the dossier page ------------------------------------------------------------------
@@ -204,7 +190,7 @@ def _file(a: dict[str, Any], since: str | None) -> dict[str, Any]:
         "image": a["kind"] in PHOTO_KINDS,
         "pdf": a["kind"] == "pdf",
         "created_at": a["created_at"],
-        "new": bool(since) and _when(a["created_at"]) >= _when(since),
+        "new": bool(since) and moment_of(a["created_at"]) >= moment_of(since),
     }
 
 
@@ -250,107 +236,6 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
         "done": sum(1 for d in docs if d["done"]),
         "new": sum(d["new"] for d in docs),
     }
-
-
-def _event_detail(status: str, detail: dict[str, Any], titles: dict[str, str]) -> str:
-    parts = []
-    if detail.get("saved_to_folder"):
-        parts.append("salvata nella cartella dello sportello, non inviata per PEC")
-    if detail.get("recipient"):
-        parts.append(f"a {detail['recipient']}")
-    if detail.get("parts") and int(detail["parts"]) > 1:
-        parts.append(f"{detail['parts']} messaggi")
-    if detail.get("requeued"):
-        parts.append("rimessa in coda per un nuovo invio")
-    if detail.get("reason") == "uncertain":
-        parts.append("non si sa se il server di posta l'abbia ricevuta")
-    if detail.get("kind"):
-        parts.append(RECEIPT_LABELS.get(detail["kind"], detail["kind"]))
-    if detail.get("error"):
-        parts.append(str(detail["error"]))
-    if status == "integrazione_richiesta" and detail.get("items"):
-        parts.append("; ".join(_asked(detail["items"], titles)))
-    if detail.get("days"):
-        parts.append(f"fra {detail['days']} giorni")
-    return "; ".join(parts)
-
-
-def _asked(items: list[str], titles: dict[str, str]) -> list[str]:
-    out = []
-    for entry in items:
-        item_id, _sep, reason = str(entry).partition(":")
-        out.append(f"{titles.get(item_id, item_id)}: {REASONS.get(reason, 'manca')}")
-    return out
-
-
-def _history(svc: Services, dossier: dict[str, Any], titles: dict[str, str]) -> list[dict]:
-    rows: list[dict[str, Any]] = []
-    for e in store.history(svc.db, dossier["id"]):
-        rows.append(
-            {
-                "at": e["at"],
-                "source": "Pratica",
-                "what": EVENT_LABELS.get(e["status"], e["status"]),
-                "detail": _event_detail(e["status"], e["detail"], titles),
-            }
-        )
-    for o in outbox_store.rows_of(svc.db, dossier["id"]):
-        detail = [f"a {o['recipient']}", f"tentativi: {o['attempts'] or 0}"]
-        if o["last_error"]:
-            detail.append(o["last_error"])
-        rows.append(
-            {
-                "at": o["sent_at"] or o["created_at"],
-                "source": "Posta in uscita",
-                "what": f"Messaggio {o['part'] or 1} di {o['parts'] or 1}: "
-                + OUTBOX_LABELS.get(o["status"], o["status"]),
-                "detail": "; ".join(detail),
-            }
-        )
-    for r in receipts.receipts_of(svc.db, dossier["id"]):
-        detail = [r["recipient"] or ""]
-        if r["error"]:
-            detail.append(r["error"])
-        rows.append(
-            {
-                "at": r["at"] or r["created_at"],
-                "source": "Ricevuta PEC",
-                "what": RECEIPT_LABELS.get(r["kind"], r["kind"]),
-                "detail": "; ".join(d for d in detail if d),
-            }
-        )
-    rows.sort(key=lambda r: _when(r["at"]))
-    return rows
-
-
-def _requests(svc: Services, dossier: dict[str, Any], titles: dict[str, str]) -> list[dict]:
-    staff_emails: dict[int, str] = {}
-    out = []
-    for r in integrations.requests_of(svc.db, dossier["id"]):
-        sid = r["staff_id"]
-        if sid is not None and sid not in staff_emails:
-            who = accounts.get_staff(svc.db, sid)
-            staff_emails[sid] = who.email if who else ""
-        out.append(
-            {
-                "id": r["id"],
-                "created_at": r["created_at"],
-                "staff": staff_emails.get(sid, ""),
-                "items": _asked(r["items"], titles),
-                "item_ids": [str(i).partition(":")[0] for i in r["items"]],
-                "note": r["note"],
-                "status": REQUEST_LABELS.get(r["status"], r["status"]),
-                "open": r["status"] != "answered",
-                "sent_at": r["sent_at"],
-                "answered_at": r["answered_at"],
-                "due_on": r.get("due_on"),
-                "overdue": bool(r.get("due_on"))
-                and r["status"] != "answered"
-                and str(r["due_on"]) < today(svc).isoformat(),
-                "reminded_at": r.get("reminded_at"),
-            }
-        )
-    return out
 
 
 def _colleagues(svc: Services, dossier: dict[str, Any]) -> list[tuple[int, str]]:
@@ -423,7 +308,7 @@ def dossier_page(
     day = checked_on(svc, dossier)
     items = items_of(dossier)
     titles = {i.id: i.title for i in items}
-    requests = _requests(svc, dossier, titles)
+    requests = requests_of(svc, dossier, titles, today(svc))
     latest = requests[-1] if requests else None
     documents = _documents(svc, dossier, latest["created_at"] if latest else None)
     values = default_forms(svc, dossier, requests)
@@ -443,7 +328,7 @@ def dossier_page(
             "stored_measures": dossier["data"].get("measures") or [],
             "VERDICT_LABELS": VERDICT_LABELS,
             "documents": documents,
-            "history": _history(svc, dossier, titles),
+            "history": history_rows(svc, dossier, titles),
             "requests": requests,
             "open_request": latest if latest and latest["open"] else None,
             "problem": problem_of(

@@ -494,9 +494,6 @@ async def test_errors_are_italian_pages(world: World):
         leave = await client.get("/logout")
         assert leave.status_code == 200 and "Esci dallo sportello" in leave.text
 
-    def boom() -> None:
-        raise RuntimeError("a bug")
-
     world.app.state.services.catalogue = None  # the dossier page cannot be built
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         await login(client, world.staff["opera"].email)
