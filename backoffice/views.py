@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from dialogs.flow import Dialog, facts_of
 from dialogs.identity import role_on_form
+from dialogs.languages import untranslated
 from dialogs.questions import BY_KEY
 from dossier import checklist
 from dossier.assemble import PHOTO_KINDS
@@ -94,7 +95,7 @@ def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
 def _answers(svc: Services, dossier: dict[str, Any], day: dt.date) -> list[tuple[str, str]]:
     data = dossier["data"]
     answers = data.get("answers") or {}
-    italian = Dialog(svc.catalogue, day, lambda s: s, "it")
+    italian = Dialog(svc.catalogue, day, untranslated, "it")
     keys = list(data.get("order") or [])
     keys += [k for k in answers if k not in keys]
     shown = []

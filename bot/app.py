@@ -17,6 +17,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
+from dialogs.languages import SOURCE, available
 from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue, load_catalogue
@@ -24,7 +25,7 @@ from storage.blobs import BlobStore, load_or_create_key
 from storage.fsm import SQLiteStorage
 
 from .handlers import get_routers
-from .i18n import LANGUAGES, UserLanguage, make_i18n
+from .i18n import UserLanguage, make_i18n
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,14 @@ def build_bot(settings: Settings) -> Bot:
 async def set_commands(bot: Bot) -> None:
     """The command menu, in each language."""
     i18n = make_i18n()
-    for language in LANGUAGES:
+    for language in available():
         commands = [
             BotCommand(command=name, description=i18n.gettext(text, locale=language))
             for name, text in COMMANDS
         ]
-        await bot.set_my_commands(commands, language_code=None if language == "it" else language)
+        # Italian is the menu of every language we have no catalog for
+        code = None if language == SOURCE else language
+        await bot.set_my_commands(commands, language_code=code)
 
 
 async def run_polling(

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from dialogs.flow import Button, Dialog, Outcome, Reply
+from dialogs.languages import SOURCE, translator
 from dialogs.parsing import N_
 from eligibility import Catalogue, load_catalogue
 from storage.users import delete_user, get_language, set_language
@@ -50,13 +51,8 @@ class Console:
         )
 
     def dialog(self) -> Dialog:
-        locale = get_language(self.db, CONSOLE_USER) or "it"
-        return Dialog(
-            self.catalogue,
-            self.clock(),
-            lambda m: self.i18n.gettext(m, locale=locale) if m else m,
-            locale,
-        )
+        locale = get_language(self.db, CONSOLE_USER) or SOURCE
+        return Dialog(self.catalogue, self.clock(), translator(self.i18n, locale), locale)
 
     def show(self, outcome: Outcome) -> None:
         self.buttons = []

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.languages import available, translator
 from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
@@ -50,11 +51,7 @@ class Chat:
 
     def dialog(self, language: str | None = None) -> Dialog:
         locale = language or self.i18n.current_locale
-
-        def gettext(message: str) -> str:
-            return self.i18n.gettext(message, locale=locale) if message else message
-
-        return Dialog(self.catalogue, self.clock(), gettext, locale)
+        return Dialog(self.catalogue, self.clock(), translator(self.i18n, locale), locale)
 
     async def save(self, state: dict[str, Any]) -> None:
         if state.get("stage") != "result":
@@ -245,7 +242,7 @@ def conversation_router() -> Router:
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
         head, _sep, rest = (callback.data or "").partition(":")
-        language = rest if head == "lang" and rest in ("it", "en") else None
+        language = rest if head == "lang" and rest in available() else None
         dialog = chat.dialog(language)
         outcome = dialog.on_button(data, callback.data or "")
         if outcome.language:

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlite_utils import Database
 
+from dialogs.languages import LOCALES, SOURCE, available, from_telegram
 from storage.users import get_language
-
-LOCALES = Path(__file__).resolve().parent.parent / "dialogs" / "locales"
-LANGUAGES = ("it", "en")
 
 
 def make_i18n() -> I18n:
-    return I18n(path=LOCALES, default_locale="it", domain="messages")
+    return I18n(path=LOCALES, default_locale=SOURCE, domain="messages")
 
 
 class UserLanguage(I18nMiddleware):
-    """The user's chosen language; before they choose, their Telegram language if we have it."""
+    """The user's chosen language; before they choose, their Telegram language if we have
+    a catalog for it (`zh-hans` → zh, `ro-MD` → ro), else Italian."""
 
     def __init__(self, i18n: I18n, db: Database):
         super().__init__(i18n)
@@ -29,9 +27,8 @@ class UserLanguage(I18nMiddleware):
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
         if user is None:
-            return "it"
+            return SOURCE
         chosen = get_language(self.db, user.id)
-        if chosen:
+        if chosen in available():
             return chosen
-        code = (user.language_code or "it")[:2]
-        return code if code in LANGUAGES else "it"
+        return from_telegram(user.language_code)

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from dialogs.flow import Reply
+from dialogs.languages import SOURCE, translator
 from dialogs.paperwork import PaperworkView
 from storage import integrations
 from storage.dossiers import events_to_tell, get_dossier, mark_told
@@ -31,12 +32,8 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n) -> int:
     """Send every status change not told yet; returns how many were sent."""
     told = 0
     for event in events_to_tell(db):
-        language = event["language"] or "it"
-
-        def gettext(message: str, language: str = language) -> str:
-            return i18n.gettext(message, locale=language) if message else message
-
-        view = PaperworkView(gettext, language)
+        language = event["language"] or SOURCE
+        view = PaperworkView(translator(i18n, language), language)
         if event["status"] in INTEGRATION_EVENTS:
             dossier = get_dossier(db, event["dossier_id"]) or {"data": {}}
             reply = view.integration_request(event, dossier["data"].get("checklist") or [])

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import I18n
 
 from dialogs.flow import Reply
+from dialogs.languages import translator
 from dialogs.paperwork import PaperworkView
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import Desk
@@ -31,13 +32,9 @@ class Paper:
         self.desk = desk
         self.clock = clock
         locale = i18n.current_locale
-
-        def gettext(message: str) -> str:
-            return i18n.gettext(message, locale=locale) if message else message
-
-        self._ = gettext
+        self._ = translator(i18n, locale)
         self.locale = locale
-        self.view = PaperworkView(gettext, locale)
+        self.view = PaperworkView(self._, locale)
         self.data: dict[str, Any] = {}
         self.dialog: dict[str, Any] = {}
 

@@ -238,7 +238,7 @@ async def _send_form(paper: Paper, callback: CallbackQuery) -> list[Reply]:
         BufferedInputFile(pdf, filename=f"domanda-{paper.dossier_id}.pdf"),
         caption=paper.view.form_caption(),
     )
-    return [paper.view.sign_instructions(pages)]
+    return [paper.view.sign_instructions(pages, form.declarations)]
 
 
 def _pdf_pages(pdf: bytes) -> int:

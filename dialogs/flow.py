@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from eligibility import Catalogue, Facts, check, validate
 
 from .formats import Formats
+from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
     N_,
     AnswerError,
@@ -31,8 +31,6 @@ from .parsing import (
 )
 from .questions import BY_KEY, BY_QID, Question
 from .render import render_result
-
-Translate = Callable[[str], str]
 
 
 def esc(text: str) -> str:
@@ -89,7 +87,7 @@ def facts_of(answers: dict[str, Any], today: dt.date) -> Facts:
 
 class Dialog:
     def __init__(
-        self, catalogue: Catalogue, today: dt.date, gettext: Translate, language: str = "it"
+        self, catalogue: Catalogue, today: dt.date, gettext: Translate, language: str = SOURCE
     ):
         self.catalogue = catalogue
         self.today = today
@@ -153,9 +151,10 @@ class Dialog:
     def on_button(self, state: dict[str, Any], data: str) -> Outcome:
         _ = self._
         head, _sep, rest = data.partition(":")
-        if head == "lang" and rest in ("it", "en"):
-            state["stage"] = "privacy"
-            return Outcome([Reply(f"✓ {esc(LANGUAGES[rest])}", edit=True)], language=rest)
+        if head == "lang" and rest in available():
+            if state.get("stage") == "language":
+                state["stage"] = "privacy"
+            return Outcome([Reply(f"✓ {esc(display_name(rest))}", edit=True)], language=rest)
         if head == "priv" and state.get("stage") == "privacy":
             if rest == "yes":
                 state["stage"] = "asking"
@@ -226,7 +225,8 @@ class Dialog:
             question = BY_KEY.get(key)
             if question is None or key not in answers:
                 continue
-            lines.append(f"• {esc(_(question.short))}: {esc(self.shown(question, answers[key]))}")
+            shown = self.fmt.embed(self.shown(question, answers[key]))
+            lines.append(f"• {esc(_(question.short))}: {esc(shown)}")
             buttons.append([Button(f"✏️ {_(question.short)}", f"e:{question.qid}")])
         lines.append(esc(_("Toccate una risposta per cambiarla. Le altre restano.")))
         return [Reply("\n".join(lines), buttons)]
@@ -319,10 +319,15 @@ class Dialog:
         return Reply("\n".join(lines), buttons)
 
     def _language_reply(self) -> Reply:
-        return Reply(
-            "Scegliete la lingua · Choose your language",
-            [[Button(label, f"lang:{code}")] for code, label in LANGUAGES.items()],
-        )
+        """Every language by its own name, two a row; the chat's language (Telegram's, at
+        first contact) first, and the question also in Italian and English."""
+        here = self.fmt.language
+        codes = sorted(available(), key=lambda code: code != here)
+        buttons = [Button(display_name(code), f"lang:{code}") for code in codes]
+        lines = ["Scegliete la lingua · Choose your language"]
+        if here not in (SOURCE, "en"):
+            lines.insert(0, esc(self._("Scegliete la lingua")))
+        return Reply("\n".join(lines), [buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
     def _privacy_reply(self) -> Reply:
         _ = self._
@@ -364,7 +369,8 @@ class Dialog:
         elif q.kind == "hours":
             value = parse_hours(text)
         elif q.kind == "yesno":
-            value = parse_yes_no(text)
+            index = self._match_option(q, text)
+            value = q.options[index][0] == "yes" if index is not None else parse_yes_no(text)
         elif q.kind == "choice":
             index = self._match_option(q, text)
             if index is None:
@@ -373,7 +379,7 @@ class Dialog:
         else:
             raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
         self._store(state, q.key, value)
-        return [Reply(f"✓ {esc(self.shown(q, value))}"), *self.ask(state)]
+        return [Reply(f"✓ {esc(self.fmt.embed(self.shown(q, value)))}"), *self.ask(state)]
 
     def _match_option(self, q: Question, text: str) -> int | None:
         folded = _fold(text)
@@ -460,7 +466,7 @@ class Dialog:
         if q.kind == "amount":
             return self.fmt.money(value)
         if q.kind == "hours":
-            return _("{hours} ore a settimana").format(hours=self.fmt.number(value))
+            return self.fmt.hours_per_week(value)
         return str(value)
 
     # -- result -----------------------------------------------------------------------
@@ -477,6 +483,3 @@ class Dialog:
             )
             buttons.insert(0, [Button(self._(label), "prep")])
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
-
-
-LANGUAGES = {"it": "Italiano", "en": "English"}

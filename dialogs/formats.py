@@ -1,38 +1,67 @@
-"""Dates, amounts and hours written the way the user's language writes them (Babel)."""
+"""Dates, amounts and hours written the way the user's language writes them (Babel, CLDR).
+
+Italian keeps its numeric dates (01/03/1950); every other language gets the month in words
+in its own order (1 Mar 1950, 2 iun. 2025, 2 черв. 2025 р., 2025年6月2日): never ambiguous
+between day-first and month-first readers. Times are 24-hour everywhere, as the notices
+and the comune write them. Arabic uses Latin digits (Babel's `ar`), as the ISEE
+attestation and the notices do, so the figures match the family's papers.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from babel.dates import format_date, format_datetime
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_compound_unit
 
-BABEL_LOCALES = {"it": "it_IT", "en": "en_GB"}
+from .languages import SOURCE, babel_locale, is_rtl, isolate
 
 
 @dataclass(frozen=True)
 class Formats:
-    language: str = "it"
+    language: str = SOURCE
 
     @property
-    def locale(self) -> str:
-        return BABEL_LOCALES.get(self.language, "it_IT")
+    def locale(self) -> Locale:
+        return babel_locale(self.language)
+
+    @property
+    def rtl(self) -> bool:
+        return is_rtl(self.language)
 
     def date(self, day: dt.date) -> str:
-        """`01/03/1950` in Italian, `1 Mar 1950` in English: never ambiguous."""
-        pattern = "dd/MM/yyyy" if self.language == "it" else "d MMM yyyy"
-        return format_date(day, pattern, locale=self.locale)
+        """`01/03/1950` in Italian, `1 Mar 1950` in English, `1950年3月1日` in Chinese."""
+        if self.language == SOURCE:
+            return format_date(day, "dd/MM/yyyy", locale=self.locale)
+        return format_skeleton("yMMMd", day, locale=self.locale)
+
+    def time(self, value: dt.time | dt.datetime) -> str:
+        """`10:41`: 24-hour in every language."""
+        return format_time(value, "HH:mm", locale=self.locale)
 
     def moment(self, value: dt.datetime) -> str:
-        pattern = "dd/MM/yyyy HH:mm" if self.language == "it" else "d MMM yyyy, HH:mm"
-        return format_datetime(value, pattern, locale=self.locale)
+        if self.language == SOURCE:
+            return format_datetime(value, "dd/MM/yyyy HH:mm", locale=self.locale)
+        pattern = str(self.locale.datetime_formats["medium"])  # "{1}, {0}": date, then time
+        return pattern.replace("{1}", self.date(value.date())).replace(
+            "{0}", self.time(value.time())
+        )
 
     def money(self, amount: float) -> str:
         return format_currency(amount, "EUR", locale=self.locale)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def hours_per_week(self, hours: float) -> str:
+        """`30 ore alla settimana`, `21 година на тиждень`: CLDR's plural of the unit."""
+        value = int(hours) if float(hours).is_integer() else hours
+        return format_compound_unit(
+            value, "duration-hour", denominator_unit="duration-week", locale=self.locale
+        ) or self.number(hours)
 
     def iso(self, value: str | None) -> str:
         """A date or date-time from the verdict document; a closing 23:59:59 shows as the day."""
@@ -44,3 +73,8 @@ class Formats:
                 return self.date(moment.date())
             return self.moment(moment)
         return self.date(dt.date.fromisoformat(value))
+
+    def embed(self, value: str) -> str:
+        """A value set inside a sentence by hand (not through a message's placeholders):
+        isolated in a right-to-left language, as it is."""
+        return isolate(value) if self.rtl and value else value

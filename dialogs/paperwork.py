@@ -13,23 +13,38 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
+from dossier.form import Declaration
 
 from .flow import Button, Reply
 from .formats import Formats
 from .identity import ROLES, IdentityQuestion
+from .languages import SOURCE, Translate, escaped
 from .parsing import N_
-
-Translate = Callable[[str], str]
 
 PREPARE = N_("Prepariamo la domanda")
 DOCUMENTS = N_("Documenti della domanda")
 SIGNING = N_("Ultimo passo: la firma")
 REVIEW = N_("Controllo finale")
+DECLARING = N_("Il modulo è in italiano perché va al Comune. Firmandolo, dichiarate queste cose:")
+# What the form declares, one plain line each, in the family's language. The form itself
+# stays Italian (dossier.form); every Declaration.key it prints has its line here.
+UNDER_DPR_445 = N_(
+    "Lo dichiarate sotto la vostra responsabilità (DPR 445/2000, la legge sulle "
+    "autocertificazioni): chi scrive il falso commette un reato e perde l'aiuto."
+)
+DECLARATION_LINES = {
+    "truthful": N_("I dati del modulo e dei documenti sono veri e aggiornati."),
+    "report_changes": N_("Se qualcosa cambia, lo dite subito al Comune."),
+}
+PRIVACY_CONSENT = N_(
+    "Siete d'accordo che il Comune usi i vostri dati e quelli della persona assistita, "
+    "anche sulla salute, solo per questa domanda."
+)
 
 
 def esc(text: str) -> str:
@@ -37,7 +52,7 @@ def esc(text: str) -> str:
 
 
 class PaperworkView:
-    def __init__(self, gettext: Translate, language: str = "it"):
+    def __init__(self, gettext: Translate, language: str = SOURCE):
         self._ = gettext
         self.fmt = Formats(language)
 
@@ -45,7 +60,7 @@ class PaperworkView:
 
     def intro(self, dossier_id: str, sendable: bool, submission: dict[str, Any]) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_(PREPARE))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(PREPARE))}</b> · {esc(self.fmt.embed(dossier_id))}"]
         if sendable:
             lines.append(
                 esc(
@@ -82,7 +97,7 @@ class PaperworkView:
     # -- the checklist ----------------------------------------------------------------
 
     def pages(self, n: int) -> str:
-        return self._("1 pagina") if n == 1 else self._("{n} pagine").format(n=n)
+        return self._("{n} pagina", "{n} pagine", n).format(n=n)
 
     def item_line(self, s: ItemStatus) -> str:
         _ = self._
@@ -91,12 +106,11 @@ class PaperworkView:
             extra = _("firmato digitalmente") if s.signed else self.pages(s.pages)
             return f"✅ {title}: {esc(extra)}"
         if s.files:
-            if s.pages_missing == 1:
-                left = _("{got}, manca ancora una pagina").format(got=self.pages(s.pages))
-            else:
-                left = _("{got}, mancano ancora {left} pagine").format(
-                    got=self.pages(s.pages), left=s.pages_missing
-                )
+            left = _(
+                "{got}, manca ancora una pagina",
+                "{got}, mancano ancora {n} pagine",
+                s.pages_missing,
+            ).format(got=self.pages(s.pages), n=s.pages_missing)
             return f"🟡 {title}: {esc(left)}"
         hint = _("fronte e retro") if s.item.pages == 2 else ""
         optional = _("facoltativo") if not s.item.required else ""
@@ -107,7 +121,7 @@ class PaperworkView:
         self, dossier_id: str, statuses: list[ItemStatus], *, ready_for_form: bool, stage: str
     ) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_(DOCUMENTS))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(DOCUMENTS))}</b> · {esc(self.fmt.embed(dossier_id))}"]
         for s in statuses:
             if s.item.signed_form and stage == "documents" and not s.files:
                 continue  # the form comes after the documents
@@ -234,12 +248,32 @@ class PaperworkView:
     def form_caption(self) -> str:
         return self._("Il modulo della domanda, già compilato.")
 
-    def sign_instructions(self, pages: int) -> Reply:
+    def declarations(self, declarations: Sequence[Declaration]) -> list[str]:
+        """What the signer declares, one line each, in the family's language; a declaration
+        without its line shows as the form prints it, rather than not at all."""
         _ = self._
-        lines = [
-            f"<b>{esc(_(SIGNING))}</b>",
+        lines = [esc(_(DECLARING)), "• " + esc(_(UNDER_DPR_445))]
+        for d in declarations:
+            line = DECLARATION_LINES.get(d.key)
+            lines.append("• " + (esc(_(line)) if line else f"<i>{esc(d.text)}</i>"))
+        lines.append("• " + esc(_(PRIVACY_CONSENT)))
+        return lines
+
+    def sign_instructions(self, pages: int, declarations: Sequence[Declaration] = ()) -> Reply:
+        """Before signing: what the form declares (when it is known), then how to sign."""
+        _ = self._
+        lines = [f"<b>{esc(_(SIGNING))}</b>"]
+        if declarations:
+            lines += [*self.declarations(declarations), ""]
+        lines += [
             esc(_("1. Stampate il modulo e firmatelo in fondo.")),
-            esc(_("2. Fate una foto a ogni pagina ({pages}) e mandatele qui.").format(pages=pages)),
+            esc(
+                _(
+                    "2. Fate una foto della pagina e mandatela qui.",
+                    "2. Fate una foto a ogni pagina ({n}) e mandatele qui.",
+                    pages,
+                ).format(n=pages)
+            ),
             esc(_("Con la firma digitale: mandate il file firmato (.p7m o PDF firmato).")),
             esc(_("Non potete stampare? Chiedete aiuto ai servizi sociali del Comune.")),
         ]
@@ -269,7 +303,7 @@ class PaperworkView:
         sendable: bool,
     ) -> Reply:
         _ = self._
-        lines = [f"<b>{esc(_(REVIEW))}</b> · {esc(dossier_id)}"]
+        lines = [f"<b>{esc(_(REVIEW))}</b> · {esc(self.fmt.embed(dossier_id))}"]
         for s in statuses:
             if s.files:
                 lines.append(self.item_line(s))
@@ -503,8 +537,11 @@ class PaperworkView:
                 )
         elif status == "purge_warning":
             text = _(
-                "Tra {days} giorni cancelliamo i file della domanda {id}. La copia che avete "
-                "ricevuto resta vostra."
+                "Domani cancelliamo i file della domanda {id}. La copia che avete ricevuto "
+                "resta vostra.",
+                "Tra {n} giorni cancelliamo i file della domanda {id}. La copia che avete "
+                "ricevuto resta vostra.",
+                int(detail.get("days") or 0),
             )
         elif status == "integrata":
             text = _(
@@ -524,9 +561,9 @@ class PaperworkView:
             "address": esc(str(detail.get("recipient") or "")),
             "municipality": esc(event.get("municipality") or ""),
             "when": at,
-            "days": detail.get("days", ""),
+            "n": detail.get("days", ""),
         }
-        return esc(text).format(**values)  # escaping leaves the {placeholders} alone
+        return escaped(text).format(**values)  # escaping leaves the {placeholders} alone
 
     def outcome(self, detail: dict[str, Any]) -> str:
         """The outcome of the application after the comune's review (not escaped)."""
@@ -566,5 +603,5 @@ class PaperworkView:
         except ValueError:
             return ""
         return self._("il {date} alle {time}").format(
-            date=self.fmt.date(moment.date()), time=moment.strftime("%H:%M")
+            date=self.fmt.date(moment.date()), time=self.fmt.time(moment)
         )

@@ -1,7 +1,15 @@
-"""Read answers the way Italians type them: dates, euro amounts, hours, yes and no.
+"""Read answers the way people type them, in every language of the bot: dates, euro
+amounts, hours, yes and no.
 
 Each parser returns the value, or raises `AnswerError` with a message id that says what
 to type, with an example. Messages are marked with `N_` and translated by the caller.
+
+What each language types comes from Babel's CLDR data, not from hand lists: the month
+names of every region of each language (so Arabic accepts مايو, أيار and ماي), the words
+its date patterns put between the numbers ("20 de mayo de 1939", "20 травня 1939 р."),
+the euro's names (євро, يورو, 欧元) and the hour's unit words. Digits of any script
+(Eastern Arabic ١٢٬٥٠٠, full-width １２０００) count as digits, and spaces of any width
+group thousands ("12 000").
 """
 
 from __future__ import annotations
@@ -10,9 +18,20 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import cache
 
+from babel import localedata
 from babel.dates import get_month_names
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    get_currency_name,
+    get_currency_symbol,
+    parse_decimal,
+)
+from babel.units import format_compound_unit, format_unit
+
+from .languages import available, babel_locale
 
 
 def N_(message: str) -> str:
@@ -29,45 +48,103 @@ class AnswerError(ValueError):
 
 
 def _fold(text: str) -> str:
+    """Lower case, without accents, harakat or invisible direction marks: `Mărz` → `marz`,
+    `أيار` → `ايار`."""
     text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+    return (
+        "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+        .casefold()
+        .strip()
+    )
 
 
-def _month_names() -> dict[str, int]:
-    names: dict[str, int] = {}
-    for locale in ("it_IT", "en_GB"):
+def _ascii_digits(text: str) -> str:
+    """Digits of any script as 0-9 (Eastern Arabic, Persian, full-width...)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def _words(text: str) -> str:
+    return " ".join(_fold(text).rstrip(".").split())
+
+
+def _languages() -> set[str]:
+    return {*available(), "it", "en"}
+
+
+def _regional_locales() -> list[str]:
+    """Every CLDR locale of the bot's languages: ar, ar_EG, ar_MA, ar_SY...; es_PE, es_EC..."""
+    languages = _languages()
+    return [i for i in localedata.locale_identifiers() if i.split("_")[0] in languages]
+
+
+@cache
+def month_names() -> dict[str, int]:
+    """Folded month name → number, wide and abbreviated, in every region of every language
+    we speak. A name that means two months in two languages is left out."""
+    found: dict[str, set[int]] = {}
+    for identifier in _regional_locales():
         for width in ("wide", "abbreviated"):
-            for number, name in get_month_names(width, locale=locale).items():
-                names[_fold(name).rstrip(".")] = number
-    return names
+            for context in ("format", "stand-alone"):
+                for number, name in get_month_names(width, context, locale=identifier).items():
+                    found.setdefault(_words(name), set()).add(number)
+    return {name: next(iter(n)) for name, n in found.items() if len(n) == 1 and name}
 
 
-MONTHS = _month_names()
-_NUMERIC = re.compile(r"^(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{2}|\d{4})$")
-_WORDS = re.compile(r"^(\d{1,2})\s*(?:°|º)?\s+([a-z]+)\.?\s+(\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+@cache
+def _date_particles() -> frozenset[str]:
+    """The words date patterns set between the numbers: Spanish `de`, Ukrainian `р.`.
+    Plus what CLDR abbreviates or leaves out: `del`, as Peru and Ecuador write the year
+    ("20 de mayo del 1939"), and `року`, the Ukrainian `р.` written in full."""
+    words = {"del", "року"}
+    for identifier in _regional_locales():
+        formats = babel_locale(identifier).date_formats
+        for length in ("full", "long", "medium"):
+            for literal in re.findall(r"'([^']+)'", formats[length].pattern):
+                words.update(_words(w) for w in literal.split())
+    return frozenset(w for w in words if w and not w.isdigit())
+
+
+DATE_EXAMPLE = N_("Non riesco a leggere la data. Scrivetela così: 1/3/1950.")
+_SEP = r"\s*[/.\-\s]\s*"
+_NUMERIC = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{2}}|\d{{4}})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})$")
+_HAN = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?$")
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:\s*°|\s+o)?\s+(\D+?)\s+(\d{4})$")  # 1º marzo
+_MONTH_DAY_YEAR = re.compile(r"^(\D+?)\s+(\d{1,2})\s+(\d{4})$")
 _RUN = re.compile(r"^(\d{2})(\d{2})(\d{2}|\d{4})$")  # 16062025, 160625: no separators
 
 
+def _without_particles(text: str) -> str:
+    text = re.sub(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)", " ", text)  # 1939р. → 1939 р.
+    particles = _date_particles()
+    return " ".join(w for w in text.split() if w.rstrip(".") not in particles)
+
+
 def parse_date(text: str, today: dt.date) -> dt.date:
-    """`1/3/1950`, `01.03.1950`, `1-3-1950`, `1 3 1950`, `01031950`, `1 marzo 1950`,
-    `1950-03-01`; day first. A two-digit year is this century's unless that is after
-    `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
-    folded = _fold(text)
-    if m := _ISO.match(folded):
+    """`1/3/1950`, `01.03.1950`, `1 3 1950`, `01031950`, `1 marzo 1950`, `1950-03-01`,
+    `20 de mayo de 1939`, `20 травня 1939 р.`, `٢٠ مايو ١٩٣٩`, `١٩٣٩/٥/٢٠`, `1939年5月20日`;
+    numeric dates are day first unless they start with the year. A two-digit year is this
+    century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
+    folded = _fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
+    words = _without_particles(folded)
+    if m := (_YEAR_FIRST.match(words) or _HAN.match(words)):
         year, month, day = (int(g) for g in m.groups())
-    elif (m := _NUMERIC.match(folded)) or (m := _RUN.match(folded)):
+    elif (m := _NUMERIC.match(words)) or (m := _RUN.match(words)):
         day, month = int(m.group(1)), int(m.group(2))
         year = int(m.group(3))
         if len(m.group(3)) == 2:
             year += 2000 if 2000 + year <= today.year else 1900
-    elif m := _WORDS.match(folded):
-        day, year = int(m.group(1)), int(m.group(3))
-        month = MONTHS.get(m.group(2).rstrip("."))
-        if month is None:
-            raise AnswerError(N_("Non riesco a leggere la data. Scrivetela così: 1/3/1950."))
     else:
-        raise AnswerError(N_("Non riesco a leggere la data. Scrivetela così: 1/3/1950."))
+        if m := _DAY_MONTH_YEAR.match(words):
+            day, name, year = int(m.group(1)), m.group(2), int(m.group(3))
+        elif m := _MONTH_DAY_YEAR.match(words):
+            name, day, year = m.group(1), int(m.group(2)), int(m.group(3))
+        else:
+            raise AnswerError(DATE_EXAMPLE)
+        month = month_names().get(_words(name))
+        if month is None:
+            raise AnswerError(DATE_EXAMPLE)
     try:
         return dt.date(year, month, day)
     except ValueError:
@@ -89,40 +166,101 @@ def parse_birth_date(text: str, today: dt.date) -> dt.date:
     return day
 
 
+@cache
+def _currency_words() -> tuple[str, ...]:
+    """The euro as each language writes it (€, EUR, euro, euros, євро, يورو, 欧元), folded,
+    longest first."""
+    words = {"€", "eur", "euro", "euros"}
+    for language in _languages():
+        locale = babel_locale(language)
+        words.add(_fold(get_currency_symbol("EUR", locale=locale)))
+        for count in (None, 0, 1, 2, 3, 5, 11, 100, 1.5):
+            words.add(_fold(get_currency_name("EUR", count=count, locale=locale)))
+    return tuple(sorted((w for w in words if w), key=len, reverse=True))
+
+
+def _compact(text: str) -> str:
+    """Digits in ASCII, Arabic separators as Italian ones (٬ thousands → `.`, ٫ decimal →
+    `,`), no spaces of any width, no invisible marks, no apostrophes (12'000)."""
+    text = _ascii_digits(text).translate({0x066C: ".", 0x066B: ",", 0x060C: ",", 0x27: None})
+    return "".join(
+        c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cf", "Pf")
+    )
+
+
 _EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
-_CURRENCY = re.compile(r"(€|eur(o)?\b|euros?\b)", re.IGNORECASE)
+AMOUNT_EXAMPLE = N_("Non riesco a leggere la cifra. Scrivetela così: 12.000,50.")
 
 
-def parse_amount(text: str) -> Decimal:
-    """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`: Babel's strict Italian parser first."""
-    cleaned = _CURRENCY.sub(" ", text).strip().replace(" ", "").replace("\u00a0", "")
-    if not cleaned or len(cleaned) > 20:
-        raise AnswerError(N_("Non riesco a leggere la cifra. Scrivetela così: 12.000,50."))
-    # "12,000" or "1,250,000.50": thousands grouped with commas. Nobody writes euro with
-    # three decimals, so this is the English way, not 12 euro.
+def _decimal(cleaned: str) -> Decimal | None:
+    """Babel's strict parsers, Italian first; `12,000` or `1,250,000.50` (thousands grouped
+    with commas) the English way: nobody writes euro with three decimals."""
     locales = ("en_US", "it_IT") if _EN_GROUPED.match(cleaned) else ("it_IT", "en_US")
     for locale in locales:
         try:
-            value = parse_decimal(cleaned, locale=locale, strict=True)
+            return parse_decimal(cleaned, locale=locale, strict=True)
         except NumberFormatError:
             continue
-        if value < 0:
-            raise AnswerError(N_("La cifra non può essere negativa. Scrivetela così: 12.000,50."))
-        if value > 10_000_000:
-            raise AnswerError(
-                N_("La cifra è troppo alta. Controllatela e scrivetela così: 12.000,50.")
-            )
-        return value.quantize(Decimal("0.01"))
-    raise AnswerError(N_("Non riesco a leggere la cifra. Scrivetela così: 12.000,50."))
+    return None
+
+
+def parse_amount(text: str) -> Decimal:
+    """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`, `12 000`, `١٢٬٥٠٠`, `1,2万`."""
+    folded = _fold(text)
+    for word in _currency_words():
+        folded = folded.replace(word, " ")
+    cleaned = _compact(folded)
+    tens_of_thousands = cleaned.endswith("万")  # Chinese counts in units of 10,000
+    cleaned = cleaned.removesuffix("万")
+    if not cleaned or len(cleaned) > 20:
+        raise AnswerError(AMOUNT_EXAMPLE)
+    value = _decimal(cleaned)
+    if value is None:
+        raise AnswerError(AMOUNT_EXAMPLE)
+    if tens_of_thousands:
+        value *= 10_000
+    if value < 0:
+        raise AnswerError(N_("La cifra non può essere negativa. Scrivetela così: 12.000,50."))
+    if value > 10_000_000:
+        raise AnswerError(N_("La cifra è troppo alta. Controllatela e scrivetela così: 12.000,50."))
+    return value.quantize(Decimal("0.01"))
+
+
+@cache
+def _hour_words() -> tuple[str, ...]:
+    """What follows the number in `25 ore`, `25 ore alla settimana`, `25 h`, `25 годин`,
+    `25 ساعة`, `25小时/周`: CLDR's unit patterns of every language, folded, longest first."""
+    words = {"ore", "ora", "h", "hours", "hour", "ore a settimana", "ore settimanali"}
+    for language in _languages():
+        locale = babel_locale(language)
+        for value in (0, 1, 2, 3, 5, 11, 21, 25, 101, 1.5):
+            number = _fold(format_decimal(value, locale=locale))
+            for length in ("long", "short", "narrow"):
+                for shown in (
+                    format_unit(value, "duration-hour", length=length, locale=locale),
+                    format_compound_unit(
+                        value,
+                        "duration-hour",
+                        denominator_unit="duration-week",
+                        length=length,
+                        locale=locale,
+                    ),
+                ):
+                    if shown and number in _fold(shown):
+                        words.add(" ".join(_fold(shown).replace(number, " ", 1).split()))
+    return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
 
 def parse_hours(text: str) -> float:
-    """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`)."""
-    cleaned = re.sub(r"\s*(ore|ora|h|hours?)\s*$", "", text.strip(), flags=re.IGNORECASE)
-    try:
-        value = parse_decimal(cleaned, locale="it_IT", strict=True)
-    except NumberFormatError:
-        raise AnswerError(N_("Scrivete solo il numero di ore a settimana, così: 25.")) from None
+    """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`)."""
+    folded = " ".join(_fold(_ascii_digits(text)).split())
+    for word in _hour_words():
+        if folded.endswith(word) and folded != word:
+            folded = folded[: -len(word)]
+            break
+    value = _decimal(_compact(folded))
+    if value is None:
+        raise AnswerError(N_("Scrivete solo il numero di ore a settimana, così: 25."))
     if not 0 <= value <= 168:
         raise AnswerError(N_("Una settimana ha 168 ore. Scrivete un numero da 0 a 168, così: 25."))
     return float(value)
@@ -133,6 +271,8 @@ NO = {"no", "n"}
 
 
 def parse_yes_no(text: str) -> bool:
+    """Italian and English; the dialog first matches the buttons' words in the chat's
+    language (Da, Так, Sí, نعم, Po, 是)."""
     folded = _fold(text).rstrip(".!")
     if folded in {_fold(y) for y in YES}:
         return True

@@ -7,13 +7,12 @@ translation function, so a catalog that translates them shows them in the user's
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import Any
 
 from .formats import Formats
+from .languages import Translate
 from .parsing import N_
 
-Translate = Callable[[str], str]
 TELEGRAM_LIMIT = 3500  # below Telegram's 4,096 characters, leaving room for markup
 
 ICONS = {"eligible": "✅", "conditional": "🟡", "not_eligible": "❌", "undetermined": "❔"}
@@ -72,6 +71,12 @@ def _t(
     return _(text)
 
 
+def _source(fmt: Formats, source: str) -> str:
+    """` (Art. 9)` after a sentence; isolated in a right-to-left language, so the article
+    number stays with its name."""
+    return f" <i>({_e(fmt.embed(source))})</i>"
+
+
 def _split(blocks: list[str]) -> list[str]:
     """Join blocks into messages that fit in one Telegram message each."""
     messages: list[str] = []
@@ -113,14 +118,14 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
         for r in m["reasons"]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
-            source = f" <i>({_e(r['source'])})</i>" if r["source"] else ""
+            source = _source(fmt, r["source"]) if r["source"] else ""
             lines.append(f"• {_e(_t(_, r['text'], r, fmt))}{source}")
         lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in m.get("pending_i18n", [])]
         for note in m.get("notes", []):
-            lines.append(f"ℹ️ {_tr(_, note['text'])} <i>({_e(note['source'])})</i>")
+            lines.append(f"ℹ️ {_tr(_, note['text'])}{_source(fmt, note['source'])}")
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
-            lines.append(f"💶 {_tr(_, (amount['text']))} <i>({_e(amount['source'])})</i>")
+            lines.append(f"💶 {_tr(_, (amount['text']))}{_source(fmt, amount['source'])}")
             if "adjustment" in amount:
                 lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
@@ -144,7 +149,7 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
 def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     lines: list[str] = []
     for item in verdict["incompatible"]:
-        lines.append(f"❌ {_tr(_, (item['text']))} <i>({_e(item['source'])})</i>")
+        lines.append(f"❌ {_tr(_, (item['text']))}{_source(fmt, item['source'])}")
     if verdict["incompatible"]:
         lines.append(
             _e(
@@ -155,7 +160,7 @@ def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
         )
     for item in verdict["compatible"]:
         condition = f" {_tr(_, (item['condition']))}" if item.get("condition") else ""
-        lines.append(f"✅ {_tr(_, (item['text']))}{condition} <i>({_e(item['source'])})</i>")
+        lines.append(f"✅ {_tr(_, (item['text']))}{condition}{_source(fmt, item['source'])}")
     for item in verdict.get("compatibility_unknown", []):
         lines.append(f"❔ {_e(_t(_, item['text'], item, fmt))}")
     if not lines:

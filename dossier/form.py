@@ -39,11 +39,29 @@ DECLARATIONS_INTRO = (
     "di atti falsi, e della decadenza dai benefici eventualmente conseguiti sulla base di "
     "dichiarazioni non veritiere prevista dall'art. 75, dichiara:"
 )
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One thing the signer declares, as the form prints it (Italian). Before signing, the
+    chat explains each in the family's language, one line per `key`
+    (`dialogs.paperwork.DECLARATION_LINES`): a new declaration needs its line there."""
+
+    key: str
+    text: str
+
+
 DECLARATIONS = (
-    "che i dati e le informazioni riportati in questa domanda e nei documenti allegati "
-    "sono veri e corrispondono alla situazione attuale;",
-    "di impegnarsi a comunicare tempestivamente al Comune ogni variazione della situazione "
-    "dichiarata.",
+    Declaration(
+        "truthful",
+        "che i dati e le informazioni riportati in questa domanda e nei documenti allegati "
+        "sono veri e corrispondono alla situazione attuale;",
+    ),
+    Declaration(
+        "report_changes",
+        "di impegnarsi a comunicare tempestivamente al Comune ogni variazione della "
+        "situazione dichiarata.",
+    ),
 )
 PRIVACY = (
     "Il/La sottoscritto/a, informato/a ai sensi dell'art. 13 del Regolamento (UE) 2016/679 "
@@ -88,6 +106,7 @@ class FormData:
     documents: list[tuple[str, str]]  # (document, what is attached)
     place: str  # luogo (usually the municipality)
     date: dt.date
+    declarations: Sequence[Declaration] = DECLARATIONS  # the case's own, when it has them
 
 
 @lru_cache(maxsize=1)
@@ -358,8 +377,8 @@ def application_form_pdf(data: FormData) -> bytes:
 
     pdf.heading("Dichiarazioni")
     pdf.paragraph(DECLARATIONS_INTRO)
-    for text in DECLARATIONS:
-        pdf.bullet(text)
+    for declaration in data.declarations:
+        pdf.bullet(declaration.text)
 
     pdf.heading("Privacy")
     pdf.paragraph(PRIVACY)

@@ -1,9 +1,9 @@
 """Refresh the gettext catalogs after changing any user-facing text.
 
 Run: python scripts/update_catalogs.py
-It extracts every message (code and notice files) into dialogs/locales/messages.pot,
-merges it into the Italian and English catalogs, fills the Italian one (Italian is the
-source language) and lists the English messages still to translate.
+It extracts every message (code and notice files, plurals included) into
+dialogs/locales/messages.pot, merges it into every catalog on disk, fills the Italian one
+(Italian is the source language) and lists, per language, the messages still to translate.
 `pip install -e .` compiles the catalogs; the tests fail while any message is untranslated.
 """
 
@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,8 @@ LOCALES = ROOT / "dialogs" / "locales"
 
 
 PYBABEL = str(Path(sys.executable).with_name("pybabel"))
-KEYWORDS = ["-k", "N_", "-k", "_", "-k", "_fmt"]
+# `_(message)` and `_(singular, plural, n)` (aiogram's gettext signature); `N_` marks.
+KEYWORDS = ["-k", "N_", "-k", "_:1,1t", "-k", "_:1,2", "-k", "_fmt"]
 
 
 def extract(pot: Path) -> None:
@@ -46,13 +48,28 @@ def extract(pot: Path) -> None:
     )
 
 
+def todo(catalog: Catalog) -> list[str]:
+    """The messages of a catalog still to translate: empty, fuzzy, or a plural form missing."""
+    left = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings) or len(strings) < (
+            catalog.num_plurals if message.pluralizable else 1
+        ):
+            left.append(message.id[0] if message.pluralizable else message.id)
+    return left
+
+
 def main() -> None:
-    pybabel = PYBABEL
     pot = LOCALES / "messages.pot"
     extract(pot)
+    # every catalog on disk; Babel keeps the translations, marks nothing fuzzy (a changed
+    # message is new, to translate again), drops what the code no longer says
     subprocess.run(
         [
-            pybabel,
+            PYBABEL,
             "update",
             "-i",
             str(pot),
@@ -72,15 +89,20 @@ def main() -> None:
         catalog = read_po(f, locale="it")
     for message in catalog:
         if message.id:
-            message.string = message.id
+            message.string = message.id  # the source language: (singular, plural) for plurals
+            message.flags.discard("fuzzy")
     with italian.open("wb") as f:
         write_po(f, catalog, width=100, ignore_obsolete=True)
-    with (LOCALES / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        english = read_po(f, locale="en")
-    todo = [m.id for m in english if m.id and not m.string]
-    print(f"{len(catalog)} messages; {len(todo)} English translations missing")
-    for msgid in todo:
-        print(f"  {msgid}")
+    print(f"{len(catalog)} messages")
+    for po in sorted(LOCALES.glob("*/LC_MESSAGES/messages.po")):
+        language = po.parent.parent.name
+        if language == "it":
+            continue
+        with po.open("rb") as f:
+            left = todo(read_po(f, locale=language))
+        print(f"{language}: {len(left)} to translate")
+        for msgid in left:
+            print(f"  {msgid!r}")
 
 
 if __name__ == "__main__":

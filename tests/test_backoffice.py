@@ -496,7 +496,7 @@ async def test_dossier_page_shows_answers_precheck_people_documents_and_history(
     answers = html.split('id="tabella-risposte"')[1].split("</table>")[0]
     assert '<th scope="row">Data di nascita</th><td>20/05/1939</td>' in answers
     assert "9.800,50" in answers and "Indennità di accompagnamento" in answers
-    assert "30 ore a settimana" in answers
+    assert "30 ore alla settimana" in answers
     # the pre-check, recomputed, with reasons and their source
     precheck = html.split('id="verifica"')[1].split('id="risposte"')[0]
     assert "Buono sociale mensile per l&#39;assistente familiare" in precheck

@@ -145,7 +145,7 @@ async def test_opens_a_dossier_and_downloads_a_file_and_the_zip(page: Any, serve
     answers = page.locator("#tabella-risposte")
     await expect(answers.get_by_role("row", name="Data di nascita")).to_contain_text("20/05/1939")
     await expect(answers).to_contain_text("9.800,50")
-    await expect(answers).to_contain_text("30 ore a settimana")
+    await expect(answers).to_contain_text("30 ore alla settimana")
     # the pre-check with its reasons
     precheck = page.locator("section[aria-labelledby='verifica']")
     await expect(precheck.locator(".verdict").first).to_have_text("Requisiti presenti")

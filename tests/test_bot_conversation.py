@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_dispatcher, set_commands
+from dialogs.languages import available
 from storage.db import open_db
 from tests.botapi import BotAPI, Family, make_bot
 
@@ -244,7 +245,7 @@ async def test_editing_an_answer_from_the_summary_keeps_the_others(api, db_path)
     result = "\n".join(texts).replace("\xa0", " ")
     assert "❌ <b>Buono" in result and "supera il limite di 25.000,00 €" in result
     summary = "\n".join(await s.family.say("/riepilogo")).replace("\xa0", " ")
-    for kept in ("Opera", "20/05/1939", "30.000,00 €", "SAD", "30 ore a settimana"):
+    for kept in ("Opera", "20/05/1939", "30.000,00 €", "SAD", "30 ore alla settimana"):
         assert kept in summary, kept
     await s.close()
 
@@ -389,7 +390,7 @@ async def test_command_menu_is_set_in_each_language(api, db_path):
     s = Session(api, db_path, dt.date(2025, 6, 2))
     await set_commands(s.bot)
     menus = [c.params for c in api.calls if c.method == "setMyCommands"]
-    assert len(menus) == 2
+    assert len(menus) == len(available())  # the default (Italian), then one per language
     names = [c["command"] for c in menus[0]["commands"]]
     assert names == [
         "start",
@@ -403,8 +404,11 @@ async def test_command_menu_is_set_in_each_language(api, db_path):
         "privacy",
         "cancella_dati",
     ]
-    assert menus[1]["language_code"] == "en"
+    assert [m.get("language_code") for m in menus] == [None, *available()[1:]]
     assert menus[0]["commands"][0]["description"] == "Inizia o riprendi"
+    for menu in menus[1:]:  # each in its own language, the commands themselves unchanged
+        assert [c["command"] for c in menu["commands"]] == names
+        assert menu["commands"][0]["description"] != "Inizia o riprendi"
     await s.close()
 
 

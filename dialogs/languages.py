@@ -1,0 +1,121 @@
+"""The languages the bot speaks: one gettext catalog each under `dialogs/locales`.
+
+A language is available when its catalog is on disk; `ORDER` only says where it shows in
+`/lingua` and the command menu (a catalog not listed comes last, by code). Adding a language
+is one catalog (`pybabel init -l xx`, then translate) and one line here.
+
+Names, text direction and formats come from Babel's CLDR data, never from hand lists.
+Translations go through `translator()`: it adds plurals (`_(singular, plural, n)`, the
+gettext way, extracted with `-k _:1,1t -k _:1,2`) and, in a right-to-left language, wraps
+every value filled into a message in Unicode isolates, so an Italian name, a euro amount
+or a date keeps its own direction inside Arabic text.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from babel import Locale, UnknownLocaleError
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+SOURCE = "it"  # the language of the msgids, and the fallback
+ORDER = ("it", "en", "ro", "uk", "es", "ar", "sq", "zh")
+# Where the bot's readers are: British English conventions (1 Jun 2025, €), not American.
+REGIONS = {"it": "it_IT", "en": "en_GB"}
+
+FSI = "\u2068"  # FIRST STRONG ISOLATE: the value takes the direction of its own first letter
+PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
+
+
+class Translate(Protocol):
+    """`_(message)`, or `_(singular, plural, n)` for a message with a count."""
+
+    def __call__(self, message: str, plural: str | None = None, n: int = 1) -> str: ...
+
+
+@cache
+def available() -> tuple[str, ...]:
+    """Every language with a catalog on disk, in display order; Italian first."""
+    on_disk = {p.parent.parent.name for p in LOCALES.glob("*/LC_MESSAGES/messages.po")}
+    on_disk.add(SOURCE)
+    return tuple(c for c in ORDER if c in on_disk) + tuple(sorted(on_disk - set(ORDER)))
+
+
+@cache
+def babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(REGIONS.get(language, language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(REGIONS[SOURCE])
+
+
+def display_name(language: str) -> str:
+    """The language in its own words, as CLDR writes it: Română, Українська, العربية, 中文."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def is_rtl(language: str) -> bool:
+    return babel_locale(language).character_order == "right-to-left"
+
+
+def from_telegram(language_code: str | None) -> str:
+    """The language for a Telegram `language_code` (an IETF tag: `ro`, `zh-hans`, `zh-CN`,
+    `ar-EG`, `mo`), or Italian when we have no catalog for it."""
+    if not language_code:
+        return SOURCE
+    try:
+        language = Locale.parse(language_code.replace("_", "-"), sep="-").language
+    except (UnknownLocaleError, ValueError):
+        language = language_code.split("-")[0].split("_")[0].lower()
+    return language if language in available() else SOURCE
+
+
+def isolate(value: Any) -> str:
+    return f"{FSI}{value}{PDI}"
+
+
+class Isolating(str):
+    """A translated message in a right-to-left language: `format` wraps each value in
+    isolates (FSI … PDI). The one place where values meet right-to-left text."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return str.format(
+            self, *(isolate(a) for a in args), **{k: isolate(v) for k, v in kwargs.items()}
+        )
+
+
+def escaped(message: str) -> str:
+    """HTML-escape a translated template, keeping its isolating `format`."""
+    text = html.escape(message, quote=False)
+    return Isolating(text) if isinstance(message, Isolating) else text
+
+
+class _Gettext(Protocol):
+    def gettext(
+        self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
+    ) -> str: ...
+
+
+def translator(catalogs: _Gettext, language: str) -> Translate:
+    """The translation function for one language, from aiogram's `I18n` (or anything with
+    its `gettext(singular, plural, n, locale)`)."""
+    rtl = is_rtl(language)
+
+    def _(message: str, plural: str | None = None, n: int = 1) -> str:
+        if not message:
+            return message
+        text = catalogs.gettext(message, plural, n, locale=language)
+        return Isolating(text) if rtl else text
+
+    return _
+
+
+def untranslated(message: str, plural: str | None = None, n: int = 1) -> str:
+    """The Italian source itself: for the form, the back-office and tests."""
+    return plural if plural is not None and n != 1 else message
