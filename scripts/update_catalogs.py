@@ -101,8 +101,10 @@ def main() -> None:
         with po.open("rb") as f:
             left = todo(read_po(f, locale=language))
         print(f"{language}: {len(left)} to translate")
-        for msgid in left:
+        for msgid in left[:40]:
             print(f"  {msgid!r}")
+        if len(left) > 40:
+            print(f"  … and {len(left) - 40} more")
 
 
 if __name__ == "__main__":

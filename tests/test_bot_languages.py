@@ -1,0 +1,222 @@
+"""A whole conversation in each new language, through the real aiogram Dispatcher and the
+Bot API stand-in: Telegram's language picked at first contact, /start, the questions, a
+birth date and an ISEE typed the way a speaker of the language types them, the result,
+the form details and the checklist. And Arabic, read right to left, with its values in
+Unicode isolates so names, dates and euro amounts do not scramble."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES, make_i18n
+from dialogs.languages import FSI, PDI, display_name, translator
+from dialogs.questions import BY_KEY
+from tests.test_bot_conversation import Session
+from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF
+
+TODAY = dt.date(2025, 6, 2)  # the Visconteo Sud Milano notice (Opera) is open
+
+
+@dataclass(frozen=True)
+class Speaker:
+    telegram: str  # Telegram's language_code on the family's phone
+    birth: str  # 20 May 1939, as they type it
+    isee: str  # as they type it
+    hours: str
+    shown: tuple[str, ...]  # how the bot writes the answers back (Babel's CLDR formats)
+    words: tuple[str, ...]  # a few words of the result, in that language
+
+
+SPEAKERS = {
+    "ro": Speaker(
+        "ro",
+        "20 mai 1939",
+        "12 000",
+        "30 de ore",
+        ("20 mai 1939", "12.000,00\xa0EUR", "30 de ore pe săptămână"),
+        ("Rezultatul", "Anunțul este deschis."),
+    ),
+    "uk": Speaker(
+        "uk",
+        "20 травня 1939",
+        "12 000",
+        "30 годин",
+        ("20 трав. 1939\u202fр.", "12\xa0000,00\xa0EUR", "30 годин на тиждень"),
+        ("Результат",),
+    ),
+    "es": Speaker(
+        "es-PE",
+        "20 de mayo de 1939",
+        "12.000",
+        "30 horas",
+        ("20 may 1939", "12.000,00\xa0€", "30 horas por semana"),
+        ("El resultado", "La convocatoria está abierta."),
+    ),
+    "ar": Speaker(
+        "ar",
+        "٢٠ مايو ١٩٣٩",
+        "١٢٬٥٠٠",
+        "٣٠ ساعة",
+        ("20 مايو 1939", "\u200f12,500.00\xa0€", "30 ساعة في الأسبوع"),
+        ("النتيجة", "الإعلان مفتوح."),
+    ),
+    "sq": Speaker(
+        "sq",
+        "20 maj 1939",
+        "12 000",
+        "30 orë",
+        ("20 maj 1939", "12\xa0000,00\xa0€", "30 orë/javë"),
+        ("Rezultati",),
+    ),
+    "zh": Speaker(
+        "zh-hans",
+        "1939年5月20日",
+        "12,500欧元",
+        "30小时",
+        ("1939年5月20日", "€12,500.00", "30小时/周"),
+        ("结果", "申请已开放。"),
+    ),
+}
+
+# The Opera family of the Italian conversation test, by fact: what they press (an
+# Italian label, shown translated) or type (per language).
+ANSWERS = {
+    "municipality": [("say", "Opera")],
+    "beneficiary.birth_date": [("say", "birth")],
+    "beneficiary.lives_at_home": [("press", "Sì")],
+    "beneficiary.certifications": [("press", "Indennità di accompagnamento"), ("done", "Fatto")],
+    "isee.status": [("press", "Sì, ho l'attestazione")],
+    "isee.kind": [("press", "Sociosanitario")],
+    "isee.value": [("say", "isee")],
+    "current_measures": [("press", "SAD (assistenza domiciliare del Comune)"), ("done", "Fatto")],
+    "assistant.employed": [("press", "Sì")],
+    "assistant.contract": [("press", "Lo assumiamo noi, con contratto")],
+    "assistant.weekly_hours": [("say", "hours")],
+    "first_application": [("press", "Sì")],
+}
+
+
+def plain(text: str) -> str:
+    return html.unescape(text).replace(FSI, "").replace(PDI, "")
+
+
+def italian_sentences(language: str) -> list[str]:
+    """Every Italian message of five words or more that the language's catalog translates:
+    none may reach a family that chose it. (Official names the translation keeps in Italian,
+    with a word of explanation, are allowed: "Ambito distrettuale ... (districtul ...)".)"""
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    return [
+        m.id
+        for m in catalog
+        if isinstance(m.id, str)
+        and len(m.id.split()) >= 5
+        and "{" not in m.id
+        and m.id not in m.string
+    ]
+
+
+async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]:
+    """From /start to the checklist; returns everything the bot said."""
+    f = s.family
+    f.user["language_code"] = speaker.telegram
+    _ = translator(make_i18n(), language)
+
+    def t(label: str) -> str:
+        return plain(_(label))
+
+    said = await f.say("/start")
+    # first contact: Telegram's language comes first, and the question is in it too
+    assert f.buttons()[0] == display_name(language)
+    assert t("Scegliete la lingua") in plain(said[-1])
+    said += await f.press(display_name(language))
+    assert t("Privacy, in breve:") in plain(said[-1])
+    said += await f.press(t("Sì, accetto"))
+    for _step in range(20):
+        last = plain(said[-1])
+        if any(f"<b>{html.escape(_('Il risultato'), quote=False)}</b>" in x for x in said):
+            break
+        keys = [k for k in ANSWERS if t(BY_KEY[k].prompt) in last]
+        assert keys, f"unexpected question: {last!r}"
+        for action, value in ANSWERS[keys[0]]:
+            if action == "press":
+                said += await f.press(t(value))
+            elif action == "done":  # "➡️ Done": in Arabic تم is also in "تم طلب" (requested)
+                said += await f.press(f"➡️ {t(value)}")
+            else:
+                said += await f.say(getattr(speaker, value, value))
+    else:
+        raise AssertionError("no result")
+    said += await f.press(t("📝 Prepara la domanda"))
+    said += await f.press(t("Il figlio o la figlia"))
+    for typed in ("Maria", "Rossi", APPLICANT_CF, "333 123 4567"):
+        said += await f.say(typed)
+    said += await f.press(t("Non ce l'ho · Avanti"))
+    for typed in ("Giuseppe", "Rossi", BENEFICIARY_CF, "Via Roma 12"):
+        said += await f.say(typed)
+    return said
+
+
+@pytest.mark.parametrize("language", list(SPEAKERS))
+async def test_a_family_talks_in_its_language_from_start_to_the_checklist(api, db_path, language):
+    speaker = SPEAKERS[language]
+    s = Session(api, db_path, TODAY)
+    said = await conversation(s, language, speaker)
+    _ = translator(make_i18n(), language)
+    everything = "\n".join(plain(x) for x in said)
+    for value in speaker.shown:  # the date, the ISEE and the hours as the language writes them
+        assert f"✓ {value}" in everything or value in everything, value
+    for words in speaker.words:
+        assert words in everything, words
+    assert plain(_("La verifica è preliminare: decidono i servizi sociali.")) in everything
+    assert "protocollo@pec.comune.rozzano.mi.it" in everything  # addresses stay as they are
+    checklist = plain(said[-1])
+    assert plain(_("Documenti della domanda")) in checklist
+    assert plain(_("Carta d'identità di chi firma")) in checklist
+    left_in_italian = [m for m in italian_sentences(language) if m in everything]
+    assert left_in_italian == []
+    # the chosen language is kept, whatever Telegram says later
+    s.family.user["language_code"] = "it"
+    again = "\n".join(plain(x) for x in await s.family.say("/aiuto"))
+    assert plain(_("State preparando la domanda.")) in again
+    await s.close()
+
+
+async def test_arabic_keeps_names_dates_and_amounts_whole_inside_right_to_left_text(api, db_path):
+    s = Session(api, db_path, TODAY)
+    said = await conversation(s, "ar", SPEAKERS["ar"])
+    raw = "\n".join(html.unescape(x) for x in said)
+    # each value the bot fills into an Arabic sentence sits in its own isolate
+    assert f"✓ {FSI}\u200f12,500.00\xa0€{PDI}" in raw
+    assert f"✓ {FSI}20 مايو 1939{PDI}" in raw
+    assert f"{FSI}20 يونيو 2025، 12:00{PDI}" in raw  # the deadline, in the result
+    assert f"({FSI}Art. " in raw  # the notice's article after a translated sentence
+    assert re.search(f"السؤال {FSI}1{PDI} من حوالي {FSI}\\d+{PDI}", raw)
+    # every amount and date the bot formats is inside an isolate, nowhere bare (the
+    # notices' own sentences may say "200 €" in words of their own: that is their text)
+    bare = re.sub(f"{FSI}[^{FSI}{PDI}]*{PDI}", "", raw)
+    assert not re.search(r"\d\.\d\d\xa0€", bare)
+    assert not re.search(r"\d{1,2} (يونيو|مايو) \d{4}", bare)
+    # isolates open and close in pairs, in every message
+    for text in said:
+        assert text.count(FSI) == text.count(PDI)
+    # buttons stay readable: no invisible marks, and each one has Arabic words or a name
+    buttons = s.family.buttons()
+    assert buttons and not any(FSI in b or PDI in b for b in buttons)
+    await s.close()
+
+
+async def test_the_command_menu_and_the_language_list_speak_every_language(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await s.family.say("/start")
+    names = s.family.buttons()
+    for name in ("Italiano", "English", "Română", "Українська", "Español", "العربية", "Shqip"):
+        assert name in names
+    assert "中文" in names
+    await s.close()
