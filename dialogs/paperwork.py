@@ -34,16 +34,16 @@ DECLARING = N_("Il modulo è in italiano perché va al Comune. Firmandolo, dichi
 # What the form declares, one plain line each, in the family's language. The form itself
 # stays Italian (dossier.form); every Declaration.key it prints has its line here.
 UNDER_DPR_445 = N_(
-    "Lo dichiarate sotto la vostra responsabilità (DPR 445/2000, la legge sulle "
-    "autocertificazioni): chi scrive il falso commette un reato e perde l'aiuto."
+    "Firmate sotto la vostra responsabilità. Lo dice il DPR 445/2000, la legge sulle "
+    "autocertificazioni. Chi scrive il falso commette un reato e perde l'aiuto."
 )
 DECLARATION_LINES = {
     "truthful": N_("I dati del modulo e dei documenti sono veri e aggiornati."),
     "report_changes": N_("Se qualcosa cambia, lo dite subito al Comune."),
 }
 PRIVACY_CONSENT = N_(
-    "Siete d'accordo che il Comune usi i vostri dati e quelli della persona assistita, "
-    "anche sulla salute, solo per questa domanda."
+    "Il Comune può usare i vostri dati e quelli della persona assistita, anche sulla "
+    "salute. Solo per questa domanda."
 )
 
 

@@ -10,6 +10,7 @@ import email.policy
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -160,7 +161,9 @@ async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
     await s.close()
 
 
-async def upload_everything(s: Session) -> None:
+async def upload_everything(s: Session, shown: Callable[[str], str] = str) -> None:
+    """Send every document of the Opera checklist; `shown` is how the chat labels them
+    (the translation, in another language)."""
     f = s.family
     seed = 10
     for label, count in (
@@ -172,7 +175,7 @@ async def upload_everything(s: Session) -> None:
         ("Busta paga dell'assistente", 1),
         ("Ricevuta dei contributi INPS", 1),
     ):
-        await f.press(label)
+        await f.press(shown(label))
         for _ in range(count):
             seed += 1
             await f.upload_photo(document_photo(seed))

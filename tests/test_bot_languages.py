@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
 from dataclasses import dataclass
 
 import pytest
 from babel.messages.pofile import read_po
+from pypdf import PdfReader
 
 from bot.i18n import LOCALES, make_i18n
 from dialogs.languages import FSI, PDI, display_name, translator
@@ -220,3 +222,45 @@ async def test_the_command_menu_and_the_language_list_speak_every_language(api, 
         assert name in names
     assert "中文" in names
     await s.close()
+
+
+async def test_before_signing_the_chat_explains_each_declaration_of_the_italian_form(api, db_path):
+    """The form stays Italian (it is for the comune); the chat says, in the family's
+    language, one line per declaration, what signing it declares."""
+    from dialogs.paperwork import DECLARATION_LINES, DECLARING, PRIVACY_CONSENT, UNDER_DPR_445
+    from dossier.form import DECLARATIONS
+    from tests.test_bot_dossier import upload_everything
+
+    s = Session(api, db_path, TODAY)
+    await conversation(s, "ro", SPEAKERS["ro"])
+    _ = translator(make_i18n(), "ro")
+    await upload_everything(s, shown=lambda label: plain(_(label)))
+    said = await s.family.press(plain(_("📝 Prepara il modulo da firmare")))
+    _name, pdf, _caption = api.documents[4242][-1]
+    form = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "dichiara:" in form and "445/2000" in form  # the form: Italian
+    assert "Sì" in form and plain(_("Sì")) + "\n" not in form  # its answers too
+    explained = plain(said[-1])
+    lines = [DECLARING, UNDER_DPR_445, *(DECLARATION_LINES[d.key] for d in DECLARATIONS)]
+    for line in [*lines, PRIVACY_CONSENT]:
+        assert plain(_(line)) in explained, line
+    assert explained.index(plain(_(DECLARING))) < explained.index(
+        plain(_("1. Stampate il modulo e firmatelo in fondo."))
+    )
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert f"({pages})" in explained  # "fiecărei pagini (3)": the count, in Romanian
+    await s.close()
+
+
+def test_every_declaration_the_form_prints_has_its_line_in_the_chat():
+    """A declaration added to the form (issue 12 rewrites them) needs its plain line; until
+    it has one, the chat shows the form's Italian words rather than nothing."""
+    from dialogs.paperwork import DECLARATION_LINES, PaperworkView
+    from dossier.form import DECLARATIONS, Declaration
+
+    assert {d.key for d in DECLARATIONS} <= set(DECLARATION_LINES)
+    view = PaperworkView(translator(make_i18n(), "uk"), "uk")
+    new = Declaration("new_one", "di essere residente in Lombardia;")
+    lines = view.declarations([*DECLARATIONS, new])
+    assert "<i>di essere residente in Lombardia;</i>" in lines[-2]
+    assert len(lines) == 2 + len(DECLARATIONS) + 1 + 1  # heading, DPR 445, each, privacy
