@@ -264,3 +264,52 @@ def test_every_declaration_the_form_prints_has_its_line_in_the_chat():
     lines = view.declarations([*DECLARATIONS, new])
     assert "<i>di essere residente in Lombardia;</i>" in lines[-2]
     assert len(lines) == 2 + len(DECLARATIONS) + 1 + 1  # heading, DPR 445, each, privacy
+
+
+def test_a_status_in_arabic_keeps_the_date_time_and_the_address_whole():
+    """Status messages are escaped before their values go in: the isolates survive it."""
+    from dialogs.paperwork import PaperworkView
+
+    view = PaperworkView(translator(make_i18n(), "ar"), "ar")
+    text = view.status(
+        {
+            "dossier_id": "B2-7K3M9Q",
+            "status": "consegnata",
+            "at": "2025-06-12T10:41:00",
+            "detail": {"recipient": "protocollo@pec.comune.rozzano.mi.it"},
+        }
+    )
+    assert f"{FSI}protocollo@pec.comune.rozzano.mi.it{PDI}" in text
+    assert f"{FSI}B2-7K3M9Q{PDI}" in text
+    assert f"{FSI}12 يونيو 2025{PDI}" in text and f"{FSI}10:41{PDI}" in text
+    italian = PaperworkView(translator(make_i18n(), "it"), "it").status(
+        {
+            "dossier_id": "B2-7K3M9Q",
+            "status": "consegnata",
+            "at": "2025-06-12T10:41:00",
+            "detail": {"recipient": "protocollo@pec.comune.rozzano.mi.it"},
+        }
+    )
+    assert italian == (
+        "Consegnata il 12/06/2025 alle 10:41 alla casella del protocollo: "
+        "protocollo@pec.comune.rozzano.mi.it. Pratica B2-7K3M9Q."
+    )  # no isolates where the text runs left to right
+
+
+async def test_changing_language_halfway_keeps_the_answers_and_asks_again_in_the_new_one(
+    api, db_path
+):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    await f.press("Italiano")
+    await f.press("Sì, accetto")
+    await f.say("Opera")
+    await f.say("20/5/1939")
+    await f.say("/lingua")
+    said = await f.press("Українська")
+    uk = translator(make_i18n(), "uk")
+    assert plain(uk(BY_KEY["beneficiary.lives_at_home"].prompt)) in plain(said[-1])
+    said = await f.say("/riepilogo")
+    assert "Opera" in plain(said[-1]) and "20 трав. 1939" in plain(said[-1])
+    await s.close()
