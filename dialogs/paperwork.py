@@ -14,17 +14,19 @@ import contextlib
 import datetime as dt
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
-from dossier.form import Declaration
 
 from .flow import Button, Reply
 from .formats import Formats
 from .identity import ROLES, IdentityQuestion
 from .languages import SOURCE, Translate, escaped
 from .parsing import N_
+
+if TYPE_CHECKING:  # the form (fpdf, fonts) is loaded only when one is made
+    from dossier.form import Declaration
 
 PREPARE = N_("Prepariamo la domanda")
 DOCUMENTS = N_("Documenti della domanda")
