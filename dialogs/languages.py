@@ -13,7 +13,6 @@ or a date keeps its own direction inside Arabic text.
 
 from __future__ import annotations
 
-import html
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -90,10 +89,10 @@ class Isolating(str):
         )
 
 
-def escaped(message: str) -> str:
-    """HTML-escape a translated template, keeping its isolating `format`."""
-    text = html.escape(message, quote=False)
-    return Isolating(text) if isinstance(message, Isolating) else text
+def fill(template: str, language: str, **values: Any) -> str:
+    """`template.format(**values)` for a template put together by hand (escaped, or joined
+    from several messages), with the values isolated in a right-to-left language."""
+    return (Isolating(template) if is_rtl(language) else template).format(**values)
 
 
 class _Gettext(Protocol):

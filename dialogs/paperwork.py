@@ -22,7 +22,7 @@ from dossier.files import FileRefused
 from .flow import Button, Reply
 from .formats import Formats
 from .identity import ROLES, IdentityQuestion
-from .languages import SOURCE, Translate, escaped
+from .languages import SOURCE, Translate, fill
 from .parsing import N_
 
 if TYPE_CHECKING:  # the form (fpdf, fonts) is loaded only when one is made
@@ -564,11 +564,15 @@ class PaperworkView:
             "municipality": esc(event.get("municipality") or ""),
             "when": at,
             "n": detail.get("days", ""),
+            "position": detail.get("position", ""),
+            "reason": esc(str(detail.get("reason") or "")),
         }
-        return escaped(text).format(**values)  # escaping leaves the {placeholders} alone
+        # escaping leaves the {placeholders} alone; the values are escaped already
+        return fill(esc(text), self.fmt.language, **values)
 
     def outcome(self, detail: dict[str, Any]) -> str:
-        """The outcome of the application after the comune's review (not escaped)."""
+        """The outcome of the application after the comune's review: a template, not
+        escaped, whose {id}, {position} and {reason} `status` fills in."""
         _ = self._
         outcome = detail.get("outcome")
         if outcome == "ammessa":
@@ -586,15 +590,17 @@ class PaperworkView:
                 return _(
                     "La domanda {id} è in graduatoria, al posto {position}. Vi scriviamo se "
                     "arrivano i fondi."
-                ).replace("{position}", str(int(detail["position"])))
+                )
             return _("La domanda {id} è in graduatoria. Vi scriviamo se arrivano i fondi.")
         if outcome == "esclusa":
             text = _("La domanda {id} non è stata accolta dai servizi sociali.")
-            if detail.get("reason"):
-                text += " " + _("Il motivo: «{reason}».").replace(
-                    "{reason}", str(detail["reason"]).replace("{", "(").replace("}", ")")
-                )
-            return text + " " + _("Per chiarimenti o per fare ricorso, chiamate i servizi sociali del Comune.")
+            if detail.get("reason"):  # a value, filled in by `status`: braces in it are text
+                text += " " + _("Il motivo: «{reason}».")
+            return (
+                text
+                + " "
+                + _("Per chiarimenti o per fare ricorso, chiamate i servizi sociali del Comune.")
+            )
         return _("La domanda {id} ha cambiato stato.")
 
     def _when(self, at: str | None) -> str:

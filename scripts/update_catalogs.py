@@ -55,8 +55,10 @@ def todo(catalog: Catalog) -> list[str]:
         if not message.id:
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.fuzzy or not all(strings) or len(strings) < (
-            catalog.num_plurals if message.pluralizable else 1
+        if (
+            message.fuzzy
+            or not all(strings)
+            or len(strings) < (catalog.num_plurals if message.pluralizable else 1)
         ):
             left.append(message.id[0] if message.pluralizable else message.id)
     return left
