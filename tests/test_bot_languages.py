@@ -317,3 +317,26 @@ async def test_changing_language_halfway_keeps_the_answers_and_asks_again_in_the
     said = await f.say("/riepilogo")
     assert "Opera" in plain(said[-1]) and "20 трав. 1939" in plain(said[-1])
     await s.close()
+
+
+def test_an_outcome_told_in_arabic_isolates_the_place_and_the_reason():
+    from dialogs.paperwork import PaperworkView
+
+    view = PaperworkView(translator(make_i18n(), "ar"), "ar")
+    ranked = view.status(
+        {
+            "dossier_id": "B2-7K3M9Q",
+            "status": "esito",
+            "detail": {"outcome": "in_graduatoria", "position": 3},
+        }
+    )
+    assert f"{FSI}3{PDI}" in ranked and f"{FSI}B2-7K3M9Q{PDI}" in ranked
+    refused = view.status(
+        {
+            "dossier_id": "B2-7K3M9Q",
+            "status": "esito",
+            "detail": {"outcome": "esclusa", "reason": "ISEE oltre {limite} <25.000 €>"},
+        }
+    )
+    assert f"{FSI}ISEE oltre {{limite}} &lt;25.000 €&gt;{PDI}" in refused  # text, escaped
+    assert refused.count(FSI) == refused.count(PDI) == 2
