@@ -61,6 +61,9 @@ class Outcome:
     wipe: bool = False  # the user asked to delete everything
 
 
+STAGES = ("language", "privacy", "asking", "result")
+
+
 def new_state() -> dict[str, Any]:
     return {"stage": "language", "answers": {}, "order": [], "selected": [], "current": None}
 
@@ -117,6 +120,9 @@ class Dialog:
     def on_text(self, state: dict[str, Any], text: str) -> Outcome:
         _ = self._
         stage = state.get("stage")
+        if stage not in STAGES:
+            # nothing stored (privacy refused, data deleted): consent comes first again
+            return self.start(state)
         if stage == "language":
             return Outcome([Reply(_("Per iniziare, scegliete la lingua.")), self._language_reply()])
         if stage == "privacy":
@@ -264,8 +270,11 @@ class Dialog:
         return BY_KEY[key]
 
     def ask(self, state: dict[str, Any]) -> list[Reply]:
-        _ = self._
         stage = state.get("stage")
+        if stage not in STAGES:  # a conversation with nothing stored starts from consent
+            state.clear()
+            state.update(new_state())
+            stage = "language"
         if stage == "language":
             return [self._language_reply()]
         if stage == "privacy":

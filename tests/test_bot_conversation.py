@@ -386,6 +386,35 @@ async def test_declining_the_privacy_notice_stores_nothing(api, db_path):
     await s.close()
 
 
+async def test_typing_after_declining_privacy_asks_for_consent_again(api, db_path):
+    s = Session(api, db_path, dt.date(2025, 6, 2))
+    await s.family.say("/start")
+    await s.family.press("Italiano")
+    await s.family.press("No")
+    texts = await s.family.say("Rozzano")  # issue 9: KeyError 'answers'
+    assert "Scegliete la lingua" in texts[-1]
+    await s.family.press("Italiano")
+    texts = await s.family.press("Sì, accetto")
+    assert "In quale Comune" in texts[-1]
+    texts = await s.family.say("Rozzano")
+    assert texts[0] == "✓ Rozzano"
+    await s.close()
+
+
+async def test_typing_after_deleting_the_data_asks_for_consent_again(api, db_path):
+    s = Session(api, db_path, dt.date(2025, 6, 2))
+    await begin(s.family)
+    await s.family.say("/cancella_dati")
+    await s.family.press("Sì, cancella tutto")
+    texts = await s.family.say("Rozzano")
+    assert "Scegliete la lingua" in texts[-1]
+    assert s.db.execute("select count(*) from fsm where data like '%Rozzano%'").fetchone()[0] == 0
+    # a stale button of the old conversation does not skip the consent either
+    texts = await s.family.press("", data="sum")
+    assert "Scegliete la lingua" in texts[-1]
+    await s.close()
+
+
 async def test_command_menu_is_set_in_each_language(api, db_path):
     s = Session(api, db_path, dt.date(2025, 6, 2))
     await set_commands(s.bot)

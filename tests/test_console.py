@@ -87,3 +87,23 @@ def test_console_today_option_sets_the_filing_date(tmp_path):
     out = console(tmp_path, lines, "--today", "2025-06-02")
     assert "Il bando è aperto." in out
     assert "Il bando è chiuso" not in out
+
+
+def test_console_after_refusing_privacy_asks_for_consent_before_storing(tmp_path):
+    # issue 9: "1, 2, Rozzano" crashed with KeyError: 'answers'
+    out = console(tmp_path, ["1", "2", "Rozzano"])
+    assert "Non salviamo nulla" in out
+    after = out.split("Non salviamo nulla")[1]
+    assert "Scegliete la lingua" in after
+    assert "✓ Rozzano" not in out
+    out = console(tmp_path, ["1", "Sì, accetto", "Rozzano"])
+    assert "✓ Rozzano" in out
+
+
+def test_console_after_deleting_the_data_asks_for_consent_again(tmp_path):
+    # issue 9: the line after /cancella_dati was taken as the comune, then a crash
+    out = console(tmp_path, ["1", "1", "/cancella_dati", "Rozzano", "1", "1", "Rozzano"])
+    after = out.split("abbiamo cancellato tutti i vostri dati")[1]
+    assert after.index("Scegliete la lingua") < after.index("Siete d'accordo?")
+    assert after.index("Siete d'accordo?") < after.index("✓ Rozzano")
+    assert after.count("✓ Rozzano") == 1
