@@ -17,7 +17,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from dialogs.flow import Dialog, Reply
 from dialogs.identity import ROLES, next_question
 from dossier.checklist import ItemStatus, missing
-from dossier.desk import check
+from dossier.desk import bounded_check_async
 from dossier.files import FileRefused, check_declared_size
 
 from .paper import Paper
@@ -342,7 +342,8 @@ async def on_upload(paper: Paper, message: Message) -> list[Reply]:
     else:
         item_id = paper.data.get("item")
     data = buffer.getvalue()
-    checked = await asyncio.to_thread(check, data)
+    options = paper.desk.check_options(paper.dossier_id, item_id)
+    checked = await bounded_check_async(data, *options)
     filed = paper.desk.file(
         paper.dossier_id, data, item_id=item_id, file_unique_id=unique, checked=checked
     )

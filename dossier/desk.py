@@ -8,7 +8,6 @@ turns the results into chat messages.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,9 @@ from eligibility import Catalogue
 from storage import dossiers as store
 from storage.blobs import BlobStore
 
+from . import bounded
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, missing, status
-from .files import CheckedFile, FileRefused, inspect
+from .files import MAX_PDF_PAGES, REFUSAL_REASONS, CheckedFile, FileRefused, inspect
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,46 @@ class Filed:
     statuses: list[ItemStatus] = field(default_factory=list)
 
 
-def check(data: bytes) -> CheckedFile | FileRefused:
-    """The file check, as a value (run it in a worker thread: images take a moment)."""
+ITEM_FULL = N_(
+    "Per questo documento abbiamo già tutte le pagine che prendiamo ({limit}). "
+    "Se una pagina è sbagliata, toccate «Rifai un documento» e mandatele di nuovo."
+)
+MAX_ITEM_PAGES = 100  # pages of one checklist item, all its files together
+MAX_DOSSIER_PAGES = 300  # of a whole dossier
+FORM_SPARE_PAGES = 3  # the signed form: its own pages and a few more (a cover, an ID)
+_TOO_COMPLEX = next(m for m, r in REFUSAL_REASONS.items() if r == "too_complex")
+
+
+def check(
+    data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
+) -> CheckedFile | FileRefused:
+    """The file check and its clean copy, as a value, in this process."""
     try:
-        return inspect(data)
+        return inspect(data, max_pages=max_pages, text_pages=text_pages)
     except FileRefused as refusal:
         return refusal
+
+
+def bounded_check(
+    data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
+) -> CheckedFile | FileRefused:
+    """`check` in a bounded process (time, memory, a few at once): see `dossier.bounded`."""
+    try:
+        return bounded.run(check, data, max_pages, text_pages)
+    except bounded.Overrun as overrun:
+        log.info("upload check over its limit: %s", overrun.why)
+        return FileRefused(_TOO_COMPLEX)
+
+
+async def bounded_check_async(
+    data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
+) -> CheckedFile | FileRefused:
+    """`bounded_check` for the event loop: it waits without blocking anybody."""
+    try:
+        return await bounded.run_async(check, data, max_pages, text_pages)
+    except bounded.Overrun as overrun:
+        log.info("upload check over its limit: %s", overrun.why)
+        return FileRefused(_TOO_COMPLEX)
 
 
 class Desk:
@@ -232,22 +266,26 @@ class Desk:
             if known is not None:
                 return Filed("duplicate", known, statuses=self.statuses(dossier_id))
         if checked is None:
-            checked = check(data)
+            checked = bounded_check(data, *self.check_options(dossier_id, item_id))
         if isinstance(checked, FileRefused):
             log.info("upload refused: %s", checked.reason)
             return Filed("refused", refusal=checked)
-        if item_id == "application_form" and self._is_unsigned_form(dossier_id, data, checked):
+        if item_id == "application_form" and self._is_unsigned_form(dossier_id, checked):
             return Filed("refused", refusal=FileRefused(UNSIGNED_FORM))
-        self.blobs.put(data)
+        full = self._pages_over(dossier_id, item_id, checked.pages)
+        if full is not None:
+            return Filed("refused", refusal=FileRefused(ITEM_FULL, limit=full))
+        clean = checked.clean or data
+        sha256 = self.blobs.put(clean)
         attachment, new = store.add_attachment(
             self.db,
             dossier_id,
             item_id=item_id or UNASSIGNED,
-            sha256=checked.sha256,
-            kind=checked.kind,
-            mime=checked.mime,
+            sha256=sha256,
+            kind=checked.kept_kind,
+            mime=checked.kept_mime,
             pages=checked.pages,
-            size=checked.size,
+            size=len(clean),
             signed=checked.signed,
             file_unique_id=file_unique_id,
         )
@@ -261,21 +299,35 @@ class Desk:
         for sha in store.forget_user(self.db, user_id):
             self.blobs.delete(sha)
 
-    def _is_unsigned_form(self, dossier_id: str, data: bytes, checked: CheckedFile) -> bool:
+    def check_options(self, dossier_id: str, item_id: str | None) -> tuple[int, int]:
+        """(max_pages, text_pages) for checking an upload to this item: the signed form
+        takes only a few pages more than the form itself, and its text is read (to
+        recognise our own unsigned PDF sent back)."""
+        if item_id != "application_form":
+            return MAX_PDF_PAGES, 0
+        return self.form_pages(dossier_id) + FORM_SPARE_PAGES, 4
+
+    def _pages_over(self, dossier_id: str, item_id: str | None, pages: int) -> int | None:
+        """The limit this upload would pass (of its item, or of the whole dossier)."""
+        statuses = self.statuses(dossier_id)
+        if sum(s.pages for s in statuses) + pages > MAX_DOSSIER_PAGES:
+            return MAX_DOSSIER_PAGES
+        if item_id is None:
+            return None
+        limit = self.check_options(dossier_id, item_id)[0]
+        limit = min(limit, MAX_ITEM_PAGES)
+        filed = sum(s.pages for s in statuses if s.item.id == item_id)
+        return limit if filed + pages > limit else None
+
+    def _is_unsigned_form(self, dossier_id: str, checked: CheckedFile) -> bool:
         """Our own PDF sent back as it is (or printed to PDF): it carries no signature.
-        A scan or a photo of the signed paper has no text layer with the dossier id."""
+        A scan or a photo of the signed paper has no text layer with the dossier id. The
+        text was read by the bounded check, never here on the event loop."""
         if checked.kind != "pdf" or checked.signed:
             return False
         if checked.sha256 == self.get(dossier_id)["data"].get("form_sha256"):
             return True
-        try:
-            from pypdf import PdfReader
-
-            reader = PdfReader(io.BytesIO(data))
-            text = "".join((p.extract_text() or "") for p in reader.pages[:4])
-        except Exception:  # a scan pypdf cannot read as text is not our form
-            return False
-        return f"pratica {dossier_id}" in text
+        return f"pratica {dossier_id}" in checked.text
 
     def open_request_for(self, user_id: int) -> dict[str, Any] | None:
         """The newest integration request told to this family and not answered yet."""

@@ -20,19 +20,30 @@ import io
 import logging
 import math
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
 import pillow_heif
 from PIL import Image, ImageOps, ImageStat
 from pypdf import PasswordType, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from dialogs.parsing import N_
+
+from .pdfs import (
+    REFUSED_ALWAYS,
+    REFUSED_WHEN_SIGNED,
+    PdfProblem,
+    clean_copy,
+    findings,
+    p7m_content,
+    page_count,
+    text_of,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -53,6 +64,22 @@ MIN_IMAGE_SIDE = 400  # px, the shorter side; smaller cannot be read
 # read, before any pixel is decoded.
 MAX_IMAGE_PIXELS = 80_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# Our own ceilings, per kind, so that the worst image we take costs at most ~300 MB to
+# open. A baseline JPEG is decoded at 1/2, 1/4 or 1/8 scale (Image.draft), so even a
+# 108-megapixel phone photo is cheap; a progressive JPEG keeps every coefficient of the
+# full picture in memory, and PNG, WebP and HEIC have no reduced decoding at all.
+MAX_PIXELS = {  # measured: the worst of each costs under 300 MB and 2 s to check
+    "jpeg": 80_000_000,  # decoded at 1/2 or 1/4 scale
+    "jpeg_progressive": 50_000_000,  # all coefficients in memory: 4 bytes a pixel
+    "png": 30_000_000,  # ~9 bytes a pixel to decode; an A4 page at 500 dpi is 24 Mpx
+    "heic": 40_000_000,  # ~7 bytes a pixel; phones take 12 and 24 Mpx by default
+    "webp": 16_000_000,  # ~16 bytes a pixel
+}
+# The copy we keep of a photo: re-encoded (so nothing rides along after the picture),
+# upright, no metadata, at most this many pixels on the longer side.
+CLEAN_SIDE = 4000
+CLEAN_QUALITY = 90
+MAX_PDF_PAGES = 100  # per file: a 50-page verbale fits twice
 
 BLANK_STDDEV = 6.0  # grayscale standard deviation on a thumbnail; below it, nearly uniform
 # ...unless some ink stands out: a page with one signature line is nearly uniform too
@@ -62,7 +89,6 @@ _THUMBNAIL = (512, 512)
 _ORIENTATION = 0x0112  # the EXIF tag
 MIN_P7M_SIZE = 200
 _EOF_WINDOW = 2048  # `%%EOF` must be within this many bytes of the end of a PDF
-_MAX_PDF_OBJECTS = 200_000  # more objects than any real document: refuse, do not walk forever
 
 _MSG_EMPTY = N_("Il file è arrivato vuoto. Provate a mandarlo di nuovo.")
 _MSG_TOO_BIG = N_(
@@ -101,6 +127,19 @@ _MSG_UNREADABLE = N_(
     "Mandatelo di nuovo, oppure mandate una foto del documento."
 )
 _MSG_NO_PAGES = N_("Questo PDF non ha pagine. Mandate il PDF del documento, oppure una sua foto.")
+_MSG_TOO_MANY_PAGES = N_(
+    "Il PDF ha troppe pagine: per questo documento ne prendiamo al massimo {limit}. "
+    "Mandate solo le pagine che servono, oppure dividete il PDF in più parti."
+)
+_MSG_TOO_COMPLEX = N_(
+    "Questo file è troppo complicato da controllare. "
+    "Mandate una foto del documento, oppure salvatelo di nuovo come PDF semplice."
+)
+_MSG_SIGNED_ACTIVE = N_(
+    "Questo file firmato digitalmente contiene collegamenti, azioni automatiche o "
+    "allegati, e non possiamo inoltrarlo. Firmate un PDF semplice, senza allegati né "
+    "collegamenti, oppure mandate una foto delle pagine firmate."
+)
 
 REFUSAL_REASONS: dict[str, str] = {
     _MSG_EMPTY: "empty",
@@ -114,6 +153,9 @@ REFUSAL_REASONS: dict[str, str] = {
     _MSG_BLANK: "blank",
     _MSG_UNREADABLE: "unreadable",
     _MSG_NO_PAGES: "unreadable",
+    _MSG_TOO_MANY_PAGES: "too_many_pages",
+    _MSG_TOO_COMPLEX: "too_complex",
+    _MSG_SIGNED_ACTIVE: "active_content",
 }
 """Every refusal message (msgid) and its reason code."""
 
@@ -138,6 +180,13 @@ class FileRefused(Exception):
     def __str__(self) -> str:
         return self.reason
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses from the checking process intact
+        return (_refused, (self.msgid, self.params))
+
+
+def _refused(msgid: str, params: dict[str, object]) -> FileRefused:
+    return FileRefused(msgid, **params)
+
 
 @dataclass(frozen=True)
 class CheckedFile:
@@ -153,6 +202,19 @@ class CheckedFile:
     width: int | None = None  # images, after EXIF orientation
     height: int | None = None
     needs_password_removal: bool = False  # an encrypted PDF that opens with an empty password
+    # The copy to keep and forward: a photo re-encoded (JPEG), a PDF without a signature
+    # rewritten from its pages; a signed PDF or a p7m as received.
+    clean: bytes = field(default=b"", repr=False, compare=False)
+    text: str = field(default="", repr=False, compare=False)  # first pages, when asked
+
+    @property
+    def kept_kind(self) -> str:
+        """The kind of the clean copy: every photo is kept as a JPEG."""
+        return "jpeg" if self.kind in _PIL_FORMATS else self.kind
+
+    @property
+    def kept_mime(self) -> str:
+        return _MIME[self.kept_kind]
 
 
 _MIME = {
@@ -274,8 +336,16 @@ def sniff(data: bytes) -> str | None:
 # --- inspect --------------------------------------------------------------------------------
 
 
-def inspect(data: bytes) -> CheckedFile:
-    """Check one file completely; raise FileRefused with a reason and a kind message otherwise."""
+def inspect(
+    data: bytes, *, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0, seconds: float = 5.0
+) -> CheckedFile:
+    """Check one file completely and make its clean copy; raise FileRefused with a reason
+    and a kind message otherwise.
+
+    `max_pages`: the most pages a PDF may have (the signed form takes only a few more than
+    its own). `text_pages`: also read the text of that many first pages of a PDF.
+    `seconds`: the PDF walk gives up ("too_complex") after this long.
+    """
     size = len(data)
     if size == 0:
         raise _refuse(FileRefused(_MSG_EMPTY), None, size)
@@ -284,19 +354,25 @@ def inspect(data: bytes) -> CheckedFile:
     kind = sniff(data)
     if kind is None:
         raise _refuse(FileRefused(_MSG_NOT_A_DOCUMENT), None, size)
+    deadline = time.monotonic() + seconds
+    text = ""
+    width = height = None
+    needs_password_removal = False
     try:
         if kind == "pdf":
-            pages, signed, needs_password_removal = _check_pdf(data)
-            width = height = None
+            pages, signed, needs_password_removal, clean, text = _check_pdf(
+                data, max_pages, text_pages, deadline
+            )
         elif kind == "p7m":
-            _check_p7m(data)
-            pages, signed, needs_password_removal = 1, True, False
-            width = height = None
+            pages = _check_p7m(data, max_pages, deadline)
+            signed, clean = True, data
         else:
-            width, height = _check_image(data, kind)
-            pages, signed, needs_password_removal = 1, False, False
+            width, height, clean = _check_image(data, kind)
+            pages, signed = 1, False
     except FileRefused as refused:
         raise _refuse(refused, kind, size) from None
+    except MemoryError as error:  # over the worker's memory ceiling
+        raise _refuse(FileRefused(_MSG_TOO_COMPLEX), kind, size, error) from None
     except Exception as error:  # any library failure is a file we cannot read
         raise _refuse(FileRefused(_MSG_UNREADABLE), kind, size, error) from None
     return CheckedFile(
@@ -310,6 +386,8 @@ def inspect(data: bytes) -> CheckedFile:
         width=width,
         height=height,
         needs_password_removal=needs_password_removal,
+        clean=clean,
+        text=text,
     )
 
 
@@ -340,7 +418,8 @@ def _bomb_guard() -> Iterator[None]:
 
 
 def _open(data: bytes, kind: str) -> Image.Image:
-    """Open the header only: the bomb guard runs here, before any pixel is decoded."""
+    """Open the header only: the bomb guard and our ceilings run here, before any pixel
+    is decoded."""
     try:
         img = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -349,7 +428,10 @@ def _open(data: bytes, kind: str) -> Image.Image:
         raise FileRefused(_MSG_UNREADABLE) from None
     # Again with our own limit: the warnings filter is process-wide (another thread may
     # reset it) and Image.MAX_IMAGE_PIXELS is anybody's to change.
-    if img.width * img.height > MAX_IMAGE_PIXELS:
+    ceiling = MAX_PIXELS.get(kind, MAX_IMAGE_PIXELS)
+    if kind == "jpeg" and (img.info.get("progressive") or img.info.get("progression")):
+        ceiling = MAX_PIXELS["jpeg_progressive"]
+    if img.width * img.height > min(ceiling, MAX_IMAGE_PIXELS):
         img.close()
         raise FileRefused(_MSG_BOMB)
     return img
@@ -382,27 +464,56 @@ def _on_white(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _check_image(data: bytes, kind: str) -> tuple[int, int]:
-    """The upright width and height of a whole, readable, not blank image."""
+def _decoded(img: Image.Image, kind: str, max_side: int) -> tuple[Image.Image, int | None]:
+    """The pixels and the EXIF orientation. Decoded at a reduced size where the format
+    allows it (JPEG: 1/2, 1/4, 1/8 while the longer side keeps at least `max_side`),
+    then brought down to `max_side` (the full-size pixels are freed at once). Every byte
+    is still read, so truncation shows."""
+    width, height = img.size
+    if kind == "jpeg" and max(width, height) > max_side:
+        scale = max_side / max(width, height)
+        img.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+    try:
+        img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise FileRefused(_MSG_BOMB) from None
+    except MemoryError:
+        raise
+    except Exception:
+        raise FileRefused(_MSG_TRUNCATED) from None
+    orientation = _orientation(img)  # PNG keeps its EXIF after the pixels
+    factor = math.ceil(max(img.size) / max_side)
+    if factor > 1:
+        small = img.reduce(factor)
+        img.close()  # the full-size pixels go now, not when the file is closed
+        return small, orientation
+    return img, orientation
+
+
+def _upright(pixels: Image.Image, orientation: int | None) -> Image.Image:
+    if orientation in (None, 1):
+        return pixels
+    pixels.getexif()[_ORIENTATION] = orientation
+    return ImageOps.exif_transpose(pixels)
+
+
+def _check_image(data: bytes, kind: str) -> tuple[int, int, bytes]:
+    """The upright width and height of a whole, readable, not blank image, and its clean
+    copy (an upright RGB JPEG, no metadata, no bytes after the picture)."""
     with _bomb_guard(), _open(data, kind) as img:
         width, height = img.size  # as stored; turned below
         if min(width, height) < MIN_IMAGE_SIDE:  # turning does not change the shorter side
             raise FileRefused(_MSG_TOO_SMALL, width=width, height=height)
-        if kind == "jpeg":
-            # decode at 1/4 scale: every byte is still read, so truncation shows
-            img.draft("RGB", (width // 4, height // 4))
-        try:
-            img.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise FileRefused(_MSG_BOMB) from None
-        except Exception:
-            raise FileRefused(_MSG_TRUNCATED) from None
-        if _orientation(img) in (5, 6, 7, 8):  # PNG keeps its EXIF after the pixels
+        pixels, orientation = _decoded(img, kind, CLEAN_SIDE)
+        if orientation in (5, 6, 7, 8):
             width, height = height, width
-        page = _on_white(img)
+        page = _on_white(_upright(pixels, orientation))
+        del pixels
     if _looks_blank(page):
         raise FileRefused(_MSG_BLANK)
-    return width, height
+    out = io.BytesIO()
+    page.save(out, format="JPEG", quality=CLEAN_QUALITY, subsampling="4:2:0")
+    return width, height, out.getvalue()
 
 
 def _looks_blank(img: Image.Image) -> bool:
@@ -418,11 +529,12 @@ def _looks_blank(img: Image.Image) -> bool:
     return ink < total * _INK_SHARE
 
 
-def open_image(data: bytes) -> Image.Image:
+def open_image(data: bytes, max_side: int | None = None) -> Image.Image:
     """Decode an image already accepted by `inspect`, upright and in RGB.
 
     EXIF orientation is applied (ImageOps.exif_transpose), transparency becomes white,
-    and the decompression-bomb guard is on. Used by the dossier assembly. Raises
+    the decompression-bomb guard and the ceilings per kind are on; with `max_side`, the
+    picture is decoded at a reduced size where possible and brought down to it. Raises
     FileRefused, like `inspect`, if the bytes are not an image we take.
     """
     kind = sniff(data)
@@ -430,14 +542,8 @@ def open_image(data: bytes) -> Image.Image:
         raise _refuse(FileRefused(_MSG_NOT_A_DOCUMENT), kind, len(data))
     try:
         with _bomb_guard(), _open(data, kind) as img:
-            try:
-                img.load()
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                raise FileRefused(_MSG_BOMB) from None
-            except Exception:
-                raise FileRefused(_MSG_TRUNCATED) from None
-            upright = ImageOps.exif_transpose(img)
-            return _on_white(upright)
+            pixels, orientation = _decoded(img, kind, max_side or max(img.size))
+            return _on_white(_upright(pixels, orientation))
     except FileRefused as refused:
         raise _refuse(refused, kind, len(data)) from None
     except Exception as error:
@@ -446,85 +552,77 @@ def open_image(data: bytes) -> Image.Image:
 
 # --- PDF ------------------------------------------------------------------------------------
 
-# Names that run something, send something, or carry a file, as keys or values.
-_ACTIVE_NAMES = frozenset(
-    {
-        "/JavaScript",
-        "/JS",
-        "/Launch",
-        "/SubmitForm",
-        "/ImportData",
-        "/RichMedia",
-        "/EmbeddedFile",
-        "/EmbeddedFiles",
-    }
-)
 _ACTIVE_BYTES = (b"/JavaScript", b"/Launch")
+_PROBLEMS = {"too_complex": _MSG_TOO_COMPLEX, "unreadable": _MSG_UNREADABLE}
 
 
-def _check_pdf(data: bytes) -> tuple[int, bool, bool]:
-    """Pages, signed, needs_password_removal; or FileRefused."""
+def _pdf_refusal(problem: PdfProblem) -> FileRefused:
+    if problem.kind == "too_many_pages":
+        return FileRefused(_MSG_TOO_MANY_PAGES, limit=problem.params.get("limit", 0))
+    return FileRefused(_PROBLEMS.get(problem.kind, _MSG_UNREADABLE))
+
+
+def _open_pdf(data: bytes) -> tuple[PdfReader, bool]:
+    """The reader, decrypted with the empty password if need be; and whether it was."""
     if b"%%EOF" not in data[-_EOF_WINDOW:]:  # cut off before its end
         raise FileRefused(_MSG_TRUNCATED)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except Exception:  # whole (it has its end) but broken
         raise FileRefused(_MSG_UNREADABLE) from None
-    needs_password_removal = False
-    if reader.is_encrypted:
-        try:
-            opened = reader.decrypt("")
-        except Exception:  # an unknown security handler: a password or a certificate
-            opened = PasswordType.NOT_DECRYPTED
-        if opened == PasswordType.NOT_DECRYPTED:
-            raise FileRefused(_MSG_ENCRYPTED)
-        needs_password_removal = True
+    if not reader.is_encrypted:
+        return reader, False
+    try:
+        opened = reader.decrypt("")
+    except Exception:  # an unknown security handler: a password or a certificate
+        opened = PasswordType.NOT_DECRYPTED
+    if opened == PasswordType.NOT_DECRYPTED:
+        raise FileRefused(_MSG_ENCRYPTED)
+    return reader, True
+
+
+def _pdf_pages(reader: PdfReader, max_pages: int, deadline: float) -> int:
+    try:
+        counted = page_count(reader, max_pages, deadline)
+    except PdfProblem as problem:
+        if problem.kind == "too_many_pages":
+            raise FileRefused(_MSG_TOO_MANY_PAGES, limit=max_pages) from None
+        raise _pdf_refusal(problem) from None
     try:
         pages = len(reader.pages)
     except Exception:
         raise FileRefused(_MSG_UNREADABLE) from None
-    if pages == 0:
+    if pages == 0 or counted == 0:
         raise FileRefused(_MSG_NO_PAGES)
+    if pages > max_pages:
+        raise FileRefused(_MSG_TOO_MANY_PAGES, limit=max_pages)
+    return pages
+
+
+def _check_pdf(
+    data: bytes, max_pages: int, text_pages: int, deadline: float
+) -> tuple[int, bool, bool, bytes, str]:
+    """Pages, signed, needs_password_removal, the clean copy, the first pages' text."""
+    reader, needs_password_removal = _open_pdf(data)
+    pages = _pdf_pages(reader, max_pages, deadline)
     if any(marker in data for marker in _ACTIVE_BYTES):
         raise FileRefused(_MSG_ACTIVE_CONTENT)
-    active, signed = _walk(reader)
-    if active:
-        raise FileRefused(_MSG_ACTIVE_CONTENT)
+    try:
+        found, signed = findings(reader, deadline)
+    except PdfProblem as problem:
+        raise _pdf_refusal(problem) from None
     signed = signed or (b"/ByteRange" in data and b"/Contents" in data)
-    return pages, signed, needs_password_removal
-
-
-def _walk(reader: PdfReader) -> tuple[bool, bool]:
-    """Every object reachable from the trailer, once, without recursion.
-
-    Returns (active content found, signature found). Any active name as a key or a value
-    counts, wherever it is: /OpenAction, /AA, annotation actions, the /Names tree.
-    """
-    signed = False
-    seen: set[tuple[int, int]] = set()
-    stack: list[Any] = [reader.trailer]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, IndirectObject):
-            ref = (obj.idnum, obj.generation)
-            if ref in seen:
-                continue
-            seen.add(ref)
-            if len(seen) > _MAX_PDF_OBJECTS:
-                raise FileRefused(_MSG_UNREADABLE)
-            obj = reader.get_object(obj)
-        if isinstance(obj, DictionaryObject):  # also streams: their dictionary
-            for key, value in dict.items(obj):
-                if key in _ACTIVE_NAMES:
-                    return True, signed
-                stack.append(value)
-            if "/ByteRange" in obj or (obj.get("/FT") == "/Sig" and "/V" in obj):
-                signed = True
-        elif isinstance(obj, ArrayObject):
-            stack.extend(list.__iter__(obj))
-        elif isinstance(obj, NameObject) and obj in _ACTIVE_NAMES:
-            return True, signed
-    return False, signed
+    if found & REFUSED_ALWAYS:
+        raise FileRefused(_MSG_SIGNED_ACTIVE if signed else _MSG_ACTIVE_CONTENT)
+    if signed and found & REFUSED_WHEN_SIGNED:
+        raise FileRefused(_MSG_SIGNED_ACTIVE)
+    text = text_of(reader, text_pages) if text_pages else ""
+    if signed:
+        return pages, True, needs_password_removal, data, text
+    clean = clean_copy(reader)
+    if time.monotonic() > deadline:
+        raise FileRefused(_MSG_TOO_COMPLEX)
+    return pages, False, needs_password_removal, clean, text
 
 
 # --- p7m ------------------------------------------------------------------------------------
@@ -543,11 +641,32 @@ def _der_length(der: bytes) -> int | None:
     return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
-def _check_p7m(data: bytes) -> None:
-    """Taken as it is; the social services verify the signature. Only refuse a cut file."""
+def _check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> int:
+    """Kept as it is (the social services verify the signature), so what it signs is
+    checked like a signed PDF: whole, and carrying nothing but pages. Returns its pages."""
     der = data if _is_der_signed_data(data) else _decode_base64_p7m(data, head_only=False)
     if der is None or len(der) < MIN_P7M_SIZE:
         raise FileRefused(_MSG_TRUNCATED)
     declared = _der_length(der)
     if declared is not None and declared > len(der):
         raise FileRefused(_MSG_TRUNCATED)
+    content = p7m_content(der)
+    if content is None:
+        raise FileRefused(_MSG_TRUNCATED)
+    kind = sniff(content)
+    if kind == "p7m" and depth < 2:  # signed twice: a signature around a signed file
+        return _check_p7m(content, max_pages, deadline, depth + 1)
+    if kind in _PIL_FORMATS:
+        _check_image(content, kind)
+        return 1
+    if kind != "pdf":
+        raise FileRefused(_MSG_NOT_A_DOCUMENT)
+    reader, _encrypted = _open_pdf(content)
+    pages = _pdf_pages(reader, max_pages, deadline)
+    try:
+        found, _signed = findings(reader, deadline)
+    except PdfProblem as problem:
+        raise _pdf_refusal(problem) from None
+    if found & REFUSED_WHEN_SIGNED or any(m in content for m in _ACTIVE_BYTES):
+        raise FileRefused(_MSG_SIGNED_ACTIVE)
+    return pages

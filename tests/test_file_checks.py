@@ -39,6 +39,7 @@ from dossier.files import (
     open_image,
     sniff,
 )
+from tests import hostile as hostile_pdfs
 from tests.certs import self_signed
 
 MB = 1024 * 1024
@@ -264,7 +265,8 @@ def test_12_megapixel_photo_is_checked_quickly(big_photo: bytes) -> None:
         checked = inspect(big_photo)
         timings.append(time.perf_counter() - start)
     assert (checked.width, checked.height) == (4000, 3000)
-    assert min(timings) < 0.3, timings
+    # decoded once, checked and re-encoded as the clean copy (figures: hostile_bench.py)
+    assert min(timings) < 1.0, timings
 
 
 def test_tiny_photo_is_refused_as_too_small() -> None:
@@ -487,11 +489,12 @@ def test_signed_p7m_is_taken_as_it_is(pdf: bytes) -> None:
     assert checked.kind == "p7m"
     assert checked.mime == "application/pkcs7-mime"
     assert checked.extension == ".p7m"
-    assert (checked.pages, checked.signed, checked.size) == (1, True, len(data))
+    assert (checked.pages, checked.signed, checked.size) == (3, True, len(data))  # the PDF's
+    assert checked.clean == data  # kept byte for byte: the signature must still verify
 
 
 def test_signed_p7m_in_base64_is_taken_too() -> None:
-    content = b"%PDF-1.4 contenuto firmato " * 20
+    content = hand_made_pdf()
     pem = p7m(content, serialization.Encoding.PEM)
     plain = base64.encodebytes(p7m(content))
     for data in (pem, plain):
@@ -599,6 +602,14 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
         with pytest.raises(FileRefused) as caught:
             inspect(data)
         refusals.append(caught.value)
+    for data, options in (
+        (hostile_pdfs.many_pages_pdf(500), {}),
+        (hostile_pdfs.signed_pdf(page_extra="/AA << /O << /S /URI /URI (http://x) >> >>"), {}),
+        (pdf, {"seconds": -1.0}),  # out of time
+    ):
+        with pytest.raises(FileRefused) as caught:
+            inspect(data, **options)  # type: ignore[arg-type]
+        refusals.append(caught.value)
     with pytest.raises(FileRefused) as caught:
         check_declared_size(MAX_DOWNLOAD * 2)
     refusals.append(caught.value)
@@ -619,6 +630,8 @@ def test_every_refusal_message_is_italian_and_fills_its_placeholders(pdf: bytes)
         "too_small",
         "blank",
         "unreadable",
+        "too_many_pages",
+        "too_complex",
     }
     for refused in refusals:
         assert refused.reason == REFUSAL_REASONS[refused.msgid]
@@ -678,7 +691,7 @@ SEEDS = {
     "png": encode(document_image((420, 420)), "PNG"),
     "webp": encode(document_image((420, 420)), "WEBP"),
     "heic": encode(document_image((420, 420)), "HEIF", quality=30),
-    "p7m": p7m(b"%PDF-1.4 firmato" * 20),
+    "p7m": p7m(hand_made_pdf()),
 }
 
 
@@ -734,4 +747,10 @@ def test_inspect_turns_any_library_error_into_a_refusal(
     monkeypatch.setattr(files, "PdfReader", boom)
     assert refusal(pdf).reason in {"truncated", "unreadable"}
     monkeypatch.setattr(files.ImageStat, "Stat", boom)
+    assert refusal(photo()).reason == "too_complex"  # out of memory: over the ceiling
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(files.ImageStat, "Stat", broken)
     assert refusal(photo()).reason == "unreadable"

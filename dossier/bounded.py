@@ -1,0 +1,163 @@
+"""Heavy work on files, with a ceiling: every upload check, staff preview and dossier
+assembly runs in a process of its own, off the event loop, at most `CONCURRENT` at once.
+
+Each job gets a fresh process forked from a small server that has already imported
+Pillow and pypdf (multiprocessing's "forkserver": about 30 ms a job), with a limit on the
+memory it may allocate (RLIMIT_DATA) and a time limit after which it is killed. A file
+that would take more, or that crashes a decoder, costs one short-lived process and
+becomes a kind refusal; the bot and the back-office never notice.
+
+The workers are a thread pool of `CONCURRENT` threads, each starting one process and
+waiting for it; the pool's queue is the limit, for asynchronous and plain callers alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import resource
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MB = 1024 * 1024
+CONCURRENT = 2  # the machine has two cores; a third job would only wait for one
+MEMORY = 450 * MB  # what one job may allocate beyond the forked server's own memory
+CHECK_SECONDS = 8.0  # an upload check: the worst file we take needs about 2 s
+ASSEMBLY_SECONDS = 120.0  # a whole dossier, dozens of photos re-encoded
+PRELOAD = ["dossier.files", "dossier.assemble"]
+
+
+class Overrun(Exception):
+    """The job went over its time or memory, or its process died; `why` says which."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+_pool: ThreadPoolExecutor | None = None
+_context: Any = None
+_lock = threading.Lock()
+
+
+def _ctx() -> Any:
+    global _context
+    with _lock:
+        if _context is None:
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(PRELOAD)
+        return _context
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(CONCURRENT, thread_name_prefix="bounded")
+        return _pool
+
+
+def _vm(field: str) -> int:
+    """A field of /proc/self/status, in bytes (0 where there is no /proc)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int) -> None:
+    start_rss = _vm("VmRSS")
+    data = _vm("VmData")
+    if data and memory:
+        limit = data + memory
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    try:
+        import pillow_heif
+
+        pillow_heif.options.DECODE_THREADS = 1  # one core per job: CONCURRENT jobs at once
+    except ImportError:
+        pass
+    try:
+        result: tuple[str, Any] = ("ok", fn(*args, **kwargs))
+    except MemoryError:
+        result = ("overrun", "memory")
+    except BaseException as error:  # handed back to the caller, raised there
+        result = ("error", error)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - start_rss
+    try:
+        conn.send((*result, peak))
+    except MemoryError:
+        conn.send(("overrun", "memory", peak))
+    conn.close()
+
+
+def _run(
+    fn: Callable[..., T], args: tuple, kwargs: dict, seconds: float, memory: int
+) -> tuple[T, int]:
+    ctx = _ctx()
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(child, fn, args, kwargs, memory), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(seconds):
+            raise Overrun("time")
+        status, value, peak = parent.recv()
+    except (EOFError, OSError):
+        raise Overrun("died") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        parent.close()
+    if status == "overrun":
+        raise Overrun(value)
+    if status == "error":
+        raise value
+    return value, peak
+
+
+def run(
+    fn: Callable[..., T],
+    *args: Any,
+    seconds: float = CHECK_SECONDS,
+    memory: int = MEMORY,
+    **kwargs: Any,
+) -> T:
+    """`fn(*args, **kwargs)` in a bounded process, waiting for a free slot; its result,
+    or its exception raised here, or Overrun. `fn` and its arguments must pickle."""
+    return run_measured(fn, *args, seconds=seconds, memory=memory, **kwargs)[0]
+
+
+def run_measured(
+    fn: Callable[..., T],
+    *args: Any,
+    seconds: float = CHECK_SECONDS,
+    memory: int = MEMORY,
+    **kwargs: Any,
+) -> tuple[T, int]:
+    """`run`, with the job's peak memory beyond its process's start (bytes)."""
+    return _executor().submit(_run, fn, args, kwargs, seconds, memory).result()
+
+
+async def run_async(
+    fn: Callable[..., T],
+    *args: Any,
+    seconds: float = CHECK_SECONDS,
+    memory: int = MEMORY,
+    **kwargs: Any,
+) -> T:
+    """`run`, awaited: the event loop goes on serving other families meanwhile."""
+    future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
+    return (await asyncio.wrap_future(future))[0]

@@ -1,0 +1,267 @@
+"""Hostile files, made in memory: what an attacker (or a very unlucky phone) sends.
+
+Used by the tests and by `benchmarks/hostile_bench.py`. Nothing here is a stored binary:
+every file is built by these functions, most of them by hand so that the bytes say
+exactly what the test needs.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from functools import lru_cache
+
+from PIL import Image, ImageDraw
+
+# --- PDFs, by hand --------------------------------------------------------------------------
+
+
+def pdf_of(objects: list[bytes | str], root: int = 1, trailer_extra: str = "") -> bytes:
+    """A PDF whose objects are numbered from 1 in the order given, with exact offsets."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        raw = body.encode("latin-1") if isinstance(body, str) else body
+        out += f"{number} 0 obj\n".encode() + raw + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root {root} 0 R {trailer_extra} >>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return bytes(out)
+
+
+def stream(data: bytes, extra: str = "") -> bytes:
+    return f"<< /Length {len(data)} {extra} >>\nstream\n".encode() + data + b"\nendstream"
+
+
+PAGE_TEXT = b"BT /F1 24 Tf 72 720 Td (Verbale della commissione medica) Tj ET"
+FONT = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def one_page_pdf(
+    catalog_extra: str = "", page_extra: str = "", objects: tuple[bytes | str, ...] = ()
+) -> bytes:
+    """Catalog 1, pages 2, page 3, contents 4, font 5; `objects` from 6 on."""
+    return pdf_of(
+        [
+            f"<< /Type /Catalog /Pages 2 0 R {catalog_extra} >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            f"/Resources << /Font << /F1 5 0 R >> >> {page_extra} >>",
+            stream(PAGE_TEXT),
+            FONT,
+            *objects,
+        ]
+    )
+
+
+def many_pages_pdf(pages: int, fanout: int = 1000, declared: int | None = None) -> bytes:
+    """A PDF that declares `pages` pages: one page object, referenced over and over from
+    a two-level page tree (small on disk: six bytes per page)."""
+    nodes = max(1, -(-pages // fanout))
+    first_node = 5
+    objects: list[bytes | str] = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids ["
+        + " ".join(f"{first_node + n} 0 R" for n in range(nodes))
+        + f"] /Count {pages if declared is None else declared} >>",
+        f"<< /Type /Page /Parent {first_node} 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        stream(b"BT ET"),
+    ]
+    left = pages
+    for _ in range(nodes):
+        here = min(fanout, left)
+        left -= here
+        objects.append(
+            "<< /Type /Pages /Parent 2 0 R /Kids ["
+            + " 3 0 R" * here
+            + f"] /Count {here if declared is None else 1} >>"
+        )
+    return pdf_of(objects)
+
+
+def lying_count_pdf(real_pages: int, declared: int = 1) -> bytes:
+    """The page tree says `declared` pages but holds `real_pages` references."""
+    return many_pages_pdf(real_pages, declared=declared)
+
+
+def xfa_with_script() -> bytes:
+    xdp = (
+        b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><subform>'
+        b'<event activity="initialize"><script contentType="application/x-javascript">'
+        b"xfa.host.messageBox('ciao')</script></event></subform></template></xdp:xdp>"
+    )
+    return one_page_pdf(
+        catalog_extra="/AcroForm << /Fields [] /XFA 6 0 R >> /NeedsRendering true",
+        objects=(stream(xdp),),
+    )
+
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"PE\x00\x00"
+
+
+def file_attachment_annotation() -> bytes:
+    """An annotation carrying an executable, its stream without /Type /EmbeddedFile."""
+    return one_page_pdf(
+        page_extra="/Annots [6 0 R]",
+        objects=(
+            "<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 20 20] /Name /Paperclip "
+            "/FS << /Type /Filespec /F (fattura.exe) /UF (fattura.exe) /EF << /F 7 0 R >> >> >>",
+            stream(EXE),
+        ),
+    )
+
+
+def open_action_gotor() -> bytes:
+    return one_page_pdf(
+        catalog_extra="/OpenAction << /S /GoToR /F (\\\\\\\\10.0.0.9\\\\share\\\\x.pdf) "
+        "/D [0 /Fit] /NewWindow true >>"
+    )
+
+
+def open_action_uri() -> bytes:
+    return one_page_pdf(catalog_extra="/OpenAction << /S /URI /URI (http://10.0.0.9/t) >>")
+
+
+def page_aa_uri() -> bytes:
+    return one_page_pdf(page_extra="/AA << /O << /S /URI /URI (http://10.0.0.9/p) >> >>")
+
+
+def javascript_link() -> bytes:
+    return one_page_pdf(
+        page_extra="/Annots [6 0 R]",
+        objects=(
+            "<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] "
+            "/A << /S /URI /URI (javascript:app.alert\\(1\\)) >> >>",
+        ),
+    )
+
+
+def launch_action() -> bytes:
+    return one_page_pdf(catalog_extra="/OpenAction << /S /Launch /F (cmd.exe) >>")
+
+
+def embedded_file() -> bytes:
+    return one_page_pdf(
+        catalog_extra="/Names << /EmbeddedFiles << /Names [(a.exe) 6 0 R] >> >>",
+        objects=(
+            "<< /Type /Filespec /F (a.exe) /EF << /F 7 0 R >> >>",
+            stream(EXE, "/Type /EmbeddedFile"),
+        ),
+    )
+
+
+def javascript_open_action() -> bytes:
+    return one_page_pdf(catalog_extra="/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+
+
+def signed_pdf(catalog_extra: str = "", page_extra: str = "", objects: tuple[str, ...] = ()) -> bytes:
+    """A PDF with a (fake) signature dictionary: it counts as digitally signed."""
+    signature = (
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+        "/ByteRange [0 10 20 30] /Contents <00> >>"
+    )
+    field = "<< /FT /Sig /T (Firma) /V 6 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
+    annots = "/Annots [7 0 R]"
+    return one_page_pdf(
+        catalog_extra=f"/AcroForm << /Fields [7 0 R] /SigFlags 3 >> {catalog_extra}",
+        page_extra=f"{annots} {page_extra}",
+        objects=(signature, field, *objects),
+    )
+
+
+def deep_pdf(depth: int = 5000) -> bytes:
+    """Arrays nested thousands deep: a parser that recurses falls over."""
+    return one_page_pdf(catalog_extra="/Deep " + "[" * depth + "]" * depth)
+
+
+def flate_bomb_pdf(megabytes: int = 300) -> bytes:
+    """A content stream of a few hundred KB that inflates to hundreds of MB."""
+    squeezer = zlib.compressobj(9)
+    chunk = b" " * (1024 * 1024)
+    packed = b"".join(squeezer.compress(chunk) for _ in range(megabytes)) + squeezer.flush()
+    return pdf_of(
+        [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            stream(packed, "/Filter /FlateDecode"),
+        ]
+    )
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+@lru_cache(maxsize=8)
+def png_rgba(width: int, height: int, ink: bool = True) -> bytes:
+    """A whole, valid RGBA PNG of any size, written row by row (a 9000 x 9000 one is a few
+    hundred KB: the "small PNG" that decodes to 300 MB). With `ink`, a dark band every
+    64 rows, so it is not blank."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    squeezer = zlib.compressobj(9)
+    blank = b"\0" + b"\xff" * (4 * width)
+    dark = b"\0" + b"\x20\x20\x20\xff" * width
+    parts = []
+    for y in range(height):
+        parts.append(squeezer.compress(dark if ink and y % 64 < 8 else blank))
+    parts.append(squeezer.flush())
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", b"".join(parts))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def page_image(size: tuple[int, int]) -> Image.Image:
+    """A sheet of paper with lines of 'text'."""
+    width, height = size
+    img = Image.new("RGB", size, (245, 243, 238))
+    draw = ImageDraw.Draw(img)
+    step = max(height // 40, 8)
+    for y in range(step * 2, height - step, step):
+        draw.rectangle((width // 10, y, width - width // 5, y + step // 3), fill=(30, 30, 40))
+    return img
+
+
+def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=8)
+def jpeg_page(width: int, height: int, progressive: bool = False, quality: int = 85) -> bytes:
+    return encoded(page_image((width, height)), "JPEG", quality=quality, progressive=progressive)
+
+
+def zip_with_exe() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("setup.exe", EXE * 10)
+    return out.getvalue()
+
+
+def jpeg_with_zip() -> bytes:
+    """A photo with a ZIP (holding an .exe) appended: it opens as a photo and as an archive."""
+    return jpeg_page(1200, 1600) + zip_with_exe()
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A JPEG header declaring a huge size, and almost no data after it."""
+    real = jpeg_page(480, 480)
+    sof = real.index(b"\xff\xc0")
+    return real[: sof + 5] + struct.pack(">HH", height, width) + real[sof + 9 :]
