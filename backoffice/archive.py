@@ -10,6 +10,7 @@ import logging
 import zipfile
 from collections.abc import AsyncIterator
 
+from dossier import bounded
 from dossier.assemble import MANIFEST_NAME, assemble
 from dossier.desk import Desk
 from storage import receipts
@@ -32,7 +33,8 @@ def zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
 
 async def dossier_zip(svc: Services, dossier_id: str) -> tuple[bytes, int, int]:
     """The dossier's ZIP, with how many files and receipts it holds. Raises BlobError
-    when a stored file is missing or does not decrypt."""
+    when a stored file is missing or does not decrypt, bounded.Overrun when putting it
+    together goes over its time or memory."""
     now = svc.clock()
     inputs = Desk(svc.db, svc.blobs, svc.catalogue).assembly_inputs(
         dossier_id, now, svc.settings.sportello_message_budget_mb
@@ -43,7 +45,8 @@ async def dossier_zip(svc: Services, dossier_id: str) -> tuple[bytes, int, int]:
         if r["blob"]
     ]
     inputs["budget"] = ZIP_BUDGET
-    built = await asyncio.to_thread(lambda: assemble(**inputs))
+    # in a bounded process (dossier.bounded): time, memory, two at once
+    built = await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
     files = [(f.name, f.data) for f in built.files]
     files.append((MANIFEST_NAME, built.manifest.data))
     files += eml
@@ -78,8 +81,10 @@ async def stream_archive(svc: Services, dossier_ids: list[str]) -> AsyncIterator
     for dossier_id in dossier_ids:
         try:
             inner, _files, _receipts = await dossier_zip(svc, dossier_id)
-        except BlobError:
-            log.error("a file of dossier %s is missing or does not decrypt", dossier_id)
+        except (BlobError, bounded.Overrun):
+            log.error(
+                "a file of dossier %s is missing, does not decrypt or weighs too much", dossier_id
+            )
             outer.writestr(
                 f"pratica-{dossier_id}-NON-DISPONIBILE.txt",
                 "Un file di questa pratica non si legge: scaricatela dalla sua pagina o "

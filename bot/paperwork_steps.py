@@ -16,6 +16,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from dialogs.flow import Dialog, Reply
 from dialogs.identity import ROLES, next_question
+from dossier import bounded
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import bounded_check_async
 from dossier.files import FileRefused, check_declared_size
@@ -259,10 +260,13 @@ async def _finish(
     now = dt.datetime.now(dt.UTC)
     inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
     try:
-        built = await asyncio.to_thread(lambda: assemble(**inputs))
+        built = await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
     except TooLarge as exc:
         title = next((s.item.title for s in statuses if s.item.id == exc.item_id), "")
         return [paper.view.too_large(title)]
+    except bounded.Overrun as overrun:
+        log.warning("assembly of %s over its limit: %s", paper.dossier_id, overrun.why)
+        return [paper.view.too_heavy()]
     if send:
         paper.desk.submit(paper.dossier_id, built, settings)
         paper.data["stage"] = "sent"
@@ -298,11 +302,14 @@ async def _send_copy(paper: Paper, callback: CallbackQuery, built: Any, caption:
 
 
 async def _copy_again(paper: Paper, callback: CallbackQuery, settings: Any) -> list[Reply]:
-    from dossier.assemble import assemble
+    from dossier.assemble import TooLarge, assemble
 
     now = dt.datetime.now(dt.UTC)
     inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
-    built = await asyncio.to_thread(lambda: assemble(**inputs))
+    try:
+        built = await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
+    except (TooLarge, bounded.Overrun):
+        return [paper.view.copy_failed()]
     if await _send_copy(paper, callback, built, paper._("La vostra copia.")):
         return []
     return [paper.view.copy_failed()]

@@ -442,6 +442,19 @@ class PaperworkView:
             [[Button(self._("🔁 Rifai un documento"), "p:redo")]],
         )
 
+    def too_heavy(self) -> Reply:
+        """The assembly went over its time or memory ceiling."""
+        return Reply(
+            "⚠️ "
+            + esc(
+                self._(
+                    "I documenti sono troppo pesanti da mettere insieme. Rifate quelli con "
+                    "più pagine, con foto più leggere."
+                )
+            ),
+            [[Button(self._("🔁 Rifai un documento"), "p:redo")]],
+        )
+
     def queued(self) -> Reply:
         return Reply(
             esc(self._("Fatto: la domanda è in coda per l'invio. Vi scriviamo qui a ogni passo."))

@@ -27,6 +27,8 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
+from .files import MAX_PIXELS, open_image
+
 pillow_heif.register_heif_opener()
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,9 @@ class TooLarge(Exception):
         self.budget = budget
         self.name = name
 
+    def __reduce__(self) -> tuple[object, ...]:  # crosses from the bounded process intact
+        return (TooLarge, (self.item_id, self.size, self.budget, self.name))
+
 
 # --- photos ----------------------------------------------------------------------------
 
@@ -139,12 +144,18 @@ def photo_jpeg(data: bytes, *, max_side: int, quality: int) -> _Photo:
     Metadata (EXIF, GPS position) is not carried over.
     """
     with Image.open(BytesIO(data)) as src:
-        if src.format == "JPEG":
+        kind = (src.format or "").lower()
+    if kind not in ("jpeg", "mpo"):  # no reduced decoding: the check's ceilings apply
+        img = open_image(data, max_side=max_side)
+    else:
+        with Image.open(BytesIO(data)) as src:
+            if src.width * src.height > MAX_PIXELS["jpeg"]:
+                raise ValueError("over the ceiling of pixels")
             request = _draft_request(src.size, max_side)
             if request:
                 src.draft("RGB", request)
-        img = ImageOps.exif_transpose(src)  # loads; a new image even without rotation
-    img = _flatten(img)
+            img = ImageOps.exif_transpose(src)  # loads; a new image even without rotation
+        img = _flatten(img)
     if max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
     out = BytesIO()

@@ -196,7 +196,8 @@ def upload(world: World, dossier_id: str, item_id: str, data: bytes) -> int:
     filed = desk.file(dossier_id, data, item_id=item_id)
     assert filed.outcome == "filed", (item_id, filed.outcome, filed.refusal)
     assert filed.attachment is not None
-    world.uploads[int(filed.attachment["id"])] = data
+    # what is kept is the clean copy (a photo re-encoded, a PDF rewritten from its pages)
+    world.uploads[int(filed.attachment["id"])] = desk.blobs.get(filed.attachment["sha256"])
     return int(filed.attachment["id"])
 
 

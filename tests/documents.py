@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 
+from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
@@ -28,13 +30,15 @@ def document_photo(seed: int = 0, size: tuple[int, int] = (1200, 1600)) -> bytes
 
 
 def pdf_document(pages: int = 1, text: str = "Attestazione") -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": text})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    """A text PDF, `text` on every page (two with different texts are different files)."""
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_creation_date(dt.datetime(2025, 6, 2, tzinfo=dt.UTC))
+    pdf.set_font("Helvetica", size=14)
+    for number in range(pages):
+        pdf.add_page()
+        pdf.text(72, 100, f"{text} - pagina {number + 1}")
+    pdf.set_title(text)
+    return bytes(pdf.output())
 
 
 def encrypted_pdf() -> bytes:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dossier import bounded
 from dossier.assemble import PHOTO_KINDS, photo_jpeg, slugify
 from storage import dossiers as store
 from storage.blobs import BlobError
@@ -92,8 +92,13 @@ async def download_file(
 
 
 async def _image(
-    request: Request, svc: Any, session: Any, dossier: dict[str, Any], attachment_id: int,
-    side: int, logged: bool,
+    request: Request,
+    svc: Any,
+    session: Any,
+    dossier: dict[str, Any],
+    attachment_id: int,
+    side: int,
+    logged: bool,
 ) -> Response:
     found = _file_of(request, svc, session, dossier, attachment_id)
     if isinstance(found, Response):
@@ -125,7 +130,7 @@ async def _image(
             session=session,
         )
     try:
-        photo = await asyncio.to_thread(photo_jpeg, data, max_side=side, quality=80)
+        photo = await bounded.run_async(photo_jpeg, data, max_side=side, quality=80)
     except Exception:
         log.warning("preview of attachment %s could not be made", attachment_id)
         return Response(status_code=422, headers=FILE_HEADERS)
@@ -178,6 +183,15 @@ async def download_zip(
             "File non disponibili",
             "Un file della pratica non si legge.",
             who="Avvisate l'operatore dello sportello: controlla la chiave dei file.",
+            session=session,
+        )
+    except bounded.Overrun:
+        log.error("the ZIP of dossier %s went over its time or memory limit", dossier["id"])
+        return error_page(
+            request,
+            503,
+            "Pratica troppo pesante",
+            "Non riusciamo a metterla insieme adesso: scaricate i file uno per uno.",
             session=session,
         )
     record(svc, session.staff, "download_zip", dossier["id"], {"files": files, "receipts": eml})
