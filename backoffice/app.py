@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import errors
 from .deps import Services
@@ -32,9 +33,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 class SecurityHeaders:
     """Pure ASGI middleware (no buffering, works with streamed downloads): adds each header
-    of SECURITY_HEADERS to every HTTP response that does not set it itself."""
+    of SECURITY_HEADERS to every HTTP response that does not set it itself, and HSTS to
+    every response served over https (as the trusted proxy says)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,12 +48,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = (*SECURITY_HEADERS, HSTS) if scope.get("scheme") == "https" else SECURITY_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in extra if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -90,4 +96,7 @@ def create_app(
     _include_backoffice(app)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    # The client's address and scheme from the trusted proxies only (FORWARDED_ALLOW_IPS),
+    # whatever server runs the app: login throttling and the Secure cookie rely on them.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.forwarded_allow_ips)
     return app

@@ -231,7 +231,7 @@ def uvicorn_config(app: FastAPI, serve_settings: ServeSettings) -> Any:
         port=serve_settings.sportello_port,
         log_level="info",
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=serve_settings.forwarded_allow_ips,
         access_log=False,  # client addresses are personal data; /metrics counts the traffic
         server_header=False,
         # at shutdown, requests in flight (a handler waiting out flood control) get this

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # unset: made once in var/webhook.secret
     sportello_host: str = "127.0.0.1"
     sportello_port: int = 8080
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (the
+    # client's address for login throttling, https for the Secure cookie and HSTS):
+    # uvicorn's convention, comma-separated addresses or networks, "*" for any.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # The back-office's accessibility statement: where people write about a barrier
     # (shown on /accessibilita and in every page's footer), and, when the Ambito publishes

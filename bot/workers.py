@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aiogram import Bot
 from sqlite_utils import Database
 
+from dossier import bounded
 from dossier.delivery import Outbox
 from dossier.reminders import remind_families
 from dossier.retention import apply_retention
@@ -47,6 +48,14 @@ async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 90
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def warm_up_checks() -> None:
+    """Start the bounded checker (dossier.bounded) before the first upload needs it."""
+    try:
+        await asyncio.to_thread(bounded.warm_up)
+    except Exception as exc:  # the first upload will try again
+        log.warning("could not start the file checker: %s", type(exc).__name__)
+
+
 def start_workers(
     bot: Bot,
     db: Database,
@@ -62,6 +71,7 @@ def start_workers(
     else:
         log.info("outbox: no SMTP_HOST, messages are saved in %s", settings.outbox_dir)
     tasks = [
+        asyncio.create_task(warm_up_checks(), name="warm-up"),
         asyncio.create_task(outbox.run_forever(stop), name="outbox"),
         asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
         asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),

@@ -20,6 +20,7 @@ import resource
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -31,7 +32,8 @@ CONCURRENT = 2  # the machine has two cores; a third job would only wait for one
 MEMORY = 450 * MB  # what one job may allocate beyond the forked server's own memory
 CHECK_SECONDS = 8.0  # an upload check: the worst file we take needs about 2 s
 ASSEMBLY_SECONDS = 120.0  # a whole dossier, dozens of photos re-encoded
-PRELOAD = ["dossier.files", "dossier.assemble"]
+STARTUP_SECONDS = 120.0  # the first job waits for the fork server to import its modules
+PRELOAD = ["dossier.bounded", "dossier.files", "dossier.assemble"]
 
 
 class Overrun(Exception):
@@ -77,6 +79,7 @@ def _vm(field: str) -> int:
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int) -> None:
+    conn.send(("started",))  # the clock starts now, not while the fork server warms up
     start_rss = _vm("VmRSS")
     data = _vm("VmData")
     if data and memory:
@@ -102,15 +105,37 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, 
     conn.close()
 
 
+def _without_main(prepare: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    def prepared(name: str) -> dict[str, Any]:
+        data = prepare(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    return prepared
+
+
 def _run(
     fn: Callable[..., T], args: tuple, kwargs: dict, seconds: float, memory: int
 ) -> tuple[T, int]:
     ctx = _ctx()
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(child, fn, args, kwargs, memory), daemon=True)
-    process.start()
+    with _lock:
+        # multiprocessing makes every child import the parent's main module again (the
+        # `sportello` script: aiogram, FastAPI, seconds of imports) to find the target;
+        # ours lives in this module, so the child is told of no main module at all.
+        # (Preloading "__main__" in the fork server does not work on Python 3.11.)
+        prepare = spawn.get_preparation_data
+        spawn.get_preparation_data = _without_main(prepare)
+        try:
+            process.start()
+        finally:
+            spawn.get_preparation_data = prepare
     child.close()
     try:
+        if not parent.poll(STARTUP_SECONDS) or parent.recv() != ("started",):
+            raise Overrun("start")
         if not parent.poll(seconds):
             raise Overrun("time")
         status, value, peak = parent.recv()
@@ -126,6 +151,16 @@ def _run(
     if status == "error":
         raise value
     return value, peak
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports Pillow, pypdf and the main module once), so
+    that the first family's upload does not wait for it. Safe to call more than once."""
+    run(_nothing)
+
+
+def _nothing() -> None:
+    return None
 
 
 def run(

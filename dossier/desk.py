@@ -24,7 +24,7 @@ from storage.blobs import BlobStore
 
 from . import bounded
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, missing, status
-from .files import MAX_PDF_PAGES, REFUSAL_REASONS, CheckedFile, FileRefused, inspect
+from .files import MAX_PDF_PAGES, REFUSAL_REASONS, CheckedFile, FileRefused, check
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,6 @@ MAX_ITEM_PAGES = 100  # pages of one checklist item, all its files together
 MAX_DOSSIER_PAGES = 300  # of a whole dossier
 FORM_SPARE_PAGES = 3  # the signed form: its own pages and a few more (a cover, an ID)
 _TOO_COMPLEX = next(m for m, r in REFUSAL_REASONS.items() if r == "too_complex")
-
-
-def check(
-    data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
-) -> CheckedFile | FileRefused:
-    """The file check and its clean copy, as a value, in this process."""
-    try:
-        return inspect(data, max_pages=max_pages, text_pages=text_pages)
-    except FileRefused as refusal:
-        return refusal
 
 
 def bounded_check(

@@ -391,6 +391,16 @@ def inspect(
     )
 
 
+def check(
+    data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
+) -> CheckedFile | FileRefused:
+    """`inspect` as a value (what the bounded process hands back), in this process."""
+    try:
+        return inspect(data, max_pages=max_pages, text_pages=text_pages)
+    except FileRefused as refusal:
+        return refusal
+
+
 def _refuse(
     refused: FileRefused, kind: str | None, size: int, error: BaseException | None = None
 ) -> FileRefused:

@@ -223,6 +223,13 @@ def m004_social_worker_desk(db: Database) -> None:
     db["audit_log"].create_index(["at"])
 
 
+@migrations()
+def m005_logins_by_address(db: Database) -> None:
+    """Login throttling looks up attempts by client address."""
+    db["login_attempts"].create_index(["remote", "at"])
+    db["login_attempts"].create_index(["email", "ok", "at"])
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

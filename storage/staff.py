@@ -1,14 +1,14 @@
 """Staff accounts of the back-office, their logins and their sessions.
 
 Passwords are kept as argon2id hashes (argon2-cffi's defaults, RFC 9106 low-memory
-profile). Every login attempt is recorded in `login_attempts` (`ok`: 1 success, 0 wrong
-password or unknown e-mail, -1 refused because the e-mail was locked, password not
-looked at). Lockout: after `MAX_FAILURES` failures for an e-mail within `WINDOW` (since
-its last successful login), every login for that e-mail is refused, even with the right
-password, until `LOCKOUT` after the last failure. Attempts refused while locked do not
-extend the lock. An unknown e-mail costs the same work as a known one (a dummy hash is
-verified) and is locked the same way, so neither timing nor lockout tells who has an
-account.
+profile). Every login attempt is a row of `login_attempts`, written *before* the password
+is looked at: a write transaction checks the locks and that no other attempt on the same
+e-mail is being verified, and reserves this one; the verification then settles it. So
+requests sent together verify one password at a time, and a lock counts every failure.
+Locks are per client address (see `locked_until`): a stranger's wrong passwords lock the
+stranger out, not the staff member. An unknown e-mail costs the same work as a known one
+(a dummy hash is verified) and is locked the same way, so neither timing nor lockout tells
+who has an account.
 
 A session cookie holds a random token; the database keeps only its SHA-256, so a copy of
 the database opens no session. Sessions last `SESSION_HOURS`; each has its own CSRF
@@ -29,7 +29,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlite_utils import Database
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # for one e-mail from one client address
+MAX_ADDRESS_FAILURES = 20  # from one client address, whatever the e-mails
 WINDOW = dt.timedelta(minutes=15)
 LOCKOUT = dt.timedelta(minutes=15)
 SESSION_HOURS = 8
@@ -159,6 +160,21 @@ def list_staff(db: Database) -> list[Staff]:
 
 # -- logins ----------------------------------------------------------------------------
 
+# `login_attempts.ok`: 1 right, 0 wrong (or unknown e-mail, or disabled account), -1
+# refused before the password was looked at (locked, or busy), 2 reserved (being verified).
+RIGHT, WRONG, REFUSED, RESERVED = 1, 0, -1, 2
+RESERVATION = dt.timedelta(seconds=30)  # older than this, a reservation is a crashed attempt
+
+
+@dataclass(frozen=True)
+class Login:
+    """How a login attempt ended: `staff` when it succeeded, else why not: "wrong",
+    "locked" (until `until`) or "busy" (another attempt on this account is being checked)."""
+
+    staff: Staff | None
+    refused: str = "wrong"
+    until: dt.datetime | None = None
+
 
 def _dummy_hash() -> str:
     key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
@@ -167,40 +183,89 @@ def _dummy_hash() -> str:
     return _dummy_hashes[key]
 
 
-def locked_until(db: Database, email: str, now: dt.datetime) -> dt.datetime | None:
-    """When logins for this e-mail are allowed again, or None if they are allowed now."""
-    email = normalise_email(email)
-    rows = list(
-        db.query(
-            "SELECT ok, at FROM login_attempts WHERE email = ? AND ok != -1 "
-            "AND id > COALESCE((SELECT MAX(id) FROM login_attempts WHERE email = ? AND ok = 1), 0) "
-            "ORDER BY id DESC LIMIT ?",
-            [email, email, 50],
-        )
-    )
-    failures = [_parse(r["at"]) for r in rows if r["ok"] == 0]
-    if not failures:
+def _lock_end(rows: list[Any], limit: int, now: dt.datetime) -> dt.datetime | None:
+    """The end of a lock set by `limit` failures within WINDOW, among `rows` (their `at`)."""
+    failures = sorted(_parse(r[0]) for r in rows)
+    if len(failures) < limit:
         return None
-    last = max(failures)
+    last = failures[-1]
     recent = [f for f in failures if f > last - WINDOW]
-    if len(recent) < MAX_FAILURES:
+    if len(recent) < limit:
         return None
     until = last + LOCKOUT
     return until if now < until else None
 
 
-def _record(db: Database, email: str, ok: int, now: dt.datetime, remote: str | None) -> None:
-    db["login_attempts"].insert({"email": email, "ok": ok, "at": _iso(now), "remote": remote})
+def locked_until(
+    db: Database, email: str, now: dt.datetime, remote: str | None = None
+) -> dt.datetime | None:
+    """When this client address may try this e-mail again, or None if it may now.
+
+    Locks are per client address: MAX_FAILURES failures for one e-mail from one address
+    (since that address last logged in to it), or MAX_ADDRESS_FAILURES failures from one
+    address whatever the e-mails, within WINDOW, lock that address for LOCKOUT after the
+    last failure. Someone else's failures never lock the real user out."""
+    email = normalise_email(email)
+    since = db.execute(
+        "SELECT COALESCE(MAX(id), 0) FROM login_attempts WHERE email = ? AND remote IS ? "
+        "AND ok = 1",
+        [email, remote],
+    ).fetchone()[0]
+    horizon = _iso(now - WINDOW - LOCKOUT)
+    pair = db.execute(
+        "SELECT at FROM login_attempts WHERE email = ? AND remote IS ? AND ok = 0 AND id > ? "
+        "AND at > ? ORDER BY id DESC LIMIT 50",
+        [email, remote, since, horizon],
+    ).fetchall()
+    address = db.execute(
+        "SELECT at FROM login_attempts WHERE remote IS ? AND ok = 0 AND at > ? "
+        "ORDER BY id DESC LIMIT 200",
+        [remote, horizon],
+    ).fetchall()
+    ends = [
+        e
+        for e in (
+            _lock_end(pair, MAX_FAILURES, now),
+            _lock_end(address, MAX_ADDRESS_FAILURES, now),
+        )
+        if e is not None
+    ]
+    return max(ends) if ends else None
 
 
-def _begin(
-    db: Database, email: str, now: dt.datetime, remote: str | None
-) -> tuple[dict[str, Any] | None, str] | None:
-    """Before the password is looked at: None when locked (the attempt is recorded),
-    else the account row (None for an unknown e-mail) and the hash to verify against."""
-    if locked_until(db, email, now) is not None:
-        _record(db, email, -1, now, remote)
-        return None
+def _reserve(db: Database, email: str, now: dt.datetime, remote: str | None) -> Login | int:
+    """Before the password is looked at, in one write transaction: refuse (the attempt is
+    recorded) when locked or when another attempt on this e-mail is being verified, else
+    reserve this one and return its row id. So 100 requests at once verify one password."""
+    conn = db.conn
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        until = locked_until(db, email, now, remote)
+        busy = conn.execute(
+            "SELECT 1 FROM login_attempts WHERE email = ? AND ok = ? AND at > ? LIMIT 1",
+            [email, RESERVED, _iso(now - RESERVATION)],
+        ).fetchone()
+        ok = REFUSED if until is not None or busy else RESERVED
+        cursor = conn.execute(
+            "INSERT INTO login_attempts (email, ok, at, remote) VALUES (?, ?, ?, ?)",
+            [email, ok, _iso(now), remote],
+        )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    if until is not None:
+        return Login(None, "locked", until)
+    if busy:
+        return Login(None, "busy")
+    return int(cursor.lastrowid or 0)
+
+
+def _stored_hash(db: Database, email: str) -> tuple[dict[str, Any] | None, str]:
+    """The account row (None for an unknown e-mail) and the hash to verify against: an
+    unknown e-mail costs the same work as a known one."""
     rows = list(db.query("SELECT * FROM staff WHERE email = ?", [email])) if email else []
     row = rows[0] if rows else None
     return row, (row["password_hash"] if row else _dummy_hash())
@@ -213,50 +278,80 @@ def _matches(stored: str, password: str) -> bool:
         return False
 
 
-def _finish(
+def _settle(
     db: Database,
-    email: str,
+    attempt: int,
     row: dict[str, Any] | None,
     matched: bool,
     password: str,
     now: dt.datetime,
-    remote: str | None,
-) -> Staff | None:
-    if not matched or row is None or not row["active"]:
-        _record(db, email, 0, now, remote)
-        return None
-    if hasher.check_needs_rehash(row["password_hash"]):
-        db["staff"].update(row["id"], {"password_hash": hasher.hash(password)})
-    _record(db, email, 1, now, remote)
-    return _staff(row)
+) -> Login:
+    right = matched and row is not None and bool(row["active"])
+    with db.atomic():
+        db.execute(
+            "UPDATE login_attempts SET ok = ? WHERE id = ?", [RIGHT if right else WRONG, attempt]
+        )
+        if right and row is not None and hasher.check_needs_rehash(row["password_hash"]):
+            db["staff"].update(row["id"], {"password_hash": hasher.hash(password)})
+    if right and row is not None:
+        return Login(_staff(row))
+    found = db.execute(
+        "SELECT email, remote FROM login_attempts WHERE id = ?", [attempt]
+    ).fetchone()
+    until = locked_until(db, found[0], now, found[1]) if found else None
+    return Login(None, "locked", until) if until is not None else Login(None, "wrong")
+
+
+def attempt_login(
+    db: Database, email: str, password: str, now: dt.datetime, remote: str | None
+) -> Login:
+    """One login attempt, recorded: reserved, verified (argon2), settled."""
+    email = normalise_email(email)[:320]
+    reserved = _reserve(db, email, now, remote)
+    if isinstance(reserved, Login):
+        return reserved
+    try:
+        row, stored = _stored_hash(db, email)
+        matched = _matches(stored, password)
+    except BaseException:
+        _settle(db, reserved, None, False, password, now)
+        raise
+    return _settle(db, reserved, row, matched, password, now)
+
+
+async def attempt_login_async(
+    db: Database, email: str, password: str, now: dt.datetime, remote: str | None
+) -> Login:
+    """`attempt_login` for a web server: the argon2 work (a third of a second) runs in a
+    worker thread, the database is used only from the caller's thread (SQLite
+    connections stay in the thread that opened them). The reservation is taken before
+    the first await, so concurrent requests see it."""
+    email = normalise_email(email)[:320]
+    reserved = _reserve(db, email, now, remote)
+    if isinstance(reserved, Login):
+        return reserved
+    matched = False
+    row: dict[str, Any] | None = None
+    try:
+        row, stored = _stored_hash(db, email)
+        matched = await asyncio.to_thread(_matches, stored, password)
+    finally:
+        result = _settle(db, reserved, row, matched, password, now)
+    return result
 
 
 def verify_login(
     db: Database, email: str, password: str, now: dt.datetime, remote: str | None
 ) -> Staff | None:
-    """The staff member if the e-mail and password are right and the e-mail is not locked
-    (see `locked_until`); None otherwise. Every attempt is recorded."""
-    email = normalise_email(email)[:320]
-    begun = _begin(db, email, now, remote)
-    if begun is None:
-        return None
-    row, stored = begun
-    return _finish(db, email, row, _matches(stored, password), password, now, remote)
+    """The staff member if the e-mail and password are right and this address is not
+    locked out (see `locked_until`); None otherwise. Every attempt is recorded."""
+    return attempt_login(db, email, password, now, remote).staff
 
 
 async def verify_login_async(
     db: Database, email: str, password: str, now: dt.datetime, remote: str | None
 ) -> Staff | None:
-    """`verify_login` for a web server: the argon2 work (a third of a second) runs in a
-    worker thread, the database is used only from the caller's thread (SQLite
-    connections stay in the thread that opened them)."""
-    email = normalise_email(email)[:320]
-    begun = _begin(db, email, now, remote)
-    if begun is None:
-        return None
-    row, stored = begun
-    matched = await asyncio.to_thread(_matches, stored, password)
-    return _finish(db, email, row, matched, password, now, remote)
+    return (await attempt_login_async(db, email, password, now, remote)).staff
 
 
 # -- sessions --------------------------------------------------------------------------

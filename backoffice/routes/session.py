@@ -59,19 +59,26 @@ async def login(request: Request, svc: ServicesDep) -> Response:
         return again("La pagina di accesso era scaduta. Scrivete di nuovo e-mail e password.", 403)
     if not email or not password:
         return again("Scrivete l'e-mail e la password.", 400)
-    staff = await accounts.verify_login_async(svc.db, email, password, now, remote(request))
+    attempt = await accounts.attempt_login_async(svc.db, email, password, now, remote(request))
+    staff = attempt.staff
     if staff is None:
-        until = accounts.locked_until(svc.db, email, now)
-        if until is not None:
-            audit.log(svc.db, accounts.normalise_email(email), "login_locked", at=now)
+        typed = accounts.normalise_email(email)
+        if attempt.refused == "busy":
+            audit.log(svc.db, typed, "login_locked", at=now)
             return again(
-                "Troppi tentativi non riusciti: l'accesso con questa e-mail è sospeso "
-                "per 15 minuti dall'ultimo tentativo. "
-                f"Riprovate dopo le {formatting.moment(until)[-5:]} "
-                f"del {formatting.day(until)}.",
+                "Un altro accesso con questa e-mail è in corso. Riprovate tra qualche secondo.",
                 429,
             )
-        audit.log(svc.db, accounts.normalise_email(email), "login_failed", at=now)
+        if attempt.refused == "locked" and attempt.until is not None:
+            audit.log(svc.db, typed, "login_locked", at=now)
+            return again(
+                "Troppi tentativi non riusciti: l'accesso da questa rete è sospeso "
+                "per 15 minuti dall'ultimo tentativo. "
+                f"Riprovate dopo le {formatting.moment(attempt.until)[-5:]} "
+                f"del {formatting.day(attempt.until)}.",
+                429,
+            )
+        audit.log(svc.db, typed, "login_failed", at=now)
         return again("E-mail o password non corrette.", 401)
     old = request.cookies.get(auth.SESSION_COOKIE)
     accounts.end_session(svc.db, old)  # a fresh token at every login (no fixation)
