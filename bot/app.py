@@ -21,11 +21,12 @@ from dialogs.languages import SOURCE, available
 from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue, load_catalogue
-from storage.blobs import BlobStore, load_or_create_key
+from storage.blobs import BlobStore, load_or_create_key, rekey_names
 from storage.fsm import SQLiteStorage
 
 from .handlers import get_routers
 from .i18n import UserLanguage, make_i18n
+from .journal import install_journal, replay_unfinished
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ def build_dispatcher(
         clock=clock,
         db=db,
         settings=settings,
-        desk=Desk(db, blobs, catalogue),
+        desk=Desk(db, blobs, catalogue, settings.outbox_dir),
     )
+    install_journal(dp)  # first: every update is written down before anything else
     UserLanguage(i18n, db).setup(dp)
     for router in get_routers():
         dp.include_router(router)
@@ -80,7 +82,11 @@ def blob_store_beside(db: Database, settings: Settings) -> BlobStore:
         key = settings.file_key()
     else:
         key = load_or_create_key(folder / "files.key")
-    return BlobStore(folder / "files", key)
+    blobs = BlobStore(folder / "files", key)
+    renamed = rekey_names(db, blobs)
+    if renamed:
+        log.info("%d stored files renamed to keyed names", renamed)
+    return blobs
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -127,6 +133,7 @@ async def run_polling(
     await bot.delete_webhook(drop_pending_updates=False)
     stop = asyncio.Event()
     tasks = start_workers(bot, db, blobs, settings, stop)
+    await replay_unfinished(dp, bot, db)
     log.info("polling started")
     try:
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())

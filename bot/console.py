@@ -16,6 +16,7 @@ from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, translator
 from dialogs.parsing import N_
 from eligibility import Catalogue, load_catalogue
+from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
 
 from .i18n import make_i18n
@@ -84,8 +85,8 @@ class Console:
             print(plain(d._("Le risposte restano salvate. A presto!")), file=self.out)
             return False
         if line == "/cancella_dati":
-            delete_user(self.db, CONSOLE_USER)
-            self.db.execute("DELETE FROM fsm WHERE key = ?", [_KEY])
+            forget_family(self.db, CONSOLE_USER)
+            checkpoint(self.db)
             print(plain(d._("Fatto: abbiamo cancellato tutti i vostri dati.")), file=self.out)
             return True
         if line == "/ricomincia":

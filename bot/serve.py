@@ -112,11 +112,13 @@ async def forget_updates_forever(
     services: Services, stop: asyncio.Event, every: float = 3600
 ) -> None:
     """Prune the ids of handled updates older than a day, every hour."""
+    from storage.journal import prune
     from storage.updates import KEEP, forget_older_than
 
     while not stop.is_set():
         try:
             forget_older_than(services.db, services.clock() - KEEP)
+            prune(services.db, services.clock())
         except Exception as exc:
             log.warning("pruning seen updates failed: %s", type(exc).__name__)
         with contextlib.suppress(TimeoutError):
@@ -197,6 +199,12 @@ def build_service(
                     "https address that forwards here."
                 )
             tasks.extend(_start_workers(bot, services, stop))
+            from .journal import replay_unfinished
+
+            try:
+                await replay_unfinished(dp, bot, services.db)
+            except Exception as exc:
+                log.error("replaying interrupted updates failed: %s", type(exc).__name__)
             tasks.append(asyncio.create_task(forget_updates_forever(services, stop), name="seen"))
             log.info("service started")
 

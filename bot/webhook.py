@@ -9,8 +9,9 @@ the Dispatcher sees it, and the answer is 200 whatever the handler did. So:
 - a handler that raises is logged (type and code location, never the message, which may
   quote what the family typed) and counted in `updates_failed`; Telegram is told 200 so
   it does not redeliver a poison update for a day while holding back the chat's next ones;
-- a process that dies in the middle of a handler loses that one update: Telegram
-  redelivers it, but its id is already recorded;
+- a process that dies in the middle of a handler does not lose that update: it was
+  written to the crash journal first (`bot.journal`) and is handled again at the next
+  start;
 - when the id cannot be recorded (the database is locked or gone) the answer is 503 and
   nothing is handled: Telegram delivers it again later.
 
@@ -128,9 +129,14 @@ def webhook_router(dp: Dispatcher, bot: Bot, secret: str) -> APIRouter:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             update = Update.model_validate(data, context={"bot": bot})
-        except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
+        except (ValueError, ValidationError, RecursionError):  # JSON nested a thousand deep
             services.count("webhook_bad_request")
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
+        if not 0 <= update.update_id < 2**63:
+            # no such update comes from Telegram (SQLite keeps 64-bit ids); a 200 so that it
+            # is not delivered again and again
+            services.count("webhook_bad_request")
+            return _ok()
 
         try:
             new = first_time(services.db, update.update_id, services.clock())

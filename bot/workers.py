@@ -10,12 +10,16 @@ import logging
 from collections.abc import Callable
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from sqlite_utils import Database
 
+from dialogs.parsing import N_
 from dossier import bounded
 from dossier.delivery import Outbox
+from dossier.erasure import erase_family
 from dossier.reminders import remind_families
 from dossier.retention import apply_retention
+from storage import erasure, journal
 from storage.blobs import BlobStore
 
 from .i18n import make_i18n
@@ -30,7 +34,13 @@ async def retention_forever(
 ) -> None:
     while not stop.is_set():
         try:
-            apply_retention(db, blobs, dt.datetime.now(dt.UTC), settings.sportello_retention_days)
+            apply_retention(
+                db,
+                blobs,
+                dt.datetime.now(dt.UTC),
+                settings.sportello_retention_days,
+                settings.outbox_dir,
+            )
         except Exception:
             log.exception("retention round failed")
         with contextlib.suppress(TimeoutError):
@@ -46,6 +56,49 @@ async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 90
             log.exception("reminder round failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+EXPIRY_WARNING = N_(
+    "Non vi sentiamo da molti mesi. Tra 7 giorni cancelliamo le vostre risposte e le "
+    "domande in preparazione. Per tenerle, scrivete /start."
+)
+
+
+async def expire_once(
+    bot: Bot, db: Database, blobs: BlobStore, settings: Settings, now: dt.datetime
+) -> tuple[int, int]:
+    """Warn the families whose conversation is about to expire, erase the expired ones.
+    Returns (warned, erased)."""
+    i18n = make_i18n()
+    to_warn, to_erase = erasure.inactive(db, now)
+    warned = 0
+    for family in to_warn:
+        text = i18n.gettext(EXPIRY_WARNING, locale=family["language"] or "it")
+        try:
+            await bot.send_message(family["chat_id"], text)
+        except TelegramForbiddenError:
+            pass  # the bot was blocked: nobody to warn, the deletion goes ahead
+        except TelegramAPIError as exc:
+            log.warning("expiry warning not sent yet: %s", type(exc).__name__)
+            continue
+        erasure.mark_warned(db, family["user_id"], now)
+        warned += 1
+    for user_id in to_erase:
+        erase_family(db, blobs, user_id, settings.outbox_dir)
+    journal.prune(db, now)
+    return warned, len(to_erase)
+
+
+async def expire_forever(
+    bot: Bot, db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
+        try:
+            await expire_once(bot, db, blobs, settings, dt.datetime.now(dt.UTC))
+        except Exception:
+            log.exception("expiry round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3600)
 
 
 async def warm_up_checks() -> None:
@@ -76,6 +129,7 @@ def start_workers(
         asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
         asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),
         asyncio.create_task(reminders_forever(db, stop), name="reminders"),
+        asyncio.create_task(expire_forever(bot, db, blobs, settings, stop), name="expiry"),
     ]
     if settings.imap_host:
         from dossier.imap import poll_forever

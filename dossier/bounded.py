@@ -88,7 +88,7 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, 
     try:
         import pillow_heif
 
-        pillow_heif.options.DECODE_THREADS = 1  # one core per job: CONCURRENT jobs at once
+        pillow_heif.options.DECODE_THREADS = 2  # the two cores; other jobs wait their turn
     except ImportError:
         pass
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -83,10 +84,17 @@ async def bounded_check_async(
 
 
 class Desk:
-    def __init__(self, db: Database, blobs: BlobStore, catalogue: Catalogue):
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        catalogue: Catalogue,
+        outbox_dir: Path | None = None,
+    ):
         self.db = db
         self.blobs = blobs
         self.catalogue = catalogue
+        self.outbox_dir = outbox_dir  # where `.eml` copies are saved without a mail server
 
     # -- opening ----------------------------------------------------------------------
 
@@ -285,9 +293,11 @@ class Desk:
         return Filed(outcome, attachment, checked, statuses=self.statuses(dossier_id))
 
     def forget_user(self, user_id: int) -> None:
-        """Delete the user's dossiers and their files (they asked to delete their data)."""
-        for sha in store.forget_user(self.db, user_id):
-            self.blobs.delete(sha)
+        """Erase everything about the family (they asked to delete their data): dossiers,
+        files, saved messages, requests, conversation; see `dossier.erasure`."""
+        from .erasure import erase_family
+
+        erase_family(self.db, self.blobs, user_id, self.outbox_dir)
 
     def check_options(self, dossier_id: str, item_id: str | None) -> tuple[int, int]:
         """(max_pages, text_pages) for checking an upload to this item: the signed form

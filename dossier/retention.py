@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from storage import dossiers as store
 from storage.blobs import BlobStore
+from storage.erasure import checkpoint
+
+from .erasure import remove_saved_messages
 
 log = logging.getLogger(__name__)
 WARN_DAYS = 3
 
 
-def apply_retention(db: Database, blobs: BlobStore, now: dt.datetime, days: int) -> tuple[int, int]:
-    """Warn the families whose files go soon, delete those whose time is up.
-    Returns (warned, purged)."""
+def apply_retention(
+    db: Database, blobs: BlobStore, now: dt.datetime, days: int, outbox_dir: Path | None = None
+) -> tuple[int, int]:
+    """Warn the families whose files go soon, delete those whose time is up (their
+    uploads, sent messages and `.eml` copies in `outbox_dir`). Returns (warned, purged)."""
     warned = purged = 0
     soon = now - dt.timedelta(days=max(days - WARN_DAYS, 0))
     due = now - dt.timedelta(days=days)
@@ -31,6 +37,7 @@ def apply_retention(db: Database, blobs: BlobStore, now: dt.datetime, days: int)
         if delivered <= due:
             for sha in store.purge_files(db, row["id"]):
                 blobs.delete(sha)
+            remove_saved_messages(outbox_dir, row["id"])
             store.add_event(db, row["id"], "purged")
             purged += 1
         elif not row["purge_warned"]:
@@ -38,6 +45,8 @@ def apply_retention(db: Database, blobs: BlobStore, now: dt.datetime, days: int)
             store.add_event(db, row["id"], "purge_warning", {"days": max(left, 1)})
             store.mark_purge_warned(db, row["id"])
             warned += 1
+    if purged:
+        checkpoint(db)
     if warned or purged:
         log.info("retention: %d warned, %d purged", warned, purged)
     return warned, purged

@@ -1,17 +1,24 @@
 """Files at rest, encrypted: uploads, assembled messages and PEC receipts.
 
-Each blob is AES-256-GCM with a random nonce; its name is the SHA-256 of the plain bytes,
-which is also the associated data, so a file swapped on disk fails to decrypt. The key
-comes from settings (`SPORTELLO_FILE_KEY`); with none set, one is made once and kept in
-the data folder, readable by its owner only.
+Each blob is AES-256-GCM with a random nonce. Its name is an HMAC-SHA256 of the plain
+bytes, keyed with a key derived from the file key: the same bytes get the same name (they
+are kept once), but without the key nobody can tell from the names, or from the database,
+whether a document they know is stored. The name is also the associated data, so a file
+swapped on disk fails to decrypt. The key comes from settings (`SPORTELLO_FILE_KEY`);
+with none set, one is made once and kept in the data folder, readable by its owner only.
+
+Blobs written before names were keyed (plain SHA-256) are renamed once, with every
+reference in the database, by `rekey_names`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -52,13 +59,18 @@ class BlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._aead = AESGCM(key)
+        self._names = hmac.new(key, b"sportello-b2 blob names", hashlib.sha256).digest()
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.bin"
 
+    def name_of(self, data: bytes) -> str:
+        """The blob name of these bytes: HMAC-SHA256 with the names key, hex."""
+        return hmac.new(self._names, data, hashlib.sha256).hexdigest()
+
     def put(self, data: bytes) -> str:
-        """Store `data`; return its SHA-256 (hex). Writing the same bytes again is a no-op."""
-        digest = hashlib.sha256(data).hexdigest()
+        """Store `data`; return its name (keyed hash, hex). The same bytes again: a no-op."""
+        digest = self.name_of(data)
         target = self.path(digest)
         if target.exists():
             return digest
@@ -85,3 +97,38 @@ class BlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+
+_REFERENCES = (("attachments", "sha256"), ("outbox", "blob"), ("receipts", "blob"))
+
+
+def rekey_names(db: Any, blobs: BlobStore) -> int:
+    """Rename the blobs still named by the plain SHA-256 of their bytes to keyed names,
+    updating every row that refers to them; once (a row in `meta` remembers). Returns
+    how many were renamed."""
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    done = db.execute("SELECT value FROM meta WHERE key = 'blob_names'").fetchone()
+    if done and done[0] == "hmac":
+        return 0
+    names = {
+        r[0]
+        for table, column in _REFERENCES
+        for r in db.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
+    }
+    renamed = 0
+    for old in sorted(names):
+        try:
+            data = blobs.get(old)
+        except BlobError:
+            continue  # gone already, or written under the new scheme
+        if hashlib.sha256(data).hexdigest() != old:
+            continue
+        new = blobs.put(data)
+        with db.atomic():
+            for table, column in _REFERENCES:
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
+        blobs.delete(old)
+        renamed += 1
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('blob_names', 'hmac')")
+    db.conn.commit()
+    return renamed

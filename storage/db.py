@@ -230,6 +230,27 @@ def m005_logins_by_address(db: Database) -> None:
     db["login_attempts"].create_index(["email", "ok", "at"])
 
 
+@migrations()
+def m005_journal_and_expiry(db: Database) -> None:
+    """The crash journal of Telegram updates (raw JSON until handled), and the families
+    warned that their untouched conversation will be deleted."""
+    db["update_journal"].create(
+        {
+            "update_id": int,
+            "user_id": int,
+            "data": str,  # the update as Telegram sent it; emptied once handled
+            "received_at": str,
+            "done": int,
+            "attempts": int,
+        },
+        pk="update_id",
+    )
+    db["update_journal"].create_index(["done"])
+    db["update_journal"].create_index(["user_id"])
+    db["expiry_warnings"].create({"user_id": int, "warned_at": str}, pk="user_id")
+    db["integration_requests"].create_index(["dossier_id"])
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)
@@ -238,5 +259,6 @@ def open_db(path: Path | str) -> Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
+    db.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
     migrations.apply(db)
     return db

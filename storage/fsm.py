@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,17 @@ def key_of(key: StorageKey) -> str:
     )
 
 
+_storages: weakref.WeakSet[SQLiteStorage] = weakref.WeakSet()
+
+
+def forget_cached(user_id: int) -> None:
+    """Drop a user's rows from every storage's cache (their rows were deleted in SQL)."""
+    marker = f":{user_id}:"
+    for storage in list(_storages):
+        for k in [k for k in storage._cache if marker in k]:
+            storage._cache.pop(k, None)
+
+
 class SQLiteStorage(BaseStorage):
     """Rows are read through a small cache of their stored text (decoded afresh on every
     read, so a handler that changes its copy and then fails changes nothing). Every write
@@ -38,6 +50,7 @@ class SQLiteStorage(BaseStorage):
     def __init__(self, db: Database):
         self.db = db
         self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+        _storages.add(self)
 
     def _row(self, key: StorageKey) -> dict[str, Any] | None:
         k = key_of(key)
@@ -62,6 +75,11 @@ class SQLiteStorage(BaseStorage):
             f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
             "updated_at = excluded.updated_at",
             [key_of(key), value, now],
+        )
+        # a conversation cleared to nothing leaves no row behind
+        self.db.execute(
+            "DELETE FROM fsm WHERE key = ? AND state IS NULL AND (data IS NULL OR data = '{}')",
+            [key_of(key)],
         )
         self.db.conn.commit()
         k = key_of(key)

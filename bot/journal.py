@@ -1,0 +1,103 @@
+"""Updates survive a crash: an outer middleware writes each update down before any
+handler sees it and marks it done after (storage/journal.py), for polling and webhook
+alike; at start, `replay_unfinished` handles again what a crash interrupted, once.
+
+A repeat of an update already done is dropped here too (polling gets the same ledger as
+the webhook). Handlers are safe to run again on the same update where it matters: an
+upload is recognised by Telegram's file id and filed once. If the second try fails as
+well, the family is told to send that message again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from sqlite_utils import Database
+
+from dialogs.parsing import N_
+from storage import journal
+
+from .i18n import make_i18n
+
+log = logging.getLogger(__name__)
+
+LOST = N_(
+    "Scusate, il servizio si è fermato mentre leggevamo un vostro messaggio. Se avevate "
+    "mandato foto o documenti, mandateli di nuovo, per favore."
+)
+
+
+def _user_of(update: Update) -> tuple[int | None, int | None]:
+    """(user id, chat id) of an update, where it has them."""
+    for kind in ("message", "edited_message", "callback_query"):
+        event = getattr(update, kind, None)
+        if event is None:
+            continue
+        user = getattr(event, "from_user", None)
+        chat = getattr(event, "chat", None) or getattr(
+            getattr(event, "message", None), "chat", None
+        )
+        return (user.id if user else None), (chat.id if chat else None)
+    return None, None
+
+
+async def journal_middleware(
+    handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
+    update: Update,
+    data: dict[str, Any],
+) -> Any:
+    db: Database | None = data.get("db")
+    if db is None or data.get("replaying"):
+        return await handler(update, data)
+    user_id, _chat = _user_of(update)
+    raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
+    state = journal.record(db, update.update_id, user_id, raw, dt.datetime.now(dt.UTC))
+    if state == "done":
+        return None  # a repeat of an update already handled
+    try:
+        return await handler(update, data)
+    finally:
+        journal.finish(db, update.update_id)
+
+
+def install_journal(dp: Dispatcher) -> None:
+    dp.update.outer_middleware(journal_middleware)
+
+
+async def replay_unfinished(dp: Dispatcher, bot: Bot, db: Database) -> int:
+    """Handle again the updates a crash left unfinished (each once); returns how many."""
+    handled = 0
+    i18n = make_i18n()
+    for update_id, _user_id, raw, attempts in journal.unfinished(db):
+        update = Update.model_validate_json(raw, context={"bot": bot})
+        _user, chat_id = _user_of(update)
+        if attempts >= 1:  # it crashed us once more: give up, and say so
+            journal.finish(db, update_id)
+            await _tell_lost(bot, chat_id, i18n)
+            continue
+        journal.attempt(db, update_id)
+        try:
+            await dp.feed_update(bot, update, replaying=True)
+            handled += 1
+        except Exception as exc:
+            log.error("replayed update %s failed: %s", update_id, type(exc).__name__)
+            await _tell_lost(bot, chat_id, i18n)
+        finally:
+            journal.finish(db, update_id)
+    if handled:
+        log.info("%d update(s) interrupted by a crash handled again", handled)
+    return handled
+
+
+async def _tell_lost(bot: Bot, chat_id: int | None, i18n: Any) -> None:
+    if chat_id is None:
+        return
+    try:
+        await bot.send_message(chat_id, i18n.gettext(LOST, locale="it"))
+    except Exception as exc:  # the family will write again anyway
+        log.warning("could not tell about a lost update: %s", type(exc).__name__)

@@ -1,0 +1,40 @@
+"""Erasing a family: the rows (`storage.erasure`), the encrypted files, the `.eml` copies
+saved in the outbox folder, and the WAL."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage import erasure
+from storage.blobs import BlobStore
+
+log = logging.getLogger(__name__)
+
+
+def remove_saved_messages(outbox_dir: Path | None, dossier_id: str) -> None:
+    """The `.eml` files of a dossier saved when no mail server was configured."""
+    if outbox_dir is None:
+        return
+    from .delivery import safe_name
+
+    folder = Path(outbox_dir) / safe_name(dossier_id)
+    if folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def erase_family(
+    db: Database, blobs: BlobStore, user_id: int, outbox_dir: Path | None = None
+) -> int:
+    """Everything about this family, gone; returns how many dossiers went."""
+    shas, dossiers = erasure.forget_family(db, user_id)
+    for sha in shas:
+        blobs.delete(sha)
+    for dossier_id in dossiers:
+        remove_saved_messages(outbox_dir, dossier_id)
+    erasure.checkpoint(db)
+    log.info("a family's data was erased: %d dossier(s), %d file(s)", len(dossiers), len(shas))
+    return len(dossiers)

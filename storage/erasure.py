@@ -1,0 +1,142 @@
+"""Erasure: everything stored about one family goes, in one transaction, then the WAL is
+checkpointed and truncated so that no copy of the deleted rows stays in `-wal`.
+
+What goes: their dossiers with attachments, messages, receipts, status events and the
+social services' integration requests; their conversation state, language and the raw
+updates of the crash journal. The audit log keeps what happened (who of the staff did
+what, when) but no longer says about which dossier. The database runs with
+`secure_delete=ON` (see `storage.db.open_db`), so freed pages are zeroed, not left for
+anyone who reads the file.
+
+Conversations untouched for `INACTIVE_DAYS` are erased the same way, after a warning in
+chat `WARN_DAYS` before (`inactive`, `mark_warned`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from .fsm import forget_cached
+
+log = logging.getLogger(__name__)
+
+INACTIVE_DAYS = 180
+WARN_DAYS = 7
+UNANSWERED = dt.timedelta(days=1)  # a /start with no consent: nothing to warn about
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
+    """Delete every row about this Telegram user; returns (the blobs nothing else uses,
+    the ids of the dossiers deleted: their `.eml` folders go too)."""
+    with db.atomic():
+        ids = [r[0] for r in db.execute("SELECT id FROM dossiers WHERE user_id = ?", [user_id])]
+        shas: set[str] = set()
+        for dossier_id in ids:
+            for table, column in (
+                ("attachments", "sha256"),
+                ("outbox", "blob"),
+                ("receipts", "blob"),
+            ):
+                shas.update(
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT {column} FROM {table} WHERE dossier_id = ?", [dossier_id]
+                    )
+                    if r[0]
+                )
+            for table in (
+                "attachments",
+                "outbox",
+                "receipts",
+                "dossier_events",
+                "integration_requests",
+            ):
+                db.execute(f"DELETE FROM {table} WHERE dossier_id = ?", [dossier_id])
+            db.execute(
+                "UPDATE audit_log SET dossier_id = NULL, detail = '{\"erased\": true}' "
+                "WHERE dossier_id = ?",
+                [dossier_id],
+            )
+            db.execute("DELETE FROM dossiers WHERE id = ?", [dossier_id])
+        db.execute("DELETE FROM users WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
+        db.execute("DELETE FROM update_journal WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
+    forget_cached(user_id)
+    in_use = {
+        r[0]
+        for r in db.execute(
+            "SELECT sha256 FROM attachments UNION SELECT blob FROM outbox "
+            "UNION SELECT blob FROM receipts"
+        )
+    }
+    return sorted(shas - in_use), ids
+
+
+def checkpoint(db: Database) -> None:
+    """Copy the WAL into the database file and truncate it to nothing: the deleted rows'
+    old pages live on in `-wal` until then."""
+    if db.conn.in_transaction:
+        db.conn.commit()
+    busy, _frames, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        log.warning("WAL checkpoint after an erasure was blocked by a reader; retried later")
+
+
+def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list[int]]:
+    """Families to warn (untouched for INACTIVE_DAYS - WARN_DAYS, not warned yet) with the
+    chat to warn in, and families to erase (untouched for INACTIVE_DAYS, or a /start
+    without consent a day old). Untouched: their conversation state, language and draft
+    dossiers all older; a family with an application past the draft stage keeps it
+    (retention deletes its files), only the conversation and drafts go."""
+    warn_before = _iso(now - dt.timedelta(days=INACTIVE_DAYS - WARN_DAYS))
+    erase_before = _iso(now - dt.timedelta(days=INACTIVE_DAYS))
+    rows = db.execute(
+        """SELECT user_id, MAX(at) AS last, MAX(chat) AS chat, MAX(answers) AS answers FROM (
+             SELECT CAST(substr(key, instr(key, ':') + 1) AS INTEGER) AS chat,
+                    CAST(substr(substr(key, instr(key, ':') + 1),
+                         instr(substr(key, instr(key, ':') + 1), ':') + 1) AS INTEGER) AS user_id,
+                    updated_at AS at,
+                    CASE WHEN data LIKE '%"answers": {"%' THEN 1 ELSE 0 END AS answers
+             FROM fsm
+             UNION ALL SELECT NULL, user_id, updated_at, 1 FROM users
+             UNION ALL SELECT chat_id, user_id, updated_at, 1 FROM dossiers WHERE status = 'bozza'
+           ) GROUP BY user_id"""
+    ).fetchall()
+    warned = {r[0] for r in db.execute("SELECT user_id FROM expiry_warnings")}
+    back = [r[0] for r in rows if r[0] in warned and r[1] is not None and r[1] >= warn_before]
+    for user_id in back:  # they came back: a new silence gets a new warning
+        db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
+        warned.discard(user_id)
+    to_warn: list[dict[str, Any]] = []
+    to_erase: list[int] = []
+    blank_before = _iso(now - UNANSWERED)
+    for user_id, last, chat, answers in rows:
+        if last is None or user_id is None:
+            continue
+        if last < erase_before or (not answers and last < blank_before):
+            to_erase.append(int(user_id))
+        elif last < warn_before and answers and user_id not in warned and chat:
+            language = db.execute(
+                "SELECT language FROM users WHERE user_id = ?", [user_id]
+            ).fetchone()
+            to_warn.append(
+                {
+                    "user_id": int(user_id),
+                    "chat_id": int(chat),
+                    "language": language[0] if language else "it",
+                }
+            )
+    return to_warn, to_erase
+
+
+def mark_warned(db: Database, user_id: int, now: dt.datetime) -> None:
+    db["expiry_warnings"].upsert({"user_id": user_id, "warned_at": _iso(now)}, pk="user_id")

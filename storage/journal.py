@@ -1,0 +1,64 @@
+"""The crash journal of Telegram updates: each update is written (its JSON, as Telegram
+sent it) before it is handled and marked done after, whatever the handler did. After a
+crash (kill -9, power cut) the updates not marked done are handled again at the next
+start, once; Telegram has already been told they arrived and will not send them again.
+
+The JSON is emptied as soon as the update is done, and a family's rows go with
+everything else when they delete their data. Done rows are pruned after a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+KEEP = dt.timedelta(days=1)
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def record(db: Database, update_id: int, user_id: int | None, data: str, now: dt.datetime) -> str:
+    """Write the update down before it is handled. Returns "new", "done" (already
+    handled: a repeat) or "open" (written before and never finished: a crash)."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
+        "attempts) VALUES (?, ?, ?, ?, 0, 0)",
+        [update_id, user_id, data, _iso(now)],
+    )
+    db.conn.commit()
+    if cursor.rowcount == 1:
+        return "new"
+    row = db.execute("SELECT done FROM update_journal WHERE update_id = ?", [update_id]).fetchone()
+    return "done" if row and row[0] else "open"
+
+
+def finish(db: Database, update_id: int) -> None:
+    db.execute("UPDATE update_journal SET done = 1, data = NULL WHERE update_id = ?", [update_id])
+    db.conn.commit()
+
+
+def unfinished(db: Database) -> list[tuple[int, int | None, str, int]]:
+    """(update_id, user_id, JSON, attempts) of the updates a crash left unfinished."""
+    return [
+        (r[0], r[1], r[2], r[3])
+        for r in db.execute(
+            "SELECT update_id, user_id, data, attempts FROM update_journal "
+            "WHERE done = 0 AND data IS NOT NULL ORDER BY update_id"
+        )
+    ]
+
+
+def attempt(db: Database, update_id: int) -> None:
+    db.execute("UPDATE update_journal SET attempts = attempts + 1 WHERE update_id = ?", [update_id])
+    db.conn.commit()
+
+
+def prune(db: Database, now: dt.datetime) -> int:
+    cursor = db.execute(
+        "DELETE FROM update_journal WHERE done = 1 AND received_at < ?", [_iso(now - KEEP)]
+    )
+    db.conn.commit()
+    return cursor.rowcount
