@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from dossier import checklist
 from storage import audit
+from storage import dossiers as store
 
 from .. import formatting
 from ..deps import CurrentSession, ServicesDep
@@ -80,7 +81,8 @@ async def audit_page(request: Request, svc: ServicesDep, session: CurrentSession
         for r in rows
     ]
     kept = {k: v for k, v in typed.items() if v}
-    record(svc, staff, "view_audit", query["dossier_id"], {"entries": len(entries), "page": number})
+    about = _own(svc, staff, query["dossier_id"])
+    record(svc, staff, "view_audit", about, {"entries": len(entries), "page": number})
 
     def page_url(n: int) -> str:
         return "/registro?" + urlencode({**kept, "pagina": n})
@@ -123,7 +125,8 @@ async def audit_csv(request: Request, svc: ServicesDep, session: CurrentSession)
             for r in rows
         ),
     )
-    record(svc, session.staff, "export_audit", query["dossier_id"], {"entries": len(rows)})
+    about = _own(svc, session.staff, query["dossier_id"])
+    record(svc, session.staff, "export_audit", about, {"entries": len(rows)})
     stamp = svc.clock().strftime("%Y%m%d-%H%M")
     return Response(
         body,
@@ -133,6 +136,16 @@ async def audit_csv(request: Request, svc: ServicesDep, session: CurrentSession)
             "Content-Disposition": f'attachment; filename="registro-{stamp}.csv"',
         },
     )
+
+
+def _own(svc: Any, staff: Any, dossier_id: str | None) -> str | None:
+    """The dossier the line of the audit log is about: only one of the staff member's
+    comuni. Looking up another comune's id (or one that does not exist) writes nothing
+    into that dossier's trail."""
+    if not dossier_id:
+        return None
+    dossier = store.get_dossier(svc.db, dossier_id)
+    return dossier_id if dossier is not None and staff.sees(dossier["municipality"]) else None
 
 
 def detail_text(action: str, detail: dict[str, Any]) -> str:
