@@ -64,7 +64,7 @@ def build_dispatcher(
         clock=clock,
         db=db,
         settings=settings,
-        desk=Desk(db, blobs, catalogue, settings.outbox_dir),
+        desk=Desk(db, blobs, catalogue, data_folder(db, settings) / "outbox"),
     )
     install_journal(dp)  # first: every update is written down before anything else
     UserLanguage(i18n, db).setup(dp)
@@ -73,11 +73,17 @@ def build_dispatcher(
     return dp
 
 
+def data_folder(db: Database, settings: Settings) -> Path:
+    """The folder of the database file (SPORTELLO_DATA_DIR): files, keys and the outbox
+    folder live beside it."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path).parent if path else settings.sportello_data_dir
+
+
 def blob_store_beside(db: Database, settings: Settings) -> BlobStore:
     """The encrypted files live next to the database file (var/files beside
     var/sportello.sqlite3), with the key from settings or made once beside them."""
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    folder = Path(path).parent if path else settings.sportello_data_dir
+    folder = data_folder(db, settings)
     if settings.sportello_file_key is not None:
         key = settings.file_key()
     else:

@@ -66,7 +66,15 @@ async def journal_middleware(
 
 
 def install_journal(dp: Dispatcher) -> None:
-    dp.update.outer_middleware(journal_middleware)
+    """The journal goes first, before the per-chat lock of the FSM middleware: the second
+    photo of an album waits for the first, but it is written down as soon as it comes."""
+    manager = dp.update.outer_middleware
+    existing = list(manager)
+    for middleware in existing:
+        manager.unregister(middleware)
+    manager.register(journal_middleware)
+    for middleware in existing:
+        manager.register(middleware)
 
 
 async def replay_unfinished(dp: Dispatcher, bot: Bot, db: Database) -> int:

@@ -47,6 +47,8 @@ class BotAPI:
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # what users uploaded, by file_id
+    download_delay: float = 0.0  # seconds each file download takes (a slow network)
+    confirmed: int = 0  # getUpdates offsets confirm updates: Telegram forgets them
     documents: dict[int, list[tuple[str, bytes, str]]] = field(default_factory=dict)  # sent
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
@@ -60,6 +62,9 @@ class BotAPI:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
         if request.match_info["token"] != TOKEN or file_id not in self.files:
             return web.Response(status=404)
+        self.calls.append(Call("download", {"file_id": file_id}))
+        if self.download_delay:
+            await asyncio.sleep(self.download_delay)
         return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -108,8 +113,8 @@ class BotAPI:
             return True
         if method == "getUpdates":
             offset = int(p.get("offset") or 0)
-            pending = [u for u in self.updates if u["update_id"] >= offset]
-            return pending
+            self.confirmed = max(self.confirmed, offset)
+            return [u for u in self.updates if u["update_id"] >= self.confirmed]
         if method == "sendMessage":
             chat_id = int(p["chat_id"])
             message = {

@@ -1,0 +1,138 @@
+"""Erasure that erases: after /cancella_dati not one byte of the family's name, codice
+fiscale or phone is left in any file under SPORTELLO_DATA_DIR (database, WAL, shared
+memory, saved messages, encrypted files); retention and expiry do the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.settings import Settings
+from dossier.delivery import Outbox
+from storage import audit, erasure, integrations
+from storage.blobs import BlobStore, rekey_names
+from storage.dossiers import dossiers_of
+from tests.test_bot_conversation import Session
+from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, TODAY, send_application
+
+TRACES = [b"Rossi", b"ROSSI", APPLICANT_CF.encode(), BENEFICIARY_CF.encode(), b"1234567"]
+
+
+def traces_under(folder: Path) -> dict[str, list[bytes]]:
+    """Every file under `folder` that holds any of the family's traces, raw bytes."""
+    found: dict[str, list[bytes]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            hits = [t for t in TRACES if t in data]
+            if hits:
+                found[str(path.relative_to(folder))] = hits
+    return found
+
+
+async def test_delete_my_data_leaves_no_byte_of_the_family_on_disk(api, db_path):
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    folder = db_path.parent
+    # no mail server: the application is saved as .eml files, in plain text
+    box = Outbox.from_settings(Settings(sportello_data_dir=folder), s.db, s.dp["desk"].blobs)
+    await box.run_once()
+    assert list((folder / "outbox").rglob("*.eml"))
+    # the social worker asked for more, with a note naming the family; and looked at it
+    s.db["dossiers"].update(dossier_id, {"status": "consegnata"})
+    integrations.request_integration(
+        s.db, dossier_id, staff_id=1, items=["payslip:mancante"], note="Sig.ra Rossi: busta paga"
+    )
+    audit.log(s.db, "anna@comune.it", "view_dossier", dossier_id, {"number": "Rossi 12"})
+    before = traces_under(folder)
+    assert any(name.endswith(".eml") for name in before), before
+    assert any("sqlite3" in name for name in before), before
+
+    await s.family.say("/cancella_dati")
+    texts = await s.family.press("Sì, cancella tutto")
+    assert "abbiamo cancellato" in texts[-1]
+
+    assert traces_under(folder) == {}  # sportello.sqlite3, -wal, -shm, outbox/, files/
+    assert dossiers_of(s.db, 4242) == []
+    assert s.db.execute("SELECT COUNT(*) FROM integration_requests").fetchone()[0] == 0
+    assert (
+        s.db.execute("SELECT COUNT(*) FROM update_journal WHERE user_id = 4242").fetchone()[0] == 0
+    )
+    # the audit log still says what the social worker did, not about whom
+    rows = audit.entries(s.db)
+    assert [r["action"] for r in rows] == ["view_dossier"]
+    assert rows[0]["dossier_id"] is None and rows[0]["detail"] == {"erased": True}
+    assert list((folder / "files").rglob("*.bin")) == []
+    await s.close()
+
+
+async def test_retention_removes_the_saved_messages_too(api, db_path):
+    from dossier.retention import apply_retention
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    folder = db_path.parent
+    box = Outbox.from_settings(Settings(sportello_data_dir=folder), s.db, s.dp["desk"].blobs)
+    await box.run_once()
+    s.db["dossiers"].update(dossier_id, {"delivered_at": "2025-06-03T10:00:00+00:00"})
+    later = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
+    assert apply_retention(s.db, s.dp["desk"].blobs, later, 30, folder / "outbox") == (0, 1)
+    assert not list((folder / "outbox").rglob("*.eml"))
+    await s.close()
+
+
+async def test_untouched_conversations_are_warned_then_deleted(api, db_path):
+    from bot.workers import expire_once
+
+    s = Session(api, db_path, TODAY)
+    await s.family.say("/start")
+    await s.family.press("Italiano")
+    await s.family.press("Sì, accetto")
+    await s.family.say("Rozzano")
+    stranger = Session(api, db_path, TODAY, user_id=777)  # /start, then nothing
+    await stranger.family.say("/start")
+    settings = Settings(sportello_data_dir=db_path.parent)
+    blobs = s.dp["desk"].blobs
+    now = dt.datetime.now(dt.UTC)
+    # the next day the row of the /start without consent is gone; the family's stays
+    assert await expire_once(s.bot, s.db, blobs, settings, now + dt.timedelta(days=2)) == (0, 1)
+    assert s.db.execute("SELECT COUNT(*) FROM fsm WHERE key LIKE '%:777:%'").fetchone()[0] == 0
+    before = len(api.sent(4242))
+    soon = now + dt.timedelta(days=erasure.INACTIVE_DAYS - erasure.WARN_DAYS + 1)
+    assert await expire_once(s.bot, s.db, blobs, settings, soon) == (1, 0)
+    warning = api.sent(4242)[before].params["text"]
+    assert "Tra 7 giorni cancelliamo" in warning and "/start" in warning
+    assert await expire_once(s.bot, s.db, blobs, settings, soon) == (0, 0)  # warned once
+    late = now + dt.timedelta(days=erasure.INACTIVE_DAYS + 1)
+    assert await expire_once(s.bot, s.db, blobs, settings, late) == (0, 1)
+    assert s.db.execute("SELECT COUNT(*) FROM fsm WHERE data LIKE '%Rozzano%'").fetchone()[0] == 0
+    assert s.db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    await s.close()
+    await stranger.close()
+
+
+def test_blob_names_are_keyed_and_old_names_are_renamed(tmp_path: Path):
+    import hashlib
+
+    from storage.db import open_db
+
+    db = open_db(tmp_path / "sportello.sqlite3")
+    blobs = BlobStore(tmp_path / "files", b"k" * 32)
+    document = b"%PDF-1.4 a document everybody has"
+    name = blobs.put(document)
+    assert name != hashlib.sha256(document).hexdigest()  # nobody can look it up by hash
+    assert BlobStore(tmp_path / "other", b"j" * 32).put(document) != name
+    # a blob from before: named by its plain SHA-256, referred to by an attachment
+    plain = hashlib.sha256(b"old photo").hexdigest()
+    path = blobs.path(plain)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nonce = b"\0" * 12
+    path.write_bytes(nonce + blobs._aead.encrypt(nonce, b"old photo", plain.encode()))
+    db["dossiers"].insert({"id": "B2-OLD", "user_id": 1, "status": "bozza", "data": "{}"})
+    db["attachments"].insert({"dossier_id": "B2-OLD", "item_id": "x", "sha256": plain, "seq": 1})
+    assert rekey_names(db, blobs) == 1
+    new = db.execute("SELECT sha256 FROM attachments").fetchone()[0]
+    assert new == blobs.name_of(b"old photo") and blobs.get(new) == b"old photo"
+    assert not path.exists()
+    assert rekey_names(db, blobs) == 0  # once
+    db.close()
