@@ -351,6 +351,19 @@ class Dialog:
                     "• Non le diamo a nessuno. Il Comune le riceve solo se poi decidete di fare domanda."
                 ),
                 _("• Potete cancellare tutto quando volete con /cancella_dati."),
+                _(
+                    "• Cancellare vuol dire tutto: risposte, documenti, domande preparate e "
+                    "le loro copie. Nel registro del Comune resta solo cosa è stato fatto, "
+                    "non per chi."
+                ),
+                _(
+                    "• Se non scrivete per 6 mesi, cancelliamo risposte e domande non "
+                    "inviate. Vi avvisiamo una settimana prima."
+                ),
+                _(
+                    "• I documenti di una domanda consegnata li cancelliamo dopo alcune "
+                    "settimane. Vi avvisiamo prima."
+                ),
                 _("• Il risultato è una verifica preliminare: decidono i servizi sociali."),
                 _("Siete d'accordo?"),
             )
