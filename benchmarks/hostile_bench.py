@@ -50,14 +50,14 @@ def scanned_pdf(pages: int, side: int, budget: int = 19 * MB) -> bytes:
 
 def cases() -> list[tuple[str, str, bytes]]:
     """(group, name, bytes)."""
-    heic = hostile.encoded(hostile.page_image((7300, 5475)), "HEIF", quality=50)
+    heic = hostile.encoded(hostile.page_image((6530, 4900)), "HEIF", quality=50)
     return [
         (
             "accepted image",
             "PNG RGBA 5477x5477 (30 Mpx, the ceiling)",
             hostile.png_rgba(5477, 5477),
         ),
-        ("accepted image", "HEIC 7300x5475 (40 Mpx)", heic),
+        ("accepted image", "HEIC 6530x4900 (32 Mpx)", heic),
         (
             "accepted image",
             "JPEG progressive 8160x6120 (50 Mpx)",

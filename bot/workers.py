@@ -101,8 +101,13 @@ async def expire_forever(
             await asyncio.wait_for(stop.wait(), timeout=3600)
 
 
-async def warm_up_checks() -> None:
-    """Start the bounded checker (dossier.bounded) before the first upload needs it."""
+async def warm_up_checks(stop: asyncio.Event, after: float = 10.0) -> None:
+    """Start the bounded checker (dossier.bounded) before the first upload needs it, once
+    the bot itself is up (its imports would only slow the start down)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=after)
+    if stop.is_set():
+        return
     try:
         await asyncio.to_thread(bounded.warm_up)
     except Exception as exc:  # the first upload will try again
@@ -124,7 +129,7 @@ def start_workers(
     else:
         log.info("outbox: no SMTP_HOST, messages are saved in %s", settings.outbox_dir)
     tasks = [
-        asyncio.create_task(warm_up_checks(), name="warm-up"),
+        asyncio.create_task(warm_up_checks(stop), name="warm-up"),
         asyncio.create_task(outbox.run_forever(stop), name="outbox"),
         asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
         asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),

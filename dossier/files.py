@@ -72,7 +72,7 @@ MAX_PIXELS = {  # measured: the worst of each costs under 300 MB and 2 s to chec
     "jpeg": 80_000_000,  # decoded at 1/2 or 1/4 scale
     "jpeg_progressive": 50_000_000,  # all coefficients in memory: 4 bytes a pixel
     "png": 30_000_000,  # ~9 bytes a pixel to decode; an A4 page at 500 dpi is 24 Mpx
-    "heic": 40_000_000,  # ~7 bytes a pixel; phones take 12 and 24 Mpx by default
+    "heic": 32_000_000,  # ~7 bytes a pixel; phones take 12 and 24 Mpx by default
     "webp": 16_000_000,  # ~16 bytes a pixel
 }
 # The copy we keep of a photo: re-encoded (so nothing rides along after the picture),

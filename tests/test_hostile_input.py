@@ -370,3 +370,34 @@ async def test_audit_page_of_another_comune_dossier_writes_nothing_into_its_trai
     after = [e for e in audit.entries(world.db) if e["dossier_id"] == other]
     assert after == before
     world.db.close()
+
+
+async def test_huge_pdf_sent_as_the_signed_form_is_refused_near_the_forms_page_count(
+    api, db_path
+):
+    import asyncio
+    import time
+
+    from tests.test_bot_dossier import upload_everything
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await s.family.press("Prepara il modulo da firmare")
+    pages = len(PdfReader(io.BytesIO(api.documents[4242][-1][1])).pages)
+    # the event loop keeps ticking while the file is checked elsewhere
+    ticks: list[float] = []
+
+    async def heartbeat() -> None:
+        while True:
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.05)
+
+    beat = asyncio.create_task(heartbeat())
+    texts = await s.family.upload_document(h.many_pages_pdf(100_000), "firmato.pdf")
+    beat.cancel()
+    assert texts[-1].startswith("⚠️") and f"al massimo {pages + 3}" in texts[-1]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps, default=0) < 1.0, max(gaps)
+    texts = await s.family.upload_document(h.many_pages_pdf(pages + 4), "firmato.pdf")
+    assert f"al massimo {pages + 3}" in texts[-1]
+    await s.close()
