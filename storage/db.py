@@ -231,7 +231,7 @@ def m005_logins_by_address(db: Database) -> None:
 
 
 @migrations()
-def m005_journal_and_expiry(db: Database) -> None:
+def m006_journal_and_expiry(db: Database) -> None:
     """The crash journal of Telegram updates (raw JSON until handled), and the families
     warned that their untouched conversation will be deleted."""
     db["update_journal"].create(

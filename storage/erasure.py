@@ -1,8 +1,8 @@
 """Erasure: everything stored about one family goes, in one transaction, then the WAL is
 checkpointed and truncated so that no copy of the deleted rows stays in `-wal`.
 
-What goes: their dossiers with attachments, messages, receipts, status events and the
-social services' integration requests; their conversation state, language and the raw
+What goes: their dossiers with attachments, messages, receipts, status events, the
+social services' integration requests, home assessments and unsent staff forms; their conversation state, language and the raw
 updates of the crash journal. The audit log keeps what happened (who of the staff did
 what, when) but no longer says about which dossier. The database runs with
 `secure_delete=ON` (see `storage.db.open_db`), so freed pages are zeroed, not left for
@@ -58,8 +58,11 @@ def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
                 "receipts",
                 "dossier_events",
                 "integration_requests",
+                "assessments",
             ):
                 db.execute(f"DELETE FROM {table} WHERE dossier_id = ?", [dossier_id])
+            # a social worker's form kept across a new login, about this dossier
+            db.execute("DELETE FROM form_drafts WHERE path LIKE ?", [f"%{dossier_id}%"])
             db.execute(
                 "UPDATE audit_log SET dossier_id = NULL, detail = '{\"erased\": true}' "
                 "WHERE dossier_id = ?",

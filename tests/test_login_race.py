@@ -83,14 +83,18 @@ async def test_hundred_logins_at_once_verify_at_most_the_allowed_number(services
     assert services.db["login_attempts"].count == 100
 
 
-async def test_forty_wrong_passwords_and_the_right_one_together_do_not_get_in(services, hasher):
+async def test_forty_wrong_passwords_and_the_right_one_together_are_five_guesses_at_most(
+    services, hasher
+):
     async with client(services) as c:
         token = await form_token(c)
         wrong = [post_login(c, token, f"sbagliata-{n}", via="192.0.2.8") for n in range(40)]
         answers = await asyncio.gather(*wrong, post_login(c, token, PASSWORD, via="192.0.2.8"))
     assert hasher.verified <= accounts.MAX_FAILURES
-    assert answers[-1].status_code in (401, 429)  # locked or busy: the right one waited its turn
-    assert "sportello_session" not in answers[-1].headers.get("set-cookie", "")
+    verified = [a for a in answers if a.status_code in (401, 303)]  # the others: 429
+    assert len(verified) <= accounts.MAX_FAILURES
+    if answers[-1].status_code == 303:  # in only if it was among the five guesses allowed
+        assert len([a for a in answers[:-1] if a.status_code == 401]) < accounts.MAX_FAILURES
 
 
 async def test_a_stranger_cannot_lock_the_social_worker_out(services):
