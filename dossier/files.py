@@ -136,9 +136,9 @@ _MSG_TOO_COMPLEX = N_(
     "Mandate una foto del documento, oppure salvatelo di nuovo come PDF semplice."
 )
 _MSG_SIGNED_ACTIVE = N_(
-    "Questo file firmato digitalmente contiene collegamenti, azioni automatiche o "
-    "allegati, e non possiamo inoltrarlo. Firmate un PDF semplice, senza allegati né "
-    "collegamenti, oppure mandate una foto delle pagine firmate."
+    "Questo file ha la firma digitale, ma contiene anche collegamenti, azioni o allegati. "
+    "Così non possiamo mandarlo al Comune. "
+    "Firmate un PDF semplice, oppure mandate una foto delle pagine firmate."
 )
 
 REFUSAL_REASONS: dict[str, str] = {
