@@ -27,6 +27,8 @@ TEXT_KEYS = {
     "ambito",
     "issuer",
     "tie_breaks",
+    "reading",
+    "rule",
 }
 
 

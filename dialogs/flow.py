@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eligibility import Catalogue, Facts, check, validate
+from eligibility.reach import facts_still_asked
+from eligibility.schema import Notice
 
 from .formats import Formats
 from .languages import SOURCE, Translate, available, display_name
@@ -39,6 +41,7 @@ def esc(text: str) -> str:
 
 
 MAX_TEXT = 1000
+ISEE_CONFIRM_BELOW = 1000  # an ISEE under 1.000 € is asked again: "18.5" may mean 18.500 €
 
 
 @dataclass
@@ -288,21 +291,30 @@ class Dialog:
         state["current"] = question.qid
         return [self._question_reply(state, question)]
 
-    def progress(self, state: dict[str, Any]) -> tuple[int, int]:
+    def progress(self, state: dict[str, Any]) -> tuple[int, int | None]:
+        """This question's number, and at most how many there are in all (None before the
+        comune is known: the notice decides what is asked). The bound never grows."""
         answers = state.get("answers", {})
         done = len([k for k in state.get("order", []) if k in answers])
         if "municipality" not in answers:
-            return done + 1, done + 8
+            return done + 1, None
         verdict = self.verdict(answers)
-        left = len(verdict.get("missing") or [])
-        if "isee" in (verdict.get("missing") or []):
-            left += 2 - len([k for k in ("isee.status", "isee.kind") if k in answers])
+        notice = self.catalogue.notice((verdict.get("notice") or {}).get("id", ""))
+        if not isinstance(notice, Notice):
+            return done + 1, None
+        keys = facts_still_asked(notice, facts_of(answers, self.today), verdict)
+        left = len(keys - {"isee"})
+        if "isee" in keys:  # asked in up to three steps: attestation, kind, value
+            left += 3 - len([k for k in ("isee.status", "isee.kind") if k in answers])
         return done + 1, done + max(left, 1)
 
     def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
         _ = self._
         number, total = self.progress(state)
-        head = esc(_("Domanda {n} di circa {total}").format(n=number, total=total))
+        if total is None:
+            head = esc(_("Domanda {n}").format(n=number))
+        else:
+            head = esc(_("Domanda {n} di {total} al massimo").format(n=number, total=total))
         lines = [f"<i>{head}</i>", esc(_(q.prompt))]
         if q.example:
             lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
@@ -379,6 +391,7 @@ class Dialog:
         state["order"].append(key)
         state["selected"] = []
         state.pop("suggest", None)
+        state.pop("confirm", None)
 
     def _answer_text(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
         _ = self._
@@ -388,6 +401,9 @@ class Dialog:
             value: Any = parse_birth_date(text, self.today).isoformat()
         elif q.kind == "amount":
             value = float(parse_amount(text))
+            if q.key == "isee.value" and value < ISEE_CONFIRM_BELOW:
+                state["confirm"] = value  # "18.5" is 18,50 €: did they mean 18.500 €?
+                return [self._confirm_isee(value)]
         elif q.kind == "hours":
             value = parse_hours(text)
         elif q.kind == "yesno":
@@ -437,10 +453,32 @@ class Dialog:
             self._question_reply(state, q),
         ]
 
+    def _confirm_isee(self, typed: float) -> Reply:
+        _ = self._
+        text = _(
+            "Avete scritto {amount}. Di solito un ISEE è di qualche migliaio di euro. È giusto?"
+        ).format(amount=self.fmt.money(typed))
+        buttons = [[Button(_("Sì, {amount}").format(amount=self.fmt.money(typed)), "cf:isv:0")]]
+        if 0 < typed * 1000 <= 10_000_000:
+            thousands = self.fmt.money(typed * 1000)
+            buttons.append([Button(_("No, {amount}").format(amount=thousands), "cf:isv:1")])
+        buttons.append([Button(_("Lo riscrivo"), "cf:isv:2")])
+        return Reply(esc(text), buttons)
+
     def _answer_button(
         self, state: dict[str, Any], q: Question, head: str, value: str
     ) -> list[Reply]:
         _ = self._
+        if head == "cf" and q.key == "isee.value" and "confirm" in state:
+            typed = float(state.pop("confirm"))
+            if value == "2":
+                return [
+                    Reply(esc(_("Va bene: scrivete di nuovo il valore ISEE.")), edit=True),
+                    self._question_reply(state, q),
+                ]
+            chosen = typed if value == "0" else round(typed * 1000, 2)
+            self._store(state, q.key, chosen)
+            return [Reply(f"✓ {esc(self.shown(q, chosen))}", edit=True), *self.ask(state)]
         if head == "h":
             return [Reply(esc(_(q.help or ""))), self._question_reply(state, q)]
         if head == "s" and q.kind == "comune":

@@ -22,12 +22,37 @@ VERDICT_NAMES = {
     "not_eligible": N_("per ora no"),
     "undetermined": N_("non sappiamo ancora"),
 }
+# A notice that takes no application now: the verdict says what the family would have had
+# (closed) or will be able to ask for (not yet open), never "potete chiederlo".
+VERDICT_NAMES_CLOSED = {
+    "eligible": N_("con queste risposte avreste potuto chiederlo"),
+    "conditional": N_("avreste potuto chiederlo, ma mancava ancora qualcosa"),
+    "not_eligible": N_("con queste risposte, no"),
+    "undetermined": N_("non sappiamo ancora"),
+}
+VERDICT_NAMES_NOT_YET_OPEN = {
+    "eligible": N_("potrete chiederlo quando apre"),
+    "conditional": N_("potrete chiederlo quando apre, ma manca ancora qualcosa"),
+    "not_eligible": N_("per ora no"),
+    "undetermined": N_("non sappiamo ancora"),
+}
 STATUS_LINES = {
     "open": N_("Il bando è aperto."),
-    "closed": N_("Il bando è chiuso. Il risultato vi dice come siete messi per il prossimo."),
+    "closed": N_("Il bando è chiuso: ora non si può fare domanda."),
     "not_yet_open": N_("Il bando non è ancora aperto."),
     "unknown": N_("Il bando non indica le date: chiedete ai servizi sociali."),
 }
+NOW_WHAT = {
+    "closed": N_(
+        "Qui sotto vedete cosa avreste avuto con queste risposte. Vi serve per il prossimo "
+        "bando: chiedete ai servizi sociali del Comune quando esce."
+    ),
+    "not_yet_open": N_("Qui sotto vedete cosa potrete chiedere quando apre."),
+}
+GUIDANCE_END = N_(
+    "Questa nota spiega come si fa: non è una verifica. Per una nuova domanda parlate con i "
+    "servizi sociali del Comune."
+)
 CHANNELS = {
     "pec": N_("Per PEC a: {address}"),
     "email": N_("Per e-mail a: {address}"),
@@ -42,6 +67,8 @@ DOCUMENTS = N_("Documenti da preparare")
 OPTIONAL = N_("facoltativo")
 BENEFITS = N_("Gli aiuti che ricevete già")
 HOW_TO_APPLY = N_("Come fare domanda")
+KINDS = N_("Gli interventi")
+STEPS = N_("I passi")
 NOTHING_HERE = N_(
     "Con queste risposte questo bando non fa per voi. I servizi sociali del Comune possono "
     "dirvi quali altri aiuti ci sono. Se una risposta è sbagliata, cambiatela con /riepilogo."
@@ -96,7 +123,7 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     """The result as a few messages: verdicts, benefits, window, how to apply, documents."""
     fmt = fmt or Formats()
     if verdict.get("guidance"):
-        return _split([*_guidance(verdict["guidance"], _), _tr(_, (verdict["pre_check"]))])
+        return _split([*_guidance(verdict["guidance"], _), _tr(_, GUIDANCE_END)])
     notice = verdict.get("notice")
     if notice is None:
         return [
@@ -112,9 +139,12 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     ]
     if notice["status"] != "open":  # say it first: a closed notice takes no application now
         blocks.append(_window(notice, _, fmt))
+    names = {"closed": VERDICT_NAMES_CLOSED, "not_yet_open": VERDICT_NAMES_NOT_YET_OPEN}.get(
+        notice["status"], VERDICT_NAMES
+    )
     for m in verdict["measures"]:
         lines = [
-            f"{ICONS[m['verdict']]} <b>{_tr(_, (m['name']))}</b>: {_tr(_, (VERDICT_NAMES[m['verdict']]))}"
+            f"{ICONS[m['verdict']]} <b>{_tr(_, (m['name']))}</b>: {_tr(_, names[m['verdict']])}"
         ]
         for r in m["reasons"]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
@@ -135,9 +165,12 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
         # nothing to apply for here: no "how to apply", no documents; someone to talk to
         blocks.append(_e(_(NOTHING_HERE)))
         return _split(blocks)
+    if notice["status"] == "closed":
+        contacts = _contacts(verdict, _)
+        return _split([*blocks, contacts] if contacts else blocks)
     if notice["status"] == "open":
         blocks.append(_window(notice, _, fmt))
-    blocks.append(_submission(verdict["submission"], _))
+    blocks.append(_submission(verdict["submission"], _, _contacts(verdict, _)))
     if verdict["documents"]:
         docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
         for d in verdict["documents"]:
@@ -170,17 +203,28 @@ def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
 
 
 def _window(notice: dict[str, Any], _: Translate, fmt: Formats) -> str:
-    lines = [f"📅 {_tr(_, (STATUS_LINES[notice['status']]))}"]
+    state = notice["status"]
+    lines = [f"📅 {_tr(_, (STATUS_LINES[state]))}"]
+    if state == "not_yet_open" and notice.get("opens"):
+        lines.append(_e(_("Apre il {date}.").format(date=fmt.iso(notice["opens"]))))
     if notice.get("closes"):
         lines.append(_e(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
-    if notice.get("until_funds_run_out"):
+    if notice.get("until_funds_run_out") and state == "open":
         lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
-    if notice["status"] == "unknown" and notice.get("window_text"):
+    if state == "unknown" and notice.get("window_text"):
         lines.append(_tr(_, notice["window_text"]))
+    if notice.get("window_reading"):
+        lines.append(f"ℹ️ {_tr(_, notice['window_reading'])}")
+    if state in NOW_WHAT:
+        lines.append(_tr(_, NOW_WHAT[state]))
     return "\n".join(lines)
 
 
-def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
+def _contacts(verdict: dict[str, Any], _: Translate) -> str:
+    return "\n".join(f"☎️ {_tr(_, c['text'])}" for c in verdict.get("contacts") or [])
+
+
+def _submission(sub: dict[str, Any] | None, _: Translate, contacts: str = "") -> str:
     if not sub:
         return ""
     lines = [f"<b>{_tr(_, (HOW_TO_APPLY))}</b>"]
@@ -188,6 +232,7 @@ def _submission(sub: dict[str, Any] | None, _: Translate) -> str:
     lines.append(_tr(_, (sub["text"])))
     for alt in sub.get("alternatives", []):
         lines.append(_channel(_, alt))
+    lines.append(contacts)
     return "\n".join(line for line in lines if line)
 
 
@@ -200,8 +245,12 @@ def _channel(_: Translate, sub: dict[str, Any]) -> str:
 
 def _guidance(guidance: dict[str, Any], _: Translate) -> list[str]:
     steps = [f"{i}. {_tr(_, (s['text']))}" for i, s in enumerate(guidance["steps"], 1)]
-    return [
+    kinds = [f"• {_tr(_, k['text'])}" for k in guidance.get("kinds", [])]
+    blocks = [
         f"<b>{_tr(_, (guidance['title']))}</b>\n<i>{_tr(_, (guidance['issuer']))}</i>",
         _tr(_, (guidance["applies_to"]["text"])),
-        "\n".join(steps),
     ]
+    if kinds:
+        blocks.append(f"<b>{_tr(_, KINDS)}</b>\n" + "\n".join(kinds))
+    blocks.append(f"<b>{_tr(_, STEPS)}</b>\n" + "\n".join(steps))
+    return blocks

@@ -69,8 +69,8 @@ def _notice_verdict(
         entry, source = entries.get(measure_id, (None, None))
         if entry is None:
             text = _fmt(
-                "Il bando e la delibera regionale non dicono se {name} è compatibile. "
-                "Chiedete ai servizi sociali.",
+                "Il bando e la delibera regionale non dicono se la B2 si può avere con "
+                "{name}. Chiedete ai servizi sociali.",
                 name=CURRENT_MEASURE_NAMES[measure_id],
             )
             unknown.append({"measure": measure_id, "text": text, "source": None} | _i18n(text))
@@ -107,8 +107,11 @@ def _notice_verdict(
             "closes": iso(notice.window.closes, closing=True),
             "until_funds_run_out": notice.window.until_funds_run_out,
             "window_text": notice.window.text,
-            "source": notice.source,
-        },
+            "window_reading": notice.window.reading,
+            "source": notice.citation,
+            "bundled": notice.bundled,
+        }
+        | ({"document": notice.document.model_dump(mode="json")} if notice.document else {}),
         "municipality": found,
         "measures": measures,
         "incompatible": incompatible,
@@ -116,6 +119,7 @@ def _notice_verdict(
         "compatibility_unknown": unknown,
         "documents": _documents(notice, facts, open_measures),
         "submission": _submission(notice, found["matched"]),
+        "contacts": [{"text": c.text, "source": c.source} for c in notice.contacts],
         "missing": missing,
         "optional": optional,
         "pre_check": PRE_CHECK,
@@ -150,7 +154,8 @@ def _compatibility_results(
         rule = f"incompatible_{measure_id}"
         if entry is None:
             text = _fmt(
-                "Non sappiamo se {name} si può avere insieme. Lo verificano i servizi sociali.",
+                "Non sappiamo se questo aiuto si può avere con {name}. "
+                "Lo verificano i servizi sociali.",
                 name=name,
             )
             results.append(Result(rule, "ask", "", text, pending=text))
@@ -164,7 +169,7 @@ def _compatibility_results(
                     source,
                     _fmt(
                         "Ricevete già {name}: non si può avere insieme a questo aiuto. "
-                        "Potete scegliere di rinunciare a {name} per chiedere la B2.",
+                        "Per chiedere la B2 potete scegliere di lasciare quell'aiuto.",
                         name=name,
                     ),
                 )
@@ -275,10 +280,12 @@ def _amount(measure: Measure, facts: Facts, optional: list[str]) -> dict[str, An
 def _documents(notice: Notice, facts: Facts, open_measures: set[str]) -> list[dict[str, Any]]:
     if not open_measures:
         return []
-    docs = []
+    docs: list[dict[str, Any]] = []
     for doc in notice.documents:
         if doc.measures and not open_measures.intersection(doc.measures):
             continue
+        if any(d["id"] == doc.id for d in docs):
+            continue  # a variant of a document already listed (the ISEE of another kind)
         passed, _ = guard(doc.when, facts)
         if passed:
             docs.append(
@@ -311,6 +318,7 @@ def _guidance(entry: Guidance) -> dict[str, Any]:
         "issuer": entry.issuer,
         "source": entry.source,
         "applies_to": entry.applies_to.model_dump(),
+        "kinds": [k.model_dump() for k in entry.kinds],
         "steps": [s.model_dump() for s in entry.steps],
         "notes": [n.model_dump() for n in entry.notes],
     }

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from babel.numbers import format_currency, format_decimal
 
 from .facts import Facts, age_on
-from .labels import N_
+from .labels import ISEE_KIND_NAMES
 from .schema import (
     AgeRule,
     CertificationsRule,
@@ -24,13 +24,6 @@ from .schema import (
 )
 
 Status = Literal["met", "failed", "pending", "ask", "missing", "skipped"]
-ISEE_KIND_NAMES = {
-    "sociosanitario": N_("sociosanitario"),
-    "sociosanitario_ristretto": N_("sociosanitario (nucleo ristretto)"),
-    "ordinario": N_("ordinario"),
-    "minorenni": N_("per minorenni"),
-    "corrente": N_("corrente"),
-}
 
 
 @dataclass

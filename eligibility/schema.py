@@ -73,6 +73,9 @@ class Texts(Strict):
     ask: str | None = None
     wrong_kind: str | None = None
     no_attestation: str | None = None
+    # The requirement itself, without the family's values, for the notice as a whole
+    # (`sportello notice`): needed only when `failed` has a {value} the rule cannot state.
+    rule: str | None = None
 
 
 class RuleBase(Strict):
@@ -222,6 +225,9 @@ class Window(Strict):
     until_funds_run_out: bool = False
     text: str
     source: str
+    # Where a date above is our reading of the notice, not its words: one short clause
+    # that says so, shown with the dates.
+    reading: str | None = None
 
 
 class CompatibilityEntry(Strict):
@@ -234,6 +240,9 @@ class CompatibilityEntry(Strict):
 
 
 class Document(Strict):
+    """A document to attach. One id may appear more than once, each with its own `when`
+    (the ISEE attestation of the kind this family has): the first that applies is used."""
+
     id: str
     text: str
     required: bool = True
@@ -270,13 +279,23 @@ class Ranking(Strict):
     tie_breaks: list[TieBreak] = []
 
 
+class Published(Strict):
+    """The notice's own document, for a notice an operator publishes: what the family
+    can look up (title, date, where it is published)."""
+
+    title: str
+    date: dt.date
+    address: str
+
+
 class Notice(Strict):
     id: str
     kind: Literal["notice"]
     title: str
     ambito: str
     programme: str
-    source: str
+    source: str | None = None  # a seed file, for the bundled notices
+    document: Published | None = None  # the notice's own document, for a published one
     year: str
     municipalities: list[Municipality]
     municipalities_source: str
@@ -287,11 +306,27 @@ class Notice(Strict):
     measures: list[Measure]
     compatibility: list[CompatibilityEntry] | None = None
     compatibility_source: str | None = None
+    # What the notice adds to its list: projects that "possono ritenersi compatibili".
+    compatibility_notes: list[Note] = []
+    contacts: list[Note] = []  # offices, phones, e-mails the notice gives for questions
     documents: list[Document] = []
     ranking: Ranking | None = None
     caps: list[Note] = []
     revocation: list[Note] = []
     notes: list[Note] = []
+
+    @property
+    def citation(self) -> str:
+        """Where the notice's words come from: the seed file, or its own document."""
+        if self.document is not None:
+            d = self.document
+            return f"{d.title}, {d.date.strftime('%d/%m/%Y')}, {d.address}"
+        return self.source or ""
+
+    @property
+    def bundled(self) -> bool:
+        """Shipped with the package (a seed file behind it), not published by an operator."""
+        return self.document is None
 
     @model_validator(mode="after")
     def _consistent(self) -> Notice:
@@ -300,9 +335,17 @@ class Notice(Strict):
             raise ValueError("a measure is listed twice")
         if self.compatibility is not None and not self.compatibility_source:
             raise ValueError("compatibility needs compatibility_source")
-        doc_ids = [d.id for d in self.documents]
-        if len(doc_ids) != len(set(doc_ids)):
-            raise ValueError("a document id is listed twice")
+        seen: set[str] = set()
+        for doc in self.documents:
+            twice = doc.id in seen or sum(d.id == doc.id for d in self.documents) > 1
+            if twice and not doc.when:
+                raise ValueError(
+                    f"the document {doc.id!r} is listed more than once: "
+                    "give each a different `when`, or one id each"
+                )
+            seen.add(doc.id)
+        if self.source is None and self.document is None:
+            raise ValueError("give `source` (a seed file) or `document` (the notice itself)")
         return self
 
 
@@ -319,6 +362,7 @@ class Guidance(Strict):
     municipalities: list[Municipality]
     municipalities_source: str
     applies_to: Note
+    kinds: list[Note] = []  # what the interventions can be, as the note lists them
     steps: list[Note]
     notes: list[Note] = []
 
@@ -329,4 +373,8 @@ class Programme(Strict):
     source: str
     caregiver_definition: Note | None = None
     compatibility: list[CompatibilityEntry]
+    compatibility_notes: list[Note] = []
+    # Requirements the regional act sets for every notice (certifications, ISEE ceilings),
+    # as the seeds quote it: the pre-check where no notice is on file.
+    requirements: list[Rule] = []
     inheritance: str

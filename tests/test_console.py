@@ -41,9 +41,12 @@ def test_console_questionnaire_reaches_a_result_with_numbers_and_labels(tmp_path
             "11000",
             "Fatto",
         ],
+        "--today",
+        "2026-04-15",
     )
     assert "1. Italiano" in out
-    assert "Domanda 1 di circa" in out
+    assert "Domanda 1\n" in out  # before the comune, no total: the notice decides
+    assert "Domanda 2 di 9 al massimo" in out and "Domanda 8 di 9 al massimo" in out
     assert "Il risultato" in out
     assert "✅ Interventi integrativi sociali (assistenza diretta): potete chiederlo" in out
     assert "protocollo@cassano-magnago.it" in out
