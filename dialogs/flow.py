@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eligibility import Catalogue, Facts, check, validate
-from eligibility.reach import facts_still_asked
+from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
 
 from .formats import Formats
@@ -299,10 +299,15 @@ class Dialog:
         if "municipality" not in answers:
             return done + 1, None
         verdict = self.verdict(answers)
+        facts = facts_of(answers, self.today)
         notice = self.catalogue.notice((verdict.get("notice") or {}).get("id", ""))
-        if not isinstance(notice, Notice):
+        programme = self.catalogue.pre_check_programme
+        if isinstance(notice, Notice):
+            keys = facts_still_asked(notice, facts, verdict)
+        elif verdict.get("regional") and programme is not None:
+            keys = facts_still_asked_by(programme.requirements, facts)
+        else:
             return done + 1, None
-        keys = facts_still_asked(notice, facts_of(answers, self.today), verdict)
         left = len(keys - {"isee"})
         if "isee" in keys:  # asked in up to three steps: attestation, kind, value
             left += 3 - len([k for k in ("isee.status", "isee.kind") if k in answers])
@@ -431,9 +436,14 @@ class Dialog:
         if not text or len(text) > 80:
             raise AnswerError(N_("Scrivete solo il nome del Comune, per esempio: Rozzano."))
         match = self.catalogue.find(text, self.today)
-        if match.entry is not None:
+        if match.entry is not None or match.comune is not None:
+            # a notice's comune, any other Lombard comune (the regional pre-check), or a
+            # comune outside Lombardy (told kindly where to ask)
             self._store(state, "municipality", match.name)
-            return [Reply(f"✓ {esc(match.name)}"), *self.ask(state)]
+            shown = (
+                match.name if match.comune is None else f"{match.name} ({match.comune.province})"
+            )
+            return [Reply(f"✓ {esc(shown)}"), *self.ask(state)]
         if match.suggestions:
             state["suggest"] = match.suggestions
             return [
@@ -445,8 +455,8 @@ class Dialog:
             Reply(
                 esc(
                     _(
-                        "Per «{name}» non abbiamo un bando B2. Chiedete ai servizi sociali del "
-                        "vostro Comune. Se avete scritto male il nome, riprovate."
+                        "Non troviamo il Comune «{name}». Controllate il nome e riscrivetelo, "
+                        "per esempio: Cernusco sul Naviglio."
                     ).format(name=text)
                 )
             ),

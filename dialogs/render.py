@@ -49,6 +49,23 @@ NOW_WHAT = {
     ),
     "not_yet_open": N_("Qui sotto vedete cosa potrete chiedere quando apre."),
 }
+REGIONAL_VERDICTS = {
+    "eligible": N_("Con queste risposte avete i requisiti di base della Regione."),
+    "conditional": N_("Potreste avere i requisiti di base della Regione. Manca ancora qualcosa."),
+    "not_eligible": N_("Con queste risposte non avete i requisiti di base della Regione."),
+    "undetermined": N_("Non sappiamo ancora se avete i requisiti di base della Regione."),
+}
+NO_NOTICE = N_("Per il Comune di {name} non abbiamo ancora il bando B2 del vostro Ambito.")
+REGIONAL_HEAD = N_("Intanto, le regole della Regione ({title})")
+REGIONAL_MARK = N_("regola regionale: decide il bando dell'Ambito")
+ASK_COMUNE = N_(
+    "Chiedete ai servizi sociali del Comune di {name} quando esce il bando B2 e come fare domanda."
+)
+OUTSIDE = N_(
+    "{name} ({province}) non è in Lombardia. La Misura B2 è un aiuto della Regione "
+    "Lombardia. Per un aiuto a chi assiste una persona a casa, chiedete ai servizi sociali "
+    "del Comune di {name}: vi dicono cosa c'è nella vostra regione."
+)
 GUIDANCE_END = N_(
     "Questa nota spiega come si fa: non è una verifica. Per una nuova domanda parlate con i "
     "servizi sociali del Comune."
@@ -125,6 +142,11 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     if verdict.get("guidance"):
         return _split([*_guidance(verdict["guidance"], _), _tr(_, GUIDANCE_END)])
     notice = verdict.get("notice")
+    place = verdict.get("municipality") or {}
+    if verdict.get("outside_lombardy"):
+        return [_e(_(OUTSIDE).format(name=place["matched"], province=place["province"]))]
+    if verdict.get("regional"):
+        return _split(_regional(verdict, _, fmt))
     if notice is None:
         return [
             _e(
@@ -178,6 +200,27 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
             docs.append(f"📄 {_tr(_, (d['text']))}{optional}")
         blocks.append("\n".join(docs))
     return _split(blocks)
+
+
+def _regional(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
+    """A Lombard comune with no notice on file: say so, the regional rules (each marked as
+    such: the Ambito's notice decides), and where to ask."""
+    place, regional = verdict["municipality"], verdict["regional"]
+    name = place["matched"]
+    lines = [f"{ICONS[regional['verdict']]} {_tr(_, REGIONAL_VERDICTS[regional['verdict']])}"]
+    mark = _tr(_, REGIONAL_MARK)
+    for r in regional["reasons"]:
+        if regional["verdict"] == "not_eligible" and r["outcome"] != "failed":
+            continue
+        lines.append(f"• {_e(_t(_, r['text'], r, fmt))} <i>({mark})</i>")
+    lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in regional.get("pending_i18n", [])]
+    lines += [f"ℹ️ {_tr(_, n['text'])} <i>({mark})</i>" for n in regional.get("notes", [])]
+    return [
+        f"<b>{_tr(_, RESULT)}</b>\n{_e(_(NO_NOTICE).format(name=name))}",
+        f"<b>{_e(_(REGIONAL_HEAD).format(title=regional['title']))}</b>\n" + "\n".join(lines),
+        _e(_(ASK_COMUNE).format(name=name)),
+        f"⚠️ {_tr(_, verdict['pre_check'])}",
+    ]
 
 
 def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from .comuni import Comune, gazetteer, normalise
 from .schema import Guidance, Notice, Programme
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -23,14 +23,6 @@ DATA_DIR = Path(__file__).parent / "data"
 
 class CatalogueError(ValueError):
     """A data file that does not fit the schema; the message names file and field."""
-
-
-def normalise(name: str) -> str:
-    """Fold case, accents, apostrophes, dashes and spacing: "Cassano d'Adda" == "cassano d adda"."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    folded = re.sub(r"[’'`´.\-_/]", " ", folded)
-    return " ".join(folded.split())
 
 
 def _load_yaml(path: Path) -> object:
@@ -60,6 +52,7 @@ class Match:
     entry: Notice | Guidance | None
     name: str | None
     suggestions: list[str] = field(default_factory=list)
+    comune: Comune | None = None  # the comune itself, Lombard or not, with its province
 
 
 @dataclass
@@ -89,19 +82,35 @@ class Catalogue:
         return sorted({name for entries in self._index.values() for name, _ in entries})
 
     def find(self, typed: str, when: dt.date | dt.datetime) -> Match:
-        """The entry for a comune; a notice open on `when` wins over others for the same comune."""
+        """The entry for a comune; a notice open on `when` wins over others for the same comune.
+
+        A name the notices spell is matched first; any other is looked up among every
+        Italian comune (abbreviations read generically), then matched to the notices again.
+        """
         key = normalise(re.sub(r"\([^)]*\)", " ", typed))  # "Rozzano (MI)"
+        found = gazetteer().find(typed)
         entries = self._index.get(key)
         if not entries:
             key = re.sub(r"^(comune di|citta di) ", "", key)
+            if found.comune is not None:
+                key = normalise(found.comune.name)
             entries = self._index.get(key)
-        if not entries:
-            choices = {normalise(n): n for n in self.municipality_names()}
-            starts = [n for k, n in choices.items() if key and k.startswith(key + " ")]
-            close = difflib.get_close_matches(key, list(choices), n=3, cutoff=0.75)
-            return Match(None, None, starts[:5] or [choices[c] for c in close])
-        name = entries[0][0]
-        return Match(_best(entries, when), name)
+        if entries:
+            return Match(_best(entries, when), entries[0][0], comune=found.comune)
+        if found.comune is not None:
+            return Match(None, found.comune.name, comune=found.comune)
+        choices = {normalise(n): n for n in self.municipality_names()}
+        close = difflib.get_close_matches(key, list(choices), n=3, cutoff=0.75)
+        suggestions = [choices[c] for c in close]
+        # comuni with a notice on file first: "Cernusco" is likelier sul Naviglio here
+        others = sorted(found.suggestions, key=lambda n: normalise(n) not in self._index)
+        suggestions += [n for n in others if n not in suggestions]
+        return Match(None, None, suggestions[:5])
+
+    @property
+    def pre_check_programme(self) -> Programme | None:
+        """The regional rules a Lombard comune with no notice on file is checked against."""
+        return next((p for p in self.programmes.values() if p.pre_check_default), None)
 
 
 def _best(entries: list[tuple[str, Notice | Guidance]], when: dt.date | dt.datetime):

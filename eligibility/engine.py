@@ -40,16 +40,29 @@ def check(facts: Facts, catalogue: Catalogue | None = None) -> Verdict:
     if needed:
         return {**empty, "missing": needed}
     match = catalogue.find(facts.get("municipality"), facts.get("application_date"))
-    found = {"input": facts.get("municipality"), "matched": match.name}
+    found: dict[str, Any] = {"input": facts.get("municipality"), "matched": match.name}
+    if match.comune is not None:
+        found |= {"province": match.comune.province, "lombardy": match.comune.lombard}
     if match.entry is None:
+        if match.comune is None:
+            return {
+                **empty,
+                "municipality": {**found, "suggestions": match.suggestions},
+                "missing": [],
+                "advice": N_(
+                    "Non troviamo questo Comune. Controllate il nome, o chiedete ai servizi "
+                    "sociali del vostro Comune."
+                ),
+            }
+        if not match.comune.lombard:
+            return {**empty, "municipality": found, "missing": [], "outside_lombardy": True}
+        programme = catalogue.pre_check_programme
+        regional = _regional(programme, facts) if programme else None
         return {
             **empty,
-            "municipality": {**found, "suggestions": match.suggestions},
-            "missing": [],
-            "advice": (
-                "Non abbiamo un bando B2 per questo Comune. Chiedete ai servizi sociali "
-                "del vostro Comune se c'è un bando aperto."
-            ),
+            "municipality": found,
+            "regional": regional,
+            "missing": regional["missing"] if regional else [],
         }
     if isinstance(match.entry, Guidance):
         return {**empty, "municipality": found, "missing": [], "guidance": _guidance(match.entry)}
@@ -200,6 +213,22 @@ def _measure(
     rules = [r for r in notice.common_requirements if r.id not in own] + list(measure.requirements)
     results = [evaluate(r, facts) for r in rules]
     results += _compatibility_results(measure, facts, entries)
+    out: dict[str, Any] = {
+        "measure": measure.id,
+        "name": measure.name,
+        **_decide(results),
+        "_optional": [],
+    }
+    verdict = out["verdict"]
+    if measure.amount is not None:
+        out["amount"] = _amount(measure, facts, out["_optional"])
+    if measure.notes and verdict != "not_eligible":
+        out["notes"] = [{"text": n.text, "source": n.source} for n in measure.notes]
+    return out
+
+
+def _decide(results: list[Result]) -> dict[str, Any]:
+    """The verdict from each rule's result, with the reasons shown, pending and missing."""
     by_status: dict[str, list[Result]] = {}
     for r in results:
         by_status.setdefault(r.status, []).append(r)
@@ -212,35 +241,34 @@ def _measure(
     else:
         verdict = "eligible"
     shown = [r for s in ("failed", "pending", "ask", "met") for r in by_status.get(s, [])]
-    out: dict[str, Any] = {
-        "measure": measure.id,
-        "name": measure.name,
+    open_ = [r for r in results if r.status in ("pending", "ask") and r.pending]
+    if verdict == "not_eligible":
+        open_ = []
+    return {
         "verdict": verdict,
         "reasons": [
             {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
             | _i18n(r.text)
             for r in shown
         ],
-        "pending_i18n": [
-            _i18n(r.pending) or {"msgid": r.pending, "params": {}}
-            for r in results
-            if r.status in ("pending", "ask") and r.pending and verdict != "not_eligible"
-        ],
-        "pending": [
-            r.pending
-            for r in results
-            if r.status in ("pending", "ask") and r.pending and verdict != "not_eligible"
-        ],
+        "pending_i18n": [_i18n(r.pending) or {"msgid": r.pending, "params": {}} for r in open_],
+        "pending": [r.pending for r in open_],
         "missing": _ordered([k for r in by_status.get("missing", []) for k in r.missing])
         if verdict == "undetermined"
         else [],
-        "_optional": [],
     }
-    if measure.amount is not None:
-        out["amount"] = _amount(measure, facts, out["_optional"])
-    if measure.notes and verdict != "not_eligible":
-        out["notes"] = [{"text": n.text, "source": n.source} for n in measure.notes]
-    return out
+
+
+def _regional(programme: Programme, facts: Facts) -> dict[str, Any]:
+    """The regional pre-check: the programme's own requirements, where no notice is on file.
+    Each sentence is the regional rule; the Ambito's notice decides."""
+    decided = _decide([evaluate(r, facts) for r in programme.requirements])
+    return {
+        "programme": programme.id,
+        "title": programme.title,
+        **decided,
+        "notes": [{"text": n.text, "source": n.source} for n in programme.pre_check_notes],
+    }
 
 
 def _i18n(text: str) -> dict[str, Any]:

@@ -61,3 +61,12 @@ def facts_still_asked(notice: Notice, facts: Facts, verdict: dict[str, Any]) -> 
                 keys |= rule_facts(rule)
         keys.add("current_measures")
     return {k for k in keys if not facts.known(k)}
+
+
+def facts_still_asked_by(rules: list[RuleBase], facts: Facts) -> set[str]:
+    """The same bound for a plain list of rules (the regional pre-check)."""
+    keys: set[str] = set()
+    for rule in rules:
+        if guard(rule.when, facts)[0] is not False:
+            keys |= rule_facts(rule)
+    return {k for k in keys if not facts.known(k)}

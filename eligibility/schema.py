@@ -377,4 +377,6 @@ class Programme(Strict):
     # Requirements the regional act sets for every notice (certifications, ISEE ceilings),
     # as the seeds quote it: the pre-check where no notice is on file.
     requirements: list[Rule] = []
+    pre_check_notes: list[Note] = []
+    pre_check_default: bool = False  # the programme whose rules a comune with no notice gets
     inheritance: str
