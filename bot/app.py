@@ -18,9 +18,10 @@ from aiogram.types import BotCommand
 from sqlite_utils import Database
 
 from dialogs.languages import SOURCE, available
+from dialogs.live_catalogue import LiveCatalogue
 from dialogs.parsing import N_
 from dossier.desk import Desk
-from eligibility import Catalogue, load_catalogue
+from eligibility import Catalogue
 from storage.blobs import BlobStore, load_or_create_key, rekey_names
 from storage.fsm import SQLiteStorage
 
@@ -55,7 +56,8 @@ def build_dispatcher(
     """One Dispatcher for polling, webhook and tests; dependencies arrive as handler arguments."""
     i18n = make_i18n()
     settings = settings or Settings()
-    catalogue = catalogue or load_catalogue()
+    # the bundled notices and the published ones, reloaded when a publication changes
+    catalogue = catalogue or LiveCatalogue(db)
     blobs = blobs or blob_store_beside(db, settings)
     dp = Dispatcher(
         storage=SQLiteStorage(db),

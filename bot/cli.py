@@ -60,24 +60,70 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     return EXIT_OK
 
 
+def _existing_db(settings_path: Any) -> Any:
+    """The database, only when it exists: reading commands create nothing."""
+    from pathlib import Path
+
+    from storage.db import open_db
+
+    return open_db(settings_path) if Path(settings_path).exists() else None
+
+
 def cmd_notices(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    catalogue = load_catalogue()
+    """Every notice, bundled and published, with its status today and where it comes from."""
+    from dialogs.live_catalogue import full_catalogue
+    from storage import notices as published
+
+    from .settings import Settings
+
+    db = _existing_db(Settings().db_path)
+    catalogue = full_catalogue(db)
+    bundled = {e.id for e in [*load_catalogue().notices, *load_catalogue().guidance]}
     for entry in [*catalogue.notices, *catalogue.guidance]:
         if isinstance(entry, Guidance):
             state = "guida (nessun bando)"
         else:
             state = STATUS_NAMES[status(entry.window, args.today)]
+        origin = "incluso"
+        if entry.id not in bundled and db is not None:
+            p = published.in_force(db)[entry.id]
+            origin = f"pubblicato v{p.version} da {p.published_by} il {p.published_at[:16]}"
         names = ", ".join(m.name for m in entry.municipalities)
-        print(f"{entry.id}\t{state}\t{entry.title}\t[{names}]", file=out)
+        print(f"{entry.id}\t{state}\t{origin}\t{entry.title}\t[{names}]", file=out)
+    for p in published.latest(db) if db is not None else []:
+        if not p.in_force:
+            print(
+                f"{p.notice_id}\tritirato\tv{p.version} ritirato da {p.withdrawn_by} il "
+                f"{(p.withdrawn_at or '')[:16]}",
+                file=out,
+            )
     return EXIT_OK
 
 
 def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    catalogue = load_catalogue()
-    entry = catalogue.notice(args.id)
+    """`notice ID` prints one notice; `notice check|publish FILE`, `notice unpublish ID`."""
+    from .notice_cli import check_file, publish_file, unpublish
+
+    action, rest = args.words[0], args.words[1:]
+    if action in ("check", "publish", "unpublish"):
+        if len(rest) != 1:
+            what = "ID" if action == "unpublish" else "FILE"
+            print(f"uso: sportello notice {action} {what}", file=err)
+            return EXIT_INVALID
+        run = {"check": check_file, "publish": publish_file, "unpublish": unpublish}[action]
+        return run(rest[0], args, out, err)
+    if rest:
+        print("uso: sportello notice ID (oppure check FILE, publish FILE, unpublish ID)", file=err)
+        return EXIT_INVALID
+    from dialogs.live_catalogue import full_catalogue
+
+    from .settings import Settings
+
+    catalogue = full_catalogue(_existing_db(Settings().db_path))
+    entry = catalogue.notice(action)
     if entry is None:
         ids = ", ".join(e.id for e in [*catalogue.notices, *catalogue.guidance])
-        print(f"notice: no notice with id {args.id!r}; known ids: {ids}", file=err)
+        print(f"notice: no notice with id {action!r}; known ids: {ids}", file=err)
         return EXIT_INVALID
     programme = catalogue.programmes.get(getattr(entry, "programme", ""))
     print(describe(entry, args.today, programme), file=out)
@@ -180,7 +226,11 @@ def _read_password(args: argparse.Namespace, err: TextIO, stdin: TextIO) -> str 
 
 def _comuni(names: list[str], today: dt.date | dt.datetime, err: TextIO) -> list[str] | None:
     """The comuni as the notices spell them; None (explained) if one is not in any notice."""
-    catalogue = load_catalogue()
+    from dialogs.live_catalogue import full_catalogue
+
+    from .settings import Settings
+
+    catalogue = full_catalogue(_existing_db(Settings().db_path))
     found: list[str] = []
     ok = True
     for name in names:
@@ -312,8 +362,12 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
     n = sub.add_parser("notices", help="list the notices and their status today")
     n.set_defaults(func=cmd_notices)
-    one = sub.add_parser("notice", help="one notice in readable Italian, with its sources")
-    one.add_argument("id")
+    one = sub.add_parser(
+        "notice",
+        help="ID: one notice in readable Italian; check FILE, publish FILE, unpublish ID",
+    )
+    one.add_argument("words", nargs="+", metavar="ID | check FILE | publish FILE | unpublish ID")
+    one.add_argument("--by", default=None, help="who publishes or withdraws (default: login)")
     one.set_defaults(func=cmd_notice)
     r = sub.add_parser("run", help="run the Telegram bot (polling; BOT_TOKEN)")
     r.set_defaults(func=cmd_run)

@@ -14,8 +14,9 @@ from sqlite_utils import Database
 
 from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, translator
+from dialogs.live_catalogue import LiveCatalogue
 from dialogs.parsing import N_
-from eligibility import Catalogue, load_catalogue
+from eligibility import Catalogue
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
 
@@ -129,7 +130,7 @@ def run_console(
     out: TextIO = sys.stdout,
     clock: Callable[[], dt.date] = dt.date.today,
 ) -> None:
-    console = Console(db, load_catalogue(), clock, out)
+    console = Console(db, LiveCatalogue(db), clock, out)
     print(plain(console.dialog()._(BANNER)) + "\n", file=out)
     state = console.load()
     console.show(console.dialog().start(state))

@@ -148,7 +148,7 @@ def build_service(
     """Open everything and build the app; nothing talks to Telegram until the lifespan."""
     from backoffice.app import create_app
     from backoffice.deps import Services
-    from eligibility import load_catalogue
+    from dialogs.live_catalogue import LiveCatalogue
     from storage.db import open_db
 
     from .app import blob_store_beside, build_bot, build_dispatcher, set_commands
@@ -156,7 +156,7 @@ def build_service(
 
     db = db if db is not None else open_db(settings.db_path)
     blobs = blob_store_beside(db, settings)
-    catalogue = load_catalogue()
+    catalogue = LiveCatalogue(db)  # follows `sportello notice publish` without a restart
     bot = build_bot(settings)
     install_retry(bot)
     dp = build_dispatcher(

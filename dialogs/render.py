@@ -6,6 +6,7 @@ translation function, so a catalog that translates them shows them in the user's
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Any
 
@@ -82,6 +83,9 @@ CHANNELS = {
 RESULT = N_("Il risultato")
 DOCUMENTS = N_("Documenti da preparare")
 OPTIONAL = N_("facoltativo")
+ITALIAN_ONLY = N_(
+    "Alcune frasi di questo avviso non sono ancora tradotte: le vedete in italiano, con 🇮🇹."
+)
 BENEFITS = N_("Gli aiuti che ricevete già")
 HOW_TO_APPLY = N_("Come fare domanda")
 KINDS = N_("Gli interventi")
@@ -102,9 +106,15 @@ def _e(text: str) -> str:
 
 
 def _t(
-    _: Translate, text: str, i18n: dict[str, Any] | None = None, fmt: Formats | None = None
+    _: Translate,
+    text: str,
+    i18n: dict[str, Any] | None = None,
+    fmt: Formats | None = None,
+    msg: Translate | None = None,
 ) -> str:
-    """Translate an engine sentence: its template if it has values, then the values too."""
+    """Translate an engine sentence: its template if it has values, then the values too.
+    `msg` translates the sentence itself (a notice's sentence: see `NoticeText`)."""
+    msg = msg or _
     if i18n and i18n.get("params"):
         fmt = fmt or Formats()
         params = {
@@ -112,8 +122,26 @@ def _t(
             for k, v in i18n["params"].items()
         }
         template = i18n["msgid"]  # a name of its own, so Babel does not extract "msgid"
-        return _(template).format(**params)
-    return _(text)
+        return msg(template).format(**params)
+    return msg(text)
+
+
+class NoticeText:
+    """Translates a notice's sentence; a published notice's sentence with no translation
+    is shown in Italian, marked 🇮🇹 as the notice's own text (bundled notices are all
+    translated, and Italian needs no mark)."""
+
+    def __init__(self, _: Translate, notice: dict[str, Any], fmt: Formats):
+        self._ = _
+        self.active = not notice.get("bundled", True) and fmt.language != "it"
+        self.marked = False
+
+    def __call__(self, text: str) -> str:
+        out = self._(text)
+        if self.active and text and out == text:
+            self.marked = True
+            return f"🇮🇹 {text}"
+        return out
 
 
 def _source(fmt: Formats, source: str) -> str:
@@ -155,51 +183,61 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
                 )
             )
         ]
-    blocks = [
-        f"<b>{_tr(_, (RESULT))}</b>\n{_tr(_, (notice['title']))}\n<i>{_tr(_, (notice['ambito']))}</i>",
-        f"⚠️ {_tr(_, (verdict['pre_check']))}",
-    ]
+    nt = NoticeText(_, notice, fmt)
+    head = f"<b>{_tr(_, (RESULT))}</b>\n{_tr(nt, (notice['title']))}\n<i>{_tr(nt, (notice['ambito']))}</i>"
+    if notice.get("document"):  # a published notice: where the family can read it
+        d = notice["document"]
+        when = fmt.date(dt.date.fromisoformat(d["date"]))
+        head += f"\n📄 {_tr(nt, d['title'])}, {_e(when)}, {_e(d['address'])}"
+    blocks = [head, f"⚠️ {_tr(_, (verdict['pre_check']))}"]
     if notice["status"] != "open":  # say it first: a closed notice takes no application now
-        blocks.append(_window(notice, _, fmt))
+        blocks.append(_window(notice, _, fmt, nt))
     names = {"closed": VERDICT_NAMES_CLOSED, "not_yet_open": VERDICT_NAMES_NOT_YET_OPEN}.get(
         notice["status"], VERDICT_NAMES
     )
     for m in verdict["measures"]:
         lines = [
-            f"{ICONS[m['verdict']]} <b>{_tr(_, (m['name']))}</b>: {_tr(_, names[m['verdict']])}"
+            f"{ICONS[m['verdict']]} <b>{_tr(nt, (m['name']))}</b>: {_tr(_, names[m['verdict']])}"
         ]
         for r in m["reasons"]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
             source = _source(fmt, r["source"]) if r["source"] else ""
-            lines.append(f"• {_e(_t(_, r['text'], r, fmt))}{source}")
-        lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in m.get("pending_i18n", [])]
+            lines.append(f"• {_e(_t(_, r['text'], r, fmt, nt))}{source}")
+        lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt, nt))}" for p in m.get("pending_i18n", [])]
         for note in m.get("notes", []):
-            lines.append(f"ℹ️ {_tr(_, note['text'])}{_source(fmt, note['source'])}")
+            lines.append(f"ℹ️ {_tr(nt, note['text'])}{_source(fmt, note['source'])}")
         amount = m.get("amount")
         if amount and m["verdict"] != "not_eligible":
-            lines.append(f"💶 {_tr(_, (amount['text']))}{_source(fmt, amount['source'])}")
+            lines.append(f"💶 {_tr(nt, (amount['text']))}{_source(fmt, amount['source'])}")
             if "adjustment" in amount:
-                lines.append(f"💶 {_tr(_, (amount['adjustment']['text']))}")
+                lines.append(f"💶 {_tr(nt, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
-    blocks += _benefits(verdict, _, fmt)
+    blocks += _benefits(verdict, _, fmt, nt)
     if all(m["verdict"] == "not_eligible" for m in verdict["measures"]):
         # nothing to apply for here: no "how to apply", no documents; someone to talk to
         blocks.append(_e(_(NOTHING_HERE)))
-        return _split(blocks)
+        return _split(_explain_marks(blocks, nt, _))
     if notice["status"] == "closed":
-        contacts = _contacts(verdict, _)
-        return _split([*blocks, contacts] if contacts else blocks)
+        contacts = _contacts(verdict, nt)
+        return _split(_explain_marks([*blocks, contacts] if contacts else blocks, nt, _))
     if notice["status"] == "open":
-        blocks.append(_window(notice, _, fmt))
-    blocks.append(_submission(verdict["submission"], _, _contacts(verdict, _)))
+        blocks.append(_window(notice, _, fmt, nt))
+    blocks.append(_submission(verdict["submission"], _, _contacts(verdict, nt), nt))
     if verdict["documents"]:
         docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
         for d in verdict["documents"]:
             optional = f" ({_tr(_, (OPTIONAL))})" if not d["required"] else ""
-            docs.append(f"📄 {_tr(_, (d['text']))}{optional}")
+            docs.append(f"📄 {_tr(nt, (d['text']))}{optional}")
         blocks.append("\n".join(docs))
-    return _split(blocks)
+    return _split(_explain_marks(blocks, nt, _))
+
+
+def _explain_marks(blocks: list[str], nt: NoticeText, _: Translate) -> list[str]:
+    """Once, under the title, when some of the notice's sentences are left in Italian."""
+    if not nt.marked:
+        return blocks
+    return [blocks[0], f"🇮🇹 {_tr(_, ITALIAN_ONLY)}", *blocks[1:]]
 
 
 def _regional(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
@@ -223,10 +261,13 @@ def _regional(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     ]
 
 
-def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
+def _benefits(
+    verdict: dict[str, Any], _: Translate, fmt: Formats, nt: Translate | None = None
+) -> list[str]:
+    nt = nt or _
     lines: list[str] = []
     for item in verdict["incompatible"]:
-        lines.append(f"❌ {_tr(_, (item['text']))}{_source(fmt, item['source'])}")
+        lines.append(f"❌ {_tr(nt, (item['text']))}{_source(fmt, item['source'])}")
     if verdict["incompatible"]:
         lines.append(
             _e(
@@ -236,8 +277,8 @@ def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
             )
         )
     for item in verdict["compatible"]:
-        condition = f" {_tr(_, (item['condition']))}" if item.get("condition") else ""
-        lines.append(f"✅ {_tr(_, (item['text']))}{condition}{_source(fmt, item['source'])}")
+        condition = f" {_tr(nt, (item['condition']))}" if item.get("condition") else ""
+        lines.append(f"✅ {_tr(nt, (item['text']))}{condition}{_source(fmt, item['source'])}")
     for item in verdict.get("compatibility_unknown", []):
         lines.append(f"❔ {_e(_t(_, item['text'], item, fmt))}")
     if not lines:
@@ -245,7 +286,8 @@ def _benefits(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     return [f"<b>{_tr(_, (BENEFITS))}</b>\n" + "\n".join(lines)]
 
 
-def _window(notice: dict[str, Any], _: Translate, fmt: Formats) -> str:
+def _window(notice: dict[str, Any], _: Translate, fmt: Formats, nt: Translate | None = None) -> str:
+    nt = nt or _
     state = notice["status"]
     lines = [f"📅 {_tr(_, (STATUS_LINES[state]))}"]
     if state == "not_yet_open" and notice.get("opens"):
@@ -255,9 +297,9 @@ def _window(notice: dict[str, Any], _: Translate, fmt: Formats) -> str:
     if notice.get("until_funds_run_out") and state == "open":
         lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
     if state == "unknown" and notice.get("window_text"):
-        lines.append(_tr(_, notice["window_text"]))
+        lines.append(_tr(nt, notice["window_text"]))
     if notice.get("window_reading"):
-        lines.append(f"ℹ️ {_tr(_, notice['window_reading'])}")
+        lines.append(f"ℹ️ {_tr(nt, notice['window_reading'])}")
     if state in NOW_WHAT:
         lines.append(_tr(_, NOW_WHAT[state]))
     return "\n".join(lines)
@@ -267,12 +309,14 @@ def _contacts(verdict: dict[str, Any], _: Translate) -> str:
     return "\n".join(f"☎️ {_tr(_, c['text'])}" for c in verdict.get("contacts") or [])
 
 
-def _submission(sub: dict[str, Any] | None, _: Translate, contacts: str = "") -> str:
+def _submission(
+    sub: dict[str, Any] | None, _: Translate, contacts: str = "", nt: Translate | None = None
+) -> str:
     if not sub:
         return ""
     lines = [f"<b>{_tr(_, (HOW_TO_APPLY))}</b>"]
     lines.append(_channel(_, sub))
-    lines.append(_tr(_, (sub["text"])))
+    lines.append(_tr(nt or _, (sub["text"])))
     for alt in sub.get("alternatives", []):
         lines.append(_channel(_, alt))
     lines.append(contacts)

@@ -72,6 +72,16 @@ class Catalogue:
                     f"{notice.id}.yaml: programme: unknown programme {notice.programme!r}"
                 )
 
+    def with_notices(self, extra: list[Notice | Guidance]) -> Catalogue:
+        """This catalogue with more notices (published ones); one with an id already here
+        replaces it."""
+        ids = {e.id for e in extra}
+        notices = [n for n in self.notices if n.id not in ids]
+        guidance = [g for g in self.guidance if g.id not in ids]
+        notices += [e for e in extra if isinstance(e, Notice)]
+        guidance += [e for e in extra if isinstance(e, Guidance)]
+        return Catalogue(self.programmes, notices, guidance)
+
     def notice(self, notice_id: str) -> Notice | Guidance | None:
         for entry in [*self.notices, *self.guidance]:
             if entry.id == notice_id:

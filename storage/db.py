@@ -251,6 +251,27 @@ def m006_journal_and_expiry(db: Database) -> None:
     db["integration_requests"].create_index(["dossier_id"])
 
 
+@migrations()
+def m007_published_notices(db: Database) -> None:
+    """Notices an operator published (`sportello notice publish`): every version's file
+    text, who published it and when, and its withdrawal."""
+    db["published_notices"].create(
+        {
+            "id": int,
+            "notice_id": str,
+            "version": int,  # 1, 2, ... per notice id; earlier versions are kept
+            "text": str,  # the notice file, as published
+            "cases_text": str,  # the cases file beside it, when there was one
+            "published_by": str,
+            "published_at": str,
+            "withdrawn_by": str,
+            "withdrawn_at": str,
+        },
+        pk="id",
+    )
+    db["published_notices"].create_index(["notice_id", "version"], unique=True)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -104,7 +104,7 @@ class Session:
 
 
 def question_of(texts: list[str]) -> str:
-    asked = [t for t in texts if "Domanda " in t]
+    asked = [t for t in texts if "Domanda " in t or "Question " in t]
     return asked[-1] if asked else ""
 
 
@@ -115,11 +115,13 @@ async def begin(f: Family) -> list[str]:
     return texts
 
 
-async def follow(f: Family, script: Script, texts: list[str], max_steps: int = 30) -> list[str]:
+async def follow(
+    f: Family, script: Script, texts: list[str], max_steps: int = 30, result_mark: str = RESULT
+) -> list[str]:
     """Answer each question from the script until the result arrives."""
     everything = list(texts)
     for _ in range(max_steps):
-        if any(RESULT in t for t in texts):
+        if any(result_mark in t for t in texts):
             return everything
         question = question_of(texts)
         keys = [k for k in script if k in question]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.expectations import mismatches
+from eligibility.expectations import mismatches
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = (

@@ -12,7 +12,7 @@ import yaml
 
 from eligibility import check, load_catalogue, validate
 from eligibility.cases import case_files, load_cases
-from tests.expectations import mismatches
+from eligibility.expectations import mismatches
 
 CASE_FILES = case_files()
 

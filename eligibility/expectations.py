@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eligibility.cases import merge
+from .cases import merge
 
 
 def _path(doc: Any, dotted: str) -> Any:

@@ -1,0 +1,130 @@
+"""Notices an operator published: each version's file text, who and when; withdrawals.
+
+A notice is published by inserting a new version (the earlier ones stay, for the record);
+the newest version of an id is the one in force unless it was withdrawn. `version()` is
+one cheap query the running bot asks every few seconds to know whether to reload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Published:
+    row: int  # the version's row: grows with every publication
+    notice_id: str
+    version: int  # 1, 2, ... for this notice id
+    text: str
+    cases_text: str | None
+    published_by: str
+    published_at: str
+    withdrawn_by: str | None
+    withdrawn_at: str | None
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _published(row: dict) -> Published:
+    return Published(
+        row=row["id"],
+        notice_id=row["notice_id"],
+        version=row["version"],
+        text=row["text"],
+        cases_text=row["cases_text"],
+        published_by=row["published_by"],
+        published_at=row["published_at"],
+        withdrawn_by=row["withdrawn_by"],
+        withdrawn_at=row["withdrawn_at"],
+    )
+
+
+def publish(
+    db: Database,
+    notice_id: str,
+    text: str,
+    by: str,
+    cases_text: str | None = None,
+    at: str | None = None,
+) -> Published:
+    """A new version of `notice_id`, in force from now; the earlier versions are kept."""
+    with db.atomic():
+        last = db.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM published_notices WHERE notice_id = ?",
+            [notice_id],
+        ).fetchone()[0]
+        row_id = (
+            db["published_notices"]
+            .insert(
+                {
+                    "notice_id": notice_id,
+                    "version": last + 1,
+                    "text": text,
+                    "cases_text": cases_text,
+                    "published_by": by,
+                    "published_at": at or _now(),
+                    "withdrawn_by": None,
+                    "withdrawn_at": None,
+                }
+            )
+            .last_pk
+        )
+    return _published(db["published_notices"].get(row_id))
+
+
+def unpublish(db: Database, notice_id: str, by: str, at: str | None = None) -> Published | None:
+    """Withdraw the version in force; None when the id has none in force."""
+    current = in_force(db).get(notice_id)
+    if current is None:
+        return None
+    db.execute(
+        "UPDATE published_notices SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
+        [by, at or _now(), current.row],
+    )
+    db.conn.commit()
+    return _published(db["published_notices"].get(current.row))
+
+
+def in_force(db: Database) -> dict[str, Published]:
+    """The newest version of each id, when it was not withdrawn."""
+    rows = db.query(
+        "SELECT * FROM published_notices p WHERE withdrawn_at IS NULL AND version = "
+        "(SELECT MAX(version) FROM published_notices q WHERE q.notice_id = p.notice_id) "
+        "ORDER BY notice_id"
+    )
+    return {r["notice_id"]: _published(r) for r in rows}
+
+
+def latest(db: Database) -> list[Published]:
+    """The newest version of every id ever published, in force or withdrawn."""
+    rows = db.query(
+        "SELECT * FROM published_notices p WHERE version = "
+        "(SELECT MAX(version) FROM published_notices q WHERE q.notice_id = p.notice_id) "
+        "ORDER BY notice_id"
+    )
+    return [_published(r) for r in rows]
+
+
+def history(db: Database, notice_id: str) -> list[Published]:
+    """Every version of one id, oldest first."""
+    rows = db.query(
+        "SELECT * FROM published_notices WHERE notice_id = ? ORDER BY version", [notice_id]
+    )
+    return [_published(r) for r in rows]
+
+
+def version(db: Database) -> tuple[int, int]:
+    """Changes whenever a notice is published or withdrawn: (newest row, withdrawals)."""
+    row = db.execute(
+        "SELECT COALESCE(MAX(id), 0), COUNT(withdrawn_at) FROM published_notices"
+    ).fetchone()
+    return int(row[0]), int(row[1])
