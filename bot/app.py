@@ -39,6 +39,7 @@ COMMANDS = (
     ("ricomincia", N_("Ricomincia da capo")),
     ("annulla", N_("Ferma qui, riprendi poi")),
     ("documenti", N_("I documenti della domanda")),
+    ("avvisi", N_("Avvisi e promemoria")),
     ("lingua", N_("Cambia lingua")),
     ("aiuto", N_("Come funziona")),
     ("privacy", N_("Come usiamo i dati")),
@@ -140,7 +141,9 @@ async def run_polling(
     await set_commands(bot)
     await bot.delete_webhook(drop_pending_updates=False)
     stop = asyncio.Event()
-    tasks = start_workers(bot, db, blobs, settings, stop)
+    tasks = start_workers(
+        bot, db, blobs, settings, stop, catalogue=dp["catalogue"], clock=clock, desk=dp["desk"]
+    )
     await replay_unfinished(dp, bot, db)
     log.info("polling started")
     try:

@@ -92,6 +92,17 @@ async def _finish(
         await chat.save(state)
 
 
+def _remember(
+    dialog: Dialog, state: dict[str, Any], outcome: Outcome, db: Database, user_id: int, chat_id: int
+) -> None:
+    """A result with something within reach on an open notice: reminders before it closes."""
+    if outcome.wipe or state.get("stage") != "result" or not state.get("answers"):
+        return
+    from dialogs.alerts import remember_result
+
+    remember_result(db, user_id, chat_id, dialog.verdict(state["answers"]))
+
+
 def conversation_router() -> Router:
     router = Router(name="conversation")
 
@@ -108,8 +119,10 @@ def conversation_router() -> Router:
     ) -> None:
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
-        outcome = step(chat.dialog(), data)
+        dialog = chat.dialog()
+        outcome = step(dialog, data)
         await _finish(chat, data, outcome, db, message.from_user.id, desk)
+        _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
         await send(message.bot, message.chat.id, outcome)
 
     @router.message(CommandStart())
@@ -184,7 +197,7 @@ def conversation_router() -> Router:
                 [
                     Reply(
                         d._(
-                            "Volete cancellare tutto: risposte, lingua, documenti e domande preparate? Una domanda in coda non partirà. Non si può tornare indietro."
+                            "Volete cancellare tutto: risposte, lingua, documenti, domande preparate e avvisi? Una domanda in coda non partirà. Non si può tornare indietro."
                         ),
                         [
                             [
@@ -250,6 +263,7 @@ def conversation_router() -> Router:
         await _finish(chat, data, outcome, db, callback.from_user.id, desk)
         message = callback.message if isinstance(callback.message, Message) else None
         chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+        _remember(dialog, data, outcome, db, callback.from_user.id, chat_id)
         await send(callback.bot, chat_id, outcome, pressed=message)
 
     return router
@@ -264,6 +278,7 @@ HELP = N_(
     "/ricomincia per ripartire.\n"
     "/documenti per i documenti della domanda.\n"
     "/lingua per la lingua.\n"
+    "/avvisi per gli avvisi e i promemoria che avete chiesto.\n"
     "/privacy per sapere come usiamo i dati.\n"
     "/cancella_dati per cancellare tutto."
 )
@@ -272,6 +287,7 @@ HELP = N_(
 def get_routers() -> list[Router]:
     """Every router, in the order they are tried: the paperwork first (it only takes
     updates while an application is being prepared), then the questionnaire."""
+    from .alerts import alerts_router
     from .paperwork import paperwork_router
 
-    return [paperwork_router(), conversation_router()]
+    return [alerts_router(), paperwork_router(), conversation_router()]

@@ -133,9 +133,10 @@ def _start_workers(bot: Bot, services: Services, stop: asyncio.Event) -> list[as
         services.last_receipt_poll = when
 
     args: tuple[Any, ...] = (bot, services.db, services.blobs, services.settings, stop)
+    alerts = {"catalogue": services.catalogue, "clock": services.extra.get("clock")}
     if "on_receipt_poll" in inspect.signature(start_workers).parameters:
-        return start_workers(*args, on_receipt_poll=polled)  # type: ignore[call-arg]
-    return start_workers(*args)
+        return start_workers(*args, on_receipt_poll=polled, **alerts)  # type: ignore[call-arg]
+    return start_workers(*args, **alerts)
 
 
 def build_service(
@@ -165,6 +166,7 @@ def build_service(
     secret = webhook_secret(serve_settings, settings.sportello_data_dir)
     services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
     services.extra["webhook"] = "pending" if serve_settings.webhook_url else "off"
+    services.extra["clock"] = clock  # the alerts' day follows --today
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
@@ -114,6 +115,13 @@ async def warm_up_checks(stop: asyncio.Event, after: float = 10.0) -> None:
         log.warning("could not start the file checker: %s", type(exc).__name__)
 
 
+def local_now(clock: Callable[[], dt.date] | None) -> Callable[[], dt.datetime]:
+    """Now, on the bot's day (`--today` moves the date, the time of day stays real)."""
+    if clock is None:
+        return dt.datetime.now
+    return lambda: dt.datetime.combine(clock(), dt.datetime.now().time())
+
+
 def start_workers(
     bot: Bot,
     db: Database,
@@ -121,8 +129,12 @@ def start_workers(
     settings: Settings,
     stop: asyncio.Event,
     on_receipt_poll: Callable[[dt.datetime], None] | None = None,
+    catalogue: Any = None,
+    clock: Callable[[], dt.date] | None = None,
+    desk: Any = None,
 ) -> list[asyncio.Task[None]]:
-    """Start every background job; the caller sets `stop` and awaits the tasks."""
+    """Start every background job; the caller sets `stop` and awaits the tasks. With the
+    catalogue, the alerts too: planning who to tell, and the sender's queue."""
     outbox = Outbox.from_settings(settings, db, blobs)
     if settings.smtp_host:
         log.info("outbox: sending through %s", settings.smtp_host)
@@ -136,6 +148,19 @@ def start_workers(
         asyncio.create_task(reminders_forever(db, stop), name="reminders"),
         asyncio.create_task(expire_forever(bot, db, blobs, settings, stop), name="expiry"),
     ]
+    if catalogue is not None:
+        from dossier.desk import Desk
+
+        from .alerts import Sender, plan_forever
+
+        desk = desk or Desk(db, blobs, catalogue)
+        tasks += [
+            asyncio.create_task(
+                plan_forever(db, catalogue, desk, local_now(clock), make_i18n(), stop),
+                name="alerts",
+            ),
+            asyncio.create_task(Sender(bot, db).run_forever(stop), name="sender"),
+        ]
     if settings.imap_host:
         from dossier.imap import poll_forever
 

@@ -552,4 +552,28 @@ class Dialog:
                 N_("📝 Prepara la domanda") if can_send(verdict) else N_("📝 Prepara i documenti")
             )
             buttons.insert(0, [Button(self._(label), "prep")])
+        code = subscription_offer(verdict)
+        if code is not None:  # no notice open for this comune: offer to tell them when
+            buttons.insert(0, [Button(self._(SUBSCRIBE), subscribe_data(code))])
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
+
+
+SUBSCRIBE = N_("🔔 Avvisatemi quando apre")
+
+
+def subscribe_data(code: str) -> str:
+    """The 🔔 button's data: `bot.alerts.Subscribe` reads it (prefix "sub")."""
+    return f"sub:{code}"
+
+
+def subscription_offer(verdict: dict[str, Any]) -> str | None:
+    """The comune's code when the result should offer 🔔: no notice open for it (none on
+    file, not yet open, closed, no dates), in Lombardy."""
+    place = verdict.get("municipality") or {}
+    if not place.get("code") or not place.get("lombardy"):
+        return None
+    notice = verdict.get("notice")
+    if notice is not None and notice["status"] == "open":
+        return None
+    return str(place["code"])
+

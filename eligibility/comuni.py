@@ -119,6 +119,7 @@ class Gazetteer:
             self.by_key.setdefault(normalise(c.name), []).append(c)
         self.lombard = [(normalise(c.name).split(), c) for c in self.comuni if c.lombard]
         self.lombard_keys = {normalise(c.name): c.name for c in self.comuni if c.lombard}
+        self.by_code = {c.code: c for c in self.comuni}
 
     def find(self, typed: str) -> Found:
         province = None

@@ -42,7 +42,11 @@ def check(facts: Facts, catalogue: Catalogue | None = None) -> Verdict:
     match = catalogue.find(facts.get("municipality"), facts.get("application_date"))
     found: dict[str, Any] = {"input": facts.get("municipality"), "matched": match.name}
     if match.comune is not None:
-        found |= {"province": match.comune.province, "lombardy": match.comune.lombard}
+        found |= {
+            "province": match.comune.province,
+            "lombardy": match.comune.lombard,
+            "code": match.comune.code,
+        }
     if match.entry is None:
         if match.comune is None:
             return {

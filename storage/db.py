@@ -272,6 +272,61 @@ def m007_published_notices(db: Database) -> None:
     db["published_notices"].create_index(["notice_id", "version"], unique=True)
 
 
+@migrations()
+def m008_alerts(db: Database) -> None:
+    """Subscriptions to a comune's next notice, which alerts were told, deadline reminders,
+    and the durable queue of messages to families (sent within Telegram's limits)."""
+    db["subscriptions"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "chat_id": int,
+            "comune": str,  # as ISTAT and the notices write it
+            "code": str,  # ISTAT code, for the buttons
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["subscriptions"].create_index(["user_id", "comune"], unique=True)
+    db["subscriptions"].create_index(["comune"])
+    db["alerts_told"].create(
+        {"subscription_id": int, "notice_id": str, "at": str},
+        pk=("subscription_id", "notice_id"),
+    )
+    db["reminders"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "chat_id": int,
+            "notice_id": str,
+            "comune": str,
+            "documents": str,  # JSON: what the result asked to prepare
+            "stopped": int,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["reminders"].create_index(["user_id", "notice_id"], unique=True)
+    db["outgoing"].create(
+        {
+            "id": int,
+            "key": str,  # unique: the same alert or reminder is queued once
+            "chat_id": int,
+            "text": str,  # HTML, in the family's language
+            "buttons": str,  # JSON rows of [label, callback data]
+            "status": str,  # pending, sending, sent, uncertain, failed
+            "attempts": int,
+            "not_before": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+    )
+    db["outgoing"].create_index(["key"], unique=True)
+    db["outgoing"].create_index(["status", "not_before"])
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

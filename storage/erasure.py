@@ -3,7 +3,7 @@ checkpointed and truncated so that no copy of the deleted rows stays in `-wal`.
 
 What goes: their dossiers with attachments, messages, receipts, status events, the
 social services' integration requests, home assessments and unsent staff forms; their conversation state, language and the raw
-updates of the crash journal. The audit log keeps what happened (who of the staff did
+updates of the crash journal; their alert subscriptions, reminders and unsent alerts. The audit log keeps what happened (who of the staff did
 what, when) but no longer says about which dossier. The database runs with
 `secure_delete=ON` (see `storage.db.open_db`), so freed pages are zeroed, not left for
 anyone who reads the file.
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import alerts
 from .fsm import forget_cached
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
         db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
         db.execute("DELETE FROM update_journal WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
+        alerts.forget_user(db, user_id)  # subscriptions, reminders, messages not yet sent
     forget_cached(user_id)
     in_use = {
         r[0]

@@ -7,6 +7,8 @@ import datetime as dt
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
+from . import alerts
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -42,3 +44,4 @@ def delete_user(db: Database, user_id: int) -> None:
         db.execute("DELETE FROM users WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
     forget_cached(user_id)
+    alerts.forget_user(db, user_id)  # subscriptions, reminders, messages not yet sent

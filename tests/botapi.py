@@ -12,6 +12,8 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ BOT_USER = {
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = 0.0  # when it arrived, by the API's clock (a test may make it virtual)
 
 
 @dataclass
@@ -49,6 +52,7 @@ class BotAPI:
     files: dict[str, bytes] = field(default_factory=dict)  # what users uploaded, by file_id
     download_delay: float = 0.0  # seconds each file download takes (a slow network)
     confirmed: int = 0  # getUpdates offsets confirm updates: Telegram forgets them
+    clock: Callable[[], float] = time.monotonic
     documents: dict[int, list[tuple[str, bytes, str]]] = field(default_factory=dict)  # sent
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
@@ -81,7 +85,7 @@ class BotAPI:
                 k: (v.filename, v.file.read()) if isinstance(v, web.FileField) else _maybe_json(v)
                 for k, v in form.items()
             }
-        self.calls.append(Call(method, params))
+        self.calls.append(Call(method, params, self.clock()))
         if self.fail_next.get(method):
             self.fail_next[method] -= 1
             return web.json_response(

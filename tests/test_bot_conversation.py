@@ -430,6 +430,7 @@ async def test_command_menu_is_set_in_each_language(api, db_path):
         "ricomincia",
         "annulla",
         "documenti",
+        "avvisi",
         "lingua",
         "aiuto",
         "privacy",

@@ -1,0 +1,227 @@
+"""Telling families when their notice opens, and reminding them before it closes.
+
+Telegram-free: this module decides who is told what, in their language, and puts the
+messages in the durable queue (`storage.alerts`); `bot/` sends them within Telegram's
+limits and wires the buttons. Button data strings are built here with the prefixes of the
+bot's `CallbackData` classes (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from typing import Any
+
+from sqlite_utils import Database
+
+from dossier.checklist import missing
+from dossier.desk import Desk
+from eligibility import Catalogue
+from eligibility.schema import Notice
+from eligibility.window import status
+from storage import alerts
+from storage.users import get_language
+
+from .flow import SUBSCRIBE, Button, Reply, subscribe_data, subscription_offer
+from .formats import Formats
+from .parsing import N_
+
+Translate = Callable[[str], str]
+TranslateFor = Callable[[str], Translate]
+REMINDER_DAYS = (7, 1)
+REMINDER_HOUR = 9  # in the morning: for a noon deadline, the day before still leaves time
+
+CHECK_NOW = N_("🔎 Verifica adesso")
+STOP_ALERTS = N_("🔕 Non avvisatemi più")
+STOP_REMINDERS = N_("🔕 Basta promemoria")
+
+
+__all__ = ["SUBSCRIBE", "subscribe_data", "subscription_offer"]
+
+
+def check_data(code: str) -> str:
+    return f"chk:{code}"
+
+
+def unsubscribe_data(subscription_id: int) -> str:
+    return f"uns:{subscription_id}"
+
+
+def stop_data(reminder_id: int) -> str:
+    return f"rst:{reminder_id}"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+# -- the family's side ------------------------------------------------------------------
+
+
+def subscribed(_: Translate, comune: str, new: bool) -> Reply:
+    text = (
+        _("🔔 Fatto: vi scriviamo quando apre il bando B2 per {comune}.")
+        if new
+        else _("🔔 Lo avevate già chiesto: vi scriviamo quando apre il bando B2 per {comune}.")
+    )
+    return Reply(_e(text.format(comune=comune) + " " + _("Per smettere: /avvisi.")))
+
+
+def overview(_: Translate, db: Database, user_id: int, catalogue: Catalogue) -> Reply:
+    """`/avvisi`: the comuni followed and the reminders, each with a button to stop it."""
+    subs = alerts.subscriptions_of(db, user_id)
+    reminders = alerts.reminders_of(db, user_id)
+    if not subs and not reminders:
+        return Reply(
+            _e(
+                _(
+                    "Non avete avvisi. Dal risultato potete chiedere di essere avvisati "
+                    "quando apre il bando del vostro Comune."
+                )
+            )
+        )
+    lines, buttons = [f"<b>{_e(_('I vostri avvisi'))}</b>"], []
+    for s in subs:
+        lines.append("🔔 " + _e(_("Quando apre il bando per {comune}").format(comune=s.comune)))
+        label = _("❌ Basta avvisi per {comune}").format(comune=s.comune)
+        buttons.append([Button(label, unsubscribe_data(s.id))])
+    for r in reminders:
+        notice = catalogue.notice(r.notice_id)
+        title = _(notice.title) if notice is not None else r.notice_id
+        lines.append("⏰ " + _e(_("Promemoria prima della scadenza: {title}").format(title=title)))
+        buttons.append([Button(_(STOP_REMINDERS), stop_data(r.id))])
+    lines.append(_e(_("Toccate un pulsante per smettere.")))
+    return Reply("\n".join(lines), buttons)
+
+
+def remember_result(db: Database, user_id: int, chat_id: int, verdict: dict[str, Any]) -> None:
+    """A result with something within reach on an open notice: remind before it closes."""
+    notice = verdict.get("notice")
+    if not notice or notice["status"] != "open" or not notice.get("closes"):
+        return
+    if not any(m["verdict"] in ("eligible", "conditional") for m in verdict["measures"]):
+        return
+    documents = [d["text"] for d in verdict.get("documents", []) if d.get("required")]
+    place = (verdict.get("municipality") or {}).get("matched") or ""
+    alerts.want_reminders(db, user_id, chat_id, notice["id"], place, documents)
+
+
+# -- the jobs ------------------------------------------------------------------------------
+
+
+def plan_openings(
+    db: Database, catalogue: Catalogue, today: dt.date, translate_for: TranslateFor
+) -> int:
+    """Queue one message for each subscriber whose comune has a notice open today and who
+    was not told of it yet. Returns how many were queued."""
+    rows: list[dict[str, Any]] = []
+    for notice in catalogue.notices:
+        if status(notice.window, today) != "open":
+            continue
+        for m in notice.municipalities:
+            said: dict[str, tuple[str, list[list[list[str]]], str]] = {}  # one text a language
+            for sub in alerts.untold(db, m.name, notice.id):
+                language = get_language(db, sub.user_id) or "it"
+                if language not in said:
+                    _ = translate_for(language)
+                    text, buttons = _opening(notice, sub.comune, sub.code, _, language)
+                    said[language] = (text, buttons, _(STOP_ALERTS))
+                text, buttons, stop = said[language]
+                rows.append(
+                    {
+                        "key": f"open:{notice.id}:{sub.id}",
+                        "chat_id": sub.chat_id,
+                        "text": text,
+                        "buttons": [*buttons, [[stop, unsubscribe_data(sub.id)]]],
+                        "told": (sub.id, notice.id),
+                    }
+                )
+    return alerts.enqueue_many(db, rows) if rows else 0
+
+
+def _opening(
+    notice: Notice, comune: str, code: str, _: Translate, language: str
+) -> tuple[str, list[list[list[str]]]]:
+    fmt = Formats(language)
+    w = notice.window
+    lines = [
+        "🔔 <b>" + _e(_("È aperto il bando B2 per {comune}").format(comune=comune)) + "</b>",
+        _e(_(notice.title)),
+        f"<i>{_e(_(notice.ambito))}</i>",
+    ]
+    if w.closes:
+        closes = fmt.iso(
+            w.closes.isoformat() if isinstance(w.closes, dt.datetime) else f"{w.closes}T23:59:59"
+        )
+        lines.append("📅 " + _e(_("Domande fino al {date}.").format(date=closes)))
+    elif w.until_funds_run_out:
+        lines.append("📅 " + _e(_("Domande fino a esaurimento dei fondi.")))
+    lines.append(_e(_("Toccate qui sotto per vedere subito se fa per voi.")))
+    return "\n".join(lines), [[[_(CHECK_NOW), check_data(code)]]]
+
+
+def plan_reminders(
+    db: Database,
+    catalogue: Catalogue,
+    now: dt.datetime,
+    desk: Desk,
+    translate_for: TranslateFor,
+) -> int:
+    """Queue the reminders due now: 7 and 1 days before the closing, in the morning, for
+    families who have not sent. Each is queued once; a missed morning is not made up."""
+    rows: list[dict[str, Any]] = []
+    for r in alerts.active_reminders(db):
+        notice = catalogue.notice(r.notice_id)
+        if not isinstance(notice, Notice) or notice.window.closes is None:
+            continue
+        if status(notice.window, now) != "open" or desk.already_sent(r.user_id, r.notice_id):
+            continue
+        closing_day = (
+            notice.window.closes.date()
+            if isinstance(notice.window.closes, dt.datetime)
+            else notice.window.closes
+        )
+        for days in REMINDER_DAYS:
+            send_at = dt.datetime.combine(
+                closing_day - dt.timedelta(days=days), dt.time(REMINDER_HOUR)
+            )
+            if not send_at <= now < send_at + dt.timedelta(days=1):
+                continue
+            language = get_language(db, r.user_id) or "it"
+            _ = translate_for(language)
+            rows.append(
+                {
+                    "key": f"remind:{r.id}:{days}",
+                    "chat_id": r.chat_id,
+                    "text": _reminder_text(notice, r, days, desk, _, language),
+                    "buttons": [[[_(STOP_REMINDERS), stop_data(r.id)]]],
+                }
+            )
+    return alerts.enqueue_many(db, rows) if rows else 0
+
+
+def _reminder_text(
+    notice: Notice, r: alerts.Reminder, days: int, desk: Desk, _: Translate, language: str
+) -> str:
+    fmt = Formats(language)
+    closes = notice.window.closes
+    when = fmt.iso(closes.isoformat() if isinstance(closes, dt.datetime) else f"{closes}T23:59:59")
+    head = (
+        _("⏰ Domani chiude il bando «{title}»: scadenza {date}.")
+        if days == 1
+        else _("⏰ Mancano 7 giorni alla chiusura del bando «{title}»: scadenza {date}.")
+    )
+    lines = [_e(head.format(title=_(notice.title), date=when))]
+    draft = next((d for d in desk.dossiers_of(r.user_id) if d["notice_id"] == r.notice_id), None)
+    if draft is not None:
+        todo = [_(s.item.title) for s in missing(desk.statuses(draft["id"]), include_form=True)]
+    else:
+        todo = [_(t) for t in r.documents]
+    if todo:
+        lines.append(_e(_("Manca ancora:")))
+        lines += [f"• {_e(t)}" for t in todo]
+        lines.append(_e(_("Dal risultato toccate «Prepara la domanda», o scrivete /documenti.")))
+    else:
+        lines.append(_e(_("Avete tutti i documenti: ricordatevi di inviare la domanda.")))
+    return "\n".join(lines)
