@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from dialogs import alerts as plan
 from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
 from eligibility.comuni import gazetteer
@@ -38,6 +39,16 @@ log = logging.getLogger(__name__)
 PER_SECOND = 30  # Telegram: about 30 messages a second for one bot
 PER_CHAT = 1.0  # and one a second to the same chat
 PLAN_EVERY = 60.0  # seconds between looks for openings and reminders due
+
+
+UNSUBSCRIBED = (
+    N_("Fatto: niente più avvisi per questo Comune."),
+    N_("Questo avviso era già stato tolto."),
+)
+REMINDERS_STOPPED = (
+    N_("Fatto: niente più promemoria per questo bando."),
+    N_("I promemoria per questo bando erano già fermi."),
+)
 
 
 class Subscribe(CallbackData, prefix="sub"):
@@ -100,33 +111,27 @@ def alerts_router() -> Router:
         await chat.save(data)
         await _say(callback, outcome.replies)
 
+    async def stopped(
+        callback: CallbackQuery, deps: dict[str, Any], done: bool, texts: tuple[str, str]
+    ) -> None:
+        d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
+        await _say(callback, [Reply(d._(texts[0] if done else texts[1]), edit=True)])
+
     @router.callback_query(Unsubscribe.filter())
     async def unsubscribe(
         callback: CallbackQuery, callback_data: Unsubscribe, db: Database, **deps: Any
     ) -> None:
         await callback.answer()
-        d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
         done = alerts.unsubscribe(db, callback.from_user.id, callback_data.id)
-        text = (
-            d._("Fatto: niente più avvisi per questo Comune.")
-            if done
-            else d._("Questo avviso era già stato tolto.")
-        )
-        await _say(callback, [Reply(text, edit=True)])
+        await stopped(callback, deps, done, UNSUBSCRIBED)
 
     @router.callback_query(StopReminders.filter())
     async def stop_reminders(
         callback: CallbackQuery, callback_data: StopReminders, db: Database, **deps: Any
     ) -> None:
         await callback.answer()
-        d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
         done = alerts.stop_reminders(db, callback.from_user.id, callback_data.id)
-        text = (
-            d._("Fatto: niente più promemoria per questo bando.")
-            if done
-            else d._("I promemoria per questo bando erano già fermi.")
-        )
-        await _say(callback, [Reply(text, edit=True)])
+        await stopped(callback, deps, done, REMINDERS_STOPPED)
 
     @router.message(Command("avvisi"))
     async def overview(message: Message, db: Database, **deps: Any) -> None:
