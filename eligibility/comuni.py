@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 LOMBARD_PROVINCES = frozenset(
@@ -122,6 +122,11 @@ class Gazetteer:
         self.by_code = {c.code: c for c in self.comuni}
 
     def find(self, typed: str) -> Found:
+        """What `typed` names (cached: the same answer is looked up again and again)."""
+        return self._find(typed)
+
+    @lru_cache(maxsize=8192)  # noqa: B019 (one gazetteer lives as long as the process)
+    def _find(self, typed: str) -> Found:
         province = None
         if m := re.search(r"\(\s*([A-Za-z]{2})\s*\)\s*$", typed):
             province = m.group(1).upper()
