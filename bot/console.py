@@ -63,7 +63,8 @@ class Console:
 
     def print_reply(self, reply: Reply) -> None:
         print(plain(reply.text), file=self.out)
-        flat = [b for row in reply.buttons for b in row]
+        # 🔔 alerts go to a Telegram chat: the console has none to send them to
+        flat = [b for row in reply.buttons for b in row if not b.data.startswith("sub:")]
         if flat:
             self.buttons = flat
             for i, b in enumerate(flat, 1):

@@ -247,11 +247,16 @@ def _regional(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     name = place["matched"]
     lines = [f"{ICONS[regional['verdict']]} {_tr(_, REGIONAL_VERDICTS[regional['verdict']])}"]
     mark = _tr(_, REGIONAL_MARK)
+    said = []
     for r in regional["reasons"]:
         if regional["verdict"] == "not_eligible" and r["outcome"] != "failed":
             continue
-        lines.append(f"• {_e(_t(_, r['text'], r, fmt))} <i>({mark})</i>")
-    lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt))}" for p in regional.get("pending_i18n", [])]
+        said.append(_e(_t(_, r["text"], r, fmt)))
+        lines.append(f"• {said[-1]} <i>({mark})</i>")
+    for p in regional.get("pending_i18n", []):
+        text = _e(_t(_, p["msgid"], p, fmt))
+        if not any(text in s for s in said):  # a reason that says it already
+            lines.append(f"⏳ {text}")
     lines += [f"ℹ️ {_tr(_, n['text'])} <i>({mark})</i>" for n in regional.get("notes", [])]
     return [
         f"<b>{_tr(_, RESULT)}</b>\n{_e(_(NO_NOTICE).format(name=name))}",
