@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from dialogs import alerts as plan
 from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.languages import translator
 from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
@@ -72,7 +73,7 @@ def alerts_router() -> Router:
 
     def dialog(i18n: I18n, catalogue: Catalogue, clock: Callable[[], dt.date]) -> Dialog:
         locale = i18n.current_locale
-        return Dialog(catalogue, clock(), lambda m: i18n.gettext(m, locale=locale), locale)
+        return Dialog(catalogue, clock(), translator(i18n, locale), locale)
 
     @router.callback_query(Subscribe.filter())
     async def subscribe(
@@ -258,7 +259,7 @@ async def plan_forever(
     """Every minute: queue the alerts of notices that opened and the reminders due."""
 
     def translate_for(language: str) -> Callable[[str], str]:
-        return lambda m: i18n.gettext(m, locale=language)
+        return translator(i18n, language)
 
     while not stop.is_set():
         try:

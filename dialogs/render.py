@@ -140,7 +140,7 @@ class NoticeText:
         out = self._(text)
         if self.active and text and out == text:
             self.marked = True
-            return f"🇮🇹 {text}"
+            return type(out)(f"🇮🇹 {text}")  # an Arabic chat's isolating text stays so
         return out
 
 

@@ -16,6 +16,7 @@ from bot.app import build_dispatcher
 from bot.cli import main
 from bot.i18n import make_i18n
 from dialogs import alerts as plan
+from dialogs.languages import translator
 from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from storage import alerts
@@ -31,7 +32,7 @@ I18N = make_i18n()
 
 
 def translate_for(language: str):
-    return lambda m: I18N.gettext(m, locale=language)
+    return translator(I18N, language)
 
 
 class VirtualTime:

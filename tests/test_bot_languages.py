@@ -199,7 +199,8 @@ async def test_arabic_keeps_names_dates_and_amounts_whole_inside_right_to_left_t
     assert f"✓ {FSI}20 مايو 1939{PDI}" in raw
     assert f"{FSI}20 يونيو 2025، 12:00{PDI}" in raw  # the deadline, in the result
     assert f"({FSI}Art. " in raw  # the notice's article after a translated sentence
-    assert re.search(f"السؤال {FSI}1{PDI} من حوالي {FSI}\\d+{PDI}", raw)
+    assert f"السؤال {FSI}1{PDI}</i>" in raw  # before the comune: no total yet
+    assert re.search(f"السؤال {FSI}2{PDI} من {FSI}\\d+{PDI} على الأكثر", raw)
     # every amount and date the bot formats is inside an isolate, nowhere bare (the
     # notices' own sentences may say "200 €" in words of their own: that is their text)
     bare = re.sub(f"{FSI}[^{FSI}{PDI}]*{PDI}", "", raw)
