@@ -399,7 +399,7 @@ async def test_typing_after_declining_privacy_asks_for_consent_again(api, db_pat
     texts = await s.family.press("Sì, accetto")
     assert "In quale Comune" in texts[-1]
     texts = await s.family.say("Rozzano")
-    assert texts[0] == "✓ Rozzano"
+    assert texts[0] == "✓ Rozzano (MI)"
     await s.close()
 
 
