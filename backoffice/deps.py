@@ -85,6 +85,10 @@ class FormRefused(Exception):
     """A form without the session's CSRF token (old, or not from our page)."""
 
 
+class AdminOnly(Exception):
+    """A page for administrators (the Ufficio di Piano) opened by another account."""
+
+
 class NotYours(Exception):
     """A dossier this staff member may not see: of another comune, still a family's draft,
     or not there at all. One answer for all three, so the page tells nothing about which."""
@@ -148,6 +152,16 @@ async def current_staff(session: CurrentSession) -> Staff:
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
+async def admin_session(session: CurrentSession) -> Session:
+    """The session of an administrator; anyone else gets the Italian 403."""
+    if not session.staff.is_admin:
+        raise AdminOnly()
+    return session
+
+
+AdminSession = Annotated[Session, Depends(admin_session)]
+
+
 async def checked_form(request: Request, session: CurrentSession) -> FormData:
     """The form of a POST, once its `csrf` field matches the session's token."""
     from .auth import csrf_ok
@@ -159,6 +173,24 @@ async def checked_form(request: Request, session: CurrentSession) -> FormData:
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+UPLOAD_LIMIT = 1024 * 1024  # a notice and its cases file, with room to spare
+
+
+class UploadTooLarge(Exception):
+    """A form bigger than UPLOAD_LIMIT, or of unknown size: refused before it is read."""
+
+
+async def checked_upload(request: Request, session: CurrentSession) -> FormData:
+    """A file form (multipart) of at most UPLOAD_LIMIT bytes, CSRF-checked. The size is
+    the one the browser declares, checked before a byte is read."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > UPLOAD_LIMIT:
+        raise UploadTooLarge()
+    return await checked_form(request, session)
+
+
+CheckedUpload = Annotated[FormData, Depends(checked_upload)]
 
 
 def may_see(svc: Services, staff: Staff, dossier_id: str, path: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import auth
-from .deps import FormRefused, LoginRequired, NotYours
+from .deps import AdminOnly, FormRefused, LoginRequired, NotYours, UploadTooLarge
 from .pages import error_page, redirect
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,28 @@ def install(app: FastAPI) -> None:
             "Modulo non valido",
             "Il modulo è scaduto o non viene da questa pagina. Tornate indietro, ricaricate "
             "la pagina e riprovate.",
+            session=_session(request),
+        )
+
+    @app.exception_handler(AdminOnly)
+    async def admin_only(request: Request, exc: AdminOnly) -> Response:
+        return error_page(
+            request,
+            403,
+            "Pagina per gli amministratori",
+            "Questa pagina è per chi amministra lo sportello (l'Ufficio di Piano): da qui "
+            "si pubblicano gli avvisi. Se vi serve, chiedete a un amministratore.",
+            session=_session(request),
+        )
+
+    @app.exception_handler(UploadTooLarge)
+    async def upload_too_large(request: Request, exc: UploadTooLarge) -> Response:
+        return error_page(
+            request,
+            413,
+            "File troppo grande",
+            "Il file è più grande di 1 MB: un avviso e i suoi casi stanno in molto meno. "
+            "Controllate di aver scelto il file giusto (un testo .yaml) e riprovate.",
             session=_session(request),
         )
 

@@ -8,11 +8,9 @@ import getpass
 from pathlib import Path
 from typing import TextIO
 
-from dialogs.live_catalogue import full_catalogue
+from dialogs.live_catalogue import check_for_publication, publish_checked
 from eligibility import load_catalogue
-from eligibility.describe import describe
-from eligibility.notice_file import Report, check_notice
-from eligibility.schema import Notice
+from eligibility.notice_file import Report, readable
 from storage import notices as published
 from storage.db import open_db
 
@@ -43,10 +41,7 @@ def _check(path: Path, err: TextIO) -> tuple[Report, str, str | None] | None:
     cases_path = cases_beside(path)
     cases = _read(cases_path, err) if cases_path.exists() else None
     db = open_db(Settings().db_path) if Path(Settings().db_path).exists() else None
-    base = load_catalogue()
-    bundled = {e.id for e in [*base.notices, *base.guidance]}
-    report = check_notice(text, full_catalogue(db, base), cases, bundled_ids=bundled)
-    return report, text, cases
+    return check_for_publication(db, text, cases), text, cases
 
 
 def _print_problems(report: Report, path: Path, err: TextIO) -> None:
@@ -68,9 +63,7 @@ def check_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) ->
         return EXIT_INVALID
     report, _text, _cases = checked
     if report.notice is not None:
-        catalogue = load_catalogue()
-        programme = catalogue.programmes.get(getattr(report.notice, "programme", ""))
-        print(describe(report.notice, args.today, programme), file=out)
+        print(readable(report.notice, args.today, load_catalogue()), file=out)
         print(file=out)
     _print_problems(report, path, err)
     if report.publishable:
@@ -89,14 +82,15 @@ def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) 
     if checked is None:
         return EXIT_INVALID
     report, text, cases = checked
-    if not report.publishable or not isinstance(report.notice, Notice):
-        _print_problems(report, path, err)
+    p = None
+    if report.publishable:  # checked again against the database it goes into
+        report, p = publish_checked(
+            open_db(Settings().db_path), text, cases, args.by or getpass.getuser()
+        )
+    _print_problems(report, path, err)  # the warnings too, when it is published
+    if p is None:
         print("Non pubblicato: correggete i problemi e riprovate.", file=err)
         return EXIT_INVALID
-    _print_problems(report, path, err)  # the warnings, if any
-    db = open_db(Settings().db_path)
-    who = args.by or getpass.getuser()
-    p = published.publish(db, report.notice.id, text, who, cases_text=cases)
     replaced = " (le versioni precedenti restano nello storico)" if p.version > 1 else ""
     print(
         f"Pubblicato: {p.notice_id}, versione {p.version}{replaced}, da {p.published_by} il "

@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from eligibility import Catalogue, CatalogueError, load_catalogue
-from eligibility.notice_file import parse_notice
+from eligibility.notice_file import Report, check_notice, parse_notice
 from eligibility.schema import Guidance, Notice
 from storage import notices as published
 
@@ -50,6 +50,28 @@ def full_catalogue(db: Database | None, base: Catalogue | None = None) -> Catalo
     if db is None:
         return base
     return base.with_notices(published_entries(db, base))
+
+
+def check_for_publication(
+    db: Database | None, text: str, cases_text: str | None, base: Catalogue | None = None
+) -> Report:
+    """A notice file (and its cases) checked as `publish` checks it, the same for the
+    command line and the back-office: against the bundled and published notices, its id
+    not a bundled one's."""
+    base = base or load_catalogue()
+    bundled = {e.id for e in [*base.notices, *base.guidance]}
+    return check_notice(text, full_catalogue(db, base), cases_text, bundled_ids=bundled)
+
+
+def publish_checked(
+    db: Database, text: str, cases_text: str | None, by: str, at: str | None = None
+) -> tuple[Report, published.Published | None]:
+    """Check, then publish (a new version; the earlier ones stay): the publication, or
+    None with the report's problems when it cannot be published."""
+    report = check_for_publication(db, text, cases_text)
+    if not report.publishable or not isinstance(report.notice, Notice):
+        return report, None
+    return report, published.publish(db, report.notice.id, text, by, cases_text=cases_text, at=at)
 
 
 class LiveCatalogue:

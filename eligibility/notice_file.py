@@ -18,11 +18,21 @@ from pydantic import ValidationError
 from .cases import merge
 from .catalogue import Catalogue, CatalogueError
 from .comuni import gazetteer
-from .describe import requirement_lines
+from .describe import describe, requirement_lines
 from .engine import check
 from .expectations import mismatches
 from .facts import FactsError, validate
-from .schema import AgeRule, CertificationsRule, FactRule, Guidance, IseeRule, Notice, RuleBase
+from .schema import (
+    AgeRule,
+    CertificationsRule,
+    FactRule,
+    Guidance,
+    IseeRule,
+    Notice,
+    Programme,
+    RuleBase,
+)
+from .yaml_guard import oversized
 
 NOTICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -61,6 +71,9 @@ class Report:
 
 def parse_notice(text: str, name: str = "avviso") -> Notice | Guidance:
     """A notice (or guidance) from its file text; CatalogueError names the field."""
+    too_much = oversized(text)
+    if too_much is not None:
+        raise CatalogueError(f"{name}: {too_much.message}")
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -74,6 +87,12 @@ def parse_notice(text: str, name: str = "avviso") -> Notice | Guidance:
             for e in exc.errors()
         ]
         raise CatalogueError("\n".join(lines)) from None
+
+
+def readable(entry: Notice | Guidance, today: dt.date, catalogue: Catalogue) -> str:
+    """The notice as a family would read it (`sportello notice`, the back-office preview)."""
+    programme: Programme | None = catalogue.programmes.get(getattr(entry, "programme", ""))
+    return describe(entry, today, programme)
 
 
 # -- where a field is in the file -------------------------------------------------------
@@ -171,6 +190,10 @@ def check_notice(
 ) -> Report:
     """Every problem of a notice file (and of its cases file), in plain Italian."""
     report = Report()
+    too_much = oversized(text)
+    if too_much is not None:
+        report.problems.append(Problem(too_much.line, "", too_much.message))
+        return report
     try:
         root = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -306,6 +329,10 @@ def _check_cases(notice: Notice, text: str, catalogue: Catalogue, report: Report
     def problem(line: int | None, where: str, message: str) -> None:
         report.problems.append(Problem(line, where, message, file="casi"))
 
+    too_much = oversized(text)
+    if too_much is not None:
+        problem(too_much.line, "", too_much.message)
+        return
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)

@@ -37,6 +37,11 @@ ACTIONS = {
     "download_archive": "Scaricamento di più pratiche (ZIP)",
     "export_ranking": "Esportazione della graduatoria",
     "view_ranking": "Graduatoria",
+    "check_notice": "Prova di un file di avviso",
+    "derive_notice": "Nuovo avviso da uno esistente",
+    "download_notice": "Scaricamento di un file di avviso",
+    "publish_notice": "Pubblicazione di un avviso",
+    "unpublish_notice": "Ritiro di un avviso",
 }
 
 

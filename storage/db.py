@@ -327,6 +327,25 @@ def m008_alerts(db: Database) -> None:
     db["outgoing"].create_index(["status", "not_before"])
 
 
+@migrations()
+def m009_notice_drafts(db: Database) -> None:
+    """Notice files an admin uploaded or derived in the back-office, kept for review
+    (problems, preview, download) before they are published; a few days only."""
+    db["notice_drafts"].create(
+        {
+            "token": str,  # random: the draft's address
+            "name": str,  # the file name shown and downloaded
+            "text": str,
+            "cases_text": str,
+            "origin": str,  # JSON: derived from which notice, what to look at
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="token",
+    )
+    db["notice_drafts"].create_index(["created_at"])
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

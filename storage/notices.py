@@ -8,7 +8,10 @@ one cheap query the running bot asks every few seconds to know whether to reload
 from __future__ import annotations
 
 import datetime as dt
+import json
+import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -128,3 +131,69 @@ def version(db: Database) -> tuple[int, int]:
         "SELECT COALESCE(MAX(id), 0), COUNT(withdrawn_at) FROM published_notices"
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+# -- drafts: files under review in the back-office, not yet published -------------------
+
+DRAFT_KEEP = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Draft:
+    token: str
+    name: str
+    text: str
+    cases_text: str | None
+    origin: dict[str, Any]
+    created_by: str
+    created_at: str
+
+
+def keep_draft(
+    db: Database,
+    name: str,
+    text: str,
+    by: str,
+    now: dt.datetime,
+    cases_text: str | None = None,
+    origin: dict[str, Any] | None = None,
+) -> Draft:
+    """Keep a file for review under a random token; drafts older than a week go."""
+    token = secrets.token_urlsafe(16)
+    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    with db.atomic():
+        old = (now - DRAFT_KEEP).astimezone(dt.UTC).isoformat(timespec="seconds")
+        db.execute("DELETE FROM notice_drafts WHERE created_at < ?", [old])
+        db["notice_drafts"].insert(
+            {
+                "token": token,
+                "name": name,
+                "text": text,
+                "cases_text": cases_text,
+                "origin": json.dumps(origin or {}, ensure_ascii=False),
+                "created_by": by,
+                "created_at": stamp,
+            }
+        )
+    found = draft(db, token)
+    assert found is not None
+    return found
+
+
+def draft(db: Database, token: str) -> Draft | None:
+    """The draft kept under `token`, or None (unknown, or gone after a week)."""
+    if not token or len(token) > 64:
+        return None
+    rows = list(db.query("SELECT * FROM notice_drafts WHERE token = ?", [token]))
+    if not rows:
+        return None
+    r = rows[0]
+    return Draft(
+        token=r["token"],
+        name=r["name"],
+        text=r["text"],
+        cases_text=r["cases_text"],
+        origin=json.loads(r["origin"] or "{}"),
+        created_by=r["created_by"],
+        created_at=r["created_at"],
+    )

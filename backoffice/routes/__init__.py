@@ -11,6 +11,7 @@ from . import (
     dossiers,
     info,
     integrations,
+    notices,
     outcomes,
     protocol,
     ranking,
@@ -30,6 +31,7 @@ def backoffice_router() -> APIRouter:
         outcomes,
         team,
         ranking,
+        notices,
         audit,
         info,
     ):

@@ -1,0 +1,426 @@
+"""A new notice from an existing one: what changes from one year to the next (title, year,
+the notice's own document, opening and closing, comuni, channel and address, ISEE
+ceilings, amounts) written into a copy of the original file, with its structure and
+comments kept (ruamel.yaml's round trip), and a list of what the operator must still
+look at, with line and field.
+
+The original's cases file cannot simply be copied (dates and comuni change): its dates
+are moved by as many days as the opening moved, its comune becomes one of the new
+notice's, and only the cases that still hold for the new notice are kept; the others are
+named, for the operator to rewrite. Pure: texts in, texts out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.timestamp import TimeStamp
+
+from .catalogue import Catalogue
+from .labels import ISEE_KIND_NAMES
+from .notice_file import Problem, check_notice
+from .schema import IseeRule, Notice
+
+WHO = {"any": "", "adult": " (adulti)", "minor": " (minori)"}
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """One ISEE ceiling of the notice, where it is in the file."""
+
+    key: str  # "common_requirements.2.limits.0"
+    label: str  # "ISEE sociosanitario o ordinario (minori)"
+    max: float
+
+
+@dataclass(frozen=True)
+class AmountOf:
+    """The amount of one measure."""
+
+    measure: str
+    name: str
+    max: float | None
+    text: str
+
+
+@dataclass
+class Changes:
+    """What the form asks: the new notice's values (prefilled from the existing one)."""
+
+    id: str
+    title: str
+    year: str
+    document_title: str = ""
+    document_date: dt.date | None = None
+    document_address: str = ""
+    opens: dt.date | dt.datetime | None = None
+    closes: dt.date | dt.datetime | None = None
+    window_text: str = ""  # empty: written from the dates
+    comuni: list[str] = field(default_factory=list)
+    channel: str = "unknown"
+    address: str = ""
+    submission_text: str = ""
+    ceilings: dict[str, float] = field(default_factory=dict)  # Ceiling.key -> max
+    amounts: dict[str, tuple[float | None, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Derived:
+    text: str
+    cases_text: str | None
+    notes: list[Problem]  # to look at before publishing, with line and field
+    cases_kept: list[str] = field(default_factory=list)
+    cases_dropped: list[str] = field(default_factory=list)
+
+
+def ceilings_of(notice: Notice) -> list[Ceiling]:
+    out = []
+    places = [("common_requirements", i, r) for i, r in enumerate(notice.common_requirements)]
+    for j, m in enumerate(notice.measures):
+        places += [(f"measures.{j}.requirements", i, r) for i, r in enumerate(m.requirements)]
+    for where, i, rule in places:
+        if not isinstance(rule, IseeRule):
+            continue
+        measure = "" if "." not in where else f": {notice.measures[int(where.split('.')[1])].name}"
+        for k, limit in enumerate(rule.limits):
+            kinds = " o ".join(ISEE_KIND_NAMES.get(kind, kind) for kind in limit.kinds)
+            label = f"ISEE {kinds}{WHO[limit.who]}{measure}"
+            out.append(Ceiling(f"{where}.{i}.limits.{k}", label, limit.max))
+    return out
+
+
+def amounts_of(notice: Notice) -> list[AmountOf]:
+    return [
+        AmountOf(m.id, m.name, m.amount.max, m.amount.text)
+        for m in notice.measures
+        if m.amount is not None
+    ]
+
+
+def current(notice: Notice) -> Changes:
+    """The form's first values: the existing notice's, the document left empty (a new
+    year's notice is a new document) and the id's year moved on by one."""
+    window = notice.window
+    return Changes(
+        id=re.sub(r"(20\d\d)$", lambda m: str(int(m.group(1)) + 1), notice.id),
+        title=notice.title,
+        year=notice.year,
+        opens=window.opens,
+        closes=window.closes,
+        comuni=[m.name for m in notice.municipalities],
+        channel=notice.submission.channel,
+        address=notice.submission.address or "",
+        submission_text=notice.submission.text,
+        ceilings={c.key: c.max for c in ceilings_of(notice)},
+        amounts={a.measure: (a.max, a.text) for a in amounts_of(notice)},
+    )
+
+
+# -- writing the new file --------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    y = YAML()  # round trip: comments, order, quotes and block styles kept
+    y.preserve_quotes = True
+    y.width = 4096  # long sentences stay on their line, as written
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _dump(doc: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return out.getvalue()
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _moment(value: dt.date | dt.datetime) -> Any:
+    if isinstance(value, dt.datetime):
+        stamp = TimeStamp(value.year, value.month, value.day, value.hour, value.minute)
+        stamp._yaml["t"] = True  # 2027-04-15T12:00:00, as the notices write it
+        return stamp
+    return value
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _text(mapping: CommentedMap, key: str, new: str) -> None:
+    """A sentence replaced only when it changed (a folded block stays as it was)."""
+    if new and not _same(new, str(mapping.get(key, ""))):
+        mapping[key] = new
+
+
+def _put(mapping: CommentedMap, key: str, value: Any, after: str | None = None) -> None:
+    """Set `key` (where it is; else after `after`, else at the end); None removes it."""
+    if value is None or value == "":
+        mapping.pop(key, None)
+    elif key in mapping:
+        mapping[key] = value
+    elif after is not None and after in mapping:
+        mapping.insert(list(mapping).index(after) + 1, key, value)
+    else:
+        mapping[key] = value
+
+
+def _at(doc: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def window_sentence(opens: dt.date | dt.datetime | None, closes: dt.date | dt.datetime | None) -> str:
+    def day(d: dt.date | dt.datetime) -> str:
+        return d.strftime("%d/%m/%Y")
+
+    def end(d: dt.date | dt.datetime) -> str:
+        if isinstance(d, dt.datetime):
+            return f"alle ore {d:%H:%M} del {day(d)}"
+        return f"al {day(d)}"
+
+    if opens and closes:
+        start = f"dal {day(opens)}" + (f" alle ore {opens:%H:%M}" if isinstance(opens, dt.datetime) else "")
+        return f"Domande {start} {end(closes)}."
+    if closes:
+        return f"Domande fino {end(closes)}."
+    if opens:
+        return f"Domande dal {day(opens)}."
+    return "L'avviso non indica le date."
+
+
+def derive(
+    original_text: str,
+    original: Notice,
+    changes: Changes,
+    catalogue: Catalogue,
+    original_cases: str | None = None,
+) -> Derived:
+    """The new notice's file (and cases), and what to look at in it."""
+    doc = _yaml().load(original_text)
+    doc.ca.comment = None  # the original's heading describes the original
+    doc.yaml_set_start_comment(
+        f"{changes.title}\n"
+        f"Avviso derivato da «{original.id}» (modulo «Nuovo avviso da uno esistente»).\n"
+        "Prima di pubblicarlo rileggete ogni frase con l'avviso nuovo davanti: date,\n"
+        "importi, articoli citati (source) e documenti vengono dall'avviso di prima."
+    )
+    doc["id"] = changes.id
+    doc["title"] = changes.title
+    doc["year"] = changes.year
+    document = CommentedMap()
+    document["title"] = changes.document_title
+    if changes.document_date is not None:
+        document["date"] = changes.document_date
+    document["address"] = changes.document_address
+    doc.pop("source", None)  # the seed file of a bundled notice: the new one has its own
+    _put(doc, "document", document, after="programme")
+
+    window = doc["window"]
+    if (changes.opens, changes.closes) != (original.window.opens, original.window.closes):
+        window.ca.comment = None  # what the comments said of the old dates
+        window.ca.items.clear()
+        doc.ca.items.pop("window", None)
+    _put(window, "opens", _moment(changes.opens) if changes.opens else None)
+    if changes.opens and "opens" in window and list(window).index("opens") != 0:
+        window.move_to_end("opens", last=False)
+    _put(window, "closes", _moment(changes.closes) if changes.closes else None, after="opens")
+    window["text"] = changes.window_text or window_sentence(changes.opens, changes.closes)
+    window.pop("reading", None)  # our reading of the old dates; the new ones are typed
+
+    kept = {m["name"]: m for m in doc["municipalities"]}
+    comuni = CommentedSeq(
+        kept.get(name) or CommentedMap([("name", name)]) for name in changes.comuni
+    )
+    doc["municipalities"] = comuni
+
+    submission = doc["submission"]
+    submission["channel"] = changes.channel
+    _put(submission, "address", changes.address or None, after="channel")
+    _text(submission, "text", changes.submission_text)
+
+    for key, value in changes.ceilings.items():
+        _at(doc, key)["max"] = _number(value)
+    for measure in doc["measures"]:
+        if measure["id"] in changes.amounts and measure.get("amount") is not None:
+            top, text = changes.amounts[measure["id"]]
+            _put(measure["amount"], "max", None if top is None else _number(top), after="min")
+            _text(measure["amount"], "text", text)
+
+    text = _dump(doc)
+    derived = Derived(text, None, _to_look_at(text, original, changes))
+    if original_cases is not None:
+        _derive_cases(derived, original_cases, original, changes, catalogue)
+    return derived
+
+
+# -- what is left of the old notice ------------------------------------------------------
+
+
+def _scalars(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, int | None]]:
+    """Every scalar of a loaded round-trip document: (path, value, line)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            line = node.lc.value(key)[0] + 1 if hasattr(node, "lc") else None
+            if isinstance(value, dict | list):
+                yield from _scalars(value, (*path, key))
+            else:
+                yield (*path, key), value, line
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            line = node.lc.item(i)[0] + 1 if hasattr(node, "lc") else None
+            if isinstance(value, dict | list):
+                yield from _scalars(value, (*path, i))
+            else:
+                yield (*path, i), value, line
+
+
+def _years(*moments: dt.date | dt.datetime | None) -> set[str]:
+    return {str(m.year) for m in moments if m is not None}
+
+
+def _forms(value: float) -> set[str]:
+    """How an amount is written in a sentence: 25000, 25.000, 25.000,00."""
+    whole = int(value)
+    dotted = f"{whole:,}".replace(",", ".")
+    return {str(whole), dotted} if whole >= 1000 else {str(whole)}
+
+
+def _to_look_at(text: str, original: Notice, changes: Changes) -> list[Problem]:
+    notes: list[Problem] = []
+    old_years = _years(original.window.opens, original.window.closes) - _years(
+        changes.opens, changes.closes, changes.document_date
+    )
+    old_numbers: set[str] = set()
+    for c in ceilings_of(original):
+        if changes.ceilings.get(c.key, c.max) != c.max:
+            old_numbers |= _forms(c.max)
+    for a in amounts_of(original):
+        new_max = changes.amounts.get(a.measure, (a.max, ""))[0]
+        if a.max is not None and new_max != a.max:
+            old_numbers |= _forms(a.max)
+    first = min(
+        (m if isinstance(m, dt.date) and not isinstance(m, dt.datetime) else m.date())
+        for m in (changes.opens, changes.closes)
+        if m is not None
+    ) if (changes.opens or changes.closes) else None
+    doc = _yaml().load(text)
+    for path, value, line in _scalars(doc):
+        where = ".".join(str(p) for p in path)
+        if path[:1] in (("document",), ("window",)) and path[-1] in ("opens", "closes", "date", "text"):
+            continue
+        if isinstance(value, dt.date) and first is not None:
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if day < first:
+                notes.append(Problem(line, where, f"la data {day:%d/%m/%Y} viene prima del nuovo avviso: è di quello di prima?"))
+        if not isinstance(value, str):
+            continue
+        for year in sorted(old_years):
+            if re.search(rf"(?<!\d){year}(?!\d)", value):
+                notes.append(Problem(line, where, f"dice ancora «{year}»: correggete la frase se è dell'avviso di prima"))
+                break
+        for number in sorted(old_numbers, key=len, reverse=True):
+            if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", value):
+                notes.append(Problem(line, where, f"dice ancora «{number}», l'importo di prima: correggete la frase"))
+                break
+    if original.window.reading:
+        notes.append(Problem(None, "window.reading", "tolta: spiegava come avevamo letto le date dell'avviso di prima"))
+    if original.submission.alternatives or any(m.submission for m in original.municipalities):
+        notes.append(Problem(None, "submission", "l'avviso di prima ha altri canali (alternatives, o per Comune): controllateli"))
+    notes.append(
+        Problem(None, "source", "gli articoli citati sono quelli dell'avviso di prima: controllate che il nuovo li numeri allo stesso modo")
+    )
+    return notes
+
+
+# -- the cases ------------------------------------------------------------------------------
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
+
+
+def _shift(value: Any, days: int) -> Any:
+    """A date (a date object, or a string written as one) moved by `days`."""
+    delta = dt.timedelta(days=days)
+    if isinstance(value, dt.datetime):
+        return _moment(value + delta)
+    if isinstance(value, dt.date):
+        return value + delta
+    if isinstance(value, str) and _ISO.match(value):
+        moved = (dt.datetime.fromisoformat(value) + delta).isoformat()
+        return type(value)(moved if "T" in value else moved[:10])  # its quotes kept
+    return value
+
+
+def _shift_all(node: Any, days: int) -> None:
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, value in list(items):
+        if isinstance(value, dict | list):
+            _shift_all(value, days)
+        else:
+            node[key] = _shift(value, days)
+
+
+def _start(m: dt.date | dt.datetime | None) -> dt.date | None:
+    return m.date() if isinstance(m, dt.datetime) else m
+
+
+def _derive_cases(
+    derived: Derived, original_cases: str, original: Notice, changes: Changes, catalogue: Catalogue
+) -> None:
+    y = _yaml()
+    try:
+        cases = y.load(original_cases)
+    except Exception:  # noqa: BLE001 - the original's cases are read, not trusted
+        cases = None
+    if not isinstance(cases, dict) or not isinstance(cases.get("cases"), list):
+        return
+    old = _start(original.window.opens) or _start(original.window.closes)
+    new = _start(changes.opens) or _start(changes.closes)
+    days = (new - old).days if old and new else 0
+    cases["notice"] = changes.id
+    base = cases.get("base")
+    if isinstance(base, dict):
+        if base.get("municipality") not in changes.comuni and changes.comuni:
+            base["municipality"] = changes.comuni[0]
+        _shift_all(base, days)
+    for case in cases["cases"]:
+        if isinstance(case, dict) and isinstance(case.get("facts"), dict):
+            _shift_all(case["facts"], days)
+    names = [str(c.get("name", i + 1)) if isinstance(c, dict) else str(i + 1) for i, c in enumerate(cases["cases"])]
+    for _round in range(3):
+        report = check_notice(derived.text, catalogue, _dump(cases))
+        failing: dict[int, str] = {}
+        for p in report.problems:
+            m = re.match(r"cases\.(\d+)", p.field)
+            if p.file == "casi" and m:
+                failing.setdefault(int(m.group(1)), p.message)
+            elif p.file == "casi":
+                return  # the file as a whole no longer fits: the operator writes new cases
+        if not failing:
+            break
+        dropped = []
+        for i in sorted(failing, reverse=True):
+            names.pop(i)
+            dropped.append(failing[i])
+            del cases["cases"][i]
+        derived.cases_dropped += reversed(dropped)
+    if not cases["cases"]:
+        return
+    cases.ca.comment = None
+    cases.yaml_set_start_comment(
+        f"Casi ripresi da «{original.id}»: le date spostate di {days} giorni, come l'apertura.\n"
+        "Sono rimasti solo i casi che valgono anche per il nuovo avviso. Aggiungete casi\n"
+        "per quello che è cambiato (limiti ISEE, importi, Comuni, date)."
+    )
+    derived.cases_text = _dump(cases)
+    derived.cases_kept = names

@@ -1,0 +1,83 @@
+"""A YAML text from outside (an operator's upload) read without surprises: at most so many
+bytes, so many levels deep and so many values *once every alias is expanded*, before
+anything builds it.
+
+PyYAML's `safe_load` makes an alias a shared reference, so a "billion laughs" file loads
+small; but whatever walks the result afterwards (the schema, the cases' merge) sees every
+reference again, and a file of a few lines becomes billions of values. The composer is
+recursive too: a few thousand nested brackets are a RecursionError. The event stream
+(`yaml.parse`) is read without recursion and without building anything, so it is where
+the sizes are counted. Pure: text in, a problem (line, message) or None out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+MAX_BYTES = 256 * 1024  # a real notice is 10-30 KB, its cases file up to 40 KB
+MAX_DEPTH = 40  # a notice nests about 8 levels
+MAX_VALUES = 50_000  # values once the aliases are expanded; a notice has about 2,000
+
+
+@dataclass(frozen=True)
+class TooMuch:
+    line: int | None
+    message: str
+
+
+def oversized(
+    text: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+    max_values: int = MAX_VALUES,
+) -> TooMuch | None:
+    """Why this text is too big to read (size, depth, expanded values), or None. A text
+    that is not valid YAML is left to the reader, which says where."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        return TooMuch(
+            None,
+            f"il file è troppo grande ({size // 1024} KB): un avviso sta in "
+            f"{max_bytes // 1024} KB",
+        )
+    expanded: dict[str, int] = {}  # anchor -> values under it, its aliases expanded
+    open_: list[tuple[str | None, int]] = []  # collections being read: anchor, count at start
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                count += expanded.get(event.anchor, 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                count += 1
+                if event.anchor:
+                    expanded[event.anchor] = 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                count += 1
+                open_.append((event.anchor, count - 1))
+                if len(open_) > max_depth:
+                    return TooMuch(
+                        _line(event),
+                        f"il file ha più di {max_depth} livelli uno dentro l'altro: "
+                        "un avviso non ne ha bisogno",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent) and open_:
+                anchor, start = open_.pop()
+                if anchor:
+                    expanded[anchor] = count - start
+            if count > max_values:
+                return TooMuch(
+                    _line(event),
+                    f"il file ha più di {max_values:,} valori".replace(",", ".")
+                    + " (contando le ripetizioni fatte con & e *): non è un avviso",
+                )
+    except yaml.YAMLError:
+        return None  # the reader says what and where
+    return None
+
+
+def _line(event: yaml.Event) -> int | None:
+    mark = getattr(event, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
