@@ -14,14 +14,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from dialogs.live_catalogue import check_for_publication, full_catalogue
+from dialogs.live_catalogue import full_catalogue
 from eligibility import CatalogueError, load_catalogue
 from eligibility.catalogue import DATA_DIR
 from eligibility.labels import CHANNEL_NAMES, STATUS_NAMES
 from eligibility.notice_derive import Changes, amounts_of, ceilings_of, current
-from eligibility.notice_file import NOTICE_ID, Problem, Report, parse_notice, readable
+from eligibility.notice_file import (
+    NOTICE_ID,
+    Problem,
+    Report,
+    check_notice,
+    parse_notice,
+    readable,
+)
 from eligibility.schema import Guidance, Notice
 from eligibility.window import status
 from eligibility.yaml_guard import MAX_BYTES
@@ -148,12 +156,22 @@ class Review:
     replaces: published.Published | None  # the version in force with the same id
 
 
-def review(svc: Services, draft: published.Draft) -> Review:
-    report = check_for_publication(svc.db, draft.text, draft.cases_text)
+async def review(svc: Services, draft: published.Draft) -> Review:
+    """The draft checked as `publish` checks it; the check (the cases run through the
+    engine) in a worker thread, the event loop free for the bot and the other pages."""
+    base = load_catalogue()
+    catalogue = full_catalogue(svc.db, base)  # the database here, in the loop's thread
+    bundled = {e.id for e in [*base.notices, *base.guidance]}
+    report = await run_in_threadpool(
+        check_notice, draft.text, catalogue, draft.cases_text, bundled_ids=bundled
+    )
     preview = None
     if report.notice is not None:
         preview = readable(report.notice, today(svc), load_catalogue())
-    notes = [Problem(n.get("line"), n.get("field", ""), n.get("message", "")) for n in draft.origin.get("notes", [])]
+    notes = [
+        Problem(n.get("line"), n.get("field", ""), n.get("message", ""))
+        for n in draft.origin.get("notes", [])
+    ]
     replaces = None
     if report.notice is not None:
         replaces = published.in_force(svc.db).get(report.notice.id)
@@ -269,7 +287,9 @@ def _money(typed: str) -> float | None:
     return value
 
 
-def _moment(day_text: str, time_text: str, today_: dt.date, what: str, errors: dict[str, str], key: str) -> Any:
+def _moment(
+    day_text: str, time_text: str, today_: dt.date, what: str, errors: dict[str, str], key: str
+) -> Any:
     if not day_text.strip():
         if time_text.strip():
             errors[f"{key}_day"] = f"Scrivete anche il giorno di {what}."
@@ -296,8 +316,15 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
     if not NOTICE_ID.match(values["id"]):
         errors["id"] = "Usate lettere minuscole, cifre e trattini, come ambito-melzo-2026."
     elif values["id"] == notice.id:
-        errors["id"] = "È l'id dell'avviso di partenza: il nuovo ne vuole uno suo, come quello proposto."
-    for key, what in (("title", "il titolo"), ("year", "l'anno"), ("document_title", "il titolo del documento"), ("document_address", "l'indirizzo dove è pubblicato")):
+        errors["id"] = (
+            "È l'id dell'avviso di partenza: il nuovo ne vuole uno suo, come quello proposto."
+        )
+    for key, what in (
+        ("title", "il titolo"),
+        ("year", "l'anno"),
+        ("document_title", "il titolo del documento"),
+        ("document_address", "l'indirizzo dove è pubblicato"),
+    ):
         if not values[key]:
             errors[key] = f"Scrivete {what}."
     doc_date = None
@@ -308,7 +335,9 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
         if problem:
             errors["document_date"] = problem
     opens = _moment(values["opens_day"], values["opens_time"], today_, "apertura", errors, "opens")
-    closes = _moment(values["closes_day"], values["closes_time"], today_, "chiusura", errors, "closes")
+    closes = _moment(
+        values["closes_day"], values["closes_time"], today_, "chiusura", errors, "closes"
+    )
     if opens and closes and _start(opens) > _start(closes, end=True):
         errors["closes_day"] = "La chiusura viene prima dell'apertura."
     comuni = [c.strip() for c in re.split(r"[\n;]+", values["comuni"]) if c.strip()]
@@ -332,7 +361,9 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
         values[f"amount:{measure}"], values[f"amount_text:{measure}"] = typed, text
         value = _money(typed)
         if value is not None and value < 0:
-            errors[f"amount:{measure}"] = f"Scrivete l'importo massimo di «{name}» in euro, come 600, o lasciatelo vuoto."
+            errors[f"amount:{measure}"] = (
+                f"Scrivete l'importo massimo di «{name}» in euro, come 600, o lasciatelo vuoto."
+            )
         if not text:
             errors[f"amount_text:{measure}"] = f"Scrivete come l'avviso dice l'importo di «{name}»."
         amounts[measure] = (value, text)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.timestamp import TimeStamp
@@ -27,6 +28,7 @@ from .catalogue import Catalogue
 from .labels import ISEE_KIND_NAMES
 from .notice_file import Problem, check_notice
 from .schema import IseeRule, Notice
+from .yaml_guard import load
 
 WHO = {"any": "", "adult": " (adulti)", "minor": " (minori)"}
 
@@ -180,7 +182,9 @@ def _at(doc: Any, dotted: str) -> Any:
     return doc
 
 
-def window_sentence(opens: dt.date | dt.datetime | None, closes: dt.date | dt.datetime | None) -> str:
+def window_sentence(
+    opens: dt.date | dt.datetime | None, closes: dt.date | dt.datetime | None
+) -> str:
     def day(d: dt.date | dt.datetime) -> str:
         return d.strftime("%d/%m/%Y")
 
@@ -190,7 +194,9 @@ def window_sentence(opens: dt.date | dt.datetime | None, closes: dt.date | dt.da
         return f"al {day(d)}"
 
     if opens and closes:
-        start = f"dal {day(opens)}" + (f" alle ore {opens:%H:%M}" if isinstance(opens, dt.datetime) else "")
+        start = f"dal {day(opens)}" + (
+            f" alle ore {opens:%H:%M}" if isinstance(opens, dt.datetime) else ""
+        )
         return f"Domande {start} {end(closes)}."
     if closes:
         return f"Domande fino {end(closes)}."
@@ -267,22 +273,26 @@ def derive(
 # -- what is left of the old notice ------------------------------------------------------
 
 
-def _scalars(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, int | None]]:
-    """Every scalar of a loaded round-trip document: (path, value, line)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            line = node.lc.value(key)[0] + 1 if hasattr(node, "lc") else None
-            if isinstance(value, dict | list):
-                yield from _scalars(value, (*path, key))
-            else:
-                yield (*path, key), value, line
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            line = node.lc.item(i)[0] + 1 if hasattr(node, "lc") else None
-            if isinstance(value, dict | list):
-                yield from _scalars(value, (*path, i))
-            else:
-                yield (*path, i), value, line
+def _scalars(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, int]]:
+    """Every scalar of a composed document (libyaml: fast): (path, value, line), a date
+    as a date."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(value, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            yield from _scalars(value, (*path, i))
+    elif isinstance(node, yaml.ScalarNode):
+        value: Any = node.value
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                value = dt.datetime.fromisoformat(value.replace(" ", "T"))
+                value = value.date() if len(node.value) == 10 else value
+            except ValueError:
+                pass
+        elif node.tag != "tag:yaml.org,2002:str":
+            return
+        yield path, value, node.start_mark.line + 1
 
 
 def _years(*moments: dt.date | dt.datetime | None) -> set[str]:
@@ -309,36 +319,79 @@ def _to_look_at(text: str, original: Notice, changes: Changes) -> list[Problem]:
         new_max = changes.amounts.get(a.measure, (a.max, ""))[0]
         if a.max is not None and new_max != a.max:
             old_numbers |= _forms(a.max)
-    first = min(
-        (m if isinstance(m, dt.date) and not isinstance(m, dt.datetime) else m.date())
-        for m in (changes.opens, changes.closes)
-        if m is not None
-    ) if (changes.opens or changes.closes) else None
-    doc = _yaml().load(text)
-    for path, value, line in _scalars(doc):
+    first = (
+        min(
+            (m if isinstance(m, dt.date) and not isinstance(m, dt.datetime) else m.date())
+            for m in (changes.opens, changes.closes)
+            if m is not None
+        )
+        if (changes.opens or changes.closes)
+        else None
+    )
+    root, _data = load(text)
+    for path, value, line in _scalars(root):
         where = ".".join(str(p) for p in path)
-        if path[:1] in (("document",), ("window",)) and path[-1] in ("opens", "closes", "date", "text"):
+        if path[:1] in (("document",), ("window",)) and path[-1] in (
+            "opens",
+            "closes",
+            "date",
+            "text",
+        ):
             continue
         if isinstance(value, dt.date) and first is not None:
             day = value.date() if isinstance(value, dt.datetime) else value
             if day < first:
-                notes.append(Problem(line, where, f"la data {day:%d/%m/%Y} viene prima del nuovo avviso: è di quello di prima?"))
+                notes.append(
+                    Problem(
+                        line,
+                        where,
+                        f"la data {day:%d/%m/%Y} viene prima del nuovo avviso: è di quello di prima?",
+                    )
+                )
         if not isinstance(value, str):
             continue
         for year in sorted(old_years):
             if re.search(rf"(?<!\d){year}(?!\d)", value):
-                notes.append(Problem(line, where, f"dice ancora «{year}»: correggete la frase se è dell'avviso di prima"))
+                notes.append(
+                    Problem(
+                        line,
+                        where,
+                        f"dice ancora «{year}»: correggete la frase se è dell'avviso di prima",
+                    )
+                )
                 break
         for number in sorted(old_numbers, key=len, reverse=True):
             if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", value):
-                notes.append(Problem(line, where, f"dice ancora «{number}», l'importo di prima: correggete la frase"))
+                notes.append(
+                    Problem(
+                        line,
+                        where,
+                        f"dice ancora «{number}», l'importo di prima: correggete la frase",
+                    )
+                )
                 break
     if original.window.reading:
-        notes.append(Problem(None, "window.reading", "tolta: spiegava come avevamo letto le date dell'avviso di prima"))
+        notes.append(
+            Problem(
+                None,
+                "window.reading",
+                "tolta: spiegava come avevamo letto le date dell'avviso di prima",
+            )
+        )
     if original.submission.alternatives or any(m.submission for m in original.municipalities):
-        notes.append(Problem(None, "submission", "l'avviso di prima ha altri canali (alternatives, o per Comune): controllateli"))
+        notes.append(
+            Problem(
+                None,
+                "submission",
+                "l'avviso di prima ha altri canali (alternatives, o per Comune): controllateli",
+            )
+        )
     notes.append(
-        Problem(None, "source", "gli articoli citati sono quelli dell'avviso di prima: controllate che il nuovo li numeri allo stesso modo")
+        Problem(
+            None,
+            "source",
+            "gli articoli citati sono quelli dell'avviso di prima: controllate che il nuovo li numeri allo stesso modo",
+        )
     )
     return notes
 
@@ -362,12 +415,22 @@ def _shift(value: Any, days: int) -> Any:
 
 
 def _shift_all(node: Any, days: int) -> None:
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
     for key, value in list(items):
         if isinstance(value, dict | list):
             _shift_all(value, days)
         else:
             node[key] = _shift(value, days)
+
+
+def _short(message: str, limit: int = 240) -> str:
+    return message if len(message) <= limit else message[: limit - 1].rstrip() + "…"
 
 
 def _start(m: dt.date | dt.datetime | None) -> dt.date | None:
@@ -380,7 +443,7 @@ def _derive_cases(
     y = _yaml()
     try:
         cases = y.load(original_cases)
-    except Exception:  # noqa: BLE001 - the original's cases are read, not trusted
+    except Exception:  # the original's cases are read, not trusted
         cases = None
     if not isinstance(cases, dict) or not isinstance(cases.get("cases"), list):
         return
@@ -396,24 +459,22 @@ def _derive_cases(
     for case in cases["cases"]:
         if isinstance(case, dict) and isinstance(case.get("facts"), dict):
             _shift_all(case["facts"], days)
-    names = [str(c.get("name", i + 1)) if isinstance(c, dict) else str(i + 1) for i, c in enumerate(cases["cases"])]
-    for _round in range(3):
-        report = check_notice(derived.text, catalogue, _dump(cases))
-        failing: dict[int, str] = {}
-        for p in report.problems:
-            m = re.match(r"cases\.(\d+)", p.field)
-            if p.file == "casi" and m:
-                failing.setdefault(int(m.group(1)), p.message)
-            elif p.file == "casi":
-                return  # the file as a whole no longer fits: the operator writes new cases
-        if not failing:
-            break
-        dropped = []
-        for i in sorted(failing, reverse=True):
-            names.pop(i)
-            dropped.append(failing[i])
-            del cases["cases"][i]
-        derived.cases_dropped += reversed(dropped)
+    names = [
+        str(c.get("name", i + 1)) if isinstance(c, dict) else str(i + 1)
+        for i, c in enumerate(cases["cases"])
+    ]
+    report = check_notice(derived.text, catalogue, _dump(cases))
+    failing: dict[int, str] = {}  # each case is tried alone: dropping one changes no other
+    for p in report.problems:
+        m = re.match(r"cases\.(\d+)", p.field)
+        if p.file == "casi" and m:
+            failing.setdefault(int(m.group(1)), p.message)
+        elif p.file == "casi":
+            return  # the file as a whole no longer fits: the operator writes new cases
+    for i in sorted(failing, reverse=True):
+        names.pop(i)
+        del cases["cases"][i]
+    derived.cases_dropped = [_short(failing[i]) for i in sorted(failing)]
     if not cases["cases"]:
         return
     cases.ca.comment = None

@@ -32,7 +32,7 @@ from .schema import (
     Programme,
     RuleBase,
 )
-from .yaml_guard import oversized
+from .yaml_guard import load, oversized
 
 NOTICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -75,7 +75,7 @@ def parse_notice(text: str, name: str = "avviso") -> Notice | Guidance:
     if too_much is not None:
         raise CatalogueError(f"{name}: {too_much.message}")
     try:
-        raw = yaml.safe_load(text)
+        _root, raw = load(text)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{name}: not valid YAML: {exc}") from exc
     model = Guidance if isinstance(raw, dict) and raw.get("kind") == "guidance" else Notice
@@ -195,8 +195,7 @@ def check_notice(
         report.problems.append(Problem(too_much.line, "", too_much.message))
         return report
     try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        root, raw = load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -334,8 +333,7 @@ def _check_cases(notice: Notice, text: str, catalogue: Catalogue, report: Report
         problem(too_much.line, "", too_much.message)
         return
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem(mark.line + 1 if mark else None, "", f"il file non si legge (YAML): {exc}")

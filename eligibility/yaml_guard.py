@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import yaml
 
+# libyaml when PyYAML has it (ten times faster); the same safe constructor either way
+SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_BYTES = 256 * 1024  # a real notice is 10-30 KB, its cases file up to 40 KB
 MAX_DEPTH = 40  # a notice nests about 8 levels
 MAX_VALUES = 50_000  # values once the aliases are expanded; a notice has about 2,000
@@ -40,14 +43,13 @@ def oversized(
     if size > max_bytes:
         return TooMuch(
             None,
-            f"il file è troppo grande ({size // 1024} KB): un avviso sta in "
-            f"{max_bytes // 1024} KB",
+            f"il file è troppo grande ({size // 1024} KB): un avviso sta in {max_bytes // 1024} KB",
         )
     expanded: dict[str, int] = {}  # anchor -> values under it, its aliases expanded
     open_: list[tuple[str | None, int]] = []  # collections being read: anchor, count at start
     count = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 count += expanded.get(event.anchor, 1)
             elif isinstance(event, yaml.ScalarEvent):
@@ -58,11 +60,7 @@ def oversized(
                 count += 1
                 open_.append((event.anchor, count - 1))
                 if len(open_) > max_depth:
-                    return TooMuch(
-                        _line(event),
-                        f"il file ha più di {max_depth} livelli uno dentro l'altro: "
-                        "un avviso non ne ha bisogno",
-                    )
+                    return TooMuch(_line(event), _too_deep(max_depth))
             elif isinstance(event, yaml.CollectionEndEvent) and open_:
                 anchor, start = open_.pop()
                 if anchor:
@@ -73,11 +71,30 @@ def oversized(
                     f"il file ha più di {max_values:,} valori".replace(",", ".")
                     + " (contando le ripetizioni fatte con & e *): non è un avviso",
                 )
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own ceiling (1000), met while scanning
+            mark = getattr(exc, "problem_mark", None)
+            return TooMuch(mark.line + 1 if mark else None, _too_deep(max_depth))
         return None  # the reader says what and where
     return None
+
+
+def _too_deep(depth: int) -> str:
+    return f"il file ha più di {depth} livelli uno dentro l'altro: un avviso non ne ha bisogno"
 
 
 def _line(event: yaml.Event) -> int | None:
     mark = getattr(event, "start_mark", None)
     return mark.line + 1 if mark is not None else None
+
+
+def load(text: str) -> tuple[yaml.Node | None, object]:
+    """The text's node tree (for lines) and its data, read once, safely; YAMLError as
+    PyYAML raises it. Call `oversized` first for a text from outside."""
+    loader = SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return root, data

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from dialogs.live_catalogue import publish_checked
 from eligibility import load_catalogue
@@ -112,10 +113,10 @@ def _draft(svc: Any, token: str) -> published.Draft:
     return found
 
 
-def _draft_page(
+async def _draft_page(
     request: Request, svc: Any, session: Session, draft: published.Draft, status_code: int = 200
 ) -> Response:
-    r = review(svc, draft)
+    r = await review(svc, draft)
     problems = [(where(p, draft), p) for p in r.report.problems]
     warnings = [(where(p, draft), p) for p in r.report.warnings]
     notes = [(where(p, draft), p) for p in r.notes]
@@ -142,7 +143,7 @@ def _draft_page(
 async def draft_page(
     request: Request, token: str, svc: ServicesDep, session: AdminSession
 ) -> Response:
-    return _draft_page(request, svc, session, _draft(svc, token))
+    return await _draft_page(request, svc, session, _draft(svc, token))
 
 
 def _download(text: str, name: str) -> Response:
@@ -154,9 +155,7 @@ def _download(text: str, name: str) -> Response:
 
 
 @router.get(HOME + "/bozze/{token}/{name}")
-async def draft_file(
-    token: str, name: str, svc: ServicesDep, session: AdminSession
-) -> Response:
+async def draft_file(token: str, name: str, svc: ServicesDep, session: AdminSession) -> Response:
     draft = _draft(svc, token)
     if name == draft.name:
         text = draft.text
@@ -174,9 +173,9 @@ async def publish(
 ) -> Response:
     draft = _draft(svc, token)
     at = svc.clock().isoformat(timespec="seconds")
-    report, p = publish_checked(svc.db, draft.text, draft.cases_text, session.staff.email, at)
+    _report, p = publish_checked(svc.db, draft.text, draft.cases_text, session.staff.email, at)
     if p is None:  # it changed under us (a bundled id, a published notice), or never could
-        return _draft_page(request, svc, session, draft, status_code=400)
+        return await _draft_page(request, svc, session, draft, status_code=400)
     record(
         svc,
         session.staff,
@@ -259,7 +258,7 @@ async def derive_notice(
     typed, changes = read_form(notice, form, today(svc))
     if changes is None:
         return _derive_page(request, session, notice, typed, status_code=400)
-    made = derive(text, notice, changes, load_catalogue(), cases)
+    made = await run_in_threadpool(derive, text, notice, changes, load_catalogue(), cases)
     origin = {
         "from": notice.id,
         "notes": [{"line": n.line, "field": n.field, "message": n.message} for n in made.notes],
