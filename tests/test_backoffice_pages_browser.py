@@ -1,7 +1,8 @@
 """Every back-office page in Debian's Chromium: axe-core finds no violation at desktop
 width and on a 320 px screen, nothing scrolls sideways at 320 px nor at 200% zoom; a
 protocol entered inline from the list, with the confirmation beside it and the focus on
-it; the warning before the session ends; the graduatoria page."""
+it; the warning before the session ends; the graduatoria page. The administrators'
+"Avvisi" pages are checked the same way in test_backoffice_notices_browser.py."""
 
 # ruff: noqa: F811
 
@@ -50,6 +51,7 @@ def pages_of(served: Served) -> list[tuple[str, str]]:
         ("accessibilità", "/accessibilita"),
         ("pagina inesistente", "/non-esiste"),
         ("pratica non vostra", f"/pratiche/{d['binasco']}"),
+        ("avvisi, solo per gli amministratori", "/gestione-avvisi"),
     ]
 
 
