@@ -33,7 +33,9 @@ SORT_LABELS = {
 KEPT = ("vista", "stato", "avviso", "comune", "cerca", "mie", "ordina", "verso")
 
 
-def filters_of(q: Mapping[str, str], staff_comuni: tuple[str, ...], notices: list[str]) -> dict[str, str]:
+def filters_of(
+    q: Mapping[str, str], staff_comuni: tuple[str, ...], notices: list[str]
+) -> dict[str, str]:
     """The list's filters from the address, each checked against what exists."""
     wanted = q.get("cerca") or q.get("cognome") or ""
     return {
@@ -158,7 +160,11 @@ def list_page(
         svc.db,
         staff,
         "view_list",
-        detail={"filters": {k: v for k, v in filters.items() if v}, "page": number, "results": total},
+        detail={
+            "filters": {k: v for k, v in filters.items() if v},
+            "page": number,
+            "results": total,
+        },
         at=svc.clock(),
     )
     done_id = query.get("pratica") if query.get("fatto") == "protocollo" else None
@@ -185,7 +191,13 @@ def list_page(
                 "tutte": list_url(filters, vista="tutte", stato=""),
             },
             "sorts": [
-                (key, label, list_url(filters, ordina=key, verso="" if sort != key or filters["verso"] else "desc"))
+                (
+                    key,
+                    label,
+                    list_url(
+                        filters, ordina=key, verso="" if sort != key or filters["verso"] else "desc"
+                    ),
+                )
                 for key, label in SORT_LABELS.items()
             ],
             "sort": sort,
@@ -203,4 +215,3 @@ def list_page(
         session=session,
         status_code=status_code,
     )
-

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from dialogs.live_catalogue import full_catalogue
+from dialogs.live_catalogue import check_for_publication, full_catalogue
 from eligibility import CatalogueError, load_catalogue
 from eligibility.catalogue import DATA_DIR
 from eligibility.labels import CHANNEL_NAMES, STATUS_NAMES
@@ -26,7 +26,6 @@ from eligibility.notice_file import (
     NOTICE_ID,
     Problem,
     Report,
-    check_notice,
     parse_notice,
     readable,
 )
@@ -159,11 +158,9 @@ class Review:
 async def review(svc: Services, draft: published.Draft) -> Review:
     """The draft checked as `publish` checks it; the check (the cases run through the
     engine) in a worker thread, the event loop free for the bot and the other pages."""
-    base = load_catalogue()
-    catalogue = full_catalogue(svc.db, base)  # the database here, in the loop's thread
-    bundled = {e.id for e in [*base.notices, *base.guidance]}
+    catalogue = full_catalogue(svc.db, load_catalogue())  # the database in the loop's thread
     report = await run_in_threadpool(
-        check_notice, draft.text, catalogue, draft.cases_text, bundled_ids=bundled
+        check_for_publication, None, draft.text, draft.cases_text, catalogue=catalogue
     )
     preview = None
     if report.notice is not None:
@@ -228,6 +225,7 @@ class DeriveForm:
     errors: dict[str, str] = field(default_factory=dict)
     ceilings: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
     amounts: list[tuple[str, str]] = field(default_factory=list)  # (measure, name)
+    restored: bool = False  # what was typed before the session ended, given back
 
 
 def _day(d: Any) -> str:

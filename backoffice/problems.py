@@ -34,7 +34,9 @@ def _cause_of_error(detail: dict[str, Any], last_error: str) -> str:
     if kind == "non-accettazione":
         return "Il gestore PEC dello sportello non ha accettato il messaggio."
     if kind in ("errore-consegna", "preavviso-errore-consegna"):
-        return "Il gestore PEC del Comune non ha consegnato il messaggio alla casella del protocollo."
+        return (
+            "Il gestore PEC del Comune non ha consegnato il messaggio alla casella del protocollo."
+        )
     if kind == "rilevazione-virus":
         return "Il gestore PEC ha segnalato un virus in un allegato: il messaggio è stato fermato."
     if detail.get("reason") == "refused":
@@ -43,14 +45,15 @@ def _cause_of_error(detail: dict[str, Any], last_error: str) -> str:
 
 
 def problem_of(
-    dossier: dict[str, Any], history: list[dict[str, Any]], outbox: list[dict[str, Any]], staff: Staff
+    dossier: dict[str, Any],
+    history: list[dict[str, Any]],
+    outbox: list[dict[str, Any]],
+    staff: Staff,
 ) -> Problem | None:
     """What went wrong with this dossier's delivery, or None."""
     status = dossier["status"]
     if status == "errore":
-        detail = next(
-            (e["detail"] for e in reversed(history) if e["status"] == "errore"), {}
-        )
+        detail = next((e["detail"] for e in reversed(history) if e["status"] == "errore"), {})
         last_error = next((o["last_error"] for o in reversed(outbox) if o["last_error"]), "")
         cause = _cause_of_error(detail, last_error or "")
         full = "piena" in cause

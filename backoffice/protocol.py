@@ -96,7 +96,9 @@ def parse_paste(text: str) -> tuple[list[Entry], list[str]]:
     bad: list[str] = []
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) > PASTE_MAX_LINES:
-        bad.append(f"Al massimo {PASTE_MAX_LINES} righe alla volta (ne avete incollate {len(lines)}).")
+        bad.append(
+            f"Al massimo {PASTE_MAX_LINES} righe alla volta (ne avete incollate {len(lines)})."
+        )
         return [], bad
     for n, line in enumerate(lines, start=1):
         parts = _LINE.split(line.strip())

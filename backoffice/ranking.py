@@ -177,8 +177,17 @@ def _row(dossier: dict[str, Any], r: Ranked, columns: list[str], staff: Staff) -
     }
 
 
-HEADERS = ["Posizione", "Protocollo", "Data protocollo", "Cognome", "Nome", "Codice fiscale",
-           "Comune", "Tipo ISEE", "Valore ISEE"]
+HEADERS = [
+    "Posizione",
+    "Protocollo",
+    "Data protocollo",
+    "Cognome",
+    "Nome",
+    "Codice fiscale",
+    "Comune",
+    "Tipo ISEE",
+    "Valore ISEE",
+]
 
 
 def sheet(t: Table) -> tuple[list[str], list[list[Any]]]:

@@ -84,7 +84,9 @@ def today(svc: Services) -> dt.date:
 def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
     """The day the family's pre-check was made (the rules of that day apply)."""
     try:
-        return dt.date.fromisoformat(dossier["data"].get("checked_on") or dossier["created_at"][:10])
+        return dt.date.fromisoformat(
+            dossier["data"].get("checked_on") or dossier["created_at"][:10]
+        )
     except ValueError:
         return today(svc)
 
@@ -230,7 +232,9 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
             }
         )
     known = {i.id for i in items}
-    loose = [_file(a, since) for a in rows if a["item_id"] not in known or a["item_id"] == UNASSIGNED]
+    loose = [
+        _file(a, since) for a in rows if a["item_id"] not in known or a["item_id"] == UNASSIGNED
+    ]
     return {
         "items": docs,
         "unassigned": loose,

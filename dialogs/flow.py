@@ -576,4 +576,3 @@ def subscription_offer(verdict: dict[str, Any]) -> str | None:
     if notice is not None and notice["status"] == "open":
         return None
     return str(place["code"])
-

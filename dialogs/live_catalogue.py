@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from eligibility import Catalogue, CatalogueError, load_catalogue
-from eligibility.notice_file import Report, check_notice, parse_notice
+from eligibility.notice_file import Problem, Report, check_notice, parse_notice
 from eligibility.schema import Guidance, Notice
 from storage import notices as published
 
@@ -53,14 +53,25 @@ def full_catalogue(db: Database | None, base: Catalogue | None = None) -> Catalo
 
 
 def check_for_publication(
-    db: Database | None, text: str, cases_text: str | None, base: Catalogue | None = None
+    db: Database | None,
+    text: str,
+    cases_text: str | None,
+    base: Catalogue | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Report:
     """A notice file (and its cases) checked as `publish` checks it, the same for the
-    command line and the back-office: against the bundled and published notices, its id
-    not a bundled one's."""
+    command line and the back-office: against the bundled and published notices (or
+    `catalogue`, read before, so that this can run in another thread), its id not a
+    bundled one's, a notice and not a guidance."""
     base = base or load_catalogue()
     bundled = {e.id for e in [*base.notices, *base.guidance]}
-    return check_notice(text, full_catalogue(db, base), cases_text, bundled_ids=bundled)
+    catalogue = catalogue or full_catalogue(db, base)
+    report = check_notice(text, catalogue, cases_text, bundled_ids=bundled)
+    if isinstance(report.notice, Guidance):
+        report.problems.append(
+            Problem(1, "kind", "si pubblicano solo gli avvisi (kind: notice), non le guide")
+        )
+    return report
 
 
 def publish_checked(

@@ -197,6 +197,10 @@ BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("id: [unclosed\n", "il file non si legge (YAML)"),
         ("- just\n- a list\n", "il file deve essere un elenco di campi"),
         ("", "è vuoto"),
+        (
+            (ROOT / "eligibility/data/notices/milano-assistenza-diretta-2025.yaml").read_text(),
+            "si pubblicano solo gli avvisi (kind: notice)",
+        ),
         ("x: " + "y" * 300_000, "è troppo grande"),
     ],
 )
@@ -334,3 +338,32 @@ async def test_a_new_notice_from_a_bundled_one_passes_the_check_and_is_published
         "download_notice",
         "publish_notice",
     ]
+
+
+async def test_the_new_notice_form_sent_after_the_session_ended_comes_back_after_login(
+    world: World,
+):
+    from tests.test_backoffice import login
+
+    path = "/gestione-avvisi/ambito-5-melzo-2025/nuovo"
+    async with logged_in(world, "admin") as (client, csrf):
+        world.clock.advance(hours=8, minutes=5)
+        sent = await client.post(
+            path,
+            data={
+                "csrf": csrf,
+                "back": path,
+                "document_title": "Avviso B2 Melzo 2026",
+                "closes_day": "12/06/2026",
+            },
+        )
+        assert sent.status_code == 303 and "/login?next=" in sent.headers["location"]
+        target = sent.headers["location"].split("next=")[1]
+        assert (await login(client, world.staff["admin"].email)).status_code == 303
+        from urllib.parse import unquote
+
+        page = await client.get(unquote(target))
+        assert page.status_code == 200
+        assert 'value="Avviso B2 Melzo 2026"' in page.text
+        assert 'value="12/06/2026"' in page.text
+        assert "prima che la sessione finisse" in page.text

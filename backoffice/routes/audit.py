@@ -28,7 +28,9 @@ PAGE = 100
 EXPORT_MAX = 50_000
 
 
-def _filters(request: Request, svc: Any, session: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+def _filters(
+    request: Request, svc: Any, session: Any
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """(what was typed, the query for storage, errors by field)."""
     q = request.query_params
     staff = session.staff
@@ -183,7 +185,11 @@ def detail_text(action: str, detail: dict[str, Any]) -> str:
         if detail.get("reason"):
             parts.append(f"motivo: {detail['reason']}")
     if action == "record_assessment":
-        parts += [f"{k.upper()} {formatting.number(detail[k])}" for k in ("adl", "iadl", "cbi") if k in detail]
+        parts += [
+            f"{k.upper()} {formatting.number(detail[k])}"
+            for k in ("adl", "iadl", "cbi")
+            if k in detail
+        ]
     if action == "team_note":
         parts.append(str(detail.get("text", "")))
     if action == "assign":

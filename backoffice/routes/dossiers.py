@@ -22,9 +22,7 @@ async def dossier_list(request: Request, svc: ServicesDep, session: CurrentSessi
 
 
 @router.get("/pratiche/archivio.zip")
-async def download_several(
-    request: Request, svc: ServicesDep, session: CurrentSession
-) -> Response:
+async def download_several(request: Request, svc: ServicesDep, session: CurrentSession) -> Response:
     """The ZIPs of the chosen dossiers (ticked on the list) in one ZIP, streamed."""
     chosen = list(dict.fromkeys(request.query_params.getlist("pratica")))[:ARCHIVE_MAX]
     if not chosen:

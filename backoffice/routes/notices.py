@@ -20,6 +20,7 @@ from eligibility import load_catalogue
 from eligibility.notice_derive import derive
 from eligibility.notice_file import NOTICE_ID, parse_notice
 from eligibility.schema import Notice
+from storage import drafts
 from storage import notices as published
 from storage.staff import Session
 
@@ -247,7 +248,14 @@ async def derive_form(
     request: Request, notice_id: str, svc: ServicesDep, session: AdminSession
 ) -> Response:
     notice, _text, _cases = _original(svc, notice_id)
-    return _derive_page(request, session, notice, prefill(notice))
+    form = prefill(notice)
+    token = request.query_params.get("bozza")  # typed before the session ended
+    kept = drafts.take(svc.db, token, request.url.path, svc.clock()) if token else None
+    for key, value in kept or []:
+        if key in form.values or key.startswith(("isee:", "amount:", "amount_text:")):
+            form.values[key] = value
+    form.restored = bool(kept)
+    return _derive_page(request, session, notice, form)
 
 
 @router.post(HOME + "/{notice_id}/nuovo")

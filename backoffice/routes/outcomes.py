@@ -42,9 +42,8 @@ async def record_assessment(
                 number = float(parse_amount(text))
             except AnswerError:
                 number = -1.0
-            if (
-                not spec["min"] <= number <= spec["max"]
-                or (spec["integer"] and not number.is_integer())
+            if not spec["min"] <= number <= spec["max"] or (
+                spec["integer"] and not number.is_integer()
             ):
                 errors[spec["name"]] = (
                     f"{spec['short']}: scrivete un numero {'intero ' if spec['integer'] else ''}"
@@ -74,7 +73,9 @@ async def record_assessment(
     )
     detail = {k: v for k, v in values.items() if v is not None}
     if previous:
-        detail["previous"] = {k: previous[k] for k in ("adl", "iadl", "cbi") if previous[k] is not None}
+        detail["previous"] = {
+            k: previous[k] for k in ("adl", "iadl", "cbi") if previous[k] is not None
+        }
     record(svc, session.staff, "record_assessment", dossier["id"], detail)
     return redirect(f"/pratiche/{dossier['id']}?fatto=valutazione#esito-valutazione")
 
@@ -132,7 +133,11 @@ async def record_outcome(
             session.staff,
             "record_outcome",
             dossier["id"],
-            {"outcome": outcome, "reason": reason if outcome == "esclusa" else None, "position": position},
+            {
+                "outcome": outcome,
+                "reason": reason if outcome == "esclusa" else None,
+                "position": position,
+            },
         )
     done = "esito" if changed else "esito-uguale"
     return redirect(f"/pratiche/{dossier['id']}?fatto={done}#esito-esito")
