@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalogue import Catalogue, load_catalogue
+from .declarations import declarations
 from .facts import ORDER, Facts
 from .labels import CURRENT_MEASURE_NAMES, N_, PRE_CHECK
 from .rules import Money, Result, _fmt, age, evaluate, guard
@@ -139,6 +140,16 @@ def _notice_verdict(
         "contacts": [{"text": c.text, "source": c.source} for c in notice.contacts],
         "missing": missing,
         "optional": optional,
+        # what the form declares, for the measures within reach (DPR 445/2000)
+        "declarations": [
+            d.as_dict()
+            for d in declarations(
+                notice,
+                facts,
+                [m["measure"] for m in measures if m["verdict"] in ("eligible", "conditional")],
+                entries,
+            )
+        ],
         "pre_check": PRE_CHECK,
     }
     if notice.ranking is not None:

@@ -100,6 +100,8 @@ def test_value(value: Any, spec: Condition | FactRule) -> bool:
         and (value is None or spec.contains not in value)
     ):
         return False
+    if isinstance(spec, Condition) and spec.empty is not None and (not value) != spec.empty:
+        return False
     if spec.min is not None and (value is None or value < spec.min):
         return False
     return not (spec.max is not None and (value is None or value > spec.max))

@@ -47,12 +47,14 @@ class Note(Strict):
 
 
 class Condition(Strict):
-    """A test on one fact: used as a guard (`when`) on rules and documents."""
+    """A test on one fact: used as a guard (`when`) on rules and documents. `empty`: the
+    fact is a list, and it is empty (true) or not (false)."""
 
     fact: str
     equals: Any = None
     in_: list[Any] | None = Field(default=None, alias="in")
     contains: str | None = None
+    empty: bool | None = None
     min: float | None = None
     max: float | None = None
 
@@ -78,11 +80,54 @@ class Texts(Strict):
     rule: str | None = None
 
 
+DeclarationKind = Literal[
+    "residence",
+    "age",
+    "at_home",
+    "citizenship",
+    "certifications",
+    "disability",
+    "independent_living",
+    "isee",
+    "benefits",
+    "first_application",
+    "caregiver",
+    "assistant",
+    "day_service",
+    "report_changes",
+    "truthful",
+]
+
+
+class Declares(Strict):
+    """What the applicant declares (DPR 445/2000) when a requirement is met: one sentence
+    of the form after "DICHIARA", in the form's Italian, never translated. `{placeholders}`
+    take the family's values (see `eligibility.declarations.PLACEHOLDERS`). `pending` is
+    said instead when the notice lets the requirement follow later (L. 104 in attesa, a
+    DSU without its attestation). `source` is the article, when not the rule's own."""
+
+    kind: DeclarationKind
+    says: str
+    pending: str | None = None
+    source: str | None = None
+
+
+class NoticeDeclaration(Strict):
+    """A declaration of the notice that belongs to no single requirement (residence in
+    the Ambito, the other benefits, changes to report), said when `when` holds."""
+
+    kind: DeclarationKind
+    says: str
+    when: list[Condition] = []
+    source: str
+
+
 class RuleBase(Strict):
     id: str
     source: str
     when: list[Condition] = []
     texts: Texts
+    declaration: Declares | None = None
 
 
 class FactRule(RuleBase):
@@ -198,6 +243,7 @@ class Measure(Strict):
     id: MeasureId
     name: str
     purpose: str
+    source: str | None = None  # where the notice describes it, cited by the form's CHIEDE
     requirements: list[Rule] = []
     amount: Amount | None = None
     adjustments: list[Adjustment] = []
@@ -207,6 +253,9 @@ class Measure(Strict):
 class Submission(Strict):
     channel: Channel
     address: str | None = None
+    # Whom the application (istanza) is addressed to, as the form prints it; `{municipality}`
+    # stands for the family's comune ("Comune di {municipality} – Servizio sociale").
+    addressee: str | None = None
     text: str
     source: str
     alternatives: list[Submission] = []
@@ -241,7 +290,10 @@ class CompatibilityEntry(Strict):
 
 class Document(Strict):
     """A document to attach. One id may appear more than once, each with its own `when`
-    (the ISEE attestation of the kind this family has): the first that applies is used."""
+    (the ISEE attestation of the kind this family has): the first that applies is used.
+    `annex`: the notice's own form for it ("All. A"); `filled_by`: our form carries it
+    (`form`: the istanza itself, with every declaration the notice asks; `bank_details`:
+    a page with the account for the payments)."""
 
     id: str
     text: str
@@ -249,6 +301,8 @@ class Document(Strict):
     when: list[Condition] = []
     measures: list[MeasureId] = []
     source: str
+    annex: str | None = None
+    filled_by: Literal["form", "bank_details"] | None = None
 
 
 class ScoreComponent(Strict):
@@ -314,6 +368,11 @@ class Notice(Strict):
     caps: list[Note] = []
     revocation: list[Note] = []
     notes: list[Note] = []
+    # What the form declares beyond the single requirements, and how it cites the notice
+    # ("Avviso, Art. 2"; "Linee guida, sez. 3"); where its privacy notice is.
+    declarations: list[NoticeDeclaration] = []
+    cited_as: str = "Avviso"
+    privacy_source: str | None = None
 
     @property
     def citation(self) -> str:
