@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import I18n
 
 from dialogs.flow import Reply
+from dialogs.identity import Needs
 from dialogs.languages import translator
 from dialogs.paperwork import PaperworkView
 from dossier.checklist import ItemStatus, missing
@@ -68,6 +69,10 @@ class Paper:
 
     def sendable(self) -> bool:
         return bool(self.data.get("sendable"))
+
+    def needs(self) -> Needs:
+        """What this dossier's identity questions must cover (ISEE date, bank account)."""
+        return Needs.of(self.desk.get(self.dossier_id)["data"])
 
 
 async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> None:

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 
 from dialogs.flow import Dialog, Reply
 from dialogs.identity import QUESTIONS as IDENTITY_QUESTIONS
-from dialogs.identity import next_question, parse
+from dialogs.identity import answer, birth_date_for, next_question
 from dialogs.parsing import AnswerError
 from dossier.checklist import can_prepare, can_send
 from dossier.desk import Desk
@@ -197,24 +197,24 @@ def paperwork_router() -> Router:
     ) -> None:
         paper = Paper(state, desk, i18n, clock)
         await paper.load()
-        q = next_question(paper.data["identity"])
+        identity = paper.data["identity"]
+        q = next_question(identity, paper.needs())
         replies: list[Reply] = []
         if q is None or q.kind == "choice":
             replies = [Reply(paper._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
         else:
             birth = None
-            if q.key == "beneficiary.tax_code" or (
-                q.key == "applicant.tax_code" and paper.data["identity"].get("role") == "self"
-            ):
+            if birth_date_for(q, identity):
                 born = (paper.dialog.get("answers") or {}).get("beneficiary.birth_date")
                 birth = dt.date.fromisoformat(born) if born else None
             try:
-                value = parse(q, (message.text or "")[:200], birth)
+                value = answer(
+                    q, (message.text or "")[:200], identity, birth_date=birth, today=clock()
+                )
             except AnswerError as err:
                 replies = [Reply(paper.view.refused_text(err.message))]
             else:
-                paper.data["identity"][q.key] = value
-                replies = [Reply(f"✓ {html.escape(value, quote=False)}")]
+                replies = [Reply(f"✓ {html.escape(paper.view.shown(q, value), quote=False)}")]
         replies += next_identity(paper)
         await paper.save()
         await say(message.bot, message.chat.id, replies)

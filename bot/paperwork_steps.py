@@ -15,8 +15,9 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from dialogs.flow import Dialog, Reply
-from dialogs.identity import ROLES, next_question
+from dialogs.identity import choose, next_question
 from dossier import bounded
+from dossier.clock import moment
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import bounded_check_async
 from dossier.files import FileRefused, check_declared_size
@@ -74,9 +75,9 @@ def start_integration(paper: Paper, request_id: int, user_id: int) -> list[Reply
 
 
 def next_identity(paper: Paper) -> list[Reply]:
-    q = next_question(paper.data["identity"])
+    q = next_question(paper.data["identity"], paper.needs())
     if q is not None:
-        return [paper.view.question(q)]
+        return [paper.view.question(q, paper.data["identity"])]
     replies = [Reply(paper._("Grazie. Ora i documenti."))]
     if paper.desk.set_identity(paper.dossier_id, paper.data["identity"]):
         replies.append(paper.view.form_reset())
@@ -118,10 +119,9 @@ async def on_press(
     stage = paper.data.get("stage")
     action = parts[1]
     if stage == "identity":
-        q = next_question(paper.data["identity"])
-        if action == "role" and q is not None and q.kind == "choice":
-            value, label = ROLES[int(parts[2])]
-            paper.data["identity"]["role"] = value
+        q = next_question(paper.data["identity"], paper.needs())
+        if action in ("opt", "role") and q is not None and q.kind == "choice":
+            label = choose(q, paper.data["identity"], int(parts[2]))
             return [Reply(f"✓ {_(label)}"), *next_identity(paper)]
         if action == "skip" and q is not None and q.optional:
             paper.data["identity"][q.key] = ""
@@ -257,7 +257,7 @@ async def _finish(
         return [paper.view.review(paper.dossier_id, statuses, paper.submission(), paper.sendable())]
     from dossier.assemble import TooLarge, assemble
 
-    now = dt.datetime.now(dt.UTC)
+    now = moment(paper.clock())  # one clock: the form's day, the manifest, the Date
     inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
     try:
         built = await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
@@ -304,7 +304,7 @@ async def _send_copy(paper: Paper, callback: CallbackQuery, built: Any, caption:
 async def _copy_again(paper: Paper, callback: CallbackQuery, settings: Any) -> list[Reply]:
     from dossier.assemble import TooLarge, assemble
 
-    now = dt.datetime.now(dt.UTC)
+    now = moment(paper.clock())  # one clock: the form's day, the manifest, the Date
     inputs = paper.desk.assembly_inputs(paper.dossier_id, now, settings.sportello_message_budget_mb)
     try:
         built = await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)

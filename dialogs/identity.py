@@ -1,21 +1,33 @@
-"""Who signs and for whom: the few personal details the application form needs.
+"""Who signs and for whom: the personal details the application form needs.
 
-Asked only when the family chooses to prepare the application, after the result. Each
-question has a parser that returns the value or raises `AnswerError` with what to type.
-The codice fiscale is checked with python-stdnum, and against the birth date already
-given, so a typo is caught in the chat and not at the comune's desk.
+Asked only when the family chooses to prepare the application, after the result. The
+questions are a table: `next_question` gives the first one not answered yet that this
+case needs (`Needs`: the ISEE date when there is an ISEE or a DSU, the bank account when
+the notice pays on one), and `answer` reads a typed answer, or raises `AnswerError` with
+what to type. The checks themselves are in `dossier.people` (codice fiscale, phone,
+e-mail, IBAN); here they become kind sentences.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from stdnum.exceptions import ValidationError
-from stdnum.it import codicefiscale
+from dossier.people import (
+    DetailError,
+    decode_tax_code,
+    names_match,
+    normalise_email,
+    normalise_iban,
+    normalise_phone,
+)
 
-from .parsing import N_, AnswerError
+from dossier.istanza import role_shown
+
+from .parsing import N_, AnswerError, parse_date
 
 ROLES = (
     ("self", N_("Io, per me stesso o me stessa")),
@@ -25,43 +37,86 @@ ROLES = (
     ("relative", N_("Un altro familiare")),
     ("legal_representative", N_("Il tutore o l'amministratore di sostegno")),
 )
-# As the form says it (the form is in Italian whatever the chat language).
-ROLE_ON_FORM = {
-    "self": "la persona stessa",
-    "child": "figlia/figlio",
-    "spouse": "coniuge o convivente",
-    "parent": "genitore",
-    "relative": "familiare",
-    "legal_representative": "tutore o amministratore di sostegno",
-}
-BY_GENDER = {"child": {"F": "figlia", "M": "figlio"}}
+HOLDERS = (
+    ("beneficiary", N_("La persona assistita")),
+    ("applicant", N_("Chi firma la domanda")),
+    ("other", N_("Un'altra persona")),
+)
+# The key under which a codice fiscale that does not match the names waits for the
+# family to type it again (then it is kept: a foreign name may have been transliterated
+# differently when the code was made).
+UNCONFIRMED = "_unconfirmed"
 
 
 def role_on_form(role: str, tax_code: str | None) -> str:
     """Who signs, in Italian, as the form and the back-office write it: "figlia" or
     "figlio" from the signer's codice fiscale (its day of birth is 40 more for women)."""
-    if role in BY_GENDER and tax_code:
-        from stdnum.it import codicefiscale
-
+    gender = None
+    if tax_code:
         try:
-            return BY_GENDER[role][codicefiscale.get_gender(tax_code)]
-        except (ValueError, KeyError):
-            pass
-    return ROLE_ON_FORM.get(role, "")
+            gender = decode_tax_code(tax_code).gender
+        except DetailError:
+            gender = None
+    return role_shown(role, gender)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What this case asks beyond names and addresses: the ISEE's state (`attestation`,
+    `dsu_submitted`, `caf_appointment`, or None) and whether the notice pays on a bank
+    account that our form declares (a checklist item filled by `bank_details`)."""
+
+    isee: str | None = None
+    bank: bool = False
+
+    @classmethod
+    def of(cls, dossier_data: Mapping[str, Any]) -> Needs:
+        """From a dossier's data: its answers and its checklist."""
+        answers = dossier_data.get("answers") or {}
+        checklist = dossier_data.get("checklist") or []
+        return cls(
+            isee=answers.get("isee.status"),
+            bank=any(item.get("filled_by") == "bank_details" for item in checklist),
+        )
+
+
+def _someone_else(identity: Mapping[str, str], _needs: Needs) -> bool:
+    return identity.get("role") != "self"
+
+
+def _isee_dsu(_identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.isee in ("attestation", "dsu_submitted")
+
+
+def _isee_caf(_identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.isee == "caf_appointment"
+
+
+def _bank(_identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.bank
+
+
+def _other_holder(identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.bank and identity.get("bank.holder") == "other"
 
 
 @dataclass(frozen=True)
 class IdentityQuestion:
     key: str
     prompt: str
-    kind: str  # choice, name, tax_code, phone, email, address
+    kind: str  # choice, name, tax_code, phone, email, address, town, postcode, date, iban
     example: str = ""
     optional: bool = False
-    beneficiary: bool = False  # asked only when someone else signs
+    when: Callable[[Mapping[str, str], Needs], bool] | None = None
+    options: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def beneficiary(self) -> bool:  # asked only when someone else signs
+        return self.when is _someone_else
 
 
 QUESTIONS = (
-    IdentityQuestion("role", N_("Chi firma la domanda?"), "choice"),
+    IdentityQuestion("role", N_("Chi firma la domanda?"), "choice", options=ROLES),
     IdentityQuestion("applicant.given_name", N_("Il nome di chi firma."), "name", "Maria"),
     IdentityQuestion("applicant.family_name", N_("Il cognome di chi firma."), "name", "Rossi"),
     IdentityQuestion(
@@ -69,6 +124,20 @@ QUESTIONS = (
         N_("Il codice fiscale di chi firma."),
         "tax_code",
         "RSSMRA70A41F205Z",
+    ),
+    IdentityQuestion(
+        "applicant.address",
+        N_("L'indirizzo dove abita chi firma: via e numero."),
+        "address",
+        "Via Verdi 5",
+        when=_someone_else,
+    ),
+    IdentityQuestion(
+        "applicant.town",
+        N_("Il CAP e il Comune dove abita chi firma."),
+        "town",
+        "20089 Rozzano",
+        when=_someone_else,
     ),
     IdentityQuestion(
         "applicant.phone",
@@ -88,21 +157,21 @@ QUESTIONS = (
         N_("Il nome della persona assistita."),
         "name",
         "Giuseppe",
-        beneficiary=True,
+        when=_someone_else,
     ),
     IdentityQuestion(
         "beneficiary.family_name",
         N_("Il cognome della persona assistita."),
         "name",
         "Rossi",
-        beneficiary=True,
+        when=_someone_else,
     ),
     IdentityQuestion(
         "beneficiary.tax_code",
         N_("Il codice fiscale della persona assistita."),
         "tax_code",
         "RSSGPP40A01F205X",
-        beneficiary=True,
+        when=_someone_else,
     ),
     IdentityQuestion(
         "beneficiary.address",
@@ -110,72 +179,156 @@ QUESTIONS = (
         "address",
         "Via Roma 12",
     ),
+    IdentityQuestion(
+        "beneficiary.postcode",
+        N_("Il CAP di questo indirizzo: 5 cifre."),
+        "postcode",
+        "20073",
+    ),
+    IdentityQuestion(
+        "isee.dsu_date",
+        N_(
+            "In che giorno è stata presentata la DSU per l'ISEE? La data è scritta "
+            "sull'attestazione ISEE, o sulla ricevuta della DSU."
+        ),
+        "date",
+        "15/01/2025",
+        when=_isee_dsu,
+    ),
+    IdentityQuestion(
+        "isee.caf_date",
+        N_("In che giorno è l'appuntamento al CAF per l'ISEE?"),
+        "date",
+        "10/06/2025",
+        when=_isee_caf,
+    ),
+    IdentityQuestion(
+        "bank.holder",
+        N_("Il buono arriva su un conto. A chi è intestato il conto?"),
+        "choice",
+        when=_bank,
+        options=HOLDERS,
+    ),
+    IdentityQuestion(
+        "bank.holder_name",
+        N_("Il nome e il cognome di chi ha il conto."),
+        "name",
+        "Anna Rossi",
+        when=_other_holder,
+    ),
+    IdentityQuestion(
+        "bank.holder_tax_code",
+        N_("Il codice fiscale di chi ha il conto."),
+        "tax_code",
+        "RSSNNA75A41F205X",
+        when=_other_holder,
+    ),
+    IdentityQuestion(
+        "bank.iban",
+        N_(
+            "L'IBAN del conto: 27 caratteri, comincia con IT. Lo trovate sull'app della "
+            "banca o sull'estratto conto. Va bene anche un libretto postale con IBAN."
+        ),
+        "iban",
+        "IT60 X054 2811 1010 0000 0123 456",
+        when=_bank,
+    ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
 
 
-def next_question(identity: dict[str, str]) -> IdentityQuestion | None:
-    """The first question not answered yet, or None when the form can be filled."""
+def asked(question: IdentityQuestion, identity: Mapping[str, str], needs: Needs) -> bool:
+    """This case asks this question."""
+    return question.when is None or question.when(identity, needs)
+
+
+def next_question(
+    identity: Mapping[str, str], needs: Needs | None = None
+) -> IdentityQuestion | None:
+    """The first question this case asks and that is not answered yet, or None when the
+    form can be filled."""
+    needs = needs or Needs()
     for q in QUESTIONS:
-        if q.key in identity:
-            continue
-        if q.beneficiary and identity.get("role") == "self":
-            continue
-        return q
+        if q.key not in identity and asked(q, identity, needs):
+            return q
     return None
+
+
+def options(question: IdentityQuestion, identity: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The buttons of a choice question (whose account: not "who signs" when the person
+    signs for themselves)."""
+    if question.key == "bank.holder" and identity.get("role") == "self":
+        return [o for o in question.options if o[0] != "applicant"]
+    return list(question.options)
+
+
+def choose(question: IdentityQuestion, identity: dict[str, str], index: int) -> str:
+    """The family tapped option `index`: store its value; its label, to echo. A forged
+    index raises IndexError."""
+    shown = options(question, identity)
+    if not 0 <= index < len(shown):
+        raise IndexError(index)
+    value, label = shown[index]
+    identity[question.key] = value
+    return label
+
+
+# --- reading typed answers --------------------------------------------------------------
+
+_NAME = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
 
 
 def parse_name(text: str) -> str:
     text = " ".join(text.split())
-    if not 1 <= len(text) <= 60 or not re.fullmatch(r"[^\W\d_]+(?:[ '’.-][^\W\d_]+)*\.?", text):
+    if not 1 <= len(text) <= 60 or not _NAME.fullmatch(text):
         raise AnswerError(N_("Scrivete solo il nome, con lettere. Per esempio: Maria."))
     if text.islower() or text.isupper():  # "maria grazia", "ROSSI" → "Maria Grazia", "Rossi"
         text = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), text)
     return text
 
 
-def parse_tax_code(text: str, birth_date: dt.date | None = None) -> str:
-    """A valid codice fiscale; when the birth date is known, it must match (day and month,
-    and the year's last two digits, which is all the code carries)."""
-    code = re.sub(r"[\s.-]", "", text).upper()
+def parse_tax_code(
+    text: str, birth_date: dt.date | None = None, today: dt.date | None = None
+) -> str:
+    """A person's valid codice fiscale; when the birth date is known, it must match (day
+    and month, and the year's last two digits, which is all the code carries)."""
     try:
-        code = codicefiscale.validate(code)
-    except ValidationError as exc:
-        raise AnswerError(
-            N_("Questo codice fiscale non è valido. Sono 16 caratteri: controllate e riscrivete.")
-        ) from exc
-    if len(code) != 16:
-        raise AnswerError(N_("Serve il codice fiscale di una persona: 16 caratteri."))
-    if birth_date is not None:
-        born = codicefiscale.get_birth_date(code)
-        if (born.day, born.month, born.year % 100) != (
-            birth_date.day,
-            birth_date.month,
-            birth_date.year % 100,
-        ):
+        return decode_tax_code(text, birth_date=birth_date, today=today).code
+    except DetailError as err:
+        if err.reason == "not_a_person":
+            raise AnswerError(N_("Serve il codice fiscale di una persona: 16 caratteri.")) from None
+        if err.reason == "birth_date":
             raise AnswerError(
                 N_(
                     "Questo codice fiscale non va con la data di nascita data prima. "
                     "Controllate e riscrivete."
                 )
-            )
-    return code
+            ) from None
+        raise AnswerError(
+            N_("Questo codice fiscale non è valido. Sono 16 caratteri: controllate e riscrivete.")
+        ) from None
 
 
 def parse_phone(text: str) -> str:
-    digits = re.sub(r"[\s./()-]", "", text)
-    if not re.fullmatch(r"\+?\d{6,15}", digits):
-        raise AnswerError(N_("Scrivete il numero con le cifre. Per esempio: 333 123 4567."))
-    return digits
+    """Stored in E.164: "+393391234567"."""
+    try:
+        return normalise_phone(text)
+    except DetailError:
+        raise AnswerError(
+            N_(
+                "Questo numero non sembra giusto. Scrivetelo con le cifre, per esempio: "
+                "333 123 4567. Un numero estero comincia con + e il prefisso."
+            )
+        ) from None
 
 
 def parse_email(text: str) -> str:
-    text = text.strip()
-    if len(text) > 120 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", text):
+    try:
+        return normalise_email(text)
+    except DetailError:
         raise AnswerError(
             N_("Questo indirizzo e-mail non sembra giusto. Per esempio: nome@gmail.com.")
-        )
-    return text
+        ) from None
 
 
 def parse_address(text: str) -> str:
@@ -189,15 +342,142 @@ def parse_address(text: str) -> str:
     return text
 
 
-def parse(question: IdentityQuestion, text: str, birth_date: dt.date | None = None) -> str:
-    if question.kind == "name":
-        return parse_name(text)
+def parse_postcode(text: str) -> str:
+    code = re.sub(r"\s", "", text)
+    if not re.fullmatch(r"\d{5}", code):
+        raise AnswerError(N_("Il CAP sono 5 cifre. Per esempio: 20089."))
+    return code
+
+
+def parse_town(text: str) -> str:
+    """"20089 Rozzano" (or "Rozzano 20089", "20089 - Rozzano (MI)"): stored as
+    "20089 Rozzano"."""
+    text = " ".join(text.split())
+    code = re.search(r"\b\d{5}\b", text)
+    name = re.sub(r"\b\d{5}\b|[,;–-]", " ", text)
+    name = " ".join(name.split())
+    if code is None:
+        raise AnswerError(N_("Manca il CAP: 5 cifre prima del Comune. Per esempio: 20089 Rozzano."))
+    if not re.search(r"[^\W\d_]{2,}", name) or len(name) > 60:
+        raise AnswerError(N_("Manca il Comune dopo il CAP. Per esempio: 20089 Rozzano."))
+    if name.islower() or name.isupper():
+        name = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name)
+    return f"{code.group(0)} {name}"
+
+
+def parse_past_date(text: str, today: dt.date | None, *, future_ok: bool = False) -> str:
+    """A date as people type it (15/01/2025, 15 gennaio 2025), stored as ISO."""
+    day = parse_date(text, today or dt.date.today())
+    if today is not None and not future_ok and day > today:
+        raise AnswerError(N_("Questa data è nel futuro. Controllate e riscrivete."))
+    if today is not None and day < today - dt.timedelta(days=3 * 366):
+        raise AnswerError(N_("Questa data è troppo lontana. Controllate e riscrivete."))
+    return day.isoformat()
+
+
+def parse_iban(text: str) -> str:
+    try:
+        return normalise_iban(text)
+    except DetailError:
+        raise AnswerError(
+            N_(
+                "Questo IBAN non è giusto: manca un carattere o ce n'è uno sbagliato. "
+                "Copiatelo di nuovo dall'app della banca o dall'estratto conto."
+            )
+        ) from None
+
+
+NAMES_MISMATCH = N_(
+    "Questo codice fiscale non va con il nome e il cognome scritti. Controllate il codice. "
+    "Se il nome è sbagliato, scrivete /indietro. Se il codice è proprio questo (capita a "
+    "chi è nato all'estero), scrivetelo di nuovo uguale e lo teniamo così."
+)
+
+
+def _names_of(key: str, identity: Mapping[str, str]) -> tuple[str, str] | None:
+    """The names typed before this codice fiscale, to check it against."""
+    if key == "bank.holder_tax_code":
+        full = identity.get("bank.holder_name", "").split()
+        return (" ".join(full[:-1]), full[-1]) if len(full) >= 2 else None
+    who = key.partition(".")[0]
+    given, family = identity.get(f"{who}.given_name"), identity.get(f"{who}.family_name")
+    return (given, family) if given and family else None
+
+
+def _checked_tax_code(
+    question: IdentityQuestion,
+    text: str,
+    identity: dict[str, str],
+    birth_date: dt.date | None,
+    today: dt.date | None,
+) -> str:
+    code = parse_tax_code(text, birth_date, today)
+    names = _names_of(question.key, identity)
+    if names is None or names_match(code, *names):
+        identity.pop(UNCONFIRMED, None)
+        return code
+    if identity.get(UNCONFIRMED) == f"{question.key}={code}":
+        identity.pop(UNCONFIRMED, None)  # typed again: the family is sure
+        return code
+    identity[UNCONFIRMED] = f"{question.key}={code}"
+    raise AnswerError(NAMES_MISMATCH)
+
+
+def answer(
+    question: IdentityQuestion,
+    text: str,
+    identity: dict[str, str],
+    *,
+    birth_date: dt.date | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """Read the family's typed answer to `question` and store it in `identity`; the value
+    (to echo), or AnswerError with what to type. `birth_date`: the beneficiary's, from the
+    questionnaire, when this codice fiscale is theirs (`birth_date_for` says when)."""
+    if question.kind == "choice":
+        raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
     if question.kind == "tax_code":
-        return parse_tax_code(text, birth_date)
-    if question.kind == "phone":
+        value = _checked_tax_code(question, text, identity, birth_date, today)
+    else:
+        value = parse(question, text, today=today)
+    identity[question.key] = value
+    return value
+
+
+def birth_date_for(question: IdentityQuestion, identity: Mapping[str, str]) -> bool:
+    """This codice fiscale belongs to the beneficiary, whose birth date the questionnaire
+    has (the signer's own, when they sign for themselves)."""
+    return question.key == "beneficiary.tax_code" or (
+        question.key == "applicant.tax_code" and identity.get("role") == "self"
+    )
+
+
+def parse(
+    question: IdentityQuestion,
+    text: str,
+    birth_date: dt.date | None = None,
+    *,
+    today: dt.date | None = None,
+) -> str:
+    """The value of a typed answer, or AnswerError (no check against other answers: see
+    `answer`)."""
+    kind = question.kind
+    if kind == "name":
+        return parse_name(text)
+    if kind == "tax_code":
+        return parse_tax_code(text, birth_date, today)
+    if kind == "phone":
         return parse_phone(text)
-    if question.kind == "email":
+    if kind == "email":
         return parse_email(text)
-    if question.kind == "address":
+    if kind == "address":
         return parse_address(text)
+    if kind == "town":
+        return parse_town(text)
+    if kind == "postcode":
+        return parse_postcode(text)
+    if kind == "date":
+        return parse_past_date(text, today, future_ok=question.key == "isee.caf_date")
+    if kind == "iban":
+        return parse_iban(text)
     raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))

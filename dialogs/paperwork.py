@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
+from dossier.people import iban_shown, phone_shown
 
 from .flow import Button, Reply
 from .formats import Formats
-from .identity import ROLES, IdentityQuestion
+from .identity import IdentityQuestion, options
 from .languages import SOURCE, Translate, fill
 from .parsing import N_
 
@@ -84,17 +85,32 @@ class PaperworkView:
         lines.append(esc(_("La verifica è preliminare: decidono i servizi sociali.")))
         return Reply("\n".join(lines))
 
-    def question(self, q: IdentityQuestion) -> Reply:
+    def question(self, q: IdentityQuestion, identity: dict[str, str] | None = None) -> Reply:
         _ = self._
         lines = [esc(_(q.prompt))]
         if q.example:
             lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
         buttons: list[list[Button]] = []
         if q.kind == "choice":
-            buttons = [[Button(_(label), f"p:role:{i}")] for i, (_v, label) in enumerate(ROLES)]
+            buttons = [
+                [Button(_(label), f"p:opt:{i}")]
+                for i, (_v, label) in enumerate(options(q, identity or {}))
+            ]
         if q.optional:
             buttons.append([Button(_("Non ce l'ho · Avanti"), "p:skip")])
         return Reply("\n".join(lines), buttons)
+
+    def shown(self, q: IdentityQuestion, value: str) -> str:
+        """An identity answer as the family reads it back: the phone and the IBAN in
+        groups, a date in their language."""
+        if q.kind == "phone":
+            return phone_shown(value)
+        if q.kind == "iban":
+            return iban_shown(value)
+        if q.kind == "date":
+            with contextlib.suppress(ValueError):
+                return self.fmt.date(dt.date.fromisoformat(value))
+        return value
 
     # -- the checklist ----------------------------------------------------------------
 

@@ -86,6 +86,7 @@ class Dossier:
     files: list[OutFile]  # the application first, then items in checklist order
     manifest: OutFile  # "riepilogo-istanza.json"
     messages: list[list[OutFile]]  # attachments per e-mail; the manifest is in every one
+    created_at: dt.datetime | None = None  # the manifest's moment, also the e-mails' Date
 
 
 class TooLarge(Exception):
@@ -486,4 +487,10 @@ def assemble(
         len(messages),
         level_used,
     )
-    return Dossier(dossier_id=dossier_id, files=files, manifest=manifest, messages=messages)
+    return Dossier(
+        dossier_id=dossier_id,
+        files=files,
+        manifest=manifest,
+        messages=messages,
+        created_at=created_at,
+    )

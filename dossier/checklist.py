@@ -66,6 +66,10 @@ class ChecklistItem:
     required: bool
     pages: int | None  # pages expected (front and back), None when any number will do
     signed_form: bool = False  # the application itself: signed on paper or digitally
+    annex: str | None = None  # the notice's own form for it ("All. E – ...")
+    # Our form carries it: "form" (the istanza, every declaration the notice asks) or
+    # "bank_details" (a page of the form declares the account): nothing to upload.
+    filled_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +80,14 @@ class ChecklistItem:
             "required": self.required,
             "pages": self.pages,
             "signed_form": self.signed_form,
+            "annex": self.annex,
+            "filled_by": self.filled_by,
         }
+
+    @property
+    def in_form(self) -> bool:
+        """A page of our form stands for it (not the signed form itself)."""
+        return bool(self.filled_by) and not self.signed_form
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChecklistItem:
@@ -104,6 +115,8 @@ def build_checklist(
             required=True,
             pages=None,
             signed_form=True,
+            annex=form.get("annex") if form else None,
+            filled_by=form.get("filled_by") if form else None,
         )
     )
     if "id_card_applicant" not in ids:
@@ -129,6 +142,8 @@ def build_checklist(
                 source=d.get("source") or "",
                 required=bool(d.get("required", True)),
                 pages=2 if d["id"] in TWO_SIDED else None,
+                annex=d.get("annex"),
+                filled_by=d.get("filled_by"),
             )
         )
     return items
@@ -143,6 +158,8 @@ class ItemStatus:
 
     @property
     def done(self) -> bool:
+        if self.item.in_form:
+            return True  # a page of the form we make: signed with it
         if self.files == 0:
             return False
         if self.signed:

@@ -15,10 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from dialogs.flow import Dialog
-from dialogs.identity import role_on_form
 from dialogs.parsing import N_
-from dialogs.questions import BY_KEY
 from eligibility import Catalogue
 from storage import dossiers as store
 from storage.blobs import BlobStore
@@ -34,10 +31,6 @@ UNSIGNED_FORM = N_(
     "delle pagine. Oppure mandate il file con la firma digitale."
 )
 UNASSIGNED = "_unassigned"
-VERDICT_ON_FORM = {
-    "eligible": "requisiti presenti secondo la verifica preliminare",
-    "conditional": "requisiti presenti con condizioni da completare (verifica preliminare)",
-}
 
 
 @dataclass
@@ -165,6 +158,8 @@ class Desk:
                 if m["verdict"] in ("eligible", "conditional")
             ],
             "documents": verdict.get("documents", []),
+            # what the form declares (DPR 445/2000), from the notice's own sentences
+            "declarations": verdict.get("declarations", []),
         }
 
     def _checklist(self, verdict_or_docs: dict[str, Any], identity: dict[str, str]) -> list[dict]:
@@ -403,78 +398,10 @@ class Desk:
     # -- the form ---------------------------------------------------------------------
 
     def form_data(self, dossier_id: str, today: dt.date):  # -> FormData
-        from .form import FormData, Person
+        """The form of this dossier as it stands today (`dossier.istanza`)."""
+        from .istanza import form_data
 
-        d = self.get(dossier_id)
-        data = d["data"]
-        ident = data.get("identity", {})
-        answers = data["answers"]
-        birth = answers.get("beneficiary.birth_date")
-        address = f"{ident.get('beneficiary.address', '')}, {d['municipality']}".strip(", ")
-        signer_born = None
-        if ident.get("role") != "self" and ident.get("applicant.tax_code"):
-            from stdnum.it import codicefiscale
-
-            try:  # the code carries the birth date (its century is a guess for the old)
-                signer_born = codicefiscale.get_birth_date(ident["applicant.tax_code"])
-            except ValueError:
-                signer_born = None
-        applicant = Person(
-            given_name=ident.get("applicant.given_name", ""),
-            family_name=ident.get("applicant.family_name", ""),
-            tax_code=ident.get("applicant.tax_code", ""),
-            phone=ident.get("applicant.phone"),
-            email=ident.get("applicant.email") or None,
-            address=address if ident.get("role") == "self" else None,
-            birth_date=dt.date.fromisoformat(birth)
-            if birth and ident.get("role") == "self"
-            else signer_born,
-        )
-        if ident.get("role") == "self":
-            beneficiary = applicant
-        else:
-            beneficiary = Person(
-                given_name=ident.get("beneficiary.given_name", ""),
-                family_name=ident.get("beneficiary.family_name", ""),
-                tax_code=ident.get("beneficiary.tax_code", ""),
-                birth_date=dt.date.fromisoformat(birth) if birth else None,
-                address=address,
-            )
-        italian = Dialog(self.catalogue, today, lambda s: s, "it")
-        shown = []
-        for key in data.get("order") or list(answers):
-            q = BY_KEY.get(key)
-            if q is None or key not in answers:
-                continue
-            shown.append((q.short or q.prompt, italian.shown(q, answers[key])))
-        sub = data.get("submission") or {}
-        recipient = data["notice"]["ambito"]
-        if sub.get("address"):
-            recipient += f" – {sub['address']}"
-        documents = []
-        for s in self.statuses(dossier_id):
-            if s.item.signed_form:
-                continue
-            if s.files:
-                documents.append((s.item.text, _pages_it(s.pages)))
-            elif s.item.required:
-                documents.append((s.item.text, "non ancora allegato"))
-        return FormData(
-            dossier_id=dossier_id,
-            notice_title=data["notice"]["title"],
-            notice_ambito=data["notice"]["ambito"],
-            notice_source=sub.get("source") or "",
-            municipality=d["municipality"],
-            recipient=recipient,
-            applicant=applicant,
-            beneficiary=beneficiary,
-            applicant_role=role_on_form(ident.get("role", ""), ident.get("applicant.tax_code")),
-            measures=[(m["name"], VERDICT_ON_FORM[m["verdict"]]) for m in data["measures"]],
-            answers=shown,
-            documents=documents,
-            place=d["municipality"],
-            date=today,
-        )
+        return form_data(self.get(dossier_id), self.statuses(dossier_id), self.catalogue, today)
 
     def form_pdf(self, dossier_id: str, today: dt.date) -> bytes:
         from .form import application_form_pdf
@@ -531,44 +458,16 @@ class Desk:
 
         from .mail import build_messages
 
+        from .istanza import body, subject
+
         d = self.get(dossier_id)
         recipient = (d["data"].get("submission") or {}).get("address") or ""
         messages = build_messages(
             built,
             sender=settings.smtp_from,
             recipient=recipient,
-            subject=_subject(d),
-            body=_body(d),
+            subject=subject(d),
+            body=body(d),
+            date=getattr(built, "created_at", None),  # one clock: the manifest's moment
         )
         enqueue(self.db, self.blobs, dossier_id, messages, recipient)
-
-
-def _pages_it(pages: int) -> str:
-    return "1 pagina" if pages == 1 else f"{pages} pagine"
-
-
-def _subject(dossier: dict[str, Any]) -> str:
-    ident = dossier["data"].get("identity") or {}
-    who = "beneficiary" if ident.get("role") != "self" else "applicant"
-    name = f"{ident.get(who + '.family_name', '')} {ident.get(who + '.given_name', '')}".strip()
-    return f"Domanda Misura B2 – {name} – pratica {dossier['id']}"
-
-
-def _body(dossier: dict[str, Any]) -> str:
-    data = dossier["data"]
-    ident = data.get("identity") or {}
-    applicant = f"{ident.get('applicant.given_name', '')} {ident.get('applicant.family_name', '')}"
-    contact = ident.get("applicant.phone") or ""
-    if ident.get("applicant.email"):
-        contact += f", {ident['applicant.email']}"
-    return (
-        f"Al Comune di {dossier['municipality']}.\n\n"
-        f"Si trasmette la domanda di accesso alla Misura B2 presentata da {applicant.strip()} "
-        f"(recapiti: {contact}), riferita all'avviso «{data['notice']['title']}» "
-        f"({data['notice']['ambito']}).\n\n"
-        "In allegato: la domanda firmata e i documenti, un PDF per documento. Il file "
-        "riepilogo-istanza.json elenca ogni allegato con la sua impronta SHA-256.\n\n"
-        "La domanda è stata preparata con Sportello B2, che fa solo una verifica preliminare "
-        "dei requisiti: la decisione spetta ai servizi sociali. Per chiedere integrazioni "
-        f"rispondete a questo messaggio indicando la pratica {dossier['id']}.\n"
-    )

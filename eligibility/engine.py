@@ -331,9 +331,12 @@ def _documents(notice: Notice, facts: Facts, open_measures: set[str]) -> list[di
             continue  # a variant of a document already listed (the ISEE of another kind)
         passed, _ = guard(doc.when, facts)
         if passed:
-            docs.append(
-                {"id": doc.id, "text": doc.text, "required": doc.required, "source": doc.source}
-            )
+            entry = {"id": doc.id, "text": doc.text, "required": doc.required, "source": doc.source}
+            if doc.annex:
+                entry["annex"] = doc.annex
+            if doc.filled_by:
+                entry["filled_by"] = doc.filled_by
+            docs.append(entry)
     return docs
 
 
@@ -341,6 +344,7 @@ def _submission_dict(sub: Submission) -> dict[str, Any]:
     return {
         "channel": sub.channel,
         "address": sub.address,
+        "addressee": sub.addressee,
         "text": sub.text,
         "source": sub.source,
         "alternatives": [_submission_dict(a) for a in sub.alternatives],

@@ -30,6 +30,19 @@ def tax_code(stem: str) -> str:
 
 APPLICANT_CF = tax_code("RSSMRA70A41F205")
 BENEFICIARY_CF = tax_code("RSSGPP39E20F205")  # born 20/05/1939, as in the questionnaire
+IBAN = "IT60 X054 2811 1010 0000 0123 456"
+
+
+async def after_address(s: Session, *, bank: bool = True) -> list[str]:
+    """The questions after the beneficiary's street: its CAP, the day of the DSU, and (for
+    a notice that pays on an account) whose account and its IBAN."""
+    f = s.family
+    texts = await f.say("20073")
+    texts += await f.say("15/01/2025")
+    if bank:
+        texts += await f.press("La persona assistita")
+        texts += await f.say(IBAN)
+    return texts
 
 
 async def to_result(s: Session) -> list[str]:
@@ -43,12 +56,15 @@ async def fill_identity(s: Session) -> list[str]:
     texts += await f.say("maria")
     texts += await f.say("rossi")
     texts += await f.say(APPLICANT_CF.lower())
+    texts += await f.say("Via Verdi 5")
+    texts += await f.say("20089 Rozzano")
     texts += await f.say("333 123 4567")
     texts += await f.press("Non ce l'ho")
     texts += await f.say("Giuseppe")
     texts += await f.say("Rossi")
     texts += await f.say(BENEFICIARY_CF)
     texts += await f.say("Via Roma 12")
+    texts += await after_address(s)
     return texts
 
 
@@ -81,6 +97,8 @@ async def test_identity_questions_check_the_tax_code_against_the_birth_date(api,
     texts = await f.say("RSSMRA70A41F205X")  # wrong check character
     assert "non è valido" in texts[0]
     await f.say(APPLICANT_CF)
+    await f.say("Via Verdi 5")
+    await f.say("20089 Rozzano")
     await f.say("333 1234567")
     await f.press("Non ce l'ho")
     await f.say("Giuseppe")
@@ -90,6 +108,7 @@ async def test_identity_questions_check_the_tax_code_against_the_birth_date(api,
     assert "non va con la data di nascita" in texts[0]
     texts = await f.say(BENEFICIARY_CF)
     texts += await f.say("Via Roma 12")
+    texts += await after_address(s)
     checklist = texts[-1]
     assert "Documenti della domanda" in checklist
     assert "Carta d'identità di chi firma" in checklist
@@ -167,7 +186,6 @@ async def upload_everything(s: Session, shown: Callable[[str], str] = str) -> No
     f = s.family
     seed = 10
     for label, count in (
-        ("Dichiarazione del conto corrente", 1),
         ("Carta d'identità di chi firma", 2),
         ("Verbale dell'accompagnamento", 1),
         ("Attestazione ISEE", 1),
@@ -503,6 +521,7 @@ async def test_typed_markup_is_shown_as_text(api, db_path):
     await f.press("Non ce l'ho")
     texts = await f.say("Via Roma 12 <int. 3>")
     assert texts[0] == "✓ Via Roma 12 &lt;int. 3&gt;"
+    await after_address(s)
     texts_no_number = await f.say("/documenti")
     assert "Documenti della domanda" in texts_no_number[-1]
     await s.close()
@@ -554,7 +573,8 @@ async def test_online_platform_notice_gets_the_pdfs_and_directions_instead_of_a_
     await f.say(tax_code("BNCNNA58S51F205"))  # born 11/11/1958, as in the questionnaire
     await f.say("3331234567")
     await f.press("Non ce l'ho")
-    texts = await f.say("Via Verdi 3")
+    await f.say("Via Verdi 3")
+    texts = await after_address(s, bank=False)
     statuses = texts[-1]
     seed = 200
     while "📎" in " ".join(f.buttons()):

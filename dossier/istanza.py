@@ -1,0 +1,297 @@
+"""From a stored dossier to what the comune reads: the form's data (`FormData`) and the
+e-mail's subject and body, both addressed to whom the notice says.
+
+The dossier holds the questionnaire's answers, the engine's verdict snapshot (measures,
+documents, submission, declarations) and the identity answers; the notice file gives
+how to address and cite it. Personal details are read from the codice fiscale
+(birthplace, gender) and shown the Italian way (phone, IBAN).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eligibility import Catalogue
+from eligibility.declarations import Declared
+from eligibility.schema import Notice
+
+from .checklist import ItemStatus
+from .form import BankDetails, Declaration, FormData, Person
+from .people import (
+    DetailError,
+    TaxCode,
+    bank_code_of,
+    bank_of,
+    decode_tax_code,
+    iban_shown,
+    phone_shown,
+)
+
+# Who signs, as the form says it (Italian whatever the chat language), by gender.
+ROLE_ON_FORM: dict[str, str | dict[str | None, str]] = {
+    "self": "la persona stessa",
+    "child": {"F": "figlia", "M": "figlio", None: "figlia/figlio"},
+    "spouse": {"F": "coniuge o convivente", "M": "coniuge o convivente", None: "coniuge o convivente"},
+    "parent": {"F": "madre", "M": "padre", None: "genitore"},
+    "relative": {"F": "familiare", "M": "familiare", None: "familiare"},
+    "legal_representative": {
+        "F": "tutrice o amministratrice di sostegno",
+        "M": "tutore o amministratore di sostegno",
+        None: "tutore o amministratore di sostegno",
+    },
+}
+CHANNEL_LINE = {
+    "pec": "PEC: {address}",
+    "email": "E-mail: {address}",
+    "online_platform": "Piattaforma online: {address}",
+}
+
+
+def role_shown(role: str, gender: str | None) -> str:
+    """"figlia", "padre", "tutore o amministratore di sostegno"."""
+    names = ROLE_ON_FORM.get(role, "")
+    if isinstance(names, dict):
+        return names.get(gender, names[None])
+    return names
+
+
+def _decoded(code: str | None, birth_date: dt.date | None, today: dt.date) -> TaxCode | None:
+    if not code:
+        return None
+    try:
+        return decode_tax_code(code, birth_date=birth_date, today=today)
+    except DetailError:
+        try:  # a code confirmed although its date differs: read it as it is
+            return decode_tax_code(code, today=today)
+        except DetailError:
+            return None
+
+
+def _town(value: str | None) -> tuple[str | None, str | None]:
+    """"20089 Rozzano" → ("20089", "Rozzano")."""
+    if not value:
+        return None, None
+    code, _sep, name = value.partition(" ")
+    return (code, name) if code.isdigit() and name else (None, value)
+
+
+def _person(
+    ident: Mapping[str, str],
+    who: str,
+    *,
+    birth_date: dt.date | None,
+    residence: tuple[str | None, str | None, str | None],
+    today: dt.date,
+) -> Person:
+    decoded = _decoded(ident.get(f"{who}.tax_code"), birth_date, today)
+    address, postcode, town = residence
+    phone = ident.get(f"{who}.phone")
+    return Person(
+        given_name=ident.get(f"{who}.given_name", ""),
+        family_name=ident.get(f"{who}.family_name", ""),
+        tax_code=ident.get(f"{who}.tax_code", ""),
+        birth_date=birth_date or (decoded.birth_date if decoded else None),
+        birth_place=decoded.birthplace_shown if decoded and decoded.birthplace else None,
+        address=address,
+        postcode=postcode,
+        town=town,
+        phone=phone_shown(phone) if phone else None,
+        email=ident.get(f"{who}.email") or None,
+        gender=decoded.gender if decoded else None,
+        born_abroad=bool(decoded and decoded.born_abroad),
+    )
+
+
+def people(
+    dossier: Mapping[str, Any], today: dt.date
+) -> tuple[Person, Person | None, str]:
+    """The applicant, the beneficiary (None when the applicant applies for themselves)
+    and the applicant's role, as the form writes them."""
+    data = dossier["data"]
+    ident: Mapping[str, str] = data.get("identity") or {}
+    answers = data.get("answers") or {}
+    born = answers.get("beneficiary.birth_date")
+    birth = dt.date.fromisoformat(born) if born else None
+    home = (ident.get("beneficiary.address"), ident.get("beneficiary.postcode"), dossier["municipality"])
+    role = ident.get("role", "")
+    if role == "self":
+        return _person(ident, "applicant", birth_date=birth, residence=home, today=today), None, ""
+    postcode, town = _town(ident.get("applicant.town"))
+    applicant = _person(
+        ident,
+        "applicant",
+        birth_date=None,
+        residence=(ident.get("applicant.address"), postcode, town),
+        today=today,
+    )
+    beneficiary = _person(ident, "beneficiary", birth_date=birth, residence=home, today=today)
+    return applicant, beneficiary, role_shown(role, applicant.gender)
+
+
+def details(applicant: Person, beneficiary: Person | None, ident: Mapping[str, str]) -> dict[str, str]:
+    """The values a declaration takes from the application, not from the answers: how
+    it names the beneficiary, and the date on the ISEE."""
+    if beneficiary is None:
+        female = applicant.gender == "F"
+        out = {
+            "beneficiario": "la sottoscritta" if female else "il sottoscritto",
+            "del_beneficiario": "della sottoscritta" if female else "del sottoscritto",
+        }
+    else:
+        female = beneficiary.gender == "F"
+        out = {
+            "beneficiario": "la beneficiaria" if female else "il beneficiario",
+            "del_beneficiario": "della beneficiaria" if female else "del beneficiario",
+        }
+    day = ident.get("isee.dsu_date") or ident.get("isee.caf_date")
+    if day:
+        try:
+            out["isee_date"] = dt.date.fromisoformat(day).strftime("%d/%m/%Y")
+        except ValueError:
+            pass
+    return out
+
+
+def addressee(submission: Mapping[str, Any], municipality: str) -> list[str]:
+    """Whom the application is addressed to, and where: the notice's words."""
+    who = submission.get("addressee") or f"Comune di {municipality}"
+    lines = [who.replace("{municipality}", municipality)]
+    template = CHANNEL_LINE.get(submission.get("channel") or "")
+    if template and submission.get("address"):
+        lines.append(template.format(address=submission["address"]))
+    return lines
+
+
+def _documents(statuses: Sequence[ItemStatus]) -> list[str]:
+    lines = []
+    for s in statuses:
+        if s.item.signed_form:
+            continue
+        text = s.item.text.rstrip(". ")
+        if s.item.in_form:
+            lines.append(f"{text}: nella pagina «Dichiarazione per l'accredito» di questo modulo")
+        elif s.files:
+            count = "1 pagina" if s.pages == 1 else f"{s.pages} pagine"
+            lines.append(f"{text} ({count})")
+    return lines
+
+
+def _bank(
+    ident: Mapping[str, str],
+    applicant: Person,
+    beneficiary: Person | None,
+    statuses: Sequence[ItemStatus],
+) -> BankDetails | None:
+    iban = ident.get("bank.iban")
+    if not iban:
+        return None
+    holder = ident.get("bank.holder")
+    if holder == "other":
+        name, code = ident.get("bank.holder_name", ""), ident.get("bank.holder_tax_code", "")
+    else:
+        person = applicant if holder == "applicant" or beneficiary is None else beneficiary
+        name, code = person.name, person.tax_code
+    annex = next((s.item.annex for s in statuses if s.item.filled_by == "bank_details"), None)
+    return BankDetails(
+        iban=iban_shown(iban),
+        holder=name,
+        holder_tax_code=code,
+        bank=bank_of(iban),
+        bank_code=bank_code_of(iban),
+        annex=annex,
+    )
+
+
+def _notice(catalogue: Catalogue | None, notice_id: str) -> Notice | None:
+    found = catalogue.notice(notice_id) if catalogue is not None else None
+    return found if isinstance(found, Notice) else None
+
+
+def form_data(
+    dossier: Mapping[str, Any],
+    statuses: Sequence[ItemStatus],
+    catalogue: Catalogue | None,
+    today: dt.date,
+) -> FormData:
+    """The form of this dossier, as it stands today."""
+    data = dossier["data"]
+    ident: Mapping[str, str] = data.get("identity") or {}
+    municipality = dossier["municipality"]
+    notice = _notice(catalogue, dossier["notice_id"])
+    applicant, beneficiary, role = people(dossier, today)
+    filled = details(applicant, beneficiary, ident)
+    declarations = [
+        Declared.from_dict(d).with_details(filled)
+        for d in data.get("declarations") or []
+        if "template" in d
+    ]
+    sources = {m.id: m.source or "" for m in notice.measures} if notice else {}
+    form_item = next((s.item for s in statuses if s.item.signed_form), None)
+    _postcode, town = _town(ident.get("applicant.town"))
+    return FormData(
+        dossier_id=dossier["id"],
+        notice_title=data["notice"]["title"],
+        notice_ambito=data["notice"]["ambito"],
+        notice_year=notice.year if notice else "",
+        notice_cited_as=notice.cited_as if notice else "Avviso",
+        addressee=addressee(data.get("submission") or {}, municipality),
+        applicant=applicant,
+        beneficiary=beneficiary,
+        applicant_role=role,
+        measures=[
+            (m["name"], f"{notice.cited_as}, {sources[m['id']]}" if sources.get(m["id"]) else "")
+            for m in data.get("measures") or []
+        ]
+        if notice
+        else [(m["name"], "") for m in data.get("measures") or []],
+        declarations=[Declaration(d.kind, d.text, d.source) for d in declarations],
+        documents=_documents(statuses),
+        replaces_annex=form_item.annex if form_item and form_item.filled_by == "form" else None,
+        privacy_source=notice.privacy_source if notice else None,
+        bank=_bank(ident, applicant, beneficiary, statuses),
+        place=town or municipality,
+        date=today,
+    )
+
+
+# --- the e-mail -----------------------------------------------------------------------------
+
+
+def subject(dossier: Mapping[str, Any]) -> str:
+    ident = dossier["data"].get("identity") or {}
+    who = "beneficiary" if ident.get("role") != "self" else "applicant"
+    name = f"{ident.get(who + '.family_name', '')} {ident.get(who + '.given_name', '')}".strip()
+    return f"Domanda Misura B2 – {name} ({dossier['municipality']}) – pratica {dossier['id']}"
+
+
+def body(dossier: Mapping[str, Any]) -> str:
+    """The e-mail's text: addressed as the form is, naming the family's comune as the
+    beneficiary's residence."""
+    data = dossier["data"]
+    ident = data.get("identity") or {}
+    to = addressee(data.get("submission") or {}, dossier["municipality"])[0]
+    applicant = f"{ident.get('applicant.given_name', '')} {ident.get('applicant.family_name', '')}"
+    phone = ident.get("applicant.phone")
+    contact = phone_shown(phone) if phone else ""
+    if ident.get("applicant.email"):
+        contact = f"{contact}, {ident['applicant.email']}".strip(", ")
+    if ident.get("role") == "self":
+        whom = f"residente nel Comune di {dossier['municipality']}"
+    else:
+        beneficiary = (
+            f"{ident.get('beneficiary.given_name', '')} {ident.get('beneficiary.family_name', '')}"
+        )
+        whom = f"a favore di {beneficiary.strip()}, residente nel Comune di {dossier['municipality']}"
+    return (
+        f"Spett.le {to},\n\n"
+        f"si trasmette la domanda di accesso alla Misura B2 presentata da {applicant.strip()} "
+        f"(recapiti: {contact}), {whom}, riferita all'avviso «{data['notice']['title']}» "
+        f"({data['notice']['ambito']}).\n\n"
+        "In allegato: la domanda firmata e i documenti, un PDF per documento. Il file "
+        "riepilogo-istanza.json elenca ogni allegato con la sua impronta SHA-256.\n\n"
+        "La domanda è stata preparata con Sportello B2, che fa solo una verifica preliminare "
+        "dei requisiti: la decisione spetta ai servizi sociali. Per chiedere integrazioni "
+        f"rispondete a questo messaggio indicando la pratica {dossier['id']}.\n"
+    )

@@ -1,0 +1,200 @@
+"""The personal details of an application, checked and written as an Italian office
+expects them: the codice fiscale (python-codicefiscale: birth date, gender and birthplace
+read from it, omocodia included, and checked against the names), the phone number
+(phonenumbers: kept in E.164, shown in the Italian way), the e-mail address
+(email-validator) and the IBAN (schwifty: checksum, national format, the bank of its ABI
+code). Pure functions; each refusal is a `DetailError` with a short reason code, which
+the chat turns into a kind sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from codicefiscale import codicefiscale
+from email_validator import EmailNotValidError, validate_email
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+
+class DetailError(ValueError):
+    """A detail that is not right; `reason` says what (for the chat's message)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- codice fiscale -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxCode:
+    """What a person's codice fiscale says of them."""
+
+    code: str
+    gender: str  # "F" or "M"
+    birth_date: dt.date
+    birthplace: str  # a comune ("Milano") or, born abroad, a country ("Romania")
+    province: str | None  # "MI"; None when born abroad
+
+    @property
+    def born_abroad(self) -> bool:
+        return self.province is None
+
+    @property
+    def birthplace_shown(self) -> str:
+        """"Milano (MI)", or "Romania" for someone born abroad."""
+        return f"{self.birthplace} ({self.province})" if self.province else self.birthplace
+
+
+def compact_tax_code(text: str) -> str:
+    return re.sub(r"[\s.-]", "", text).upper()
+
+
+def decode_tax_code(
+    text: str, *, birth_date: dt.date | None = None, today: dt.date | None = None
+) -> TaxCode:
+    """Read a person's codice fiscale (omocodia included). Reasons: `invalid` (not a code,
+    or its check letter is wrong), `not_a_person` (a company's 11 digits), `birth_date`
+    (it does not carry `birth_date`: day, month and the year's last two digits).
+
+    The code gives the year's last two digits only: with `birth_date` known its century
+    is that one; otherwise a code that would make the person younger than 14 on `today`
+    is taken a hundred years earlier (the signer of an application is an adult)."""
+    code = compact_tax_code(text)
+    if re.fullmatch(r"\d{11}", code):
+        raise DetailError("not_a_person")
+    try:
+        decoded = codicefiscale.decode(code)
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise DetailError("invalid") from None
+    born = decoded["birthdate"].date()
+    if birth_date is not None:
+        if (born.day, born.month, born.year % 100) != (
+            birth_date.day,
+            birth_date.month,
+            birth_date.year % 100,
+        ):
+            raise DetailError("birth_date")
+        born = birth_date
+    elif today is not None and born > _years_before(today, 14):
+        born = born.replace(year=born.year - 100)
+    place = decoded.get("birthplace") or {}
+    province = place.get("province") or None
+    return TaxCode(
+        code=code,
+        gender=decoded["gender"],
+        birth_date=born,
+        birthplace=str(place.get("name") or ""),
+        province=None if province == "EE" else province,
+    )
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _letters(name: str) -> str:
+    """The name as the codice fiscale spells it: no accents, apostrophes or spaces."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in plain if c.isascii() and c.isalpha()).upper()
+
+
+def names_match(code: str, given_name: str, family_name: str) -> bool:
+    """The code's first six letters are those of these names (surname, then name)."""
+    code = compact_tax_code(code)
+    try:
+        surname = codicefiscale.encode_lastname(_letters(family_name))
+        name = codicefiscale.encode_firstname(_letters(given_name))
+    except (ValueError, IndexError):
+        return False
+    return code[:3] == surname and code[3:6] == name
+
+
+# --- phone and e-mail ----------------------------------------------------------------
+
+
+def normalise_phone(text: str) -> str:
+    """A phone number in E.164 ("+393391234567"); Italian when it has no country code.
+    Reasons: `invalid`."""
+    if not re.fullmatch(r"[\d\s./()+-]{6,25}", text.strip()):
+        raise DetailError("invalid")
+    try:
+        number = phonenumbers.parse(text, "IT")
+    except phonenumbers.NumberParseException:
+        raise DetailError("invalid") from None
+    if not phonenumbers.is_valid_number(number):
+        raise DetailError("invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_shown(stored: str) -> str:
+    """"339 123 4567" for an Italian number, "+40 721 234 567" for another; a number
+    stored before it was normalised is shown as it was typed."""
+    try:
+        number = phonenumbers.parse(stored, "IT")
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_valid_number(number):
+        return stored
+    if number.country_code == 39:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalise_email(text: str) -> str:
+    """An e-mail address a person can receive at (its form: no lookup on the network),
+    the domain in lower case. Reasons: `invalid`."""
+    text = text.strip()
+    if len(text) > 120:
+        raise DetailError("invalid")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise DetailError("invalid") from None
+
+
+# --- IBAN ------------------------------------------------------------------------------
+
+
+def normalise_iban(text: str) -> str:
+    """An IBAN, compact ("IT60X0542811101000000123456"). Reasons: `invalid` (its length,
+    country or check digits are wrong)."""
+    compact = re.sub(r"[\s.-]", "", text).upper()
+    try:
+        return IBAN(compact).compact
+    except (SchwiftyException, ValueError):
+        raise DetailError("invalid") from None
+
+
+def iban_shown(iban: str) -> str:
+    """In groups of four, as printed on a bank statement."""
+    try:
+        return IBAN(iban).formatted
+    except (SchwiftyException, ValueError):
+        return iban
+
+
+def bank_of(iban: str) -> str | None:
+    """The bank of the IBAN's bank code (ABI in Italy), from schwifty's registry; None
+    when the registry does not know it."""
+    try:
+        bank = IBAN(iban).bank
+    except (SchwiftyException, ValueError):
+        return None
+    return bank.get("name") if isinstance(bank, dict) else getattr(bank, "name", None)
+
+
+def bank_code_of(iban: str) -> str | None:
+    try:
+        return IBAN(iban).bank_code or None
+    except (SchwiftyException, ValueError):
+        return None
