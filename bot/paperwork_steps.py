@@ -17,8 +17,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from dialogs.flow import Dialog, Reply
 from dialogs.identity import choose, next_question
 from dossier import bounded
-from dossier.clock import moment
 from dossier.checklist import ItemStatus, missing
+from dossier.clock import moment
 from dossier.desk import bounded_check_async
 from dossier.files import FileRefused, check_declared_size
 
@@ -239,7 +239,7 @@ async def _send_form(paper: Paper, callback: CallbackQuery) -> list[Reply]:
         BufferedInputFile(pdf, filename=f"domanda-{paper.dossier_id}.pdf"),
         caption=paper.view.form_caption(),
     )
-    return [paper.view.sign_instructions(pages, form.declarations)]
+    return [paper.view.sign_instructions(pages, form.all_declarations, form.bank is not None)]
 
 
 def _pdf_pages(pdf: bytes) -> int:

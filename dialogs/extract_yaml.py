@@ -32,10 +32,18 @@ TEXT_KEYS = {
 }
 
 
+# What the form declares is the form's Italian, for the comune: never shown in the chat,
+# never translated (the chat explains each kind of declaration in its own words).
+FORM_ONLY_KEYS = {"declaration", "declarations"}
+
+
 def _walk(node: yaml.Node, key: str | None) -> Iterator[tuple[int, str]]:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            yield from _walk(v, k.value if isinstance(k, yaml.ScalarNode) else None)
+            name = k.value if isinstance(k, yaml.ScalarNode) else None
+            if name in FORM_ONLY_KEYS:
+                continue
+            yield from _walk(v, name)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             yield from _walk(item, key)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dossier.istanza import role_shown
 from dossier.people import (
     DetailError,
     decode_tax_code,
@@ -24,8 +25,6 @@ from dossier.people import (
     normalise_iban,
     normalise_phone,
 )
-
-from dossier.istanza import role_shown
 
 from .parsing import N_, AnswerError, parse_date
 
@@ -350,7 +349,7 @@ def parse_postcode(text: str) -> str:
 
 
 def parse_town(text: str) -> str:
-    """"20089 Rozzano" (or "Rozzano 20089", "20089 - Rozzano (MI)"): stored as
+    """ "20089 Rozzano" (or "Rozzano 20089", "20089 - Rozzano (MI)"): stored as
     "20089 Rozzano"."""
     text = " ".join(text.split())
     code = re.search(r"\b\d{5}\b", text)

@@ -41,9 +41,34 @@ UNDER_DPR_445 = N_(
     "autocertificazioni. Chi scrive il falso commette un reato e perde l'aiuto."
 )
 DECLARATION_LINES = {
-    "truthful": N_("I dati del modulo e dei documenti sono veri e aggiornati."),
+    "residence": N_("La persona assistita abita in un Comune del bando."),
+    "age": N_("La persona assistita ha l'età che chiede il bando."),
+    "at_home": N_("La persona assistita vive a casa sua, non in una struttura."),
+    "citizenship": N_("La cittadinanza, o il permesso di soggiorno, è quella scritta nel modulo."),
+    "certifications": N_(
+        "La persona assistita ha i verbali scritti nel modulo (invalidità, "
+        "accompagnamento, L. 104)."
+    ),
+    "disability": N_("Il tipo di disabilità è quello scritto nel modulo."),
+    "independent_living": N_(
+        "La persona vive senza familiari in casa e senza un caregiver familiare."
+    ),
+    "isee": N_("L'ISEE scritto nel modulo è quello vero: tipo, valore e data."),
+    "benefits": N_(
+        "Gli altri aiuti scritti nel modulo sono tutti quelli che ricevete. Nessuno è "
+        "vietato insieme alla B2."
+    ),
+    "first_application": N_("È la prima domanda per questo aiuto."),
+    "caregiver": N_("Il familiare che assiste è come scritto nel modulo: parentela, casa, lavoro."),
+    "assistant": N_("L'assistente è assunto come scritto nel modulo: contratto e ore."),
+    "day_service": N_("Le ore al centro diurno sono quelle scritte nel modulo."),
     "report_changes": N_("Se qualcosa cambia, lo dite subito al Comune."),
+    "truthful": N_("I dati del modulo e dei documenti sono veri e aggiornati."),
 }
+IN_FORM = N_("è nel modulo da firmare, con il vostro IBAN")
+BANK_LINE = N_(
+    "Il conto (IBAN) scritto nel modulo è giusto: il buono arriva lì. Firmate anche quella pagina."
+)
 PRIVACY_CONSENT = N_(
     "Il Comune può usare i vostri dati e quelli della persona assistita, anche sulla "
     "salute. Solo per questa domanda."
@@ -120,6 +145,8 @@ class PaperworkView:
     def item_line(self, s: ItemStatus) -> str:
         _ = self._
         title = esc(_(s.item.title))
+        if s.item.in_form:
+            return f"✅ {title}: {esc(_(IN_FORM))}"
         if s.done:
             extra = _("firmato digitalmente") if s.signed else self.pages(s.pages)
             return f"✅ {title}: {esc(extra)}"
@@ -144,6 +171,7 @@ class PaperworkView:
             if s.item.signed_form and stage == "documents" and not s.files:
                 continue  # the form comes after the documents
             lines.append(self.item_line(s))
+        lines += self.our_form_notes(statuses)
         buttons: list[list[Button]] = []
         if stage == "signing":
             lines.append("")
@@ -171,15 +199,46 @@ class PaperworkView:
             buttons.append([Button(_("✏️ Correggi i dati del modulo"), "p:ident")])
         return Reply("\n".join(lines), buttons)
 
+    def our_form_notes(self, statuses: list[ItemStatus]) -> list[str]:
+        """What our form stands for: the notice's own application form (it carries every
+        declaration the notice asks) and its bank annex (and what we cannot know of it)."""
+        _ = self._
+        lines = []
+        for s in statuses:
+            if s.item.signed_form and s.item.filled_by == "form" and s.item.annex:
+                text = _(
+                    "Il modulo da firmare lo prepariamo noi, al posto di quello del bando "
+                    "({annex}): ha tutte le dichiarazioni che il bando chiede."
+                )
+                lines.append("ℹ️ " + esc(text.format(annex=s.item.annex)))
+            elif s.item.in_form and s.item.annex:
+                text = _(
+                    "Al posto del modulo del bando ({annex}) mettiamo una pagina nel modulo "
+                    "da firmare. Il bando non dice quali dati chiede quel modulo: la nostra "
+                    "pagina ha intestatario, codice fiscale, IBAN e banca. Se il Comune "
+                    "chiede altro, ve lo dirà."
+                )
+                lines.append("ℹ️ " + esc(text.format(annex=s.item.annex)))
+        return lines
+
     def send_now(self, s: ItemStatus) -> Reply:
         _ = self._
+        if s.item.signed_form:  # after "Rifai": our form, to sign again
+            return Reply(
+                esc(
+                    _(
+                        "Il modulo lo prepariamo noi. Stampatelo, firmatelo e mandate qui "
+                        "le foto di tutte le pagine."
+                    )
+                )
+            )
         lines = [
             esc(_("Mandate ora: {title}").format(title=_(s.item.title))),
             f"<i>{esc(_(s.item.text))}</i>",
         ]
         if s.item.pages == 2:
             lines.append(esc(_("Servono fronte e retro: due foto, o un PDF.")))
-        if "All." in s.item.text:
+        if "All." in s.item.text and not s.item.filled_by:
             lines.append(
                 esc(
                     _(
@@ -266,23 +325,33 @@ class PaperworkView:
     def form_caption(self) -> str:
         return self._("Il modulo della domanda, già compilato.")
 
-    def declarations(self, declarations: Sequence[Declaration]) -> list[str]:
-        """What the signer declares, one line each, in the family's language; a declaration
-        without its line shows as the form prints it, rather than not at all."""
+    def declarations(self, declarations: Sequence[Declaration], bank: bool = False) -> list[str]:
+        """What the signer declares, one plain line per kind of declaration the form
+        prints, in the family's language; a kind without its line shows as the form prints
+        it, rather than not at all."""
         _ = self._
         lines = [esc(_(DECLARING)), "• " + esc(_(UNDER_DPR_445))]
+        said: set[str] = set()
         for d in declarations:
+            if d.key in said:
+                continue
+            said.add(d.key)
             line = DECLARATION_LINES.get(d.key)
             lines.append("• " + (esc(_(line)) if line else f"<i>{esc(d.text)}</i>"))
+        if bank:
+            lines.append("• " + esc(_(BANK_LINE)))
         lines.append("• " + esc(_(PRIVACY_CONSENT)))
         return lines
 
-    def sign_instructions(self, pages: int, declarations: Sequence[Declaration] = ()) -> Reply:
-        """Before signing: what the form declares (when it is known), then how to sign."""
+    def sign_instructions(
+        self, pages: int, declarations: Sequence[Declaration] = (), bank: bool = False
+    ) -> Reply:
+        """Before signing: what the form declares (when it is known; `bank`: it has the
+        account page), then how to sign."""
         _ = self._
         lines = [f"<b>{esc(_(SIGNING))}</b>"]
         if declarations:
-            lines += [*self.declarations(declarations), ""]
+            lines += [*self.declarations(declarations, bank), ""]
         lines += [
             esc(_("1. Stampate il modulo e firmatelo in fondo.")),
             esc(

@@ -456,9 +456,8 @@ class Desk:
         Message-ID fixed now, so a retry never makes a second application."""
         from storage.outbox import enqueue
 
-        from .mail import build_messages
-
         from .istanza import body, subject
+        from .mail import build_messages
 
         d = self.get(dossier_id)
         recipient = (d["data"].get("submission") or {}).get("address") or ""

@@ -47,7 +47,10 @@ PRIVACY = (
     "di questa domanda."
 )
 # How the form names the notice: "all'avviso", "alle linee guida".
-_ARTICLES = {"avviso": ("all'avviso", "dell'avviso"), "linee guida": ("alle linee guida", "delle linee guida")}
+_ARTICLES = {
+    "avviso": ("all'avviso", "dell'avviso"),
+    "linee guida": ("alle linee guida", "delle linee guida"),
+}
 SIGNATURE_LABEL = "Firma del richiedente"
 SIGNATURE_NOTE = (
     "Firma autografa, con copia di un documento d'identità del sottoscrittore, oppure firma "
@@ -169,7 +172,7 @@ def _date(value: dt.date | None) -> str:
 
 
 def _person(p: Person) -> str:
-    """"Maria Rossi, nata a Milano (MI) il 01/01/1970, residente a Rozzano (20089), Via
+    """ "Maria Rossi, nata a Milano (MI) il 01/01/1970, residente a Rozzano (20089), Via
     Verdi 5, codice fiscale RSSMRA70A41F205Z"."""
     words = _gendered(p.gender)
     parts = [p.name or NOT_GIVEN]

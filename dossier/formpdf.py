@@ -131,7 +131,9 @@ class FormPDF(FPDF):
                 start = col
                 while col < size and cells[col] & 1:
                     col += 1
-                self.rect(x0 + start * module, y0 + row * module, (col - start) * module, module, "F")
+                self.rect(
+                    x0 + start * module, y0 + row * module, (col - start) * module, module, "F"
+                )
 
     # --- blocks that stay whole ------------------------------------------------------------
 
@@ -203,7 +205,9 @@ class FormPDF(FPDF):
         """Label and value lines ("IBAN: IT60 ..."), kept together."""
         width = self.w - self.l_margin - self.r_margin
         left = 72.0
-        heights = [max(self.lines(k, left - 2, bold=True), self.lines(v, width - left)) for k, v in rows]
+        heights = [
+            max(self.lines(k, left - 2, bold=True), self.lines(v, width - left)) for k, v in rows
+        ]
         self.keep(sum(heights) * LINE + 2)
         start = self.page_no()
         for (key, value), lines in zip(rows, heights, strict=True):

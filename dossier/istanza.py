@@ -9,6 +9,7 @@ how to address and cite it. Personal details are read from the codice fiscale
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,7 +34,11 @@ from .people import (
 ROLE_ON_FORM: dict[str, str | dict[str | None, str]] = {
     "self": "la persona stessa",
     "child": {"F": "figlia", "M": "figlio", None: "figlia/figlio"},
-    "spouse": {"F": "coniuge o convivente", "M": "coniuge o convivente", None: "coniuge o convivente"},
+    "spouse": {
+        "F": "coniuge o convivente",
+        "M": "coniuge o convivente",
+        None: "coniuge o convivente",
+    },
     "parent": {"F": "madre", "M": "padre", None: "genitore"},
     "relative": {"F": "familiare", "M": "familiare", None: "familiare"},
     "legal_representative": {
@@ -50,7 +55,7 @@ CHANNEL_LINE = {
 
 
 def role_shown(role: str, gender: str | None) -> str:
-    """"figlia", "padre", "tutore o amministratore di sostegno"."""
+    """ "figlia", "padre", "tutore o amministratore di sostegno"."""
     names = ROLE_ON_FORM.get(role, "")
     if isinstance(names, dict):
         return names.get(gender, names[None])
@@ -70,7 +75,7 @@ def _decoded(code: str | None, birth_date: dt.date | None, today: dt.date) -> Ta
 
 
 def _town(value: str | None) -> tuple[str | None, str | None]:
-    """"20089 Rozzano" → ("20089", "Rozzano")."""
+    """ "20089 Rozzano" → ("20089", "Rozzano")."""
     if not value:
         return None, None
     code, _sep, name = value.partition(" ")
@@ -104,9 +109,7 @@ def _person(
     )
 
 
-def people(
-    dossier: Mapping[str, Any], today: dt.date
-) -> tuple[Person, Person | None, str]:
+def people(dossier: Mapping[str, Any], today: dt.date) -> tuple[Person, Person | None, str]:
     """The applicant, the beneficiary (None when the applicant applies for themselves)
     and the applicant's role, as the form writes them."""
     data = dossier["data"]
@@ -114,7 +117,11 @@ def people(
     answers = data.get("answers") or {}
     born = answers.get("beneficiary.birth_date")
     birth = dt.date.fromisoformat(born) if born else None
-    home = (ident.get("beneficiary.address"), ident.get("beneficiary.postcode"), dossier["municipality"])
+    home = (
+        ident.get("beneficiary.address"),
+        ident.get("beneficiary.postcode"),
+        dossier["municipality"],
+    )
     role = ident.get("role", "")
     if role == "self":
         return _person(ident, "applicant", birth_date=birth, residence=home, today=today), None, ""
@@ -130,7 +137,9 @@ def people(
     return applicant, beneficiary, role_shown(role, applicant.gender)
 
 
-def details(applicant: Person, beneficiary: Person | None, ident: Mapping[str, str]) -> dict[str, str]:
+def details(
+    applicant: Person, beneficiary: Person | None, ident: Mapping[str, str]
+) -> dict[str, str]:
     """The values a declaration takes from the application, not from the answers: how
     it names the beneficiary, and the date on the ISEE."""
     if beneficiary is None:
@@ -147,10 +156,8 @@ def details(applicant: Person, beneficiary: Person | None, ident: Mapping[str, s
         }
     day = ident.get("isee.dsu_date") or ident.get("isee.caf_date")
     if day:
-        try:
+        with contextlib.suppress(ValueError):
             out["isee_date"] = dt.date.fromisoformat(day).strftime("%d/%m/%Y")
-        except ValueError:
-            pass
     return out
 
 
@@ -283,7 +290,9 @@ def body(dossier: Mapping[str, Any]) -> str:
         beneficiary = (
             f"{ident.get('beneficiary.given_name', '')} {ident.get('beneficiary.family_name', '')}"
         )
-        whom = f"a favore di {beneficiary.strip()}, residente nel Comune di {dossier['municipality']}"
+        whom = (
+            f"a favore di {beneficiary.strip()}, residente nel Comune di {dossier['municipality']}"
+        )
     return (
         f"Spett.le {to},\n\n"
         f"si trasmette la domanda di accesso alla Misura B2 presentata da {applicant.strip()} "

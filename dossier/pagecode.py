@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -81,19 +82,26 @@ def _marks(texts: list[str]) -> list[PageMark]:
 
 
 def _from_image(data: bytes) -> list[PageMark]:
-    from PIL import ImageOps
+    from PIL import Image, ImageOps
 
     from .files import open_image
 
+    with Image.open(io.BytesIO(data)) as header:  # the size only: no pixel decoded
+        full = max(header.size)
     texts: list[str] = []
+    tried: set[tuple[int, int]] = set()
     for side in SIDES:
+        # JPEG is decoded at 1/2, 1/4... of its size: two sides may give the same pixels
         image = open_image(data, max_side=side)
         gray = image.convert("L")
         del image
+        if gray.size in tried:
+            continue
+        tried.add(gray.size)
         texts = _decode(gray)
         if not texts:  # a dim or low-contrast photo
             texts = _decode(ImageOps.autocontrast(gray, cutoff=1))
-        if texts or max(gray.size) < side:  # read, or already at full size
+        if texts or max(gray.size) >= full:  # read, or this was the whole picture
             break
     return _marks(texts)
 

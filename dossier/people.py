@@ -48,7 +48,7 @@ class TaxCode:
 
     @property
     def birthplace_shown(self) -> str:
-        """"Milano (MI)", or "Romania" for someone born abroad."""
+        """ "Milano (MI)", or "Romania" for someone born abroad."""
         return f"{self.birthplace} ({self.province})" if self.province else self.birthplace
 
 
@@ -137,7 +137,7 @@ def normalise_phone(text: str) -> str:
 
 
 def phone_shown(stored: str) -> str:
-    """"339 123 4567" for an Italian number, "+40 721 234 567" for another; a number
+    """ "339 123 4567" for an Italian number, "+40 721 234 567" for another; a number
     stored before it was normalised is shown as it was typed."""
     try:
         number = phonenumbers.parse(stored, "IT")

@@ -189,7 +189,9 @@ def verdict_of(case: Case) -> dict[str, Any]:
     return check(validate(case.facts), load_catalogue())
 
 
-def dossier_of(case: Case, dossier_id: str = "B2-7K3M9Q") -> tuple[dict[str, Any], list[ItemStatus]]:
+def dossier_of(
+    case: Case, dossier_id: str = "B2-7K3M9Q"
+) -> tuple[dict[str, Any], list[ItemStatus]]:
     """The dossier as `Desk.open` stores it, and its checklist with every item sent."""
     verdict = verdict_of(case)
     items = build_checklist(verdict, applicant_is_beneficiary=case.identity["role"] == "self")
