@@ -7,7 +7,6 @@ import email
 import hashlib
 import json
 import re
-from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import default as email_policy
 from functools import lru_cache
@@ -15,7 +14,7 @@ from io import BytesIO
 
 import pytest
 from fpdf import FPDF
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
@@ -37,55 +36,13 @@ from dossier.assemble import (
     item_pdf,
     slugify,
 )
-from dossier.form import FormData, Person, application_form_pdf
+from dossier.form import application_form_pdf
+from tests.istanza_cases import case_form
 
 CREATED = dt.datetime(2025, 6, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 MM = 72 / 25.4  # PDF points per millimetre
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def form_data(**changes: object) -> FormData:
-    data = FormData(
-        dossier_id="B2-7K3M9Q",
-        notice_title="Avviso pubblico Misura B2 – Assistenza indiretta anziani",
-        notice_ambito="Ambito distrettuale Visconteo Sud Milano (capofila Rozzano)",
-        notice_source="Art. 4",
-        municipality="Rozzano",
-        recipient="Ufficio di Piano / Protocollo – protocollo@pec.comune.rozzano.mi.it",
-        applicant=Person(
-            given_name="Nicolò",
-            family_name="D'Agostino",
-            tax_code="DGSNCL70A01F205X",
-            birth_date=dt.date(1970, 1, 1),
-            birth_place="Milano",
-            address="Via Roma 1, 20089 Rozzano (MI)",
-            phone="+39 333 1234567",
-            email="nicolo@example.it",
-        ),
-        beneficiary=Person(
-            given_name="Maria Luisa",
-            family_name="Sanità",
-            tax_code="SNTMRL38B41H264Y",
-            birth_date=dt.date(1938, 2, 1),
-        ),
-        applicant_role="figlia/figlio",
-        measures=[
-            (
-                "Buono sociale per assistente familiare",
-                "requisiti presenti secondo la verifica preliminare",
-            )
-        ],
-        answers=[
-            ("La persona vive a casa?", "Sì"),
-            ("È assistita da un'assistente familiare?", "Sì, perché non è autosufficiente"),
-            ("Quanto spendete al mese?", "1.200 € circa"),
-        ],
-        documents=[("Carta d'identità del beneficiario", "2 pagine")],
-        place="Rozzano",
-        date=dt.date(2025, 6, 2),
-    )
-    return replace(data, **changes)  # type: ignore[arg-type]
 
 
 def page_texts(pdf: bytes) -> list[str]:
@@ -204,139 +161,7 @@ def form_item() -> Item:
 
 @lru_cache
 def form_pdf() -> bytes:
-    return application_form_pdf(form_data())
-
-
-# --- the application form --------------------------------------------------------------
-
-
-def test_application_form_prints_accented_names():
-    text = full_text(form_pdf())
-    assert "Nicolò D'Agostino" in text
-    assert "Maria Luisa Sanità" in text
-    assert "È assistita da un'assistente familiare?" in text
-    assert "Sì, perché non è autosufficiente" in text
-    assert "1.200 € circa" in text
-
-
-def test_application_form_shows_notice_recipient_and_sections_in_order():
-    text = full_text(form_pdf())
-    expected = [
-        "Domanda di accesso alla Misura B2",
-        "Avviso pubblico Misura B2 – Assistenza indiretta anziani",
-        "Ambito distrettuale Visconteo Sud Milano (capofila Rozzano)",
-        "B2-7K3M9Q",
-        "Al Comune di Rozzano – Ufficio di Piano / Protocollo – "
-        "protocollo@pec.comune.rozzano.mi.it",
-        "Chi presenta la domanda",
-        "DGSNCL70A01F205X",
-        "figlia/figlio",
-        "Per chi si chiede",
-        "SNTMRL38B41H264Y",
-        "01/02/1938",
-        "Misure richieste",
-        "Buono sociale per assistente familiare",
-        "requisiti presenti secondo la verifica preliminare",
-        "Le risposte date",
-        "La persona vive a casa?",
-        "Documenti allegati",
-        "Carta d'identità del beneficiario",
-        "Dichiarazioni",
-        "Privacy",
-        "Luogo e data: Rozzano, 02/06/2025",
-        "Firma del richiedente",
-    ]
-    positions = [text.find(part) for part in expected]
-    missing = [part for part, at in zip(expected, positions, strict=True) if at < 0]
-    assert not missing
-    assert positions == sorted(positions)
-
-
-def test_application_form_carries_the_declarations_and_privacy_consent():
-    text = full_text(form_pdf())
-    assert "artt. 46 e 47 del DPR 445/2000" in text
-    assert "art. 76" in text and "art. 75" in text
-    assert "ogni variazione della situazione" in text
-    assert "Regolamento (UE) 2016/679 (GDPR)" in text
-    assert "art. 13" in text and "art. 9" in text
-    assert "dati relativi alla salute" in text
-    assert (
-        "Firmate a mano o con firma digitale. Allegate la copia di un documento d'identità "
-        "(D.lgs. 82/2005 art. 65 c. 1 lett. c)." in text
-    )
-
-
-def test_application_form_draws_a_signature_box_under_its_label():
-    reader = PdfReader(BytesIO(form_pdf()))
-    last = reader.pages[-1]
-    assert "Firma del richiedente" in last.extract_text()
-    content = last.get_contents().get_data().decode("latin-1")
-    # fpdf2 draws rectangles as "x y w -h re": the 85 x 28 mm box.
-    box = f"{85 * MM:.2f} -{28 * MM:.2f} re"
-    assert box == "240.94 -79.37 re"
-    assert box in content
-
-
-def test_every_form_page_has_the_footer_with_page_numbers():
-    pdf = application_form_pdf(form_data(answers=[("Domanda", "Risposta")] * 80))
-    texts = page_texts(pdf)
-    assert len(texts) >= 3
-    for n, text in enumerate(texts, start=1):
-        assert f"Sportello B2 – pratica B2-7K3M9Q – pagina {n} di {len(texts)}" in text
-        assert "Verifica preliminare: la decisione spetta ai servizi sociali." in text
-
-
-def test_application_form_embeds_its_fonts_on_a4():
-    reader = PdfReader(BytesIO(form_pdf()))
-    fonts_seen = 0
-    for page in reader.pages:
-        assert round(float(page.mediabox.width) / MM) == 210
-        assert round(float(page.mediabox.height) / MM) == 297
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descendant = font["/DescendantFonts"][0].get_object()
-            assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
-            fonts_seen += 1
-    assert fonts_seen >= 2  # regular and bold
-
-
-def test_answers_table_survives_200_answers_and_a_very_long_one():
-    answers = [(f"Domanda numero {n}", f"Risposta numero {n} è questa") for n in range(1, 201)]
-    answers.append(("Note lunghe", " ".join(f"parola{n}" for n in range(1500))))
-    pdf = application_form_pdf(form_data(answers=answers))
-    texts = page_texts(pdf)
-    text = " ".join(texts)
-    assert len(texts) > 6
-    for n in range(1, 201):
-        assert f"Risposta numero {n} è questa" in text
-    assert "parola0 " in text and "parola1499" in text
-    assert "Firma del richiedente" in texts[-1]
-    # the table header is repeated on the pages the answers continue on
-    assert sum("Domanda Risposta" in t for t in texts) >= 4
-
-
-def test_emoji_in_a_name_does_not_stop_the_form():
-    applicant = replace(form_data().applicant, given_name="Nicolò 🦄🧓‍🦳", family_name="Rossi 𝔸")
-    pdf = application_form_pdf(form_data(applicant=applicant, place="Rozzano 🏠"))
-    text = full_text(pdf)
-    assert "Nicolò Rossi" in text
-    assert "🦄" not in text
-    assert "Luogo e data: Rozzano" in text
-
-
-def test_missing_details_are_marked_not_invented():
-    pdf = application_form_pdf(form_data(answers=[("La persona vive a casa?", "Sì")]))
-    text = full_text(pdf)
-    assert "Telefono non indicato" in text  # the beneficiary has no phone
-    assert "€" not in text  # no amount unless the family gave one
-
-
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.text(min_size=1, max_size=40), answer=st.text(max_size=300))
-def test_any_unicode_in_names_and_answers_gives_a_form(name: str, answer: str):
-    applicant = replace(form_data().applicant, given_name=name)
-    pdf = application_form_pdf(form_data(applicant=applicant, answers=[("Domanda", answer)]))
-    assert "Firma del richiedente" in full_text(pdf)
+    return application_form_pdf(case_form("visconteo-sud-milano-2025"))
 
 
 # --- one item, one PDF -----------------------------------------------------------------
