@@ -118,7 +118,7 @@ def test_a_page_printed_before_the_answers_changed_is_an_old_edition():
     data = case_form(NOTICE)
     old = replace(data, applicant=replace(data.applicant, phone="333 000 0000"))
     old_pdf = application_form_pdf(old)
-    pdf, pages, edition = form()
+    _pdf, pages, edition = form()
     assert form_edition(old) != edition
     found = recognise(
         read_marks(phone_photo(page_image(old_pdf, 0), 3, 1.0)), "B2-7K3M9Q", edition, pages
