@@ -621,3 +621,99 @@ async def test_a_copy_telegram_refuses_can_be_asked_again_and_the_application_st
     texts = await f.say("/start")  # after sending, /start says where things stand
     assert "Questa domanda è chiusa" in texts[-1]
     await s.close()
+
+
+async def test_with_today_the_form_the_manifest_and_the_email_date_agree(api, db_path):
+    """`--today 2025-06-02`: the form's date, the manifest's created_at and the e-mail's
+    Date header all say that day (one clock)."""
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await sign_the_form(s)
+    form = PdfReader(io.BytesIO(api.documents[4242][0][1]))
+    assert "Luogo e data: Rozzano, 02/06/2025" in "".join(p.extract_text() for p in form.pages)
+    await s.family.press("Controlla e invia")
+    await s.family.press("Sì, invia")
+    manifest = json.loads(
+        next(d[1] for d in api.documents[4242] if d[0] == "riepilogo-istanza.json")
+    )
+    assert manifest["created_at"].startswith("2025-06-02T")
+    handler, _handled = await deliver_by_smtp(s, db_path)
+    message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
+    assert message["Date"].datetime.date() == dt.date(2025, 6, 2)
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("Spett.le Comune di Rozzano, capofila dell'Ambito")
+    assert "residente nel Comune di Opera" in text and "Al Comune di Opera" not in text
+    await s.close()
+
+
+async def test_the_bank_declaration_is_in_our_form_not_a_file_to_fetch(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    texts = await fill_identity(s)
+    checklist = texts[-1]
+    assert "✅ Dichiarazione del conto corrente: è nel modulo da firmare, con il vostro IBAN" in (
+        checklist
+    )
+    assert "chiedetelo ai servizi sociali" not in checklist
+    assert "All. E" in checklist and "intestatario, codice fiscale, IBAN e banca" in checklist
+    assert "al posto di quello del bando (All. A" in checklist
+    assert not any("conto corrente" in b for b in s.family.buttons())
+    await upload_everything(s)
+    await s.family.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    last = form.pages[-1].extract_text()
+    assert "Dichiarazione per l'accredito" in last and "IT60 X054 2811 1010 0000 0123 456" in last
+    await s.close()
+
+
+async def test_a_tax_code_that_does_not_match_the_names_is_explained_and_can_be_confirmed(
+    api, db_path
+):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    await f.say("Mariana")  # her code was made from "Maria"
+    await f.say("Rossi")
+    texts = await f.say(APPLICANT_CF)
+    assert "non va con il nome e il cognome" in texts[0]
+    assert "scrivetelo di nuovo uguale" in texts[0]
+    texts = await f.say(APPLICANT_CF.lower())  # the family insists: kept
+    assert texts[0] == f"✓ {APPLICANT_CF}"
+    assert "L'indirizzo dove abita chi firma" in texts[-1]
+    await s.close()
+
+
+async def test_the_phone_is_kept_in_e164_and_shown_the_italian_way(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    await f.say("Giuseppe")
+    await f.say("Rossi")
+    await f.say(BENEFICIARY_CF)
+    texts = await f.say("12")
+    assert "non sembra giusto" in texts[0]
+    texts = await f.say("339.123.4567")
+    assert texts[0] == "✓ 339 123 4567"
+    texts = await f.say("maria@@example")
+    assert "non sembra giusto" in texts[0]
+    await f.say("Maria.Rossi@Example.IT")
+    await f.say("Via Roma 12")
+    await f.say("2007")
+    texts = await f.say("20073")
+    assert "DSU" in texts[-1]
+    await f.say("15/01/2025")
+    texts = await f.press("La persona assistita")
+    texts = await f.say("IT60 X054 2811 1010 0000 0123 457")  # one digit wrong
+    assert "IBAN non è giusto" in texts[0]
+    texts = await f.say(IBAN)
+    assert texts[0] == f"✓ {IBAN}"
+    identity = dossiers_of(s.db, 4242)[0]["data"]["identity"]
+    assert identity["applicant.phone"] == "+393391234567"
+    assert identity["applicant.email"] == "Maria.Rossi@example.it"
+    assert identity["bank.iban"] == IBAN.replace(" ", "")
+    assert identity["beneficiary.postcode"] == "20073"
+    await s.close()

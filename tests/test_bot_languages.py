@@ -20,7 +20,7 @@ from bot.i18n import LOCALES, make_i18n
 from dialogs.languages import FSI, PDI, display_name, translator
 from dialogs.questions import BY_KEY
 from tests.test_bot_conversation import Session
-from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF
+from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, IBAN
 
 TODAY = dt.date(2025, 6, 2)  # the Visconteo Sud Milano notice (Opera) is open
 
@@ -157,11 +157,13 @@ async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]
         raise AssertionError("no result")
     said += await f.press(t("📝 Prepara la domanda"))
     said += await f.press(t("Il figlio o la figlia"))
-    for typed in ("Maria", "Rossi", APPLICANT_CF, "333 123 4567"):
+    for typed in ("Maria", "Rossi", APPLICANT_CF, "Via Verdi 5", "20089 Rozzano", "333 123 4567"):
         said += await f.say(typed)
     said += await f.press(t("Non ce l'ho · Avanti"))
-    for typed in ("Giuseppe", "Rossi", BENEFICIARY_CF, "Via Roma 12"):
+    for typed in ("Giuseppe", "Rossi", BENEFICIARY_CF, "Via Roma 12", "20073", "15/01/2025"):
         said += await f.say(typed)
+    said += await f.press(t("La persona assistita"))
+    said += await f.say(IBAN)
     return said
 
 
@@ -232,8 +234,13 @@ async def test_the_command_menu_and_the_language_list_speak_every_language(api, 
 async def test_before_signing_the_chat_explains_each_declaration_of_the_italian_form(api, db_path):
     """The form stays Italian (it is for the comune); the chat says, in the family's
     language, one line per declaration, what signing it declares."""
-    from dialogs.paperwork import DECLARATION_LINES, DECLARING, PRIVACY_CONSENT, UNDER_DPR_445
-    from dossier.form import DECLARATIONS
+    from dialogs.paperwork import (
+        BANK_LINE,
+        DECLARATION_LINES,
+        DECLARING,
+        PRIVACY_CONSENT,
+        UNDER_DPR_445,
+    )
     from tests.test_bot_dossier import upload_everything
 
     s = Session(api, db_path, TODAY)
@@ -243,12 +250,18 @@ async def test_before_signing_the_chat_explains_each_declaration_of_the_italian_
     said = await s.family.press(plain(_("📝 Prepara il modulo da firmare")))
     _name, pdf, _caption = api.documents[4242][-1]
     form = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "dichiara:" in form and "445/2000" in form  # the form: Italian
-    assert "Sì" in form and plain(_("Sì")) + "\n" not in form  # its answers too
+    assert "DICHIARA" in form and "445" in form  # the form: Italian
+    assert "che il beneficiario vive presso il proprio domicilio" in form
     explained = plain(said[-1])
-    lines = [DECLARING, UNDER_DPR_445, *(DECLARATION_LINES[d.key] for d in DECLARATIONS)]
+    # one plain line per kind of declaration this form prints (this case: 001, Opera)
+    kinds = ["residence", "age", "at_home", "certifications", "isee", "benefits"]
+    kinds += ["first_application", "assistant", "report_changes", "truthful"]
+    lines = [DECLARING, UNDER_DPR_445, *(DECLARATION_LINES[k] for k in kinds), BANK_LINE]
     for line in [*lines, PRIVACY_CONSENT]:
         assert plain(_(line)) in explained, line
+        assert explained.count(plain(_(line))) == 1, line
+    for kind in set(DECLARATION_LINES) - set(kinds):  # not this case's
+        assert plain(_(DECLARATION_LINES[kind])) not in explained, kind
     assert explained.index(plain(_(DECLARING))) < explained.index(
         plain(_("1. Stampate il modulo e firmatelo in fondo."))
     )
@@ -262,13 +275,16 @@ def test_every_declaration_the_form_prints_has_its_line_in_the_chat():
     it has one, the chat shows the form's Italian words rather than nothing."""
     from dialogs.paperwork import DECLARATION_LINES, PaperworkView
     from dossier.form import DECLARATIONS, Declaration
+    from eligibility.declarations import KINDS
 
+    assert set(KINDS) == set(DECLARATION_LINES)  # every kind a notice may declare
     assert {d.key for d in DECLARATIONS} <= set(DECLARATION_LINES)
     view = PaperworkView(translator(make_i18n(), "uk"), "uk")
     new = Declaration("new_one", "di essere residente in Lombardia;")
-    lines = view.declarations([*DECLARATIONS, new])
+    twice = Declaration("truthful", "che i dati sono veri, di nuovo")
+    lines = view.declarations([*DECLARATIONS, twice, new])
     assert "<i>di essere residente in Lombardia;</i>" in lines[-2]
-    assert len(lines) == 2 + len(DECLARATIONS) + 1 + 1  # heading, DPR 445, each, privacy
+    assert len(lines) == 2 + len(DECLARATIONS) + 1 + 1  # heading, DPR 445, each kind, privacy
 
 
 def test_a_status_in_arabic_keeps_the_date_time_and_the_address_whole():
