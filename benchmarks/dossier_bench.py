@@ -26,7 +26,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dossier.assemble import Item, Upload, assemble
-from dossier.form import FONT_DIR, FormData, Person, application_form_pdf
+from dossier.form import application_form_pdf
+from dossier.formpdf import FONT_DIR
+from tests.istanza_cases import case_form
 
 TARGET_SECONDS = 3.0
 TARGET_MB = 10.0
@@ -102,26 +104,7 @@ def text_pdf(pages: int, title: str) -> bytes:
 
 
 def sample_form() -> bytes:
-    applicant = Person("Nicolò", "Bianchi", "BNCNCL70A01F205X", dt.date(1970, 1, 1), "Milano")
-    beneficiary = Person("Maria", "Bianchi", "BNCMRA38B41H264Y", dt.date(1938, 2, 1), "Rozzano")
-    return application_form_pdf(
-        FormData(
-            dossier_id="B2-BENCH1",
-            notice_title="Avviso pubblico Misura B2 – Assistenza indiretta anziani",
-            notice_ambito="Ambito distrettuale Visconteo Sud Milano (capofila Rozzano)",
-            notice_source="Art. 4",
-            municipality="Rozzano",
-            recipient="Ufficio di Piano / Protocollo – protocollo@pec.comune.example.it",
-            applicant=applicant,
-            beneficiary=beneficiary,
-            applicant_role="figlia/figlio",
-            measures=[("Buono sociale per assistente familiare", "requisiti presenti")],
-            answers=[(f"Domanda {i}", f"Risposta {i} è così") for i in range(30)],
-            documents=[("Carta d'identità del beneficiario", "2 pagine")],
-            place="Rozzano",
-            date=dt.date(2025, 6, 2),
-        )
-    )
+    return application_form_pdf(case_form("visconteo-sud-milano-2025", dossier_id="B2-BENCH1"))
 
 
 def upload(item_id: str, seq: int, kind: str, data: bytes) -> Upload:

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dossier.istanza import role_shown
 from dossier.people import (
     DetailError,
     decode_tax_code,
@@ -24,6 +23,7 @@ from dossier.people import (
     normalise_email,
     normalise_iban,
     normalise_phone,
+    role_shown,
 )
 
 from .parsing import N_, AnswerError, parse_date

@@ -28,38 +28,14 @@ from .people import (
     decode_tax_code,
     iban_shown,
     phone_shown,
+    role_shown,
 )
 
-# Who signs, as the form says it (Italian whatever the chat language), by gender.
-ROLE_ON_FORM: dict[str, str | dict[str | None, str]] = {
-    "self": "la persona stessa",
-    "child": {"F": "figlia", "M": "figlio", None: "figlia/figlio"},
-    "spouse": {
-        "F": "coniuge o convivente",
-        "M": "coniuge o convivente",
-        None: "coniuge o convivente",
-    },
-    "parent": {"F": "madre", "M": "padre", None: "genitore"},
-    "relative": {"F": "familiare", "M": "familiare", None: "familiare"},
-    "legal_representative": {
-        "F": "tutrice o amministratrice di sostegno",
-        "M": "tutore o amministratore di sostegno",
-        None: "tutore o amministratore di sostegno",
-    },
-}
 CHANNEL_LINE = {
     "pec": "PEC: {address}",
     "email": "E-mail: {address}",
     "online_platform": "Piattaforma online: {address}",
 }
-
-
-def role_shown(role: str, gender: str | None) -> str:
-    """ "figlia", "padre", "tutore o amministratore di sostegno"."""
-    names = ROLE_ON_FORM.get(role, "")
-    if isinstance(names, dict):
-        return names.get(gender, names[None])
-    return names
 
 
 def _decoded(code: str | None, birth_date: dt.date | None, today: dt.date) -> TaxCode | None:

@@ -13,12 +13,9 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-import phonenumbers
-from codicefiscale import codicefiscale
-from email_validator import EmailNotValidError, validate_email
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+# The libraries are loaded when first used: the bot starts without them.
 
 
 class DetailError(ValueError):
@@ -66,6 +63,8 @@ def decode_tax_code(
     The code gives the year's last two digits only: with `birth_date` known its century
     is that one; otherwise a code that would make the person younger than 14 on `today`
     is taken a hundred years earlier (the signer of an application is an adult)."""
+    from codicefiscale import codicefiscale
+
     code = compact_tax_code(text)
     if re.fullmatch(r"\d{11}", code):
         raise DetailError("not_a_person")
@@ -110,6 +109,8 @@ def _letters(name: str) -> str:
 
 def names_match(code: str, given_name: str, family_name: str) -> bool:
     """The code's first six letters are those of these names (surname, then name)."""
+    from codicefiscale import codicefiscale
+
     code = compact_tax_code(code)
     try:
         surname = codicefiscale.encode_lastname(_letters(family_name))
@@ -119,12 +120,41 @@ def names_match(code: str, given_name: str, family_name: str) -> bool:
     return code[:3] == surname and code[3:6] == name
 
 
+# Who signs, as the form says it (Italian whatever the chat language), by gender.
+ROLE_ON_FORM: dict[str, str | dict[str | None, str]] = {
+    "self": "la persona stessa",
+    "child": {"F": "figlia", "M": "figlio", None: "figlia/figlio"},
+    "spouse": {
+        "F": "coniuge o convivente",
+        "M": "coniuge o convivente",
+        None: "coniuge o convivente",
+    },
+    "parent": {"F": "madre", "M": "padre", None: "genitore"},
+    "relative": {"F": "familiare", "M": "familiare", None: "familiare"},
+    "legal_representative": {
+        "F": "tutrice o amministratrice di sostegno",
+        "M": "tutore o amministratore di sostegno",
+        None: "tutore o amministratore di sostegno",
+    },
+}
+
+
+def role_shown(role: str, gender: str | None) -> str:
+    """ "figlia", "padre", "tutore o amministratore di sostegno"."""
+    names = ROLE_ON_FORM.get(role, "")
+    if isinstance(names, dict):
+        return names.get(gender, names[None])
+    return names
+
+
 # --- phone and e-mail ----------------------------------------------------------------
 
 
 def normalise_phone(text: str) -> str:
     """A phone number in E.164 ("+393391234567"); Italian when it has no country code.
     Reasons: `invalid`."""
+    import phonenumbers
+
     if not re.fullmatch(r"[\d\s./()+-]{6,25}", text.strip()):
         raise DetailError("invalid")
     try:
@@ -139,6 +169,8 @@ def normalise_phone(text: str) -> str:
 def phone_shown(stored: str) -> str:
     """ "339 123 4567" for an Italian number, "+40 721 234 567" for another; a number
     stored before it was normalised is shown as it was typed."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(stored, "IT")
     except phonenumbers.NumberParseException:
@@ -153,6 +185,8 @@ def phone_shown(stored: str) -> str:
 def normalise_email(text: str) -> str:
     """An e-mail address a person can receive at (its form: no lookup on the network),
     the domain in lower case. Reasons: `invalid`."""
+    from email_validator import EmailNotValidError, validate_email
+
     text = text.strip()
     if len(text) > 120:
         raise DetailError("invalid")
@@ -165,21 +199,28 @@ def normalise_email(text: str) -> str:
 # --- IBAN ------------------------------------------------------------------------------
 
 
+def _iban(value: str) -> Any:
+    """schwifty's IBAN, or DetailError("invalid")."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        return IBAN(value)
+    except (SchwiftyException, ValueError):
+        raise DetailError("invalid") from None
+
+
 def normalise_iban(text: str) -> str:
     """An IBAN, compact ("IT60X0542811101000000123456"). Reasons: `invalid` (its length,
     country or check digits are wrong)."""
-    compact = re.sub(r"[\s.-]", "", text).upper()
-    try:
-        return IBAN(compact).compact
-    except (SchwiftyException, ValueError):
-        raise DetailError("invalid") from None
+    return _iban(re.sub(r"[\s.-]", "", text).upper()).compact
 
 
 def iban_shown(iban: str) -> str:
     """In groups of four, as printed on a bank statement."""
     try:
-        return IBAN(iban).formatted
-    except (SchwiftyException, ValueError):
+        return _iban(iban).formatted
+    except DetailError:
         return iban
 
 
@@ -187,14 +228,14 @@ def bank_of(iban: str) -> str | None:
     """The bank of the IBAN's bank code (ABI in Italy), from schwifty's registry; None
     when the registry does not know it."""
     try:
-        bank = IBAN(iban).bank
-    except (SchwiftyException, ValueError):
+        bank = _iban(iban).bank
+    except DetailError:
         return None
     return bank.get("name") if isinstance(bank, dict) else getattr(bank, "name", None)
 
 
 def bank_code_of(iban: str) -> str | None:
     try:
-        return IBAN(iban).bank_code or None
-    except (SchwiftyException, ValueError):
+        return _iban(iban).bank_code or None
+    except DetailError:
         return None

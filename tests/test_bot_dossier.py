@@ -717,3 +717,23 @@ async def test_the_phone_is_kept_in_e164_and_shown_the_italian_way(api, db_path)
     assert identity["bank.iban"] == IBAN.replace(" ", "")
     assert identity["beneficiary.postcode"] == "20073"
     await s.close()
+
+
+async def test_the_signing_step_can_tell_a_photo_of_page_one_from_a_cat(api, db_path):
+    """What the signing step will call (dossier.signing), on the form the chat made."""
+    from dossier.signing import recognise_signed_upload
+    from tests.test_pagecode import cat_photo, page_image, phone_photo
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await s.family.press("Prepara il modulo da firmare")
+    pdf = api.documents[4242][-1][1]
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    desk = s.dp["desk"]
+    photo = phone_photo(page_image(pdf, 0), 5, 1.5)
+    found = await recognise_signed_upload(desk, dossier_id, photo, TODAY)
+    assert found.outcome == "pages" and found.pages == (1,)
+    assert found.total == len(PdfReader(io.BytesIO(pdf)).pages)
+    found = await recognise_signed_upload(desk, dossier_id, cat_photo(), TODAY)
+    assert found.outcome == "none"
+    await s.close()
