@@ -24,27 +24,18 @@ from babel.numbers import format_decimal
 from .facts import Facts
 from .labels import CURRENT_MEASURE_NAMES
 from .rules import age, euro, evaluate, guard
-from .schema import CompatibilityEntry, Declares, IseeRule, Notice, RuleBase
-
-# The order of the DICHIARA list on the form: who and where, then the requirements, then
-# the commitments.
-KINDS = (
-    "residence",
-    "age",
-    "at_home",
-    "citizenship",
-    "certifications",
-    "disability",
-    "independent_living",
-    "isee",
-    "benefits",
-    "first_application",
-    "caregiver",
-    "assistant",
-    "day_service",
-    "report_changes",
-    "truthful",
+from .schema import (
+    CompatibilityEntry,
+    DeclarationKind,
+    Declares,
+    IseeRule,
+    Notice,
+    RuleBase,
 )
+
+# The order of the DICHIARA list on the form (the order of `DeclarationKind`): who and
+# where, then the requirements, then the commitments.
+KINDS: tuple[str, ...] = DeclarationKind.__args__  # type: ignore[attr-defined]
 
 # Values the application supplies (the form fills them; the verdict shows these defaults):
 # the beneficiary as the sentence names them (from the codice fiscale: "la beneficiaria",
