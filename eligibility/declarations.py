@@ -25,6 +25,7 @@ from .facts import Facts
 from .labels import CURRENT_MEASURE_NAMES
 from .rules import age, euro, evaluate, guard
 from .schema import (
+    DECLARATION_PLACEHOLDERS,
     CompatibilityEntry,
     DeclarationKind,
     Declares,
@@ -112,31 +113,7 @@ DISABILITY_ON_FORM = {
     "age_related": "non autosufficienza legata all'età",
     "other": "disabilità",
 }
-# Every placeholder a declaration may use; a notice file with another one fails its test.
-PLACEHOLDERS = frozenset(
-    {
-        "municipality",
-        "age",
-        "birth_date",
-        "certifications",
-        "isee_kind",
-        "isee_value",
-        "isee_status",
-        "limit",
-        "value",
-        "benefits",
-        "incompatible",
-        "citizenship",
-        "disability",
-        "assistant_contract",
-        "assistant_hours",
-        "caregiver_relationship",
-        "caregiver_employment",
-        "caregiver_hours",
-        "day_service_hours",
-        *DETAIL_DEFAULTS,
-    }
-)
+PLACEHOLDERS = DECLARATION_PLACEHOLDERS
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

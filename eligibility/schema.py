@@ -9,6 +9,7 @@ the file and the field (see `catalogue.load_file`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -99,6 +100,43 @@ DeclarationKind = Literal[
 ]
 
 
+# Every placeholder a declaration may use (`eligibility.declarations` fills them): the
+# family's values, and how the sentence names the beneficiary and the ISEE's date.
+DECLARATION_PLACEHOLDERS = frozenset(
+    {
+        "municipality",
+        "age",
+        "birth_date",
+        "certifications",
+        "isee_kind",
+        "isee_value",
+        "isee_status",
+        "limit",
+        "value",
+        "benefits",
+        "incompatible",
+        "citizenship",
+        "disability",
+        "assistant_contract",
+        "assistant_hours",
+        "caregiver_relationship",
+        "caregiver_employment",
+        "caregiver_hours",
+        "day_service_hours",
+        "beneficiario",
+        "del_beneficiario",
+        "isee_date",
+    }
+)
+
+
+def _known_placeholders(text: str | None) -> str | None:
+    unknown = set(re.findall(r"\{(\w+)\}", text or "")) - DECLARATION_PLACEHOLDERS
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+    return text
+
+
 class Declares(Strict):
     """What the applicant declares (DPR 445/2000) when a requirement is met: one sentence
     of the form after "DICHIARA", in the form's Italian, never translated. `{placeholders}`
@@ -111,6 +149,8 @@ class Declares(Strict):
     pending: str | None = None
     source: str | None = None
 
+    _placeholders = field_validator("says", "pending")(_known_placeholders)
+
 
 class NoticeDeclaration(Strict):
     """A declaration of the notice that belongs to no single requirement (residence in
@@ -120,6 +160,8 @@ class NoticeDeclaration(Strict):
     says: str
     when: list[Condition] = []
     source: str
+
+    _placeholders = field_validator("says")(_known_placeholders)
 
 
 class RuleBase(Strict):
