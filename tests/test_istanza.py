@@ -83,9 +83,9 @@ def test_visconteo_form_declares_isee_certification_benefits_and_the_assistant()
         "15/01/2025), è di 9.800,50 €, non superiore al limite di 25.000,00 € "
         "(Avviso, Art. 2; Art. 3);",
         "non beneficia di nessuna delle misure incompatibili con la Misura B2 elencate "
-        "dall'avviso: accoglienza definitiva",
+        "dall'avviso: l'accoglienza definitiva in una struttura",
         "Misura B1",
-        "che il beneficiario beneficia di: Servizio di Assistenza Domiciliare (SAD) "
+        "che il beneficiario beneficia di: il Servizio di Assistenza Domiciliare (SAD) "
         "(Avviso, Art. 9);",
         "che si tratta della prima istanza",
         "che l'assistente familiare è assunto con regolare contratto di lavoro diretto",
