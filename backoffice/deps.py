@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlite_utils import Database
 from starlette.datastructures import FormData
 
+from common.clock import utcnow
+from common.settings import Settings
 from eligibility import Catalogue
 from storage import audit
 from storage import dossiers as store
@@ -25,30 +26,12 @@ from storage.blobs import BlobStore
 from storage.staff import Session, Staff
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class BackofficeSettings(Protocol):
-    """The settings the back-office and `/healthz` read (the service's settings object
-    has these and more)."""
-
-    sportello_message_budget_mb: float
-    sportello_feedback_email: str | None
-    sportello_accessibility_url: str | None
-    smtp_host: str | None
-    imap_host: str | None
-
-    @property
-    def outbox_dir(self) -> Path: ...
-
-
 @dataclass
 class Services:
     db: Database
     blobs: BlobStore
     catalogue: Catalogue
-    settings: BackofficeSettings
+    settings: Settings
     clock: Callable[[], dt.datetime] = utcnow  # aware UTC "now"; tests move it
     # operations figures, updated by the webhook and the workers (read by /metrics)
     counters: dict[str, float] = field(default_factory=dict)

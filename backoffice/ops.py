@@ -18,8 +18,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from sqlite_utils import Database
 
+from common.clock import parse_iso
 from storage.dossiers import STATUSES as DOSSIER_STATUSES
-from storage.outbox import FAILED, PENDING, SAVED, SENDING, SENT, UNCERTAIN, parse_iso
+from storage.outbox import FAILED, PENDING, SAVED, SENDING, SENT, UNCERTAIN
 
 from .deps import Services
 

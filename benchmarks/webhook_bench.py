@@ -72,7 +72,7 @@ def serve(port: int, data: Path) -> None:
     from backoffice.app import create_app
     from backoffice.deps import Services
     from bot.app import blob_store_beside, build_dispatcher
-    from bot.settings import Settings
+    from common.settings import Settings
     from eligibility import load_catalogue
     from storage.db import open_db
 

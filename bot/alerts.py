@@ -25,10 +25,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
+from common.clock import iso, now_iso, utcnow
+from common.i18n import N_
 from dialogs import alerts as plan
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import translator
-from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
 from eligibility.comuni import gazetteer
@@ -189,7 +190,7 @@ class Sender:
     async def round(self) -> int:
         """One round; the number of messages that went."""
         now = self.clock()
-        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        stamp = now_iso()
         batch, chats = [], set()
         for m in alerts.due(self.db, stamp, self.per_second * 8):
             if m.chat_id in chats or now - self.last_sent.get(m.chat_id, -PER_CHAT) < PER_CHAT:
@@ -216,7 +217,7 @@ class Sender:
             alerts.retry_later(self.db, m.id, type(exc).__name__, "", give_up=True)
         except Exception as exc:
             wait = dt.timedelta(minutes=2 ** min(m.attempts, 6))
-            later = (dt.datetime.now(dt.UTC) + wait).isoformat(timespec="seconds")
+            later = iso(utcnow() + wait)
             alerts.retry_later(self.db, m.id, type(exc).__name__, later, give_up=m.attempts >= 5)
         return False
 
@@ -244,7 +245,7 @@ class Sender:
 
 
 def _utc() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return now_iso()
 
 
 async def plan_forever(

@@ -17,18 +17,18 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
+from common.i18n import N_
+from common.settings import Settings
 from dialogs.languages import SOURCE, available
 from dialogs.live_catalogue import LiveCatalogue
-from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
-from storage.blobs import BlobStore, load_or_create_key, rekey_names
+from storage.blobs import BlobStore, decode_key, load_or_create_key, rekey_names
 from storage.fsm import SQLiteStorage
 
 from .handlers import get_routers
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def blob_store_beside(db: Database, settings: Settings) -> BlobStore:
     var/sportello.sqlite3), with the key from settings or made once beside them."""
     folder = data_folder(db, settings)
     if settings.sportello_file_key is not None:
-        key = settings.file_key()
+        key = decode_key(settings.sportello_file_key.get_secret_value())
     else:
         key = load_or_create_key(folder / "files.key")
     blobs = BlobStore(folder / "files", key)

@@ -71,10 +71,9 @@ def _existing_db(settings_path: Any) -> Any:
 
 def cmd_notices(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """Every notice, bundled and published, with its status today and where it comes from."""
+    from common.settings import Settings
     from dialogs.live_catalogue import full_catalogue
     from storage import notices as published
-
-    from .settings import Settings
 
     db = _existing_db(Settings().db_path)
     catalogue = full_catalogue(db)
@@ -115,9 +114,8 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     if rest:
         print("uso: sportello notice ID (oppure check FILE, publish FILE, unpublish ID)", file=err)
         return EXIT_INVALID
+    from common.settings import Settings
     from dialogs.live_catalogue import full_catalogue
-
-    from .settings import Settings
 
     catalogue = full_catalogue(_existing_db(Settings().db_path))
     entry = catalogue.notice(action)
@@ -131,10 +129,10 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 
 
 def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    from common.settings import Settings
     from storage.db import open_db
 
     from .console import run_console
-    from .settings import Settings
 
     today = args.today
     run_console(open_db(Settings().db_path), stdin=stdin, out=out, clock=lambda: today)
@@ -145,10 +143,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     import asyncio
     import logging
 
+    from common.settings import Settings
     from storage.db import open_db
 
     from .app import run_polling
-    from .settings import Settings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -171,8 +169,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     """The production server: webhook, back-office, /healthz, /metrics and the jobs."""
     import logging
 
+    from common.settings import Settings
+
     from .serve import run_serve  # light: the server's modules load later
-    from .settings import Settings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -226,9 +225,8 @@ def _read_password(args: argparse.Namespace, err: TextIO, stdin: TextIO) -> str 
 
 def _comuni(names: list[str], today: dt.date | dt.datetime, err: TextIO) -> list[str] | None:
     """The comuni as the notices spell them; None (explained) if one is not in any notice."""
+    from common.settings import Settings
     from dialogs.live_catalogue import full_catalogue
-
-    from .settings import Settings
 
     catalogue = full_catalogue(_existing_db(Settings().db_path))
     found: list[str] = []
@@ -251,10 +249,9 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     """Back-office accounts: add one, or list them."""
     import sqlite3
 
+    from common.settings import Settings
     from storage import staff
     from storage.db import open_db
-
-    from .settings import Settings
 
     if args.action == "add":
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", args.email.strip()):
@@ -322,13 +319,13 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     """The outbox for the operator: what waits, one sending round, or a deliberate resend."""
     import asyncio
 
+    from common.settings import Settings
     from dossier.delivery import Outbox
     from storage import outbox
     from storage.db import open_db
     from storage.dossiers import get_dossier
 
     from .app import blob_store_beside
-    from .settings import Settings
 
     settings = Settings()
     db = open_db(settings.db_path)

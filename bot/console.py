@@ -12,10 +12,10 @@ from typing import Any, TextIO
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
+from common.i18n import N_
 from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, translator
 from dialogs.live_catalogue import LiveCatalogue
-from dialogs.parsing import N_
 from eligibility import Catalogue
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language

@@ -10,7 +10,6 @@ well, the family is told to send that message again.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +18,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from sqlite_utils import Database
 
-from dialogs.parsing import N_
+from common.clock import utcnow
+from common.i18n import N_
 from storage import journal
 
 from .i18n import make_i18n
@@ -56,7 +56,7 @@ async def journal_middleware(
         return await handler(update, data)
     user_id, _chat = _user_of(update)
     raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
-    state = journal.record(db, update.update_id, user_id, raw, dt.datetime.now(dt.UTC))
+    state = journal.record(db, update.update_id, user_id, raw, utcnow())
     if state == "done":
         return None  # a repeat of an update already handled
     try:

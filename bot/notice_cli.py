@@ -8,13 +8,12 @@ import getpass
 from pathlib import Path
 from typing import TextIO
 
+from common.settings import Settings
 from dialogs.live_catalogue import check_for_publication, publish_checked
 from eligibility import load_catalogue
 from eligibility.notice_file import Report, readable
 from storage import notices as published
 from storage.db import open_db
-
-from .settings import Settings
 
 EXIT_OK, EXIT_INVALID = 0, 2
 

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .settings import Settings
+from common.settings import Settings
 
 if TYPE_CHECKING:  # the heavy imports (aiogram alone takes seconds) wait for build_service
     from aiogram import Bot, Dispatcher

@@ -14,7 +14,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from sqlite_utils import Database
 
-from dialogs.parsing import N_
+from common.clock import utcnow
+from common.i18n import N_
+from common.settings import Settings
 from dossier import bounded
 from dossier.delivery import Outbox
 from dossier.erasure import erase_family
@@ -25,7 +27,6 @@ from storage.blobs import BlobStore
 
 from .i18n import make_i18n
 from .notify import tell_forever
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ async def retention_forever(
             apply_retention(
                 db,
                 blobs,
-                dt.datetime.now(dt.UTC),
+                utcnow(),
                 settings.sportello_retention_days,
                 settings.outbox_dir,
             )
@@ -52,7 +53,7 @@ async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 90
     """Integration requests whose deadline is near: the family is reminded once."""
     while not stop.is_set():
         try:
-            remind_families(db, dt.datetime.now(dt.UTC))
+            remind_families(db, utcnow())
         except Exception:
             log.exception("reminder round failed")
         with contextlib.suppress(TimeoutError):
@@ -95,7 +96,7 @@ async def expire_forever(
 ) -> None:
     while not stop.is_set():
         try:
-            await expire_once(bot, db, blobs, settings, dt.datetime.now(dt.UTC))
+            await expire_once(bot, db, blobs, settings, utcnow())
         except Exception:
             log.exception("expiry round failed")
         with contextlib.suppress(TimeoutError):

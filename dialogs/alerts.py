@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.i18n import N_
 from dossier.checklist import missing
 from dossier.desk import Desk
 from eligibility import Catalogue
@@ -25,7 +26,6 @@ from storage.users import get_language
 
 from .flow import SUBSCRIBE, Button, Reply, subscribe_data, subscription_offer
 from .formats import Formats
-from .parsing import N_
 
 Translate = Callable[[str], str]
 TranslateFor = Callable[[str], Translate]

@@ -31,12 +31,9 @@ from babel.numbers import (
 )
 from babel.units import format_compound_unit, format_unit
 
+from common.i18n import N_
+
 from .languages import available, babel_locale
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 class AnswerError(ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .parsing import N_
+from common.i18n import N_
 
 Kind = Literal["comune", "choice", "multi", "yesno", "date", "amount", "hours"]
 

@@ -10,9 +10,10 @@ import datetime as dt
 import html
 from typing import Any
 
+from common.i18n import N_
+
 from .formats import Formats
 from .languages import Translate
-from .parsing import N_
 
 TELEGRAM_LIMIT = 3500  # below Telegram's 4,096 characters, leaving room for markup
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs.parsing import N_
+from common.i18n import N_
 
 SENDABLE = ("pec", "email")
 CAD_ART_65 = "D.lgs. 82/2005 (CAD) art. 65 c. 1 lett. c"

@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -30,16 +29,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiosmtplib
 from sqlite_utils import Database
 
+from common.clock import Clock, iso, parse_iso, utcnow
 from storage import outbox
 from storage.blobs import BlobError, BlobStore
 from storage.dossiers import set_status
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from common.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -291,10 +290,6 @@ class RetryPolicy:
         return min(nxt, deadline) if now < deadline else nxt
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Outbox:
     """The worker that sends what the outbox holds. One per process."""
 
@@ -351,7 +346,7 @@ class Outbox:
         `errore` and the operator is told to check; nothing is sent again by itself."""
         found = 0
         for row in outbox.in_status(self.db, outbox.SENDING):
-            since = outbox.parse_iso(row["next_attempt_at"])
+            since = parse_iso(row["next_attempt_at"])
             if outbox.mark_uncertain(
                 self.db, row["id"], "interrupted while sending", since + self.uncertain_grace
             ):
@@ -375,7 +370,7 @@ class Outbox:
     def _give_up_uncertain(self, row: dict[str, Any], now: dt.datetime) -> None:
         outbox.hold_others(self.db, row["dossier_id"], row["id"])
         set_status(
-            self.db, row["dossier_id"], "errore", {"reason": "uncertain"}, at=outbox.iso(now)
+            self.db, row["dossier_id"], "errore", {"reason": "uncertain"}, at=iso(now)
         )
         log.error(
             "outbox: dossier %s part %d/%d (Message-ID %s) may or may not have reached the "
@@ -414,7 +409,7 @@ class Outbox:
                 outbox.finish_if_done(self.db, row["dossier_id"], stamp)
                 return 1
             return 0
-        if outbox.parse_iso(row["next_attempt_at"]) <= stamp:
+        if parse_iso(row["next_attempt_at"]) <= stamp:
             log.warning(
                 "outbox: no acceptance receipt for dossier %s part %d/%d: sending it again",
                 row["dossier_id"],
@@ -447,7 +442,7 @@ class Outbox:
                 dossier_id,
                 "in_invio",
                 {"parts": parts},
-                at=outbox.iso(started),
+                at=iso(started),
                 forward_only=True,
             )
         try:
@@ -488,7 +483,7 @@ class Outbox:
         except Exception as exc:
             text = str(exc) if isinstance(exc, DeliveryError) else _describe(exc)
             stamp = self._stamp(now)
-            queued = outbox.parse_iso(row["created_at"])
+            queued = parse_iso(row["created_at"])
             next_at = self.retry.next_attempt(attempt, queued, stamp)
             if next_at is None:
                 log.error(
@@ -508,7 +503,7 @@ class Outbox:
                     attempt,
                     type(exc).__name__,
                     f" {exc.code}" if isinstance(exc, DeliveryError) and exc.code else "",
-                    outbox.iso(next_at),
+                    iso(next_at),
                 )
                 outbox.mark_retry(self.db, row["id"], text, next_at)
         else:
@@ -536,7 +531,7 @@ class Outbox:
         with self.db.atomic():
             outbox.mark_failed(self.db, row["id"], error)
             outbox.hold_others(self.db, row["dossier_id"], row["id"])
-            set_status(self.db, row["dossier_id"], "errore", detail, at=outbox.iso(now))
+            set_status(self.db, row["dossier_id"], "errore", detail, at=iso(now))
 
     # -- the loop ----------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ import pillow_heif
 from PIL import Image, ImageOps, ImageStat
 from pypdf import PasswordType, PdfReader
 
-from dialogs.parsing import N_
+from common.i18n import N_
 
 from .pdfs import (
     REFUSED_ALWAYS,

@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.clock import utcnow
 from dossier.pec import parse_receipt
 from storage.receipts import record_receipt
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from bot.settings import Settings
+    from common.settings import Settings
     from storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
@@ -328,7 +329,7 @@ async def poll_forever(
             done = None
         failures = 0 if done is not None else failures + 1
         if done is not None and on_poll is not None:
-            on_poll(dt.datetime.now(dt.UTC))  # /healthz shows when receipts were last read
+            on_poll(utcnow())  # /healthz shows when receipts were last read
         delay = interval * 2 ** min(failures, 10) if failures else interval
         delay = min(delay, max(interval, MAX_BACKOFF_SECONDS))
         with contextlib.suppress(TimeoutError):

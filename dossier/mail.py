@@ -16,6 +16,8 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
+from common.clock import utcnow
+
 DOSSIER_HEADER = "X-Sportello-Dossier"
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
@@ -90,7 +92,7 @@ def build_messages(
         raise ValueError("a dossier needs at least one message")
     parts = len(groups)
     domain = (domain or domain_of(sender)).lower()
-    when = format_datetime((date or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
+    when = format_datetime((date or utcnow()).astimezone(dt.UTC))
     out: list[tuple[str, bytes]] = []
     for part, files in enumerate(groups, start=1):
         if not files:

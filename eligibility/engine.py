@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.i18n import N_
+
 from .catalogue import Catalogue, load_catalogue
 from .declarations import declarations
 from .facts import ORDER, Facts
-from .labels import CURRENT_MEASURE_NAMES, N_, PRE_CHECK
+from .labels import CURRENT_MEASURE_NAMES, PRE_CHECK
 from .rules import Money, Result, _fmt, age, evaluate, guard
 from .schema import CompatibilityEntry, Guidance, Measure, Notice, Programme, Submission
 from .score import score

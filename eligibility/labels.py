@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Mark a sentence for translation (extracted by Babel; translated where shown)."""
-    return message
-
+from common.i18n import N_
 
 # With their article: they fill sentences such as "Ricevete già {name}".
 CURRENT_MEASURE_NAMES: dict[str, str] = {

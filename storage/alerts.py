@@ -9,17 +9,13 @@ alert twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
+from common.clock import now_iso
 
 # -- subscriptions ------------------------------------------------------------------------
 
@@ -40,7 +36,7 @@ def subscribe(db: Database, user_id: int, chat_id: int, comune: str, code: str) 
         cursor = db.execute(
             "INSERT OR IGNORE INTO subscriptions (user_id, chat_id, comune, code, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [user_id, chat_id, comune, code, _now()],
+            [user_id, chat_id, comune, code, now_iso()],
         )
     return cursor.rowcount == 1
 
@@ -94,7 +90,7 @@ def want_reminders(
             "created_at) VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (user_id, notice_id) DO "
             "UPDATE SET chat_id = excluded.chat_id, comune = excluded.comune, "
             "documents = excluded.documents",
-            [user_id, chat_id, notice_id, comune, json.dumps(documents), _now()],
+            [user_id, chat_id, notice_id, comune, json.dumps(documents), now_iso()],
         )
     row = db.execute(
         "SELECT id FROM reminders WHERE user_id = ? AND notice_id = ?", [user_id, notice_id]
@@ -152,13 +148,13 @@ def enqueue(
         cursor = db.execute(
             "INSERT OR IGNORE INTO outgoing (key, chat_id, text, buttons, status, attempts, "
             "not_before, created_at) VALUES (?, ?, ?, ?, 'pending', 0, '', ?)",
-            [key, chat_id, text, json.dumps(buttons or []), _now()],
+            [key, chat_id, text, json.dumps(buttons or []), now_iso()],
         )
         if told is not None:
             db.execute(
                 "INSERT OR IGNORE INTO alerts_told (subscription_id, notice_id, at) "
                 "VALUES (?, ?, ?)",
-                [told[0], told[1], _now()],
+                [told[0], told[1], now_iso()],
             )
     return cursor.rowcount == 1
 
@@ -172,14 +168,14 @@ def enqueue_many(db: Database, rows: list[dict[str, Any]]) -> int:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO outgoing (key, chat_id, text, buttons, status, attempts, "
                 "not_before, created_at) VALUES (?, ?, ?, ?, 'pending', 0, '', ?)",
-                [r["key"], r["chat_id"], r["text"], json.dumps(r.get("buttons") or []), _now()],
+                [r["key"], r["chat_id"], r["text"], json.dumps(r.get("buttons") or []), now_iso()],
             )
             new += cursor.rowcount
             if r.get("told"):
                 db.execute(
                     "INSERT OR IGNORE INTO alerts_told (subscription_id, notice_id, at) "
                     "VALUES (?, ?, ?)",
-                    [r["told"][0], r["told"][1], _now()],
+                    [r["told"][0], r["told"][1], now_iso()],
                 )
     return new
 
@@ -201,7 +197,7 @@ def mark(db: Database, ids: list[int], status: str) -> None:
     marks = ",".join("?" for _ in ids)
     with db.atomic():
         extra = ", sent_at = ?" if status == "sent" else ""
-        params: list[Any] = [status, *([_now()] if extra else []), *ids]
+        params: list[Any] = [status, *([now_iso()] if extra else []), *ids]
         db.execute(f"UPDATE outgoing SET status = ?{extra} WHERE id IN ({marks})", params)
 
 

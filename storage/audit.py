@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import utcnow
+
 from .staff import Staff
 
 ACTIONS = {
@@ -56,7 +58,7 @@ def log(
 ) -> int:
     """Record one action. `staff` is the staff member, or the e-mail typed at a failed
     login (no account behind it, maybe)."""
-    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    when = (at or utcnow()).astimezone(dt.UTC)
     if isinstance(staff, Staff):
         staff_id, email = staff.id, staff.email
     else:

@@ -8,7 +8,6 @@ inbox); errore at any point. Each change is an event, told to the family once.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
@@ -17,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
+
+from common.clock import now_iso
 
 STATUSES = (
     "bozza",
@@ -33,9 +34,6 @@ STATUSES = (
 RANK = {s: i for i, s in enumerate(STATUSES)}
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud over the phone
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def fold_key(text: str) -> str:
@@ -87,7 +85,7 @@ def create_dossier(
     data: dict[str, Any],
 ) -> str:
     """A new dossier in `bozza`; returns its id."""
-    now = _now()
+    now = now_iso()
     with db.atomic():
         while True:
             dossier_id = new_dossier_id()
@@ -132,7 +130,7 @@ def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
         dossier_id,
         {
             "data": json.dumps(data, ensure_ascii=False),
-            "updated_at": _now(),
+            "updated_at": now_iso(),
             **index_columns(dossier_id, data),
         },
     )
@@ -154,7 +152,7 @@ def set_status(
     """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    now = _now()
+    now = now_iso()
     with db.atomic():
         row = db.execute("SELECT status FROM dossiers WHERE id = ?", [dossier_id]).fetchone()
         if row is None:
@@ -249,7 +247,7 @@ def add_attachment(
                 "size": size,
                 "signed": int(signed),
                 "file_unique_id": file_unique_id,
-                "created_at": _now(),
+                "created_at": now_iso(),
             }
         )
         return dict(db["attachments"].get(table.last_pk)), True
@@ -322,7 +320,7 @@ def add_event(
             "dossier_id": dossier_id,
             "status": kind,
             "detail": json.dumps(detail or {}, ensure_ascii=False),
-            "at": _now(),
+            "at": now_iso(),
             "notified": 0,
         }
     )
@@ -358,7 +356,7 @@ def purge_files(db: Database, dossier_id: str) -> list[str]:
         ]
         db.execute("DELETE FROM attachments WHERE dossier_id = ?", [dossier_id])
         db.execute("UPDATE outbox SET blob = NULL WHERE dossier_id = ?", [dossier_id])
-        db["dossiers"].update(dossier_id, {"purged": 1, "updated_at": _now()})
+        db["dossiers"].update(dossier_id, {"purged": 1, "updated_at": now_iso()})
     return [s for s in shas if not blob_in_use(db, s)]
 
 
@@ -390,7 +388,7 @@ def forget_user(db: Database, user_id: int) -> list[str]:
 def record_protocol(db: Database, dossier_id: str, number: str, date: str) -> None:
     """The comune's protocol number and date (ISO) for a dossier, written by staff."""
     db["dossiers"].update(
-        dossier_id, {"protocol_number": number, "protocol_date": date, "updated_at": _now()}
+        dossier_id, {"protocol_number": number, "protocol_date": date, "updated_at": now_iso()}
     )
 
 

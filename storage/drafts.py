@@ -11,13 +11,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import iso
+
 KEEP = dt.timedelta(hours=1)
 MAX_FIELDS = 200
 MAX_CHARS = 20_000
 
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def keep(db: Database, path: str, fields: list[tuple[str, str]], now: dt.datetime) -> str:
@@ -26,9 +25,9 @@ def keep(db: Database, path: str, fields: list[tuple[str, str]], now: dt.datetim
     text = json.dumps(fields, ensure_ascii=False)[:MAX_CHARS]
     token = secrets.token_urlsafe(16)
     with db.atomic():
-        db.execute("DELETE FROM form_drafts WHERE created_at < ?", [_iso(now - KEEP)])
+        db.execute("DELETE FROM form_drafts WHERE created_at < ?", [iso(now - KEEP)])
         db["form_drafts"].insert(
-            {"token": token, "path": path, "fields": text, "created_at": _iso(now)}
+            {"token": token, "path": path, "fields": text, "created_at": iso(now)}
         )
     return token
 
@@ -40,7 +39,7 @@ def take(db: Database, token: str, path: str, now: dt.datetime) -> list[tuple[st
     rows = list(
         db.query(
             "SELECT fields FROM form_drafts WHERE token = ? AND path = ? AND created_at >= ?",
-            [token, path, _iso(now - KEEP)],
+            [token, path, iso(now - KEEP)],
         )
     )
     db.execute("DELETE FROM form_drafts WHERE token = ?", [token])

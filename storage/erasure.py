@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import iso
+
 from . import alerts
 from .fsm import forget_cached
 
@@ -29,9 +31,6 @@ INACTIVE_DAYS = 180
 WARN_DAYS = 7
 UNANSWERED = dt.timedelta(days=1)  # a /start with no consent: nothing to warn about
 
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
@@ -102,8 +101,8 @@ def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list
     without consent a day old). Untouched: their conversation state, language and draft
     dossiers all older; a family with an application past the draft stage keeps it
     (retention deletes its files), only the conversation and drafts go."""
-    warn_before = _iso(now - dt.timedelta(days=INACTIVE_DAYS - WARN_DAYS))
-    erase_before = _iso(now - dt.timedelta(days=INACTIVE_DAYS))
+    warn_before = iso(now - dt.timedelta(days=INACTIVE_DAYS - WARN_DAYS))
+    erase_before = iso(now - dt.timedelta(days=INACTIVE_DAYS))
     rows = db.execute(
         """SELECT user_id, MAX(at) AS last, MAX(chat) AS chat, MAX(answers) AS answers FROM (
              SELECT CAST(substr(key, instr(key, ':') + 1) AS INTEGER) AS chat,
@@ -123,7 +122,7 @@ def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list
         warned.discard(user_id)
     to_warn: list[dict[str, Any]] = []
     to_erase: list[int] = []
-    blank_before = _iso(now - UNANSWERED)
+    blank_before = iso(now - UNANSWERED)
     for user_id, last, chat, answers in rows:
         if last is None or user_id is None:
             continue
@@ -144,4 +143,4 @@ def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list
 
 
 def mark_warned(db: Database, user_id: int, now: dt.datetime) -> None:
-    db["expiry_warnings"].upsert({"user_id": user_id, "warned_at": _iso(now)}, pk="user_id")
+    db["expiry_warnings"].upsert({"user_id": user_id, "warned_at": iso(now)}, pk="user_id")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import weakref
 from collections import OrderedDict
@@ -12,6 +11,8 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlite_utils import Database
+
+from common.clock import now_iso
 
 
 def key_of(key: StorageKey) -> str:
@@ -69,7 +70,7 @@ class SQLiteStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     def _write(self, key: StorageKey, column: str, value: str | None) -> None:
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = now_iso()
         self.db.execute(
             f"INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?) "
             f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "

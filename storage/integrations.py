@@ -10,11 +10,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import now_iso
+
 from .dossiers import add_event, set_status
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def request_integration(
@@ -29,7 +27,7 @@ def request_integration(
     """Store a request and the event that tells the family; returns the request id.
     The dossier becomes `integrazione_richiesta`. `due_on` (ISO date) is the deadline the
     family is told."""
-    now = _now()
+    now = now_iso()
     if open_request(db, dossier_id) is not None:
         raise ValueError("this dossier already has a request the family has not answered")
     with db.atomic():
@@ -102,7 +100,7 @@ def remind(db: Database, request: dict[str, Any]) -> None:
     with db.atomic():
         changed = db.execute(
             "UPDATE integration_requests SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
-            [_now(), request["id"]],
+            [now_iso(), request["id"]],
         ).rowcount
         if changed:
             add_event(
@@ -114,7 +112,7 @@ def remind(db: Database, request: dict[str, Any]) -> None:
 
 
 def mark_told(db: Database, request_id: int) -> None:
-    db["integration_requests"].update(request_id, {"status": "sent", "sent_at": _now()})
+    db["integration_requests"].update(request_id, {"status": "sent", "sent_at": now_iso()})
 
 
 def open_request(db: Database, dossier_id: str) -> dict[str, Any] | None:
@@ -141,5 +139,5 @@ def requests_of(db: Database, dossier_id: str) -> list[dict[str, Any]]:
 def answer(db: Database, request_id: int, dossier_id: str) -> None:
     """The family sent what was asked: the dossier goes back to the social worker."""
     with db.atomic():
-        db["integration_requests"].update(request_id, {"status": "answered", "answered_at": _now()})
+        db["integration_requests"].update(request_id, {"status": "answered", "answered_at": now_iso()})
         set_status(db, dossier_id, "integrata", {"request": request_id})

@@ -13,11 +13,10 @@ import datetime as dt
 
 from sqlite_utils import Database
 
+from common.clock import iso
+
 KEEP = dt.timedelta(days=1)
 
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def record(db: Database, update_id: int, user_id: int | None, data: str, now: dt.datetime) -> str:
@@ -26,7 +25,7 @@ def record(db: Database, update_id: int, user_id: int | None, data: str, now: dt
     cursor = db.execute(
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
         "attempts) VALUES (?, ?, ?, ?, 0, 0)",
-        [update_id, user_id, data, _iso(now)],
+        [update_id, user_id, data, iso(now)],
     )
     db.conn.commit()
     if cursor.rowcount == 1:
@@ -58,7 +57,7 @@ def attempt(db: Database, update_id: int) -> None:
 
 def prune(db: Database, now: dt.datetime) -> int:
     cursor = db.execute(
-        "DELETE FROM update_journal WHERE done = 1 AND received_at < ?", [_iso(now - KEEP)]
+        "DELETE FROM update_journal WHERE done = 1 AND received_at < ?", [iso(now - KEEP)]
     )
     db.conn.commit()
     return cursor.rowcount

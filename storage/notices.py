@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import now_iso
+
 
 @dataclass(frozen=True)
 class Published:
@@ -32,9 +34,6 @@ class Published:
     def in_force(self) -> bool:
         return self.withdrawn_at is None
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _published(row: dict) -> Published:
@@ -74,7 +73,7 @@ def publish(
                     "text": text,
                     "cases_text": cases_text,
                     "published_by": by,
-                    "published_at": at or _now(),
+                    "published_at": at or now_iso(),
                     "withdrawn_by": None,
                     "withdrawn_at": None,
                 }
@@ -91,7 +90,7 @@ def unpublish(db: Database, notice_id: str, by: str, at: str | None = None) -> P
         return None
     db.execute(
         "UPDATE published_notices SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
-        [by, at or _now(), current.row],
+        [by, at or now_iso(), current.row],
     )
     db.conn.commit()
     return _published(db["published_notices"].get(current.row))

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import iso, utcnow
 from storage.blobs import BlobStore
 from storage.dossiers import set_status
 
@@ -40,22 +41,6 @@ DONE = (SENT, SAVED)
 ACCEPTING_RECEIPTS = ("accettazione", "avvenuta-consegna")
 HELD = "held: another part of this dossier did not go"
 _MAX_ERROR = 500
-
-
-def iso(when: dt.datetime) -> str:
-    """A UTC timestamp as stored: `2025-03-01T09:30:00+00:00`."""
-    if when.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC datetime")
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def parse_iso(text: str) -> dt.datetime:
-    when = dt.datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _error(text: str) -> str:

@@ -9,13 +9,12 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
+from common.clock import iso
+
 from .dossiers import add_event
 
 OUTCOMES = ("ammessa", "esclusa", "in_graduatoria", "finanziata")
 
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def assessment(db: Database, dossier_id: str) -> dict[str, Any] | None:
@@ -52,7 +51,7 @@ def set_assessment(
             "iadl": iadl,
             "cbi": cbi,
             "staff_id": staff_id,
-            "at": _iso(now),
+            "at": iso(now),
         },
         pk="dossier_id",
     )
@@ -87,7 +86,7 @@ def set_outcome(
                 "outcome": outcome,
                 "outcome_reason": reason,
                 "outcome_position": position,
-                "outcome_at": _iso(now),
+                "outcome_at": iso(now),
             },
         )
         add_event(db, dossier_id, "esito", {"outcome": outcome, "reason": reason, "position": position})

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import now_iso
 from dossier.pec import (
     ACCETTAZIONE,
     AVVENUTA_CONSEGNA,
@@ -49,9 +50,6 @@ PROVEN_SENT_FROM = ("sending", "uncertain")
 
 NONE, FAILED, ACCEPTED, DELIVERED = 0, 1, 2, 3  # a part's state, best last
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _outbox_row(db: Database, refers_to: str | None) -> dict[str, Any] | None:
@@ -93,7 +91,7 @@ def record_receipt(db: Database, blobs: BlobStore, raw: bytes, receipt: Receipt)
                     "recipient": receipt.recipient,
                     "error": receipt.error,
                     "blob": sha256,
-                    "created_at": _now(),
+                    "created_at": now_iso(),
                 }
             )
         elif existing[1] is None and dossier_id is not None:
@@ -121,7 +119,7 @@ def _apply_to_outbox(db: Database, row: dict[str, Any], receipt: Receipt) -> Non
     db.execute(
         f"UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), last_error = NULL "
         f"WHERE id = ? AND status IN ({marks})",
-        [receipt.at.isoformat() if receipt.at else _now(), row["id"], *PROVEN_SENT_FROM],
+        [receipt.at.isoformat() if receipt.at else now_iso(), row["id"], *PROVEN_SENT_FROM],
     )
 
 

@@ -29,6 +29,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlite_utils import Database
 
+from common.clock import iso, parse_iso, utcnow
+
 MAX_FAILURES = 5  # for one e-mail from one client address
 MAX_ADDRESS_FAILURES = 20  # from one client address, whatever the e-mails
 WINDOW = dt.timedelta(minutes=15)
@@ -65,15 +67,6 @@ class Session:
     expires_at: dt.datetime
 
 
-def _iso(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("times must be aware")
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def _parse(text: str) -> dt.datetime:
-    when = dt.datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def normalise_email(email: str) -> str:
@@ -122,7 +115,7 @@ def add_staff(
             "comuni": json.dumps(list(comuni), ensure_ascii=False),
             "is_admin": int(is_admin),
             "active": 1,
-            "created_at": _iso(now or dt.datetime.now(dt.UTC)),
+            "created_at": iso(now or utcnow()),
         }
     )
     return int(row.last_pk)
@@ -185,7 +178,7 @@ def _dummy_hash() -> str:
 
 def _lock_end(rows: list[Any], limit: int, now: dt.datetime) -> dt.datetime | None:
     """The end of a lock set by `limit` failures within WINDOW, among `rows` (their `at`)."""
-    failures = sorted(_parse(r[0]) for r in rows)
+    failures = sorted(parse_iso(r[0]) for r in rows)
     if len(failures) < limit:
         return None
     last = failures[-1]
@@ -211,7 +204,7 @@ def locked_until(
         "AND ok = 1",
         [email, remote],
     ).fetchone()[0]
-    horizon = _iso(now - WINDOW - LOCKOUT)
+    horizon = iso(now - WINDOW - LOCKOUT)
     pair = db.execute(
         "SELECT at FROM login_attempts WHERE email = ? AND remote IS ? AND ok = 0 AND id > ? "
         "AND at > ? ORDER BY id DESC LIMIT 50",
@@ -245,12 +238,12 @@ def _reserve(db: Database, email: str, now: dt.datetime, remote: str | None) -> 
         until = locked_until(db, email, now, remote)
         busy = conn.execute(
             "SELECT 1 FROM login_attempts WHERE email = ? AND ok = ? AND at > ? LIMIT 1",
-            [email, RESERVED, _iso(now - RESERVATION)],
+            [email, RESERVED, iso(now - RESERVATION)],
         ).fetchone()
         ok = REFUSED if until is not None or busy else RESERVED
         cursor = conn.execute(
             "INSERT INTO login_attempts (email, ok, at, remote) VALUES (?, ?, ?, ?)",
-            [email, ok, _iso(now), remote],
+            [email, ok, iso(now), remote],
         )
         conn.commit()
     except BaseException:
@@ -363,14 +356,14 @@ def create_session(db: Database, staff_id: int, now: dt.datetime) -> tuple[str, 
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with db.atomic():
-        db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", [_iso(now)])
+        db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", [iso(now)])
         db["staff_sessions"].insert(
             {
                 "token_hash": token_hash(token),
                 "staff_id": staff_id,
                 "csrf": csrf,
-                "created_at": _iso(now),
-                "expires_at": _iso(now + dt.timedelta(hours=SESSION_HOURS)),
+                "created_at": iso(now),
+                "expires_at": iso(now + dt.timedelta(hours=SESSION_HOURS)),
             }
         )
     return token, csrf
@@ -384,7 +377,7 @@ def session_for(db: Database, token: str | None, now: dt.datetime) -> Session | 
     rows = list(db.query("SELECT * FROM staff_sessions WHERE token_hash = ?", [digest]))
     if not rows:
         return None
-    expires = _parse(rows[0]["expires_at"])
+    expires = parse_iso(rows[0]["expires_at"])
     if now >= expires:
         db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [digest])
         return None
@@ -403,6 +396,6 @@ def extend_session(db: Database, token_hash: str, now: dt.datetime) -> dt.dateti
     """The staff member asked for more time: the session lasts `SESSION_HOURS` from now."""
     until = now + dt.timedelta(hours=SESSION_HOURS)
     db.execute(
-        "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?", [_iso(until), token_hash]
+        "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?", [iso(until), token_hash]
     )
     return until

@@ -7,13 +7,10 @@ import datetime as dt
 
 from sqlite_utils import Database
 
+from common.clock import iso
+
 KEEP = dt.timedelta(days=1)  # Telegram gives up redelivering long before this
 
-
-def _iso(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC datetime")
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def first_time(db: Database, update_id: int, now: dt.datetime) -> bool:
@@ -21,11 +18,11 @@ def first_time(db: Database, update_id: int, now: dt.datetime) -> bool:
     not been seen before. One statement, so two deliveries racing cannot both win."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO seen_updates (update_id, at) VALUES (?, ?)",
-        [int(update_id), _iso(now)],
+        [int(update_id), iso(now)],
     )
     return cursor.rowcount == 1
 
 
 def forget_older_than(db: Database, moment: dt.datetime) -> int:
     """Drop the ids recorded before `moment`; returns how many went."""
-    return db.execute("DELETE FROM seen_updates WHERE at < ?", [_iso(moment)]).rowcount
+    return db.execute("DELETE FROM seen_updates WHERE at < ?", [iso(moment)]).rowcount

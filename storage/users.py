@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
+from common.clock import now_iso
+
 from . import alerts
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def get_language(db: Database, user_id: int) -> str | None:
@@ -24,7 +20,7 @@ def get_language(db: Database, user_id: int) -> str | None:
 
 def set_language(db: Database, user_id: int, language: str) -> None:
     """Remember the user's language (kept when the questionnaire is cleared)."""
-    now = _now()
+    now = now_iso()
     with db.atomic():
         db["users"].upsert(
             {"user_id": user_id, "language": language, "updated_at": now}, pk="user_id"

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from backoffice.app import create_app
 from backoffice.deps import Services
-from bot.settings import Settings
+from common.settings import Settings
 from dialogs.flow import facts_of
 from dossier.assemble import assemble
 from dossier.desk import Desk

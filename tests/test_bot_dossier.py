@@ -238,7 +238,7 @@ async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_
 
 async def deliver_by_smtp(s: Session, db_path: Path, rounds: int = 1):
     """Run the outbox against a real SMTP server on loopback; returns what it received."""
-    from bot.settings import Settings
+    from common.settings import Settings
     from dossier.delivery import Outbox
     from tests.smtp_server import RecordingHandler, smtp_server
 
@@ -333,7 +333,7 @@ async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, d
 async def test_without_a_mail_server_the_family_is_told_it_was_saved_not_sent(api, db_path):
     from bot.i18n import make_i18n
     from bot.notify import tell_families
-    from bot.settings import Settings
+    from common.settings import Settings
     from dossier.delivery import Outbox
 
     s = Session(api, db_path, TODAY)

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from common.clock import iso, parse_iso
 from dossier.delivery import FolderMailer, Outbox, RetryPolicy, SmtpMailer
 from dossier.mail import build_messages
 from storage import outbox
@@ -331,7 +332,7 @@ async def test_server_down_then_back_the_dossier_goes_out_once(world: World):
     r = row(world.db, dossier_id)
     assert r["status"] == "pending" and r["attempts"] == 1
     assert r["last_error"]
-    assert r["next_attempt_at"] == outbox.iso(world.clock.now + dt.timedelta(minutes=1))
+    assert r["next_attempt_at"] == iso(world.clock.now + dt.timedelta(minutes=1))
     assert get_dossier(world.db, dossier_id)["status"] == "in_invio"  # type: ignore[index]
 
     handler = RecordingHandler()
@@ -360,7 +361,7 @@ async def test_a_server_down_for_two_days_ends_in_an_error_for_the_family(world:
         r = row(world.db, dossier_id)
         if r["status"] != "pending":
             break
-        next_at = outbox.parse_iso(r["next_attempt_at"])
+        next_at = parse_iso(r["next_attempt_at"])
         waits.append(next_at - world.clock.now)
         world.clock.now = next_at
 
@@ -498,7 +499,7 @@ async def test_killed_after_the_server_took_it_a_receipt_proves_it_and_nothing_g
         assert get_dossier(world.db, dossier_id)["status"] == "in_invio"  # type: ignore[index]
 
         # the PEC provider's acceptance, recorded by the receipt reader; it moves the dossier
-        record_receipt(world.path, dossier_id, mid, "accettazione", outbox.iso(world.clock.now))
+        record_receipt(world.path, dossier_id, mid, "accettazione", iso(world.clock.now))
         set_status(world.db, dossier_id, "accettata", forward_only=True)
 
         box = world.outbox(plain(server.port), receipts_enabled=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.settings import Settings
+from common.settings import Settings
 from dossier.delivery import Outbox
 from storage import audit, erasure, integrations
 from storage.blobs import BlobStore, rekey_names

@@ -294,7 +294,7 @@ WEB: list[tuple[str, str, str, dict[str, str], set[int]]] = [
     ("POST", "/pratiche/B2-ZZZZZZ/protocollo", "protocol_number=1", {}, {303}),
     ("GET", "/healthz", "", {"Host": "evil\r\nx: y"}, {200, 400}),
     ("GET", "/metrics", "", {"X-Forwarded-For": "1.2.3.4, 5.6.7.8"}, {200}),
-    ("GET", "/static/../../bot/settings.py", "", {}, {404}),
+    ("GET", "/static/../../common/settings.py", "", {}, {404}),
     ("GET", "/nonexistent" * 50, "", {}, {404}),
     ("PUT", "/login", "", {}, {405}),
     ("GET", "/login", "", {"Cookie": "sportello_session=" + "x" * 5000}, {200}),

@@ -152,7 +152,7 @@ async def test_forwarded_headers_count_only_from_the_trusted_proxy(services):
 
 def test_uvicorn_is_given_the_trusted_proxies(tmp_path: Path):
     from bot.serve import uvicorn_config
-    from bot.settings import Settings
+    from common.settings import Settings
 
     settings = Settings(sportello_data_dir=tmp_path, forwarded_allow_ips="127.0.0.2")
     config = uvicorn_config(object(), settings)  # type: ignore[arg-type]

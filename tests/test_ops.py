@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from backoffice.app import SECURITY_HEADERS, create_app
 from backoffice.deps import Services
 from bot.app import blob_store_beside
-from bot.settings import Settings
+from common.settings import Settings
 from eligibility import load_catalogue
 from storage.db import open_db
 from storage.dossiers import create_dossier, set_status

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot.settings import Settings
+from common.settings import Settings
 from dossier import imap
 from dossier.pec import KINDS, STATUS_FOR_KIND, Receipt, parse_receipt
 from storage.blobs import BlobStore

@@ -69,7 +69,7 @@ async def test_sportello_run_sends_the_outbox_and_tells_the_family(tmp_path: Pat
     queued before start-up is saved to the outbox folder (no SMTP_HOST) and the family
     is told it was saved, not sent."""
     from bot.app import blob_store_beside
-    from bot.settings import Settings
+    from common.settings import Settings
     from storage.db import open_db
     from storage.dossiers import create_dossier
     from storage.outbox import enqueue

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.cli import main
 from bot.serve import ServeSettings, build_service, webhook_secret
-from bot.settings import Settings
+from common.settings import Settings
 from storage.db import open_db
 from tests.botapi import TOKEN, BotAPI
 

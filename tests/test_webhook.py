@@ -22,7 +22,6 @@ from sqlite_utils import Database
 from backoffice.app import create_app
 from backoffice.deps import Services
 from bot.app import blob_store_beside, build_dispatcher
-from bot.settings import Settings
 from bot.webhook import (
     SECRET_HEADER,
     WEBHOOK_PATH,
@@ -31,6 +30,7 @@ from bot.webhook import (
     register_webhook,
     webhook_router,
 )
+from common.settings import Settings
 from eligibility import load_catalogue
 from storage.db import open_db
 from storage.updates import first_time, forget_older_than

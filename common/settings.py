@@ -93,10 +93,3 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.sportello_data_dir / "outbox"
-
-    def file_key(self) -> bytes:
-        from storage.blobs import decode_key, load_or_create_key
-
-        if self.sportello_file_key is not None:
-            return decode_key(self.sportello_file_key.get_secret_value())
-        return load_or_create_key(self.sportello_data_dir / "files.key")
