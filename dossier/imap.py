@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.clock import utcnow
 from dossier.pec import parse_receipt
-from storage.receipts import record_receipt
+from dossier.receipts import record_receipt
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

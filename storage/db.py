@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -357,3 +359,28 @@ def open_db(path: Path | str) -> Database:
     db.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
     migrations.apply(db)
     return db
+
+
+@contextlib.contextmanager
+def immediate(db: Database) -> Iterator[Database]:
+    """One write transaction, taken at its start (BEGIN IMMEDIATE): what it reads cannot
+    be changed by another process before it writes, so a read-then-write is safe with
+    several processes on the file (a deferred BEGIN would fail with "database is locked"
+    when another process wrote in between). Inside a transaction already: a savepoint.
+    Never hold one across an `await`: the connection is shared by the whole process."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise

@@ -1,161 +1,65 @@
-"""PEC receipts kept as proof, and what they mean for the outbox and the dossier.
+"""PEC receipts kept as proof: the queries. What a receipt means for the outbox and the
+dossier (the state machine) is `dossier.receipts`.
 
 Each receipt is kept once (by its own Message-ID, or by the SHA-256 of its bytes when it
 has none), its bytes encrypted in the blob store. It is matched to our message through
 `refers_to` (the outbox Message-ID), and so to a dossier; a receipt that matches nothing
 is kept all the same, with no dossier.
-
-Each message (outbox row) is delivered once it has an avvenuta-consegna; otherwise the
-latest of its acceptance and error receipts decides whether it is accepted or failed (an
-error read late but dated before an acceptance does not undo it; the same message sent
-again after a refusal can still be accepted). An acceptance or a delivery also settles an
-outbox row left `sending` or `uncertain` as `sent`.
-
-The dossier then moves, forward only (receipts arrive in any order), on all its parts (a
-dossier over the size budget travels as several messages):
-
-- consegnata when every part is delivered;
-- errore when a part failed (non-accettazione, errore-consegna,
-  preavviso-errore-consegna, rilevazione-virus) and was not delivered;
-- accettata when every part is accepted or delivered;
-- presa-in-carico changes nothing.
-
-Recording the same receipt again changes nothing, so reading a mailbox twice is harmless.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from typing import Any
 
 from sqlite_utils import Database
 
 from common.clock import now_iso
-from dossier.pec import (
-    ACCETTAZIONE,
-    AVVENUTA_CONSEGNA,
-    ERROR_KINDS,
-    Receipt,
-    normalize_message_id,
-)
-from storage.blobs import BlobStore
-from storage.dossiers import set_status
-
-log = logging.getLogger(__name__)
 
 # Outbox rows that an acceptance or a delivery settles as `sent` (as storage.outbox.mark_sent
 # does): the provider has the message, the worker must not send it again.
 PROVEN_SENT_FROM = ("sending", "uncertain")
 
-NONE, FAILED, ACCEPTED, DELIVERED = 0, 1, 2, 3  # a part's state, best last
 
-
-
-def _outbox_row(db: Database, refers_to: str | None) -> dict[str, Any] | None:
-    """Our outbox message that a receipt refers to, with or without angle brackets."""
-    ident = normalize_message_id(refers_to)
-    if ident is None:
-        return None
+def outbox_message(db: Database, message_id: str) -> dict[str, Any] | None:
+    """Our outbox message with this Message-ID (given as `<id>`), stored with or without
+    angle brackets."""
     rows = list(
         db.query(
             "SELECT * FROM outbox WHERE message_id IN (?, ?) ORDER BY id LIMIT 1",
-            [ident, ident[1:-1]],
+            [message_id, message_id[1:-1]],
         )
     )
     return rows[0] if rows else None
 
 
-def record_receipt(db: Database, blobs: BlobStore, raw: bytes, receipt: Receipt) -> str | None:
-    """Keep `receipt` (its bytes `raw` as proof) and apply it to the outbox and dossier.
-
-    Returns the dossier it belongs to, or None when it refers to no message of ours.
-    Idempotent: the same receipt twice is kept once and moves nothing the second time.
-    """
-    sha256 = blobs.put(raw)  # content-addressed: writing the same bytes again is a no-op
-    key = receipt.message_id or f"sha256:{sha256}"
-    with db.atomic():
-        row = _outbox_row(db, receipt.refers_to)
-        dossier_id = row["dossier_id"] if row else None
-        existing = db.execute(
-            "SELECT id, dossier_id FROM receipts WHERE message_id = ?", [key]
-        ).fetchone()
-        if existing is None:
-            db["receipts"].insert(
-                {
-                    "dossier_id": dossier_id,
-                    "message_id": key,
-                    "refers_to": row["message_id"] if row else receipt.refers_to,
-                    "kind": receipt.kind,
-                    "at": receipt.at.isoformat() if receipt.at else None,
-                    "recipient": receipt.recipient,
-                    "error": receipt.error,
-                    "blob": sha256,
-                    "created_at": now_iso(),
-                }
-            )
-        elif existing[1] is None and dossier_id is not None:
-            db["receipts"].update(existing[0], {"dossier_id": dossier_id})
-        if row is None:
-            log.info("PEC receipt %s matches no message of ours: kept unmatched", receipt.kind)
-            return None
-        _apply_to_outbox(db, row, receipt)
-        changed = _apply_to_dossier(db, row, receipt)
-    log.info(
-        "PEC receipt %s for dossier %s%s",
-        receipt.kind,
-        dossier_id,
-        " (status changed)" if changed else "",
-    )
-    return dossier_id
+def keep(db: Database, key: str, dossier_id: str | None, fields: dict[str, Any]) -> None:
+    """Keep a receipt under `key` (its Message-ID or `sha256:…`) once; a receipt kept
+    before without a dossier gets this one."""
+    existing = db.execute(
+        "SELECT id, dossier_id FROM receipts WHERE message_id = ?", [key]
+    ).fetchone()
+    if existing is None:
+        db["receipts"].insert(
+            {**fields, "dossier_id": dossier_id, "message_id": key, "created_at": now_iso()}
+        )
+    elif existing[1] is None and dossier_id is not None:
+        db["receipts"].update(existing[0], {"dossier_id": dossier_id})
 
 
-def _apply_to_outbox(db: Database, row: dict[str, Any], receipt: Receipt) -> None:
-    """An acceptance or a delivery proves the provider took the message: the outbox must
-    not send it again."""
-    if receipt.kind not in (ACCETTAZIONE, AVVENUTA_CONSEGNA):
-        return
+def settle_sent(db: Database, outbox_id: int, at: str | None) -> None:
+    """The provider has this message: an outbox row left sending or uncertain is sent."""
     marks = ", ".join("?" for _ in PROVEN_SENT_FROM)
     db.execute(
         f"UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), last_error = NULL "
         f"WHERE id = ? AND status IN ({marks})",
-        [receipt.at.isoformat() if receipt.at else now_iso(), row["id"], *PROVEN_SENT_FROM],
+        [at or now_iso(), outbox_id, *PROVEN_SENT_FROM],
     )
 
 
-def _moment(row: dict[str, Any]) -> dt.datetime:
-    """When a receipt happened: the provider's time, else when we received it."""
-    for text in (row.get("at"), row.get("created_at")):
-        try:
-            when = dt.datetime.fromisoformat(text) if text else None
-        except ValueError:
-            when = None
-        if when is not None:
-            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _latest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The latest receipt of `rows` (by time, then by arrival)."""
-    return max(rows, key=lambda r: (_moment(r), r["id"]), default=None)
-
-
-def _message_state(receipts: list[dict[str, Any]]) -> int:
-    """One message: delivered once any delivery came; else its latest acceptance or error
-    decides (the same message sent again after a refusal can still be accepted)."""
-    if any(r["kind"] == AVVENUTA_CONSEGNA for r in receipts):
-        return DELIVERED
-    latest = _latest([r for r in receipts if r["kind"] == ACCETTAZIONE or r["kind"] in ERROR_KINDS])
-    if latest is None:
-        return NONE
-    return FAILED if latest["kind"] in ERROR_KINDS else ACCEPTED
-
-
-def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bool:
-    """Move the dossier as far as the receipts of all its parts allow. True if it moved."""
-    dossier_id = row["dossier_id"]
-    parts = row["parts"] or 1
-    rows = list(
+def of_parts(db: Database, dossier_id: str, parts: int) -> list[dict[str, Any]]:
+    """Every message of the dossier's sending in `parts` parts, each with its receipts
+    (one row per receipt; a message with none has one row with `kind` NULL)."""
+    return list(
         db.query(
             """SELECT o.id AS outbox_id, COALESCE(o.part, 1) AS part, r.id, r.kind, r.at,
                       r.recipient, r.error, r.created_at
@@ -164,48 +68,6 @@ def _apply_to_dossier(db: Database, row: dict[str, Any], receipt: Receipt) -> bo
             [dossier_id, parts],
         )
     )
-    by_message: dict[int, list[dict[str, Any]]] = {}
-    part_of: dict[int, int] = {}
-    for r in rows:
-        part_of[r["outbox_id"]] = r["part"]
-        by_message.setdefault(r["outbox_id"], [])
-        if r["kind"] is not None:
-            by_message[r["outbox_id"]].append(r)
-
-    state = dict.fromkeys(range(1, parts + 1), NONE)
-    errors: dict[int, list[dict[str, Any]]] = {}  # part → error receipts of failed messages
-    for outbox_id, receipts in by_message.items():
-        part = part_of[outbox_id]
-        message = _message_state(receipts)
-        if part in state:
-            state[part] = max(state[part], message)
-        if message == FAILED:
-            errors.setdefault(part, []).extend(r for r in receipts if r["kind"] in ERROR_KINDS)
-    flat = [r for receipts in by_message.values() for r in receipts]
-
-    if all(s == DELIVERED for s in state.values()):
-        latest = _latest([r for r in flat if r["kind"] == AVVENUTA_CONSEGNA])
-        at = latest["at"] if latest else None
-        detail = {
-            "recipient": latest["recipient"] if latest else receipt.recipient,
-            "at": at,
-            "provider": receipt.provider if receipt.kind == AVVENUTA_CONSEGNA else None,
-        }
-        return set_status(db, dossier_id, "consegnata", detail, at=at, forward_only=True)
-    if any(s == FAILED for s in state.values()):
-        latest = _latest([r for p, s in state.items() if s == FAILED for r in errors.get(p, [])])
-        detail = {"kind": latest["kind"], "error": latest["error"]} if latest else {}
-        at = latest["at"] if latest else None
-        return set_status(db, dossier_id, "errore", detail, at=at, forward_only=True)
-    if all(s >= ACCEPTED for s in state.values()):
-        latest = _latest([r for r in flat if r["kind"] == ACCETTAZIONE])
-        at = latest["at"] if latest else None
-        detail = {
-            "at": at,
-            "provider": receipt.provider if receipt.kind == ACCETTAZIONE else None,
-        }
-        return set_status(db, dossier_id, "accettata", detail, at=at, forward_only=True)
-    return False
 
 
 def receipts_of(db: Database, dossier_id: str) -> list[dict[str, Any]]:

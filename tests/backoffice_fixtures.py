@@ -29,13 +29,13 @@ from dossier.assemble import assemble
 from dossier.desk import Desk
 from dossier.mail import build_messages
 from dossier.pec import parse_receipt
+from dossier.receipts import record_receipt
 from eligibility import Catalogue, check, load_catalogue
 from storage import outbox
 from storage import staff as accounts
 from storage.blobs import BlobStore
 from storage.db import open_db
 from storage.dossiers import set_status
-from storage.receipts import record_receipt
 from tests.documents import document_photo, pdf_document
 from tests.pec_messages import build_receipt
 

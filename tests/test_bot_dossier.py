@@ -309,7 +309,7 @@ async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, d
     assert await tell_families(s.bot, s.db, make_i18n()) == 0  # each told once
     # the PEC provider's receipts come back: accepted, then delivered to the protocol
     from dossier.pec import parse_receipt
-    from storage.receipts import record_receipt
+    from dossier.receipts import record_receipt
     from tests.pec_messages import build_receipt
 
     rome = dt.timezone(dt.timedelta(hours=2))

@@ -21,10 +21,11 @@ from sqlite_utils import Database
 from common.settings import Settings
 from dossier import imap
 from dossier.pec import KINDS, STATUS_FOR_KIND, Receipt, parse_receipt
+from dossier.receipts import record_receipt
 from storage.blobs import BlobStore
 from storage.db import open_db
 from storage.dossiers import create_dossier, get_dossier, history, set_status
-from storage.receipts import receipts_of, record_receipt
+from storage.receipts import receipts_of
 from tests.imap_server import ImapServer, free_ports, imap_server_fixture  # noqa: F401
 from tests.pec_messages import build_receipt, ordinary_mail, original_message
 
