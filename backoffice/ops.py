@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from sqlite_utils import Database
 
 from common.clock import parse_iso
+from storage import health
 from storage.dossiers import STATUSES as DOSSIER_STATUSES
 from storage.outbox import FAILED, PENDING, SAVED, SENDING, SENT, UNCERTAIN
 
@@ -33,27 +34,9 @@ METRICS_CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # text/plain; version=0.0.4; ch
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _by_status(db: Database, table: str, known: tuple[str, ...]) -> dict[str, int]:
-    """COUNT(*) by status, with every known status present (0 when none)."""
-    counts = dict.fromkeys(known, 0)
-    for status, n in db.execute(f"SELECT status, COUNT(*) FROM [{table}] GROUP BY status"):
-        counts[str(status)] = int(n)
-    return counts
-
-
-def database_answers(db: Database) -> bool:
-    try:
-        return db.execute("SELECT 1").fetchone() == (1,)
-    except Exception as exc:  # closed, locked past busy_timeout, disk gone
-        log.warning("database check failed: %s", type(exc).__name__)
-        return False
-
-
 def outbox_backlog(db: Database, now: dt.datetime) -> dict[str, Any]:
-    counts = _by_status(db, "outbox", OUTBOX_STATUSES)
-    oldest = db.execute(
-        "SELECT MIN(created_at) FROM outbox WHERE status = ?", [PENDING]
-    ).fetchone()[0]
+    counts = health.by_status(db, "outbox", OUTBOX_STATUSES)
+    oldest = health.oldest_in_outbox(db, PENDING)
     age = None if oldest is None else max(0, round((now - parse_iso(oldest)).total_seconds()))
     return {
         **{status: counts[status] for status in BACKLOG},
@@ -98,7 +81,7 @@ class SportelloCollector(Collector):
             yield poll
 
         up = GaugeMetricFamily("sportello_database_up", "1 when SQLite answers")
-        if not database_answers(s.db):
+        if not health.answers(s.db):
             up.add_metric([], 0)
             yield up
             return
@@ -106,11 +89,11 @@ class SportelloCollector(Collector):
         yield up
 
         dossiers = GaugeMetricFamily("sportello_dossiers", "Dossiers by status", labels=["status"])
-        for status, n in _by_status(s.db, "dossiers", DOSSIER_STATUSES).items():
+        for status, n in health.by_status(s.db, "dossiers", DOSSIER_STATUSES).items():
             dossiers.add_metric([status], n)
         yield dossiers
 
-        outbox = _by_status(s.db, "outbox", OUTBOX_STATUSES)
+        outbox = health.by_status(s.db, "outbox", OUTBOX_STATUSES)
         messages = GaugeMetricFamily(
             "sportello_outbox_messages", "Outbox e-mail messages by status", labels=["status"]
         )
@@ -129,7 +112,7 @@ class SportelloCollector(Collector):
             "Requests for more documents sent by the social services, by status",
             labels=["status"],
         )
-        for status, n in _by_status(s.db, "integration_requests", INTEGRATION_STATUSES).items():
+        for status, n in health.by_status(s.db, "integration_requests", INTEGRATION_STATUSES).items():
             requests.add_metric([status], n)
         yield requests
 
@@ -159,7 +142,7 @@ def ops_router() -> APIRouter:
     async def healthz(request: Request) -> Response:
         s: Services = request.app.state.services
         now = s.clock()
-        if not database_answers(s.db):
+        if not health.answers(s.db):
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"},
                 status_code=503,

@@ -13,7 +13,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
@@ -24,7 +23,8 @@ from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage.blobs import BlobStore, decode_key, load_or_create_key, rekey_names
-from storage.fsm import SQLiteStorage
+from storage.db import database_file
+from storage.fsm import ChatLock, SQLiteStorage
 
 from .handlers import get_routers
 from .i18n import UserLanguage, make_i18n
@@ -62,7 +62,7 @@ def build_dispatcher(
     blobs = blobs or blob_store_beside(db, settings)
     dp = Dispatcher(
         storage=SQLiteStorage(db),
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=ChatLock(db),
         catalogue=catalogue,
         clock=clock,
         db=db,
@@ -79,8 +79,8 @@ def build_dispatcher(
 def data_folder(db: Database, settings: Settings) -> Path:
     """The folder of the database file (SPORTELLO_DATA_DIR): files, keys and the outbox
     folder live beside it."""
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    return Path(path).parent if path else settings.sportello_data_dir
+    path = database_file(db)
+    return path.parent if path else settings.sportello_data_dir
 
 
 def blob_store_beside(db: Database, settings: Settings) -> BlobStore:

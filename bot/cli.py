@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -20,6 +20,9 @@ from eligibility.facts import parse_date
 from eligibility.labels import STATUS_NAMES
 from eligibility.schema import Guidance
 from eligibility.window import status
+
+if TYPE_CHECKING:
+    from common.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
@@ -60,22 +63,30 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     return EXIT_OK
 
 
-def _existing_db(settings_path: Any) -> Any:
-    """The database, only when it exists: reading commands create nothing."""
-    from pathlib import Path
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, read from the environment once per command (and only by the commands
+    that need them: `check` works whatever the environment holds)."""
+    if getattr(args, "settings", None) is None:
+        from common.settings import Settings
 
+        args.settings = Settings()
+    return args.settings
+
+
+def _existing_db(args: argparse.Namespace) -> Any:
+    """The database, only when it exists: reading commands create nothing."""
     from storage.db import open_db
 
-    return open_db(settings_path) if Path(settings_path).exists() else None
+    path = _settings(args).db_path
+    return open_db(path) if path.exists() else None
 
 
 def cmd_notices(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """Every notice, bundled and published, with its status today and where it comes from."""
-    from common.settings import Settings
     from dialogs.live_catalogue import full_catalogue
     from storage import notices as published
 
-    db = _existing_db(Settings().db_path)
+    db = _existing_db(args)
     catalogue = full_catalogue(db)
     bundled = {e.id for e in [*load_catalogue().notices, *load_catalogue().guidance]}
     for entry in [*catalogue.notices, *catalogue.guidance]:
@@ -110,14 +121,14 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
             print(f"uso: sportello notice {action} {what}", file=err)
             return EXIT_INVALID
         run = {"check": check_file, "publish": publish_file, "unpublish": unpublish}[action]
+        _settings(args)  # args.settings: where the database is
         return run(rest[0], args, out, err)
     if rest:
         print("uso: sportello notice ID (oppure check FILE, publish FILE, unpublish ID)", file=err)
         return EXIT_INVALID
-    from common.settings import Settings
     from dialogs.live_catalogue import full_catalogue
 
-    catalogue = full_catalogue(_existing_db(Settings().db_path))
+    catalogue = full_catalogue(_existing_db(args))
     entry = catalogue.notice(action)
     if entry is None:
         ids = ", ".join(e.id for e in [*catalogue.notices, *catalogue.guidance])
@@ -129,13 +140,12 @@ def cmd_notice(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 
 
 def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    from common.settings import Settings
     from storage.db import open_db
 
     from .console import run_console
 
     today = args.today
-    run_console(open_db(Settings().db_path), stdin=stdin, out=out, clock=lambda: today)
+    run_console(open_db(_settings(args).db_path), stdin=stdin, out=out, clock=lambda: today)
     return EXIT_OK
 
 
@@ -143,7 +153,6 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     import asyncio
     import logging
 
-    from common.settings import Settings
     from storage.db import open_db
 
     from .app import run_polling
@@ -151,7 +160,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings()
+    settings = _settings(args)
     if settings.bot_token is None:
         print("BOT_TOKEN is not set. To try the bot without Telegram: sportello console", file=err)
         return EXIT_ERROR
@@ -169,14 +178,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     """The production server: webhook, back-office, /healthz, /metrics and the jobs."""
     import logging
 
-    from common.settings import Settings
-
     from .serve import run_serve  # light: the server's modules load later
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings()
+    settings = _settings(args)
     if settings.bot_token is None:
         print(
             "BOT_TOKEN is not set: the server needs the bot's token from @BotFather "
@@ -223,16 +230,16 @@ def _read_password(args: argparse.Namespace, err: TextIO, stdin: TextIO) -> str 
     return password
 
 
-def _comuni(names: list[str], today: dt.date | dt.datetime, err: TextIO) -> list[str] | None:
-    """The comuni as the notices spell them; None (explained) if one is not in any notice."""
-    from common.settings import Settings
+def _comuni(args: argparse.Namespace, err: TextIO) -> list[str] | None:
+    """The comuni of `--comune` as the notices spell them; None (explained) if one is not
+    in any notice."""
     from dialogs.live_catalogue import full_catalogue
 
-    catalogue = full_catalogue(_existing_db(Settings().db_path))
+    catalogue = full_catalogue(_existing_db(args))
     found: list[str] = []
     ok = True
-    for name in names:
-        match = catalogue.find(name, today)
+    for name in args.comune:
+        match = catalogue.find(name, args.today)
         if match.entry is None or match.name is None:
             ok = False
             hint = f"; did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
@@ -249,7 +256,6 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     """Back-office accounts: add one, or list them."""
     import sqlite3
 
-    from common.settings import Settings
     from storage import staff
     from storage.db import open_db
 
@@ -260,10 +266,10 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         if not args.comune and not args.admin:
             print("name at least one --comune (or give --admin)", file=err)
             return EXIT_INVALID
-        comuni = _comuni(args.comune, args.today, err)
+        comuni = _comuni(args, err)
         if comuni is None:
             return EXIT_INVALID
-        db = open_db(Settings().db_path)
+        db = open_db(_settings(args).db_path)
         if staff.staff_by_email(db, args.email) is not None:
             print(f"{args.email.strip().lower()}: already has an account", file=err)
             return EXIT_INVALID
@@ -278,16 +284,17 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         role = "admin" if args.admin else "staff"
         print(
             f"account {staff_id} ({role}) for {', '.join(comuni) or 'no comune'}, "
-            f"in {Settings().db_path}",
+            f"in {_settings(args).db_path}",
             file=out,
         )
         return EXIT_OK
     if args.action in ("disable", "enable", "password"):
-        db = open_db(Settings().db_path)
+        db = open_db(_settings(args).db_path)
         member = staff.staff_by_email(db, args.email)
         if member is None:
             print(
-                f"{args.email.strip().lower()}: no such account in {Settings().db_path}", file=err
+                f"{args.email.strip().lower()}: no such account in {_settings(args).db_path}",
+                file=err,
             )
             return EXIT_INVALID
         if args.action == "password":
@@ -304,7 +311,7 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
             staff.set_active(db, member.id, args.action == "enable")
             print(f"{member.email}: {args.action}d", file=out)
         return EXIT_OK
-    members = staff.list_staff(open_db(Settings().db_path))
+    members = staff.list_staff(open_db(_settings(args).db_path))
     if not members:
         print("no accounts yet: sportello staff add EMAIL --comune NAME", file=err)
     for member in members:
@@ -319,7 +326,6 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     """The outbox for the operator: what waits, one sending round, or a deliberate resend."""
     import asyncio
 
-    from common.settings import Settings
     from dossier.delivery import Outbox
     from storage import outbox
     from storage.db import open_db
@@ -327,7 +333,7 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 
     from .app import blob_store_beside
 
-    settings = Settings()
+    settings = _settings(args)
     db = open_db(settings.db_path)
     if args.requeue:
         if get_dossier(db, args.requeue) is None:
@@ -338,10 +344,7 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
         box = Outbox.from_settings(settings, db, blob_store_beside(db, settings))
         box.recover()
         print(f"{asyncio.run(box.run_once())} message(s) handled", file=out)
-    for row in db.query(
-        "SELECT dossier_id, part, parts, status, attempts, recipient, last_error FROM outbox "
-        "ORDER BY id"
-    ):
+    for row in outbox.every_message(db):
         error = f"\t{row['last_error']}" if row["last_error"] else ""
         print(
             f"{row['dossier_id']}\t{row['part']}/{row['parts']}\t{row['status']}\t"

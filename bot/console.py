@@ -17,6 +17,7 @@ from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, translator
 from dialogs.live_catalogue import LiveCatalogue
 from eligibility import Catalogue
+from storage import fsm
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
 
@@ -40,17 +41,10 @@ class Console:
         self.buttons: list[Button] = []
 
     def load(self) -> dict[str, Any]:
-        import json
-
-        row = next(self.db["fsm"].rows_where("key = ?", [_KEY]), None)
-        return json.loads(row["data"]) if row and row["data"] else {}
+        return fsm.read(self.db, _KEY)[1]
 
     def save(self, state: dict[str, Any]) -> None:
-        import json
-
-        self.db["fsm"].upsert(
-            {"key": _KEY, "data": json.dumps(state, ensure_ascii=False)}, pk="key"
-        )
+        fsm.write_data(self.db, _KEY, state)
 
     def dialog(self) -> Dialog:
         locale = get_language(self.db, CONSOLE_USER) or SOURCE

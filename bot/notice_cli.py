@@ -8,7 +8,6 @@ import getpass
 from pathlib import Path
 from typing import TextIO
 
-from common.settings import Settings
 from dialogs.live_catalogue import check_for_publication, publish_checked
 from eligibility import load_catalogue
 from eligibility.notice_file import Report, readable
@@ -33,13 +32,13 @@ def _read(path: Path, err: TextIO) -> str | None:
     return None
 
 
-def _check(path: Path, err: TextIO) -> tuple[Report, str, str | None] | None:
+def _check(path: Path, db_path: Path, err: TextIO) -> tuple[Report, str, str | None] | None:
     text = _read(path, err)
     if text is None:
         return None
     cases_path = cases_beside(path)
     cases = _read(cases_path, err) if cases_path.exists() else None
-    db = open_db(Settings().db_path) if Path(Settings().db_path).exists() else None
+    db = open_db(db_path) if db_path.exists() else None
     return check_for_publication(db, text, cases), text, cases
 
 
@@ -57,7 +56,7 @@ def _print_problems(report: Report, path: Path, err: TextIO) -> None:
 def check_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The notice as a family would read it, then every problem; exit 0 if publishable."""
     path = Path(file)
-    checked = _check(path, err)
+    checked = _check(path, args.settings.db_path, err)
     if checked is None:
         return EXIT_INVALID
     report, _text, _cases = checked
@@ -77,14 +76,14 @@ def check_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) ->
 def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check, then publish into the database: in use by the bot within a minute."""
     path = Path(file)
-    checked = _check(path, err)
+    checked = _check(path, args.settings.db_path, err)
     if checked is None:
         return EXIT_INVALID
     report, text, cases = checked
     p = None
     if report.publishable:  # checked again against the database it goes into
         report, p = publish_checked(
-            open_db(Settings().db_path), text, cases, args.by or getpass.getuser()
+            open_db(args.settings.db_path), text, cases, args.by or getpass.getuser()
         )
     _print_problems(report, path, err)  # the warnings too, when it is published
     if p is None:
@@ -93,7 +92,7 @@ def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) 
     replaced = " (le versioni precedenti restano nello storico)" if p.version > 1 else ""
     print(
         f"Pubblicato: {p.notice_id}, versione {p.version}{replaced}, da {p.published_by} il "
-        f"{p.published_at}, in {Settings().db_path}. Il bot lo usa entro un minuto.",
+        f"{p.published_at}, in {args.settings.db_path}. Il bot lo usa entro un minuto.",
         file=out,
     )
     return EXIT_OK
@@ -101,7 +100,7 @@ def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) 
 
 def unpublish(notice_id: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Withdraw a published notice: the bot stops using it within a minute."""
-    db = open_db(Settings().db_path)
+    db = open_db(args.settings.db_path)
     p = published.unpublish(db, notice_id, args.by or getpass.getuser())
     if p is None:
         ids = ", ".join(published.in_force(db)) or "nessuno"

@@ -348,6 +348,15 @@ def m009_notice_drafts(db: Database) -> None:
     db["notice_drafts"].create_index(["created_at"])
 
 
+@migrations()
+def m010_leases(db: Database) -> None:
+    """Several processes on one file (two workers, or the old and the new one during a
+    restart): leases for a chat's lock, the background jobs and the processes alive, and
+    which process is handling each journalled update."""
+    db["leases"].create({"name": str, "owner": str, "expires_at": float}, pk="name")
+    db["update_journal"].add_column("owner", str)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)
@@ -359,6 +368,12 @@ def open_db(path: Path | str) -> Database:
     db.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
     migrations.apply(db)
     return db
+
+
+def database_file(db: Database) -> Path | None:
+    """The file of the database, or None when it lives in memory."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path) if path else None
 
 
 @contextlib.contextmanager

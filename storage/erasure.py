@@ -23,7 +23,6 @@ from sqlite_utils import Database
 from common.clock import iso
 
 from . import alerts
-from .fsm import forget_cached
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,6 @@ def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
         db.execute("DELETE FROM update_journal WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
         alerts.forget_user(db, user_id)  # subscriptions, reminders, messages not yet sent
-    forget_cached(user_id)
     in_use = {
         r[0]
         for r in db.execute(

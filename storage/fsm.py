@@ -1,18 +1,35 @@
-"""aiogram FSM storage in SQLite, as JSON (never pickle): a restart loses nothing."""
+"""aiogram FSM storage in SQLite, as JSON (never pickle): a restart loses nothing, and
+several processes on the same file (two workers, or the old and the new one during a
+restart) see one conversation.
+
+Nothing is cached in the process: a state another process wrote is the one read. While
+an update is handled its chat is locked across processes (`ChatLock`, a lease row
+renewed while the handler runs), so no other process reads or writes that conversation
+in between: the state read at the start of an update and the one written at its end
+belong to the same update.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import weakref
-from collections import OrderedDict
-from collections.abc import Mapping
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
 from sqlite_utils import Database
 
 from common.clock import now_iso
+
+from . import leases
+from .db import immediate
+
+log = logging.getLogger(__name__)
 
 
 def key_of(key: StorageKey) -> str:
@@ -30,82 +47,113 @@ def key_of(key: StorageKey) -> str:
     )
 
 
-_storages: weakref.WeakSet[SQLiteStorage] = weakref.WeakSet()
+def read(db: Database, key: str) -> tuple[str | None, dict[str, Any]]:
+    """A conversation's (state, data); (None, {}) when it has none."""
+    row = db.execute("SELECT state, data FROM fsm WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return None, {}
+    return row[0], (json.loads(row[1]) if row[1] else {})
 
 
-def forget_cached(user_id: int) -> None:
-    """Drop a user's rows from every storage's cache (their rows were deleted in SQL)."""
-    marker = f":{user_id}:"
-    for storage in list(_storages):
-        for k in [k for k in storage._cache if marker in k]:
-            storage._cache.pop(k, None)
-
-
-class SQLiteStorage(BaseStorage):
-    """Rows are read through a small cache of their stored text (decoded afresh on every
-    read, so a handler that changes its copy and then fails changes nothing). Every write
-    goes to SQLite first; this process is the only writer of the table."""
-
-    CACHE = 4096
-
-    def __init__(self, db: Database):
-        self.db = db
-        self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
-        _storages.add(self)
-
-    def _row(self, key: StorageKey) -> dict[str, Any] | None:
-        k = key_of(key)
-        if k in self._cache:
-            self._cache.move_to_end(k)
-            return self._cache[k]
-        row = self.db.execute("SELECT state, data FROM fsm WHERE key = ?", [k]).fetchone()
-        found = {"state": row[0], "data": row[1]} if row else None
-        self._remember(k, found)
-        return found
-
-    def _remember(self, k: str, row: dict[str, Any] | None) -> None:
-        self._cache[k] = row
-        self._cache.move_to_end(k)
-        while len(self._cache) > self.CACHE:
-            self._cache.popitem(last=False)
-
-    def _write(self, key: StorageKey, column: str, value: str | None) -> None:
-        now = now_iso()
-        self.db.execute(
+def write(db: Database, key: str, column: str, value: str | None) -> None:
+    """Set the state or the data (JSON) of a conversation; one cleared to nothing leaves
+    no row behind."""
+    if column not in ("state", "data"):
+        raise ValueError(column)
+    with immediate(db):
+        db.execute(
             f"INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?) "
             f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
             "updated_at = excluded.updated_at",
-            [key_of(key), value, now],
+            [key, value, now_iso()],
         )
-        # a conversation cleared to nothing leaves no row behind
-        self.db.execute(
+        db.execute(
             "DELETE FROM fsm WHERE key = ? AND state IS NULL AND (data IS NULL OR data = '{}')",
-            [key_of(key)],
+            [key],
         )
-        self.db.conn.commit()
-        k = key_of(key)
-        cached = self._cache.get(k)
-        if cached is None:
-            self._cache.pop(k, None)  # the other column is not known here: read it next time
-        else:
-            self._remember(k, {**cached, column: value})
+
+
+def write_data(db: Database, key: str, data: Mapping[str, Any]) -> None:
+    write(db, key, "data", json.dumps(dict(data), ensure_ascii=False))
+
+
+class SQLiteStorage(BaseStorage):
+    """Every read goes to the file; every write is committed before the call returns."""
+
+    def __init__(self, db: Database):
+        self.db = db
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        value = state.state if isinstance(state, State) else state
-        self._write(key, "state", value)
+        write(self.db, key_of(key), "state", state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = self._row(key)
-        return row["state"] if row else None
+        row = self.db.execute("SELECT state FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
+        return row[0] if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        self._write(key, "data", json.dumps(dict(data), ensure_ascii=False))
+        write_data(self.db, key_of(key), data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = self._row(key)
-        if not row or not row["data"]:
-            return {}
-        return json.loads(row["data"])
+        row = self.db.execute("SELECT data FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
 
     async def close(self) -> None:
         self.db.close()
+
+
+def process_owner() -> str:
+    """This process's name in the leases: its pid and a random part (pids are reused)."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+class ChatLock(BaseEventIsolation):
+    """aiogram's event isolation across processes: one update of a chat at a time, on
+    every process sharing the database file (albums' photos, two taps, a restart).
+
+    Within the process an asyncio lock queues the chat's updates; across processes a
+    lease row (`chat:<key>`) is taken before the handler runs, renewed while it runs,
+    and released after. A process that dies holding it loses it after `lease` seconds."""
+
+    def __init__(
+        self, db: Database, lease: float = 30.0, poll: float = 0.01, owner: str | None = None
+    ):
+        self.db, self.lease, self.poll = db, lease, poll
+        self.owner = owner or process_owner()
+        self._local: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        name = f"chat:{key_of(key)}"
+        local, users = self._local.get(name, (asyncio.Lock(), 0))
+        self._local[name] = (local, users + 1)
+        try:
+            async with local:
+                await self._take(name)
+                renewing = asyncio.create_task(self._renew(name))
+                try:
+                    yield
+                finally:
+                    renewing.cancel()
+                    leases.release(self.db, name, self.owner)
+        finally:
+            local, users = self._local[name]
+            if users <= 1:
+                del self._local[name]
+            else:
+                self._local[name] = (local, users - 1)
+
+    async def _take(self, name: str) -> None:
+        wait = self.poll
+        while not leases.hold(self.db, name, self.owner, self.lease):
+            await asyncio.sleep(wait)  # another process is handling this chat
+            wait = min(wait * 2, 0.2)
+
+    async def _renew(self, name: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            if not leases.hold(self.db, name, self.owner, self.lease):
+                log.error("a chat's lock was lost while its update was handled")
+                return
+
+    async def close(self) -> None:
+        pass

@@ -124,6 +124,16 @@ def in_status(db: Database, status: str) -> list[dict[str, Any]]:
     )
 
 
+def every_message(db: Database) -> list[dict[str, Any]]:
+    """Every message of the outbox, oldest first, without its bytes (the operator's list)."""
+    return list(
+        db.query(
+            "SELECT id, dossier_id, part, parts, status, attempts, recipient, last_error "
+            "FROM outbox ORDER BY id"
+        )
+    )
+
+
 def get_row(db: Database, row_id: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
     return rows[0] if rows else None

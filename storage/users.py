@@ -34,10 +34,7 @@ def set_language(db: Database, user_id: int, language: str) -> None:
 def delete_user(db: Database, user_id: int) -> None:
     """Delete the user's language and every conversation (`storage.erasure.forget_family`
     deletes everything else too)."""
-    from .fsm import forget_cached
-
     with db.atomic():
         db.execute("DELETE FROM users WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
-    forget_cached(user_id)
     alerts.forget_user(db, user_id)  # subscriptions, reminders, messages not yet sent
