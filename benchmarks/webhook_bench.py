@@ -1,9 +1,12 @@
 """Webhook throughput and latency through the real server.
 
-Run: python benchmarks/webhook_bench.py [--seconds 10] [--connections 16] [--no-wrk]
+Run: python benchmarks/webhook_bench.py [--seconds 10] [--connections 16] [--workers 1]
+[--no-wrk]
 
 A real uvicorn (in a subprocess, so the load generator does not share its interpreter)
-serves `create_app` with the real Dispatcher, its SQLite file and the update-id ledger.
+serves `create_app` with the webhook route, the real Dispatcher, its SQLite file and the
+update-id ledger; with `--workers 2`, two uvicorn worker processes on the one port and the
+one database file (as `sportello serve --workers 2`), each chat locked across them.
 The Bot's HTTP session answers every Bot API call at once (as in bot_bench.py), so the
 figures are our side only: HTTP, the secret check, parsing, the ledger, the Dispatcher,
 the questionnaire. The load: N concurrent keep-alive connections (aiohttp) posting
@@ -60,23 +63,22 @@ end
 # -- the server (subprocess) -----------------------------------------------------------
 
 
-def serve(port: int, data: Path) -> None:
+def bench_app() -> Any:
+    """The app of one worker process: everything opened afresh in the process."""
     import datetime as dt
 
-    import uvicorn
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from aiogram import Bot
     from bot_bench import InstantSession  # type: ignore[import-not-found]
 
     from backoffice.app import create_app
     from backoffice.deps import Services
     from bot.app import blob_store_beside, build_dispatcher
+    from bot.webhook import webhook_router
     from common.settings import Settings
     from eligibility import load_catalogue
     from storage.db import open_db
 
-    settings = Settings(sportello_data_dir=data)
+    settings = Settings(sportello_data_dir=Path(os.environ["WEBHOOK_BENCH_DATA"]))
     db = open_db(settings.db_path)
     blobs = blob_store_beside(db, settings)
     catalogue = load_catalogue()
@@ -85,9 +87,24 @@ def serve(port: int, data: Path) -> None:
         db, catalogue, clock=lambda: dt.date(2025, 6, 2), settings=settings, blobs=blobs
     )
     services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
-    app = create_app(services, dp=dp, bot=bot, webhook_secret=SECRET)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    uvicorn.Server(config).run()
+    return create_app(services, routers=[webhook_router(dp, bot, SECRET)])
+
+
+def serve(port: int, data: Path, workers: int) -> None:
+    import uvicorn
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    os.environ["WEBHOOK_BENCH_DATA"] = str(data)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), str(ROOT)])
+    uvicorn.run(
+        "webhook_bench:bench_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # -- the load (this process) -----------------------------------------------------------
@@ -167,6 +184,37 @@ async def scrape(base: str) -> dict[str, float]:
     return figures
 
 
+async def scrape_all(base: str, workers: int) -> dict[str, float]:
+    """The counters of every worker: each scrape reaches one process (the kernel picks
+    it), so scrape until each distinct process has answered (told apart by its figures
+    and its pid line), summing them."""
+    if workers == 1:
+        return await scrape(base)
+    import aiohttp
+
+    seen: dict[str, dict[str, float]] = {}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            async with session.get(f"{base}/metrics", headers={"Connection": "close"}) as r:
+                text = await r.text()
+            pid = next(
+                (line for line in text.splitlines() if line.startswith("sportello_process_start_time")),
+                str(len(seen)),
+            )
+            seen[pid] = {
+                line.split()[0]: float(line.split()[1])
+                for line in text.splitlines()
+                if line.startswith("sportello_updates_")
+            }
+            if len(seen) >= workers:
+                break
+    total: dict[str, float] = {}
+    for figures in seen.values():
+        for name, value in figures.items():
+            total[name] = total.get(name, 0) + value
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -211,21 +259,25 @@ def run_wrk(base: str, seconds: float, connections: int) -> str | None:
     return done.stdout + done.stderr
 
 
-async def main(seconds: float, connections: int, use_wrk: bool) -> None:
+async def main(seconds: float, connections: int, workers: int, use_wrk: bool) -> None:
     data = Path(tempfile.mkdtemp())
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    print(f"{workers} worker process(es) on one database file")
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port), "--data", str(data)],
+        [
+            *(sys.executable, __file__, "--serve", str(port)),
+            *("--data", str(data), "--workers", str(workers)),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         await wait_up(base, server)
         await load(f"{base}/telegram/webhook", 1.0, connections, first_id=1)  # warm up
-        before = await scrape(base)
+        before = await scrape_all(base, workers)
         result = await load(f"{base}/telegram/webhook", seconds, connections, 10_000_000)
-        middle = await scrape(base)
+        middle = await scrape_all(base, workers)
         handled = middle.get("sportello_updates_handled_total", 0) - before.get(
             "sportello_updates_handled_total", 0
         )
@@ -240,7 +292,7 @@ async def main(seconds: float, connections: int, use_wrk: bool) -> None:
         # the same ids again: all duplicates, so this is the cost without the Dispatcher
         sent = result["requests"] + sum(result["errors"].values())
         replay = await load(f"{base}/telegram/webhook", seconds, connections, 10_000_000, sent)
-        after = await scrape(base)
+        after = await scrape_all(base, workers)
         dup = after.get("sportello_updates_duplicate_total", 0) - middle.get(
             "sportello_updates_duplicate_total", 0
         )
@@ -260,7 +312,7 @@ async def main(seconds: float, connections: int, use_wrk: bool) -> None:
             else:
                 print("wrk, 2 threads, same connections:")
                 print("\n".join("  " + line for line in report.strip().splitlines()))
-                final = await scrape(base)
+                final = await scrape_all(base, workers)
                 delta = {k: v - after.get(k, 0) for k, v in final.items()}
                 print(
                     f"  server, during wrk: handled "
@@ -278,11 +330,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-wrk", action="store_true")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.data)
+        serve(args.serve, args.data, args.workers)
     else:
-        asyncio.run(main(args.seconds, args.connections, not args.no_wrk))
+        asyncio.run(main(args.seconds, args.connections, args.workers, not args.no_wrk))

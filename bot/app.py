@@ -22,6 +22,7 @@ from dialogs.languages import SOURCE, available
 from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from eligibility import Catalogue
+from storage import leases
 from storage.blobs import BlobStore, decode_key, load_or_create_key, rekey_names
 from storage.db import database_file
 from storage.fsm import ChatLock, SQLiteStorage
@@ -60,9 +61,11 @@ def build_dispatcher(
     # the bundled notices and the published ones, reloaded when a publication changes
     catalogue = catalogue or LiveCatalogue(db)
     blobs = blobs or blob_store_beside(db, settings)
+    owner = leases.new_owner()  # this process, in the leases and the crash journal
     dp = Dispatcher(
         storage=SQLiteStorage(db),
-        events_isolation=ChatLock(db),
+        events_isolation=ChatLock(db, owner=owner),
+        owner=owner,
         catalogue=catalogue,
         clock=clock,
         db=db,
@@ -133,6 +136,7 @@ async def run_polling(
 ) -> None:
     """The bot by long polling, with the outbox, receipts, status messages and retention
     running beside it; on exit the jobs finish their round first."""
+    from .leader import lead_jobs
     from .workers import start_workers
 
     bot = build_bot(settings)
@@ -141,13 +145,19 @@ async def run_polling(
     await set_commands(bot)
     await bot.delete_webhook(drop_pending_updates=False)
     stop = asyncio.Event()
-    tasks = start_workers(
-        bot, db, blobs, settings, stop, catalogue=dp["catalogue"], clock=clock, desk=dp["desk"]
+
+    def jobs(inner: asyncio.Event) -> list[asyncio.Task[None]]:
+        return start_workers(
+            bot, db, blobs, settings, inner, catalogue=dp["catalogue"], clock=clock, desk=dp["desk"]
+        )
+
+    leader = asyncio.create_task(
+        lead_jobs(db, dp["owner"], jobs, stop, each_round=lambda: replay_unfinished(dp, bot, db)),
+        name="leader",
     )
-    await replay_unfinished(dp, bot, db)
     log.info("polling started")
     try:
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await leader

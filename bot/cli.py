@@ -183,6 +183,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.workers < 1:
+        print("--workers: at least 1", file=err)
+        return EXIT_INVALID
     settings = _settings(args)
     if settings.bot_token is None:
         print(
@@ -192,14 +195,13 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
             file=err,
         )
         return EXIT_ERROR
-    serve_settings = settings
     today = args.today if args.today_given else None
     clock = (lambda: today) if today is not None else None
     if today is not None:
         logging.getLogger("sportello").warning(
             "running AS OF %s (--today): families see notices as on that date", today
         )
-    run_serve(settings, serve_settings, clock=clock)
+    run_serve(settings, clock=clock, workers=args.workers)
     return EXIT_OK
 
 
@@ -327,11 +329,12 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     import asyncio
 
     from dossier.delivery import Outbox
-    from storage import outbox
+    from storage import leases, outbox
     from storage.db import open_db
     from storage.dossiers import get_dossier
 
     from .app import blob_store_beside
+    from .leader import JOBS
 
     settings = _settings(args)
     db = open_db(settings.db_path)
@@ -341,9 +344,17 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
             return EXIT_INVALID
         print(f"{outbox.requeue(db, args.requeue)} message(s) queued again", file=out)
     if args.send:
-        box = Outbox.from_settings(settings, db, blob_store_beside(db, settings))
-        box.recover()
-        print(f"{asyncio.run(box.run_once())} message(s) handled", file=out)
+        # the round runs as the service's jobs do, holding their lease: never beside them
+        me = leases.new_owner()
+        if not leases.hold(db, JOBS, me, 600):
+            print("the service is running and sends the outbox itself: nothing sent here", file=err)
+        else:
+            try:
+                box = Outbox.from_settings(settings, db, blob_store_beside(db, settings))
+                box.recover()
+                print(f"{asyncio.run(box.run_once())} message(s) handled", file=out)
+            finally:
+                leases.release(db, JOBS, me)
     for row in outbox.every_message(db):
         error = f"\t{row['last_error']}" if row["last_error"] else ""
         print(
@@ -373,6 +384,12 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     sv = sub.add_parser(
         "serve", help="the production server: webhook, back-office, /healthz, /metrics"
+    )
+    sv.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving on the one port (they share the database file)",
     )
     sv.set_defaults(func=cmd_serve)
     con = sub.add_parser("console", help="the questionnaire in this terminal, no Telegram")

@@ -20,11 +20,13 @@ from sqlite_utils import Database
 
 from common.clock import utcnow
 from common.i18n import N_
-from storage import journal
+from storage import journal, leases
 
 from .i18n import make_i18n
 
 log = logging.getLogger(__name__)
+
+PROCESS = "process:"  # the lease each running process renews (bot.leader)
 
 LOST = N_(
     "Scusate, il servizio si è fermato mentre leggevamo un vostro messaggio. Se avevate "
@@ -56,7 +58,7 @@ async def journal_middleware(
         return await handler(update, data)
     user_id, _chat = _user_of(update)
     raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
-    state = journal.record(db, update.update_id, user_id, raw, utcnow())
+    state = journal.record(db, update.update_id, user_id, raw, utcnow(), data.get("owner"))
     if state == "done":
         return None  # a repeat of an update already handled
     try:
@@ -78,17 +80,27 @@ def install_journal(dp: Dispatcher) -> None:
 
 
 async def replay_unfinished(dp: Dispatcher, bot: Bot, db: Database) -> int:
-    """Handle again the updates a crash left unfinished (each once); returns how many."""
+    """Handle again the updates a crash left unfinished (each once); returns how many.
+
+    Only those of a process that is gone: with several processes on the file (two
+    workers, or the old and the new one during a restart), an update another process is
+    handling now is left to it. Each is claimed before it is handled, so two processes
+    replaying at once handle it once."""
+    me = dp.get("owner")
+    alive = leases.alive(db, PROCESS)
     handled = 0
     i18n = make_i18n()
-    for update_id, _user_id, raw, attempts in journal.unfinished(db):
+    for update_id, _user_id, raw, attempts, was in journal.unfinished(db):
+        if was is not None and (was == me or (was in alive and not leases.is_gone(was))):
+            continue  # a live process is handling it
+        if not journal.claim(db, update_id, was, me):
+            continue  # another process took it first
         update = Update.model_validate_json(raw, context={"bot": bot})
         _user, chat_id = _user_of(update)
         if attempts >= 1:  # it crashed us once more: give up, and say so
             journal.finish(db, update_id)
             await _tell_lost(bot, chat_id, i18n)
             continue
-        journal.attempt(db, update_id)
         try:
             await dp.feed_update(bot, update, replaying=True)
             handled += 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import inspect
 import logging
 import os
 import re
@@ -39,31 +38,16 @@ SHUTDOWN_GRACE = 30.0  # seconds the jobs get to finish their round at shutdown
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
 
-# The server's settings live in the one settings object.
-ServeSettings = Settings
-
-
-def webhook_secret(serve_settings: ServeSettings, data_dir: Path) -> str:
+def webhook_secret(settings: Settings, data_dir: Path) -> str:
     """WEBHOOK_SECRET, or the one kept in `data_dir/webhook.secret` (made on first start,
     readable by this user only). Kept across restarts, so that a registration Telegram
     still holds keeps working even when a new one cannot be made at start."""
-    if serve_settings.webhook_secret is not None:
-        return serve_settings.webhook_secret.get_secret_value()
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    from storage.blobs import write_once
+
     path = data_dir / SECRET_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        # written whole beside it, then linked into place: never a half-written file, and
-        # two processes starting together end up with the same secret
-        draft = data_dir / f".{SECRET_FILE}.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+    write_once(path, secrets.token_urlsafe(32) + "\n")
     secret = path.read_text(encoding="ascii").strip()
     if not _SECRET.match(secret):
         raise SystemExit(f"{path}: not a valid webhook secret; delete it to make a new one")
@@ -125,23 +109,8 @@ async def forget_updates_forever(
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
-def _start_workers(bot: Bot, services: Services, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    """The workers, with the receipt-poll hook when `start_workers` offers one."""
-    from .workers import start_workers
-
-    def polled(when: dt.datetime) -> None:
-        services.last_receipt_poll = when
-
-    args: tuple[Any, ...] = (bot, services.db, services.blobs, services.settings, stop)
-    alerts = {"catalogue": services.catalogue, "clock": services.extra.get("clock")}
-    if "on_receipt_poll" in inspect.signature(start_workers).parameters:
-        return start_workers(*args, on_receipt_poll=polled, **alerts)  # type: ignore[call-arg]
-    return start_workers(*args, **alerts)
-
-
 def build_service(
     settings: Settings,
-    serve_settings: ServeSettings,
     *,
     clock: Callable[[], dt.date] | None = None,
     db: Any = None,
@@ -153,20 +122,40 @@ def build_service(
     from storage.db import open_db
 
     from .app import blob_store_beside, build_bot, build_dispatcher, set_commands
-    from .webhook import install_retry
+    from .journal import replay_unfinished
+    from .leader import lead_jobs
+    from .workers import start_workers
 
     db = db if db is not None else open_db(settings.db_path)
     blobs = blob_store_beside(db, settings)
     catalogue = LiveCatalogue(db)  # follows `sportello notice publish` without a restart
-    bot = build_bot(settings)
-    install_retry(bot)
+    bot = build_bot(settings)  # with the retry middleware
     dp = build_dispatcher(
         db, catalogue, clock=clock or dt.date.today, settings=settings, blobs=blobs
     )
-    secret = webhook_secret(serve_settings, settings.sportello_data_dir)
+    secret = webhook_secret(settings, settings.sportello_data_dir)
     services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
-    services.extra["webhook"] = "pending" if serve_settings.webhook_url else "off"
+    services.extra["webhook"] = "pending" if settings.webhook_url else "off"
     services.extra["clock"] = clock  # the alerts' day follows --today
+
+    def polled(when: dt.datetime) -> None:
+        services.last_receipt_poll = when
+
+    def jobs(inner: asyncio.Event) -> list[asyncio.Task[None]]:
+        """The background jobs, in the one process that holds their lease."""
+        return [
+            *start_workers(
+                bot,
+                services.db,
+                services.blobs,
+                settings,
+                inner,
+                on_receipt_poll=polled,
+                catalogue=services.catalogue,
+                clock=clock,
+            ),
+            asyncio.create_task(forget_updates_forever(services, inner), name="seen"),
+        ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -185,11 +174,11 @@ def build_service(
                 await set_commands(bot)
             except Exception as exc:  # the menu is a comfort; the bot works without it
                 log.warning("could not set the command menu: %s", type(exc).__name__)
-            if serve_settings.webhook_url:
+            if settings.webhook_url:
                 tasks.append(
                     asyncio.create_task(
                         keep_webhook_registered(
-                            bot, dp, serve_settings.webhook_url, secret, services, stop
+                            bot, dp, settings.webhook_url, secret, services, stop
                         ),
                         name="webhook",
                     )
@@ -200,14 +189,20 @@ def build_service(
                     "back-office, /healthz and the jobs still run). Set it to the public "
                     "https address that forwards here."
                 )
-            tasks.extend(_start_workers(bot, services, stop))
-            from .journal import replay_unfinished
-
-            try:
-                await replay_unfinished(dp, bot, services.db)
-            except Exception as exc:
-                log.error("replaying interrupted updates failed: %s", type(exc).__name__)
-            tasks.append(asyncio.create_task(forget_updates_forever(services, stop), name="seen"))
+            tasks.append(
+                asyncio.create_task(
+                    lead_jobs(
+                        services.db,
+                        dp["owner"],
+                        jobs,
+                        stop,
+                        each_round=lambda: replay_unfinished(dp, bot, services.db),
+                        on_change=lambda leading: services.extra.update(jobs=leading),
+                        grace=SHUTDOWN_GRACE,
+                    ),
+                    name="leader",
+                )
+            )
             log.info("service started")
 
         starter = asyncio.create_task(begin(), name="begin")
@@ -232,35 +227,60 @@ def build_service(
     return Service(app, services, bot, dp, secret)
 
 
-def uvicorn_config(app: FastAPI, serve_settings: ServeSettings) -> Any:
-    import uvicorn
+TODAY_VARIABLE = "_SPORTELLO_SERVE_TODAY"  # --today, handed to the worker processes
 
-    return uvicorn.Config(
-        app,
-        host=serve_settings.sportello_host,
-        port=serve_settings.sportello_port,
-        log_level="info",
-        proxy_headers=True,
-        forwarded_allow_ips=serve_settings.forwarded_allow_ips,
-        access_log=False,  # client addresses are personal data; /metrics counts the traffic
-        server_header=False,
+
+def _server_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.sportello_host,
+        "port": settings.sportello_port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "access_log": False,  # client addresses are personal data; /metrics counts the traffic
+        "server_header": False,
         # at shutdown, requests in flight (a handler waiting out flood control) get this
         # long before they are cancelled; then the jobs get SHUTDOWN_GRACE
-        timeout_graceful_shutdown=30,
-    )
+        "timeout_graceful_shutdown": 30,
+    }
+
+
+def uvicorn_config(app: FastAPI, settings: Settings) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(app, **_server_options(settings))
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `sportello serve --workers N` (uvicorn imports
+    it by name in each process): everything opened afresh in the process."""
+    from common.settings import Settings
+
+    today = os.environ.get(TODAY_VARIABLE)
+    day = dt.date.fromisoformat(today) if today else None
+    return build_service(Settings(), clock=(lambda: day) if day else None).app
 
 
 def run_serve(
     settings: Settings,
-    serve_settings: ServeSettings,
     *,
     clock: Callable[[], dt.date] | None = None,
+    workers: int = 1,
 ) -> None:
-    """Serve until SIGTERM or Ctrl-C, then stop the jobs and return normally."""
+    """Serve until SIGTERM or Ctrl-C, then stop the jobs and return normally. With more
+    than one worker, uvicorn runs that many processes on the one port, each with its own
+    app on the same database file (one of them runs the background jobs: bot.leader)."""
     import uvicorn
 
-    service = build_service(settings, serve_settings, clock=clock)
-    server = uvicorn.Server(uvicorn_config(service.app, serve_settings))
+    if workers > 1:
+        if clock is not None:
+            os.environ[TODAY_VARIABLE] = clock().isoformat()
+        uvicorn.run(
+            "bot.serve:worker_app", factory=True, workers=workers, **_server_options(settings)
+        )
+        return
+    service = build_service(settings, clock=clock)
+    server = uvicorn.Server(uvicorn_config(service.app, settings))
     service.services.extra["server"] = server  # the lifespan waits until it listens
     # uvicorn shuts down gracefully on the signal, then raises it again; by then there is
     # nothing left to do, so the process ends with status 0 rather than "killed".

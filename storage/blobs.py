@@ -30,16 +30,30 @@ class BlobError(Exception):
     """A blob is missing, or does not decrypt with this key."""
 
 
+def write_once(path: Path, text: str) -> None:
+    """Make `path` hold `text`, readable by its owner only, unless it exists already. It is
+    written whole beside it, then linked into place: never a half-written file, and two
+    processes starting together keep the same one (the second one's is dropped)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(text)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+
+
 def load_or_create_key(path: Path) -> bytes:
     """The key in `path` (urlsafe base64 of 32 bytes), created with mode 0600 if missing."""
-    if path.exists():
-        return decode_key(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(base64.urlsafe_b64encode(key).decode() + "\n")
-    return key
+    write_once(path, base64.urlsafe_b64encode(key).decode() + "\n")
+    return decode_key(path.read_text().strip())
 
 
 def decode_key(text: str) -> bytes:

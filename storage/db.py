@@ -15,18 +15,18 @@ migrations = Migrations("sportello")
 @migrations()
 def m001_users_and_conversations(db: Database) -> None:
     """Users (their language) and conversation state (aiogram FSM), as JSON."""
-    db["users"].create(
+    db.table("users").create(
         {"user_id": int, "language": str, "created_at": str, "updated_at": str},
         pk="user_id",
     )
-    db["fsm"].create({"key": str, "state": str, "data": str, "updated_at": str}, pk="key")
+    db.table("fsm").create({"key": str, "state": str, "data": str, "updated_at": str}, pk="key")
 
 
 @migrations()
 def m002_dossiers(db: Database) -> None:
     """Dossiers, their attachments (files live encrypted in the blob store), status history,
     the outbox of e-mail messages, and PEC receipts kept as proof."""
-    db["dossiers"].create(
+    db.table("dossiers").create(
         {
             "id": str,  # "B2-7K3M9Q": short, readable on the phone and by the social worker
             "user_id": int,
@@ -46,8 +46,8 @@ def m002_dossiers(db: Database) -> None:
         },
         pk="id",
     )
-    db["dossiers"].create_index(["user_id"])
-    db["attachments"].create(
+    db.table("dossiers").create_index(["user_id"])
+    db.table("attachments").create(
         {
             "id": int,
             "dossier_id": str,
@@ -65,9 +65,9 @@ def m002_dossiers(db: Database) -> None:
         pk="id",
         foreign_keys=[("dossier_id", "dossiers", "id")],
     )
-    db["attachments"].create_index(["dossier_id", "sha256"], unique=True)
-    db["attachments"].create_index(["dossier_id", "file_unique_id"])
-    db["dossier_events"].create(
+    db.table("attachments").create_index(["dossier_id", "sha256"], unique=True)
+    db.table("attachments").create_index(["dossier_id", "file_unique_id"])
+    db.table("dossier_events").create(
         {
             "id": int,
             "dossier_id": str,
@@ -79,8 +79,8 @@ def m002_dossiers(db: Database) -> None:
         pk="id",
         foreign_keys=[("dossier_id", "dossiers", "id")],
     )
-    db["dossier_events"].create_index(["notified"])
-    db["outbox"].create(
+    db.table("dossier_events").create_index(["notified"])
+    db.table("outbox").create(
         {
             "id": int,
             "dossier_id": str,
@@ -99,9 +99,9 @@ def m002_dossiers(db: Database) -> None:
         pk="id",
         foreign_keys=[("dossier_id", "dossiers", "id")],
     )
-    db["outbox"].create_index(["message_id"], unique=True)
-    db["outbox"].create_index(["status", "next_attempt_at"])
-    db["receipts"].create(
+    db.table("outbox").create_index(["message_id"], unique=True)
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+    db.table("receipts").create(
         {
             "id": int,
             "dossier_id": str,
@@ -116,7 +116,7 @@ def m002_dossiers(db: Database) -> None:
         },
         pk="id",
     )
-    db["receipts"].create_index(["message_id"], unique=True)
+    db.table("receipts").create_index(["message_id"], unique=True)
 
 
 @migrations()
@@ -124,7 +124,7 @@ def m003_backoffice_and_webhook(db: Database) -> None:
     """Staff accounts and their sessions, failed logins (lockout), the audit log, the
     protocol number of a dossier, integration requests to families, and the Telegram
     updates already handled by the webhook."""
-    db["staff"].create(
+    db.table("staff").create(
         {
             "id": int,
             "email": str,  # lower case, unique
@@ -136,8 +136,8 @@ def m003_backoffice_and_webhook(db: Database) -> None:
         },
         pk="id",
     )
-    db["staff"].create_index(["email"], unique=True)
-    db["staff_sessions"].create(
+    db.table("staff").create_index(["email"], unique=True)
+    db.table("staff_sessions").create(
         {
             "token_hash": str,  # SHA-256 of the cookie value: a stolen DB gives no session
             "staff_id": int,
@@ -148,11 +148,11 @@ def m003_backoffice_and_webhook(db: Database) -> None:
         pk="token_hash",
         foreign_keys=[("staff_id", "staff", "id")],
     )
-    db["login_attempts"].create(
+    db.table("login_attempts").create(
         {"id": int, "email": str, "ok": int, "at": str, "remote": str}, pk="id"
     )
-    db["login_attempts"].create_index(["email", "at"])
-    db["audit_log"].create(
+    db.table("login_attempts").create_index(["email", "at"])
+    db.table("audit_log").create(
         {
             "id": int,
             "at": str,
@@ -164,10 +164,10 @@ def m003_backoffice_and_webhook(db: Database) -> None:
         },
         pk="id",
     )
-    db["audit_log"].create_index(["dossier_id"])
-    db["dossiers"].add_column("protocol_number", str)
-    db["dossiers"].add_column("protocol_date", str)
-    db["integration_requests"].create(
+    db.table("audit_log").create_index(["dossier_id"])
+    db.table("dossiers").add_column("protocol_number", str)
+    db.table("dossiers").add_column("protocol_date", str)
+    db.table("integration_requests").create(
         {
             "id": int,
             "dossier_id": str,
@@ -185,8 +185,8 @@ def m003_backoffice_and_webhook(db: Database) -> None:
         pk="id",
         foreign_keys=[("dossier_id", "dossiers", "id")],
     )
-    db["integration_requests"].create_index(["status", "next_attempt_at"])
-    db["seen_updates"].create({"update_id": int, "at": str}, pk="update_id")
+    db.table("integration_requests").create_index(["status", "next_attempt_at"])
+    db.table("seen_updates").create({"update_id": int, "at": str}, pk="update_id")
 
 
 @migrations()
@@ -198,13 +198,15 @@ def m004_social_worker_desk(db: Database) -> None:
     from .dossiers import index_columns
 
     for column in ("search_key", "sort_name", "outcome", "outcome_reason", "outcome_at"):
-        db["dossiers"].add_column(column, str)
-    db["dossiers"].add_column("outcome_position", int)
-    db["dossiers"].add_column("assigned_to", int)
+        db.table("dossiers").add_column(column, str)
+    db.table("dossiers").add_column("outcome_position", int)
+    db.table("dossiers").add_column("assigned_to", int)
     for row in list(db.query("SELECT id, data FROM dossiers")):
-        db["dossiers"].update(row["id"], index_columns(row["id"], json.loads(row["data"] or "{}")))
-    db["dossiers"].create_index(["municipality", "status"])
-    db["assessments"].create(
+        db.table("dossiers").update(
+            row["id"], index_columns(row["id"], json.loads(row["data"] or "{}"))
+        )
+    db.table("dossiers").create_index(["municipality", "status"])
+    db.table("assessments").create(
         {
             "dossier_id": str,
             "adl": int,  # functions kept, on the notice's ADL scale
@@ -216,27 +218,27 @@ def m004_social_worker_desk(db: Database) -> None:
         pk="dossier_id",
         foreign_keys=[("dossier_id", "dossiers", "id")],
     )
-    db["integration_requests"].add_column("due_on", str)  # ISO date: the family's deadline
-    db["integration_requests"].add_column("reminded_at", str)
-    db["form_drafts"].create(
+    db.table("integration_requests").add_column("due_on", str)  # ISO date: the family's deadline
+    db.table("integration_requests").add_column("reminded_at", str)
+    db.table("form_drafts").create(
         {"token": str, "path": str, "fields": str, "created_at": str}, pk="token"
     )
-    db["audit_log"].create_index(["staff_id"])
-    db["audit_log"].create_index(["at"])
+    db.table("audit_log").create_index(["staff_id"])
+    db.table("audit_log").create_index(["at"])
 
 
 @migrations()
 def m005_logins_by_address(db: Database) -> None:
     """Login throttling looks up attempts by client address."""
-    db["login_attempts"].create_index(["remote", "at"])
-    db["login_attempts"].create_index(["email", "ok", "at"])
+    db.table("login_attempts").create_index(["remote", "at"])
+    db.table("login_attempts").create_index(["email", "ok", "at"])
 
 
 @migrations()
 def m006_journal_and_expiry(db: Database) -> None:
     """The crash journal of Telegram updates (raw JSON until handled), and the families
     warned that their untouched conversation will be deleted."""
-    db["update_journal"].create(
+    db.table("update_journal").create(
         {
             "update_id": int,
             "user_id": int,
@@ -247,17 +249,17 @@ def m006_journal_and_expiry(db: Database) -> None:
         },
         pk="update_id",
     )
-    db["update_journal"].create_index(["done"])
-    db["update_journal"].create_index(["user_id"])
-    db["expiry_warnings"].create({"user_id": int, "warned_at": str}, pk="user_id")
-    db["integration_requests"].create_index(["dossier_id"])
+    db.table("update_journal").create_index(["done"])
+    db.table("update_journal").create_index(["user_id"])
+    db.table("expiry_warnings").create({"user_id": int, "warned_at": str}, pk="user_id")
+    db.table("integration_requests").create_index(["dossier_id"])
 
 
 @migrations()
 def m007_published_notices(db: Database) -> None:
     """Notices an operator published (`sportello notice publish`): every version's file
     text, who published it and when, and its withdrawal."""
-    db["published_notices"].create(
+    db.table("published_notices").create(
         {
             "id": int,
             "notice_id": str,
@@ -271,14 +273,14 @@ def m007_published_notices(db: Database) -> None:
         },
         pk="id",
     )
-    db["published_notices"].create_index(["notice_id", "version"], unique=True)
+    db.table("published_notices").create_index(["notice_id", "version"], unique=True)
 
 
 @migrations()
 def m008_alerts(db: Database) -> None:
     """Subscriptions to a comune's next notice, which alerts were told, deadline reminders,
     and the durable queue of messages to families (sent within Telegram's limits)."""
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {
             "id": int,
             "user_id": int,
@@ -289,13 +291,13 @@ def m008_alerts(db: Database) -> None:
         },
         pk="id",
     )
-    db["subscriptions"].create_index(["user_id", "comune"], unique=True)
-    db["subscriptions"].create_index(["comune"])
-    db["alerts_told"].create(
+    db.table("subscriptions").create_index(["user_id", "comune"], unique=True)
+    db.table("subscriptions").create_index(["comune"])
+    db.table("alerts_told").create(
         {"subscription_id": int, "notice_id": str, "at": str},
         pk=("subscription_id", "notice_id"),
     )
-    db["reminders"].create(
+    db.table("reminders").create(
         {
             "id": int,
             "user_id": int,
@@ -308,8 +310,8 @@ def m008_alerts(db: Database) -> None:
         },
         pk="id",
     )
-    db["reminders"].create_index(["user_id", "notice_id"], unique=True)
-    db["outgoing"].create(
+    db.table("reminders").create_index(["user_id", "notice_id"], unique=True)
+    db.table("outgoing").create(
         {
             "id": int,
             "key": str,  # unique: the same alert or reminder is queued once
@@ -325,8 +327,8 @@ def m008_alerts(db: Database) -> None:
         },
         pk="id",
     )
-    db["outgoing"].create_index(["key"], unique=True)
-    db["outgoing"].create_index(["status", "not_before"])
+    db.table("outgoing").create_index(["key"], unique=True)
+    db.table("outgoing").create_index(["status", "not_before"])
 
 
 @migrations()
@@ -353,8 +355,8 @@ def m010_leases(db: Database) -> None:
     """Several processes on one file (two workers, or the old and the new one during a
     restart): leases for a chat's lock, the background jobs and the processes alive, and
     which process is handling each journalled update."""
-    db["leases"].create({"name": str, "owner": str, "expires_at": float}, pk="name")
-    db["update_journal"].add_column("owner", str)
+    db.table("leases").create({"name": str, "owner": str, "expires_at": float}, pk="name")
+    db.table("update_journal").add_column("owner", str)
 
 
 def open_db(path: Path | str) -> Database:
@@ -366,7 +368,8 @@ def open_db(path: Path | str) -> Database:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
     db.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
-    migrations.apply(db)
+    with immediate(db):  # two processes starting together: one migrates, the other waits
+        migrations.apply(db)
     return db
 
 

@@ -18,14 +18,21 @@ from common.clock import iso
 KEEP = dt.timedelta(days=1)
 
 
-
-def record(db: Database, update_id: int, user_id: int | None, data: str, now: dt.datetime) -> str:
-    """Write the update down before it is handled. Returns "new", "done" (already
-    handled: a repeat) or "open" (written before and never finished: a crash)."""
+def record(
+    db: Database,
+    update_id: int,
+    user_id: int | None,
+    data: str,
+    now: dt.datetime,
+    owner: str | None = None,
+) -> str:
+    """Write the update down before the process `owner` handles it. Returns "new",
+    "done" (already handled: a repeat) or "open" (written before and never finished: a
+    crash, or another process handling it now)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
-        "attempts) VALUES (?, ?, ?, ?, 0, 0)",
-        [update_id, user_id, data, iso(now)],
+        "attempts, owner) VALUES (?, ?, ?, ?, 0, 0, ?)",
+        [update_id, user_id, data, iso(now), owner],
     )
     db.conn.commit()
     if cursor.rowcount == 1:
@@ -39,20 +46,27 @@ def finish(db: Database, update_id: int) -> None:
     db.conn.commit()
 
 
-def unfinished(db: Database) -> list[tuple[int, int | None, str, int]]:
-    """(update_id, user_id, JSON, attempts) of the updates a crash left unfinished."""
+def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None]]:
+    """(update_id, user_id, JSON, attempts, owner) of the updates not finished: a crash
+    left them, or a process is handling them now."""
     return [
-        (r[0], r[1], r[2], r[3])
+        (r[0], r[1], r[2], r[3], r[4])
         for r in db.execute(
-            "SELECT update_id, user_id, data, attempts FROM update_journal "
+            "SELECT update_id, user_id, data, attempts, owner FROM update_journal "
             "WHERE done = 0 AND data IS NOT NULL ORDER BY update_id"
         )
     ]
 
 
-def attempt(db: Database, update_id: int) -> None:
-    db.execute("UPDATE update_journal SET attempts = attempts + 1 WHERE update_id = ?", [update_id])
-    db.conn.commit()
+def claim(db: Database, update_id: int, was: str | None, owner: str | None) -> bool:
+    """Take an unfinished update over from the process `was` (gone) to handle it again,
+    counting the attempt. False when another process took it first, or it is done."""
+    cursor = db.execute(
+        "UPDATE update_journal SET attempts = attempts + 1, owner = ? "
+        "WHERE update_id = ? AND done = 0 AND owner IS ?",
+        [owner, update_id, was],
+    )
+    return cursor.rowcount == 1
 
 
 def prune(db: Database, now: dt.datetime) -> int:

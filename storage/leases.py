@@ -3,14 +3,41 @@ database file. A chat's lock while one of its updates is handled (`chat:…`), t
 background jobs (`jobs`), a process telling it is alive (`process:…`).
 
 Taking and renewing are one statement each, so two processes can never both hold a
-lease; a holder that dies loses it when it expires. Times are Unix seconds (float).
+lease; a holder that dies loses it when it expires, or at once when it was a process of
+this machine that is gone (killed, crashed). Times are Unix seconds (float).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import time
 
 from sqlite_utils import Database
+
+
+def new_owner() -> str:
+    """A process's name in the leases: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def is_gone(owner: str | None) -> bool:
+    """True when `owner` was a process of this machine that no longer runs (or is no
+    process's name at all). A process elsewhere is never known gone: its leases expire."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def hold(db: Database, name: str, owner: str, seconds: float, now: float | None = None) -> bool:
@@ -23,6 +50,15 @@ def hold(db: Database, name: str, owner: str, seconds: float, now: float | None 
         "expires_at = excluded.expires_at "
         "WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
         [name, owner, now + seconds, now],
+    )
+    if cursor.rowcount == 1:
+        return True
+    gone = holder(db, name, now)
+    if gone is None or gone == owner or not is_gone(gone):
+        return False
+    cursor = db.execute(
+        "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
+        [owner, now + seconds, name, gone],
     )
     return cursor.rowcount == 1
 

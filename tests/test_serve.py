@@ -18,8 +18,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot.cli import main
-from bot.serve import ServeSettings, build_service, webhook_secret
+from bot.serve import build_service, webhook_secret
 from common.settings import Settings
+from common.settings import Settings as ServeSettings
 from storage.db import open_db
 from tests.botapi import TOKEN, BotAPI
 
@@ -225,7 +226,7 @@ async def test_without_webhook_url_the_service_warns_and_still_runs_its_jobs(
         telegram_api_url=api.url,  # type: ignore[attr-defined]
         sportello_data_dir=tmp_path,
     )
-    service = build_service(settings, ServeSettings(webhook_url=None, webhook_secret=None))
+    service = build_service(settings)
     with caplog.at_level(logging.INFO):
         async with service.app.router.lifespan_context(service.app):
             transport = httpx.ASGITransport(app=service.app)
