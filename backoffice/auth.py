@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Any
 
@@ -22,7 +21,7 @@ from fastapi import Request, Response
 from storage import staff as accounts
 from storage.staff import Session
 
-from .deps import SESSION_COOKIE, Services, safe_path
+from .deps import SESSION_COOKIE, Services, csrf_ok, safe_path
 
 LOGIN_CSRF_COOKIE = "sportello_login_csrf"
 LOGIN_PATH = "/login"
@@ -35,13 +34,6 @@ def services_of(request: Request) -> Services:
 
 def is_secure(request: Request) -> bool:
     return request.url.scheme == "https"
-
-
-def csrf_ok(expected: str | None, given: Any) -> bool:
-    """Constant-time comparison of a form's CSRF field with the expected token."""
-    if not expected or not isinstance(given, str) or not given:
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
 def safe_next(value: str | None) -> str:

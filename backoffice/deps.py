@@ -8,6 +8,7 @@ A refusal is an exception here and one page in `errors.py`: a route never repeat
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -25,6 +26,8 @@ from storage import staff as accounts
 from storage.blobs import BlobStore
 from storage.staff import Session, Staff
 
+from .formatting import ROME
+
 
 @dataclass
 class Services:
@@ -40,6 +43,27 @@ class Services:
 
     def count(self, name: str, by: float = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + by
+
+
+def csrf_ok(expected: str | None, given: Any) -> bool:
+    """Constant-time comparison of a form's CSRF field with the expected token."""
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def today(svc: Services) -> dt.date:
+    return svc.clock().astimezone(ROME).date()
+
+
+def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
+    """The day the family's pre-check was made (the rules of that day apply)."""
+    try:
+        return dt.date.fromisoformat(
+            dossier["data"].get("checked_on") or dossier["created_at"][:10]
+        )
+    except ValueError:
+        return today(svc)
 
 
 def services(request: Request) -> Services:
@@ -147,8 +171,6 @@ AdminSession = Annotated[Session, Depends(admin_session)]
 
 async def checked_form(request: Request, session: CurrentSession) -> FormData:
     """The form of a POST, once its `csrf` field matches the session's token."""
-    from .auth import csrf_ok
-
     form = await request.form()
     if not csrf_ok(session.csrf, form.get("csrf")):
         raise FormRefused()

@@ -17,10 +17,10 @@ from storage import staff as accounts
 from storage.staff import Session
 
 from . import formatting
-from .deps import Services
+from .deps import Services, today
 from .labels import PAGE_SIZE, REACHED, STATUS_LABELS, VERDICT_LABELS
 from .pages import render
-from .views import documents_count, row, today
+from .views import documents_count, row
 
 SORT_LABELS = {
     "arrivo": "Arrivo",

@@ -21,7 +21,7 @@ from storage import outcomes, worklist
 from storage.staff import Staff
 
 from . import formatting
-from .deps import Services
+from .deps import Services, checked_on
 from .labels import COMPONENT_NAMES, ENTRY_HINTS, OUTCOME_NAMES
 
 ISEE_KINDS = {
@@ -45,8 +45,6 @@ def _arrival(dossier: dict[str, Any]) -> dt.datetime:
 def candidate(
     svc: Services, dossier: dict[str, Any], assessment: dict[str, Any] | None
 ) -> Candidate:
-    from .views import checked_on
-
     facts = facts_of(dossier["data"].get("answers") or {}, checked_on(svc, dossier))
     assessment = assessment or {}
     if assessment.get("adl") is not None:

@@ -27,7 +27,7 @@ from storage import staff as accounts
 from storage.staff import Session
 
 from . import formatting
-from .deps import Services, safe_path
+from .deps import Services, checked_on, safe_path, today
 from .history import history_rows, moment_of, requests_of
 from .labels import (
     CAN_REQUEST,
@@ -42,6 +42,7 @@ from .labels import (
 )
 from .pages import render
 from .problems import problem_of
+from .ranking import dossier_points
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +76,6 @@ def row(dossier: dict[str, Any]) -> dict[str, Any]:
         "outcome_reason": dossier.get("outcome_reason"),
         "outcome_position": dossier.get("outcome_position"),
     }
-
-
-def today(svc: Services) -> dt.date:
-    return svc.clock().astimezone(formatting.ROME).date()
-
-
-def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
-    """The day the family's pre-check was made (the rules of that day apply)."""
-    try:
-        return dt.date.fromisoformat(
-            dossier["data"].get("checked_on") or dossier["created_at"][:10]
-        )
-    except ValueError:
-        return today(svc)
 
 
 # -- the dossier page ------------------------------------------------------------------
@@ -307,8 +294,6 @@ def dossier_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The dossier page; `forms` and `errors` (by form) when a form comes back refused."""
-    from .ranking import dossier_points
-
     svc: Services = request.app.state.services
     day = checked_on(svc, dossier)
     items = items_of(dossier)

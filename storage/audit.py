@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from common.clock import utcnow
 
+from .rows import last_id
 from .staff import Staff
 
 ACTIONS = {
@@ -59,11 +60,12 @@ def log(
     """Record one action. `staff` is the staff member, or the e-mail typed at a failed
     login (no account behind it, maybe)."""
     when = (at or utcnow()).astimezone(dt.UTC)
+    email: str | None
     if isinstance(staff, Staff):
         staff_id, email = staff.id, staff.email
     else:
         staff_id, email = None, staff
-    row = db["audit_log"].insert(
+    row = db.table("audit_log").insert(
         {
             "at": when.isoformat(timespec="seconds"),
             "staff_id": staff_id,
@@ -73,7 +75,7 @@ def log(
             "detail": json.dumps(detail or {}, ensure_ascii=False),
         }
     )
-    return int(row.last_pk)
+    return last_id(row)
 
 
 def _filters(

@@ -19,6 +19,8 @@ from sqlite_utils.db import NotFoundError
 
 from common.clock import now_iso
 
+from .rows import last_id
+
 STATUSES = (
     "bozza",
     "pronta",
@@ -33,7 +35,6 @@ STATUSES = (
 )
 RANK = {s: i for i, s in enumerate(STATUSES)}
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud over the phone
-
 
 
 def fold_key(text: str) -> str:
@@ -89,9 +90,9 @@ def create_dossier(
     with db.atomic():
         while True:
             dossier_id = new_dossier_id()
-            if not db["dossiers"].count_where("id = ?", [dossier_id]):
+            if not db.table("dossiers").count_where("id = ?", [dossier_id]):
                 break
-        db["dossiers"].insert(
+        db.table("dossiers").insert(
             {
                 "id": dossier_id,
                 "user_id": user_id,
@@ -113,7 +114,7 @@ def create_dossier(
 
 def get_dossier(db: Database, dossier_id: str) -> dict[str, Any] | None:
     try:
-        row = dict(db["dossiers"].get(dossier_id))
+        row = dict(db.table("dossiers").get(dossier_id))
     except NotFoundError:
         return None
     row["data"] = json.loads(row["data"] or "{}")
@@ -126,7 +127,7 @@ def dossiers_of(db: Database, user_id: int) -> list[dict[str, Any]]:
 
 
 def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
-    db["dossiers"].update(
+    db.table("dossiers").update(
         dossier_id,
         {
             "data": json.dumps(data, ensure_ascii=False),
@@ -167,8 +168,8 @@ def set_status(
             changes["sent_at"] = at or now
         if status == "consegnata":
             changes["delivered_at"] = at or now
-        db["dossiers"].update(dossier_id, changes)
-        db["dossier_events"].insert(
+        db.table("dossiers").update(dossier_id, changes)
+        db.table("dossier_events").insert(
             {
                 "dossier_id": dossier_id,
                 "status": status,
@@ -193,7 +194,7 @@ def events_to_tell(db: Database, limit: int = 100) -> list[dict[str, Any]]:
 
 
 def mark_told(db: Database, event_id: int) -> None:
-    db["dossier_events"].update(event_id, {"notified": 1})
+    db.table("dossier_events").update(event_id, {"notified": 1})
 
 
 def history(db: Database, dossier_id: str) -> list[dict[str, Any]]:
@@ -235,7 +236,7 @@ def add_attachment(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM attachments WHERE dossier_id = ? AND item_id = ?",
             [dossier_id, item_id],
         ).fetchone()[0]
-        table = db["attachments"].insert(
+        table = db.table("attachments").insert(
             {
                 "dossier_id": dossier_id,
                 "item_id": item_id,
@@ -250,7 +251,7 @@ def add_attachment(
                 "created_at": now_iso(),
             }
         )
-        return dict(db["attachments"].get(table.last_pk)), True
+        return dict(db.table("attachments").get(last_id(table))), True
 
 
 def attachment_by_unique_id(
@@ -277,12 +278,12 @@ def attachments(db: Database, dossier_id: str) -> list[dict[str, Any]]:
 
 def move_attachment(db: Database, attachment_id: int, item_id: str) -> None:
     """File an upload under another item (the family said which document it is)."""
-    row = db["attachments"].get(attachment_id)
+    row = db.table("attachments").get(attachment_id)
     seq = db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM attachments WHERE dossier_id = ? AND item_id = ?",
         [row["dossier_id"], item_id],
     ).fetchone()[0]
-    db["attachments"].update(attachment_id, {"item_id": item_id, "seq": seq})
+    db.table("attachments").update(attachment_id, {"item_id": item_id, "seq": seq})
 
 
 def remove_attachments(db: Database, dossier_id: str, item_id: str) -> list[str]:
@@ -315,7 +316,7 @@ def add_event(
     db: Database, dossier_id: str, kind: str, detail: dict[str, Any] | None = None
 ) -> None:
     """A message for the family that is not a status change (a retention warning)."""
-    db["dossier_events"].insert(
+    db.table("dossier_events").insert(
         {
             "dossier_id": dossier_id,
             "status": kind,
@@ -338,7 +339,7 @@ def delivered_and_kept(db: Database) -> list[dict[str, Any]]:
 
 
 def mark_purge_warned(db: Database, dossier_id: str) -> None:
-    db["dossiers"].update(dossier_id, {"purge_warned": 1})
+    db.table("dossiers").update(dossier_id, {"purge_warned": 1})
 
 
 def purge_files(db: Database, dossier_id: str) -> list[str]:
@@ -356,7 +357,7 @@ def purge_files(db: Database, dossier_id: str) -> list[str]:
         ]
         db.execute("DELETE FROM attachments WHERE dossier_id = ?", [dossier_id])
         db.execute("UPDATE outbox SET blob = NULL WHERE dossier_id = ?", [dossier_id])
-        db["dossiers"].update(dossier_id, {"purged": 1, "updated_at": now_iso()})
+        db.table("dossiers").update(dossier_id, {"purged": 1, "updated_at": now_iso()})
     return [s for s in shas if not blob_in_use(db, s)]
 
 
@@ -387,7 +388,7 @@ def forget_user(db: Database, user_id: int) -> list[str]:
 
 def record_protocol(db: Database, dossier_id: str, number: str, date: str) -> None:
     """The comune's protocol number and date (ISO) for a dossier, written by staff."""
-    db["dossiers"].update(
+    db.table("dossiers").update(
         dossier_id, {"protocol_number": number, "protocol_date": date, "updated_at": now_iso()}
     )
 

@@ -18,7 +18,6 @@ MAX_FIELDS = 200
 MAX_CHARS = 20_000
 
 
-
 def keep(db: Database, path: str, fields: list[tuple[str, str]], now: dt.datetime) -> str:
     """Store the fields (name, value) typed on the page at `path`; returns the token."""
     fields = [(k, v) for k, v in fields[:MAX_FIELDS] if k != "csrf"]
@@ -26,7 +25,7 @@ def keep(db: Database, path: str, fields: list[tuple[str, str]], now: dt.datetim
     token = secrets.token_urlsafe(16)
     with db.atomic():
         db.execute("DELETE FROM form_drafts WHERE created_at < ?", [iso(now - KEEP)])
-        db["form_drafts"].insert(
+        db.table("form_drafts").insert(
             {"token": token, "path": path, "fields": text, "created_at": iso(now)}
         )
     return token

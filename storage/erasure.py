@@ -31,7 +31,6 @@ WARN_DAYS = 7
 UNANSWERED = dt.timedelta(days=1)  # a /start with no consent: nothing to warn about
 
 
-
 def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
     """Delete every row about this Telegram user; returns (the blobs nothing else uses,
     the ids of the dossiers deleted: their `.eml` folders go too)."""
@@ -141,4 +140,4 @@ def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list
 
 
 def mark_warned(db: Database, user_id: int, now: dt.datetime) -> None:
-    db["expiry_warnings"].upsert({"user_id": user_id, "warned_at": iso(now)}, pk="user_id")
+    db.table("expiry_warnings").upsert({"user_id": user_id, "warned_at": iso(now)}, pk="user_id")

@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import secrets
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -101,11 +99,6 @@ class SQLiteStorage(BaseStorage):
         self.db.close()
 
 
-def process_owner() -> str:
-    """This process's name in the leases: its pid and a random part (pids are reused)."""
-    return f"{os.getpid()}-{secrets.token_hex(4)}"
-
-
 class ChatLock(BaseEventIsolation):
     """aiogram's event isolation across processes: one update of a chat at a time, on
     every process sharing the database file (albums' photos, two taps, a restart).
@@ -118,7 +111,7 @@ class ChatLock(BaseEventIsolation):
         self, db: Database, lease: float = 30.0, poll: float = 0.01, owner: str | None = None
     ):
         self.db, self.lease, self.poll = db, lease, poll
-        self.owner = owner or process_owner()
+        self.owner = owner or leases.new_owner()
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager

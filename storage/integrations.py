@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from common.clock import now_iso
 
 from .dossiers import add_event, set_status
+from .rows import last_id
 
 
 def request_integration(
@@ -31,9 +32,8 @@ def request_integration(
     if open_request(db, dossier_id) is not None:
         raise ValueError("this dossier already has a request the family has not answered")
     with db.atomic():
-        request_id = (
-            db["integration_requests"]
-            .insert(
+        request_id = last_id(
+            db.table("integration_requests").insert(
                 {
                     "dossier_id": dossier_id,
                     "staff_id": staff_id,
@@ -46,7 +46,6 @@ def request_integration(
                     "due_on": due_on,
                 }
             )
-            .last_pk
         )
         db.execute(
             "UPDATE dossiers SET status = 'consegnata' WHERE id = ? AND status = 'integrata'",
@@ -58,14 +57,14 @@ def request_integration(
             "integrazione_richiesta",
             {"request": request_id, "items": items, "note": note, "due_on": due_on},
         )
-    return int(request_id)
+    return request_id
 
 
 def add_items(db: Database, request_id: int, items: list[str], note: str) -> list[str]:
     """Ask for more documents in a request still open; the family is told the new ones
     (an event). Returns the items added (those not asked already)."""
     with db.atomic():
-        row = db["integration_requests"].get(request_id)
+        row = db.table("integration_requests").get(request_id)
         if row["status"] == "answered":
             raise ValueError("the family has answered this request already")
         asked = json.loads(row["items"] or "[]")
@@ -73,7 +72,7 @@ def add_items(db: Database, request_id: int, items: list[str], note: str) -> lis
         new = [i for i in items if str(i).partition(":")[0] not in known]
         if not new:
             return []
-        db["integration_requests"].update(request_id, {"items": json.dumps(asked + new)})
+        db.table("integration_requests").update(request_id, {"items": json.dumps(asked + new)})
         add_event(
             db,
             row["dossier_id"],
@@ -112,7 +111,7 @@ def remind(db: Database, request: dict[str, Any]) -> None:
 
 
 def mark_told(db: Database, request_id: int) -> None:
-    db["integration_requests"].update(request_id, {"status": "sent", "sent_at": now_iso()})
+    db.table("integration_requests").update(request_id, {"status": "sent", "sent_at": now_iso()})
 
 
 def open_request(db: Database, dossier_id: str) -> dict[str, Any] | None:
@@ -139,5 +138,7 @@ def requests_of(db: Database, dossier_id: str) -> list[dict[str, Any]]:
 def answer(db: Database, request_id: int, dossier_id: str) -> None:
     """The family sent what was asked: the dossier goes back to the social worker."""
     with db.atomic():
-        db["integration_requests"].update(request_id, {"status": "answered", "answered_at": now_iso()})
+        db.table("integration_requests").update(
+            request_id, {"status": "answered", "answered_at": now_iso()}
+        )
         set_status(db, dossier_id, "integrata", {"request": request_id})

@@ -17,6 +17,8 @@ from sqlite_utils import Database
 
 from common.clock import now_iso
 
+from .rows import last_id
+
 
 @dataclass(frozen=True)
 class Published:
@@ -33,7 +35,6 @@ class Published:
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
-
 
 
 def _published(row: dict) -> Published:
@@ -64,9 +65,8 @@ def publish(
             "SELECT COALESCE(MAX(version), 0) FROM published_notices WHERE notice_id = ?",
             [notice_id],
         ).fetchone()[0]
-        row_id = (
-            db["published_notices"]
-            .insert(
+        row_id = last_id(
+            db.table("published_notices").insert(
                 {
                     "notice_id": notice_id,
                     "version": last + 1,
@@ -78,9 +78,8 @@ def publish(
                     "withdrawn_at": None,
                 }
             )
-            .last_pk
         )
-    return _published(db["published_notices"].get(row_id))
+    return _published(db.table("published_notices").get(row_id))
 
 
 def unpublish(db: Database, notice_id: str, by: str, at: str | None = None) -> Published | None:
@@ -93,7 +92,7 @@ def unpublish(db: Database, notice_id: str, by: str, at: str | None = None) -> P
         [by, at or now_iso(), current.row],
     )
     db.conn.commit()
-    return _published(db["published_notices"].get(current.row))
+    return _published(db.table("published_notices").get(current.row))
 
 
 def in_force(db: Database) -> dict[str, Published]:

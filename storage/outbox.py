@@ -85,7 +85,7 @@ def enqueue(
             if db.execute("SELECT 1 FROM outbox WHERE message_id = ?", [mid]).fetchone():
                 raise ValueError("a Message-ID already queued for another dossier")
             digest = blobs.put(raw)  # content-addressed: a rolled-back retry rewrites it
-            db["outbox"].insert(
+            db.table("outbox").insert(
                 {
                     "dossier_id": dossier_id,
                     "part": part,

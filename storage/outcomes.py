@@ -16,10 +16,9 @@ from .dossiers import add_event
 OUTCOMES = ("ammessa", "esclusa", "in_graduatoria", "finanziata")
 
 
-
 def assessment(db: Database, dossier_id: str) -> dict[str, Any] | None:
     try:
-        return dict(db["assessments"].get(dossier_id))
+        return dict(db.table("assessments").get(dossier_id))
     except NotFoundError:
         return None
 
@@ -44,7 +43,7 @@ def set_assessment(
 ) -> dict[str, Any] | None:
     """Keep the scores of the home assessment; returns the previous ones (or None)."""
     previous = assessment(db, dossier_id)
-    db["assessments"].upsert(
+    db.table("assessments").upsert(
         {
             "dossier_id": dossier_id,
             "adl": adl,
@@ -80,7 +79,7 @@ def set_outcome(
             raise KeyError(dossier_id)
         if tuple(row) == (outcome, reason, position):
             return False
-        db["dossiers"].update(
+        db.table("dossiers").update(
             dossier_id,
             {
                 "outcome": outcome,
@@ -89,5 +88,7 @@ def set_outcome(
                 "outcome_at": iso(now),
             },
         )
-        add_event(db, dossier_id, "esito", {"outcome": outcome, "reason": reason, "position": position})
+        add_event(
+            db, dossier_id, "esito", {"outcome": outcome, "reason": reason, "position": position}
+        )
     return True

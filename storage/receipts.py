@@ -39,11 +39,11 @@ def keep(db: Database, key: str, dossier_id: str | None, fields: dict[str, Any])
         "SELECT id, dossier_id FROM receipts WHERE message_id = ?", [key]
     ).fetchone()
     if existing is None:
-        db["receipts"].insert(
+        db.table("receipts").insert(
             {**fields, "dossier_id": dossier_id, "message_id": key, "created_at": now_iso()}
         )
     elif existing[1] is None and dossier_id is not None:
-        db["receipts"].update(existing[0], {"dossier_id": dossier_id})
+        db.table("receipts").update(existing[0], {"dossier_id": dossier_id})
 
 
 def settle_sent(db: Database, outbox_id: int, at: str | None) -> None:

@@ -31,6 +31,8 @@ from sqlite_utils import Database
 
 from common.clock import iso, parse_iso, utcnow
 
+from .rows import last_id
+
 MAX_FAILURES = 5  # for one e-mail from one client address
 MAX_ADDRESS_FAILURES = 20  # from one client address, whatever the e-mails
 WINDOW = dt.timedelta(minutes=15)
@@ -65,8 +67,6 @@ class Session:
     csrf: str
     token_hash: str
     expires_at: dt.datetime
-
-
 
 
 def normalise_email(email: str) -> str:
@@ -108,7 +108,7 @@ def add_staff(
     if "@" not in email:
         raise ValueError("not an e-mail address")
     _check_password(password)
-    row = db["staff"].insert(
+    row = db.table("staff").insert(
         {
             "email": email,
             "password_hash": hasher.hash(password),
@@ -118,21 +118,21 @@ def add_staff(
             "created_at": iso(now or utcnow()),
         }
     )
-    return int(row.last_pk)
+    return last_id(row)
 
 
 def set_password(db: Database, staff_id: int, password: str) -> None:
     """A new password; the staff member's open sessions end."""
     _check_password(password)
     with db.atomic():
-        db["staff"].update(staff_id, {"password_hash": hasher.hash(password)})
+        db.table("staff").update(staff_id, {"password_hash": hasher.hash(password)})
         db.execute("DELETE FROM staff_sessions WHERE staff_id = ?", [staff_id])
 
 
 def set_active(db: Database, staff_id: int, active: bool) -> None:
     """Disable (or enable again) an account; a disabled account's sessions end."""
     with db.atomic():
-        db["staff"].update(staff_id, {"active": int(active)})
+        db.table("staff").update(staff_id, {"active": int(active)})
         if not active:
             db.execute("DELETE FROM staff_sessions WHERE staff_id = ?", [staff_id])
 
@@ -285,7 +285,7 @@ def _settle(
             "UPDATE login_attempts SET ok = ? WHERE id = ?", [RIGHT if right else WRONG, attempt]
         )
         if right and row is not None and hasher.check_needs_rehash(row["password_hash"]):
-            db["staff"].update(row["id"], {"password_hash": hasher.hash(password)})
+            db.table("staff").update(row["id"], {"password_hash": hasher.hash(password)})
     if right and row is not None:
         return Login(_staff(row))
     found = db.execute(
@@ -357,7 +357,7 @@ def create_session(db: Database, staff_id: int, now: dt.datetime) -> tuple[str, 
     csrf = secrets.token_urlsafe(32)
     with db.atomic():
         db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", [iso(now)])
-        db["staff_sessions"].insert(
+        db.table("staff_sessions").insert(
             {
                 "token_hash": token_hash(token),
                 "staff_id": staff_id,

@@ -12,7 +12,6 @@ from common.clock import iso
 KEEP = dt.timedelta(days=1)  # Telegram gives up redelivering long before this
 
 
-
 def first_time(db: Database, update_id: int, now: dt.datetime) -> bool:
     """Record `update_id` (committed at once, unless a transaction is open); True if it had
     not been seen before. One statement, so two deliveries racing cannot both win."""

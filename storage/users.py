@@ -13,7 +13,7 @@ from . import alerts
 def get_language(db: Database, user_id: int) -> str | None:
     """The language the user chose, or None before they choose."""
     try:
-        return db["users"].get(user_id)["language"]
+        return db.table("users").get(user_id)["language"]
     except NotFoundError:
         return None
 
@@ -22,7 +22,7 @@ def set_language(db: Database, user_id: int, language: str) -> None:
     """Remember the user's language (kept when the questionnaire is cleared)."""
     now = now_iso()
     with db.atomic():
-        db["users"].upsert(
+        db.table("users").upsert(
             {"user_id": user_id, "language": language, "updated_at": now}, pk="user_id"
         )
         db.execute(

@@ -171,12 +171,10 @@ def with_protocol_number(db: Database, number: str, *, other_than: str) -> list[
 
 
 def assign(db: Database, dossier_id: str, staff_id: int | None) -> None:
-    db["dossiers"].update(dossier_id, {"assigned_to": staff_id})
+    db.table("dossiers").update(dossier_id, {"assigned_to": staff_id})
 
 
-def of_notice(
-    db: Database, notice_id: str, comuni: tuple[str, ...] | None
-) -> list[dict[str, Any]]:
+def of_notice(db: Database, notice_id: str, comuni: tuple[str, ...] | None) -> list[dict[str, Any]]:
     """Every dossier of a notice that reached the comune (`comuni` None: all of them),
     oldest first, `data` decoded."""
     clauses = ["notice_id = ?", f"status IN ({', '.join('?' for _ in ARRIVED)})"]

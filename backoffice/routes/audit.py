@@ -15,12 +15,11 @@ from storage import audit
 from storage import dossiers as store
 
 from .. import formatting
-from ..deps import CurrentSession, ServicesDep
+from ..deps import CurrentSession, ServicesDep, today
 from ..exports import CSV_TYPE, csv_bytes
 from ..labels import FILE_HEADERS, OUTCOME_NAMES, REASONS
 from ..pages import render
 from ..protocol import read_day
-from ..views import today
 from .common import record
 
 router = APIRouter()

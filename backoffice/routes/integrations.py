@@ -12,11 +12,11 @@ from fastapi.responses import Response
 
 from storage import integrations
 
-from ..deps import CheckedForm, CurrentSession, ServicesDep, VisibleDossier
+from ..deps import CheckedForm, CurrentSession, ServicesDep, VisibleDossier, today
 from ..labels import CAN_REQUEST, INTEGRATION_DAYS, NOTE_MAX, NOTE_TEMPLATES, REASONS, STATUS_LABELS
 from ..pages import redirect
 from ..protocol import read_day
-from ..views import dossier_page, items_of, today
+from ..views import dossier_page, items_of
 from .common import field, record
 
 router = APIRouter()

@@ -13,11 +13,19 @@ from fastapi.responses import Response
 
 from storage import dossiers as store
 
-from ..deps import CheckedForm, CurrentSession, NotYours, ServicesDep, VisibleDossier, may_see
+from ..deps import (
+    CheckedForm,
+    CurrentSession,
+    NotYours,
+    ServicesDep,
+    VisibleDossier,
+    may_see,
+    today,
+)
 from ..listing import list_page
 from ..pages import redirect, render
 from ..protocol import Entry, check_entry, duplicate_warning, parse_paste
-from ..views import dossier_page, today
+from ..views import dossier_page
 from .common import back_to, field, record
 
 router = APIRouter()
