@@ -14,9 +14,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
+from common.i18n import N_
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import available, translator
-from dialogs.parsing import N_
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage.users import delete_user, set_language

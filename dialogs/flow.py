@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.i18n import N_
 from eligibility import Catalogue, Facts, check, validate
 from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
@@ -23,7 +24,6 @@ from eligibility.schema import Notice
 from .formats import Formats
 from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
-    N_,
     AnswerError,
     _fold,
     parse_amount,

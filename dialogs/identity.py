@@ -26,7 +26,9 @@ from dossier.people import (
     role_shown,
 )
 
-from .parsing import N_, AnswerError, parse_date
+from common.i18n import N_
+
+from .parsing import AnswerError, parse_date
 
 ROLES = (
     ("self", N_("Io, per me stesso o me stessa")),

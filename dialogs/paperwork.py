@@ -16,6 +16,7 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from common.i18n import N_
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 from dossier.people import iban_shown, phone_shown
@@ -24,7 +25,6 @@ from .flow import Button, Reply
 from .formats import Formats
 from .identity import IdentityQuestion, options
 from .languages import SOURCE, Translate, fill
-from .parsing import N_
 
 if TYPE_CHECKING:  # the form (fpdf, fonts) is loaded only when one is made
     from dossier.form import Declaration

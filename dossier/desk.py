@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from dialogs.parsing import N_
+from common.i18n import N_
 from eligibility import Catalogue
 from storage import dossiers as store
 from storage.blobs import BlobStore
