@@ -35,7 +35,8 @@ from eligibility import Catalogue
 from eligibility.comuni import gazetteer
 from storage import alerts
 
-from .handlers import Chat, keyboard, send
+from .handlers import Chat
+from .replies import keyboard, send
 
 log = logging.getLogger(__name__)
 PER_SECOND = 30  # Telegram: about 30 messages a second for one bot

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -27,9 +27,11 @@ from storage.blobs import BlobStore, decode_key, load_or_create_key, rekey_names
 from storage.db import database_file
 from storage.fsm import ChatLock, SQLiteStorage
 
-from .handlers import get_routers
+from .alerts import alerts_router
+from .handlers import conversation_router
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
+from .paperwork import paperwork_router
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,12 @@ def build_dispatcher(
     for router in get_routers():
         dp.include_router(router)
     return dp
+
+
+def get_routers() -> list[Router]:
+    """Every router, in the order they are tried: the paperwork first (it only takes
+    updates while an application is being prepared), then the questionnaire."""
+    return [alerts_router(), paperwork_router(), conversation_router()]
 
 
 def data_folder(db: Database, settings: Settings) -> Path:

@@ -6,11 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
@@ -22,19 +21,9 @@ from eligibility import Catalogue
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
+from .replies import send
 
 Clock = Callable[[], dt.date]
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
 
 
 class Chat:
@@ -60,17 +49,6 @@ class Chat:
             await self.fsm.update_data(dialog=state, paper={})
         else:
             await self.fsm.update_data(dialog=state)
-
-
-async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None) -> None:
-    for reply in outcome.replies:
-        if reply.edit and pressed is not None:
-            try:
-                await pressed.edit_text(reply.text, reply_markup=keyboard(reply))
-                continue
-            except TelegramBadRequest:
-                pass  # too old to edit, or unchanged: send it as a new message
-        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
 
 
 async def _finish(
@@ -282,12 +260,3 @@ HELP = N_(
     "/privacy per sapere come usiamo i dati.\n"
     "/cancella_dati per cancellare tutto."
 )
-
-
-def get_routers() -> list[Router]:
-    """Every router, in the order they are tried: the paperwork first (it only takes
-    updates while an application is being prepared), then the questionnaire."""
-    from .alerts import alerts_router
-    from .paperwork import paperwork_router
-
-    return [alerts_router(), paperwork_router(), conversation_router()]

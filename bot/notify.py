@@ -21,7 +21,7 @@ from dialogs.paperwork import PaperworkView
 from storage import integrations
 from storage.dossiers import events_to_tell, get_dossier, mark_told
 
-from .handlers import keyboard
+from .replies import keyboard
 
 log = logging.getLogger(__name__)
 # events about an integration request: the documents asked, with the button to send them

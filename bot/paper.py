@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import I18n
 
@@ -18,8 +17,6 @@ from dialogs.languages import translator
 from dialogs.paperwork import PaperworkView
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import Desk
-
-from .handlers import keyboard
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.date]
@@ -73,8 +70,3 @@ class Paper:
     def needs(self) -> Needs:
         """What this dossier's identity questions must cover (ISEE date, bank account)."""
         return Needs.of(self.desk.get(self.dossier_id)["data"])
-
-
-async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
-    for reply in replies:
-        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))

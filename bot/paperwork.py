@@ -29,7 +29,7 @@ from dossier.desk import Desk
 from eligibility import Catalogue
 
 from .filters import data_is, data_starts, has_file, plain_text
-from .paper import Paper, say
+from .paper import Paper
 from .paperwork_steps import (
     current_step,
     int_at,
@@ -38,6 +38,7 @@ from .paperwork_steps import (
     on_upload,
     start_integration,
 )
+from .replies import say
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.date]

@@ -9,7 +9,6 @@ bot's `CallbackData` classes (a test keeps them equal).
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from storage import alerts
 from storage.users import get_language
 
 from .flow import SUBSCRIBE, Button, Reply, subscribe_data, subscription_offer
-from .formats import Formats
+from .formats import Formats, esc
 
 Translate = Callable[[str], str]
 TranslateFor = Callable[[str], Translate]
@@ -52,10 +51,6 @@ def stop_data(reminder_id: int) -> str:
     return f"rst:{reminder_id}"
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 # -- the family's side ------------------------------------------------------------------
 
 
@@ -65,7 +60,7 @@ def subscribed(_: Translate, comune: str, new: bool) -> Reply:
         if new
         else _("🔔 Lo avevate già chiesto: vi scriviamo quando apre il bando B2 per {comune}.")
     )
-    return Reply(_e(text.format(comune=comune) + " " + _("Per smettere: /avvisi.")))
+    return Reply(esc(text.format(comune=comune) + " " + _("Per smettere: /avvisi.")))
 
 
 def overview(_: Translate, db: Database, user_id: int, catalogue: Catalogue) -> Reply:
@@ -74,24 +69,24 @@ def overview(_: Translate, db: Database, user_id: int, catalogue: Catalogue) -> 
     reminders = alerts.reminders_of(db, user_id)
     if not subs and not reminders:
         return Reply(
-            _e(
+            esc(
                 _(
                     "Non avete avvisi. Dal risultato potete chiedere di essere avvisati "
                     "quando apre il bando del vostro Comune."
                 )
             )
         )
-    lines, buttons = [f"<b>{_e(_('I vostri avvisi'))}</b>"], []
+    lines, buttons = [f"<b>{esc(_('I vostri avvisi'))}</b>"], []
     for s in subs:
-        lines.append("🔔 " + _e(_("Quando apre il bando per {comune}").format(comune=s.comune)))
+        lines.append("🔔 " + esc(_("Quando apre il bando per {comune}").format(comune=s.comune)))
         label = _("❌ Basta avvisi per {comune}").format(comune=s.comune)
         buttons.append([Button(label, unsubscribe_data(s.id))])
     for r in reminders:
         notice = catalogue.notice(r.notice_id)
         title = _(notice.title) if notice is not None else r.notice_id
-        lines.append("⏰ " + _e(_("Promemoria prima della scadenza: {title}").format(title=title)))
+        lines.append("⏰ " + esc(_("Promemoria prima della scadenza: {title}").format(title=title)))
         buttons.append([Button(_(STOP_REMINDERS), stop_data(r.id))])
-    lines.append(_e(_("Toccate un pulsante per smettere.")))
+    lines.append(esc(_("Toccate un pulsante per smettere.")))
     return Reply("\n".join(lines), buttons)
 
 
@@ -146,18 +141,18 @@ def _opening(
     fmt = Formats(language)
     w = notice.window
     lines = [
-        "🔔 <b>" + _e(_("È aperto il bando B2 per {comune}").format(comune=comune)) + "</b>",
-        _e(_(notice.title)),
-        f"<i>{_e(_(notice.ambito))}</i>",
+        "🔔 <b>" + esc(_("È aperto il bando B2 per {comune}").format(comune=comune)) + "</b>",
+        esc(_(notice.title)),
+        f"<i>{esc(_(notice.ambito))}</i>",
     ]
     if w.closes:
         closes = fmt.iso(
             w.closes.isoformat() if isinstance(w.closes, dt.datetime) else f"{w.closes}T23:59:59"
         )
-        lines.append("📅 " + _e(_("Domande fino al {date}.").format(date=closes)))
+        lines.append("📅 " + esc(_("Domande fino al {date}.").format(date=closes)))
     elif w.until_funds_run_out:
-        lines.append("📅 " + _e(_("Domande fino a esaurimento dei fondi.")))
-    lines.append(_e(_("Toccate qui sotto per vedere subito se fa per voi.")))
+        lines.append("📅 " + esc(_("Domande fino a esaurimento dei fondi.")))
+    lines.append(esc(_("Toccate qui sotto per vedere subito se fa per voi.")))
     return "\n".join(lines), [[[_(CHECK_NOW), check_data(code)]]]
 
 
@@ -212,16 +207,16 @@ def _reminder_text(
         if days == 1
         else _("⏰ Mancano 7 giorni alla chiusura del bando «{title}»: scadenza {date}.")
     )
-    lines = [_e(head.format(title=_(notice.title), date=when))]
+    lines = [esc(head.format(title=_(notice.title), date=when))]
     draft = next((d for d in desk.dossiers_of(r.user_id) if d["notice_id"] == r.notice_id), None)
     if draft is not None:
         todo = [_(s.item.title) for s in missing(desk.statuses(draft["id"]), include_form=True)]
     else:
         todo = [_(t) for t in r.documents]
     if todo:
-        lines.append(_e(_("Manca ancora:")))
-        lines += [f"• {_e(t)}" for t in todo]
-        lines.append(_e(_("Dal risultato toccate «Prepara la domanda», o scrivete /documenti.")))
+        lines.append(esc(_("Manca ancora:")))
+        lines += [f"• {esc(t)}" for t in todo]
+        lines.append(esc(_("Dal risultato toccate «Prepara la domanda», o scrivete /documenti.")))
     else:
-        lines.append(_e(_("Avete tutti i documenti: ricordatevi di inviare la domanda.")))
+        lines.append(esc(_("Avete tutti i documenti: ricordatevi di inviare la domanda.")))
     return "\n".join(lines)

@@ -11,7 +11,6 @@ facts are kept when another answer is changed, and only facts that now matter ar
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +20,11 @@ from eligibility import Catalogue, Facts, check, validate
 from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
 
-from .formats import Formats
+from .formats import Formats, esc
 from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
     AnswerError,
-    _fold,
+    fold,
     parse_amount,
     parse_birth_date,
     parse_hours,
@@ -33,12 +32,6 @@ from .parsing import (
 )
 from .questions import BY_KEY, BY_QID, Question
 from .render import render_result
-
-
-def esc(text: str) -> str:
-    """Escape for Telegram's HTML; quotes need no escaping there."""
-    return html.escape(text, quote=False)
-
 
 MAX_TEXT = 1000
 ISEE_CONFIRM_BELOW = 1000  # an ISEE under 1.000 € is asked again: "18.5" may mean 18.500 €
@@ -425,9 +418,9 @@ class Dialog:
         return [Reply(f"✓ {esc(self.fmt.embed(self.shown(q, value)))}"), *self.ask(state)]
 
     def _match_option(self, q: Question, text: str) -> int | None:
-        folded = _fold(text)
+        folded = fold(text)
         for i, (_value, label) in enumerate(q.options):
-            if folded in (_fold(self._(label)), _fold(label), str(i + 1)):
+            if folded in (fold(self._(label)), fold(label), str(i + 1)):
                 return i
         return None
 

@@ -10,6 +10,7 @@ attestation and the notices do, so the figures match the family's papers.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 
 from babel import Locale
@@ -18,6 +19,11 @@ from babel.numbers import format_currency, format_decimal
 from babel.units import format_compound_unit
 
 from .languages import SOURCE, babel_locale, is_rtl, isolate
+
+
+def esc(text: str) -> str:
+    """Escape for Telegram's HTML (the console unescapes it); quotes need no escaping."""
+    return html.escape(text, quote=False)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from dossier.files import FileRefused
 from dossier.people import iban_shown, phone_shown
 
 from .flow import Button, Reply
-from .formats import Formats
+from .formats import Formats, esc
 from .identity import IdentityQuestion, options
 from .languages import SOURCE, Translate, fill
 
@@ -73,10 +72,6 @@ PRIVACY_CONSENT = N_(
     "Il Comune può usare i vostri dati e quelli della persona assistita, anche sulla "
     "salute. Solo per questa domanda."
 )
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 class PaperworkView:

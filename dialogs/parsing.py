@@ -44,7 +44,7 @@ class AnswerError(ValueError):
         self.message = message
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case, without accents, harakat or invisible direction marks: `Mărz` → `marz`,
     `أيار` → `ايار`."""
     text = unicodedata.normalize("NFKD", text)
@@ -62,7 +62,7 @@ def _ascii_digits(text: str) -> str:
 
 
 def _words(text: str) -> str:
-    return " ".join(_fold(text).rstrip(".").split())
+    return " ".join(fold(text).rstrip(".").split())
 
 
 def _languages() -> set[str]:
@@ -123,7 +123,7 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     `20 de mayo de 1939`, `20 травня 1939 р.`, `٢٠ مايو ١٩٣٩`, `١٩٣٩/٥/٢٠`, `1939年5月20日`;
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
-    folded = _fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
+    folded = fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
     words = _without_particles(folded)
     if m := (_YEAR_FIRST.match(words) or _HAN.match(words)):
         year, month, day = (int(g) for g in m.groups())
@@ -170,9 +170,9 @@ def _currency_words() -> tuple[str, ...]:
     words = {"€", "eur", "euro", "euros"}
     for language in _languages():
         locale = babel_locale(language)
-        words.add(_fold(get_currency_symbol("EUR", locale=locale)))
+        words.add(fold(get_currency_symbol("EUR", locale=locale)))
         for count in (None, 0, 1, 2, 3, 5, 11, 100, 1.5):
-            words.add(_fold(get_currency_name("EUR", count=count, locale=locale)))
+            words.add(fold(get_currency_name("EUR", count=count, locale=locale)))
     return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
 
@@ -203,7 +203,7 @@ def _decimal(cleaned: str) -> Decimal | None:
 
 def parse_amount(text: str) -> Decimal:
     """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`, `12 000`, `١٢٬٥٠٠`, `1,2万`."""
-    folded = _fold(text)
+    folded = fold(text)
     for word in _currency_words():
         folded = folded.replace(word, " ")
     cleaned = _compact(folded)
@@ -231,7 +231,7 @@ def _hour_words() -> tuple[str, ...]:
     for language in _languages():
         locale = babel_locale(language)
         for value in (0, 1, 2, 3, 5, 11, 21, 25, 101, 1.5):
-            number = _fold(format_decimal(value, locale=locale))
+            number = fold(format_decimal(value, locale=locale))
             for length in ("long", "short", "narrow"):
                 for shown in (
                     format_unit(value, "duration-hour", length=length, locale=locale),
@@ -243,14 +243,14 @@ def _hour_words() -> tuple[str, ...]:
                         locale=locale,
                     ),
                 ):
-                    if shown and number in _fold(shown):
-                        words.add(" ".join(_fold(shown).replace(number, " ", 1).split()))
+                    if shown and number in fold(shown):
+                        words.add(" ".join(fold(shown).replace(number, " ", 1).split()))
     return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
 
 def parse_hours(text: str) -> float:
     """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`)."""
-    folded = " ".join(_fold(_ascii_digits(text)).split())
+    folded = " ".join(fold(_ascii_digits(text)).split())
     for word in _hour_words():
         if folded.endswith(word) and folded != word:
             folded = folded[: -len(word)]
@@ -270,8 +270,8 @@ NO = {"no", "n"}
 def parse_yes_no(text: str) -> bool:
     """Italian and English; the dialog first matches the buttons' words in the chat's
     language (Da, Так, Sí, نعم, Po, 是)."""
-    folded = _fold(text).rstrip(".!")
-    if folded in {_fold(y) for y in YES}:
+    folded = fold(text).rstrip(".!")
+    if folded in {fold(y) for y in YES}:
         return True
     if folded in NO:
         return False

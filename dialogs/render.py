@@ -7,12 +7,11 @@ translation function, so a catalog that translates them shows them in the user's
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import Any
 
 from common.i18n import N_
 
-from .formats import Formats
+from .formats import Formats, esc
 from .languages import Translate
 
 TELEGRAM_LIMIT = 3500  # below Telegram's 4,096 characters, leaving room for markup
@@ -99,11 +98,7 @@ NOTHING_HERE = N_(
 
 def _tr(_: Translate, text: str) -> str:
     """Translated and escaped (a function of its own, so Babel does not extract field names)."""
-    return _e(_(text))
-
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=False)
+    return esc(_(text))
 
 
 def _t(
@@ -148,7 +143,7 @@ class NoticeText:
 def _source(fmt: Formats, source: str) -> str:
     """` (Art. 9)` after a sentence; isolated in a right-to-left language, so the article
     number stays with its name."""
-    return f" <i>({_e(fmt.embed(source))})</i>"
+    return f" <i>({esc(fmt.embed(source))})</i>"
 
 
 def _split(blocks: list[str]) -> list[str]:
@@ -173,12 +168,12 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     notice = verdict.get("notice")
     place = verdict.get("municipality") or {}
     if verdict.get("outside_lombardy"):
-        return [_e(_(OUTSIDE).format(name=place["matched"], province=place["province"]))]
+        return [esc(_(OUTSIDE).format(name=place["matched"], province=place["province"]))]
     if verdict.get("regional"):
         return _split(_regional(verdict, _, fmt))
     if notice is None:
         return [
-            _e(
+            esc(
                 _(
                     "Per questo Comune non abbiamo un bando B2. Chiedete ai servizi sociali del vostro Comune."
                 )
@@ -189,7 +184,7 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     if notice.get("document"):  # a published notice: where the family can read it
         d = notice["document"]
         when = fmt.date(dt.date.fromisoformat(d["date"]))
-        head += f"\n📄 {_tr(nt, d['title'])}, {_e(when)}, {_e(d['address'])}"
+        head += f"\n📄 {_tr(nt, d['title'])}, {esc(when)}, {esc(d['address'])}"
     blocks = [head, f"⚠️ {_tr(_, (verdict['pre_check']))}"]
     if notice["status"] != "open":  # say it first: a closed notice takes no application now
         blocks.append(_window(notice, _, fmt, nt))
@@ -204,8 +199,8 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
             source = _source(fmt, r["source"]) if r["source"] else ""
-            lines.append(f"• {_e(_t(_, r['text'], r, fmt, nt))}{source}")
-        lines += [f"⏳ {_e(_t(_, p['msgid'], p, fmt, nt))}" for p in m.get("pending_i18n", [])]
+            lines.append(f"• {esc(_t(_, r['text'], r, fmt, nt))}{source}")
+        lines += [f"⏳ {esc(_t(_, p['msgid'], p, fmt, nt))}" for p in m.get("pending_i18n", [])]
         for note in m.get("notes", []):
             lines.append(f"ℹ️ {_tr(nt, note['text'])}{_source(fmt, note['source'])}")
         amount = m.get("amount")
@@ -217,7 +212,7 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
     blocks += _benefits(verdict, _, fmt, nt)
     if all(m["verdict"] == "not_eligible" for m in verdict["measures"]):
         # nothing to apply for here: no "how to apply", no documents; someone to talk to
-        blocks.append(_e(_(NOTHING_HERE)))
+        blocks.append(esc(_(NOTHING_HERE)))
         return _split(_explain_marks(blocks, nt, _))
     if notice["status"] == "closed":
         contacts = _contacts(verdict, nt)
@@ -252,17 +247,17 @@ def _regional(verdict: dict[str, Any], _: Translate, fmt: Formats) -> list[str]:
     for r in regional["reasons"]:
         if regional["verdict"] == "not_eligible" and r["outcome"] != "failed":
             continue
-        said.append(_e(_t(_, r["text"], r, fmt)))
+        said.append(esc(_t(_, r["text"], r, fmt)))
         lines.append(f"• {said[-1]} <i>({mark})</i>")
     for p in regional.get("pending_i18n", []):
-        text = _e(_t(_, p["msgid"], p, fmt))
+        text = esc(_t(_, p["msgid"], p, fmt))
         if not any(text in s for s in said):  # a reason that says it already
             lines.append(f"⏳ {text}")
     lines += [f"ℹ️ {_tr(_, n['text'])} <i>({mark})</i>" for n in regional.get("notes", [])]
     return [
-        f"<b>{_tr(_, RESULT)}</b>\n{_e(_(NO_NOTICE).format(name=name))}",
-        f"<b>{_e(_(REGIONAL_HEAD).format(title=regional['title']))}</b>\n" + "\n".join(lines),
-        _e(_(ASK_COMUNE).format(name=name)),
+        f"<b>{_tr(_, RESULT)}</b>\n{esc(_(NO_NOTICE).format(name=name))}",
+        f"<b>{esc(_(REGIONAL_HEAD).format(title=regional['title']))}</b>\n" + "\n".join(lines),
+        esc(_(ASK_COMUNE).format(name=name)),
         f"⚠️ {_tr(_, verdict['pre_check'])}",
     ]
 
@@ -276,7 +271,7 @@ def _benefits(
         lines.append(f"❌ {_tr(nt, (item['text']))}{_source(fmt, item['source'])}")
     if verdict["incompatible"]:
         lines.append(
-            _e(
+            esc(
                 _(
                     "Potete scegliere di rinunciare a quell'aiuto per avere la B2. Parlatene con i servizi sociali."
                 )
@@ -286,7 +281,7 @@ def _benefits(
         condition = f" {_tr(nt, (item['condition']))}" if item.get("condition") else ""
         lines.append(f"✅ {_tr(nt, (item['text']))}{condition}{_source(fmt, item['source'])}")
     for item in verdict.get("compatibility_unknown", []):
-        lines.append(f"❔ {_e(_t(_, item['text'], item, fmt))}")
+        lines.append(f"❔ {esc(_t(_, item['text'], item, fmt))}")
     if not lines:
         return []
     return [f"<b>{_tr(_, (BENEFITS))}</b>\n" + "\n".join(lines)]
@@ -297,11 +292,11 @@ def _window(notice: dict[str, Any], _: Translate, fmt: Formats, nt: Translate | 
     state = notice["status"]
     lines = [f"📅 {_tr(_, (STATUS_LINES[state]))}"]
     if state == "not_yet_open" and notice.get("opens"):
-        lines.append(_e(_("Apre il {date}.").format(date=fmt.iso(notice["opens"]))))
+        lines.append(esc(_("Apre il {date}.").format(date=fmt.iso(notice["opens"]))))
     if notice.get("closes"):
-        lines.append(_e(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
+        lines.append(esc(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
     if notice.get("until_funds_run_out") and state == "open":
-        lines.append(_e(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
+        lines.append(esc(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
     if state == "unknown" and notice.get("window_text"):
         lines.append(_tr(nt, notice["window_text"]))
     if notice.get("window_reading"):
@@ -333,7 +328,7 @@ def _channel(_: Translate, sub: dict[str, Any]) -> str:
     template = CHANNELS[sub["channel"]]
     if not sub.get("address") and sub["channel"] != "unknown":
         return ""  # the notice names no address: its text says where to ask
-    return _e(_(template).format(address=sub.get("address") or ""))
+    return esc(_(template).format(address=sub.get("address") or ""))
 
 
 def _guidance(guidance: dict[str, Any], _: Translate) -> list[str]:

@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from bot.cli import main
 from bot.serve import build_service, webhook_secret
 from common.settings import Settings
-from common.settings import Settings as ServeSettings
 from storage.db import open_db
 from tests.botapi import TOKEN, BotAPI
 
@@ -205,17 +204,17 @@ def test_serve_refuses_a_webhook_url_telegram_would_refuse(monkeypatch, tmp_path
 
 
 def test_the_webhook_secret_is_made_once_or_taken_from_the_environment(tmp_path: Path):
-    made = webhook_secret(ServeSettings(webhook_secret=None), tmp_path / "var")
+    made = webhook_secret(Settings(webhook_secret=None), tmp_path / "var")
     assert len(made) >= 32
-    assert webhook_secret(ServeSettings(webhook_secret=None), tmp_path / "var") == made
-    given = ServeSettings(webhook_secret="Given_secret-1")
+    assert webhook_secret(Settings(webhook_secret=None), tmp_path / "var") == made
+    given = Settings(webhook_secret="Given_secret-1")
     assert webhook_secret(given, tmp_path / "var") == "Given_secret-1"
     with pytest.raises(ValidationError):
-        ServeSettings(webhook_secret="has spaces and è")
-    assert ServeSettings(webhook_url="https://b2.example.it/").webhook_url == (
+        Settings(webhook_secret="has spaces and è")
+    assert Settings(webhook_url="https://b2.example.it/").webhook_url == (
         "https://b2.example.it"
     )
-    assert ServeSettings(webhook_url="").webhook_url is None
+    assert Settings(webhook_url="").webhook_url is None
 
 
 async def test_without_webhook_url_the_service_warns_and_still_runs_its_jobs(
@@ -225,6 +224,8 @@ async def test_without_webhook_url_the_service_warns_and_still_runs_its_jobs(
         bot_token=TOKEN,
         telegram_api_url=api.url,  # type: ignore[attr-defined]
         sportello_data_dir=tmp_path,
+        webhook_url=None,
+        webhook_secret=None,
     )
     service = build_service(settings)
     with caplog.at_level(logging.INFO):
