@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.i18n import N_
 from dossier.people import (
     DetailError,
     decode_tax_code,
@@ -25,8 +26,6 @@ from dossier.people import (
     normalise_phone,
     role_shown,
 )
-
-from common.i18n import N_
 
 from .parsing import AnswerError, parse_date
 

@@ -15,15 +15,6 @@ import grimp
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("common", "eligibility", "storage", "dossier", "dialogs", "backoffice", "bot")
 
-# Imports that close a circle today, to be removed (issue 10, point 1: `get_routers` moves
-# out of bot/handlers.py, which the paperwork and alerts routers import back). Each one
-# listed must exist, so that the list shrinks as they go; any other circle fails.
-KNOWN_CIRCLES = {
-    ("bot.handlers", "bot.alerts"),
-    ("bot.handlers", "bot.paperwork"),
-}
-
-
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
@@ -79,11 +70,7 @@ def circles(graph: grimp.ImportGraph, skip: set[tuple[str, str]]) -> list[list[s
 
 def test_no_circle_of_modules_anywhere():
     graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=True, cache_dir=None)
-    for importer, imported in sorted(KNOWN_CIRCLES):
-        assert graph.direct_import_exists(importer=importer, imported=imported), (
-            f"{importer} -> {imported} is gone: delete it from KNOWN_CIRCLES"
-        )
-    found = circles(graph, KNOWN_CIRCLES)
+    found = circles(graph, set())
     assert not found, "modules importing each other in a circle: " + "; ".join(
         " <-> ".join(group) for group in found
     )
