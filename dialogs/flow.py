@@ -20,6 +20,7 @@ from eligibility import Catalogue, Facts, check, validate
 from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
 
+from .buttons import Prepare
 from .formats import Formats, esc
 from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
@@ -544,7 +545,7 @@ class Dialog:
             label = (
                 N_("📝 Prepara la domanda") if can_send(verdict) else N_("📝 Prepara i documenti")
             )
-            buttons.insert(0, [Button(self._(label), "prep")])
+            buttons.insert(0, [Button(self._(label), Prepare().pack())])
         code = subscription_offer(verdict)
         if code is not None:  # no notice open for this comune: offer to tell them when
             buttons.insert(0, [Button(self._(SUBSCRIBE), subscribe_data(code))])

@@ -2,10 +2,9 @@
 checklist, what each upload became, the form to sign, the last check before sending,
 and every status change afterwards. Pure: texts and buttons, no Telegram, no storage.
 
-Button data: `p:role:I`, `p:skip`, `p:item:I` (the next files are for item I),
-`p:as:A:I` (file A is item I), `p:redo`, `p:redo:I`, `p:list`, `p:form`, `p:review`,
-`p:send`, `p:bundle`. Every press is checked against the state, so a forged or old
-button only shows the checklist again.
+The buttons are the typed classes of `dialogs.buttons`; the controller that receives them
+(`dialogs.application`) checks every press against the state, so a forged or old button
+only shows the checklist again.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 from dossier.people import iban_shown, phone_shown
 
+from .buttons import Choose, FileAs, Go, Item, OpenRequest, Redo, Skip, Stage
 from .flow import Button, Reply
 from .formats import Formats, esc
 from .identity import IdentityQuestion, options
@@ -113,11 +113,11 @@ class PaperworkView:
         buttons: list[list[Button]] = []
         if q.kind == "choice":
             buttons = [
-                [Button(_(label), f"p:opt:{i}")]
+                [Button(_(label), Choose(option=i).pack())]
                 for i, (_v, label) in enumerate(options(q, identity or {}))
             ]
         if q.optional:
-            buttons.append([Button(_("Non ce l'ho · Avanti"), "p:skip")])
+            buttons.append([Button(_("Non ce l'ho · Avanti"), Skip().pack())])
         return Reply("\n".join(lines), buttons)
 
     def shown(self, q: IdentityQuestion, value: str) -> str:
@@ -184,14 +184,14 @@ class PaperworkView:
         if stage in ("documents", "signing"):
             for i, s in enumerate(statuses):
                 if not s.done and not s.item.signed_form:
-                    buttons.append([Button(f"📎 {_(s.item.title)}", f"p:item:{i}")])
+                    buttons.append([Button(f"📎 {_(s.item.title)}", Item(index=i).pack())])
             if any(s.files for s in statuses):
-                buttons.append([Button(_("🔁 Rifai un documento"), "p:redo")])
+                buttons.append([Button(_("🔁 Rifai un documento"), Redo().pack())])
             if ready_for_form and stage == "documents":
-                buttons.append([Button(_("📝 Prepara il modulo da firmare"), "p:form")])
+                buttons.append([Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())])
             if stage == "signing":
-                buttons.append([Button(_("📝 Il modulo da firmare, di nuovo"), "p:form")])
-            buttons.append([Button(_("✏️ Correggi i dati del modulo"), "p:ident")])
+                buttons.append([Button(_("📝 Il modulo da firmare, di nuovo"), Go(step=Stage.FORM).pack())])
+            buttons.append([Button(_("✏️ Correggi i dati del modulo"), Go(step=Stage.DETAILS).pack())])
         return Reply("\n".join(lines), buttons)
 
     def our_form_notes(self, statuses: list[ItemStatus]) -> list[str]:
@@ -256,11 +256,11 @@ class PaperworkView:
             lines.append(esc(_("Altre pagine? Mandatele. Se no, scegliete il prossimo.")))
             for i, other in enumerate(statuses):
                 if not other.done and not other.item.signed_form:
-                    buttons.append([Button(f"📎 {_(other.item.title)}", f"p:item:{i}")])
+                    buttons.append([Button(f"📎 {_(other.item.title)}", Item(index=i).pack())])
             if not any(o.item.required and not o.done and not o.item.signed_form for o in statuses):
                 lines.append(esc(_("Ci sono tutti i documenti. Ora il modulo da firmare.")))
-                buttons.append([Button(_("📝 Prepara il modulo da firmare"), "p:form")])
-            buttons.append([Button(_("📋 Cosa manca"), "p:list")])
+                buttons.append([Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())])
+            buttons.append([Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())])
         return Reply("\n".join(lines), buttons)
 
     def which_item(
@@ -280,7 +280,7 @@ class PaperworkView:
             label = _(s.item.title)
             if s.item.id == last:
                 label = "➕ " + _("{title}: un'altra pagina").format(title=label)
-            buttons.append([Button(label, f"p:as:{attachment_id}:{i}")])
+            buttons.append([Button(label, FileAs(attachment=attachment_id, index=i).pack())])
         return Reply(text, buttons)
 
     def duplicate(self, s: ItemStatus | None) -> Reply:
@@ -308,11 +308,11 @@ class PaperworkView:
     def redo_menu(self, statuses: list[ItemStatus]) -> Reply:
         _ = self._
         buttons = [
-            [Button(f"🔁 {_(s.item.title)}", f"p:redo:{i}")]
+            [Button(f"🔁 {_(s.item.title)}", Redo(index=i).pack())]
             for i, s in enumerate(statuses)
             if s.files
         ]
-        buttons.append([Button(_("↩️ Niente, torna alla lista"), "p:list")])
+        buttons.append([Button(_("↩️ Niente, torna alla lista"), Go(step=Stage.CHECKLIST).pack())])
         return Reply(esc(_("Quale documento volete rifare? Cancello i file mandati.")), buttons)
 
     # -- the form and signing --------------------------------------------------------
@@ -372,7 +372,7 @@ class PaperworkView:
         buttons = []
         if s.done:
             label = _("✅ Controlla e invia") if sendable else _("✅ Controlla")
-            buttons = [[Button(label, "p:review")]]
+            buttons = [[Button(label, Go(step=Stage.REVIEW).pack())]]
         return Reply(esc(text), buttons)
 
     # -- review, sending, status ------------------------------------------------------
@@ -393,7 +393,7 @@ class PaperworkView:
         if left:
             lines.append(esc(_("Mancano ancora:")))
             lines += [f"⬜ {esc(_(s.item.title))}" for s in left]
-            return Reply("\n".join(lines), [[Button(_("📋 Documenti"), "p:list")]])
+            return Reply("\n".join(lines), [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]])
         if sendable:
             lines.append(
                 esc(
@@ -404,12 +404,12 @@ class PaperworkView:
             )
             lines.append(esc(_("Riceverete una copia qui. Inviamo adesso?")))
             buttons = [
-                [Button(_("📨 Sì, invia"), "p:send")],
-                [Button(_("📋 Non ancora"), "p:list")],
+                [Button(_("📨 Sì, invia"), Go(step=Stage.SEND).pack())],
+                [Button(_("📋 Non ancora"), Go(step=Stage.CHECKLIST).pack())],
             ]
         else:
             lines.append(esc(_("Vi mando i PDF pronti, da consegnare voi.")))
-            buttons = [[Button(_("📦 Mandami i PDF"), "p:bundle")]]
+            buttons = [[Button(_("📦 Mandami i PDF"), Go(step=Stage.BUNDLE).pack())]]
         return Reply("\n".join(lines), buttons)
 
     def bundle_directions(
@@ -488,7 +488,7 @@ class PaperworkView:
                     "salva. Per riaverla, toccate qui."
                 )
             ),
-            [[Button(self._("📦 Mandami la copia"), "p:copy")]],
+            [[Button(self._("📦 Mandami la copia"), Go(step=Stage.COPY).pack())]],
         )
 
     def manifest_caption(self) -> str:
@@ -519,7 +519,7 @@ class PaperworkView:
                     "foto più leggere."
                 ).format(title=self._(title))
             ),
-            [[Button(self._("🔁 Rifai un documento"), "p:redo")]],
+            [[Button(self._("🔁 Rifai un documento"), Redo().pack())]],
         )
 
     def too_heavy(self) -> Reply:
@@ -532,7 +532,7 @@ class PaperworkView:
                     "più pagine, con foto più leggere."
                 )
             ),
-            [[Button(self._("🔁 Rifai un documento"), "p:redo")]],
+            [[Button(self._("🔁 Rifai un documento"), Redo().pack())]],
         )
 
     def queued(self) -> Reply:
@@ -569,7 +569,9 @@ class PaperworkView:
                 due = self.fmt.date(dt.date.fromisoformat(str(detail["due_on"])))
                 lines.append(esc(_("Mandateli entro il {date}.").format(date=due)))
         lines.append(esc(_("Mandate qui le foto o i PDF, come prima.")))
-        button = Button(_("📎 Mando i documenti"), f"p:int:{detail.get('request', 0)}")
+        if not detail.get("request"):
+            return Reply("\n".join(lines))
+        button = Button(_("📎 Mando i documenti"), OpenRequest(request=detail["request"]).pack())
         return Reply("\n".join(lines), [[button]])
 
     def integration_filed(self, s: ItemStatus, others: list[tuple[int, ItemStatus]]) -> Reply:
@@ -578,14 +580,14 @@ class PaperworkView:
             self.item_line(s),
             esc(_("Altri file? Mandateli. Quando avete finito, toccate qui.")),
         ]
-        buttons = [[Button(f"📎 {_(o.item.title)}", f"p:item:{i}")] for i, o in others]
-        buttons.append([Button(_("✅ Ho mandato tutto"), "p:intdone")])
+        buttons = [[Button(f"📎 {_(o.item.title)}", Item(index=i).pack())] for i, o in others]
+        buttons.append([Button(_("✅ Ho mandato tutto"), Go(step=Stage.REQUEST_DONE).pack())])
         return Reply("\n".join(lines), buttons)
 
     def integration_start(self, asked: list[tuple[int, ItemStatus]]) -> Reply:
         _ = self._
         lines = [esc(_("Bene. Toccate il documento, poi mandate le foto o i PDF."))]
-        buttons = [[Button(f"📎 {_(s.item.title)}", f"p:item:{i}")] for i, s in asked]
+        buttons = [[Button(f"📎 {_(s.item.title)}", Item(index=i).pack())] for i, s in asked]
         return Reply("\n".join(lines), buttons)
 
     def status(self, event: dict[str, Any]) -> str:

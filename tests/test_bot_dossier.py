@@ -16,6 +16,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from stdnum.it import codicefiscale
 
+from dialogs.buttons import FileAs
 from storage.dossiers import attachments, dossiers_of
 from tests.botapi import BotAPI
 from tests.documents import document_photo, encrypted_pdf, pdf_document, pdf_with_javascript
@@ -173,7 +174,7 @@ async def test_bad_files_get_a_clear_message_and_nothing_is_lost(api, db_path):
 
 async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
     s = await at_checklist(api, db_path)
-    texts = await s.family.press("", data="p:as:99999:0")
+    texts = await s.family.press("", data=FileAs(attachment=99999, index=0).pack())
     assert "non vale più" in texts[0]
     texts = await s.family.press("", data="p:item:banana")
     assert "non vale più" in texts[0]
@@ -531,7 +532,7 @@ async def test_forged_negative_index_changes_nothing(api, db_path):
     s = await at_checklist(api, db_path)
     await s.family.press("Attestazione ISEE")
     await s.family.upload_document(pdf_document(1), "isee.pdf")
-    texts = await s.family.press("", data="p:redo:-1")
+    texts = await s.family.press("", data="predo:-1")
     assert "non vale più" in texts[0]
     dossier = dossiers_of(s.db, 4242)[0]
     assert len(attachments(s.db, dossier["id"])) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import make_i18n
 from bot.notify import tell_families
+from dialogs.buttons import OpenRequest
 from storage.dossiers import attachments, get_dossier, set_status
 from storage.integrations import request_integration, requests_of
 from tests.documents import document_photo, pdf_document
@@ -81,14 +82,14 @@ async def test_a_family_that_just_sends_the_file_is_understood(api, db_path):
 
 async def test_a_forged_request_button_opens_nothing(api, db_path):
     s, dossier_id = await delivered_dossier(api, db_path)
-    texts = await s.family.press("", data="p:int:999")
+    texts = await s.family.press("", data=OpenRequest(request=999).pack())
     assert "non vale più" in texts[-1]
     request_id = request_integration(
         s.db, dossier_id, staff_id=1, items=["payslip:mancante"], note="Manca."
     )
     stranger = Session(api, db_path, TODAY, user_id=5151)
     await stranger.family.say("/start")
-    texts = await stranger.family.press("", data=f"p:int:{request_id}")
+    texts = await stranger.family.press("", data=OpenRequest(request=request_id).pack())
     assert "non vale più" in texts[-1]
     await stranger.close()
     await s.close()

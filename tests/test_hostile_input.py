@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from dialogs.buttons import Go, Stage
 from dossier import bounded
 from dossier.files import CheckedFile, FileRefused, check
 from storage.dossiers import attachments, dossiers_of
@@ -134,6 +135,11 @@ TEXTS = [
 ]
 BUTTONS = [
     "p:as:99999:0",
+    "pas:99999:0",
+    "pitem:-1",
+    "pitem:999999999999999999999999",
+    "predo:banana",
+    "pgo:nowhere",
     "p:item:-1",
     "p:item:999999999999999999999999",
     "p:redo:banana",
@@ -198,7 +204,7 @@ async def test_hostile_files_in_chat_get_a_kind_answer_and_only_clean_copies_are
             assert len(kept) == 1, name
             kept_is_clean(desk.blobs.get(kept[0]["sha256"]))
             desk.take_back(dossier_id, "isee_attestation")
-            await s.family.press("", data="p:list")
+            await s.family.press("", data=Go(step=Stage.CHECKLIST).pack())
             await s.family.press("Attestazione ISEE")
     assert rss_mb() - start < 200  # the checks ran in their own processes
     await s.close()
