@@ -145,7 +145,10 @@ def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextI
     from .console import run_console
 
     today = args.today
-    run_console(open_db(_settings(args).db_path), stdin=stdin, out=out, clock=lambda: today)
+    settings = _settings(args)
+    run_console(
+        open_db(settings.db_path), stdin=stdin, out=out, clock=lambda: today, settings=settings
+    )
     return EXIT_OK
 
 

@@ -1,0 +1,149 @@
+"""`sportello console` prepares a whole application, as a social worker at the counter
+would with the family in front of them: the questions, the form's details, the files
+attached by path (`/allega`, several at once), the form to sign written to a file, the
+last check, and the send, which lands as an `.eml` in the outbox folder (no mail server)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot.cli import main
+from tests.documents import document_photo
+from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, IBAN
+
+QUESTIONNAIRE = [  # Opera, as in the chat's tests (tests/test_bot_conversation.py)
+    "Italiano",
+    "Sì, accetto",
+    "Opera",
+    "20/5/1939",
+    "Sì",
+    "Indennità di accompagnamento",
+    "Fatto",
+    "Sì, ho l'attestazione",
+    "Sociosanitario",
+    "9.800,50",
+    "SAD",
+    "Fatto",
+    "Sì",
+    "Lo assumiamo noi",
+    "30 ore",
+    "Sì",
+]
+DETAILS = [
+    "Prepara la domanda",
+    "Il figlio o la figlia",
+    "maria",
+    "rossi",
+    APPLICANT_CF.lower(),
+    "Via Verdi 5",
+    "20089 Rozzano",
+    "333 123 4567",
+    "Non ce l'ho",
+    "Giuseppe",
+    "Rossi",
+    BENEFICIARY_CF,
+    "Via Roma 12",
+    "20073",
+    "15/01/2025",
+    "La persona assistita",
+    IBAN,
+]
+DOCUMENTS = (  # checklist label, how many photos
+    ("Carta d'identità di chi firma", 2),
+    ("Verbale dell'accompagnamento", 1),
+    ("Attestazione ISEE", 1),
+    ("Contratto dell'assistente", 1),
+    ("Busta paga dell'assistente", 1),
+    ("Ricevuta dei contributi INPS", 1),
+)
+
+
+def photos(folder: Path, name: str, count: int, seed: int) -> list[str]:
+    paths = []
+    for i in range(count):
+        path = folder / f"{name}-{i + 1}.jpg"
+        path.write_bytes(document_photo(seed + i))
+        paths.append(str(path))
+    return paths
+
+
+OPTION = re.compile(r"^  (\d+)\. (.*)$", re.M)
+
+
+class Counter:
+    """What the social worker types, line by line, looking at the screen (`out`): an
+    option is chosen by its number, found by a part of its label as the family reads it."""
+
+    def __init__(self, out: io.StringIO, data_dir: Path, scans: Path):
+        self.out, self.data_dir, self.scans = out, data_dir, scans
+
+    def option(self, fragment: str) -> str:
+        """The number of the latest option on screen whose label holds `fragment`, or the
+        words themselves (typed answers)."""
+        for number, label in reversed(OPTION.findall(self.out.getvalue())):
+            if fragment in label:
+                return number
+        return fragment
+
+    def __iter__(self) -> Iterator[str]:
+        for line in QUESTIONNAIRE:
+            yield self.option(line)
+        assert "📝 Prepara la domanda" in self.out.getvalue()
+        for line in DETAILS:
+            yield self.option(line) if line[0].isupper() else line
+        assert "Grazie. Ora i documenti." in self.out.getvalue(), self.out.getvalue()[-1500:]
+        yield f"/allega {self.scans / 'nowhere.pdf'}"
+        assert "Non trovo il file" in self.out.getvalue()
+        for seed, (label, count) in enumerate(DOCUMENTS):
+            yield "/documenti"  # the checklist, each missing document with its number
+            yield self.option(label)
+            yield "/allega " + " ".join(photos(self.scans, f"doc{seed}", count, 10 + 10 * seed))
+        yield "/documenti"
+        yield self.option("Prepara il modulo da firmare")
+        forms = list((self.data_dir / "console").glob("domanda-B2-*.pdf"))
+        assert len(forms) == 1, self.out.getvalue()[-2000:]
+        pages = len(PdfReader(forms[0]).pages)
+        yield "/allega " + " ".join(photos(self.scans, "firmato", pages, 100))
+        yield self.option("Controlla e invia")
+        yield self.option("Sì, invia")
+        yield "/esci"
+
+
+def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, monkeypatch):
+    data_dir, scans = tmp_path / "data", tmp_path / "scans"
+    scans.mkdir()
+    monkeypatch.setenv("SPORTELLO_DATA_DIR", str(data_dir))
+    for name in ("SMTP_HOST", "IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    code = main(
+        ["console", "--today", "2025-06-02"],
+        out=out,
+        err=io.StringIO(),
+        stdin=Counter(out, data_dir, scans),  # type: ignore[arg-type]
+    )
+    screen = out.getvalue()
+    assert code == 0
+    assert "Chi firma la domanda?" in screen
+    assert "Salvato in" in screen and "domanda-B2-" in screen  # the form to sign, on disk
+    assert "protocollo@pec.comune.rozzano.mi.it" in screen  # the last check says where
+    assert "outbox: 1 message(s) handled" in screen
+    sent = list((data_dir / "outbox").glob("B2-*/*.eml"))
+    assert len(sent) == 1, screen[-3000:]
+    message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "protocollo@pec.comune.rozzano.mi.it"
+    assert "Rossi Giuseppe" in message["Subject"]
+    files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    manifest = json.loads(files["riepilogo-istanza.json"])
+    assert manifest["dossier_id"] in message["Subject"]
+    assert len(files) > len(DOCUMENTS)  # every document, the signed form, the manifest
+    copies = {p.name for p in (data_dir / "console").iterdir()}
+    assert "riepilogo-istanza.json" in copies  # the family's copy, beside the form
