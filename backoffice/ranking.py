@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs.flow import facts_of
+from dossier.answers import facts_of_dossier
 from eligibility.ranking import Candidate, Ranked, points_of, rank, scale
 from eligibility.schema import Notice, Ranking
 from storage import dossiers as store
@@ -45,7 +45,7 @@ def _arrival(dossier: dict[str, Any]) -> dt.datetime:
 def candidate(
     svc: Services, dossier: dict[str, Any], assessment: dict[str, Any] | None
 ) -> Candidate:
-    facts = facts_of(dossier["data"].get("answers") or {}, checked_on(svc, dossier))
+    facts = facts_of_dossier(dossier["data"], checked_on(svc, dossier))
     assessment = assessment or {}
     if assessment.get("adl") is not None:
         facts = facts.with_fact("assessment.adl_functions_kept", int(assessment["adl"]))
@@ -144,7 +144,7 @@ def table(svc: Services, found: Notice, staff: Staff) -> Table:
 
 def _row(dossier: dict[str, Any], r: Ranked, columns: list[str], staff: Staff) -> dict[str, Any]:
     ident = dossier["data"].get("identity") or {}
-    who = "applicant" if ident.get("role") == "self" else "beneficiary"
+    who = store.beneficiary_prefix(ident)
     family, given = store.beneficiary_names(dossier["data"])
     answers = dossier["data"].get("answers") or {}
     outcome = dossier.get("outcome") or ""

@@ -11,14 +11,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from dialogs.flow import Dialog, facts_of
-from dialogs.identity import role_on_form
-from dialogs.languages import untranslated
-from dialogs.questions import BY_KEY
 from dossier import checklist
+from dossier.answers import answer_lines, facts_of_dossier
 from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
 from dossier.desk import UNASSIGNED
+from dossier.people import beneficiary_prefix, role_on_form, signs_for_self
 from eligibility import check
 from storage import audit, outcomes
 from storage import dossiers as store
@@ -81,30 +79,14 @@ def row(dossier: dict[str, Any]) -> dict[str, Any]:
 # -- the dossier page ------------------------------------------------------------------
 
 
-def _answers(svc: Services, dossier: dict[str, Any], day: dt.date) -> list[tuple[str, str]]:
-    data = dossier["data"]
-    answers = data.get("answers") or {}
-    italian = Dialog(svc.catalogue, day, untranslated, "it")
-    keys = list(data.get("order") or [])
-    keys += [k for k in answers if k not in keys]
-    shown = []
-    for key in keys:
-        if key not in answers:
-            continue
-        q = BY_KEY.get(key)
-        label = (q.short or q.prompt) if q else key
-        try:
-            value = italian.shown(q, answers[key]) if q else str(answers[key])
-        except (KeyError, ValueError, TypeError):
-            value = str(answers[key])
-        shown.append((label, value))
-    return shown
+def _answers(dossier: dict[str, Any]) -> list[tuple[str, str]]:
+    return answer_lines(dossier["data"])
 
 
 def _precheck(svc: Services, dossier: dict[str, Any], day: dt.date) -> dict[str, Any] | None:
     """The engine's verdict for the family's answers on the day they made the dossier."""
     try:
-        verdict = check(facts_of(dossier["data"].get("answers") or {}, day), svc.catalogue)
+        verdict = check(facts_of_dossier(dossier["data"], day), svc.catalogue)
     except Exception:  # answers the rules no longer accept: the page shows the stored verdicts
         log.warning("pre-check of a dossier could not be recomputed")
         return None
@@ -157,12 +139,12 @@ def _identity(dossier: dict[str, Any]) -> dict[str, Any]:
         return [(k, v) for k, v in fields if v]
 
     address = ident.get("beneficiary.address", "")
-    beneficiary = person("applicant" if role == "self" else "beneficiary")
+    beneficiary = person(beneficiary_prefix(ident))
     if address:
         beneficiary.append(("Indirizzo", f"{address}, {dossier['municipality']}"))
     return {
         "role": role_on_form(role, ident.get("applicant.tax_code")),
-        "self": role == "self",
+        "self": signs_for_self(ident),
         "applicant": person("applicant"),
         "beneficiary": beneficiary,
     }
@@ -313,7 +295,7 @@ def dossier_page(
             "dossier": dossier,
             "notice": notice_of(dossier),
             "identity": _identity(dossier),
-            "answers": _answers(svc, dossier, day),
+            "answers": _answers(dossier),
             "precheck": _precheck(svc, dossier, day),
             "stored_measures": dossier["data"].get("measures") or [],
             "VERDICT_LABELS": VERDICT_LABELS,

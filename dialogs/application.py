@@ -39,7 +39,7 @@ from .flow import Dialog, Reply
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
 from .identity import Needs, answer, birth_date_for, choose, next_question
-from .languages import Translate
+from .languages import Translate, untranslated
 from .paperwork import PaperworkView
 from .parsing import AnswerError
 
@@ -150,6 +150,7 @@ class Application:
         sent = self.desk.already_sent(user_id, verdict["notice"]["id"])
         if sent is not None:
             return Step([self.view.already_sent(sent)])
+        italian = Dialog(self.catalogue, self.clock(), untranslated, "it")
         dossier_id = self.desk.open(
             user_id=user_id,
             chat_id=chat_id,
@@ -157,6 +158,7 @@ class Application:
             answers=answers,
             verdict=verdict,
             checked_on=self.clock(),
+            lines=italian.lines(answers),
         )
         identity = self.desk.get(dossier_id)["data"].get("identity") or {}
         self.data = {

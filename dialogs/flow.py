@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.i18n import N_
-from eligibility import Catalogue, Facts, check, validate
+from dossier.answers import facts_of
+from eligibility import Catalogue, check
 from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
 
@@ -63,26 +64,6 @@ STAGES = ("language", "privacy", "asking", "result")
 
 def new_state() -> dict[str, Any]:
     return {"stage": "language", "answers": {}, "order": [], "selected": [], "current": None}
-
-
-def facts_of(answers: dict[str, Any], today: dt.date) -> Facts:
-    """The contract's facts from stored answers; the filing date is today."""
-    raw: dict[str, Any] = {"application_date": today.isoformat()}
-    for key, value in answers.items():
-        if key.startswith("isee."):
-            continue
-        head, _, tail = key.partition(".")
-        if tail:
-            raw.setdefault(head, {})[tail] = value
-        else:
-            raw[head] = value
-    status = answers.get("isee.status")
-    if status == "attestation":
-        if "isee.kind" in answers and "isee.value" in answers:
-            raw["isee"] = {"kind": answers["isee.kind"], "value": answers["isee.value"]}
-    elif status is not None:
-        raw["isee"] = {"status": status}
-    return validate(raw)
 
 
 class Dialog:
@@ -514,6 +495,20 @@ class Dialog:
                 *self.ask(state),
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
+
+    def lines(self, answers: dict[str, Any]) -> list[tuple[str, str]]:
+        """The answers as (question, answer) lines, in the order given: what the dossier
+        stores when it is opened (in Italian, for the back-office)."""
+        shown = []
+        for key, answer in answers.items():
+            q = BY_KEY.get(key)
+            label = self._(q.short or q.prompt) if q else key
+            try:
+                value = self.shown(q, answer) if q else str(answer)
+            except (KeyError, ValueError, TypeError):
+                value = str(answer)
+            shown.append((label, value))
+        return shown
 
     def shown(self, q: Question, value: Any) -> str:
         """An answer as the user reads it."""

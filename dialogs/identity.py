@@ -24,7 +24,7 @@ from dossier.people import (
     normalise_email,
     normalise_iban,
     normalise_phone,
-    role_shown,
+    signs_for_self,
 )
 
 from .parsing import AnswerError, parse_date
@@ -46,18 +46,6 @@ HOLDERS = (
 # family to type it again (then it is kept: a foreign name may have been transliterated
 # differently when the code was made).
 UNCONFIRMED = "_unconfirmed"
-
-
-def role_on_form(role: str, tax_code: str | None) -> str:
-    """Who signs, in Italian, as the form and the back-office write it: "figlia" or
-    "figlio" from the signer's codice fiscale (its day of birth is 40 more for women)."""
-    gender = None
-    if tax_code:
-        try:
-            gender = decode_tax_code(tax_code).gender
-        except DetailError:
-            gender = None
-    return role_shown(role, gender)
 
 
 @dataclass(frozen=True)
@@ -257,7 +245,7 @@ def next_question(
 def options(question: IdentityQuestion, identity: Mapping[str, str]) -> list[tuple[str, str]]:
     """The buttons of a choice question (whose account: not "who signs" when the person
     signs for themselves)."""
-    if question.key == "bank.holder" and identity.get("role") == "self":
+    if question.key == "bank.holder" and signs_for_self(identity):
         return [o for o in question.options if o[0] != "applicant"]
     return list(question.options)
 
@@ -448,7 +436,7 @@ def birth_date_for(question: IdentityQuestion, identity: Mapping[str, str]) -> b
     """This codice fiscale belongs to the beneficiary, whose birth date the questionnaire
     has (the signer's own, when they sign for themselves)."""
     return question.key == "beneficiary.tax_code" or (
-        question.key == "applicant.tax_code" and identity.get("role") == "self"
+        question.key == "applicant.tax_code" and signs_for_self(identity)
     )
 
 

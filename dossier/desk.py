@@ -16,13 +16,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from common.i18n import N_
-from eligibility import Catalogue
+from eligibility import Catalogue, validate
 from storage import dossiers as store
 from storage.blobs import BlobStore
 
 from . import bounded
+from .answers import raw_facts
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, missing, status
 from .files import MAX_PDF_PAGES, REFUSAL_REASONS, CheckedFile, FileRefused, check
+from .people import signs_for_self
 
 log = logging.getLogger(__name__)
 
@@ -100,22 +102,31 @@ class Desk:
         answers: dict[str, Any],
         verdict: dict[str, Any],
         checked_on: dt.date | None = None,
+        lines: list[tuple[str, str]] | None = None,
     ) -> str:
         """The family's draft for this notice (kept if they come back), else a new one.
-        `checked_on` is the date the pre-check used (the bot's clock)."""
+        `checked_on` is the date the pre-check used (the bot's clock); `lines` the answers
+        as the questionnaire showed them, in Italian. The facts are validated and kept
+        with them: the form, the back-office and the checks read these."""
         notice = verdict["notice"]
         day = checked_on.isoformat() if checked_on else None
+        kept: dict[str, Any] = {}
+        if checked_on is not None:
+            kept["facts"] = raw_facts(answers, checked_on)
+            validate(kept["facts"])  # once, here: what is stored is valid
+        if lines is not None:
+            kept["lines"] = [list(line) for line in lines]
         for d in store.dossiers_of(self.db, user_id):
             if d["notice_id"] == notice["id"] and d["status"] == "bozza":
                 data = d["data"]
                 changed = data.get("answers") != answers
-                data.update(self._snapshot(answers, verdict, day))
+                data.update(self._snapshot(answers, verdict, day), **kept)
                 data["checklist"] = self._checklist(verdict, data.get("identity", {}))
                 store.save_data(self.db, d["id"], data)
                 if changed and self._unsign(d["id"]):
                     self._flag_form_reset(d["id"])
                 return d["id"]
-        data = {**self._snapshot(answers, verdict, day), "identity": {}}
+        data = {**self._snapshot(answers, verdict, day), **kept, "identity": {}}
         data["checklist"] = self._checklist(verdict, {})
         return store.create_dossier(
             self.db,
@@ -165,7 +176,7 @@ class Desk:
     def _checklist(self, verdict_or_docs: dict[str, Any], identity: dict[str, str]) -> list[dict]:
         items = build_checklist(
             {"documents": verdict_or_docs.get("documents", [])},
-            applicant_is_beneficiary=identity.get("role") == "self",
+            applicant_is_beneficiary=signs_for_self(identity),
         )
         if identity.get("role") == "legal_representative" and not any(
             i.id == "legal_representative_appointment" for i in items

@@ -29,6 +29,7 @@ from .people import (
     iban_shown,
     phone_shown,
     role_shown,
+    signs_for_self,
 )
 
 CHANNEL_LINE = {
@@ -99,7 +100,7 @@ def people(dossier: Mapping[str, Any], today: dt.date) -> tuple[Person, Person |
         dossier["municipality"],
     )
     role = ident.get("role", "")
-    if role == "self":
+    if signs_for_self(ident):
         return _person(ident, "applicant", birth_date=birth, residence=home, today=today), None, ""
     postcode, town = _town(ident.get("applicant.town"))
     applicant = _person(
@@ -260,7 +261,7 @@ def body(dossier: Mapping[str, Any]) -> str:
     contact = phone_shown(phone) if phone else ""
     if ident.get("applicant.email"):
         contact = f"{contact}, {ident['applicant.email']}".strip(", ")
-    if ident.get("role") == "self":
+    if signs_for_self(ident):
         whom = f"residente nel Comune di {dossier['municipality']}"
     else:
         beneficiary = (

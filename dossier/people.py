@@ -15,6 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+# who signs is decided once, beside the stored data: storage.dossiers
+from storage.dossiers import beneficiary_prefix as beneficiary_prefix
+from storage.dossiers import signs_for_self as signs_for_self
+
 # The libraries are loaded when first used: the bot starts without them.
 
 
@@ -145,6 +149,18 @@ def role_shown(role: str, gender: str | None) -> str:
     if isinstance(names, dict):
         return names.get(gender, names[None])
     return names
+
+
+def role_on_form(role: str, tax_code: str | None) -> str:
+    """Who signs, in Italian, as the form and the back-office write it: "figlia" or
+    "figlio" from the signer's codice fiscale (its day of birth is 40 more for women)."""
+    gender = None
+    if tax_code:
+        try:
+            gender = decode_tax_code(tax_code).gender
+        except DetailError:
+            gender = None
+    return role_shown(role, gender)
 
 
 # --- phone and e-mail ----------------------------------------------------------------

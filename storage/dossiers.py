@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from sqlite_utils import Database
@@ -45,11 +46,23 @@ def fold_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", bare)
 
 
+def signs_for_self(identity: Mapping[str, Any]) -> bool:
+    """Who signs, decided here once: the person cared for signs for themselves (role
+    `self`: their details are the applicant's), or somebody signs for them."""
+    return identity.get("role") == "self"
+
+
+def beneficiary_prefix(identity: Mapping[str, Any]) -> str:
+    """Where the beneficiary's details are: `applicant.*` when they sign for themselves,
+    else `beneficiary.*`."""
+    return "applicant" if signs_for_self(identity) else "beneficiary"
+
+
 def beneficiary_names(data: dict[str, Any]) -> tuple[str, str]:
     """The beneficiary's (family name, given name): the applicant's when they sign for
     themselves."""
     ident = data.get("identity") or {}
-    who = "applicant" if ident.get("role") == "self" else "beneficiary"
+    who = beneficiary_prefix(ident)
     return ident.get(f"{who}.family_name", ""), ident.get(f"{who}.given_name", "")
 
 

@@ -24,7 +24,8 @@ from fastapi import FastAPI
 from backoffice.app import create_app
 from backoffice.deps import Services
 from common.settings import Settings
-from dialogs.flow import facts_of
+from dialogs.flow import Dialog, facts_of
+from dialogs.languages import untranslated
 from dossier.assemble import assemble
 from dossier.desk import Desk
 from dossier.mail import build_messages
@@ -181,8 +182,14 @@ def open_dossier(
     full = {"municipality": municipality, **answers}
     verdict = check(facts_of(full, created.date()), catalogue())
     assert verdict["notice"]["status"] == "open", verdict["notice"]
+    italian = Dialog(catalogue(), created.date(), untranslated, "it")
     dossier_id = desk.open(
-        user_id=user_id, chat_id=user_id, language="it", answers=full, verdict=verdict
+        user_id=user_id,
+        chat_id=user_id,
+        language="it",
+        answers=full,
+        verdict=verdict,
+        lines=italian.lines(full),
     )
     desk.set_identity(dossier_id, ident)
     stamp = created.isoformat(timespec="seconds")

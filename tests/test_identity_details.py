@@ -18,10 +18,9 @@ from dialogs.identity import (
     next_question,
     options,
     parse_town,
-    role_on_form,
 )
 from dialogs.parsing import AnswerError
-from dossier.people import decode_tax_code, iban_shown, names_match, phone_shown
+from dossier.people import decode_tax_code, iban_shown, names_match, phone_shown, role_on_form
 from tests.istanza_cases import tax_code
 
 TODAY = dt.date(2025, 6, 2)
