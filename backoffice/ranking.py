@@ -134,7 +134,7 @@ def table(svc: Services, found: Notice, staff: Staff) -> Table:
             if d.get("outcome") != "esclusa"
         ],
     )
-    columns = list(found.ranking.components)
+    columns: list[str] = list(found.ranking.components)
     rows = [_row(dossiers[r.id], r, columns, staff) for r in ranked]
     for d in excluded:
         c = candidate(svc, d, scores.get(d["id"]))

@@ -418,7 +418,7 @@ class Dialog:
             shown = (
                 match.name if match.comune is None else f"{match.name} ({match.comune.province})"
             )
-            return [Reply(f"✓ {esc(shown)}"), *self.ask(state)]
+            return [Reply(f"✓ {esc(shown or '')}"), *self.ask(state)]
         if match.suggestions:
             state["suggest"] = match.suggestions
             return [
@@ -481,15 +481,15 @@ class Dialog:
             ]
         if head == "t" and q.kind == "multi":
             chosen = state.setdefault("selected", [])
-            option = q.options[int(value)][0]
-            chosen.remove(option) if option in chosen else chosen.append(option)
+            ticked = q.options[int(value)][0]
+            chosen.remove(ticked) if ticked in chosen else chosen.append(ticked)
             reply = self._question_reply(state, q)
             reply.edit = True  # the same message, with the ticks updated
             return [reply]
         if head == "d" and q.kind == "multi":
-            chosen = [v for v, _label in q.options if v in state.get("selected", [])]
-            self._store(state, q.key, chosen)
-            shown = esc(self.shown(q, chosen))
+            final = [v for v, _label in q.options if v in state.get("selected", [])]
+            self._store(state, q.key, final)
+            shown = esc(self.shown(q, final))
             return [
                 Reply(f"{esc(_(q.prompt))}\n✓ <b>{shown}</b>", edit=True),
                 *self.ask(state),

@@ -394,7 +394,7 @@ class Desk:
         return int(item["pages"] or 1)
 
     def assign(self, dossier_id: str, attachment_id: int, item_id: str) -> list[ItemStatus]:
-        row = self.db["attachments"].get(attachment_id)
+        row = self.db.table("attachments").get(attachment_id)
         if row["dossier_id"] != dossier_id:
             raise KeyError(attachment_id)
         store.move_attachment(self.db, attachment_id, item_id)

@@ -7,6 +7,7 @@ is known. Answering a question never makes the bound grow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .facts import Facts
@@ -63,7 +64,7 @@ def facts_still_asked(notice: Notice, facts: Facts, verdict: dict[str, Any]) -> 
     return {k for k in keys if not facts.known(k)}
 
 
-def facts_still_asked_by(rules: list[RuleBase], facts: Facts) -> set[str]:
+def facts_still_asked_by(rules: Sequence[RuleBase], facts: Facts) -> set[str]:
     """The same bound for a plain list of rules (the regional pre-check)."""
     keys: set[str] = set()
     for rule in rules:
