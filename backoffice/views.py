@@ -15,8 +15,8 @@ from dossier import checklist
 from dossier.answers import answer_lines, facts_of_dossier
 from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
-from dossier.desk import UNASSIGNED
 from dossier.people import beneficiary_prefix, role_on_form, signs_for_self
+from dossier.uploads import UNASSIGNED
 from eligibility import check
 from storage import audit, outcomes
 from storage import dossiers as store

@@ -27,8 +27,8 @@ from PIL import Image
 
 from dossier import bounded
 from dossier.assemble import Item, Upload, assemble, photo_jpeg
-from dossier.desk import check
 from dossier.files import CheckedFile
+from dossier.uploads import check
 from tests import hostile
 
 pillow_heif.register_heif_opener()

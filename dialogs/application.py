@@ -30,8 +30,9 @@ from common.settings import Settings
 from dossier import bounded
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 from dossier.clock import moment
-from dossier.desk import Desk, bounded_check_async
+from dossier.desk import Desk
 from dossier.files import FileRefused, check_declared_size
+from dossier.uploads import bounded_check_async
 from eligibility import Catalogue
 
 from .buttons import Choose, FileAs, Go, Item, OpenRequest, Prepare, Redo, Skip, Stage

@@ -114,6 +114,14 @@ def mark_told(db: Database, request_id: int) -> None:
     db.table("integration_requests").update(request_id, {"status": "sent", "sent_at": now_iso()})
 
 
+def dossier_of_request(db: Database, request_id: int) -> str | None:
+    """The dossier a request belongs to; None if there is no such request."""
+    row = db.execute(
+        "SELECT dossier_id FROM integration_requests WHERE id = ?", [request_id]
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def open_request(db: Database, dossier_id: str) -> dict[str, Any] | None:
     """The newest request not answered yet, with its items decoded."""
     rows = list(
