@@ -64,9 +64,10 @@ def build_dispatcher(
     catalogue = catalogue or LiveCatalogue(db)
     blobs = blobs or blob_store_beside(db, settings)
     owner = leases.new_owner()  # this process, in the leases and the crash journal
+    storage = SQLiteStorage(db)
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
-        events_isolation=ChatLock(db, owner=owner),
+        storage=storage,
+        events_isolation=ChatLock(db, owner=owner, storage=storage),
         owner=owner,
         catalogue=catalogue,
         clock=clock,

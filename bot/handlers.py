@@ -103,6 +103,11 @@ def conversation_router() -> Router:
         _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
         await send(message.bot, message.chat.id, outcome)
 
+    # typed answers first: the most frequent update, and no command filter matches them
+    @router.message(plain_text)
+    async def text(message: Message, **deps: Any) -> None:
+        await run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
+
     @router.message(CommandStart())
     async def start(message: Message, **deps: Any) -> None:
         await run(message, step=lambda d, s: d.start(s), **deps)
@@ -188,10 +193,6 @@ def conversation_router() -> Router:
             )
 
         await run(message, step=step, **deps)
-
-    @router.message(plain_text)
-    async def text(message: Message, **deps: Any) -> None:
-        await run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
 
     @router.message(command_text)
     async def unknown_command(message: Message, **deps: Any) -> None:

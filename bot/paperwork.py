@@ -45,6 +45,11 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     if state is None:
         return await handler(event, data)
     stored = await state.get_data()
+    paper = stored.get("paper") or {}
+    stage = paper.get("stage") if paper.get("dossier") else None
+    data["raw_state"] = state_of(stage)
+    if stage is None and not _may_start(event):
+        return await handler(event, data)  # the questionnaire's: this router's filter skips it
     i18n: I18n = data["i18n"]
     locale = i18n.current_locale
     app = Application(
@@ -55,22 +60,35 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
         data["clock"],
         data["settings"],
         dialog=stored.get("dialog"),
-        paper=stored.get("paper"),
+        paper=paper,
     )
     before = json.dumps(app.data, sort_keys=True, default=str)
-    stored_state = data.get("raw_state")
-    data["raw_state"] = state_of(app.stage)
     data["application"] = app
     step = await handler(event, data)
     if not isinstance(step, Step):
         return step  # not one of ours: the conversation's routers take it
     if json.dumps(app.data, sort_keys=True, default=str) != before:
         await state.update_data(paper=app.data)
-    if state_of(app.stage) != stored_state:
+    if state_of(app.stage) != await state.get_state():
         await state.set_state(state_of(app.stage))
     chat_id = event.chat.id if isinstance(event, Message) else data["event_from_user"].id
     await deliver(data["bot"], chat_id, step)
     return step
+
+
+def _may_start(event: TelegramObject) -> bool:
+    """Without an application in progress, what this router may still take: its buttons,
+    /documenti, and a file (the social services may have asked for it)."""
+    if isinstance(event, CallbackQuery):
+        return is_ours(event.data)
+    if isinstance(event, Message):
+        return bool(event.photo or event.document) or (event.text or "").startswith("/documenti")
+    return False
+
+
+async def has_application(_event: TelegramObject, application: Any = None) -> bool:
+    """The router's own filter: the middleware built the controller for this update."""
+    return application is not None
 
 
 async def deliver(bot: Bot, chat_id: int, step: Step) -> None:
@@ -109,6 +127,8 @@ def paperwork_router() -> Router:
     router = Router(name="paperwork")
     router.message.outer_middleware(with_application)
     router.callback_query.outer_middleware(with_application)
+    router.message.filter(has_application)
+    router.callback_query.filter(has_application)
     any_stage = StateFilter(Paperwork)
 
     @router.callback_query(application_button)

@@ -1,11 +1,17 @@
-"""Time as the database keeps it: aware UTC, ISO 8601 to the second
-(`2025-03-01T09:30:00+00:00`). Code that must be testable takes `now` (or a clock)
-as an argument; `utcnow` is the real one, the default of those arguments."""
+"""The one clock module. Time as the database keeps it: aware UTC, ISO 8601 to the
+second (`2025-03-01T09:30:00+00:00`). Code that must be testable takes `now` (or a
+clock) as an argument; `utcnow` is the real one, the default of those arguments.
+
+What an application dates (the form, the manifest's `created_at`, the e-mail's `Date:`)
+comes from the bot's clock, a date (`--today 2025-06-02` runs it as if on that day):
+`moment` turns it into the instant to stamp, now when the day is today, otherwise that
+day at the present time of day in Italy, so all of them say the same day."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], dt.datetime]
 
@@ -32,3 +38,14 @@ def parse_iso(text: str) -> dt.datetime:
     """A stored moment back; one written without a zone is UTC."""
     when = dt.datetime.fromisoformat(text)
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def moment(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """The instant (UTC) to stamp on an application made on `day`."""
+    real = (now or dt.datetime.now(dt.UTC)).astimezone(ROME)
+    if real.date() == day:
+        return real.astimezone(dt.UTC)
+    return dt.datetime.combine(day, real.time().replace(tzinfo=None), ROME).astimezone(dt.UTC)

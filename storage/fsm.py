@@ -76,24 +76,60 @@ def write_data(db: Database, key: str, data: Mapping[str, Any]) -> None:
 
 
 class SQLiteStorage(BaseStorage):
-    """Every read goes to the file; every write is committed before the call returns."""
+    """Every write is committed before the call returns. Reads go to the file, except
+    while this process holds the chat's lock (`ChatLock`, across processes): then the row
+    is read once (state and data in one query) and kept until the lock is released, since
+    nobody else may change it meanwhile. Nothing is kept between updates."""
 
     def __init__(self, db: Database):
         self.db = db
+        self._held: dict[str, tuple[str | None, str | None] | None] = {}
+
+    def hold(self, name: str) -> None:
+        """This process handles an update of the chat `name` (its lock is held)."""
+        self._held[name] = None
+
+    def release(self, name: str) -> None:
+        self._held.pop(name, None)
+
+    def _row(self, name: str) -> tuple[str | None, str | None]:
+        cached = self._held.get(name)
+        if cached is not None:
+            return cached
+        row = self.db.execute("SELECT state, data FROM fsm WHERE key = ?", [name]).fetchone()
+        found = (row[0], row[1]) if row else (None, None)
+        if name in self._held:
+            self._held[name] = found
+        return found
+
+    def _kept(self, name: str, state: str | None = None, data: str | None = None) -> None:
+        cached = self._held.get(name)
+        if cached is not None:
+            self._held[name] = (
+                state if state is not None else cached[0],
+                data if data is not None else cached[1],
+            )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        write(self.db, key_of(key), "state", state.state if isinstance(state, State) else state)
+        name = key_of(key)
+        value = state.state if isinstance(state, State) else state
+        write(self.db, name, "state", value)
+        if name in self._held:
+            cached = self._held[name]
+            self._held[name] = (value, cached[1]) if cached is not None else None
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = self.db.execute("SELECT state FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
-        return row[0] if row else None
+        return self._row(key_of(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        write_data(self.db, key_of(key), data)
+        name = key_of(key)
+        text = json.dumps(dict(data), ensure_ascii=False)
+        write(self.db, name, "data", text)
+        self._kept(name, data=text)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = self.db.execute("SELECT data FROM fsm WHERE key = ?", [key_of(key)]).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
+        text = self._row(key_of(key))[1]
+        return json.loads(text) if text else {}
 
     async def close(self) -> None:
         self.db.close()
@@ -108,10 +144,16 @@ class ChatLock(BaseEventIsolation):
     and released after. A process that dies holding it loses it after `lease` seconds."""
 
     def __init__(
-        self, db: Database, lease: float = 30.0, poll: float = 0.01, owner: str | None = None
+        self,
+        db: Database,
+        lease: float = 30.0,
+        poll: float = 0.01,
+        owner: str | None = None,
+        storage: SQLiteStorage | None = None,
     ):
         self.db, self.lease, self.poll = db, lease, poll
         self.owner = owner or leases.new_owner()
+        self.storage = storage  # told which chats are held: it reads their row once
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager
@@ -123,9 +165,13 @@ class ChatLock(BaseEventIsolation):
             async with local:
                 await self._take(name)
                 renewing = asyncio.create_task(self._renew(name))
+                if self.storage is not None:
+                    self.storage.hold(key_of(key))
                 try:
                     yield
                 finally:
+                    if self.storage is not None:
+                        self.storage.release(key_of(key))
                     renewing.cancel()
                     leases.release(self.db, name, self.owner)
         finally:

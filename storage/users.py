@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
 
 from common.clock import now_iso
 
@@ -12,10 +11,8 @@ from . import alerts
 
 def get_language(db: Database, user_id: int) -> str | None:
     """The language the user chose, or None before they choose."""
-    try:
-        return db.table("users").get(user_id)["language"]
-    except NotFoundError:
-        return None
+    row = db.execute("SELECT language FROM users WHERE user_id = ?", [user_id]).fetchone()
+    return row[0] if row else None
 
 
 def set_language(db: Database, user_id: int, language: str) -> None:

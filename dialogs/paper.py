@@ -1,0 +1,180 @@
+"""The application's state, as the controller (`dialogs.application`) and its parts
+(`dialogs.uploading`, `dialogs.sending`) share it: the FSM data key `paper`, the
+questionnaire's `dialog`, the desk, the view; and what one event comes to (`Step`).
+
+State `paper`: {dossier, stage, identity, item, ask, albums, last_item, sendable, and while
+answering a request: request, asked, unreadable, first_new}. Stages: identity, documents,
+signing, integration, sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.settings import Settings
+from dossier.checklist import ItemStatus, missing
+from dossier.desk import Desk
+from eligibility import Catalogue
+
+from .flow import Dialog, Reply
+from .identity import Needs, next_question
+from .languages import Translate
+from .paperwork import PaperworkView
+
+Clock = Callable[[], dt.date]
+STAGES = ("identity", "documents", "signing", "integration", "sent")
+GATHERING = ("documents", "signing", "integration")  # the stages that take files
+
+
+@dataclass
+class Document:
+    """A file for the family: the form to sign, their copy of what was sent."""
+
+    name: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass
+class Received:
+    """A file the family sent, already downloaded."""
+
+    data: bytes
+    unique: str | None = None  # the same file sent twice is known by it
+    album: str | None = None  # files sent together (a Telegram album)
+
+
+@dataclass
+class Step:
+    """What one event comes to: documents, sent first, then replies; `undelivered` is
+    said when the documents could not be sent (None: that is an error)."""
+
+    replies: list[Reply] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    undelivered: Reply | None = None
+
+
+class Paper:
+    """One event's worth of the application's state (see the module)."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        catalogue: Catalogue,
+        gettext: Translate,
+        locale: str,
+        clock: Clock,
+        settings: Settings,
+        *,
+        dialog: dict[str, Any] | None = None,
+        paper: dict[str, Any] | None = None,
+    ):
+        self.desk, self.catalogue, self.clock, self.settings = desk, catalogue, clock, settings
+        self._ = gettext
+        self.locale = locale
+        self.view = PaperworkView(gettext, locale)
+        self.dialog: dict[str, Any] = dict(dialog or {})
+        self.data: dict[str, Any] = dict(paper or {})
+
+    # -- the state ---------------------------------------------------------------------
+
+    @property
+    def stage(self) -> str | None:
+        """The stage of the application in progress in this chat; None if there is none."""
+        return self.data.get("stage") if self.data.get("dossier") else None
+
+    @property
+    def dossier_id(self) -> str:
+        return str(self.data["dossier"])
+
+    def statuses(self) -> list[ItemStatus]:
+        return self.desk.statuses(self.dossier_id)
+
+    def checklist(self) -> Reply:
+        statuses = self.statuses()
+        return self.view.checklist(
+            self.dossier_id,
+            statuses,
+            ready_for_form=not missing(statuses),
+            stage=self.data.get("stage", "documents"),
+        )
+
+    def submission(self) -> dict[str, Any]:
+        return self.desk.get(self.dossier_id)["data"].get("submission") or {}
+
+    def sendable(self) -> bool:
+        return bool(self.data.get("sendable"))
+
+    def needs(self) -> Needs:
+        """What this dossier's identity questions must cover (ISEE date, bank account)."""
+        return Needs.of(self.desk.get(self.dossier_id)["data"])
+
+    def no_longer_valid(self) -> Reply:
+        return Reply(self._("Questo pulsante non vale più."))
+
+    def _dialog(self) -> Dialog:
+        return Dialog(self.catalogue, self.clock(), self._, self.locale)
+
+    def next_identity(self) -> list[Reply]:
+        q = next_question(self.data["identity"], self.needs())
+        if q is not None:
+            return [self.view.question(q, self.data["identity"])]
+        replies = [Reply(self._("Grazie. Ora i documenti."))]
+        if self.desk.set_identity(self.dossier_id, self.data["identity"]):
+            replies.append(self.view.form_reset())
+        if self.data.get("stage") == "identity":
+            self.data["stage"] = "documents"
+            self.data["item"] = None
+        return [*replies, self.checklist()]
+
+    # -- the social services' requests ------------------------------------------------------
+
+    def _asked(self, statuses: list[ItemStatus]) -> list[tuple[int, ItemStatus]]:
+        """The items the social services asked for, with their index in the checklist."""
+        wanted = set(self.data.get("asked") or [])
+        return [(i, s) for i, s in enumerate(statuses) if s.item.id in wanted]
+
+    def start_integration(self, request_id: int, user_id: int) -> list[Reply]:
+        """Open the request's dossier in this chat, to receive the documents asked for."""
+        request = self.desk.integration_request(request_id) if request_id else None
+        if request is None or self.desk.get(request["dossier_id"])["user_id"] != user_id:
+            return [self.no_longer_valid()]
+        asked = [str(i).partition(":")[0] for i in request["items"]]
+        unreadable = [
+            str(i).partition(":")[0] for i in request["items"] if str(i).endswith(":illeggibile")
+        ]
+        self.data = {
+            "dossier": request["dossier_id"],
+            "stage": "integration",
+            "request": request["id"],
+            "asked": asked,
+            "unreadable": unreadable,
+            "first_new": self.desk.next_attachment_id(request["dossier_id"]),
+            "item": asked[0] if len(asked) == 1 else None,
+            "albums": {},
+            "sendable": self.data.get("sendable", True),
+        }
+        return [self.view.integration_start(self._asked(self.statuses()))]
+
+    def waiting_request(self, user_id: int) -> bool:
+        """No application in progress here, and the social services asked for more."""
+        if self.stage not in (None, "sent"):
+            return False
+        return self.desk.open_request_for(user_id) is not None
+
+
+class NotNow(Exception):
+    """A button that does not fit the application as it is now."""
+
+
+def at(statuses: list[ItemStatus], index: int) -> ItemStatus:
+    if not 0 <= index < len(statuses):
+        raise NotNow
+    return statuses[index]
+
+
+def status_of(statuses: list[ItemStatus], item_id: str | None) -> ItemStatus | None:
+    return next((s for s in statuses if s.item.id == item_id), None)

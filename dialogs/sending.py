@@ -1,0 +1,107 @@
+"""The application's last steps: the form to sign, the last check, the send (to the
+outbox) and the family's copy. A part of the controller (`dialogs.application`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+from typing import Any
+
+from common.clock import moment
+from dossier import bounded
+from dossier.checklist import ItemStatus, missing
+
+from .flow import Reply
+from .paper import Document, Paper, Step
+
+log = logging.getLogger(__name__)
+
+
+class Sending(Paper):
+    def _notice(self) -> dict[str, Any]:
+        """The notice as the engine sees it today: its status, its deadline."""
+        answers = self.dialog.get("answers") or {}
+        return self._dialog().verdict(answers).get("notice") or {}
+
+    def _window_closed(self) -> Reply | None:
+        """The notice's window, checked again when the form is made and at the moment of
+        sending (it may have closed while the family gathered the documents)."""
+        notice = self._notice()
+        if notice.get("status") in ("open", None):
+            return None
+        return self.view.window_closed(notice)
+
+    def _review(self, statuses: list[ItemStatus]) -> Reply:
+        return self.view.review(self.dossier_id, statuses, self.submission(), self.sendable())
+
+    async def _form(self) -> Step:
+        from dossier.form import application_form_pdf
+
+        form = self.desk.form_data(self.dossier_id, self.clock())
+        pdf = await asyncio.to_thread(application_form_pdf, form)
+        pages = _pdf_pages(pdf)
+        self.desk.set_form_pages(self.dossier_id, pages, hashlib.sha256(pdf).hexdigest())
+        self.data["stage"] = "signing"
+        self.data["item"] = "application_form"
+        document = Document(f"domanda-{self.dossier_id}.pdf", pdf, self.view.form_caption())
+        sign = self.view.sign_instructions(pages, form.all_declarations, form.bank is not None)
+        return Step([sign], [document])
+
+    async def _assemble(self) -> Any:
+        from dossier.assemble import assemble
+
+        now = moment(self.clock())  # one clock: the form's day, the manifest, the Date
+        inputs = self.desk.assembly_inputs(
+            self.dossier_id, now, self.settings.sportello_message_budget_mb
+        )
+        return await bounded.run_async(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
+
+    def _copy(self, built: Any, caption: str) -> list[Document]:
+        """The family's copy: every file, then the manifest."""
+        files = [
+            Document(f.name, f.data, caption if i == 0 else "") for i, f in enumerate(built.files)
+        ]
+        manifest = built.manifest
+        return [*files, Document(manifest.name, manifest.data, self.view.manifest_caption())]
+
+    async def _finish(self, *, send: bool) -> Step:
+        from dossier.assemble import TooLarge
+
+        statuses = self.statuses()
+        if missing(statuses, include_form=True) or (send and not self.sendable()):
+            return Step([self._review(statuses)])
+        try:
+            built = await self._assemble()
+        except TooLarge as exc:
+            title = next((s.item.title for s in statuses if s.item.id == exc.item_id), "")
+            return Step([self.view.too_large(title)])
+        except bounded.Overrun as overrun:
+            log.warning("assembly of %s over its limit: %s", self.dossier_id, overrun.why)
+            return Step([self.view.too_heavy()])
+        if send:
+            self.desk.submit(self.dossier_id, built, self.settings)
+            self.data["stage"] = "sent"
+            replies = [self.view.queued()]
+            caption = self._("La vostra copia.")
+        else:
+            replies = [self.view.bundle_directions(self.submission(), self._notice())]
+            caption = ""
+        return Step(replies, self._copy(built, caption), undelivered=self.view.copy_failed())
+
+    async def _copy_again(self) -> Step:
+        from dossier.assemble import TooLarge
+
+        try:
+            built = await self._assemble()
+        except (TooLarge, bounded.Overrun):
+            return Step([self.view.copy_failed()])
+        documents = self._copy(built, self._("La vostra copia."))
+        return Step(documents=documents, undelivered=self.view.copy_failed())
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)

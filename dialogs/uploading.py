@@ -1,0 +1,129 @@
+"""The application's files: what to say before downloading one (too big, already here,
+not the moment), then the file checked, filed under its document or asked about. A part
+of the controller (`dialogs.application`); the bot and the console download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dossier.checklist import ItemStatus
+from dossier.files import FileRefused, check_declared_size
+from dossier.uploads import bounded_check_async
+
+from .buttons import FileAs
+from .flow import Reply
+from .paper import GATHERING, Paper, Received, Step, status_of
+
+
+class Uploading(Paper):
+    def before_download(self, size: int | None, unique: str | None, user_id: int) -> Step | None:
+        """What to say without downloading the file (too big, already here, not the moment
+        for files); None: download it and call `upload`."""
+        stage = self.stage
+        if self.waiting_request(user_id):
+            request = self.desk.open_request_for(user_id)
+            replies = self.start_integration(request["id"] if request else 0, user_id)
+            if self.data.get("stage") != "integration":
+                return Step(replies)
+            stage = "integration"
+        if stage == "identity":
+            text = self._("Prima finiamo i dati del modulo, poi vi chiedo i documenti.")
+            return Step([Reply(text), *self.next_identity()])
+        if stage == "sent":
+            text = self._(
+                "La domanda è già partita. Se il Comune vi chiede altri documenti, vi "
+                "scriviamo noi."
+            )
+            return Step([Reply(text)])
+        if stage not in GATHERING:
+            return Step()  # not ours: no application here (the bot does not route it here)
+        try:
+            check_declared_size(size)
+        except FileRefused as refusal:
+            return Step([self.view.refused(refusal)])
+        known = self.desk.known_upload(self.dossier_id, unique)
+        if known is not None:
+            return Step([self.view.duplicate(status_of(self.statuses(), known["item_id"]))])
+        return None
+
+    async def upload(self, received: Received) -> Step:
+        """A file, downloaded: checked, filed under the item it is for, or asked about."""
+        album = received.album
+        albums: dict[str, Any] = self.data.setdefault("albums", {})
+        stage = self.data.get("stage")
+        if stage == "signing":
+            item_id: str | None = "application_form"
+        elif stage == "integration":
+            chosen = self.data.get("item")
+            item_id = chosen if chosen in (self.data.get("asked") or []) else None
+        elif album and album in albums:
+            item_id = albums[album]  # None while the family is asked about this album
+        else:
+            item_id = self.data.get("item")
+        options = self.desk.check_options(self.dossier_id, item_id)
+        checked = await bounded_check_async(received.data, *options)
+        filed = self.desk.file(
+            self.dossier_id,
+            received.data,
+            item_id=item_id,
+            file_unique_id=received.unique,
+            checked=checked,
+        )
+        if filed.outcome == "refused":
+            assert filed.refusal is not None
+            return Step([self.view.refused(filed.refusal)])
+        assert filed.attachment is not None
+        statuses = filed.statuses
+        if filed.outcome == "duplicate":
+            return Step([self.view.duplicate(status_of(statuses, filed.attachment["item_id"]))])
+        if album:
+            albums[album] = item_id
+        if filed.outcome == "ask_item":
+            return Step(self._ask_item(filed.attachment, statuses, album))
+        s = status_of(statuses, item_id)
+        assert s is not None
+        if stage == "integration":
+            if s.item.id in (self.data.get("unreadable") or []):
+                # the new copy replaces the one the social worker could not read
+                self.desk.retire(self.dossier_id, s.item.id, before_id=self.data["first_new"])
+                statuses = self.statuses()
+                s = status_of(statuses, item_id) or s
+            others = [(i, o) for i, o in self._asked(statuses) if o.item.id != s.item.id]
+            return Step([self.view.integration_filed(s, others)])
+        if s.item.signed_form:
+            pages = self.desk.form_pages(self.dossier_id)
+            return Step([self.view.signed_progress(s, pages, self.sendable())])
+        self.data["last_item"] = s.item.id
+        if not album and (s.done or s.item.pages is None):
+            # one file, one document: the next file without a tap is asked about, with
+            # "another page of this" as its first answer
+            self.data["item"] = None
+        return Step([self.view.filed(s, statuses, album=bool(album) and not s.done)])
+
+    def _ask_item(
+        self, attachment: dict[str, Any], statuses: list[ItemStatus], album: str | None
+    ) -> list[Reply]:
+        """Which item a file sent without choosing is (once per album)."""
+        asked = self.data.get("ask")
+        if not isinstance(asked, dict):
+            asked = {}
+        first_of_album = not (album and album in asked.values())
+        asked[str(attachment["id"])] = album
+        self.data["ask"] = asked
+        if not first_of_album:
+            return []  # the question is already on screen for this album
+        if album:
+            self.data.setdefault("albums", {})[album] = None
+        if self.data.get("stage") == "integration":
+            reply = self.view.which_item(attachment["id"], statuses, attachment["pages"])
+            allowed = {
+                FileAs(attachment=attachment["id"], index=i).pack()
+                for i, _s in self._asked(statuses)
+            }
+            reply.buttons = [row for row in reply.buttons if row[0].data in allowed]
+            return [reply]
+        return [
+            self.view.which_item(
+                attachment["id"], statuses, attachment["pages"], last=self.data.get("last_item")
+            )
+        ]
