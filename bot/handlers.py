@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.i18n import N_
+from dialogs.buttons import Erase
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import available, translator
 from dossier.desk import Desk
@@ -184,8 +185,8 @@ def conversation_router() -> Router:
                         ),
                         [
                             [
-                                Button(d._("Sì, cancella tutto"), "del:yes"),
-                                Button(d._("No"), "del:no"),
+                                Button(d._("Sì, cancella tutto"), Erase(answer="yes").pack()),
+                                Button(d._("No"), Erase(answer="no").pack()),
                             ]
                         ],
                     )

@@ -1,4 +1,4 @@
-"""The application's buttons, one typed class per kind: aiogram's `CallbackData` (pydantic,
+"""Every button of the questionnaire and of the application, one typed class per kind: aiogram's `CallbackData` (pydantic,
 no I/O), packed into the 64 bytes a Telegram button carries.
 
 The view builds them (`Item(index=2).pack()`), the controller (`dialogs.application`)
@@ -18,6 +18,91 @@ from pydantic import Field
 
 Index = Annotated[int, Field(ge=0, lt=1000)]
 Id = Annotated[int, Field(ge=1, lt=10**12)]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+# -- the questionnaire (dialogs.flow): packed as before they were typed ---------------------
+
+
+class Language(CallbackData, prefix="lang"):
+    code: Code
+
+
+class Privacy(CallbackData, prefix="priv"):
+    answer: Code  # "yes"; anything else declines
+
+
+class Erase(CallbackData, prefix="del"):
+    """/cancella_dati: "yes" deletes everything; anything else keeps it."""
+
+    answer: Code
+
+
+class Summary(CallbackData, prefix="sum"):
+    """✏️ Cambia una risposta: every answer, each with a button."""
+
+
+class Edit(CallbackData, prefix="e"):
+    qid: Code
+
+
+class Answer(CallbackData, prefix="a"):
+    """One option of a choice or yes/no question."""
+
+    qid: Code
+    option: Index
+
+
+class Toggle(CallbackData, prefix="t"):
+    """One option of a question with several answers, ticked or unticked."""
+
+    qid: Code
+    option: Index
+
+
+class Done(CallbackData, prefix="d"):
+    """The ticks of a question with several answers are final."""
+
+    qid: Code
+
+
+class Suggestion(CallbackData, prefix="s"):
+    """A comune suggested for a name we did not find."""
+
+    qid: Code
+    option: Index
+
+
+class Explain(CallbackData, prefix="h"):
+    """❓ Cos'è?"""
+
+    qid: Code
+
+
+class ConfirmIsee(CallbackData, prefix="cf"):
+    """An ISEE under 1.000 €: as typed (0), a thousand times (1), or typed again (2)."""
+
+    qid: Code
+    choice: Annotated[int, Field(ge=0, le=2)]
+
+
+QUESTIONNAIRE: tuple[type[CallbackData], ...] = (
+    Language,
+    Privacy,
+    Erase,
+    Summary,
+    Edit,
+    Answer,
+    Toggle,
+    Done,
+    Suggestion,
+    Explain,
+    ConfirmIsee,
+)
+ON_A_QUESTION = (Answer, Toggle, Done, Suggestion, Explain, ConfirmIsee)  # carry its qid
+
+
+# -- the application (dialogs.application) ----------------------------------------------
 
 
 class Prepare(CallbackData, prefix="prep"):
@@ -85,18 +170,28 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Go,
 )
 BY_PREFIX = {kind.__prefix__: kind for kind in APPLICATION}
+QUESTIONNAIRE_BY_PREFIX = {kind.__prefix__: kind for kind in QUESTIONNAIRE}
 
 
-def unpack(data: str | None) -> CallbackData | None:
-    """The application button whose packed data this is, or None (not one of ours, forged,
-    or outdated)."""
-    kind = BY_PREFIX.get((data or "").partition(":")[0])
+def _unpack(kinds: dict[str, type[CallbackData]], data: str | None) -> CallbackData | None:
+    kind = kinds.get((data or "").partition(":")[0])
     if kind is None:
         return None
     try:
         return kind.unpack(data or "")
     except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
         return None
+
+
+def unpack(data: str | None) -> CallbackData | None:
+    """The application button whose packed data this is, or None (not one of ours, forged,
+    or outdated)."""
+    return _unpack(BY_PREFIX, data)
+
+
+def unpack_question(data: str | None) -> CallbackData | None:
+    """The questionnaire's button whose packed data this is, or None."""
+    return _unpack(QUESTIONNAIRE_BY_PREFIX, data)
 
 
 def is_ours(data: str | None) -> bool:

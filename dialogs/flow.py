@@ -21,7 +21,22 @@ from eligibility import Catalogue, check
 from eligibility.reach import facts_still_asked, facts_still_asked_by
 from eligibility.schema import Notice
 
-from .buttons import Prepare
+from .buttons import (
+    ON_A_QUESTION,
+    Answer,
+    ConfirmIsee,
+    Done,
+    Edit,
+    Erase,
+    Explain,
+    Language,
+    Prepare,
+    Privacy,
+    Suggestion,
+    Summary,
+    Toggle,
+    unpack_question,
+)
 from .formats import Formats, esc
 from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
@@ -133,14 +148,16 @@ class Dialog:
             return Outcome([Reply(_(err.message)), *self.ask(state)])
 
     def on_button(self, state: dict[str, Any], data: str) -> Outcome:
+        """A button of the questionnaire (`dialogs.buttons`), by its packed data."""
         _ = self._
-        head, _sep, rest = data.partition(":")
-        if head == "lang" and rest in available():
+        button = unpack_question(data)
+        if isinstance(button, Language) and button.code in available():
             if state.get("stage") == "language":
                 state["stage"] = "privacy"
-            return Outcome([Reply(f"✓ {esc(display_name(rest))}", edit=True)], language=rest)
-        if head == "priv" and state.get("stage") == "privacy":
-            if rest == "yes":
+            name = display_name(button.code)
+            return Outcome([Reply(f"✓ {esc(name)}", edit=True)], language=button.code)
+        if isinstance(button, Privacy) and state.get("stage") == "privacy":
+            if button.answer == "yes":
                 state["stage"] = "asking"
                 return Outcome([Reply(_("✓ Accetto"), edit=True), *self.ask(state)])
             return Outcome(
@@ -152,8 +169,8 @@ class Dialog:
                 ],
                 wipe=True,
             )
-        if head == "del":
-            if rest == "yes":
+        if isinstance(button, Erase):
+            if button.answer == "yes":
                 return Outcome(
                     [Reply(_("Fatto: abbiamo cancellato tutti i vostri dati."), edit=True)],
                     wipe=True,
@@ -161,15 +178,22 @@ class Dialog:
             return Outcome(
                 [Reply(_("Va bene, non cancelliamo nulla."), edit=True), *self.ask(state)]
             )
-        if head == "e" and rest in BY_QID and state.get("stage") in ("asking", "result"):
-            return Outcome(self.edit(state, rest))
-        if head == "sum":
+        if (
+            isinstance(button, Edit)
+            and button.qid in BY_QID
+            and state.get("stage") in ("asking", "result")
+        ):
+            return Outcome(self.edit(state, button.qid))
+        if isinstance(button, Summary):
             return Outcome(self.summary(state))
         if state.get("stage") != "asking":
             return Outcome([Reply(_("Questo pulsante non vale più.")), *self.ask(state)])
         question = self.on_screen(state)
-        qid, _sep, value = rest.partition(":")
-        if question is None or qid != question.qid:
+        if (
+            question is None
+            or not isinstance(button, ON_A_QUESTION)
+            or button.qid != question.qid
+        ):
             return Outcome(
                 [
                     Reply(_("Questo pulsante non vale più. Ecco la domanda di adesso.")),
@@ -177,7 +201,7 @@ class Dialog:
                 ]
             )
         try:
-            return Outcome(self._answer_button(state, question, head, value))
+            return Outcome(self._answer_button(state, question, button))
         except (AnswerError, ValueError, IndexError):
             return Outcome(
                 [
@@ -211,7 +235,7 @@ class Dialog:
                 continue
             shown = self.fmt.embed(self.shown(question, answers[key]))
             lines.append(f"• {esc(_(question.short))}: {esc(shown)}")
-            buttons.append([Button(f"✏️ {_(question.short)}", f"e:{question.qid}")])
+            buttons.append([Button(f"✏️ {_(question.short)}", Edit(qid=question.qid).pack())])
         lines.append(esc(_("Toccate una risposta per cambiarla. Le altre restano.")))
         return [Reply("\n".join(lines), buttons)]
 
@@ -301,22 +325,22 @@ class Dialog:
         buttons: list[list[Button]] = []
         if q.kind in ("choice", "yesno"):
             buttons = [
-                [Button(_(label), f"a:{q.qid}:{i}")] for i, (_v, label) in enumerate(q.options)
+                [Button(_(label), Answer(qid=q.qid, option=i).pack())] for i, (_v, label) in enumerate(q.options)
             ]
             if q.kind == "yesno":
                 buttons = [[b[0] for b in buttons]]
         elif q.kind == "multi":
             chosen = set(state.get("selected", []))
             buttons = [
-                [Button(("✅ " if value in chosen else "▫️ ") + _(label), f"t:{q.qid}:{i}")]
+                [Button(("✅ " if value in chosen else "▫️ ") + _(label), Toggle(qid=q.qid, option=i).pack())]
                 for i, (value, label) in enumerate(q.options)
             ]
             done = _("Fatto") if chosen else _("Nessuno di questi · Fatto")
-            buttons.append([Button(f"➡️ {done}", f"d:{q.qid}")])
+            buttons.append([Button(f"➡️ {done}", Done(qid=q.qid).pack())])
         elif q.kind == "comune" and state.get("suggest"):
-            buttons = [[Button(name, f"s:{q.qid}:{i}")] for i, name in enumerate(state["suggest"])]
+            buttons = [[Button(name, Suggestion(qid=q.qid, option=i).pack())] for i, name in enumerate(state["suggest"])]
         if q.help:
-            buttons.append([Button(_("❓ Cos'è?"), f"h:{q.qid}")])
+            buttons.append([Button(_("❓ Cos'è?"), Explain(qid=q.qid).pack())])
         return Reply("\n".join(lines), buttons)
 
     def _language_reply(self) -> Reply:
@@ -324,7 +348,7 @@ class Dialog:
         first contact) first, and the question also in Italian and English."""
         here = self.fmt.language
         codes = sorted(available(), key=lambda code: code != here)
-        buttons = [Button(display_name(code), f"lang:{code}") for code in codes]
+        buttons = [Button(display_name(code), Language(code=code).pack()) for code in codes]
         lines = ["Scegliete la lingua · Choose your language"]
         if here not in (SOURCE, "en"):
             lines.insert(0, esc(self._("Scegliete la lingua")))
@@ -360,7 +384,7 @@ class Dialog:
                 _("Siete d'accordo?"),
             )
         )
-        return Reply(text, [[Button(_("Sì, accetto"), "priv:yes"), Button(_("No"), "priv:no")]])
+        return Reply(text, [[Button(_("Sì, accetto"), Privacy(answer="yes").pack()), Button(_("No"), Privacy(answer="no").pack())]])
 
     # -- answers ----------------------------------------------------------------------
 
@@ -443,35 +467,36 @@ class Dialog:
         text = _(
             "Avete scritto {amount}. Di solito un ISEE è di qualche migliaio di euro. È giusto?"
         ).format(amount=self.fmt.money(typed))
-        buttons = [[Button(_("Sì, {amount}").format(amount=self.fmt.money(typed)), "cf:isv:0")]]
+        def confirm(choice: int) -> str:  # the ISEE value's question ("isv")
+            return ConfirmIsee(qid=BY_KEY["isee.value"].qid, choice=choice).pack()
+
+        buttons = [[Button(_("Sì, {amount}").format(amount=self.fmt.money(typed)), confirm(0))]]
         if 0 < typed * 1000 <= 10_000_000:
             thousands = self.fmt.money(typed * 1000)
-            buttons.append([Button(_("No, {amount}").format(amount=thousands), "cf:isv:1")])
-        buttons.append([Button(_("Lo riscrivo"), "cf:isv:2")])
+            buttons.append([Button(_("No, {amount}").format(amount=thousands), confirm(1))])
+        buttons.append([Button(_("Lo riscrivo"), confirm(2))])
         return Reply(esc(text), buttons)
 
-    def _answer_button(
-        self, state: dict[str, Any], q: Question, head: str, value: str
-    ) -> list[Reply]:
+    def _answer_button(self, state: dict[str, Any], q: Question, button: Any) -> list[Reply]:
         _ = self._
-        if head == "cf" and q.key == "isee.value" and "confirm" in state:
+        if isinstance(button, ConfirmIsee) and q.key == "isee.value" and "confirm" in state:
             typed = float(state.pop("confirm"))
-            if value == "2":
+            if button.choice == 2:
                 return [
                     Reply(esc(_("Va bene: scrivete di nuovo il valore ISEE.")), edit=True),
                     self._question_reply(state, q),
                 ]
-            chosen = typed if value == "0" else round(typed * 1000, 2)
+            chosen = typed if button.choice == 0 else round(typed * 1000, 2)
             self._store(state, q.key, chosen)
             return [Reply(f"✓ {esc(self.shown(q, chosen))}", edit=True), *self.ask(state)]
-        if head == "h":
+        if isinstance(button, Explain):
             return [Reply(esc(_(q.help or ""))), self._question_reply(state, q)]
-        if head == "s" and q.kind == "comune":
-            name = state.get("suggest", [])[int(value)]
+        if isinstance(button, Suggestion) and q.kind == "comune":
+            name = state.get("suggest", [])[button.option]
             self._store(state, "municipality", name)
             return [Reply(f"✓ {esc(name)}", edit=True), *self.ask(state)]
-        if head == "a" and q.kind in ("choice", "yesno"):
-            option = q.options[int(value)]
+        if isinstance(button, Answer) and q.kind in ("choice", "yesno"):
+            option = q.options[button.option]
             answer: Any = option[0] == "yes" if q.kind == "yesno" else option[0]
             self._store(state, q.key, answer)
             prompt = esc(_(q.prompt))
@@ -479,14 +504,14 @@ class Dialog:
                 Reply(f"{prompt}\n✓ <b>{esc(_(option[1]))}</b>", edit=True),
                 *self.ask(state),
             ]
-        if head == "t" and q.kind == "multi":
+        if isinstance(button, Toggle) and q.kind == "multi":
             chosen = state.setdefault("selected", [])
-            ticked = q.options[int(value)][0]
+            ticked = q.options[button.option][0]
             chosen.remove(ticked) if ticked in chosen else chosen.append(ticked)
             reply = self._question_reply(state, q)
             reply.edit = True  # the same message, with the ticks updated
             return [reply]
-        if head == "d" and q.kind == "multi":
+        if isinstance(button, Done) and q.kind == "multi":
             final = [v for v, _label in q.options if v in state.get("selected", [])]
             self._store(state, q.key, final)
             shown = esc(self.shown(q, final))
@@ -535,7 +560,7 @@ class Dialog:
 
         verdict = self.verdict(state["answers"])
         texts = render_result(verdict, self._, self.fmt)
-        buttons = [[Button(self._("✏️ Cambia una risposta"), "sum")]]
+        buttons = [[Button(self._("✏️ Cambia una risposta"), Summary().pack())]]
         if can_prepare(verdict):
             label = (
                 N_("📝 Prepara la domanda") if can_send(verdict) else N_("📝 Prepara i documenti")
