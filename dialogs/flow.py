@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiogram.filters.callback_data import CallbackData
+
 from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
@@ -417,7 +419,7 @@ class Dialog:
             index = self._match_option(q, text)
             if index is None:
                 raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
-            return self._answer_button(state, q, "a", str(index))
+            return self._answer_button(state, q, Answer(qid=q.qid, option=index))
         else:
             raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
         self._store(state, q.key, value)
@@ -477,7 +479,9 @@ class Dialog:
         buttons.append([Button(_("Lo riscrivo"), confirm(2))])
         return Reply(esc(text), buttons)
 
-    def _answer_button(self, state: dict[str, Any], q: Question, button: Any) -> list[Reply]:
+    def _answer_button(
+        self, state: dict[str, Any], q: Question, button: CallbackData | None
+    ) -> list[Reply]:
         _ = self._
         if isinstance(button, ConfirmIsee) and q.key == "isee.value" and "confirm" in state:
             typed = float(state.pop("confirm"))
