@@ -181,19 +181,22 @@ async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
     await s.close()
 
 
+DOCUMENTS = (  # the Opera checklist: each document's label, how many photos
+    ("Carta d'identità di chi firma", 2),
+    ("Verbale dell'accompagnamento", 1),
+    ("Attestazione ISEE", 1),
+    ("Contratto dell'assistente", 1),
+    ("Busta paga dell'assistente", 1),
+    ("Ricevuta dei contributi INPS", 1),
+)
+
+
 async def upload_everything(s: Session, shown: Callable[[str], str] = str) -> None:
     """Send every document of the Opera checklist; `shown` is how the chat labels them
     (the translation, in another language)."""
     f = s.family
     seed = 10
-    for label, count in (
-        ("Carta d'identità di chi firma", 2),
-        ("Verbale dell'accompagnamento", 1),
-        ("Attestazione ISEE", 1),
-        ("Contratto dell'assistente", 1),
-        ("Busta paga dell'assistente", 1),
-        ("Ricevuta dei contributi INPS", 1),
-    ):
+    for label, count in DOCUMENTS:
         await f.press(shown(label))
         for _ in range(count):
             seed += 1

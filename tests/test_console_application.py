@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from tests.documents import document_photo
-from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, IBAN
+from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, DOCUMENTS, IBAN
 
 QUESTIONNAIRE = [  # Opera, as in the chat's tests (tests/test_bot_conversation.py)
     "Italiano",
@@ -56,14 +56,6 @@ DETAILS = [
     "La persona assistita",
     IBAN,
 ]
-DOCUMENTS = (  # checklist label, how many photos
-    ("Carta d'identità di chi firma", 2),
-    ("Verbale dell'accompagnamento", 1),
-    ("Attestazione ISEE", 1),
-    ("Contratto dell'assistente", 1),
-    ("Busta paga dell'assistente", 1),
-    ("Ricevuta dei contributi INPS", 1),
-)
 
 
 def photos(folder: Path, name: str, count: int, seed: int) -> list[str]:
