@@ -40,10 +40,10 @@ from .pdfs import (
     PdfProblem,
     clean_copy,
     findings,
-    p7m_content,
     page_count,
     text_of,
 )
+from .signatures import load_signed_data, p7m_verified, pdf_signature_verifies, tail_is_updates
 
 pillow_heif.register_heif_opener()
 
@@ -198,7 +198,7 @@ class CheckedFile:
     pages: int  # images: 1; PDF: page count; p7m: 1 (content not opened)
     size: int  # bytes
     sha256: str  # hex of the bytes as received
-    signed: bool  # a .p7m (CAdES), or a PDF carrying a signature
+    signed: bool  # a .p7m (CAdES) or a PDF whose signatures verify (`dossier.signatures`)
     width: int | None = None  # images, after EXIF orientation
     height: int | None = None
     needs_password_removal: bool = False  # an encrypted PDF that opens with an empty password
@@ -364,6 +364,10 @@ def inspect(
                 data, max_pages, text_pages, deadline
             )
         elif kind == "p7m":
+            content = _unverified_p7m_content(data)
+            if content is not None:  # no signature we can verify: taken as its content
+                log.info("p7m signature does not verify: its content is checked instead")
+                return inspect(content, max_pages=max_pages, text_pages=text_pages, seconds=seconds)
             pages = _check_p7m(data, max_pages, deadline)
             signed, clean = True, data
         else:
@@ -618,10 +622,12 @@ def _check_pdf(
     if any(marker in data for marker in _ACTIVE_BYTES):
         raise FileRefused(_MSG_ACTIVE_CONTENT)
     try:
-        found, signed = findings(reader, deadline)
+        found, signatures = findings(reader, deadline)
     except PdfProblem as problem:
         raise _pdf_refusal(problem) from None
-    signed = signed or (b"/ByteRange" in data and b"/Contents" in data)
+    signed = bool(signatures) and _signatures_hold(data, signatures)
+    if signatures and not signed:
+        log.info("PDF signature does not verify: kept as a clean copy")
     if found & REFUSED_ALWAYS:
         raise FileRefused(_MSG_SIGNED_ACTIVE if signed else _MSG_ACTIVE_CONTENT)
     if signed and found & REFUSED_WHEN_SIGNED:
@@ -651,16 +657,51 @@ def _der_length(der: bytes) -> int | None:
     return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
-def _check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> int:
-    """Kept as it is (the social services verify the signature), so what it signs is
-    checked like a signed PDF: whole, and carrying nothing but pages. Returns its pages."""
+def _p7m_der(data: bytes) -> bytes:
+    """The DER of a p7m (decoded from base64 if need be): one whole SignedData, nothing
+    after it; else "truncated" (cut, or something glued on)."""
     der = data if _is_der_signed_data(data) else _decode_base64_p7m(data, head_only=False)
     if der is None or len(der) < MIN_P7M_SIZE:
         raise FileRefused(_MSG_TRUNCATED)
     declared = _der_length(der)
-    if declared is not None and declared > len(der):
+    if declared is not None and declared != len(der):
         raise FileRefused(_MSG_TRUNCATED)
-    content = p7m_content(der)
+    if load_signed_data(der) is None:
+        raise FileRefused(_MSG_TRUNCATED)
+    return der
+
+
+def _unverified_p7m_content(data: bytes) -> bytes | None:
+    """The content of a p7m whose signature does not verify (no signer, a forged one),
+    None when it verifies. Raises FileRefused when it is no whole p7m."""
+    content, verified = p7m_verified(_p7m_der(data))
+    if content is None:
+        raise FileRefused(_MSG_TRUNCATED)
+    return None if verified else content
+
+
+def _signatures_hold(data: bytes, signatures: list[Any]) -> bool:
+    """Every signature dictionary of the PDF verifies (`dossier.signatures`). A signed
+    PDF with anything but incremental updates after the bytes it covers is refused."""
+    end = 0
+    for signature in signatures:
+        try:
+            byte_range = [int(n) for n in signature["/ByteRange"]]
+            contents = bytes(signature["/Contents"])
+        except Exception:
+            return False
+        if not pdf_signature_verifies(data, byte_range, contents):
+            return False
+        end = max(end, byte_range[2] + byte_range[3])
+    if not tail_is_updates(data, end):  # something glued on after the signed file
+        raise FileRefused(_MSG_TRUNCATED)
+    return True
+
+
+def _check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> int:
+    """Kept as it is (its signature verified), so what it signs is checked like a signed
+    PDF: whole, and carrying nothing but pages. Returns its pages."""
+    content, _verified = p7m_verified(_p7m_der(data))
     if content is None:
         raise FileRefused(_MSG_TRUNCATED)
     kind = sniff(content)
@@ -674,7 +715,7 @@ def _check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> 
     reader, _encrypted = _open_pdf(content)
     pages = _pdf_pages(reader, max_pages, deadline)
     try:
-        found, _signed = findings(reader, deadline)
+        found, _signatures = findings(reader, deadline)
     except PdfProblem as problem:
         raise _pdf_refusal(problem) from None
     if found & REFUSED_WHEN_SIGNED or any(m in content for m in _ACTIVE_BYTES):

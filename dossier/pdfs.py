@@ -55,6 +55,8 @@ _KEYS = {
     "/RichMediaContent": "media",
     "/XFA": "xfa",
     "/AA": "automatic",
+    "/OnInstantiate": "script",  # 3D JavaScript
+    "/3DD": "media",
 }
 _NAMES = {
     "/JavaScript": "script",
@@ -72,11 +74,21 @@ _NAMES = {
     "/Movie": "media",
     "/Sound": "media",
     "/Screen": "media",
+    "/3D": "media",
+    "/URL": "remote",  # a file specification that is a web address
+    "/Thread": "action",  # article threads, possibly in another file
+    "/Named": "action",  # menu commands: Print, SaveAs...
+    "/Hide": "action",
+    "/SetOCGState": "action",
+    "/ResetForm": "action",
+    "/GoTo3DView": "action",
+    "/Trans": "action",
 }
 # Refused in any PDF: code, programs, remote files, files inside.
 REFUSED_ALWAYS = frozenset({"script", "launch", "submit", "remote", "file", "media"})
 # Refused in a signed PDF as well, since it is kept as it is: links, automatic actions, XFA.
-REFUSED_WHEN_SIGNED = REFUSED_ALWAYS | {"link", "automatic", "xfa"}
+# Thread, Named and the other actions are dropped from a clean copy, refused in a kept one.
+REFUSED_WHEN_SIGNED = REFUSED_ALWAYS | {"link", "automatic", "xfa", "action"}
 
 _PAGE_KEYS = frozenset(
     {
@@ -187,11 +199,12 @@ def page_count(reader: PdfReader, limit: int, deadline: float) -> int:
     return count
 
 
-def findings(reader: PdfReader, deadline: float) -> tuple[set[str], bool]:
-    """What the PDF carries besides pages (see `_KEYS`, `_NAMES`), and whether it has a
-    digital signature. Every object reachable from the trailer, once."""
+def findings(reader: PdfReader, deadline: float) -> tuple[set[str], list[DictionaryObject]]:
+    """What the PDF carries besides pages (see `_KEYS`, `_NAMES`), and its signature
+    dictionaries (those with a /ByteRange; none if it claims no signature). Every object
+    reachable from the trailer, once."""
     found: set[str] = set()
-    signed = False
+    signatures: list[DictionaryObject] = []
     seen: set[tuple[int, int]] = set()
     stack: list[Any] = [reader.trailer]
     steps = 0
@@ -219,13 +232,13 @@ def findings(reader: PdfReader, deadline: float) -> tuple[set[str], bool]:
                 ):
                     found.add("script")
                 stack.append(value)
-            if "/ByteRange" in obj or (obj.get("/FT") == "/Sig" and "/V" in obj):
-                signed = True
+            if "/ByteRange" in obj and "/Contents" in obj:
+                signatures.append(obj)
         elif isinstance(obj, ArrayObject):
             stack.extend(list.__iter__(obj))
         elif isinstance(obj, NameObject) and obj in _NAMES:
             found.add(_NAMES[obj])
-    return found, signed
+    return found, signatures
 
 
 def _shown(annotation: Any) -> DictionaryObject | None:

@@ -162,19 +162,93 @@ def javascript_open_action() -> bytes:
     return one_page_pdf(catalog_extra="/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
 
 
-def signed_pdf(catalog_extra: str = "", page_extra: str = "", objects: tuple[str, ...] = ()) -> bytes:
-    """A PDF with a (fake) signature dictionary: it counts as digitally signed."""
+_SIG_PLACEHOLDER = 8192  # hex digits kept for the signature in /Contents
+_RANGE_PLACEHOLDER = "0000000000 0000000000 0000000000"
+
+
+def signed_pdf(
+    catalog_extra: str = "",
+    page_extra: str = "",
+    objects: tuple[str, ...] = (),
+    *,
+    forge: bool = False,
+    after: bytes = b"",
+) -> bytes:
+    """A PDF digitally signed for real (CMS, detached, over its /ByteRange, with a
+    throwaway certificate). `forge`: the signed bytes are changed after signing (the
+    signature no longer verifies). `after`: bytes appended once signed."""
+    signature = (
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+        f"/ByteRange [0 {_RANGE_PLACEHOLDER}] /Contents <{'0' * _SIG_PLACEHOLDER}> >>"
+    )
+    field = "<< /FT /Sig /T (Firma) /V 6 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
+    annots = "/Annots [7 0 R]"
+    pdf = one_page_pdf(
+        catalog_extra=f"/AcroForm << /Fields [7 0 R] /SigFlags 3 >> {catalog_extra}",
+        page_extra=f"{annots} {page_extra}",
+        objects=(signature, field, *objects),
+    )
+    return sign_placeholder(pdf, forge=forge) + after
+
+
+def fake_signed_pdf(catalog_extra: str = "") -> bytes:
+    """A signature dictionary that signs nothing: /ByteRange and /Contents made up."""
     signature = (
         "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
         "/ByteRange [0 10 20 30] /Contents <00> >>"
     )
     field = "<< /FT /Sig /T (Firma) /V 6 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
-    annots = "/Annots [7 0 R]"
     return one_page_pdf(
         catalog_extra=f"/AcroForm << /Fields [7 0 R] /SigFlags 3 >> {catalog_extra}",
-        page_extra=f"{annots} {page_extra}",
-        objects=(signature, field, *objects),
+        page_extra="/Annots [7 0 R]",
+        objects=(signature, field),
     )
+
+
+def p7m_without_signer(content: bytes) -> bytes:
+    """A CMS SignedData around `content` with no SignerInfo at all."""
+    from asn1crypto import algos, cms
+
+    signed = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": cms.DigestAlgorithms(
+                [algos.DigestAlgorithm({"algorithm": "sha256"})]
+            ),
+            "encap_content_info": {"content_type": "data", "content": content},
+            "signer_infos": cms.SignerInfos([]),
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+
+
+def sign_placeholder(pdf: bytes, *, forge: bool = False) -> bytes:
+    """Fill in the /ByteRange and /Contents placeholders of `pdf` with a real signature."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from tests.certs import self_signed
+
+    start = pdf.index(b"/Contents <" + b"0" * _SIG_PLACEHOLDER) + len(b"/Contents ")
+    end = start + _SIG_PLACEHOLDER + 2
+    numbers = f"{start:010d} {end:010d} {len(pdf) - end:010d}".encode()
+    pdf = pdf.replace(_RANGE_PLACEHOLDER.encode(), numbers, 1)
+    covered = pdf[:start] + pdf[end:]
+    cert, key = self_signed("Firma di prova")
+    der = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(covered)
+        .add_signer(cert, key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(
+            serialization.Encoding.DER,
+            [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
+        )
+    )
+    hexed = der.hex().encode().ljust(_SIG_PLACEHOLDER, b"0")
+    signed = pdf[: start + 1] + hexed + pdf[end - 1 :]
+    if forge:  # a changed page after signing: (B2) becomes (B3)
+        signed = signed.replace(b"(Verbale", b"(Vxrbale", 1)
+    return signed
 
 
 def deep_pdf(depth: int = 5000) -> bytes:

@@ -453,8 +453,16 @@ def test_pdf_whose_objects_point_at_each_other_is_walked_once() -> None:
     )
 
 
-def test_signed_pdf_is_marked_signed() -> None:
-    signature = (
+def test_signed_pdf_is_kept_as_it_is_only_when_its_signature_verifies() -> None:
+    signed = hostile_pdfs.signed_pdf()
+    checked = inspect(signed)
+    assert (checked.signed, checked.pages, checked.clean == signed) == (True, 1, True)
+    # the same signature dictionary over bytes changed after signing: a fake signature
+    forged = inspect(hostile_pdfs.signed_pdf(forge=True))
+    assert forged.signed is False
+    assert b"/ByteRange" not in forged.clean  # the clean copy, rebuilt from the pages
+    # a signature dictionary that signs nothing (what the red team glued onto our form)
+    fake = (
         "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
         "/ByteRange [0 10 20 30] /Contents <00> >>"
     )
@@ -462,11 +470,33 @@ def test_signed_pdf_is_marked_signed() -> None:
     data = hand_made_pdf(
         catalog_extra="/AcroForm << /Fields [6 0 R] /SigFlags 3 >>",
         page_extra="/Annots [6 0 R]",
-        objects=(signature, field),
+        objects=(fake, field),
     )
-    checked = inspect(data)
-    assert checked.signed is True
-    assert checked.pages == 1
+    assert inspect(data).signed is False
+
+
+def test_signed_pdf_with_something_glued_after_it_is_refused() -> None:
+    zip_tail = b"PK\x03\x04" + b"payload" * 50
+    assert refusal(hostile_pdfs.signed_pdf(after=zip_tail)).reason == "truncated"
+    # an incremental update after the signature is what signing tools add: it stays
+    base = hostile_pdfs.signed_pdf()
+    update = b"\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\nxref\n0 1\n" + (
+        b"0000000000 65535 f \ntrailer\n<< /Size 8 /Root 1 0 R >>\nstartxref\n10\n%%EOF\n"
+    )
+    assert inspect(base + update).signed is True
+
+
+def test_p7m_without_a_verifiable_signer_is_taken_as_its_content(pdf: bytes) -> None:
+    from asn1crypto import cms
+
+    info = cms.ContentInfo.load(p7m(pdf))
+    info["content"]["signer_infos"] = cms.SignerInfos([])
+    unsigned = info.dump(force=True)
+    checked = inspect(unsigned)
+    assert (checked.kind, checked.signed) == ("pdf", False)  # the PDF inside, clean copy
+    assert checked.clean != unsigned
+    # bytes after the p7m's DER: refused
+    assert refusal(p7m(pdf) + b"PK\x03\x04" + b"x" * 300).reason == "truncated"
 
 
 def test_pdf_with_an_empty_signature_field_is_not_signed() -> None:

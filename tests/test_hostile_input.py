@@ -67,6 +67,40 @@ FILES: list[tuple[str, bytes, str]] = [
         h.signed_pdf(catalog_extra="/OpenAction << /S /GoToR /F (x.pdf) >>"),
         "refused",
     ),
+    (
+        "signed PDF, /OpenAction /Thread to a share",
+        h.signed_pdf(catalog_extra="/OpenAction << /S /Thread /D 0 /F (\\\\10.0.0.9\\x.pdf) >>"),
+        "refused",
+    ),
+    (
+        "signed PDF, /OpenAction /Named /Print",
+        h.signed_pdf(catalog_extra="/OpenAction << /S /Named /N /Print >>"),
+        "refused",
+    ),
+    (
+        "signed PDF, a file specification /FS /URL",
+        h.signed_pdf(catalog_extra="/Extra << /FS /URL /F (http://10.0.0.9/x) >>"),
+        "refused",
+    ),
+    (
+        "signed PDF, 3D annotation with JavaScript",
+        h.signed_pdf(
+            page_extra="/Extra << /Subtype /3D /3DD << /OnInstantiate 8 0 R >> >>",
+            objects=(h.stream(b"app.alert(1)").decode("latin-1"),),
+        ),
+        "refused",
+    ),
+    ("signed PDF with a ZIP glued after it", h.signed_pdf(after=h.zip_with_exe()), "refused"),
+    # a signature that does not verify: an unsigned PDF, its clean copy kept
+    ("signature over other bytes (forged)", h.signed_pdf(forge=True), "clean"),
+    (
+        "fake signature dictionary, URI action",
+        h.fake_signed_pdf(catalog_extra="/OpenAction << /S /URI /URI (x) >>"),
+        "clean",
+    ),
+    ("fake signature + ZIP polyglot", h.fake_signed_pdf() + h.zip_with_exe(), "clean"),
+    ("p7m without any signer", h.p7m_without_signer(h.one_page_pdf()), "clean"),
+    ("p7m with a ZIP after its DER", p7m(h.one_page_pdf()) + h.zip_with_exe(), "refused"),
     ("p7m of a PDF with JavaScript", p7m(h.javascript_open_action()), "refused"),
     ("p7m of a PDF with a link", p7m(h.page_aa_uri()), "refused"),
     ("p7m of an executable", p7m(h.EXE * 20), "refused"),
@@ -263,7 +297,12 @@ WEBHOOK: list[tuple[str, bytes, dict[str, str | bytes], set[int]]] = [
     ("over a megabyte", b'{"update_id": 1, "x": "' + b"a" * (2 * MB) + b'"}', {}, {413}),
     ("wrong secret", b'{"update_id": 5}', {"X-Telegram-Bot-Api-Secret-Token": "nope"}, {401}),
     ("no secret", b'{"update_id": 6}', {"X-Telegram-Bot-Api-Secret-Token": ""}, {401}),
-    ("secret not latin-1", b'{"update_id": 7}', {"X-Telegram-Bot-Api-Secret-Token": "é".encode()}, {401}),
+    (
+        "secret not latin-1",
+        b'{"update_id": 7}',
+        {"X-Telegram-Bot-Api-Secret-Token": "é".encode()},
+        {401},
+    ),
     ("unknown update kind", b'{"update_id": 8, "something_new": {"a": 1}}', {}, {200}),
     ("message without a chat", b'{"update_id": 9, "message": {"message_id": 1}}', {}, {400}),
     (
@@ -380,9 +419,7 @@ async def test_audit_page_of_another_comune_dossier_writes_nothing_into_its_trai
     world.db.close()
 
 
-async def test_huge_pdf_sent_as_the_signed_form_is_refused_near_the_forms_page_count(
-    api, db_path
-):
+async def test_huge_pdf_sent_as_the_signed_form_is_refused_near_the_forms_page_count(api, db_path):
     import asyncio
     import time
 
@@ -408,4 +445,26 @@ async def test_huge_pdf_sent_as_the_signed_form_is_refused_near_the_forms_page_c
     assert max(gaps, default=0) < 1.0, max(gaps)
     texts = await s.family.upload_document(h.many_pages_pdf(pages + 4), "firmato.pdf")
     assert f"al massimo {pages + 3}" in texts[-1]
+    await s.close()
+
+
+async def test_our_unsigned_form_with_a_fake_signature_and_a_zip_is_still_the_unsigned_form(
+    api, db_path
+):
+    """The red team's polyglot: our own form + '%/ByteRange [' + a ZIP, sent as signed."""
+    import struct
+
+    from tests.test_bot_dossier import upload_everything
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await s.family.press("Prepara il modulo da firmare")
+    _name, pdf, _caption = api.documents[4242][-1]
+    archive = h.zip_with_exe()
+    tail = b"\n%/ByteRange [0 0 0 0]\n" + pdf[pdf.rindex(b"startxref") :]
+    polyglot = pdf + archive[:-22] + archive[-22:-2] + struct.pack("<H", len(tail)) + tail
+    texts = await s.family.upload_document(polyglot, "domanda-firmata.pdf")
+    assert "non ancora firmato" in texts[-1]
+    dossier = dossiers_of(s.db, 4242)[0]
+    assert not [a for a in attachments(s.db, dossier["id"]) if a["item_id"] == "application_form"]
     await s.close()
