@@ -62,7 +62,8 @@ async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 90
 
 EXPIRY_WARNING = N_(
     "Non vi sentiamo da molti mesi. Tra 7 giorni cancelliamo le vostre risposte e le "
-    "domande in preparazione. Per tenerle, scrivete /start."
+    "domande non ancora inviate. Le domande già inviate al Comune restano. "
+    "Per tenere le risposte, scrivete /start."
 )
 
 
@@ -86,7 +87,7 @@ async def expire_once(
         erasure.mark_warned(db, family["user_id"], now)
         warned += 1
     for user_id in to_erase:
-        erase_family(db, blobs, user_id, settings.outbox_dir)
+        erase_family(db, blobs, user_id, settings.outbox_dir, drafts_only=True)
     journal.prune(db, now)
     return warned, len(to_erase)
 

@@ -27,10 +27,17 @@ def remove_saved_messages(outbox_dir: Path | None, dossier_id: str) -> None:
 
 
 def erase_family(
-    db: Database, blobs: BlobStore, user_id: int, outbox_dir: Path | None = None
+    db: Database,
+    blobs: BlobStore,
+    user_id: int,
+    outbox_dir: Path | None = None,
+    *,
+    drafts_only: bool = False,
 ) -> int:
-    """Everything about this family, gone; returns how many dossiers went."""
-    shas, dossiers = erasure.forget_family(db, user_id)
+    """Everything about this family, gone; returns how many dossiers went. With
+    `drafts_only` (a conversation untouched for months), the conversation and the draft
+    dossiers go, and an application already sent stays for retention."""
+    shas, dossiers = erasure.forget_family(db, user_id, drafts_only=drafts_only)
     for sha in shas:
         blobs.delete(sha)
     for dossier_id in dossiers:

@@ -31,11 +31,19 @@ WARN_DAYS = 7
 UNANSWERED = dt.timedelta(days=1)  # a /start with no consent: nothing to warn about
 
 
-def forget_family(db: Database, user_id: int) -> tuple[list[str], list[str]]:
+def forget_family(
+    db: Database, user_id: int, *, drafts_only: bool = False
+) -> tuple[list[str], list[str]]:
     """Delete every row about this Telegram user; returns (the blobs nothing else uses,
-    the ids of the dossiers deleted: their `.eml` folders go too)."""
+    the ids of the dossiers deleted: their `.eml` folders go too). With `drafts_only`
+    (a conversation expired), only draft dossiers go: an application sent keeps its
+    dossier, files and receipts until retention deletes them."""
+    only = " AND status = 'bozza'" if drafts_only else ""
     with db.atomic():
-        ids = [r[0] for r in db.execute("SELECT id FROM dossiers WHERE user_id = ?", [user_id])]
+        ids = [
+            r[0]
+            for r in db.execute(f"SELECT id FROM dossiers WHERE user_id = ?{only}", [user_id])
+        ]
         shas: set[str] = set()
         for dossier_id in ids:
             for table, column in (

@@ -111,6 +111,54 @@ async def test_untouched_conversations_are_warned_then_deleted(api, db_path):
     await stranger.close()
 
 
+async def test_expiry_keeps_an_application_already_sent_and_says_so(api, db_path):
+    """A family whose application was delivered and protocolled waits quietly for the
+    outcome: after 180 days their conversation goes, the application stays (retention)."""
+    from bot.workers import expire_once
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    folder = db_path.parent
+    settings = Settings(sportello_data_dir=folder)
+    blobs = s.dp["desk"].blobs
+    await Outbox.from_settings(settings, s.db, blobs).run_once()
+    s.db["dossiers"].update(dossier_id, {"status": "consegnata", "protocol_number": "2025/0004711"})
+    files = s.db.execute(
+        "SELECT COUNT(*) FROM attachments WHERE dossier_id = ?", [dossier_id]
+    ).fetchone()[0]
+    assert files > 0
+    now = dt.datetime.now(dt.UTC)
+    before = len(api.sent(4242))
+    soon = now + dt.timedelta(days=erasure.INACTIVE_DAYS - erasure.WARN_DAYS + 1)
+    assert await expire_once(s.bot, s.db, blobs, settings, soon) == (1, 0)
+    warning = api.sent(4242)[before].params["text"]
+    assert "non ancora inviate" in warning and "già inviate al Comune restano" in warning
+    late = now + dt.timedelta(days=erasure.INACTIVE_DAYS + 1)
+    assert await expire_once(s.bot, s.db, blobs, settings, late) == (0, 1)
+    # the conversation went; the application, its files and its .eml stayed
+    assert s.db.execute("SELECT COUNT(*) FROM fsm WHERE key LIKE '%:4242:%'").fetchone()[0] == 0
+    kept = dossiers_of(s.db, 4242)
+    assert [(d["id"], d["status"], d["protocol_number"]) for d in kept] == [
+        (dossier_id, "consegnata", "2025/0004711")
+    ]
+    assert (
+        s.db.execute(
+            "SELECT COUNT(*) FROM attachments WHERE dossier_id = ?", [dossier_id]
+        ).fetchone()[0]
+        == files
+    )
+    for row in s.db.execute("SELECT sha256 FROM attachments").fetchall():
+        assert blobs.exists(row[0])
+    assert list((folder / "outbox").rglob("*.eml"))
+    # and later runs leave it alone too
+    assert await expire_once(s.bot, s.db, blobs, settings, late + dt.timedelta(days=30)) == (
+        0,
+        0,
+    )
+    assert len(dossiers_of(s.db, 4242)) == 1
+    await s.close()
+
+
 def test_blob_names_are_keyed_and_old_names_are_renamed(tmp_path: Path):
     import hashlib
 
