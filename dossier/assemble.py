@@ -19,8 +19,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
+from typing import Any
 
 import pillow_heif
 from fpdf import FPDF
@@ -58,8 +59,23 @@ class Upload:
     item_id: str  # checklist item, e.g. "id_card_beneficiary"
     seq: int  # order of arrival within the item
     kind: str  # "jpeg" | "png" | "webp" | "heic" | "pdf" | "p7m"
-    data: bytes  # decrypted bytes as received
-    sha256: str
+    data: bytes  # decrypted bytes as received (b"" when read from `source`)
+    sha256: str  # with `source`: the blob's name
+    signed: bool | None = None  # the check verified its signature; None: look at the bytes
+    # Where the bytes are, when not in `data`: read (and decrypted) in the process that
+    # assembles, one file at a time when it is needed (a `storage.blobs.BlobReader`).
+    source: Any = field(default=None, repr=False)
+
+    def content(self) -> bytes:
+        if self.data or self.source is None:
+            return self.data
+        return bytes(self.source.get(self.sha256))
+
+    @property
+    def is_signed_pdf(self) -> bool:
+        if self.kind != "pdf":
+            return False
+        return self.signed if self.signed is not None else is_signed_pdf(self.content())
 
 
 @dataclass
@@ -219,9 +235,10 @@ def _p7m_pages(data: bytes) -> int:
 def _compose(uploads: Sequence[Upload], photos: dict[int, _Photo]) -> tuple[bytes, int]:
     """One PDF from uploads in order; `photos` maps an upload's index to its encoded photo."""
     if not photos and len(uploads) == 1:
-        reader = _open_pdf(uploads[0].data)
+        data = uploads[0].content()
+        reader = _open_pdf(data)
         if not reader.is_encrypted:  # a plain PDF alone: as it came
-            return uploads[0].data, len(reader.pages)
+            return data, len(reader.pages)
     ordered = [photos[i] for i in range(len(uploads)) if i in photos]
     photo_pdf = _photo_pages(ordered) if ordered else b""
     if len(ordered) == len(uploads):
@@ -235,7 +252,7 @@ def _compose(uploads: Sequence[Upload], photos: dict[int, _Photo]) -> tuple[byte
             writer.add_page(photo_reader.pages[next_photo])
             next_photo += 1
         else:
-            for page in _open_pdf(upload.data).pages:
+            for page in _open_pdf(upload.content()).pages:
                 writer.add_page(page)
     writer.add_metadata({"/Producer": GENERATOR})
     out = BytesIO()
@@ -249,7 +266,7 @@ def _encode_photos(
     wanted = [i for i, u in enumerate(uploads) if u.kind in PHOTO_KINDS]
 
     def encode(i: int) -> _Photo:
-        return photo_jpeg(uploads[i].data, max_side=max_side, quality=quality)
+        return photo_jpeg(uploads[i].content(), max_side=max_side, quality=quality)
 
     mapper: Callable[..., Iterable[_Photo]] = pool.map if pool and len(wanted) > 1 else map
     return dict(zip(wanted, mapper(encode, wanted), strict=True))
@@ -308,7 +325,7 @@ def _parts(items: Sequence[Item]) -> list[_Part]:
         ordered = sorted(item.uploads, key=lambda u: u.seq)
         merged: _Part | None = None
         for upload in ordered:
-            if upload.kind == "p7m" or (upload.kind == "pdf" and is_signed_pdf(upload.data)):
+            if upload.kind == "p7m" or upload.is_signed_pdf:
                 parts.append(_Part(item, [upload], standalone=True))
             elif upload.kind in PHOTO_KINDS or upload.kind == "pdf":
                 if merged is None:
@@ -328,7 +345,9 @@ def _build(
     jobs = [(p, i) for p in todo for i, u in enumerate(p.uploads) if u.kind in PHOTO_KINDS]
     max_side, quality = level
     encoded = pool.map(
-        lambda job: photo_jpeg(job[0].uploads[job[1]].data, max_side=max_side, quality=quality),
+        lambda job: photo_jpeg(
+            job[0].uploads[job[1]].content(), max_side=max_side, quality=quality
+        ),
         jobs,
     )
     photos: dict[int, dict[int, _Photo]] = {}
@@ -436,10 +455,8 @@ def assemble(
     for part in parts:
         if part.standalone:
             upload = part.uploads[0]
-            part.data = upload.data
-            part.pages = (
-                _p7m_pages(upload.data) if upload.kind == "p7m" else _pdf_pages(upload.data)
-            )
+            part.data = upload.content()
+            part.pages = _p7m_pages(part.data) if upload.kind == "p7m" else _pdf_pages(part.data)
 
     def manifest_for(files: Sequence[OutFile], placement: Sequence[int]) -> OutFile:
         return _manifest(

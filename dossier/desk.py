@@ -233,11 +233,13 @@ class Desk(Uploads, Requests):
         self, dossier_id: str, now: dt.datetime, budget_mb: float
     ) -> dict[str, Any]:
         """What `assemble` needs, read from storage (here, in the caller's thread); the
-        assembly itself can then run in a worker thread."""
+        files themselves are not read here: the assembly (in its bounded process) reads
+        and decrypts each one when it needs it (`Upload.source`)."""
         from .assemble import Item, Upload
 
         d = self.get(dossier_id)
         rows = store.attachments(self.db, dossier_id)
+        source = self.blobs.reader()
         items = []
         for item in self.items(d):
             uploads = [
@@ -245,8 +247,10 @@ class Desk(Uploads, Requests):
                     item_id=item.id,
                     seq=a["seq"],
                     kind=a["kind"],
-                    data=self.blobs.get(a["sha256"]),
+                    data=b"",
                     sha256=a["sha256"],
+                    signed=bool(a["signed"]),
+                    source=source,
                 )
                 for a in rows
                 if a["item_id"] == item.id

@@ -141,6 +141,22 @@ _MSG_SIGNED_ACTIVE = N_(
     "Firmate un PDF semplice, oppure mandate una foto delle pagine firmate."
 )
 
+# What one dossier may weigh (its clean copies), so that putting it together fits the
+# assembly's process (450 MB) and a few PEC messages: a phone photo's clean copy is 1-4 MB,
+# a 50-page scan 10-20 MB.
+MAX_ITEM_BYTES = 40 * 1024 * 1024
+MAX_DOSSIER_BYTES = 100 * 1024 * 1024
+_MSG_ITEM_BYTES = N_(
+    "Questo documento è troppo pesante: con questo file arriverebbe a {size_mb} MB e il "
+    "limite per un documento è {limit_mb} MB. Mandate le pagine come foto e non come file, "
+    "oppure un PDF più leggero (una scansione con qualità più bassa)."
+)
+_MSG_DOSSIER_BYTES = N_(
+    "La domanda è troppo pesante: con questo file arriverebbe a {size_mb} MB e il limite "
+    "è {limit_mb} MB. Mandate le pagine come foto e non come file, oppure PDF più leggeri. "
+    "Per togliere un documento, toccate «Rifai un documento»."
+)
+
 REFUSAL_REASONS: dict[str, str] = {
     _MSG_EMPTY: "empty",
     _MSG_TOO_BIG: "too_big",
@@ -156,6 +172,8 @@ REFUSAL_REASONS: dict[str, str] = {
     _MSG_TOO_MANY_PAGES: "too_many_pages",
     _MSG_TOO_COMPLEX: "too_complex",
     _MSG_SIGNED_ACTIVE: "active_content",
+    _MSG_ITEM_BYTES: "too_heavy",
+    _MSG_DOSSIER_BYTES: "too_heavy",
 }
 """Every refusal message (msgid) and its reason code."""
 
@@ -259,6 +277,24 @@ def check_declared_size(file_size: int | None) -> None:
     """
     if file_size is not None and file_size > MAX_DOWNLOAD:
         raise _too_big(file_size)
+
+
+def bytes_over(rows: list[dict[str, Any]], item_id: str | None, size: int) -> FileRefused | None:
+    """The refusal when a file of `size` bytes would take its item or the dossier over
+    its byte budget; `rows` are the dossier's attachments (with `item_id` and `size`)."""
+    total = sum(int(r["size"] or 0) for r in rows) + size
+    if total > MAX_DOSSIER_BYTES:
+        return FileRefused(
+            _MSG_DOSSIER_BYTES, size_mb=_mb(total), limit_mb=MAX_DOSSIER_BYTES // (1024 * 1024)
+        )
+    if item_id is None:
+        return None
+    item = sum(int(r["size"] or 0) for r in rows if r["item_id"] == item_id) + size
+    if item > MAX_ITEM_BYTES:
+        return FileRefused(
+            _MSG_ITEM_BYTES, size_mb=_mb(item), limit_mb=MAX_ITEM_BYTES // (1024 * 1024)
+        )
+    return None
 
 
 # --- sniffing -------------------------------------------------------------------------------

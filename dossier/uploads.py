@@ -16,7 +16,14 @@ from storage.blobs import BlobStore
 
 from . import bounded
 from .checklist import ItemStatus
-from .files import MAX_PDF_PAGES, REFUSAL_REASONS, CheckedFile, FileRefused, check
+from .files import (
+    MAX_PDF_PAGES,
+    REFUSAL_REASONS,
+    CheckedFile,
+    FileRefused,
+    bytes_over,
+    check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,9 @@ class Uploads:
         if full is not None:
             return Filed("refused", refusal=FileRefused(ITEM_FULL, limit=full))
         clean = checked.clean or data
+        heavy = bytes_over(store.attachments(self.db, dossier_id), item_id, len(clean))
+        if heavy is not None:
+            return Filed("refused", refusal=heavy)
         sha256 = self.blobs.put(clean)
         attachment, new = store.add_attachment(
             self.db,

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,13 @@ class BlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._aead = AESGCM(key)
+        self._key = key
         self._names = hmac.new(key, b"sportello-b2 blob names", hashlib.sha256).digest()
+
+    def reader(self) -> BlobReader:
+        """What another process needs to read these blobs itself (the bounded assembly):
+        the folder and the key, so the files are decrypted there, not here."""
+        return BlobReader(str(self.root), self._key)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.bin"
@@ -111,6 +118,20 @@ class BlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class BlobReader:
+    """The blobs of one folder, read (and decrypted) one at a time where they are used."""
+
+    root: str
+    key: bytes
+
+    def get(self, name: str) -> bytes:
+        return BlobStore(Path(self.root), self.key).get(name)
+
+    def __repr__(self) -> str:  # never the key in a log or a traceback
+        return f"BlobReader({self.root!r})"
 
 
 _REFERENCES = (("attachments", "sha256"), ("outbox", "blob"), ("receipts", "blob"))

@@ -468,3 +468,65 @@ async def test_our_unsigned_form_with_a_fake_signature_and_a_zip_is_still_the_un
     dossier = dossiers_of(s.db, 4242)[0]
     assert not [a for a in attachments(s.db, dossier["id"]) if a["item_id"] == "application_form"]
     await s.close()
+
+
+def heavy_one_page_pdf(megabytes: int, seed: int) -> bytes:
+    """One page, and an image stream of `megabytes` MB of noise: kept by the clean copy."""
+    import random
+
+    junk = random.Random(seed).randbytes(megabytes * MB)
+    image = h.stream(
+        junk,
+        "/Type /XObject /Subtype /Image /Width 10 /Height 10 /BitsPerComponent 8 "
+        "/ColorSpace /DeviceRGB /Filter /DCTDecode",
+    )
+    return h.one_page_pdf(objects=(image,)).replace(
+        b"/Resources << /Font << /F1 5 0 R >> >>",
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >>",
+    )
+
+
+async def test_a_document_or_a_dossier_over_its_bytes_is_refused_with_the_limit_in_mb(
+    api, db_path, monkeypatch
+):
+    from dossier import files
+
+    s = await at_checklist(api, db_path)
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    await s.family.press("Attestazione ISEE")
+    answers = []
+    for seed in (1, 2, 3):  # one album: the same document
+        pdf = heavy_one_page_pdf(15, seed)
+        answers += await s.family.upload_document(pdf, f"isee-{seed}.pdf", album="isee")
+    refusals = [t for t in answers if t.startswith("⚠️")]
+    assert len(refusals) == 1, answers
+    assert "40 MB" in refusals[0] and "foto" in refusals[0]
+    kept = [a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation"]
+    assert len(kept) == 2  # nothing lost: the first two stay
+    # the whole dossier has its own budget (lowered here, to stay quick)
+    monkeypatch.setattr(files, "MAX_DOSSIER_BYTES", 40 * MB)
+    await s.family.press("", data="p:list")
+    await s.family.press("Verbale dell'accompagnamento")
+    texts = await s.family.upload_document(heavy_one_page_pdf(12, 4), "verbale.pdf")
+    assert texts[-1].startswith("⚠️") and "40 MB" in texts[-1] and "Rifai un documento" in texts[-1]
+    await s.close()
+
+
+async def test_assembly_reads_the_files_in_its_own_process_not_in_the_bot(api, db_path):
+    from dossier.assemble import assemble
+    from tests.test_bot_dossier import upload_everything
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    desk = s.dp["desk"]
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    import datetime as dt
+
+    now = dt.datetime(2025, 6, 2, 10, tzinfo=dt.UTC)
+    inputs = desk.assembly_inputs(dossier_id, now, 25)
+    uploads = [u for item in inputs["items"] for u in item.uploads]
+    assert uploads and all(u.data == b"" for u in uploads)  # nothing decrypted here
+    assert "key" not in repr(uploads[0].source)
+    built = bounded.run(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
+    assert [f.name for f in built.files] and all(f.size > 0 for f in built.files)
+    await s.close()
