@@ -14,8 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import errors
-from .deps import Services
+from .bodylimit import BodyLimit
+from .deps import UPLOAD_LIMIT, Services
 from .ops import ops_router
+from .routes.notices import HOME as NOTICES_HOME
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,11 @@ def create_app(
     *,
     routers: Iterable[APIRouter] = (),
     lifespan: Callable[[FastAPI], Any] | None = None,
+    body_limits: dict[str, int] | None = None,
 ) -> FastAPI:
     """The app, with `routers` added before the back-office (the webhook, from `bot/`).
-    No /docs or /openapi.json: nothing here is a public API."""
+    No /docs or /openapi.json: nothing here is a public API. Every request body is
+    limited before it is read (`bodylimit`): 64 KB, or `body_limits[path]`."""
     app = FastAPI(
         title="Sportello B2",
         docs_url=None,
@@ -95,6 +99,9 @@ def create_app(
         app.include_router(router)
     _include_backoffice(app)
     errors.install(app)
+    # the notice upload refuses over UPLOAD_LIMIT with its own page; this is the outer wall
+    limits = {f"{NOTICES_HOME}/prova": 4 * UPLOAD_LIMIT, **(body_limits or {})}
+    app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
     # The client's address and scheme from the trusted proxies only (FORWARDED_ALLOW_IPS),
     # whatever server runs the app: login throttling and the Secure cookie rely on them.

@@ -130,14 +130,19 @@ def _here(request: Request) -> str:
 
 
 async def current_session(request: Request, svc: ServicesDep) -> Session:
-    session = accounts.session_for(svc.db, request.cookies.get(SESSION_COOKIE), svc.clock())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = accounts.session_for(svc.db, cookie, svc.clock())
     if session is not None:
         return session
     if request.method == "GET":
         raise LoginRequired(_here(request))
-    # a form sent after the session ended: keep what was typed for the next login
+    # a form sent after the session ended: keep what was typed for the next login, for
+    # the same staff member; a request without a session of ours keeps nothing
     from storage import drafts
 
+    owner = accounts.session_owner(svc.db, cookie, svc.clock())
+    if owner is None:
+        raise LoginRequired("/")
     form = await request.form()
     page = safe_path(str(form.get("back") or ""), "")
     if not page:
@@ -145,7 +150,7 @@ async def current_session(request: Request, svc: ServicesDep) -> Session:
         host = f"{request.url.scheme}://{request.url.netloc}"
         page = safe_path(referer.removeprefix(host) if referer.startswith(host) else "")
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    token = drafts.keep(svc.db, page.partition("?")[0], fields, svc.clock())
+    token = drafts.keep(svc.db, page.partition("?")[0], fields, svc.clock(), owner)
     raise LoginRequired(page, token)
 
 

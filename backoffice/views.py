@@ -327,16 +327,19 @@ def dossier_page(
     )
 
 
-def with_draft(request: Request, forms: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def with_draft(
+    request: Request, session: Session, forms: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The fields typed before the session ended, for the form they came from (by the
-    address the form posted to), when this page is opened with `?bozza=`."""
+    address the form posted to), when this page is opened with `?bozza=` by the same
+    staff member."""
     from storage import drafts
 
     token = request.query_params.get("bozza")
     if not token:
         return forms
     svc: Services = request.app.state.services
-    fields = drafts.take(svc.db, token, request.url.path, svc.clock())
+    fields = drafts.take(svc.db, token, request.url.path, svc.clock(), session.staff.id)
     if not fields:
         return forms
     typed: dict[str, Any] = {}

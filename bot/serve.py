@@ -221,9 +221,14 @@ def build_service(
             await bot.session.close()
             log.info("service stopped")
 
-    from .webhook import webhook_router
+    from .webhook import MAX_BODY, WEBHOOK_PATH, webhook_router
 
-    app = create_app(services, routers=[webhook_router(dp, bot, secret)], lifespan=lifespan)
+    app = create_app(
+        services,
+        routers=[webhook_router(dp, bot, secret)],
+        lifespan=lifespan,
+        body_limits={WEBHOOK_PATH: MAX_BODY},  # the webhook reads its own, up to 1 MB
+    )
     return Service(app, services, bot, dp, secret)
 
 

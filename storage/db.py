@@ -359,6 +359,14 @@ def m010_leases(db: Database) -> None:
     db.table("update_journal").add_column("owner", str)
 
 
+@migrations()
+def m011_drafts_of_a_session(db: Database) -> None:
+    """A form kept after a session ended belongs to that session's staff member; drafts
+    from before (nobody's) are dropped."""
+    db.execute("DELETE FROM form_drafts")
+    db.table("form_drafts").add_column("staff_id", int)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

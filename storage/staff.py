@@ -352,11 +352,11 @@ async def verify_login_async(
 
 def create_session(db: Database, staff_id: int, now: dt.datetime) -> tuple[str, str]:
     """A new session: returns (the cookie token, the CSRF token of its forms). Expired
-    sessions of anyone are cleared on the way."""
+    sessions of anyone are cleared on the way (after `ENDED_KEPT`: see `session_owner`)."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with db.atomic():
-        db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", [iso(now)])
+        db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", [iso(now - ENDED_KEPT)])
         db.table("staff_sessions").insert(
             {
                 "token_hash": token_hash(token),
@@ -369,6 +369,24 @@ def create_session(db: Database, staff_id: int, now: dt.datetime) -> tuple[str, 
     return token, csrf
 
 
+# An ended session's row stays this long (it opens nothing): a form sent just after the
+# end is kept as a draft for the same staff member (`session_owner`, `storage.drafts`).
+ENDED_KEPT = dt.timedelta(hours=1)
+
+
+def session_owner(db: Database, token: str | None, now: dt.datetime) -> int | None:
+    """The staff id of this cookie's session, live or ended less than `ENDED_KEPT` ago;
+    None for a cookie that is not one of ours."""
+    if not token or len(token) > 200:
+        return None
+    row = db.execute(
+        "SELECT staff_id, expires_at FROM staff_sessions WHERE token_hash = ?", [token_hash(token)]
+    ).fetchone()
+    if row is None or now >= parse_iso(row[1]) + ENDED_KEPT:
+        return None
+    return int(row[0])
+
+
 def session_for(db: Database, token: str | None, now: dt.datetime) -> Session | None:
     """The live session of this cookie token (its staff member active), or None."""
     if not token or len(token) > 200:
@@ -379,7 +397,8 @@ def session_for(db: Database, token: str | None, now: dt.datetime) -> Session | 
         return None
     expires = parse_iso(rows[0]["expires_at"])
     if now >= expires:
-        db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [digest])
+        if now >= expires + ENDED_KEPT:
+            db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [digest])
         return None
     staff = get_staff(db, rows[0]["staff_id"])
     if staff is None or not staff.active:

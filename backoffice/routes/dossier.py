@@ -29,7 +29,7 @@ async def dossier_view(
     request: Request, svc: ServicesDep, session: CurrentSession, dossier: VisibleDossier
 ) -> Response:
     record(svc, session.staff, "view_dossier", dossier["id"])
-    return dossier_page(request, session, dossier, forms=with_draft(request))
+    return dossier_page(request, session, dossier, forms=with_draft(request, session))
 
 
 def _filename(dossier: dict[str, Any], row: dict[str, Any]) -> str:

@@ -250,7 +250,11 @@ async def derive_form(
     notice, _text, _cases = _original(svc, notice_id)
     form = prefill(notice)
     token = request.query_params.get("bozza")  # typed before the session ended
-    kept = drafts.take(svc.db, token, request.url.path, svc.clock()) if token else None
+    kept = (
+        drafts.take(svc.db, token, request.url.path, svc.clock(), session.staff.id)
+        if token
+        else None
+    )
     for key, value in kept or []:
         if key in form.values or key.startswith(("isee:", "amount:", "amount_text:")):
             form.values[key] = value
