@@ -1,6 +1,11 @@
 """Tables as files an Italian office opens: CSV with Italian spreadsheet conventions (`;`
 between fields, decimal comma, UTF-8 with BOM so Excel reads the accents), XLSX through
-openpyxl and ODS through odfpy, with numbers kept as numbers."""
+openpyxl and ODS through odfpy, with numbers kept as numbers.
+
+Text is never a formula: anything typed by a person (an e-mail address at a failed
+login, a protocol number) that starts like one (`=`, `+`, `-`, `@`, a tab, a carriage
+return) gets a leading apostrophe in a CSV (OWASP's advice: the spreadsheet shows it as
+text), and is written as a string cell in XLSX and ODS."""
 
 from __future__ import annotations
 
@@ -12,6 +17,14 @@ from typing import Any
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(text: str) -> str:
+    """A text cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _italian(value: Any) -> str:
@@ -38,7 +51,7 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([_italian(v) for v in row])
+        writer.writerow([defused(v) if isinstance(v, str) else _italian(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -54,6 +67,9 @@ def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([_plain(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):  # as typed, never a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

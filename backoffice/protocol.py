@@ -54,7 +54,16 @@ def read_date(typed: str, today: dt.date) -> tuple[dt.date | None, str | None]:
     return day, None
 
 
-def check_entry(svc: Services, entry: Entry, dossier: dict[str, Any], today: dt.date) -> Entry:
+def check_entry(
+    svc: Services,
+    entry: Entry,
+    dossier: dict[str, Any],
+    today: dt.date,
+    comuni: tuple[str, ...],
+) -> Entry:
+    """Check one protocol entry; numbers already used are looked for among the dossiers
+    of `comuni` (the staff member's) only: another comune's dossiers are not hers to
+    know about."""
     entry.dossier = dossier
     number = entry.number.strip()
     entry.number = number
@@ -74,7 +83,9 @@ def check_entry(svc: Services, entry: Entry, dossier: dict[str, Any], today: dt.
     if problem:
         entry.errors["protocol_date"] = problem
     if number and not entry.errors.get("protocol_number"):
-        entry.duplicates = worklist.with_protocol_number(svc.db, number, other_than=dossier["id"])
+        entry.duplicates = worklist.with_protocol_number(
+            svc.db, number, other_than=dossier["id"], comuni=comuni
+        )
     return entry
 
 

@@ -78,6 +78,26 @@ def log(
     return last_id(row)
 
 
+STRANGER_ROWS_PER_HOUR = 120
+_STRANGER_ACTIONS = ("login_failed", "login_locked")
+
+
+def log_stranger(db: Database, email: str, action: str, *, at: dt.datetime) -> int | None:
+    """A failed or refused login (nobody logged in): recorded like `log`, but at most
+    STRANGER_ROWS_PER_HOUR such rows an hour, so that a stranger sending requests in a
+    loop cannot grow the database without end (the attempts themselves are counted in
+    `login_attempts`, pruned after two days). None when not recorded."""
+    since = (at - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat(timespec="seconds")
+    recent = db.execute(
+        f"SELECT COUNT(*) FROM audit_log WHERE at > ? AND action IN "
+        f"({', '.join('?' for _ in _STRANGER_ACTIONS)}) AND staff_id IS NULL",
+        [since, *_STRANGER_ACTIONS],
+    ).fetchone()[0]
+    if recent >= STRANGER_ROWS_PER_HOUR:
+        return None
+    return log(db, email, action, at=at)
+
+
 def _filters(
     *,
     dossier_id: str | None,

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,12 @@ def list_staff(db: Database) -> list[Staff]:
 # refused before the password was looked at (locked, or busy), 2 reserved (being verified).
 RIGHT, WRONG, REFUSED, RESERVED = 1, 0, -1, 2
 RESERVATION = dt.timedelta(seconds=30)  # older than this, a reservation is a crashed attempt
+# A login waits its turn behind the attempts on the same e-mail being verified (a queue,
+# first come first served) at most this long, instead of being refused as "busy": a
+# stranger keeping an attempt in flight cannot lock the real user out.
+BUSY_WAIT = 10.0
+ATTEMPTS_KEPT = dt.timedelta(days=2)  # far longer than any lock looks back
+_email_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 @dataclass(frozen=True)
@@ -226,10 +233,14 @@ def locked_until(
     return max(ends) if ends else None
 
 
-def _reserve(db: Database, email: str, now: dt.datetime, remote: str | None) -> Login | int:
+def _reserve(
+    db: Database, email: str, now: dt.datetime, remote: str | None, *, record_busy: bool = True
+) -> Login | int:
     """Before the password is looked at, in one write transaction: refuse (the attempt is
     recorded) when locked or when another attempt on this e-mail is being verified, else
-    reserve this one and return its row id. So 100 requests at once verify one password."""
+    reserve this one and return its row id. So 100 requests at once verify one password.
+    With `record_busy` False, a "busy" answer writes nothing (the caller waits and asks
+    again)."""
     conn = db.conn
     if conn.in_transaction:
         conn.commit()
@@ -241,17 +252,21 @@ def _reserve(db: Database, email: str, now: dt.datetime, remote: str | None) -> 
             [email, RESERVED, iso(now - RESERVATION)],
         ).fetchone()
         ok = REFUSED if until is not None or busy else RESERVED
-        cursor = conn.execute(
-            "INSERT INTO login_attempts (email, ok, at, remote) VALUES (?, ?, ?, ?)",
-            [email, ok, iso(now), remote],
-        )
+        cursor = None
+        if until is not None or not busy or record_busy:
+            cursor = conn.execute(
+                "INSERT INTO login_attempts (email, ok, at, remote) VALUES (?, ?, ?, ?)",
+                [email, ok, iso(now), remote],
+            )
+        if cursor is not None and (cursor.lastrowid or 0) % 100 == 0:  # now and then
+            conn.execute("DELETE FROM login_attempts WHERE at < ?", [iso(now - ATTEMPTS_KEPT)])
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
     if until is not None:
         return Login(None, "locked", until)
-    if busy:
+    if busy or cursor is None:
         return Login(None, "busy")
     return int(cursor.lastrowid or 0)
 
@@ -320,9 +335,31 @@ async def attempt_login_async(
     connections stay in the thread that opened them). The reservation is taken before
     the first await, so concurrent requests see it."""
     email = normalise_email(email)[:320]
-    reserved = _reserve(db, email, now, remote)
-    if isinstance(reserved, Login):
-        return reserved
+    lock = _email_locks.setdefault(email, asyncio.Lock())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_WAIT
+    try:  # in turn behind the attempts on this e-mail already running here (FIFO)
+        await asyncio.wait_for(lock.acquire(), BUSY_WAIT)
+    except TimeoutError:
+        return Login(None, "busy")
+    try:
+        while True:  # another process may be verifying: wait for it, a little at a time
+            reserved = _reserve(db, email, now, remote, record_busy=False)
+            if not (isinstance(reserved, Login) and reserved.refused == "busy"):
+                break
+            if loop.time() > deadline:
+                return reserved
+            await asyncio.sleep(0.05)
+        if isinstance(reserved, Login):
+            return reserved
+        return await _verify_async(db, reserved, email, password, now)
+    finally:
+        lock.release()
+
+
+async def _verify_async(
+    db: Database, reserved: int, email: str, password: str, now: dt.datetime
+) -> Login:
     matched = False
     row: dict[str, Any] | None = None
     try:

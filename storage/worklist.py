@@ -161,11 +161,16 @@ def overdue_requests(db: Database, dossier_ids: list[str], today: dt.date) -> se
     return {r[0] for r in rows}
 
 
-def with_protocol_number(db: Database, number: str, *, other_than: str) -> list[str]:
-    """Dossiers other than `other_than` that already carry this protocol number."""
+def with_protocol_number(
+    db: Database, number: str, *, other_than: str, comuni: tuple[str, ...]
+) -> list[str]:
+    """Dossiers of these comuni, other than `other_than`, that already carry this
+    protocol number (another comune's dossiers are not for these staff to know of)."""
+    marks = ", ".join("?" for _ in comuni) or "NULL"
     rows = db.execute(
-        "SELECT id FROM dossiers WHERE protocol_number = ? AND id != ? ORDER BY id",
-        [number, other_than],
+        "SELECT id FROM dossiers WHERE protocol_number = ? AND id != ? "
+        f"AND municipality IN ({marks}) ORDER BY id",
+        [number, other_than, *comuni],
     ).fetchall()
     return [r[0] for r in rows]
 

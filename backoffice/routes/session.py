@@ -64,13 +64,13 @@ async def login(request: Request, svc: ServicesDep) -> Response:
     if staff is None:
         typed = accounts.normalise_email(email)
         if attempt.refused == "busy":
-            audit.log(svc.db, typed, "login_locked", at=now)
+            audit.log_stranger(svc.db, typed, "login_locked", at=now)
             return again(
                 "Un altro accesso con questa e-mail è in corso. Riprovate tra qualche secondo.",
                 429,
             )
         if attempt.refused == "locked" and attempt.until is not None:
-            audit.log(svc.db, typed, "login_locked", at=now)
+            audit.log_stranger(svc.db, typed, "login_locked", at=now)
             return again(
                 "Troppi tentativi non riusciti: l'accesso da questa rete è sospeso "
                 "per 15 minuti dall'ultimo tentativo. "
@@ -78,7 +78,7 @@ async def login(request: Request, svc: ServicesDep) -> Response:
                 f"del {formatting.day(attempt.until)}.",
                 429,
             )
-        audit.log(svc.db, typed, "login_failed", at=now)
+        audit.log_stranger(svc.db, typed, "login_failed", at=now)
         return again("E-mail o password non corrette.", 401)
     old = request.cookies.get(auth.SESSION_COOKIE)
     accounts.end_session(svc.db, old)  # a fresh token at every login (no fixation)
