@@ -237,3 +237,26 @@ async def test_an_untranslated_sentence_of_a_published_notice_is_shown_in_italia
     assert "🇮🇹 Lives at home" not in result and "Lives at home, not in a care home" in result
     await bot.session.close()
     db.close()
+
+
+@pytest.mark.parametrize(
+    "deep",
+    [
+        "[" * 20_000 + "]" * 20_000,
+        "{a: " * 10_000 + "1" + "}" * 10_000,
+        "\n" + "- " * 20_000 + "x",
+    ],
+    ids=["flow lists", "flow maps", "block lists"],
+)
+def test_a_notice_nested_twenty_thousand_deep_is_a_problem_not_a_traceback(
+    tmp_path, data_dir, deep
+):
+    path = broken_copy(tmp_path, ("equals: true", "equals: " + deep))
+    code, _out, err = sportello("notice", "check", str(path))
+    assert code == 2 and "Traceback" not in err and "RecursionError" not in err
+    assert "livelli" in err or "non si legge" in err
+    cases = path.with_name(path.name.removesuffix(".yaml") + ".cases.yaml")
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    cases.write_text("notice: x\ncases: " + deep, encoding="utf-8")
+    code, _out, err = sportello("notice", "check", str(path))
+    assert code == 2 and "Traceback" not in err and "livelli" in err
