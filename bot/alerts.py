@@ -79,9 +79,19 @@ def alerts_router() -> Router:
 
     @router.callback_query(Subscribe.filter())
     async def subscribe(
-        callback: CallbackQuery, callback_data: Subscribe, db: Database, **deps: Any
+        callback: CallbackQuery,
+        callback_data: Subscribe,
+        db: Database,
+        state: FSMContext,
+        **deps: Any,
     ) -> None:
         await callback.answer()
+        chat = Chat(state, deps["catalogue"], deps["clock"], deps["i18n"])
+        data = await chat.load()
+        if data.get("stage") in (None, "language", "privacy"):  # no consent: nothing kept
+            await _say(callback, chat.dialog().start(data).replies)
+            await chat.save(data)
+            return
         d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
         comune = gazetteer().by_code.get(callback_data.code)
         if comune is None:

@@ -222,3 +222,15 @@ async def test_the_bell_is_offered_in_lombardy_only(api, db_path, comune):
         await s.family.press("No, non ancora")
     assert ("🔔 Avvisatemi quando apre" in s.family.buttons()) == (comune == "Lissone")
     await s.close()
+
+
+async def test_a_forged_bell_after_refusing_the_privacy_notice_stores_nothing(api, db_path):
+    s = Bot(api, db_path, dt.date(2025, 7, 1))
+    await s.family.say("/start")
+    await s.family.press("Italiano")
+    await s.family.press("No")
+    texts = await s.family.press("", data=Subscribe(code="F205").pack())
+    assert alerts.subscriptions_of(s.db, 4242) == []
+    assert texts and "🔔 Fatto" not in texts[-1]
+    assert any("Italiano" in b or "accetto" in b for b in s.family.buttons())  # consent first
+    await s.close()
