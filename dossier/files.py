@@ -24,7 +24,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any
 
@@ -403,7 +403,10 @@ def inspect(
             content = _unverified_p7m_content(data)
             if content is not None:  # no signature we can verify: taken as its content
                 log.info("p7m signature does not verify: its content is checked instead")
-                return inspect(content, max_pages=max_pages, text_pages=text_pages, seconds=seconds)
+                inner = inspect(
+                    content, max_pages=max_pages, text_pages=text_pages, seconds=seconds
+                )
+                return replace(inner, size=size, sha256=hashlib.sha256(data).hexdigest())
             pages = _check_p7m(data, max_pages, deadline)
             signed, clean = True, data
         else:

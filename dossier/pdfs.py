@@ -255,14 +255,73 @@ def _shown(annotation: Any) -> DictionaryObject | None:
     return kept
 
 
+# What a page's /Resources may hold (ISO 32000 7.8.3); anything else (a made-up key
+# pointing at an executable) is dropped from the clean copy. XObjects: images and forms.
+_RESOURCE_KINDS = frozenset(
+    {
+        "/Font",
+        "/XObject",
+        "/ExtGState",
+        "/ColorSpace",
+        "/Pattern",
+        "/Shading",
+        "/Properties",
+        "/ProcSet",
+    }
+)
+_XOBJECT_KINDS = frozenset({"/Image", "/Form"})
+MAX_FORMS = 2_000  # form XObjects cleaned per copy (each may have resources of its own)
+
+
+def _clean_resources(holder: Any, budget: list[int]) -> None:
+    """Keep only the resource kinds pages use in `holder`'s /Resources (a page or a form
+    XObject), only images and forms among its XObjects, and the same inside each form;
+    without recursion, each form once."""
+    stack = [holder]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        resources = node.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject):
+            continue
+        kept = DictionaryObject(
+            (NameObject(k), v) for k, v in dict.items(resources) if k in _RESOURCE_KINDS
+        )
+        xobjects = kept.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if isinstance(xobjects, DictionaryObject):
+            shown = DictionaryObject()
+            for name, ref in dict.items(xobjects):
+                target = ref.get_object() if ref is not None else None
+                if not isinstance(target, DictionaryObject):
+                    continue
+                subtype = target.get("/Subtype")
+                if subtype not in _XOBJECT_KINDS:
+                    continue
+                shown[NameObject(name)] = ref
+                key = ref.idnum if isinstance(ref, IndirectObject) else id(target)
+                if subtype == "/Form" and key not in seen:
+                    seen.add(key)
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        raise PdfProblem("too_complex")
+                    stack.append(target)
+            kept[NameObject("/XObject")] = shown
+        node[NameObject("/Resources")] = kept
+
+
 def clean_copy(reader: PdfReader) -> bytes:
     """A new PDF of the same pages and what they show, nothing else: no catalog extras
     (/OpenAction, /Names, /AcroForm, XFA), no page actions, no links, no file
-    annotations, no metadata. The same input always gives the same bytes."""
+    annotations, no metadata, no resources of kinds a page does not use. The same input
+    always gives the same bytes."""
     writer = PdfWriter()
+    budget = [MAX_FORMS]
     for page in reader.pages:
         for key in [k for k in dict.keys(page) if k not in _PAGE_KEYS and k != "/Annots"]:
             del page[key]
+        _clean_resources(page, budget)
         annotations = page.get("/Annots")
         if annotations is not None:
             annotations = annotations.get_object()

@@ -643,6 +643,12 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
     with pytest.raises(FileRefused) as caught:
         check_declared_size(MAX_DOWNLOAD * 2)
     refusals.append(caught.value)
+    # the byte budgets of a checklist item and of a dossier
+    item_rows = [{"item_id": "isee", "size": files.MAX_ITEM_BYTES}]
+    refusals.append(files.bytes_over(item_rows, "isee", 1))  # type: ignore[arg-type]
+    dossier_rows = [{"item_id": "x", "size": files.MAX_DOSSIER_BYTES}]
+    refusals.append(files.bytes_over(dossier_rows, "isee", 1))  # type: ignore[arg-type]
+    assert files.bytes_over(item_rows, "other", 1) is None
     return refusals
 
 
@@ -662,6 +668,7 @@ def test_every_refusal_message_is_italian_and_fills_its_placeholders(pdf: bytes)
         "unreadable",
         "too_many_pages",
         "too_complex",
+        "too_heavy",
     }
     for refused in refusals:
         assert refused.reason == REFUSAL_REASONS[refused.msgid]

@@ -102,6 +102,22 @@ FILES: list[tuple[str, bytes, str]] = [
     ("p7m without any signer", h.p7m_without_signer(h.one_page_pdf()), "clean"),
     ("p7m with a ZIP after its DER", p7m(h.one_page_pdf()) + h.zip_with_exe(), "refused"),
     ("p7m of a PDF with JavaScript", p7m(h.javascript_open_action()), "refused"),
+    (
+        "an executable under a made-up /Resources key",
+        h.one_page_pdf(objects=(h.stream(h.EXE * 4),)).replace(
+            b"/Resources << /Font << /F1 5 0 R >> >>",
+            b"/Resources << /Font << /F1 5 0 R >> /Xyz 6 0 R >>",
+        ),
+        "clean",
+    ),
+    (
+        "an executable as an XObject of no known kind",
+        h.one_page_pdf(objects=(h.stream(h.EXE * 4, "/Type /XObject /Subtype /PS"),)).replace(
+            b"/Resources << /Font << /F1 5 0 R >> >>",
+            b"/Resources << /Font << /F1 5 0 R >> /XObject << /X1 6 0 R >> >>",
+        ),
+        "clean",
+    ),
     ("p7m of a PDF with a link", p7m(h.page_aa_uri()), "refused"),
     ("p7m of an executable", p7m(h.EXE * 20), "refused"),
     ("p7m of 1,000 pages", p7m(h.many_pages_pdf(1000)), "refused"),
@@ -194,6 +210,7 @@ def kept_is_clean(data: bytes) -> None:
         return
     for marker in (b"/URI", b"/JavaScript", b"/XFA", b"/AA", b"/OpenAction", b"/EmbeddedFile"):
         assert marker not in data, marker
+    assert h.EXE not in data  # no executable rides along in a stream nobody shows
     root = PdfReader(io.BytesIO(data)).trailer["/Root"].get_object()
     assert isinstance(root, DictionaryObject)
     assert set(root) <= {"/Type", "/Pages"}
