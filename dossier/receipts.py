@@ -47,9 +47,12 @@ def record_receipt(db: Database, blobs: BlobStore, raw: bytes, receipt: Receipt)
     Returns the dossier it belongs to, or None when it refers to no message of ours.
     Idempotent: the same receipt twice is kept once and moves nothing the second time.
     """
+    ident = normalize_message_id(receipt.refers_to)
+    if ident and store.outbox_message(db, ident) is None and store.was_erased(db, ident):
+        log.info("PEC receipt %s for an application erased since: dropped", receipt.kind)
+        return None
     sha256 = blobs.put(raw)  # content-addressed: writing the same bytes again is a no-op
     key = receipt.message_id or f"sha256:{sha256}"
-    ident = normalize_message_id(receipt.refers_to)
     with immediate(db):
         row = store.outbox_message(db, ident) if ident else None
         dossier_id = row["dossier_id"] if row else None

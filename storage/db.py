@@ -367,6 +367,13 @@ def m011_drafts_of_a_session(db: Database) -> None:
     db.table("form_drafts").add_column("staff_id", int)
 
 
+@migrations()
+def m012_erased_messages(db: Database) -> None:
+    """The Message-IDs of applications erased, hashed: a PEC receipt arriving for one of
+    them afterwards is dropped, not kept with the application inside it."""
+    db.table("erased_messages").create({"digest": str, "erased_at": str}, pk="digest")
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from common.clock import iso
+from common.clock import iso, utcnow
 
-from . import alerts
+from . import alerts, receipts
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ def forget_family(
     only = " AND status = 'bozza'" if drafts_only else ""
     with db.atomic():
         ids = [
-            r[0]
-            for r in db.execute(f"SELECT id FROM dossiers WHERE user_id = ?{only}", [user_id])
+            r[0] for r in db.execute(f"SELECT id FROM dossiers WHERE user_id = ?{only}", [user_id])
         ]
         shas: set[str] = set()
         for dossier_id in ids:
@@ -57,6 +56,14 @@ def forget_family(
                         f"SELECT {column} FROM {table} WHERE dossier_id = ?", [dossier_id]
                     )
                     if r[0]
+                )
+            for (message_id,) in db.execute(
+                "SELECT message_id FROM outbox WHERE dossier_id = ? AND message_id IS NOT NULL",
+                [dossier_id],
+            ).fetchall():  # a PEC receipt arriving later is dropped, not kept
+                db.execute(
+                    "INSERT OR IGNORE INTO erased_messages (digest, erased_at) VALUES (?, ?)",
+                    [receipts.message_digest(message_id), utcnow().isoformat()],
                 )
             for table in (
                 "attachments",

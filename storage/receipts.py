@@ -9,6 +9,7 @@ is kept all the same, with no dossier.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlite_utils import Database
@@ -30,6 +31,19 @@ def outbox_message(db: Database, message_id: str) -> dict[str, Any] | None:
         )
     )
     return rows[0] if rows else None
+
+
+def message_digest(message_id: str) -> str:
+    """How an erased message is remembered: the SHA-256 of its Message-ID, no brackets."""
+    return hashlib.sha256(message_id.strip().strip("<>").encode()).hexdigest()
+
+
+def was_erased(db: Database, message_id: str) -> bool:
+    """Whether this Message-ID was one of an application erased since."""
+    row = db.execute(
+        "SELECT 1 FROM erased_messages WHERE digest = ?", [message_digest(message_id)]
+    ).fetchone()
+    return row is not None
 
 
 def keep(db: Database, key: str, dossier_id: str | None, fields: dict[str, Any]) -> None:

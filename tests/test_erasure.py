@@ -159,6 +159,49 @@ async def test_expiry_keeps_an_application_already_sent_and_says_so(api, db_path
     await s.close()
 
 
+async def test_a_pec_receipt_arriving_after_the_erasure_is_dropped_not_kept(api, db_path):
+    """A ricevuta completa carries the whole application: after /cancella_dati it must
+    not be kept as an unmatched receipt."""
+    import email
+    import email.policy
+
+    from dossier.pec import parse_receipt
+    from dossier.receipts import record_receipt
+    from tests.pec_messages import build_receipt
+
+    s = Session(api, db_path, TODAY)
+    await send_application(s)
+    folder = db_path.parent
+    blobs = s.dp["desk"].blobs
+    await Outbox.from_settings(Settings(sportello_data_dir=folder), s.db, blobs).run_once()
+    eml = next((folder / "outbox").rglob("*.eml")).read_bytes()
+    sent = email.message_from_bytes(eml, policy=email.policy.default)
+    await s.family.say("/cancella_dati")
+    await s.family.press("Sì, cancella tutto")
+    raw = build_receipt(
+        "avvenuta-consegna",
+        str(sent["Message-ID"]),
+        at=dt.datetime.now(dt.UTC),
+        recipient="protocollo@pec.comune.rozzano.mi.it",
+        subject=str(sent["Subject"]),
+        completa_original=eml,
+    )
+    assert record_receipt(s.db, blobs, raw, parse_receipt(raw)) is None  # type: ignore[arg-type]
+    assert s.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 0
+    assert traces_under(folder) == {}
+    # a receipt about a message that was never ours is still kept, unmatched
+    other = build_receipt(
+        "avvenuta-consegna",
+        "<altro@example.it>",
+        at=dt.datetime.now(dt.UTC),
+        recipient="protocollo@pec.comune.rozzano.mi.it",
+        subject="Altro",
+    )
+    record_receipt(s.db, blobs, other, parse_receipt(other))  # type: ignore[arg-type]
+    assert s.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 1
+    await s.close()
+
+
 def test_blob_names_are_keyed_and_old_names_are_renamed(tmp_path: Path):
     import hashlib
 
