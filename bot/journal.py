@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from common.clock import utcnow
 from common.i18n import N_
+from dossier import bounded
 from storage import journal, leases
 
 from .i18n import make_i18n
@@ -61,9 +62,11 @@ async def journal_middleware(
     state = journal.record(db, update.update_id, user_id, raw, utcnow(), data.get("owner"))
     if state == "done":
         return None  # a repeat of an update already handled
+    owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
     try:
         return await handler(update, data)
     finally:
+        bounded.OWNER.reset(owner)
         journal.finish(db, update.update_id)
 
 

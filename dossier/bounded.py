@@ -7,8 +7,12 @@ memory it may allocate (RLIMIT_DATA) and a time limit after which it is killed. 
 that would take more, or that crashes a decoder, costs one short-lived process and
 becomes a kind refusal; the bot and the back-office never notice.
 
-The workers are a thread pool of `CONCURRENT` threads, each starting one process and
-waiting for it; the pool's queue is the limit, for asynchronous and plain callers alike.
+The workers are thread pools, each thread starting one process and waiting for it; the
+pools' queues are the limit, for asynchronous and plain callers alike. There are two
+lanes: families' uploads and assemblies (`CONCURRENT` at once) and the staff's previews,
+thumbnails and ZIPs (`STAFF_CONCURRENT`), so neither waits behind the other. In the
+families' lane each chat has one job at a time (`OWNER`, set by the bot for the update
+it handles): a chat sending a pile of costly files holds one slot, not all of them.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import logging
 import multiprocessing
 import resource
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -29,6 +35,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MB = 1024 * 1024
 CONCURRENT = 2  # the machine has two cores; a third job would only wait for one
+STAFF_CONCURRENT = 1  # the staff's lane: a preview never waits behind families' uploads
+# Which lane and whose job, for the caller's task: the back-office sets LANE to "staff",
+# the bot sets OWNER to the chat whose update it handles.
+LANE: ContextVar[str] = ContextVar("bounded_lane", default="family")
+OWNER: ContextVar[int | str | None] = ContextVar("bounded_owner", default=None)
 MEMORY = 450 * MB  # what one job may allocate beyond the forked server's own memory
 CHECK_SECONDS = 8.0  # an upload check: the worst file we take needs about 2 s
 ASSEMBLY_SECONDS = 120.0  # a whole dossier, dozens of photos re-encoded
@@ -44,9 +55,10 @@ class Overrun(Exception):
         self.why = why
 
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _context: Any = None
 _lock = threading.Lock()
+_owners: weakref.WeakValueDictionary[Any, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 def _ctx() -> Any:
@@ -58,12 +70,13 @@ def _ctx() -> Any:
         return _context
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
+def _executor(lane: str | None = None) -> ThreadPoolExecutor:
+    lane = "staff" if (lane or LANE.get()) == "staff" else "family"
     with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(CONCURRENT, thread_name_prefix="bounded")
-        return _pool
+        if lane not in _pools:
+            workers = STAFF_CONCURRENT if lane == "staff" else CONCURRENT
+            _pools[lane] = ThreadPoolExecutor(workers, thread_name_prefix=f"bounded-{lane}")
+        return _pools[lane]
 
 
 def _vm(field: str) -> int:
@@ -78,7 +91,9 @@ def _vm(field: str) -> int:
     return 0
 
 
-def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int) -> None:
+def _child(
+    conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int
+) -> None:
     conn.send(("started",))  # the clock starts now, not while the fork server warms up
     start_rss = _vm("VmRSS")
     data = _vm("VmData")
@@ -193,6 +208,13 @@ async def run_async(
     memory: int = MEMORY,
     **kwargs: Any,
 ) -> T:
-    """`run`, awaited: the event loop goes on serving other families meanwhile."""
-    future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
-    return (await asyncio.wrap_future(future))[0]
+    """`run`, awaited: the event loop goes on serving other families meanwhile. In the
+    families' lane, one job at a time per `OWNER` (the others of that chat wait here)."""
+    owner = OWNER.get()
+    if owner is None or LANE.get() == "staff":
+        future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
+        return (await asyncio.wrap_future(future))[0]
+    lock = _owners.setdefault(owner, asyncio.Lock())
+    async with lock:
+        future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
+        return (await asyncio.wrap_future(future))[0]

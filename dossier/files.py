@@ -615,10 +615,34 @@ def _pdf_refusal(problem: PdfProblem) -> FileRefused:
     return FileRefused(_PROBLEMS.get(problem.kind, _MSG_UNREADABLE))
 
 
+# Dictionaries and arrays nested deeper than this are no document's (a form nests a
+# dozen): pypdf would read them recursively, for seconds, before failing.
+MAX_NESTING = 200
+_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_NESTING = re.compile(rb"<<|>>|\[|\]")
+
+
+def _too_deep(data: bytes) -> bool:
+    """Whether the PDF's objects (outside streams) nest deeper than MAX_NESTING: a scan
+    of the bytes, before any parser is given them."""
+    depth = 0
+    for text in _STREAM.split(data):
+        for token in _NESTING.findall(text):
+            if token in (b"<<", b"["):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return True
+            elif depth:
+                depth -= 1
+    return False
+
+
 def _open_pdf(data: bytes) -> tuple[PdfReader, bool]:
     """The reader, decrypted with the empty password if need be; and whether it was."""
     if b"%%EOF" not in data[-_EOF_WINDOW:]:  # cut off before its end
         raise FileRefused(_MSG_TRUNCATED)
+    if _too_deep(data):
+        raise FileRefused(_MSG_TOO_COMPLEX)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except Exception:  # whole (it has its end) but broken

@@ -547,3 +547,44 @@ async def test_assembly_reads_the_files_in_its_own_process_not_in_the_bot(api, d
     built = bounded.run(assemble, seconds=bounded.ASSEMBLY_SECONDS, **inputs)
     assert [f.name for f in built.files] and all(f.size > 0 for f in built.files)
     await s.close()
+
+
+def test_a_pdf_of_deeply_nested_dictionaries_is_refused_at_once() -> None:
+    """The red team's slot-holder: 3 MB of '<< /A ' nested 400,000 deep held a checking
+    process for ~7 s before pypdf gave up; now a scan of the bytes refuses it."""
+    import time
+
+    n = 400_000
+    pdf = h.one_page_pdf(catalog_extra="/D " + "<< /A " * n + ">>" * n)
+    start = time.monotonic()
+    result, _peak = bounded.run_measured(check, pdf)
+    assert isinstance(result, FileRefused) and result.reason == "too_complex"
+    assert time.monotonic() - start < 2.0  # was ~7 s (the process start included)
+
+
+async def test_staff_work_has_its_own_lane() -> None:
+    """A staff thumbnail does not queue behind the families' checks."""
+    import asyncio
+    import time
+
+    from dossier.assemble import photo_jpeg
+
+    picture = photo((1600, 1200))
+    bounded.run(check, picture)  # the fork server, warm
+
+    async def family() -> None:  # families' jobs holding both slots for a while
+        for _ in range(3):
+            await bounded.run_async(time.sleep, 1.0)
+
+    families = [asyncio.create_task(family()) for _ in range(4)]
+    await asyncio.sleep(0.05)
+    token = bounded.LANE.set("staff")
+    try:
+        start = time.monotonic()
+        await bounded.run_async(photo_jpeg, picture, max_side=320, quality=80)
+        staff_wait = time.monotonic() - start
+    finally:
+        bounded.LANE.reset(token)
+    await asyncio.gather(*families)
+    assert bounded._executor("staff") is not bounded._executor("family")
+    assert staff_wait < 3.0, staff_wait
