@@ -65,6 +65,33 @@ def cases() -> list[tuple[str, str, bytes]]:
         ),
         (
             "accepted image",
+            "JPEG progressive 7000x7000 q95 (49 Mpx, red team)",
+            hostile.encoded(hostile.page_image((7000, 7000)), "JPEG", quality=95, progressive=True),
+        ),
+        (
+            "accepted image",
+            "JPEG progressive 4:4:4 7300x5475 (40 Mpx, ceiling)",
+            hostile.encoded(
+                hostile.page_image((7300, 5475)),
+                "JPEG",
+                quality=95,
+                progressive=True,
+                subsampling=0,
+            ),
+        ),
+        (
+            "refused image",
+            "JPEG progressive 4:4:4 8160x6120 (red team)",
+            hostile.encoded(
+                hostile.page_image((8160, 6120)),
+                "JPEG",
+                quality=95,
+                progressive=True,
+                subsampling=0,
+            ),
+        ),
+        (
+            "accepted image",
             "WebP 4000x4000 (16 Mpx)",
             hostile.encoded(hostile.page_image((4000, 4000)), "WEBP"),
         ),

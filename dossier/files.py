@@ -29,7 +29,7 @@ from itertools import accumulate
 from typing import Any
 
 import pillow_heif
-from PIL import Image, ImageOps, ImageStat
+from PIL import Image, ImageOps, ImageStat, JpegImagePlugin
 from pypdf import PasswordType, PdfReader
 
 from common.i18n import N_
@@ -70,7 +70,8 @@ Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # full picture in memory, and PNG, WebP and HEIC have no reduced decoding at all.
 MAX_PIXELS = {  # measured: the worst of each costs under 300 MB and 2 s to check
     "jpeg": 80_000_000,  # decoded at 1/2 or 1/4 scale
-    "jpeg_progressive": 50_000_000,  # all coefficients in memory: 4 bytes a pixel
+    "jpeg_progressive": 50_000_000,  # all coefficients in memory: 3-4 bytes a pixel
+    "jpeg_progressive_444": 40_000_000,  # no chroma subsampling: 6 bytes a pixel
     "png": 30_000_000,  # ~9 bytes a pixel to decode; an A4 page at 500 dpi is 24 Mpx
     "heic": 32_000_000,  # ~7 bytes a pixel; phones take 12 and 24 Mpx by default
     "webp": 16_000_000,  # ~16 bytes a pixel
@@ -79,6 +80,7 @@ MAX_PIXELS = {  # measured: the worst of each costs under 300 MB and 2 s to chec
 # upright, no metadata, at most this many pixels on the longer side.
 CLEAN_SIDE = 4000
 CLEAN_QUALITY = 90
+DRAFT_TOLERANCE = 0.75  # a JPEG may be decoded down to this share of the side wanted
 MAX_PDF_PAGES = 100  # per file: a 50-page verbale fits twice
 
 BLANK_STDDEV = 6.0  # grayscale standard deviation on a thumbnail; below it, nearly uniform
@@ -484,6 +486,8 @@ def _open(data: bytes, kind: str) -> Image.Image:
     ceiling = MAX_PIXELS.get(kind, MAX_IMAGE_PIXELS)
     if kind == "jpeg" and (img.info.get("progressive") or img.info.get("progression")):
         ceiling = MAX_PIXELS["jpeg_progressive"]
+        if JpegImagePlugin.get_sampling(img) not in (1, 2):  # 4:4:4: twice the colour
+            ceiling = MAX_PIXELS["jpeg_progressive_444"]
     if img.width * img.height > min(ceiling, MAX_IMAGE_PIXELS):
         img.close()
         raise FileRefused(_MSG_BOMB)
@@ -524,7 +528,9 @@ def _decoded(img: Image.Image, kind: str, max_side: int) -> tuple[Image.Image, i
     is still read, so truncation shows."""
     width, height = img.size
     if kind == "jpeg" and max(width, height) > max_side:
-        scale = max_side / max(width, height)
+        # a JPEG of 6000-8000 px decodes at 1/2 (3000-4000 px) rather than in full: the
+        # full-size pixels of a 50 Mpx photo are 150 MB more
+        scale = max_side * DRAFT_TOLERANCE / max(width, height)
         img.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
     try:
         img.load()
