@@ -15,6 +15,7 @@ range must be incremental updates (each ending with `%%EOF`), nothing else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from asn1crypto import cms, tsp
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-_HASHES = {
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
     "sha224": hashes.SHA224,
     "sha256": hashes.SHA256,
