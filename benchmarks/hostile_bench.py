@@ -161,9 +161,10 @@ def main() -> None:
     print(
         f"staff preview of the worst accepted photo: {time.perf_counter() - start:.2f} s, {peak / MB:.0f} MB"
     )
-    clean = [bounded.run(check, d).clean for g, _n, d in made if g == "accepted image"]
+    clean = [bounded.run(check, d).clean for g, _n, d in made if g == "accepted image"][:5]
     uploads = [Upload("photos", n, "jpeg", c, str(n)) for n, c in enumerate(clean * 3)]
-    pdf = bounded.run(check, made[8][2]).clean
+    scan = next(d for _g, name, d in made if name.startswith("scan, 100 pages"))
+    pdf = bounded.run(check, scan).clean
     items = [
         Item("photos", "Foto", uploads),
         Item("verbale", "Verbale", [Upload("verbale", 1, "pdf", pdf, "p")]),
