@@ -81,11 +81,11 @@ def create_app(
     *,
     routers: Iterable[APIRouter] = (),
     lifespan: Callable[[FastAPI], Any] | None = None,
-    body_limits: dict[str, int] | None = None,
 ) -> FastAPI:
     """The app, with `routers` added before the back-office (the webhook, from `bot/`).
     No /docs or /openapi.json: nothing here is a public API. Every request body is
-    limited before it is read (`bodylimit`): 64 KB, or `body_limits[path]`."""
+    limited before it is read (`bodylimit`): 64 KB, or what a router declares for its
+    paths in its `body_limits` (the webhook reads its own, up to 1 MB)."""
     app = FastAPI(
         title="Sportello B2",
         docs_url=None,
@@ -95,12 +95,13 @@ def create_app(
     )
     app.state.services = services
     app.include_router(ops_router())
+    limits = {f"{NOTICES_HOME}/prova": 4 * UPLOAD_LIMIT}
     for router in routers:
         app.include_router(router)
+        limits.update(getattr(router, "body_limits", {}))
     _include_backoffice(app)
     errors.install(app)
-    # the notice upload refuses over UPLOAD_LIMIT with its own page; this is the outer wall
-    limits = {f"{NOTICES_HOME}/prova": 4 * UPLOAD_LIMIT, **(body_limits or {})}
+    # the notice upload refuses over UPLOAD_LIMIT with its own page: 4x is the outer wall
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
     # The client's address and scheme from the trusted proxies only (FORWARDED_ALLOW_IPS),

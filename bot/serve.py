@@ -221,14 +221,9 @@ def build_service(
             await bot.session.close()
             log.info("service stopped")
 
-    from .webhook import MAX_BODY, WEBHOOK_PATH, webhook_router
+    from .webhook import webhook_router
 
-    app = create_app(
-        services,
-        routers=[webhook_router(dp, bot, secret)],
-        lifespan=lifespan,
-        body_limits={WEBHOOK_PATH: MAX_BODY},  # the webhook reads its own, up to 1 MB
-    )
+    app = create_app(services, routers=[webhook_router(dp, bot, secret)], lifespan=lifespan)
     return Service(app, services, bot, dp, secret)
 
 

@@ -109,6 +109,7 @@ def webhook_router(dp: Dispatcher, bot: Bot, secret: str) -> APIRouter:
         raise ValueError("the webhook needs a secret token")
     expected = secret.encode("utf-8")
     router = APIRouter()
+    router.body_limits = {WEBHOOK_PATH: MAX_BODY}  # type: ignore[attr-defined]  # create_app
 
     @router.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
