@@ -121,9 +121,11 @@ def build_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    from .rtl import install_right_to_left
     from .webhook import install_retry
 
     install_retry(bot)  # Telegram's "retry after": wait and try again, polling or webhook
+    install_right_to_left(bot)  # Arabic lines and buttons laid out right to left
     return bot
 
 

@@ -173,7 +173,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
         logging.getLogger("sportello").warning(
             "running AS OF %s (--today): families see notices as on that date", today
         )
-    asyncio.run(run_polling(settings, open_db(settings.db_path), clock=clock))
+    db = open_db(settings.db_path)
+    try:
+        asyncio.run(run_polling(settings, db, clock=clock))
+    finally:
+        db.close()  # after the jobs have stopped: run_polling waits for them
     return EXIT_OK
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.i18n import N_
@@ -24,15 +23,13 @@ from common.settings import Settings
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import is_ours, unpack
 from dialogs.flow import Button, Dialog, Outcome, Reply
-from dialogs.languages import SOURCE, translator
+from dialogs.languages import SOURCE, Catalogs, translator
 from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage import fsm
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
-
-from .i18n import make_i18n
 
 CONSOLE_USER = 0
 _KEY = "console:0:0"
@@ -58,7 +55,7 @@ class Console:
     ):
         self.db, self.catalogue, self.clock, self.out = db, catalogue, clock, out
         self.settings = settings or Settings()
-        self.i18n: I18n = make_i18n()
+        self.i18n = Catalogs()  # not aiogram's I18n: the console starts without aiogram
         self.buttons: list[Button] = []
         self._desk: Desk | None = None
         self.albums = 0  # files attached together with one /allega are one album

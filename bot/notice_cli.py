@@ -74,7 +74,7 @@ def check_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) ->
 
 
 def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Check, then publish into the database: in use by the bot within a minute."""
+    """Check, then publish into the database: in use by the bot within 30 seconds."""
     path = Path(file)
     checked = _check(path, args.settings.db_path, err)
     if checked is None:
@@ -92,14 +92,14 @@ def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) 
     replaced = " (le versioni precedenti restano nello storico)" if p.version > 1 else ""
     print(
         f"Pubblicato: {p.notice_id}, versione {p.version}{replaced}, da {p.published_by} il "
-        f"{p.published_at}, in {args.settings.db_path}. Il bot lo usa entro un minuto.",
+        f"{p.published_at}, in {args.settings.db_path}. Il bot lo usa entro 30 secondi.",
         file=out,
     )
     return EXIT_OK
 
 
 def unpublish(notice_id: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Withdraw a published notice: the bot stops using it within a minute."""
+    """Withdraw a published notice: the bot stops using it within 30 seconds."""
     db = open_db(args.settings.db_path)
     p = published.unpublish(db, notice_id, args.by or getpass.getuser())
     if p is None:
@@ -108,7 +108,7 @@ def unpublish(notice_id: str, args: argparse.Namespace, out: TextIO, err: TextIO
         return EXIT_INVALID
     print(
         f"Ritirato: {p.notice_id}, versione {p.version}, da {p.withdrawn_by} il "
-        f"{p.withdrawn_at}. Il bot smette di usarlo entro un minuto.",
+        f"{p.withdrawn_at}. Il bot smette di usarlo entro 30 secondi.",
         file=out,
     )
     return EXIT_OK

@@ -230,6 +230,8 @@ class Application(Uploading, Sending):
         if isinstance(button, Choose) and q is not None and q.kind == "choice":
             try:
                 label = choose(q, self.data["identity"], button.option)
+            except AnswerError as err:  # the carer who is not family: who signs instead
+                return [Reply(esc(self._(err.message))), *self.next_identity()]
             except (IndexError, ValueError):
                 label = None
             if label is not None:

@@ -79,6 +79,12 @@ class Explain(CallbackData, prefix="h"):
     qid: Code
 
 
+class Keep(CallbackData, prefix="k"):
+    """↩️ Va bene così: a question asked again (/indietro, ✏️) keeps its answer."""
+
+    qid: Code
+
+
 class ConfirmIsee(CallbackData, prefix="cf"):
     """An ISEE under 1.000 €: as typed (0), a thousand times (1), or typed again (2)."""
 

@@ -29,6 +29,7 @@ TEXT_KEYS = {
     "tie_breaks",
     "reading",
     "rule",
+    "question",
 }
 
 

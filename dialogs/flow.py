@@ -21,7 +21,7 @@ from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
 from eligibility.reach import facts_still_asked, facts_still_asked_by
-from eligibility.schema import Notice
+from eligibility.schema import FactRule, Notice
 
 from .buttons import (
     ON_A_QUESTION,
@@ -31,6 +31,7 @@ from .buttons import (
     Edit,
     Erase,
     Explain,
+    Keep,
     Language,
     Prepare,
     Privacy,
@@ -146,8 +147,8 @@ class Dialog:
             return Outcome(self.ask(state))
         try:
             return Outcome(self._answer_text(state, question, text.strip()))
-        except AnswerError as err:
-            return Outcome([Reply(_(err.message)), *self.ask(state)])
+        except AnswerError as err:  # the same question again, the one being answered
+            return Outcome([Reply(_(err.message)), self._question_reply(state, question)])
 
     def on_button(self, state: dict[str, Any], data: str) -> Outcome:
         """A button of the questionnaire (`dialogs.buttons`), by its packed data."""
@@ -213,14 +214,16 @@ class Dialog:
             )
 
     def back(self, state: dict[str, Any]) -> Outcome:
-        """`/indietro`: ask the last answered question again; other answers stay."""
-        if state.get("stage") not in ("asking", "result") or not state.get("order"):
+        """`/indietro`: the question before the one on screen again, its answer kept and
+        offered (keep it with a button, or give a new one); no answer is erased."""
+        answers = state.get("answers") or {}
+        answered = [k for k in state.get("order", []) if k in answers and k in BY_KEY]
+        on_screen = self.on_screen(state) if state.get("stage") == "asking" else None
+        if on_screen is not None and on_screen.key in answered:
+            answered = answered[: answered.index(on_screen.key)]
+        if state.get("stage") not in ("asking", "result") or not answered:
             return Outcome([Reply(self._("Siete alla prima domanda.")), *self.ask(state)])
-        key = state["order"].pop()
-        state["answers"].pop(key, None)
-        state["stage"] = "asking"
-        state["selected"] = []
-        return Outcome(self.ask(state))
+        return Outcome(self.edit(state, BY_KEY[answered[-1]].qid))
 
     def summary(self, state: dict[str, Any]) -> list[Reply]:
         """`/riepilogo`: every answer, each with a button to change it."""
@@ -296,9 +299,13 @@ class Dialog:
         """This question's number, and at most how many there are in all (None before the
         comune is known: the notice decides what is asked). The bound never grows."""
         answers = state.get("answers", {})
-        done = len([k for k in state.get("order", []) if k in answers])
+        answered = [k for k in state.get("order", []) if k in answers]
+        done = len(answered)
+        shown = BY_QID.get(state.get("current") or "")
+        # a question asked again keeps its number; a new one comes after those answered
+        number = answered.index(shown.key) + 1 if shown and shown.key in answered else done + 1
         if "municipality" not in answers:
-            return done + 1, None
+            return number, None
         verdict = self.verdict(answers)
         facts = facts_of(answers, self.today)
         notice = self.catalogue.notice((verdict.get("notice") or {}).get("id", ""))
@@ -308,11 +315,11 @@ class Dialog:
         elif verdict.get("regional") and programme is not None:
             keys = facts_still_asked_by(programme.requirements, facts)
         else:
-            return done + 1, None
+            return number, None
         left = len(keys - {"isee"})
         if "isee" in keys:  # asked in up to three steps: attestation, kind, value
             left += 3 - len([k for k in ("isee.status", "isee.kind") if k in answers])
-        return done + 1, done + max(left, 1)
+        return number, max(done + left, number)
 
     def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
         _ = self._
@@ -321,9 +328,16 @@ class Dialog:
             head = esc(_("Domanda {n}").format(n=number))
         else:
             head = esc(_("Domanda {n} di {total} al massimo").format(n=number, total=total))
-        lines = [f"<i>{head}</i>", esc(_(q.prompt))]
-        if q.example:
-            lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
+        lines = [f"<i>{head}</i>", esc(self._prompt(state, q))]
+        example = {"date": self.fmt.example_date, "amount": self.fmt.example_amount}.get(
+            q.kind, lambda: q.example
+        )()
+        if example:
+            lines.append(esc(_("Per esempio: {example}").format(example=example)))
+        answers = state.get("answers") or {}
+        if q.key in answers:  # asked again (/indietro, ✏️): the answer given is kept
+            given = self.fmt.embed(self.shown(q, answers[q.key]))
+            lines.append(esc(_("Avete risposto: {answer}").format(answer=given)))
         buttons: list[list[Button]] = []
         if q.kind in ("choice", "yesno"):
             buttons = [
@@ -343,7 +357,23 @@ class Dialog:
             buttons = [[Button(name, Suggestion(qid=q.qid, option=i).pack())] for i, name in enumerate(state["suggest"])]
         if q.help:
             buttons.append([Button(_("❓ Cos'è?"), Explain(qid=q.qid).pack())])
+        if q.key in answers:
+            buttons.append([Button(_("↩️ Va bene così"), Keep(qid=q.qid).pack())])
         return Reply("\n".join(lines), buttons)
+
+    def _prompt(self, state: dict[str, Any], q: Question) -> str:
+        """The question as the family's notice means it, where the notice words it (Opera's
+        "first time": only a B2 for a care worker in 2024 counts), else the usual one."""
+        answers = state.get("answers") or {}
+        notice_id = (self.verdict(answers).get("notice") or {}).get("id") if answers else None
+        notice = self.catalogue.notice(notice_id or "")
+        if isinstance(notice, Notice):
+            for rule in notice.common_requirements + [
+                r for m in notice.measures for r in m.requirements
+            ]:
+                if isinstance(rule, FactRule) and rule.fact == q.key and rule.question:
+                    return self._(rule.question)
+        return self._(q.prompt)
 
     def _language_reply(self) -> Reply:
         """Every language by its own name, two a row; the chat's language (Telegram's, at
@@ -392,9 +422,8 @@ class Dialog:
 
     def _store(self, state: dict[str, Any], key: str, value: Any) -> None:
         state["answers"][key] = value
-        if key in state["order"]:
-            state["order"].remove(key)
-        state["order"].append(key)
+        if key not in state["order"]:  # a changed answer keeps its place in /riepilogo
+            state["order"].append(key)
         state["selected"] = []
         state.pop("suggest", None)
         state.pop("confirm", None)
@@ -495,6 +524,12 @@ class Dialog:
             return [Reply(f"✓ {esc(self.shown(q, chosen))}", edit=True), *self.ask(state)]
         if isinstance(button, Explain):
             return [Reply(esc(_(q.help or ""))), self._question_reply(state, q)]
+        if isinstance(button, Keep) and q.key in state["answers"]:  # the answer stays
+            state["selected"] = []
+            state.pop("suggest", None)
+            shown = esc(self.fmt.embed(self.shown(q, state["answers"][q.key])))
+            prompt = esc(self._prompt(state, q))
+            return [Reply(f"{prompt}\n✓ <b>{shown}</b>", edit=True), *self.ask(state)]
         if isinstance(button, Suggestion) and q.kind == "comune":
             name = state.get("suggest", [])[button.option]
             self._store(state, "municipality", name)
@@ -503,7 +538,7 @@ class Dialog:
             option = q.options[button.option]
             answer: Any = option[0] == "yes" if q.kind == "yesno" else option[0]
             self._store(state, q.key, answer)
-            prompt = esc(_(q.prompt))
+            prompt = esc(self._prompt(state, q))
             return [
                 Reply(f"{prompt}\n✓ <b>{esc(_(option[1]))}</b>", edit=True),
                 *self.ask(state),
@@ -520,7 +555,7 @@ class Dialog:
             self._store(state, q.key, final)
             shown = esc(self.shown(q, final))
             return [
-                Reply(f"{esc(_(q.prompt))}\n✓ <b>{shown}</b>", edit=True),
+                Reply(f"{esc(self._prompt(state, q))}\n✓ <b>{shown}</b>", edit=True),
                 *self.ask(state),
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
@@ -544,7 +579,7 @@ class Dialog:
         _ = self._
         labels = dict(q.options)
         if q.kind == "multi":
-            return ", ".join(_(labels[v]) for v in value) or _("nessuno")
+            return self.fmt.join([_(labels[v]) for v in value]) or _("nessuno")
         if q.kind == "yesno":
             return _("Sì") if value else _("No")
         if q.kind == "choice":

@@ -15,10 +15,23 @@ from dataclasses import dataclass
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from babel.units import format_compound_unit
 
 from .languages import SOURCE, babel_locale, is_rtl, isolate
+
+# A birth date as each language writes it by hand (the parser reads each of them back).
+DATE_EXAMPLES = {
+    "it": "1/3/1950",
+    "en": "1/3/1950",
+    "es": "1/3/1950",
+    "ar": "1/3/1950",
+    "ro": "1.03.1950",
+    "uk": "01.03.1950",
+    "sq": "1.3.1950",
+    "zh": "1950年3月1日",
+}
 
 
 def esc(text: str) -> str:
@@ -57,7 +70,22 @@ class Formats:
         )
 
     def money(self, amount: float) -> str:
-        return format_currency(amount, "EUR", locale=self.locale)
+        """`14.500,00 €`, `€14,500.00`: the € sign in every language (CLDR writes "EUR"
+        in Romanian and Ukrainian, where the notices' sentences and the families write €)."""
+        return format_currency(amount, "EUR", locale=self.locale).replace("EUR", "€")
+
+    def example_amount(self) -> str:
+        """How to type an amount, as this language groups and separates: `12.000,50`,
+        `12,000.50`, `12 000,50`."""
+        return format_decimal(12000.5, format="#,##0.00", locale=self.locale)
+
+    def example_date(self) -> str:
+        """How to type a birth date, as people of this language write one by hand."""
+        return DATE_EXAMPLES.get(self.language, DATE_EXAMPLES[SOURCE])
+
+    def join(self, items: list[str]) -> str:
+        """A list as the language joins one: `a, b e c`, `a، b و c`, `a、b和c`."""
+        return format_list(items, locale=self.locale) if items else ""
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)

@@ -36,6 +36,17 @@ ROLES = (
     ("parent", N_("Il padre o la madre")),
     ("relative", N_("Un altro familiare")),
     ("legal_representative", N_("Il tutore o l'amministratore di sostegno")),
+    ("carer", N_("Io assisto la persona, ma non sono un familiare")),
+)
+# Who signs, as the seeds name them: the person, a family member, or whoever holds their
+# legal protection (003 Art. 5, the individual project: "persona/familiare o da chi
+# eventualmente ne garantisce la protezione giuridica"); no seed names a paid carer. The
+# carer helps prepare it, and is told who signs and where to ask: nothing is stored.
+CARER_CANNOT_SIGN = N_(
+    "Grazie per l'aiuto. La domanda però la firma la persona assistita, un suo familiare o "
+    "il tutore o l'amministratore di sostegno. Potete prepararla voi: poi scegliete qui chi "
+    "firma e scrivete i suoi dati. Se non c'è nessuno che possa firmare, chiedete ai servizi "
+    "sociali del Comune."
 )
 HOLDERS = (
     ("beneficiary", N_("La persona assistita")),
@@ -257,6 +268,8 @@ def choose(question: IdentityQuestion, identity: dict[str, str], index: int) -> 
     if not 0 <= index < len(shown):
         raise IndexError(index)
     value, label = shown[index]
+    if question.key == "role" and value == "carer":
+        raise AnswerError(CARER_CANNOT_SIGN)  # nothing stored: the question stays
     identity[question.key] = value
     return label
 

@@ -13,6 +13,8 @@ or a date keeps its own direction inside Arabic text.
 
 from __future__ import annotations
 
+import gettext as stdlib_gettext
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -73,6 +75,24 @@ def from_telegram(language_code: str | None) -> str:
     return language if language in available() else SOURCE
 
 
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
+_RIGHT_TO_LEFT_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def is_right_to_left_text(text: str) -> bool:
+    """Text with Hebrew or Arabic letters in it: a message of a right-to-left chat."""
+    return bool(_RIGHT_TO_LEFT_LETTERS.search(text))
+
+
+def right_to_left_lines(text: str) -> str:
+    """Every line started with a right-to-left mark. Telegram lays out each line by its
+    first strong letter: a line of an Arabic message that begins with an Italian name
+    ("✅ Buono sociale …: يمكنكم طلبه", "Dopo di Noi، …") would run left to right."""
+    return "\n".join(
+        line if not line or line.startswith(RLM) else RLM + line for line in text.split("\n")
+    )
+
+
 def isolate(value: Any) -> str:
     return f"{FSI}{value}{PDI}"
 
@@ -99,6 +119,23 @@ class _Gettext(Protocol):
     def gettext(
         self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
     ) -> str: ...
+
+
+class Catalogs:
+    """The compiled catalogs read with the standard library: the same `.mo` files and the
+    same `gettext(singular, plural, n, locale)` as aiogram's `I18n`, for the console,
+    which then starts without importing aiogram (seconds on a loaded machine)."""
+
+    def gettext(
+        self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
+    ) -> str:
+        catalog = _catalog(locale or SOURCE)
+        return catalog.gettext(singular) if plural is None else catalog.ngettext(singular, plural, n)
+
+
+@cache
+def _catalog(language: str) -> stdlib_gettext.NullTranslations:
+    return stdlib_gettext.translation("messages", LOCALES, languages=[language], fallback=True)
 
 
 def translator(catalogs: _Gettext, language: str) -> Translate:

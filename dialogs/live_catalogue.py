@@ -5,7 +5,7 @@ published into the database, put together here, above `eligibility/` (pure) and
 A running bot or server holds one `LiveCatalogue`. It asks the database for the
 publications' version at most every `every` seconds (one small query) and rebuilds the
 catalogue only when that version changed, so a notice published with `sportello notice
-publish` is used within a minute without a restart, and the hot path costs a clock read.
+publish` is used within 30 seconds without a restart, and the hot path costs a clock read.
 """
 
 from __future__ import annotations

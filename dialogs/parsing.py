@@ -24,6 +24,7 @@ from babel import localedata
 from babel.dates import get_month_names
 from babel.numbers import (
     NumberFormatError,
+    format_compact_decimal,
     format_decimal,
     get_currency_name,
     get_currency_symbol,
@@ -107,8 +108,10 @@ _SEP = r"\s*[/.\-\s]\s*"
 _NUMERIC = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{2}}|\d{{4}})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})$")
 _HAN = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?$")
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:\s*°|\s+o)?\s+(\D+?)\s+(\d{4})$")  # 1º marzo
-_MONTH_DAY_YEAR = re.compile(r"^(\D+?)\s+(\d{1,2})\s+(\d{4})$")
+_DAY_MONTH_YEAR = re.compile(
+    r"^(\d{1,2})(?:\s*°|\s+o)?\s+(\D+?)\s+(\d{4}|\d{2})$"  # 1º marzo 1940, 3 marzo 40
+)
+_MONTH_DAY_YEAR = re.compile(r"^(\D+?)\s+(\d{1,2})\s+(\d{4}|\d{2})$")
 _RUN = re.compile(r"^(\d{2})(\d{2})(\d{2}|\d{4})$")  # 16062025, 160625: no separators
 
 
@@ -118,9 +121,18 @@ def _without_particles(text: str) -> str:
     return " ".join(w for w in text.split() if w.rstrip(".") not in particles)
 
 
+def _full_year(digits: str, today: dt.date) -> int:
+    """`40` is 1940 and `25` is 2025 (this century's unless that is after `today`)."""
+    year = int(digits)
+    if len(digits) == 2:
+        year += 2000 if 2000 + year <= today.year else 1900
+    return year
+
+
 def parse_date(text: str, today: dt.date) -> dt.date:
     """`1/3/1950`, `01.03.1950`, `1 3 1950`, `01031950`, `1 marzo 1950`, `1950-03-01`,
-    `20 de mayo de 1939`, `20 травня 1939 р.`, `٢٠ مايو ١٩٣٩`, `١٩٣٩/٥/٢٠`, `1939年5月20日`;
+    `20 de mayo de 1939`, `20 травня 1939 року`, `٢٠ مايو ١٩٣٩`, `١٩٣٩/٥/٢٠`, `1939年5月20日`,
+    `3 marzo 40`;
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
     folded = fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
@@ -129,14 +141,12 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         year, month, day = (int(g) for g in m.groups())
     elif (m := _NUMERIC.match(words)) or (m := _RUN.match(words)):
         day, month = int(m.group(1)), int(m.group(2))
-        year = int(m.group(3))
-        if len(m.group(3)) == 2:
-            year += 2000 if 2000 + year <= today.year else 1900
+        year = _full_year(m.group(3), today)
     else:
         if m := _DAY_MONTH_YEAR.match(words):
-            day, name, year = int(m.group(1)), m.group(2), int(m.group(3))
+            day, name, year = int(m.group(1)), m.group(2), _full_year(m.group(3), today)
         elif m := _MONTH_DAY_YEAR.match(words):
-            name, day, year = m.group(1), int(m.group(2)), int(m.group(3))
+            name, day, year = m.group(1), int(m.group(2)), _full_year(m.group(3), today)
         else:
             raise AnswerError(DATE_EXAMPLE)
         month = month_names().get(_words(name))
@@ -201,21 +211,56 @@ def _decimal(cleaned: str) -> Decimal | None:
     return None
 
 
+# Chinese counts in units of ten thousand (万) and writes a thousand 千: CLDR's compact
+# formats give 万 only, so the table says both.
+MULTIPLIERS = {"万": 10_000, "萬": 10_000, "千": 1_000}
+
+
+@cache
+def _thousand_words() -> tuple[str, ...]:
+    """`mila`, `thousand`, `k`, `mii`, `тис`, `тисяч`, `mil`, `ألف`, `mijë`: CLDR's compact
+    numbers (12K, 12 тис., 12 mila) of every language, folded, longest first."""
+    words = set()
+    for language in _languages():
+        locale = babel_locale(language)
+        for count in (1, 2, 3, 5, 11, 12, 21):
+            number = fold(format_decimal(count, locale=locale))
+            for kind in ("short", "long"):
+                shown = fold(format_compact_decimal(count * 1000, format_type=kind, locale=locale))
+                if number in shown:
+                    word = " ".join(shown.replace(number, " ", 1).split()).rstrip(".")
+                    if word and not any(c.isdigit() for c in word):
+                        words.add(word)
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def _multiplier(folded: str) -> tuple[str, int]:
+    """`12 тис.` → (`12`, 1000); `1,2万` → (`1,2`, 10000); other text as it is."""
+    text = folded.strip().rstrip(".").strip()
+    for word, factor in MULTIPLIERS.items():
+        if text.endswith(word):
+            return text.removesuffix(word), factor
+    for word in _thousand_words():
+        head = text.removesuffix(word)
+        if head != text and head.strip() and (head[-1].isspace() or head[-1].isdigit()):
+            return head, 1000
+    return folded, 1
+
+
 def parse_amount(text: str) -> Decimal:
-    """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`, `12 000`, `١٢٬٥٠٠`, `1,2万`."""
-    folded = fold(text)
+    """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`, `12 000`, `١٢٬٥٠٠`, `1,2万`,
+    `12 mila`, `12 тис.`, `12k`, `١٢ ألف`."""
+    folded = fold(_ascii_digits(text))
     for word in _currency_words():
         folded = folded.replace(word, " ")
+    folded, factor = _multiplier(folded)
     cleaned = _compact(folded)
-    tens_of_thousands = cleaned.endswith("万")  # Chinese counts in units of 10,000
-    cleaned = cleaned.removesuffix("万")
     if not cleaned or len(cleaned) > 20:
         raise AnswerError(AMOUNT_EXAMPLE)
     value = _decimal(cleaned)
     if value is None:
         raise AnswerError(AMOUNT_EXAMPLE)
-    if tens_of_thousands:
-        value *= 10_000
+    value *= factor
     if value < 0:
         raise AnswerError(N_("La cifra non può essere negativa. Scrivetela così: 12.000,50."))
     if value > 10_000_000:
@@ -248,14 +293,76 @@ def _hour_words() -> tuple[str, ...]:
     return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
 
+# The words around "hours a week" that CLDR's unit patterns leave out, by language: the
+# week said another way (settimanali, weekly, 每周), and the words before the number.
+WEEK_WORDS = {
+    "it": (
+        "a settimana",
+        "alla settimana",
+        "per settimana",
+        "ogni settimana",
+        "settimanali",
+        "settimanale",
+        "lavora",
+        "circa",
+    ),
+    "en": ("a week", "per week", "each week", "every week", "weekly", "about", "works"),
+    "ro": ("pe săptămână", "pe saptamana", "săptămânal", "saptamanal", "lucrează", "cam"),
+    "uk": ("на тиждень", "щотижня", "в тиждень", "працює", "приблизно", "год."),
+    "es": ("a la semana", "por semana", "semanales", "semanal", "cada semana", "trabaja", "unas"),
+    "ar": ("في الأسبوع", "أسبوعيا", "أسبوعيًا", "كل أسبوع", "تقريبا", "يعمل", "تعمل"),
+    "sq": ("në javë", "ne jave", "në javë", "çdo javë", "javore", "punon", "rreth", "orë"),
+    "zh": (
+        "每周",
+        "每週",
+        "一周",
+        "一週",
+        "每星期",
+        "工作",
+        "个小时",
+        "個小時",
+        "大约",
+        "大概",
+        "左右",
+        "周",
+    ),
+}
+
+
+@cache
+def _week_words() -> tuple[str, ...]:
+    """The table's words and CLDR's week names (settimana, тиждень, javë, 周), folded,
+    longest first."""
+    words = {fold(w) for table in WEEK_WORDS.values() for w in table}
+    for language in _languages():
+        locale = babel_locale(language)
+        for value in (1, 2, 5):
+            number = fold(format_decimal(value, locale=locale))
+            for length in ("long", "short", "narrow"):
+                shown = fold(format_unit(value, "duration-week", length=length, locale=locale))
+                if number in shown:
+                    words.add(" ".join(shown.replace(number, " ", 1).split()))
+    return tuple(sorted((w for w in words if w), key=len, reverse=True))
+
+
+def _hours_number(folded: str) -> str:
+    """The number in `25 ore alla settimana`, `每周25小时`, `20 orë në javë`, `25 hours a
+    week`: the hour and week words removed (longest first), whatever their order."""
+    text = f" {folded} "
+    for word in sorted({*_hour_words(), *_week_words()}, key=len, reverse=True):
+        if any("\u4e00" <= c <= "\u9fff" for c in word):  # Chinese: no spaces between words
+            text = text.replace(word, " ")
+        else:
+            text = text.replace(f" {word} ", "  ").replace(f" {word}/", " /")
+        text = re.sub(rf"(?<=\d)\s*{re.escape(word)}(?=\s)", " ", text)  # 25h, 25ore
+    return " ".join(text.replace("/", " ").split())
+
+
 def parse_hours(text: str) -> float:
-    """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`)."""
+    """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`, `每周25小时`,
+    `20 orë në javë`, `25 hours a week`)."""
     folded = " ".join(fold(_ascii_digits(text)).split())
-    for word in _hour_words():
-        if folded.endswith(word) and folded != word:
-            folded = folded[: -len(word)]
-            break
-    value = _decimal(_compact(folded))
+    value = _decimal(_compact(_hours_number(folded))) if folded else None
     if value is None:
         raise AnswerError(N_("Scrivete solo il numero di ore a settimana, così: 25."))
     if not 0 <= value <= 168:

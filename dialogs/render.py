@@ -16,6 +16,7 @@ from .languages import Translate
 
 TELEGRAM_LIMIT = 3500  # below Telegram's 4,096 characters, leaving room for markup
 
+PAST_ICON = "☑️"  # would have been eligible: the notice is closed
 ICONS = {"eligible": "✅", "conditional": "🟡", "not_eligible": "❌", "undetermined": "❔"}
 VERDICT_NAMES = {
     "eligible": N_("potete chiederlo"),
@@ -43,6 +44,7 @@ STATUS_LINES = {
     "not_yet_open": N_("Il bando non è ancora aperto."),
     "unknown": N_("Il bando non indica le date: chiedete ai servizi sociali."),
 }
+OLD_NOTICE = N_("È un bando vecchio: valeva fino al {date}. Oggi non si può usare.")
 NOW_WHAT = {
     "closed": N_(
         "Qui sotto vedete cosa avreste avuto con queste risposte. Vi serve per il prossimo "
@@ -90,6 +92,17 @@ BENEFITS = N_("Gli aiuti che ricevete già")
 HOW_TO_APPLY = N_("Come fare domanda")
 KINDS = N_("Gli interventi")
 STEPS = N_("I passi")
+ISEE_FIRST = N_(
+    "Per fare domanda serve prima l'ISEE: chiedetelo a un CAF (centro di assistenza "
+    "fiscale) e fate come dice il bando, qui sopra. Poi cambiate la risposta con /riepilogo: "
+    "vi diciamo di nuovo cosa potete chiedere."
+)
+NOT_YET_ISEE = N_("non ancora: prima serve l'ISEE")
+ONLY_GIVING_UP = N_("solo se lasciate l'altro aiuto")
+CHOOSE = N_(
+    "Con queste risposte potete avere la B2 solo se lasciate l'aiuto che ricevete già. "
+    "Prima di decidere parlatene con i servizi sociali del Comune: vi dicono cosa vi conviene."
+)
 NOTHING_HERE = N_(
     "Con queste risposte questo bando non fa per voi. I servizi sociali del Comune possono "
     "dirvi quali altri aiuti ci sono. Se una risposta è sbagliata, cambiatela con /riepilogo."
@@ -192,15 +205,23 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
         notice["status"], VERDICT_NAMES
     )
     for m in verdict["measures"]:
-        lines = [
-            f"{ICONS[m['verdict']]} <b>{_tr(nt, (m['name']))}</b>: {_tr(_, names[m['verdict']])}"
-        ]
+        icon, label = ICONS[m["verdict"]], names[m["verdict"]]
+        if notice["status"] == "closed" and m["verdict"] == "eligible":
+            icon = PAST_ICON  # a closed or old notice never shows a current ✅
+        if _isee_first(m) and notice["status"] != "closed":
+            icon, label = ICONS["conditional"], NOT_YET_ISEE  # curable: not "not for you"
+        elif _only_by_giving_up(m):
+            icon, label = ICONS["conditional"], ONLY_GIVING_UP
+        lines = [f"{icon} <b>{_tr(nt, (m['name']))}</b>: {_tr(_, label)}"]
         for r in m["reasons"]:
             if m["verdict"] == "not_eligible" and r["outcome"] != "failed":
                 continue
             source = _source(fmt, r["source"]) if r["source"] else ""
             lines.append(f"• {esc(_t(_, r['text'], r, fmt, nt))}{source}")
-        lines += [f"⏳ {esc(_t(_, p['msgid'], p, fmt, nt))}" for p in m.get("pending_i18n", [])]
+        for p in m.get("pending_i18n", []):
+            text = esc(_t(_, p["msgid"], p, fmt, nt))
+            if not any(text in line for line in lines):  # a reason that says it already
+                lines.append(f"⏳ {text}")
         for note in m.get("notes", []):
             lines.append(f"ℹ️ {_tr(nt, note['text'])}{_source(fmt, note['source'])}")
         amount = m.get("amount")
@@ -210,6 +231,15 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
                 lines.append(f"💶 {_tr(nt, (amount['adjustment']['text']))}")
         blocks.append("\n".join(lines))
     blocks += _benefits(verdict, _, fmt, nt)
+    if notice["status"] != "closed" and _waits_for_isee(verdict["measures"]):
+        blocks.append(f"👉 {_tr(_, ISEE_FIRST)}")
+        if all(m["verdict"] == "not_eligible" for m in verdict["measures"]):
+            return _split(_explain_marks(blocks, nt, _))
+    if all(m["verdict"] == "not_eligible" for m in verdict["measures"]) and any(
+        _only_by_giving_up(m) for m in verdict["measures"]
+    ):  # within reach by leaving the other aid: a choice to talk over, not "not for you"
+        blocks.append(esc(_(CHOOSE)))
+        return _split(_explain_marks(blocks, nt, _))
     if all(m["verdict"] == "not_eligible" for m in verdict["measures"]):
         # nothing to apply for here: no "how to apply", no documents; someone to talk to
         blocks.append(esc(_(NOTHING_HERE)))
@@ -227,6 +257,31 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
             docs.append(f"📄 {_tr(nt, (d['text']))}{optional}")
         blocks.append("\n".join(docs))
     return _split(_explain_marks(blocks, nt, _))
+
+
+def _isee_first(measure: dict[str, Any]) -> bool:
+    """Not eligible only for an ISEE not asked for yet: the family can still get one."""
+    failed = [r for r in measure["reasons"] if r["outcome"] == "failed"]
+    return bool(failed) and all(r.get("before_applying") for r in failed)
+
+
+def _only_by_giving_up(measure: dict[str, Any]) -> bool:
+    """Not eligible only because of an aid the family already receives (Prestazione
+    Universale, Misura B1...): leaving that aid would open this one."""
+    failed = [r for r in measure["reasons"] if r["outcome"] == "failed"]
+    return bool(failed) and all(r["rule"].startswith("incompatible_") for r in failed)
+
+
+def _waits_for_isee(measures: list[dict[str, Any]]) -> bool:
+    """No measure can be applied for before the ISEE is asked for (the answer "not yet")."""
+    ready = [
+        m
+        for m in measures
+        if m["verdict"] in ("eligible", "conditional")
+        and not any(r.get("before_applying") for r in m["reasons"])
+    ]
+    waiting = [m for m in measures if any(r.get("before_applying") for r in m["reasons"])]
+    return bool(waiting) and not ready
 
 
 def _explain_marks(blocks: list[str], nt: NoticeText, _: Translate) -> list[str]:
@@ -295,6 +350,8 @@ def _window(notice: dict[str, Any], _: Translate, fmt: Formats, nt: Translate | 
         lines.append(esc(_("Apre il {date}.").format(date=fmt.iso(notice["opens"]))))
     if notice.get("closes"):
         lines.append(esc(_("Scadenza: {date}").format(date=fmt.iso(notice["closes"]))))
+    if state == "closed" and notice.get("valid_until") and not notice.get("closes"):
+        lines.append(esc(_(OLD_NOTICE).format(date=fmt.iso(notice["valid_until"]))))
     if notice.get("until_funds_run_out") and state == "open":
         lines.append(esc(_("Fino a esaurimento dei fondi: meglio fare domanda presto.")))
     if state == "unknown" and notice.get("window_text"):

@@ -41,10 +41,13 @@ SHORT = {
 
 
 def can_prepare(verdict: dict[str, Any]) -> bool:
-    """A dossier makes sense: an open notice and at least one measure within reach."""
+    """A dossier makes sense: an open notice and at least one measure within reach, with
+    nothing to do before applying (an ISEE not asked for yet: a CAF appointment first)."""
     notice = verdict.get("notice") or {}
     return notice.get("status") == "open" and any(
-        m["verdict"] in ("eligible", "conditional") for m in verdict.get("measures", [])
+        m["verdict"] in ("eligible", "conditional")
+        and not any(r.get("before_applying") for r in m["reasons"])
+        for m in verdict.get("measures", [])
     )
 
 

@@ -168,6 +168,9 @@ def describe(
     if entry.contacts:
         lines += ["", "Contatti:"]
         lines += [f"  - {c.text} [{c.source}]" for c in entry.contacts]
+    dpo = getattr(entry, "data_protection", None)
+    if dpo is not None:
+        lines += ["", f"Protezione dei dati: {dpo.text} [{dpo.source}]"]
     if entry.common_requirements:
         lines += ["", "Requisiti per tutti gli aiuti:"]
         for rule in entry.common_requirements:

@@ -126,6 +126,7 @@ def _notice_verdict(
             "opens": iso(notice.window.opens),
             "closes": iso(notice.window.closes, closing=True),
             "until_funds_run_out": notice.window.until_funds_run_out,
+            "valid_until": iso(notice.window.valid_until),
             "window_text": notice.window.text,
             "window_reading": notice.window.reading,
             "source": notice.citation,
@@ -266,6 +267,7 @@ def _decide(results: list[Result]) -> dict[str, Any]:
         "reasons": [
             {"rule": r.rule, "outcome": r.status, "text": r.text, "source": r.source}
             | _i18n(r.text)
+            | ({"before_applying": True} if r.before_applying else {})
             for r in shown
         ],
         "pending_i18n": [_i18n(r.pending) or {"msgid": r.pending, "params": {}} for r in open_],

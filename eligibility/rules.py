@@ -36,6 +36,9 @@ class Result:
     pending: str | None = None
     template: str | None = None  # `text` before its values were filled in, for translation
     params: dict[str, Any] = field(default_factory=dict)
+    # something the family can do before applying (an ISEE to ask for), not a requirement
+    # they cannot meet: the result says what to do rather than "not for you"
+    before_applying: bool = False
 
     def __post_init__(self) -> None:
         if self.template is None and self.text:
@@ -208,12 +211,33 @@ def _certifications(rule: CertificationsRule, facts: Facts) -> Result:
     return Result(rule.id, "failed", rule.source, t.failed)
 
 
+def _no_isee_yet(rule: IseeRule) -> Result:
+    """No ISEE, no DSU, no CAF appointment yet. Where the notice lets the attestation follow
+    (a CAF appointment or a DSU is enough when applying), that is the next step: the
+    family can still apply, and the notice's own sentences say what to do and by when.
+    Where it does not, the notice's sentence says what to do. Either way it comes before
+    applying: the result says what to do rather than "not for you", and no application
+    is prepared until the answer changes."""
+    t = rule.texts
+    follow = rule.followups.get("caf_appointment") or rule.followups.get("dsu_submitted")
+    if follow is None:
+        return Result(
+            rule.id, "failed", rule.source, t.no_attestation or t.failed, before_applying=True
+        )
+    text = t.no_attestation or follow.text
+    return Result(
+        rule.id, "pending", follow.source, text, pending=follow.text, before_applying=True
+    )
+
+
 def _isee(rule: IseeRule, facts: Facts) -> Result:
     if not facts.known("isee"):
         return Result(rule.id, "missing", rule.source, missing=("isee",))
     isee = facts.get("isee")
     t = rule.texts
     if "status" in isee:
+        if isee["status"] == "none":
+            return _no_isee_yet(rule)
         follow = rule.followups.get(isee["status"])
         if follow is None:
             return Result(rule.id, "failed", rule.source, t.no_attestation or t.failed)

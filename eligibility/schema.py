@@ -183,6 +183,9 @@ class FactRule(RuleBase):
     max: float | None = None
     pending_values: list[Any] = []
     ask_values: list[Any] = []
+    # The question as this notice means the fact, where the usual wording would mislead
+    # (Art. 3 of 001: only a B2 with a care worker in 2024 is "not the first time").
+    question: str | None = None
 
     @field_validator("fact")
     @classmethod
@@ -314,6 +317,9 @@ class Window(Strict):
     opens: Moment | None = None
     closes: Moment | None = None
     until_funds_run_out: bool = False
+    # A notice with no dates whose period is over (guidelines whose funds were all
+    # assigned by a date): after it, the notice is closed, an old one, never "open".
+    valid_until: Moment | None = None
     text: str
     source: str
     # Where a date above is our reading of the notice, not its words: one short clause
@@ -405,6 +411,9 @@ class Notice(Strict):
     # What the notice adds to its list: projects that "possono ritenersi compatibili".
     compatibility_notes: list[Note] = []
     contacts: list[Note] = []  # offices, phones, e-mails the notice gives for questions
+    # The data protection officer the notice names: for the privacy notice and staff
+    # (`sportello notice`), never among the family's contacts (not who answers questions).
+    data_protection: Note | None = None
     documents: list[Document] = []
     ranking: Ranking | None = None
     caps: list[Note] = []

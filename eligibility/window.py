@@ -25,9 +25,11 @@ def _end(moment: dt.date | dt.datetime) -> dt.datetime:
 
 def status(window: Window, when: dt.date | dt.datetime) -> Status:
     """Open, closed or not yet open at `when`; a bare date counts as any moment of that day."""
+    first = _start(when)
+    if window.valid_until is not None and first > _end(window.valid_until):
+        return "closed"  # an old notice: its period is over, whatever its dates say
     if window.opens is None and window.closes is None:
         return "unknown"
-    first = _start(when)
     last = _end(when) if not isinstance(when, dt.datetime) else when
     if window.opens is not None and last < _start(window.opens):
         return "not_yet_open"

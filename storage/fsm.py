@@ -132,7 +132,9 @@ class SQLiteStorage(BaseStorage):
         return json.loads(text) if text else {}
 
     async def close(self) -> None:
-        self.db.close()
+        """Nothing: the database is not the storage's own. aiogram closes its storage
+        when polling stops, while the background jobs still finish their round on the
+        same connection; whoever opened the database closes it, after them."""
 
 
 class ChatLock(BaseEventIsolation):

@@ -151,7 +151,7 @@ async def test_the_example_notice_is_previewed_published_found_and_withdrawn(wor
             == f"/gestione-avvisi?fatto=pubblicato&avviso={EXAMPLE_ID}#esito"
         )
         listing = await client.get(done.headers["location"])
-        assert f"Avviso {EXAMPLE_ID} pubblicato: il bot lo usa entro un minuto." in text_of(listing)
+        assert f"Avviso {EXAMPLE_ID} pubblicato: il bot lo usa entro 30 secondi." in text_of(listing)
         row = listing.text.split(f'id="avviso-{EXAMPLE_ID}"')[1].split("</tr>")[0]
         assert "non ancora aperto" in row  # 16/06/2025: it opens in 2027
         assert "pubblicato da admin@sportello.example.it il 16/06/2025 10:00 (versione 1)" in row

@@ -118,7 +118,7 @@ async def test_an_admin_checks_publishes_and_withdraws_a_notice_a_family_then_us
         await page.get_by_role("button", name=f"Pubblica l'avviso {EXAMPLE_ID}").click()
         await page.wait_for_url(re.compile(r"fatto=pubblicato"))
         await expect(page.locator("#esito")).to_have_text(
-            f"Avviso {EXAMPLE_ID} pubblicato: il bot lo usa entro un minuto."
+            f"Avviso {EXAMPLE_ID} pubblicato: il bot lo usa entro 30 secondi."
         )
         await expect(page.locator("#esito")).to_be_focused()
         row = page.locator(f"#avviso-{EXAMPLE_ID}")

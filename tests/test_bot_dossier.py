@@ -741,3 +741,19 @@ async def test_the_signing_step_can_tell_a_photo_of_page_one_from_a_cat(api, db_
     found = await recognise_signed_upload(desk, dossier_id, cat_photo(), TODAY)
     assert found.outcome == "none"
     await s.close()
+
+
+async def test_a_carer_who_is_not_family_is_told_who_signs_and_loses_nothing(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    texts = await f.press("Prepara la domanda")
+    assert "Io assisto la persona, ma non sono un familiare" in f.buttons()
+    texts = await f.press("non sono un familiare")
+    told = "\n".join(texts)
+    assert "la firma la persona assistita, un suo familiare o il tutore" in told
+    assert "chiedete ai servizi sociali" in told
+    assert "Chi firma la domanda?" in texts[-1]  # the same question, nothing stored
+    texts = await f.press("Il figlio o la figlia")
+    assert "Il nome di chi firma" in texts[-1]
+    await s.close()

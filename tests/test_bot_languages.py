@@ -41,7 +41,7 @@ SPEAKERS = {
         "20 mai 1939",
         "12 000",
         "30 de ore",
-        ("20 mai 1939", "12.000,00\xa0EUR", "30 de ore pe săptămână"),
+        ("20 mai 1939", "12.000,00\xa0€", "30 de ore pe săptămână"),
         ("Rezultatul", "Anunțul este deschis."),
     ),
     "uk": Speaker(
@@ -49,7 +49,7 @@ SPEAKERS = {
         "20 травня 1939",
         "12 000",
         "30 годин",
-        ("20 трав. 1939\u202fр.", "12\xa0000,00\xa0EUR", "30 годин на тиждень"),
+        ("20 трав. 1939\u202fр.", "12\xa0000,00\xa0€", "30 годин на тиждень"),
         ("Результат",),
     ),
     "es": Speaker(
@@ -124,6 +124,24 @@ def italian_sentences(language: str) -> list[str]:
     ]
 
 
+RLM = "\u200f"  # every Arabic button starts with it (bot.rtl)
+
+
+def _prompts(key: str) -> list[str]:
+    """A question's usual wording, and the wordings of the notices that ask it their way
+    (Opera's "first time": a B2 with a care worker in 2024)."""
+    from eligibility import load_catalogue
+
+    prompts = [BY_KEY[key].prompt]
+    for notice in load_catalogue().notices:
+        for rule in notice.common_requirements + [
+            r for m in notice.measures for r in m.requirements
+        ]:
+            if getattr(rule, "fact", None) == key and getattr(rule, "question", None):
+                prompts.append(rule.question)
+    return prompts
+
+
 async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]:
     """From /start to the checklist; returns everything the bot said."""
     f = s.family
@@ -135,7 +153,7 @@ async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]
 
     said = await f.say("/start")
     # first contact: Telegram's language comes first, and the question is in it too
-    assert f.buttons()[0] == display_name(language)
+    assert f.buttons()[0].lstrip(RLM) == display_name(language)
     assert t("Scegliete la lingua") in plain(said[-1])
     said += await f.press(display_name(language))
     assert t("Privacy, in breve:") in plain(said[-1])
@@ -144,7 +162,7 @@ async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]
         last = plain(said[-1])
         if any(f"<b>{html.escape(_('Il risultato'), quote=False)}</b>" in x for x in said):
             break
-        keys = [k for k in ANSWERS if t(BY_KEY[k].prompt) in last]
+        keys = [k for k in ANSWERS if any(t(p) in last for p in _prompts(k))]
         assert keys, f"unexpected question: {last!r}"
         for action, value in ANSWERS[keys[0]]:
             if action == "press":
@@ -357,3 +375,62 @@ def test_an_outcome_told_in_arabic_isolates_the_place_and_the_reason():
     )
     assert f"{FSI}ISEE oltre {{limite}} &lt;25.000 €&gt;{PDI}" in refused  # text, escaped
     assert refused.count(FSI) == refused.count(PDI) == 2
+
+
+async def test_every_arabic_line_and_button_starts_right_to_left(api, db_path):
+    """Telegram lays out each line by its first letter: "✅ Buono sociale …: يمكنكم طلبه"
+    would run left to right. Every line and button of an Arabic message starts with RLM."""
+    s = Session(api, db_path, TODAY)
+    said = await conversation(s, "ar", SPEAKERS["ar"])
+    arabic = [t for t in said if re.search("[\u0600-\u06ff]", t)]
+    assert any("Buono" in t for t in arabic)  # the result, with its Italian measure names
+    for text in arabic:
+        for line in text.split("\n"):
+            assert not line or line.startswith("\u200f"), line
+    for label in s.family.buttons():
+        assert label.startswith("\u200f") or not re.search("[\u0600-\u06ff]", label), label
+    await s.close()
+
+
+async def test_an_italian_chat_gets_no_right_to_left_marks(api, db_path):
+    from tests.test_bot_conversation import OPERA, begin, follow
+
+    s = Session(api, db_path, TODAY)
+    said = await follow(s.family, OPERA, await begin(s.family))
+    assert any("Il risultato" in t for t in said)
+    assert not any("\u200f" in t for t in said)
+    await s.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "date_example", "amount_example"),
+    [
+        ("zh", "1950年3月1日", "12,000.50"),
+        ("en", "1/3/1950", "12,000.50"),
+        ("uk", "01.03.1950", "12\xa0000,50"),
+    ],
+)
+def test_examples_and_hints_are_written_the_way_of_the_familys_language(
+    language, date_example, amount_example
+):
+    import datetime as dt
+
+    from bot.i18n import make_i18n
+    from dialogs.flow import Dialog, new_state
+    from dialogs.languages import translator
+    from dialogs.parsing import AnswerError, parse_amount, parse_date
+    from eligibility import load_catalogue
+
+    _ = translator(make_i18n(), language)
+    d = Dialog(load_catalogue(), dt.date(2025, 6, 2), _, language)
+    state = {**new_state(), "stage": "asking"}
+    d.on_text(state, "Opera")
+    asked = d.ask(state)[-1].text
+    assert date_example in asked  # "For example: …" under the birth-date question
+    with pytest.raises(AnswerError) as err:
+        parse_date("ieri l'altro", dt.date(2025, 6, 2))
+    assert date_example in _(err.value.message)
+    with pytest.raises(AnswerError) as err:
+        parse_amount("tanti")
+    assert amount_example in _(err.value.message)
+    assert "12.000,50" not in _(err.value.message) or language in ("it", "es", "ro")

@@ -144,9 +144,11 @@ def test_notices_lists_every_notice_with_its_status_on_a_date():
         "visconteo-sud-milano-2025": "aperto",
         "ambito-5-melzo-2025": "aperto",
         "gallarate-riapertura-2026": "non ancora aperto",
-        "distretto-4-cernusco-2021": "date non indicate",
+        "distretto-4-cernusco-2021": "chiuso",  # an old notice: its funds went by 31/03/2022
         "milano-assistenza-diretta-2025": "guida (nessun bando)",
     }
+    _, out, _ = run("notices", "--today", "2021-04-20")
+    assert "distretto-4-cernusco-2021\tdate non indicate" in out
     _, out, _ = run("notices", "--today", "2026-04-01")
     assert "gallarate-riapertura-2026\taperto" in out
     assert "visconteo-sud-milano-2025\tchiuso" in out

@@ -110,3 +110,4 @@ def test_console_after_deleting_the_data_asks_for_consent_again(tmp_path):
     assert after.index("Scegliete la lingua") < after.index("Siete d'accordo?")
     assert after.index("Siete d'accordo?") < after.index("✓ Rozzano")
     assert after.count("✓ Rozzano") == 1
+

@@ -97,8 +97,14 @@ async def test_album_interrupted_by_kill_9_is_filed_after_the_restart(api, db_pa
                 return len(attachments(check, dossier["id"]))
 
         assert await wait_for(lambda: filed() == 2, 90), "the album was not filed after restart"
-        told = [c.params["text"] for c in api.sent(4242)[sent_before:]]
-        assert any("Carta d'identità di chi firma: 2 pagine" in t for t in told), told
+
+        def told() -> list[str]:
+            return [c.params["text"] for c in api.sent(4242)[sent_before:]]
+
+        # the family is told after the filing: on a loaded machine, a moment after
+        assert await wait_for(
+            lambda: any("Carta d'identità di chi firma: 2 pagine" in t for t in told()), 30
+        ), told()
     finally:
         second.terminate()
         await second.wait()

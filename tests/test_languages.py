@@ -213,3 +213,30 @@ def test_italian_messages_are_easy_to_read(extracted, capsys):
     assert below == [], "messages too hard to read (Gulpease < 45): rewrite them in short sentences"
     # Official names and titles are the only ones allowed under 60.
     assert sum(1 for s, _ in scored if s >= 60) >= 0.98 * len(scored)
+
+
+def _strings(language: str) -> dict[str, str]:
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=language)
+    return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str)}
+
+
+def test_romanian_explains_servizi_sociali_and_comune_instead_of_leaving_them_mid_sentence():
+    for msgid, text in _strings("ro").items():
+        assert "Comune-ul" not in text and "Comune-ului" not in text, msgid
+        assert "decid servizi sociali" not in text.lower(), msgid
+        assert "la servizi sociali de la" not in text, msgid
+        assert "citirea noastră" not in text, msgid  # a calque of "our reading"
+
+
+def test_not_eligible_never_reads_as_not_yet():
+    assert "поки" not in _strings("uk")["per ora no"]
+    assert "الوقت الحالي" not in _strings("ar")["per ora no"]
+    assert "lectura nuestra" not in " ".join(_strings("es").values())
+
+
+def test_misura_b1_is_explained_where_a_sentence_names_it():
+    for language in ("en", "ar", "es"):
+        for msgid, text in _strings(language).items():
+            if "Misura B1" in text and len(msgid) >= 40:
+                assert "Misura B1 (" in text or "(Misura B1" in text, (language, text)

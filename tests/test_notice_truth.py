@@ -294,3 +294,11 @@ async def test_an_isee_typed_under_1000_euro_is_asked_again_before_it_is_kept(ap
     texts = await f.press("Sì, 17,00")
     assert "✓ 17,00\xa0€" in texts[0]
     await s.close()
+
+
+def test_the_data_protection_officer_is_not_among_the_familys_contacts():
+    facts = {"municipality": "Cernusco sul Naviglio", "application_date": "2021-04-20"}
+    shown = "\n".join(c["text"] for c in check(validate(facts))["contacts"])
+    assert "pianodizona@comune.cernuscosulnaviglio.mi.it" in shown
+    assert "dpo@" not in shown
+    assert "dpo@comune.cernuscosulnaviglio.mi.it" in notice_text("distretto-4-cernusco-2021")

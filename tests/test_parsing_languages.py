@@ -159,3 +159,65 @@ def test_hours_as_each_language_writes_them_read_back(hours, language):
 )
 def test_hours_typed_as_each_language_types_them(typed):
     assert parse_hours(typed) == 25.0
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "每周25小时",
+        "每周 25 小时",
+        "每周工作25个小时",
+        "25 orë në javë",
+        "25 orë/javë",
+        "25 hours a week",
+        "25 horas semanales",
+        "25 horas a la semana",
+        "25 ore a settimana",
+        "25 de ore pe săptămână",
+        "25 годин на тиждень",
+        "25 ساعة في الأسبوع",
+    ],
+)
+def test_hours_with_per_week_before_or_after_the_number_are_read(typed):
+    assert parse_hours(typed) == 25.0
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("12 тис.", "12000"),
+        ("12 тисяч", "12000"),
+        ("12 mila", "12000"),
+        ("12,5 mila", "12500"),
+        ("12 mii", "12000"),
+        ("12 mil", "12000"),
+        ("12 mijë", "12000"),
+        ("12 thousand", "12000"),
+        ("12k", "12000"),
+        ("١٢ ألف", "12000"),
+        ("12千", "12000"),
+        ("1,2万", "12000"),
+        ("12 тис. євро", "12000"),
+    ],
+)
+def test_thousands_said_in_words_are_read(typed, value):
+    assert parse_amount(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("3 marzo 40", dt.date(1940, 3, 3)),
+        ("3 mar 40", dt.date(1940, 3, 3)),
+        ("20 травня 1939 року", dt.date(1939, 5, 20)),
+        ("20 mai 39", dt.date(1939, 5, 20)),
+    ],
+)
+def test_a_month_name_with_a_two_digit_year_is_read(typed, day):
+    assert parse_date(typed, dt.date(2025, 6, 1)) == day
+
+
+@pytest.mark.parametrize("typed", ["ore", "tanti", "mila", "25 ore 30"])
+def test_words_without_a_number_are_still_refused(typed):
+    with pytest.raises(AnswerError):
+        parse_hours(typed) if typed != "mila" else parse_amount(typed)

@@ -115,3 +115,28 @@ async def test_sportello_run_sends_the_outbox_and_tells_the_family(tmp_path: Pat
         _out, err = await proc.communicate()
         await runner.cleanup()
     assert b"Traceback" not in err
+
+
+
+async def test_ctrl_c_leaves_the_database_open_for_the_jobs_to_finish(tmp_path: Path):
+    """Ctrl-C on `sportello run`: aiogram's shutdown closes the FSM storage as polling
+    stops, while the status messages, alerts and outbox still finish their round on the
+    same connection. The storage must not close it ("Cannot operate on a closed
+    database" tracebacks); `sportello run` closes it after the jobs."""
+    from bot.app import build_dispatcher
+    from storage.db import open_db
+    from storage.dossiers import events_to_tell
+    from tests.botapi import make_bot
+
+    api = BotAPI()
+    runner, url = await start_api(api)
+    db = open_db(tmp_path / "sportello.sqlite3")
+    bot = make_bot(url)
+    dp = build_dispatcher(db)
+    try:
+        await dp.emit_shutdown(bot=bot)  # what start_polling does when Ctrl-C stops it
+        assert list(events_to_tell(db)) == []  # a job's next query still works
+    finally:
+        await bot.session.close()
+        db.close()
+        await runner.cleanup()

@@ -61,9 +61,9 @@ def _list_page(
     message = ""
     if NOTICE_ID.match(notice_id):
         if done == "pubblicato":
-            message = f"Avviso {notice_id} pubblicato: il bot lo usa entro un minuto."
+            message = f"Avviso {notice_id} pubblicato: il bot lo usa entro 30 secondi."
         elif done == "ritirato":
-            message = f"Avviso {notice_id} ritirato: il bot smette di usarlo entro un minuto."
+            message = f"Avviso {notice_id} ritirato: il bot smette di usarlo entro 30 secondi."
     return render(
         request,
         "avvisi_gestione.html",
