@@ -107,10 +107,13 @@ def list_page(
     ranked_notices = {n.id for n in svc.catalogue.notices if n.ranking is not None}
     filters = filters_of(query, comuni, notice_ids)
     sort = filters["ordina"] or "arrivo"
+    # a search looks in every dossier of her comuni, whatever the view: a name or a code
+    # is typed to find that dossier, and "Da fare" would hide one with an outcome
+    searching = bool(filters["cerca"])
     q = worklist.Query(
         comuni=comuni,
         today=day,
-        todo=filters["vista"] == "da-fare",
+        todo=filters["vista"] == "da-fare" and not searching,
         status=filters["stato"],
         notice=filters["avviso"],
         municipality=filters["comune"],
@@ -179,6 +182,7 @@ def list_page(
             "prev_url": list_url(filters, pagina=number - 1) if number > 1 else None,
             "next_url": list_url(filters, pagina=number + 1) if number < pages else None,
             "filters": filters,
+            "searching": searching,
             "filtered": any(filters[k] for k in ("stato", "avviso", "comune", "cerca", "mie")),
             "todo_count": worklist.todo_count(svc.db, comuni, day),
             "counts": [
