@@ -35,6 +35,13 @@ def moment(value: str | dt.datetime | None) -> str:
     return format_datetime(when, "dd/MM/yyyy HH:mm", tzinfo=ROME, locale=LOCALE)
 
 
+def local(value: str | dt.datetime | None) -> dt.datetime | None:
+    """A stored moment as Rome's wall-clock time without an offset (what a spreadsheet
+    cell holds); None for nothing."""
+    when = _moment(value)
+    return None if when is None else when.astimezone(ROME).replace(tzinfo=None)
+
+
 def day(value: str | dt.date | dt.datetime | None) -> str:
     """`12/06/2025`; a date-time is the day in Rome."""
     if value is None or value == "":

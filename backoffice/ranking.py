@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from dossier.answers import facts_of_dossier
@@ -112,6 +113,7 @@ class Table:
     columns: list[str]  # component names, in the notice's order
     rows: list[dict[str, Any]]
     comuni: tuple[str, ...] | None  # None: every comune of the notice
+    fields: list[dict[str, Any]] = dataclass_field(default_factory=list)  # typed scales
 
 
 def visible_comuni(staff: Staff) -> tuple[str, ...] | None:
@@ -135,14 +137,26 @@ def table(svc: Services, found: Notice, staff: Staff) -> Table:
         ],
     )
     columns: list[str] = list(found.ranking.components)
-    rows = [_row(dossiers[r.id], r, columns, staff) for r in ranked]
+    rows = [_row(dossiers[r.id], r, columns, staff, scores.get(r.id)) for r in ranked]
     for d in excluded:
         c = candidate(svc, d, scores.get(d["id"]))
-        rows.append(_row(d, points_of(found.ranking, c), columns, staff))
-    return Table(notice=found, columns=columns, rows=rows, comuni=comuni)
+        rows.append(_row(d, points_of(found.ranking, c), columns, staff, scores.get(d["id"])))
+    return Table(
+        notice=found,
+        columns=columns,
+        rows=rows,
+        comuni=comuni,
+        fields=entry_fields(found.ranking),
+    )
 
 
-def _row(dossier: dict[str, Any], r: Ranked, columns: list[str], staff: Staff) -> dict[str, Any]:
+def _row(
+    dossier: dict[str, Any],
+    r: Ranked,
+    columns: list[str],
+    staff: Staff,
+    assessment: dict[str, Any] | None,
+) -> dict[str, Any]:
     ident = dossier["data"].get("identity") or {}
     who = store.beneficiary_prefix(ident)
     family, given = store.beneficiary_names(dossier["data"])
@@ -167,6 +181,10 @@ def _row(dossier: dict[str, Any], r: Ranked, columns: list[str], staff: Staff) -
         "isee_kind": ISEE_KINDS.get(answers.get("isee.kind", ""), answers.get("isee.kind", "")),
         "isee_value": r.isee,
         "points": [r.points.get(c) for c in columns],
+        "by_component": {c: r.points.get(c) for c in columns},
+        # the values typed after the home visit (functions kept, CBI points)
+        "scales": {k: (assessment or {}).get(k) for k in ENTRY_HINTS},
+        "status": dossier["status"],
         "total": r.total,
         "arrival": r.arrival,
         "note": note,
@@ -189,33 +207,51 @@ HEADERS = [
 
 
 def sheet(t: Table) -> tuple[list[str], list[list[Any]]]:
-    """The table for a spreadsheet: headers and plain values (numbers stay numbers)."""
-    headers = [
-        *HEADERS,
-        *[f"Punti {COMPONENT_NAMES[c]}" for c in t.columns],
-        "Totale",
-        "Arrivo",
-        "Parità e note",
-        "Esito",
-    ]
+    """The table for a spreadsheet: headers and plain values (numbers stay numbers, dates
+    stay dates). For ADL, IADL and CBI the value typed after the home visit comes before
+    its points."""
+    typed = {f["name"] for f in t.fields}
+    parts: list[str] = []
+    for c in t.columns:
+        if c in typed:
+            parts.append(f"{COMPONENT_NAMES[c]} (valore)")
+        parts.append(f"Punti {COMPONENT_NAMES[c]}")
+    headers = [*HEADERS, *parts, "Totale", "Arrivo", "Parità e note", "Esito"]
     rows = []
     for r in t.rows:
+        values: list[Any] = []
+        for c in t.columns:
+            if c in typed:
+                values.append(r["scales"].get(c))
+            values.append(r["by_component"].get(c))
         rows.append(
             [
                 r["position"],
                 r["protocol_number"],
-                formatting.day(r["protocol_date"]) if r["protocol_date"] else "",
+                dt.date.fromisoformat(r["protocol_date"]) if r["protocol_date"] else None,
                 r["family_name"],
                 r["given_name"],
                 r["tax_code"],
                 r["municipality"],
                 r["isee_kind"],
                 r["isee_value"],
-                *r["points"],
+                *values,
                 r["total"],
-                formatting.moment(r["arrival"]),
+                formatting.local(r["arrival"]),
                 r["note"],
                 r["outcome"],
             ]
         )
     return headers, rows
+
+
+def kinds_of(headers: list[str]) -> list[str]:
+    """How each column's numbers are shown in a spreadsheet (`backoffice.exports`)."""
+    return [
+        "money"
+        if h == "Valore ISEE"
+        else "number"
+        if h in ("Posizione", "Totale") or h.startswith("Punti ") or h.endswith("(valore)")
+        else ""
+        for h in headers
+    ]

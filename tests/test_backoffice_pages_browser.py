@@ -222,7 +222,7 @@ async def test_graduatoria_page_and_outcome_from_the_dossier(page: Any, served: 
     await page.get_by_role("link", name=re.compile("Assistenza indiretta anziani")).click()
     row = page.locator(f"#grad-{dossier_id}")
     await expect(row.locator("th")).to_have_text("1")
-    await expect(row.locator("td[data-label='Totale']")).to_have_text("80")
+    await expect(row.locator("td[data-label='Totale punti']")).to_have_text("80")
     async with page.expect_download() as info:
         await page.get_by_role("link", name="CSV della graduatoria").click()
     done = await info.value

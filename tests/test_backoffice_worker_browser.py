@@ -8,7 +8,6 @@ changed outcome confirmed first. Each page checked by axe-core and for sideways 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -38,9 +37,7 @@ NOTICE = "visconteo-sud-milano-2025"
 async def _clean(page: Any) -> None:
     """No axe-core violation, nothing sticking out sideways."""
     results = await Axe().run(page)
-    violations = [
-        f"{v['id']}: {v['help']}" for v in results.response.get("violations", [])
-    ]
+    violations = [f"{v['id']}: {v['help']}" for v in results.response.get("violations", [])]
     assert not violations, violations
     assert await horizontal_overflow(page) is None
 

@@ -141,6 +141,60 @@ def _ods_rows(data: bytes) -> list[list[str]]:
     return rows
 
 
+def _ods_cells(data: bytes) -> list[list[dict[str, Any]]]:
+    from odf.opendocument import load
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = load(io.BytesIO(data))
+    [table] = doc.spreadsheet.getElementsByType(Table)
+    return [
+        [
+            {
+                "type": cell.getAttribute("valuetype"),
+                "date": cell.getAttribute("datevalue"),
+                "style": cell.getAttribute("stylename"),
+                "text": "".join(str(p) for p in cell.getElementsByType(P)),
+            }
+            for cell in tr.getElementsByType(TableCell)
+        ]
+        for tr in table.getElementsByType(TableRow)
+    ]
+
+
+def _ods_data_style(data: bytes, cell_style: str) -> tuple[str, str]:
+    """(decimal places, grouping) of the number style a cell style points to."""
+    from odf.number import Number, NumberStyle
+    from odf.opendocument import load
+    from odf.style import Style
+
+    doc = load(io.BytesIO(data))
+    styles = {s.getAttribute("name"): s for s in doc.automaticstyles.getElementsByType(Style)}
+    name = styles[cell_style].getAttribute("datastylename")
+    [style] = [
+        s
+        for s in doc.automaticstyles.getElementsByType(NumberStyle)
+        if s.getAttribute("name") == name
+    ]
+    [number] = style.getElementsByType(Number)
+    return number.getAttribute("decimalplaces"), number.getAttribute("grouping")
+
+
+def _ods_column_widths(data: bytes) -> list[float]:
+    from odf.opendocument import load
+    from odf.style import Style, TableColumnProperties
+    from odf.table import Table, TableColumn
+
+    doc = load(io.BytesIO(data))
+    styles = {s.getAttribute("name"): s for s in doc.automaticstyles.getElementsByType(Style)}
+    [table] = doc.spreadsheet.getElementsByType(Table)
+    out = []
+    for column in table.getElementsByType(TableColumn):
+        [props] = styles[column.getAttribute("stylename")].getElementsByType(TableColumnProperties)
+        out.append(float(props.getAttribute("columnwidth").removesuffix("cm")))
+    return out
+
+
 def _num(value: Any) -> float | None:
     if value in (None, ""):
         return None
@@ -240,6 +294,41 @@ async def test_graduatoria_of_ten_dossiers_exports_order_points_and_tie_breaks(t
         else:
             assert isinstance(_num(isee_b), float)
         assert body[0][col["Protocollo"]] == "2025/100"
+        # the values typed after the home visit beside their points
+        adl = body[ORDER.index("C")][col["ADL (valore)"]]
+        iadl = body[ORDER.index("C")][col["IADL (valore)"]]
+        assert (_num(adl), _num(iadl)) == (2, 1), fmt
+        assert col["ADL (valore)"] + 1 == col["Punti ADL"], fmt
+
+    # XLSX: dates are dates, ISEE and points have number formats, columns fit their values
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    first = {name: sheet.cell(row=2, column=header.index(name) + 1) for name in header}
+    assert first["Data protocollo"].value == dt.datetime(2025, 6, 20)
+    assert first["Data protocollo"].number_format == "DD/MM/YYYY"
+    assert isinstance(first["Arrivo"].value, dt.datetime)
+    assert first["Arrivo"].number_format == "DD/MM/YYYY HH:MM"
+    assert first["Arrivo"].value == dt.datetime(2025, 6, 2, 9, 0)  # 7:00 UTC, in Rome
+    assert first["Valore ISEE"].number_format == "#,##0.00"
+    assert first["Punti ADL"].number_format == "#,##0.##"
+    assert first["Totale"].number_format == "#,##0.##"
+    widths = {
+        name: sheet.column_dimensions[chr(ord("A") + i)].width for i, name in enumerate(header)
+    }
+    assert len(set(widths.values())) > 3, widths  # not every column 13 wide
+    assert widths["Codice fiscale"] >= 16 and widths["Parità e note"] > widths["Posizione"]
+    # ODS: the same, as office:date-value and styled floats, with column widths
+    ods = _ods_cells(files["ods"])
+    header = [c["text"] for c in ods[0]]
+    first_ods = dict(zip(header, ods[1], strict=True))
+    assert first_ods["Data protocollo"]["type"] == "date"
+    assert first_ods["Data protocollo"]["date"] == "2025-06-20"
+    assert first_ods["Data protocollo"]["text"] == "20/06/2025"
+    assert first_ods["Arrivo"]["date"] == "2025-06-02T09:00:00"
+    isee_style = first_ods["Valore ISEE"]["style"]
+    assert first_ods["Valore ISEE"]["type"] == "float" and isee_style
+    assert _ods_data_style(files["ods"], isee_style) == ("2", "true")
+    assert _ods_column_widths(files["ods"])[header.index("Codice fiscale")] > 3.0  # cm
 
 
 async def test_graduatoria_shows_only_her_comuni_and_the_whole_ambito_to_the_admin(ten):

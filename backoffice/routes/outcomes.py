@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from dialogs.parsing import AnswerError, parse_amount
 from storage import outcomes
 
 from ..deps import CheckedForm, CurrentSession, ServicesDep, VisibleDossier
 from ..labels import NOTE_MAX, OUTCOME_NAMES, REACHED, STATUS_LABELS
 from ..pages import redirect
 from ..ranking import dossier_points
+from ..scales import SCALES, check_scales, stored
 from ..views import dossier_page
 from .common import field, record
 
@@ -28,29 +28,13 @@ async def record_assessment(
     dossier: VisibleDossier,
 ) -> Response:
     points = dossier_points(svc, dossier)
-    typed = {k: field(form, k, 20) for k in ("adl", "iadl", "cbi")}
+    typed = {k: field(form, k, 20) for k in SCALES}
     errors: dict[str, str] = {}
-    values: dict[str, float | None] = {"adl": None, "iadl": None, "cbi": None}
+    values: dict[str, float | None] = dict.fromkeys(SCALES)
     if points is None:
         errors["form"] = "L'avviso di questa pratica non ha una graduatoria a punteggio."
     else:
-        for spec in points["fields"]:
-            text = typed[spec["name"]]
-            if not text:
-                continue
-            try:
-                number = float(parse_amount(text))
-            except AnswerError:
-                number = -1.0
-            if not spec["min"] <= number <= spec["max"] or (
-                spec["integer"] and not number.is_integer()
-            ):
-                errors[spec["name"]] = (
-                    f"{spec['short']}: scrivete un numero {'intero ' if spec['integer'] else ''}"
-                    f"da {spec['min']:g} a {spec['max']:g}, come dice l'avviso."
-                )
-            else:
-                values[spec["name"]] = number
+        values, errors = check_scales(points["fields"], typed)
     if dossier["status"] not in REACHED:
         errors["form"] = "Questa domanda non è arrivata al Comune: non si valuta."
     if errors:
@@ -65,9 +49,7 @@ async def record_assessment(
     previous = outcomes.set_assessment(
         svc.db,
         dossier["id"],
-        adl=None if values["adl"] is None else int(values["adl"]),
-        iadl=None if values["iadl"] is None else int(values["iadl"]),
-        cbi=values["cbi"],
+        **stored(values),
         staff_id=session.staff.id,
         now=svc.clock(),
     )
