@@ -18,46 +18,10 @@ from storage.staff import Session
 
 from . import formatting
 from .deps import Services, today
+from .filters import SORT_LABELS, list_url, query_of
 from .labels import PAGE_SIZE, REACHED, STATUS_LABELS, VERDICT_LABELS
 from .pages import render
 from .views import documents_count, row
-
-SORT_LABELS = {
-    "arrivo": "Arrivo",
-    "nome": "Beneficiario",
-    "comune": "Comune",
-    "stato": "Stato",
-    "protocollo": "Protocollo",
-    "pratica": "Pratica",
-}
-KEPT = ("vista", "stato", "avviso", "comune", "cerca", "mie", "ordina", "verso")
-
-
-def filters_of(
-    q: Mapping[str, str], staff_comuni: tuple[str, ...], notices: list[str]
-) -> dict[str, str]:
-    """The list's filters from the address, each checked against what exists."""
-    wanted = q.get("cerca") or q.get("cognome") or ""
-    return {
-        "vista": "tutte" if q.get("vista") == "tutte" else "da-fare",
-        "stato": q.get("stato", "") if q.get("stato") in STATUS_LABELS else "",
-        "avviso": q.get("avviso", "") if q.get("avviso") in notices else "",
-        "comune": q.get("comune", "") if q.get("comune") in staff_comuni else "",
-        "cerca": wanted.strip()[:100],
-        "mie": "1" if q.get("mie") == "1" else "",
-        "ordina": q.get("ordina", "") if q.get("ordina") in SORT_LABELS else "",
-        "verso": "desc" if q.get("verso") == "desc" else "",
-    }
-
-
-def list_url(filters: dict[str, str], **changes: Any) -> str:
-    values = {**filters, **changes}
-    kept = {k: values[k] for k in KEPT if values.get(k)}
-    if kept.get("vista") == "da-fare":
-        kept.pop("vista")
-    if "pagina" in changes and changes["pagina"] and changes["pagina"] != 1:
-        kept["pagina"] = changes["pagina"]
-    return "/pratiche" + ("?" + urlencode(kept) if kept else "")
 
 
 def _precheck(dossier: dict[str, Any]) -> str:
@@ -105,23 +69,9 @@ def list_page(
     notice_ids = worklist.notices_of(svc.db, comuni)
     titles = {n.id: n.title for n in svc.catalogue.notices}
     ranked_notices = {n.id for n in svc.catalogue.notices if n.ranking is not None}
-    filters = filters_of(query, comuni, notice_ids)
-    sort = filters["ordina"] or "arrivo"
-    # a search looks in every dossier of her comuni, whatever the view: a name or a code
-    # is typed to find that dossier, and "Da fare" would hide one with an outcome
+    filters, q = query_of(svc, session, query, notice_ids)
     searching = bool(filters["cerca"])
-    q = worklist.Query(
-        comuni=comuni,
-        today=day,
-        todo=filters["vista"] == "da-fare" and not searching,
-        status=filters["stato"],
-        notice=filters["avviso"],
-        municipality=filters["comune"],
-        text=filters["cerca"],
-        assigned_to=staff.id if filters["mie"] else None,
-        sort=sort,
-        descending=filters["verso"] == "desc",
-    )
+    sort = q.sort
     try:
         number = max(1, int(query.get("pagina") or 1))
     except ValueError:

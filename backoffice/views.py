@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -38,6 +39,7 @@ from .labels import (
     STATUS_LABELS,
     VERDICT_LABELS,
 )
+from .nextup import computed_position, next_dossier
 from .pages import render
 from .problems import problem_of
 from .ranking import dossier_points
@@ -272,8 +274,9 @@ def dossier_page(
     *,
     forms: dict[str, Any] | None = None,
     errors: dict[str, dict[str, str]] | None = None,
-    warnings: dict[str, str] | None = None,
+    warnings: dict[str, Any] | None = None,
     status_code: int = 200,
+    came_from: str | None = None,
 ) -> HTMLResponse:
     """The dossier page; `forms` and `errors` (by form) when a form comes back refused."""
     svc: Services = request.app.state.services
@@ -284,7 +287,16 @@ def dossier_page(
     latest = requests[-1] if requests else None
     documents = _documents(svc, dossier, latest["created_at"] if latest else None)
     values = default_forms(svc, dossier, requests)
+    proposed = computed_position(svc, session, dossier)
+    if proposed and proposed["position"] and not values["outcome"]["position"]:
+        values["outcome"]["position"] = str(proposed["position"])
     values.update(forms or {})
+    # the page she came from (the list with its filters, the graduatoria): kept in the
+    # address of this page, so that a form sent from it comes back to it with `da`
+    back = safe_path(came_from or request.query_params.get("da"), "/pratiche")
+    here = f"/pratiche/{dossier['id']}" + (
+        "?" + urlencode({"da": back}) if back != "/pratiche" else ""
+    )
     history = store.history(svc.db, dossier["id"])
     done = request.query_params.get("fatto")
     return render(
@@ -320,7 +332,10 @@ def dossier_page(
             "notes": audit.notes(svc.db, dossier["id"]),
             "colleagues": _colleagues(svc, dossier),
             "nav": "pratiche",
-            "back": safe_path(request.query_params.get("da"), "/pratiche"),
+            "back": back,
+            "here": here,
+            "proposed": proposed,
+            "next_dossier": next_dossier(svc, session, dossier, back),
         },
         session=session,
         status_code=status_code,

@@ -109,6 +109,18 @@ def page(db: Database, query: Query, number: int, size: int) -> tuple[list[dict[
     return [_decode(r) for r in rows], int(total)
 
 
+def ids(db: Database, query: Query, limit: int = 1000) -> list[str]:
+    """The codes of the dossiers the query lists, in its order (the first `limit`)."""
+    where, values = query.where()
+    order = SORTS.get(query.sort, SORTS["arrivo"])
+    direction = "DESC" if query.descending else "ASC"
+    rows = db.execute(
+        f"SELECT d.id FROM dossiers d WHERE {where} ORDER BY {order} {direction}, d.id LIMIT ?",
+        [*values, limit],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def status_counts(db: Database, query: Query) -> dict[str, int]:
     """How many dossiers of each status match the other filters (for the clickable counts)."""
     where, values = query.where(with_status=False)

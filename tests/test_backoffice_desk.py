@@ -250,6 +250,7 @@ async def test_an_outcome_reaches_the_family_in_their_language_once(world: World
                     csrf,
                     outcome="in_graduatoria",
                     position="3",
+                    confirm_position="1",  # no scales yet: the graduatoria gives no place
                 )
                 assert answer.status_code == 303
             assert "fatto=esito-uguale" in answer.headers["location"]

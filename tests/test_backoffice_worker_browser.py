@@ -8,6 +8,7 @@ changed outcome confirmed first. Each page checked by axe-core and for sideways 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -85,3 +86,97 @@ async def test_a_search_from_da_fare_finds_a_dossier_in_any_view(browser: Any, s
         await expect(page.locator("#risultati")).to_contain_text("0 pratiche")
     finally:
         await context.close()
+
+
+async def test_scales_of_several_visits_at_once_then_outcomes_one_after_another(
+    page: Any, served: Served
+):
+    d = served.dossiers
+    db = served.open_db()
+    await log_in(page, served.email("opera"))
+    await page.goto(f"/avvisi/{NOTICE}/graduatoria")
+    rossi, cantu = page.locator(f"#grad-{d['delivered']}"), page.locator(f"#grad-{d['sent']}")
+    header = page.locator("#graduatoria thead")
+    await expect(header).to_contain_text("ADL: valore (da 0 a 6) e punti")
+    await expect(header).to_contain_text("Punti ISEE")
+    await rossi.get_by_label(re.compile(r"^ADL di Rossi Giuseppe")).fill("1")
+    await rossi.get_by_label(re.compile(r"^IADL di Rossi Giuseppe")).fill("2")
+    await cantu.get_by_label(re.compile(r"^ADL di Cantù Ernesta")).fill("9")
+    await cantu.get_by_label(re.compile(r"^IADL di Cantù Ernesta")).fill("3")
+    await page.get_by_role("button", name="Registra le scale").click()
+    await page.wait_for_load_state("networkidle")
+    # refused: nothing kept, what was typed still there, the error named and at its field
+    summary = page.locator("#errori-scale")
+    await expect(summary).to_be_focused()
+    await expect(summary).to_contain_text(
+        f"Cantù Ernesta ({d['sent']}): ADL: scrivete un numero intero da 0 a 6"
+    )
+    await expect(page.locator(f"#adl-{d['sent']}")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator(f"#adl-{d['delivered']}")).to_have_value("1")
+    assert db.execute("SELECT COUNT(*) FROM assessments").fetchone()[0] == 0
+    await page.set_viewport_size({"width": 320, "height": 640})
+    await _clean(page)
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await summary.get_by_role("link").click()
+    await expect(page.locator(f"#adl-{d['sent']}")).to_be_focused()
+    await page.locator(f"#adl-{d['sent']}").fill("4")
+    await page.get_by_role("button", name="Registra le scale").click()
+    await page.wait_for_url(re.compile(r"fatto=scale"))
+    done = page.locator("#esito-scale")
+    await expect(done).to_contain_text("Scale registrate per 2 pratiche.")
+    await expect(done).to_be_focused()
+    # both shown: the value typed and its points (ADL 1 = 20 points, IADL 2 = 40)
+    await expect(rossi.locator(f"#adl-{d['delivered']}")).to_have_value("1")
+    await expect(rossi.locator("td.scale").first).to_contain_text("= 20 punti")
+    await expect(rossi.locator("td[data-label='Totale punti']")).to_have_text("80")
+    await page.reload()  # post, redirect, get: nothing recorded twice
+    recorded = "SELECT COUNT(*) FROM audit_log WHERE action = 'record_assessment'"
+    assert db.execute(recorded).fetchone()[0] == 2
+    await _clean(page)
+
+    # the outcome: the position the graduatoria computed is proposed
+    position = int(await rossi.locator("th").inner_text())
+    await rossi.get_by_role("link", name="Rossi Giuseppe").click()
+    await page.wait_for_url(re.compile(rf"/pratiche/{d['delivered']}\?da="))
+    field = page.get_by_label("Posizione in graduatoria (per «In graduatoria»)")
+    await expect(field).to_have_value(str(position))
+    await expect(page.locator("#outcome-position-hint")).to_have_text(
+        f"Proposta dalla graduatoria calcolata (Comuni Opera, Rozzano): {position}."
+    )
+    await page.get_by_role("radio", name="In graduatoria").check()
+    await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
+    await page.wait_for_url(re.compile(r"fatto=esito"))
+    await expect(page.locator("#esito-esito")).to_be_focused()
+    # a change of an outcome the family was told asks first, and says they are told again
+    await page.get_by_role("radio", name="Ammessa").check()
+    await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
+    warning = page.locator("#avviso-esito")
+    await expect(warning).to_be_focused()
+    await expect(warning).to_contain_text(
+        f"L'esito «In graduatoria, posizione {position}» è già stato registrato"
+    )
+    await expect(warning).to_contain_text("la famiglia riceve un nuovo messaggio")
+    events = "SELECT COUNT(*) FROM dossier_events WHERE status = 'esito' AND dossier_id = ?"
+    assert db.execute(events, [d["delivered"]]).fetchone()[0] == 1
+    await _clean(page)
+    await page.get_by_label("Sì, cambia l'esito: la famiglia viene avvisata di nuovo").check()
+    await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
+    await page.wait_for_url(re.compile(r"fatto=esito"))
+    await expect(page.locator("#esito-pratica")).to_have_text("Esito: Ammessa")
+    assert db.execute(events, [d["delivered"]]).fetchone()[0] == 2
+
+    # the next dossier of the graduatoria, without an outcome yet
+    await page.get_by_role("link", name=re.compile("Pratica successiva")).click()
+    await page.wait_for_url(re.compile(rf"/pratiche/{d['sent']}\?da="))
+    await page.get_by_role("radio", name="In graduatoria").check()
+    other = str(position + 5)
+    await page.get_by_label("Posizione in graduatoria (per «In graduatoria»)").fill(other)
+    await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
+    warning = page.locator("#avviso-esito")
+    await expect(warning).to_contain_text("La graduatoria calcolata (Comuni Opera, Rozzano)")
+    await expect(warning).to_contain_text(f", non {other}.")
+    assert store.get_dossier(db, d["sent"])["outcome"] is None  # type: ignore[index]
+    await page.get_by_label(f"Sì, registra la posizione {other}").check()
+    await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
+    await page.wait_for_url(re.compile(r"fatto=esito"))
+    assert store.get_dossier(db, d["sent"])["outcome_position"] == int(other)  # type: ignore[index]

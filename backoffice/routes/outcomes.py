@@ -3,18 +3,22 @@ scales) and the outcome, which the family is told in chat, once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from storage import outcomes
 
+from .. import formatting
 from ..deps import CheckedForm, CurrentSession, ServicesDep, VisibleDossier
 from ..labels import NOTE_MAX, OUTCOME_NAMES, REACHED, STATUS_LABELS
+from ..nextup import computed_position
 from ..pages import redirect
 from ..ranking import dossier_points
 from ..scales import SCALES, check_scales, stored
 from ..views import dossier_page
-from .common import field, record
+from .common import came_from, dossier_back, field, record, with_params
 
 router = APIRouter()
 
@@ -45,6 +49,7 @@ async def record_assessment(
             forms={"assessment": typed},
             errors={"assessment": errors},
             status_code=400,
+            came_from=came_from(form),
         )
     previous = outcomes.set_assessment(
         svc.db,
@@ -59,7 +64,8 @@ async def record_assessment(
             k: previous[k] for k in ("adl", "iadl", "cbi") if previous[k] is not None
         }
     record(svc, session.staff, "record_assessment", dossier["id"], detail)
-    return redirect(f"/pratiche/{dossier['id']}?fatto=valutazione#esito-valutazione")
+    target = with_params(dossier_back(form, dossier["id"]), fatto="valutazione")
+    return redirect(target + "#esito-valutazione")
 
 
 @router.post("/pratiche/{dossier_id}/esito")
@@ -100,26 +106,98 @@ async def record_outcome(
             forms={"outcome": {"outcome": outcome, "reason": reason, "position": position_text}},
             errors={"outcome": errors},
             status_code=400,
+            came_from=came_from(form),
+        )
+    stored_reason = reason if outcome == "esclusa" else None
+    warnings = _outcome_warnings(svc, session, dossier, outcome, stored_reason, position, form)
+    if warnings:
+        return dossier_page(
+            request,
+            session,
+            dossier,
+            forms={"outcome": {"outcome": outcome, "reason": reason, "position": position_text}},
+            warnings={"outcome": warnings},
+            status_code=409,
+            came_from=came_from(form),
         )
     changed = outcomes.set_outcome(
         svc.db,
         dossier["id"],
         outcome,
-        reason=reason if outcome == "esclusa" else None,
+        reason=stored_reason,
         position=position,
         now=svc.clock(),
     )
     if changed:
-        record(
-            svc,
-            session.staff,
-            "record_outcome",
-            dossier["id"],
-            {
-                "outcome": outcome,
-                "reason": reason if outcome == "esclusa" else None,
-                "position": position,
-            },
-        )
+        detail: dict[str, Any] = {
+            "outcome": outcome,
+            "reason": stored_reason,
+            "position": position,
+        }
+        if dossier.get("outcome"):
+            detail["previous"] = {
+                "outcome": dossier["outcome"],
+                "position": dossier.get("outcome_position"),
+            }
+        record(svc, session.staff, "record_outcome", dossier["id"], detail)
     done = "esito" if changed else "esito-uguale"
-    return redirect(f"/pratiche/{dossier['id']}?fatto={done}#esito-esito")
+    return redirect(with_params(dossier_back(form, dossier["id"]), fatto=done) + "#esito-esito")
+
+
+def _outcome_warnings(
+    svc: Any,
+    session: Any,
+    dossier: dict[str, Any],
+    outcome: str,
+    reason: str | None,
+    position: int | None,
+    form: Any,
+) -> list[dict[str, str]]:
+    """What to confirm before an outcome is kept: a change to an outcome the family was
+    already told (they are told again), and a position other than the one the graduatoria
+    computes. Each with its own checkbox; none once ticked."""
+    out = []
+    before = dossier.get("outcome")
+    if before and (before, dossier.get("outcome_reason"), dossier.get("outcome_position")) != (
+        outcome,
+        reason,
+        position,
+    ):
+        said = OUTCOME_NAMES.get(before, before)
+        if dossier.get("outcome_position"):
+            said += f", posizione {dossier['outcome_position']}"
+        when = formatting.day(dossier.get("outcome_at")) if dossier.get("outcome_at") else ""
+        if field(form, "confirm_change") != "1":
+            out.append(
+                {
+                    "name": "confirm_change",
+                    "text": f"L'esito «{said}» è già stato registrato"
+                    + (f" il {when}" if when else "")
+                    + " e comunicato alla famiglia nella chat. Se lo cambiate, la famiglia "
+                    "riceve un nuovo messaggio con l'esito nuovo.",
+                    "label": "Sì, cambia l'esito: la famiglia viene avvisata di nuovo",
+                }
+            )
+    if outcome == "in_graduatoria" and position is not None:
+        computed = computed_position(svc, session, dossier)
+        if computed is not None and computed["position"] != position:
+            if computed["position"] is None:
+                text = (
+                    f"La graduatoria calcolata ({computed['scope']}) non dà ancora una "
+                    f"posizione a questa pratica ({computed['note'] or 'punteggio incompleto'})."
+                )
+            else:
+                text = (
+                    f"La graduatoria calcolata ({computed['scope']}) dà a questa pratica la "
+                    f"posizione {computed['position']}, non {position}."
+                )
+            if field(form, "confirm_position") != "1":
+                out.append(
+                    {
+                        "name": "confirm_position",
+                        "text": text + " Se la posizione viene dalla graduatoria approvata "
+                        "dall'Ambito, confermatela.",
+                        "label": f"Sì, registra la posizione {position}",
+                    }
+                )
+    return out

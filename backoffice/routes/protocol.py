@@ -26,7 +26,7 @@ from ..listing import list_page
 from ..pages import redirect, render
 from ..protocol import Entry, check_entry, duplicate_warning, parse_paste
 from ..views import dossier_page
-from .common import back_to, field, record
+from .common import back_to, field, record, with_params
 
 router = APIRouter()
 
@@ -42,13 +42,6 @@ def _record(svc: Any, session: Any, entry: Entry) -> None:
     if entry.duplicates:
         detail["same_number_as"] = entry.duplicates
     record(svc, session.staff, "record_protocol", entry.dossier_id, detail)
-
-
-def _with(url: str, **params: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params and k != "bozza"]
-    query += list(params.items())
-    return parts.path + "?" + urlencode(query)
 
 
 @router.post("/pratiche/{dossier_id}/protocollo")
@@ -92,9 +85,9 @@ async def record_protocol(
         )
     _record(svc, session, entry)
     if inline:
-        target = _with(back, fatto="protocollo", pratica=dossier["id"], numero=entry.number)
+        target = with_params(back, fatto="protocollo", pratica=dossier["id"], numero=entry.number)
         return redirect(f"{target}#riga-{dossier['id']}")
-    return redirect(_with(back, fatto="protocollo") + "#esito-protocollo")
+    return redirect(with_params(back, fatto="protocollo") + "#esito-protocollo")
 
 
 @router.get("/protocollo")
