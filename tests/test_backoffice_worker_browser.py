@@ -180,3 +180,34 @@ async def test_scales_of_several_visits_at_once_then_outcomes_one_after_another(
     await page.get_by_role("button", name="Registra l'esito e avvisa la famiglia").click()
     await page.wait_for_url(re.compile(r"fatto=esito"))
     assert store.get_dossier(db, d["sent"])["outcome_position"] == int(other)  # type: ignore[index]
+
+
+async def test_a_repeated_protocol_number_is_confirmed_with_the_other_lines_errors(
+    browser: Any, served: Served
+):
+    d = served.dossiers
+    db = served.open_db()
+    db["dossiers"].update(d["binasco"], {"protocol_number": "2025/500"})  # another comune
+    store.record_protocol(db, d["delivered"], "2025/500", "2025-06-16")
+    context = await new_context(browser, served, **NARROW)
+    try:
+        page = await context.new_page()
+        await log_in(page, served.email("opera"))
+        await page.goto("/protocollo")
+        lines = f"{d['sent']};2025/500;16/06/2025\n{d['error']};2025/501;16/06/2025"
+        await page.get_by_label("Righe del registro").fill(lines)
+        await page.get_by_role("button", name="Registra i protocolli").click()
+        check = page.locator("#controllo")
+        await expect(check).to_be_focused()
+        await expect(check).to_contain_text("Per i numeri già usati potete confermare già ora")
+        await expect(check).to_contain_text(f"Riga 2 ({d['error']})")  # never reached the comune
+        # the repeated number is confirmed now, while line 2 is being fixed
+        await check.get_by_label(f"Sì, registra il numero 2025/500 anche per {d['sent']}").check()
+        await _clean(page)
+        await page.get_by_label("Righe del registro").fill(f"{d['sent']};2025/500;16/06/2025")
+        await page.get_by_role("button", name="Registra i protocolli").click()
+        await page.wait_for_url(re.compile(r"registrati="))
+        await expect(page.locator("#esito")).to_contain_text("Registrato 1 protocollo")
+        assert store.get_dossier(db, d["sent"])["protocol_number"] == "2025/500"  # type: ignore[index]
+    finally:
+        await context.close()

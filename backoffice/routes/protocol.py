@@ -90,6 +90,10 @@ async def record_protocol(
     return redirect(with_params(back, fatto="protocollo") + "#esito-protocollo")
 
 
+def _pair(entry: Entry) -> str:
+    return f"{entry.dossier_id}={entry.number}"
+
+
 @router.get("/protocollo")
 async def paste_page(request: Request, session: CurrentSession) -> Response:
     done = [d for d in request.query_params.get("registrati", "").split(",") if d][:200]
@@ -123,9 +127,12 @@ async def paste(
         if entry.number and entry.number in seen:
             entry.duplicates.append(f"riga {seen[entry.number]} di questo elenco")
         seen.setdefault(entry.number, entry.line)
-    confirmed = field(form, "confirm") == "1"
+    # each number already used is confirmed on its own line (a checkbox whose value is
+    # "dossier=number"), in the same round as the other lines' errors
+    confirmed = {v.strip() for v in form.getlist("confirm") if isinstance(v, str)}
     refused = bad or any(e.errors for e in entries)
-    if refused or (any(e.duplicates for e in entries) and not confirmed):
+    waiting = [e for e in entries if e.duplicates and not e.errors and _pair(e) not in confirmed]
+    if refused or waiting:
         return render(
             request,
             "protocollo.html",
@@ -135,6 +142,8 @@ async def paste(
                     {
                         "entry": e,
                         "warning": duplicate_warning(e) if e.duplicates and not e.errors else "",
+                        "confirmed": _pair(e) in confirmed,
+                        "pair": _pair(e),
                     }
                     for e in entries
                 ],
