@@ -255,6 +255,52 @@ def default_forms(svc: Services, dossier: dict[str, Any], requests: list[dict]) 
     }
 
 
+# each field of the dossier page's forms: (the id its error summary links to, its name)
+FIELDS = {
+    ("protocol", "protocol_number"): ("protocol_number", "Numero di protocollo"),
+    ("protocol", "protocol_date"): ("protocol_date", "Data di protocollo"),
+    ("protocol", "dossier"): ("protocollo", "Protocollo"),
+    ("assessment", "adl"): ("adl", "ADL"),
+    ("assessment", "iadl"): ("iadl", "IADL"),
+    ("assessment", "cbi"): ("cbi", "CBI"),
+    ("assessment", "form"): ("valutazione", "Scale della visita"),
+    ("outcome", "outcome"): ("outcome-ammessa", "Esito"),
+    ("outcome", "position"): ("outcome-position", "Posizione in graduatoria"),
+    ("outcome", "reason"): ("outcome-reason", "Motivo"),
+    ("outcome", "form"): ("valutazione", "Esito"),
+    ("integration", "items"): ("item-", "Documenti da chiedere"),
+    ("integration", "note"): ("note", "Nota per la famiglia"),
+    ("integration", "due_on"): ("due_on", "Termine per la famiglia"),
+    ("integration", "form"): ("integrazioni", "Richiesta di integrazione"),
+    ("add", "items"): ("add-items-error", "Documenti da aggiungere"),
+    ("add", "form"): ("integrazioni", "Aggiunta alla richiesta"),
+    ("note", "text"): ("team-note", "Nuova nota per i colleghi"),
+    ("assign", "assigned_to"): ("assigned_to", "Assegnata a"),
+}
+SECTIONS = {
+    "protocol": "protocollo",
+    "assessment": "valutazione",
+    "outcome": "valutazione",
+    "integration": "integrazioni",
+    "add": "integrazioni",
+    "note": "lavoro",
+    "assign": "lavoro",
+}
+
+
+def error_links(errors: dict[str, dict[str, str]], first_item: str) -> list[dict[str, str]]:
+    """The error summary: each error with the field it is about, linked to that field."""
+    out = []
+    for form, problems in errors.items():
+        for key, text in (problems or {}).items():
+            anchor, name = FIELDS.get((form, key), (SECTIONS.get(form, "contenuto"), ""))
+            if anchor == "item-":
+                anchor = f"item-{first_item}" if first_item else "integrazione"
+            shown = text if not name or text.startswith(name) else f"{name}: {text}"
+            out.append({"href": f"#{anchor}", "text": shown})
+    return out
+
+
 DONE = {
     "protocollo": "Numero di protocollo registrato.",
     "integrazione": "Richiesta di integrazione registrata: la famiglia la riceve nella chat.",
@@ -320,6 +366,9 @@ def dossier_page(
             ),
             "forms": values,
             "errors": errors or {},
+            "error_links": error_links(
+                errors or {}, documents["items"][0]["id"] if documents["items"] else ""
+            ),
             "warnings": warnings or {},
             "can_request": dossier["status"] in CAN_REQUEST,
             "reached": dossier["status"] in REACHED,

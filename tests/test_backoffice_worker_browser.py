@@ -211,3 +211,23 @@ async def test_a_repeated_protocol_number_is_confirmed_with_the_other_lines_erro
         assert store.get_dossier(db, d["sent"])["protocol_number"] == "2025/500"  # type: ignore[index]
     finally:
         await context.close()
+
+
+async def test_the_error_summary_names_each_field_and_leads_to_it(page: Any, served: Served):
+    await log_in(page, served.email("opera"))
+    await page.goto(f"/pratiche/{served.dossiers['delivered']}")
+    await page.get_by_role("button", name="Chiedi i documenti alla famiglia").click()
+    await page.wait_for_load_state("networkidle")
+    summary = page.locator(".alert[role='alert']")
+    links = summary.get_by_role("link")
+    await expect(links).to_have_text(
+        [
+            "Documenti da chiedere: Scegliete almeno un documento da chiedere.",
+            "Nota per la famiglia: Scrivete una nota per la famiglia: cosa manca e perché.",
+        ]
+    )
+    await links.nth(1).click()
+    await expect(page.locator("#note")).to_be_focused()
+    await links.nth(0).click()
+    await expect(page.locator("#integrazione input[type=checkbox]").first).to_be_focused()
+    await _clean(page)
