@@ -194,11 +194,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         print("--workers: at least 1", file=err)
         return EXIT_INVALID
     settings = _settings(args)
-    if settings.bot_token is None:
+    if settings.bot_token is None and settings.webhook_url:
         print(
-            "BOT_TOKEN is not set: the server needs the bot's token from @BotFather "
-            "(BOT_TOKEN=123:abc sportello serve). To try the bot without Telegram: "
-            "sportello console",
+            "BOT_TOKEN is not set but WEBHOOK_URL is: the webhook needs the bot's token "
+            "from @BotFather (BOT_TOKEN=123:abc sportello serve). Without both, "
+            "`sportello serve` serves the back-office alone.",
             file=err,
         )
         return EXIT_ERROR
@@ -206,7 +206,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     clock = (lambda: today) if today is not None else None
     if today is not None:
         logging.getLogger("sportello").warning(
-            "running AS OF %s (--today): families see notices as on that date", today
+            "running AS OF %s (--today): families see notices as on that date, and "
+            "retention, expiry, reminders and the back-office's dates follow it",
+            today,
         )
     run_serve(settings, clock=clock, workers=args.workers)
     return EXIT_OK

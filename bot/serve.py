@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from common.clock import moment_clock
 from common.settings import Settings
 
 if TYPE_CHECKING:  # the heavy imports (aiogram alone takes seconds) wait for build_service
@@ -57,8 +58,8 @@ def webhook_secret(settings: Settings, data_dir: Path) -> str:
 class Service(NamedTuple):
     app: FastAPI
     services: Services
-    bot: Bot
-    dp: Dispatcher
+    bot: Bot | None  # None: the back-office alone (no BOT_TOKEN)
+    dp: Dispatcher | None
     secret: str
 
 
@@ -129,12 +130,16 @@ def build_service(
     db = db if db is not None else open_db(settings.db_path)
     blobs = blob_store_beside(db, settings)
     catalogue = LiveCatalogue(db)  # follows `sportello notice publish` without a restart
+    if settings.bot_token is None:
+        return _backoffice_alone(settings, db, blobs, catalogue, clock)
     bot = build_bot(settings)  # with the retry middleware
     dp = build_dispatcher(
         db, catalogue, clock=clock or dt.date.today, settings=settings, blobs=blobs
     )
     secret = webhook_secret(settings, settings.sportello_data_dir)
-    services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
+    services = Services(
+        db=db, blobs=blobs, catalogue=catalogue, settings=settings, clock=moment_clock(clock)
+    )
     services.extra["webhook"] = "pending" if settings.webhook_url else "off"
     services.extra["clock"] = clock  # the alerts' day follows --today
 
@@ -225,6 +230,36 @@ def build_service(
 
     app = create_app(services, routers=[webhook_router(dp, bot, secret)], lifespan=lifespan)
     return Service(app, services, bot, dp, secret)
+
+
+BACKOFFICE_ALONE = (
+    "BOT_TOKEN is not set: serving the back-office alone. The Telegram webhook is off and "
+    "the background jobs do not run (outbox, PEC receipts, messages to families, alerts, "
+    "retention, expiry): start with BOT_TOKEN for those."
+)
+
+
+def _backoffice_alone(
+    settings: Settings, db: Any, blobs: Any, catalogue: Any, clock: Callable[[], dt.date] | None
+) -> Service:
+    """The staff back-office without Telegram: no webhook route, no jobs (they tell
+    families things, and retention must not delete files the family was not warned of)."""
+    from backoffice.app import create_app
+    from backoffice.deps import Services
+
+    services = Services(
+        db=db, blobs=blobs, catalogue=catalogue, settings=settings, clock=moment_clock(clock)
+    )
+    services.extra["webhook"] = "off"
+    services.extra["jobs"] = False
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.warning(BACKOFFICE_ALONE)
+        yield
+        log.info("service stopped")
+
+    return Service(create_app(services, lifespan=lifespan), services, None, None, "")
 
 
 TODAY_VARIABLE = "_SPORTELLO_SERVE_TODAY"  # --today, handed to the worker processes

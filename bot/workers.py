@@ -14,7 +14,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from sqlite_utils import Database
 
-from common.clock import utcnow
+from common.clock import Clock, moment_clock, utcnow
 from common.i18n import N_
 from common.settings import Settings
 from dossier import bounded
@@ -32,14 +32,19 @@ log = logging.getLogger(__name__)
 
 
 async def retention_forever(
-    db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event, every: float = 3600
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    stop: asyncio.Event,
+    every: float = 3600,
+    now: Clock = utcnow,
 ) -> None:
     while not stop.is_set():
         try:
             apply_retention(
                 db,
                 blobs,
-                utcnow(),
+                now(),
                 settings.sportello_retention_days,
                 settings.outbox_dir,
             )
@@ -49,11 +54,13 @@ async def retention_forever(
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
-async def reminders_forever(db: Database, stop: asyncio.Event, every: float = 900) -> None:
+async def reminders_forever(
+    db: Database, stop: asyncio.Event, every: float = 900, now: Clock = utcnow
+) -> None:
     """Integration requests whose deadline is near: the family is reminded once."""
     while not stop.is_set():
         try:
-            remind_families(db, utcnow())
+            remind_families(db, now())
         except Exception:
             log.exception("reminder round failed")
         with contextlib.suppress(TimeoutError):
@@ -93,11 +100,16 @@ async def expire_once(
 
 
 async def expire_forever(
-    bot: Bot, db: Database, blobs: BlobStore, settings: Settings, stop: asyncio.Event
+    bot: Bot,
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    stop: asyncio.Event,
+    now: Clock = utcnow,
 ) -> None:
     while not stop.is_set():
         try:
-            await expire_once(bot, db, blobs, settings, utcnow())
+            await expire_once(bot, db, blobs, settings, now())
         except Exception:
             log.exception("expiry round failed")
         with contextlib.suppress(TimeoutError):
@@ -137,6 +149,7 @@ def start_workers(
 ) -> list[asyncio.Task[None]]:
     """Start every background job; the caller sets `stop` and awaits the tasks. With the
     catalogue, the alerts too: planning who to tell, and the sender's queue."""
+    now = moment_clock(clock)  # --today: retention, reminders and expiry on that day
     outbox = Outbox.from_settings(settings, db, blobs)
     if settings.smtp_host:
         log.info("outbox: sending through %s", settings.smtp_host)
@@ -146,9 +159,11 @@ def start_workers(
         asyncio.create_task(warm_up_checks(stop), name="warm-up"),
         asyncio.create_task(outbox.run_forever(stop), name="outbox"),
         asyncio.create_task(tell_forever(bot, db, make_i18n(), stop), name="notify"),
-        asyncio.create_task(retention_forever(db, blobs, settings, stop), name="retention"),
-        asyncio.create_task(reminders_forever(db, stop), name="reminders"),
-        asyncio.create_task(expire_forever(bot, db, blobs, settings, stop), name="expiry"),
+        asyncio.create_task(
+            retention_forever(db, blobs, settings, stop, now=now), name="retention"
+        ),
+        asyncio.create_task(reminders_forever(db, stop, now=now), name="reminders"),
+        asyncio.create_task(expire_forever(bot, db, blobs, settings, stop, now=now), name="expiry"),
     ]
     if catalogue is not None:
         from dossier.desk import Desk

@@ -49,3 +49,12 @@ def moment(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
     if real.date() == day:
         return real.astimezone(dt.UTC)
     return dt.datetime.combine(day, real.time().replace(tzinfo=None), ROME).astimezone(dt.UTC)
+
+
+def moment_clock(day: Callable[[], dt.date] | None) -> Clock:
+    """The one clock of a process run with `--today`: that day (or today), at the real
+    time of day in Rome (`moment`), aware UTC. Retention, expiry, reminders and the
+    back-office all read it, so a trial on another date never deletes by the real one."""
+    if day is None:
+        return utcnow
+    return lambda: moment(day())

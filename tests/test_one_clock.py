@@ -1,0 +1,67 @@
+"""`--today` is one clock: the back-office's dates and the jobs (retention above all) run
+on that day, so a trial on an earlier date never deletes files by the real date."""
+
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+import httpx
+
+from bot.serve import build_service
+from bot.workers import start_workers
+from common.settings import Settings
+from storage import dossiers as store
+from tests.backoffice_fixtures import PASSWORD, World
+from tests.botapi import BotAPI, make_bot, start_api
+from tests.test_backoffice import template, world  # noqa: F401  (fixtures, by name)
+
+TRIAL_DAY = dt.date(2025, 6, 23)  # 20 days after the delivery of `delivered` (3 June 2025)
+
+
+async def test_retention_runs_on_the_today_of_the_trial_not_on_the_real_date(world: World):
+    dossier_id = world.dossiers["delivered"]
+    api = BotAPI()
+    runner, url = await start_api(api)
+    bot = make_bot(url)
+    settings = world.services.settings.model_copy(update={"sportello_retention_days": 30})
+    stop = asyncio.Event()
+    tasks = start_workers(bot, world.db, world.services.blobs, settings, stop,
+                          clock=lambda: TRIAL_DAY)  # fmt: skip
+    try:
+        await asyncio.sleep(1.5)  # retention runs at once, then every hour
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.session.close()
+        await runner.cleanup()
+    # by the real date (2026) the files would be long gone; on 23/06/2025 they stay
+    kept = store.get_dossier(world.db, dossier_id)
+    assert kept is not None and not kept.get("purged")
+    assert store.attachments(world.db, dossier_id)
+
+
+async def test_the_back_office_of_serve_today_dates_its_forms_on_that_day(world: World):
+    root = world.services.settings.sportello_data_dir
+    world.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    settings = Settings(sportello_data_dir=root, bot_token=None)
+    service = build_service(settings, clock=lambda: TRIAL_DAY)
+    assert service.bot is None
+    assert service.services.clock().date() == TRIAL_DAY
+    try:
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://b2") as client:
+            page = await client.get("/login")
+            csrf = re.search(r'name="csrf" value="([^"]*)"', page.text).group(1)  # type: ignore[union-attr]
+            done = await client.post("/login", data={
+                "email": world.staff["opera"].email, "password": PASSWORD, "csrf": csrf,
+            })  # fmt: skip
+            assert done.status_code == 303
+            dossier = await client.get(f"/pratiche/{world.dossiers['delivered']}")
+            assert 'id="protocol_date" name="protocol_date" value="23/06/2025"' in dossier.text
+            assert 'value="03/07/2025"' in dossier.text  # the integration's deadline: +10 days
+    finally:
+        service.services.db.close()
