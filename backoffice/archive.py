@@ -1,6 +1,9 @@
 """ZIP archives of dossiers: one dossier (its files as the comune received them, the
 manifest, the PEC receipts), or several in one download, streamed: each dossier's ZIP is
-built and sent before the next one is read, so memory holds one dossier at a time."""
+built and sent before the next one is read, so memory holds one dossier at a time. The
+download of several ends with `riepilogo-pratiche.csv`: one row per dossier with its
+protocol, ISEE, scales and points, integrations and outcome (the team's internal notes are
+not in it: they stay in the back-office)."""
 
 from __future__ import annotations
 
@@ -13,11 +16,23 @@ from collections.abc import AsyncIterator
 from dossier import bounded
 from dossier.assemble import MANIFEST_NAME, assemble
 from dossier.desk import Desk
-from storage import receipts
+from storage import dossiers as store
+from storage import integrations, outcomes, receipts
 from storage.blobs import BlobError
 
+from . import formatting
 from .deps import Services
-from .labels import ZIP_BUDGET
+from .exports import csv_bytes
+from .labels import OUTCOME_NAMES, STATUS_LABELS, ZIP_BUDGET
+from .ranking import ISEE_KINDS, dossier_points
+
+SUMMARY_NAME = "riepilogo-pratiche.csv"
+SUMMARY_HEADERS = [
+    "Pratica", "Cognome", "Nome", "Codice fiscale", "Comune", "Avviso", "Stato", "Arrivo",
+    "Protocollo", "Data protocollo", "Tipo ISEE", "Valore ISEE", "ADL (valore)",
+    "IADL (valore)", "CBI (valore)", "Punti totali", "Integrazioni chieste", "Esito",
+    "Posizione", "Motivo dell'esclusione", "Nel file ZIP",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +88,53 @@ class _Sink:
         return data
 
 
+def summary_row(svc: Services, dossier_id: str, packed: bool) -> list[object]:
+    """A dossier's line of the summary (what the office's spreadsheet has), without the
+    team's internal notes."""
+    dossier = store.get_dossier(svc.db, dossier_id)
+    if dossier is None:
+        return [dossier_id, *[""] * (len(SUMMARY_HEADERS) - 2), "no"]
+    data = dossier["data"]
+    ident = data.get("identity") or {}
+    who = "applicant" if ident.get("role") == "self" else "beneficiary"
+    family, given = store.beneficiary_names(data)
+    answers = data.get("answers") or {}
+    scales = outcomes.assessment(svc.db, dossier_id) or {}
+    points = dossier_points(svc, dossier)
+    isee = answers.get("isee.value")
+    outcome = dossier.get("outcome") or ""
+    return [
+        dossier_id,
+        family,
+        given,
+        ident.get(f"{who}.tax_code", ""),
+        dossier["municipality"],
+        (data.get("notice") or {}).get("title") or dossier["notice_id"],
+        STATUS_LABELS.get(dossier["status"], dossier["status"]),
+        formatting.moment(dossier.get("sent_at")) if dossier.get("sent_at") else "",
+        dossier.get("protocol_number") or "",
+        formatting.day(dossier.get("protocol_date")) if dossier.get("protocol_date") else "",
+        ISEE_KINDS.get(answers.get("isee.kind", ""), answers.get("isee.kind", "")),
+        float(isee) if isinstance(isee, (int, float)) else "",
+        scales.get("adl"),
+        scales.get("iadl"),
+        scales.get("cbi"),
+        points["total"] if points else None,
+        len(integrations.requests_of(svc.db, dossier_id)),
+        OUTCOME_NAMES.get(outcome, ""),
+        dossier.get("outcome_position"),
+        dossier.get("outcome_reason") if outcome == "esclusa" else "",
+        "sì" if packed else "no",
+    ]
+
+
 async def stream_archive(svc: Services, dossier_ids: list[str]) -> AsyncIterator[bytes]:
-    """One ZIP holding `pratica-<id>.zip` for each dossier, streamed dossier by dossier.
-    A dossier whose files cannot be read gets a text file saying so instead."""
+    """One ZIP holding `pratica-<id>.zip` for each dossier, streamed dossier by dossier,
+    then the summary (`riepilogo-pratiche.csv`). A dossier whose files cannot be read gets
+    a text file saying so instead."""
     sink = _Sink()
     outer = zipfile.ZipFile(sink, "w")
+    summary: list[list[object]] = []
     for dossier_id in dossier_ids:
         try:
             inner, _files, _receipts = await dossier_zip(svc, dossier_id)
@@ -90,8 +147,11 @@ async def stream_archive(svc: Services, dossier_ids: list[str]) -> AsyncIterator
                 "Un file di questa pratica non si legge: scaricatela dalla sua pagina o "
                 "avvisate l'operatore dello sportello.\n",
             )
+            summary.append(summary_row(svc, dossier_id, False))
         else:
             outer.writestr(f"pratica-{dossier_id}.zip", inner, zipfile.ZIP_STORED)
+            summary.append(summary_row(svc, dossier_id, True))
         yield sink.take()
+    outer.writestr(SUMMARY_NAME, csv_bytes(SUMMARY_HEADERS, summary))
     outer.close()
     yield sink.take()

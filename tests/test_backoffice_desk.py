@@ -9,6 +9,7 @@ statement)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import io
@@ -409,16 +410,42 @@ async def test_team_notes_stay_in_the_office(world: World):
 
 async def test_the_chosen_dossiers_download_as_one_zip(world: World):
     w = world.dossiers
-    async with logged_in(world) as (client, _csrf):
+    async with logged_in(world) as (client, csrf):
+        for path, data in (
+            ("protocollo", {"protocol_number": "2025/77", "protocol_date": "16/06/2025"}),
+            ("valutazione", {"adl": "1", "iadl": "2"}),
+            ("esito", {"outcome": "ammessa"}),
+            ("nota", {"text": "Solo per i colleghi: richiamare la figlia"}),
+        ):
+            done = await post(client, f"/pratiche/{w['delivered']}/{path}", csrf, **data)
+            assert done.status_code == 303, (path, done.text[:300])
         response = await client.get(
             "/pratiche/archivio.zip", params=[("pratica", w["delivered"]), ("pratica", w["sent"])]
         )
         assert response.status_code == 200
         outer = zipfile.ZipFile(io.BytesIO(response.content))
         assert sorted(outer.namelist()) == sorted(
-            [f"pratica-{w['delivered']}.zip", f"pratica-{w['sent']}.zip"]
+            [f"pratica-{w['delivered']}.zip", f"pratica-{w['sent']}.zip", "riepilogo-pratiche.csv"]
         )
-        for name in outer.namelist():
+        # the summary: one row per dossier, protocol, scales, points, outcome; no notes
+        summary = list(
+            csv.DictReader(
+                io.StringIO(outer.read("riepilogo-pratiche.csv").decode("utf-8-sig")),
+                delimiter=";",
+            )
+        )
+        by_id = {r["Pratica"]: r for r in summary}
+        assert list(by_id) == [w["delivered"], w["sent"]]
+        rossi = by_id[w["delivered"]]
+        assert (rossi["Protocollo"], rossi["Data protocollo"]) == ("2025/77", "16/06/2025")
+        assert (rossi["ADL (valore)"], rossi["IADL (valore)"], rossi["Punti totali"]) == (
+            "1", "2", "80",
+        )  # fmt: skip
+        assert rossi["Esito"] == "Ammessa" and rossi["Cognome"] == "Rossi"
+        assert rossi["Integrazioni chieste"] == "0" and rossi["Nel file ZIP"] == "sì"
+        assert "Solo per i colleghi" not in outer.read("riepilogo-pratiche.csv").decode()
+        assert not any("nota" in h.casefold() for h in summary[0])
+        for name in [n for n in outer.namelist() if n.endswith(".zip")]:
             inner = zipfile.ZipFile(io.BytesIO(outer.read(name)))
             assert inner.testzip() is None and "riepilogo-istanza.json" in inner.namelist()
         # one of another comune among them: refused whole, nothing sent
