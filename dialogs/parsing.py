@@ -358,11 +358,20 @@ def _hours_number(folded: str) -> str:
     return " ".join(text.replace("/", " ").split())
 
 
+# Arabic writes one hour and two hours without a digit ("ساعة في الأسبوع", "ساعتان"), as
+# CLDR's units do; read back what the bot itself shows.
+_ARABIC_HOURS_WITHOUT_DIGITS = {"ساعة": 1, "ساعتان": 2, "ساعتين": 2}
+
+
 def parse_hours(text: str) -> float:
     """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`, `每周25小时`,
     `20 orë në javë`, `25 hours a week`)."""
     folded = " ".join(fold(_ascii_digits(text)).split())
     value = _decimal(_compact(_hours_number(folded))) if folded else None
+    if value is None and not any(c.isdigit() for c in folded):
+        for word, hours in _ARABIC_HOURS_WITHOUT_DIGITS.items():  # as CLDR writes 1 and 2
+            if word in folded.split():
+                value = Decimal(hours)
     if value is None:
         raise AnswerError(N_("Scrivete solo il numero di ore a settimana, così: 25."))
     if not 0 <= value <= 168:

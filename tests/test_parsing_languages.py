@@ -221,3 +221,12 @@ def test_a_month_name_with_a_two_digit_year_is_read(typed, day):
 def test_words_without_a_number_are_still_refused(typed):
     with pytest.raises(AnswerError):
         parse_hours(typed) if typed != "mila" else parse_amount(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "hours"),
+    [("ساعة في الأسبوع", 1.0), ("ساعتان في الأسبوع", 2.0), ("ساعتين", 2.0)],
+)
+def test_arabic_one_and_two_hours_without_a_digit_are_read(typed, hours):
+    """Arabic (and CLDR, so the bot's own summary) writes 1 and 2 hours without a digit."""
+    assert parse_hours(typed) == hours
