@@ -38,6 +38,7 @@ from .deps import Services
 from .protocol import read_day
 from .views import today
 
+ALT_FIELDS = ("address", "addressee", "text")
 CHANNELS = ["pec", "email", "online_platform", "office", "unknown"]
 TEXT_MAX = 2000
 
@@ -225,6 +226,7 @@ class DeriveForm:
     errors: dict[str, str] = field(default_factory=dict)
     ceilings: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
     amounts: list[tuple[str, str]] = field(default_factory=list)  # (measure, name)
+    alternatives: list[tuple[int, str]] = field(default_factory=list)  # (index, channel)
     restored: bool = False  # what was typed before the session ended, given back
 
 
@@ -248,6 +250,7 @@ def prefill(notice: Notice) -> DeriveForm:
         "id": c.id,
         "title": c.title,
         "year": c.year,
+        "ambito": c.ambito,
         "document_title": "",
         "document_date": "",
         "document_address": "",
@@ -259,9 +262,19 @@ def prefill(notice: Notice) -> DeriveForm:
         "comuni": "\n".join(c.comuni),
         "channel": c.channel,
         "address": c.address,
+        "addressee": c.addressee,
         "submission_text": c.submission_text,
     }
-    form = DeriveForm(values)
+    for i, alt in enumerate(c.alternatives):
+        for key in ALT_FIELDS:
+            values[f"alt_{key}:{i}"] = alt[key]
+    form = DeriveForm(
+        values,
+        alternatives=[
+            (i, CHANNEL_NAMES.get(a.channel, a.channel))
+            for i, a in enumerate(notice.submission.alternatives)
+        ],
+    )
     for ceiling in ceilings_of(notice):
         values[f"isee:{ceiling.key}"] = _euro(ceiling.max)
         form.ceilings.append((ceiling.key, ceiling.label))
@@ -309,7 +322,9 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
     """The form as typed, checked; the changes when everything can be read."""
     shown = prefill(notice)
     values = {k: (str(form.get(k) or "").strip()[:TEXT_MAX]) for k in shown.values}
-    result = DeriveForm(values, ceilings=shown.ceilings, amounts=shown.amounts)
+    result = DeriveForm(
+        values, ceilings=shown.ceilings, amounts=shown.amounts, alternatives=shown.alternatives
+    )
     errors = result.errors
     if not NOTICE_ID.match(values["id"]):
         errors["id"] = "Usate lettere minuscole, cifre e trattini, come ambito-melzo-2026."
@@ -320,6 +335,7 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
     for key, what in (
         ("title", "il titolo"),
         ("year", "l'anno"),
+        ("ambito", "il nome dell'Ambito"),
         ("document_title", "il titolo del documento"),
         ("document_address", "l'indirizzo dove è pubblicato"),
     ):
@@ -365,6 +381,12 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
         if not text:
             errors[f"amount_text:{measure}"] = f"Scrivete come l'avviso dice l'importo di «{name}»."
         amounts[measure] = (value, text)
+    for i, channel in result.alternatives:
+        if values[f"alt_address:{i}"] and not values[f"alt_text:{i}"]:
+            errors[f"alt_text:{i}"] = (
+                f"Scrivete come l'avviso spiega «{channel}», o svuotate anche l'indirizzo "
+                "e chi riceve la domanda per toglierlo."
+            )
     if errors:
         return result, None
     return result, Changes(
@@ -381,6 +403,11 @@ def read_form(notice: Notice, form: FormData, today_: dt.date) -> tuple[DeriveFo
         channel=values["channel"],
         address=values["address"],
         submission_text=values["submission_text"],
+        ambito=values["ambito"],
+        addressee=values["addressee"],
+        alternatives=[
+            {key: values[f"alt_{key}:{i}"] for key in ALT_FIELDS} for i, _ in result.alternatives
+        ],
         ceilings=ceilings,
         amounts=amounts,
     )

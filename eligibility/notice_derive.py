@@ -25,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.timestamp import TimeStamp
 
 from .catalogue import Catalogue
+from .derive_names import apply, move_isee_points, replace_names, stale_names, without_note
 from .labels import ISEE_KIND_NAMES
 from .notice_file import Problem, check_notice
 from .schema import IseeRule, Notice
@@ -69,6 +70,10 @@ class Changes:
     channel: str = "unknown"
     address: str = ""
     submission_text: str = ""
+    ambito: str = ""  # empty: the existing notice's
+    addressee: str = ""  # whom the applications are addressed to, as the form prints it
+    # the other ways to apply (the protocol office...): address, addressee, text
+    alternatives: list[dict[str, str]] = field(default_factory=list)
     ceilings: dict[str, float] = field(default_factory=dict)  # Ceiling.key -> max
     amounts: dict[str, tuple[float | None, str]] = field(default_factory=dict)
 
@@ -120,6 +125,12 @@ def current(notice: Notice) -> Changes:
         channel=notice.submission.channel,
         address=notice.submission.address or "",
         submission_text=notice.submission.text,
+        ambito=notice.ambito,
+        addressee=notice.submission.addressee or "",
+        alternatives=[
+            {"address": a.address or "", "addressee": a.addressee or "", "text": a.text}
+            for a in notice.submission.alternatives
+        ],
         ceilings={c.key: c.max for c in ceilings_of(notice)},
         amounts={a.measure: (a.max, a.text) for a in amounts_of(notice)},
     )
@@ -255,8 +266,39 @@ def derive(
     _put(submission, "address", changes.address or None, after="channel")
     _text(submission, "text", changes.submission_text)
 
+    ambito = changes.ambito or original.ambito
+    _put(doc, "ambito", ambito)
+    apply(submission, "addressee", changes.addressee, _put)
+    others = submission.get("alternatives") or []
+    for i, typed in reversed(list(enumerate(changes.alternatives[: len(others)]))):
+        if not any(typed.values()):
+            del others[i]  # emptied in the form: that way of applying is gone
+            continue
+        for key in ("address", "addressee", "text"):
+            apply(others[i], key, typed.get(key, ""), _put)
+    if "alternatives" in submission and not others:
+        del submission["alternatives"]
+    pairs = [(original.submission.addressee or "", changes.addressee)]
+    if ambito != original.ambito:
+        pairs += [(original.ambito, ambito), (without_note(original.ambito), without_note(ambito))]
+    replace_names(doc, pairs, skip={"ambito", "submission.addressee"})
+
+    old_top = _tops(doc, original)
     for key, value in changes.ceilings.items():
         _at(doc, key)["max"] = _number(value)
+    moved = move_isee_points(doc, old_top, _tops(doc, original))
+
+    stale = stale_names(doc, original, ambito, changes.comuni, skip=set())
+    doc.pop("before_publishing", None)
+    if stale:
+        doc["before_publishing"] = CommentedSeq(f"{where}: {what}" for where, what in stale)
+        doc.yaml_set_comment_before_after_key(
+            "before_publishing",
+            before=(
+                "Scritto da «Nuovo avviso da uno esistente»: il controllo rifiuta il file\n"
+                "finché c'è. Correggete ogni frase indicata, poi togliete il campo."
+            ),
+        )
     for measure in doc["measures"]:
         if measure["id"] in changes.amounts and measure.get("amount") is not None:
             top, text = changes.amounts[measure["id"]]
@@ -264,10 +306,28 @@ def derive(
             _text(measure["amount"], "text", text)
 
     text = _dump(doc)
-    derived = Derived(text, None, _to_look_at(text, original, changes))
+    notes = _to_look_at(text, original, changes)
+    notes += [Problem(_line_of(text, "ranking"), "ranking.components.isee", m) for m in moved]
+    derived = Derived(text, None, notes)
     if original_cases is not None:
         _derive_cases(derived, original_cases, original, changes, catalogue)
     return derived
+
+
+def _tops(doc: Any, original: Notice) -> dict[str, float]:
+    """The highest ISEE ceiling for adults and for minors, as the document says now."""
+    top: dict[str, float] = {}
+    for c in ceilings_of(original):
+        limit = _at(doc, c.key)
+        who = limit.get("who", "any")
+        for group in ("adult", "minor") if who == "any" else (who,):
+            top[group] = max(top.get(group, 0.0), float(limit["max"]))
+    return top
+
+
+def _line_of(text: str, key: str) -> int | None:
+    m = re.search(rf"^{re.escape(key)}:", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 # -- what is left of the old notice ------------------------------------------------------
@@ -299,6 +359,35 @@ def _years(*moments: dt.date | dt.datetime | None) -> set[str]:
     return {str(m.year) for m in moments if m is not None}
 
 
+# The fields the form asks: what the operator typed there is not "left over".
+_TYPED = {"id", "title", "year", "ambito", "programme", "submission.text", "submission.address"}
+_TYPED_UNDER = ("document.", "window.", "submission.addressee", "submission.alternatives.")
+
+
+def _typed(where: str) -> bool:
+    return (
+        where in _TYPED
+        or where.startswith((*_TYPED_UNDER, "before_publishing"))
+        or re.fullmatch(r"measures\.\d+\.amount\.text", where) is not None
+    )
+
+
+_DATE_BEFORE = re.compile(r"(?:\b\d{1,2}/\d{1,2}/|\b(?:0?[1-9]|1[0-2])/)$")
+
+
+def _old_year_in(value: str, years: set[str]) -> str | None:
+    """The first of `years` the sentence names as a year: "nel 2024", "FNA 2025",
+    "20/06/2025"; not a law's number ("DGR 3719/2024", "D.lgs 29/2024")."""
+    for m in re.finditer(r"(?<!\d)(20\d\d)(?!\d)", value):
+        if m.group(1) not in years:
+            continue
+        before = value[: m.start()]
+        if before.endswith("/") and not _DATE_BEFORE.search(before):
+            continue  # number/year of an act
+        return m.group(1)
+    return None
+
+
 def _forms(value: float) -> set[str]:
     """How an amount is written in a sentence: 25000, 25.000, 25.000,00."""
     whole = int(value)
@@ -308,9 +397,9 @@ def _forms(value: float) -> set[str]:
 
 def _to_look_at(text: str, original: Notice, changes: Changes) -> list[Problem]:
     notes: list[Problem] = []
-    old_years = _years(original.window.opens, original.window.closes) - _years(
-        changes.opens, changes.closes, changes.document_date
-    )
+    was = _years(original.window.opens, original.window.closes)
+    was |= {str(int(y) - 1) for y in was}  # "chi aveva il buono nel 2024", a year before
+    old_years = was - _years(changes.opens, changes.closes, changes.document_date)
     old_numbers: set[str] = set()
     for c in ceilings_of(original):
         if changes.ceilings.get(c.key, c.max) != c.max:
@@ -331,12 +420,7 @@ def _to_look_at(text: str, original: Notice, changes: Changes) -> list[Problem]:
     root, _data = load(text)
     for path, value, line in _scalars(root):
         where = ".".join(str(p) for p in path)
-        if path[:1] in (("document",), ("window",)) and path[-1] in (
-            "opens",
-            "closes",
-            "date",
-            "text",
-        ):
+        if _typed(where):
             continue
         if isinstance(value, dt.date) and first is not None:
             day = value.date() if isinstance(value, dt.datetime) else value
@@ -350,16 +434,15 @@ def _to_look_at(text: str, original: Notice, changes: Changes) -> list[Problem]:
                 )
         if not isinstance(value, str):
             continue
-        for year in sorted(old_years):
-            if re.search(rf"(?<!\d){year}(?!\d)", value):
-                notes.append(
-                    Problem(
-                        line,
-                        where,
-                        f"dice ancora «{year}»: correggete la frase se è dell'avviso di prima",
-                    )
+        year = _old_year_in(value, old_years)
+        if year is not None:
+            notes.append(
+                Problem(
+                    line,
+                    where,
+                    f"dice ancora «{year}»: correggete la frase se è dell'avviso di prima",
                 )
-                break
+            )
         for number in sorted(old_numbers, key=len, reverse=True):
             if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", value):
                 notes.append(

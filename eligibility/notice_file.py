@@ -22,6 +22,7 @@ from .describe import describe, requirement_lines
 from .engine import check
 from .expectations import mismatches
 from .facts import FactsError, validate
+from .notice_checks import isee_points, pending
 from .schema import (
     AgeRule,
     CertificationsRule,
@@ -242,6 +243,9 @@ def _check_notice(
 
     if not NOTICE_ID.match(notice.id):
         problem(("id",), "usate lettere minuscole, cifre e trattini, come ambito-carate-2027")
+    for loc, message in [*pending(notice), *isee_points(notice)]:
+        field_ = ".".join(str(p) for p in loc)  # "isee" here is a key, not a rule's tag
+        report.problems.append(Problem(_line(root, loc), field_, message))
     if notice.id in bundled:
         problem(("id",), "questo id è di un avviso incluso nel programma: sceglietene un altro")
     if notice.document is None:

@@ -424,6 +424,10 @@ class Notice(Strict):
     declarations: list[NoticeDeclaration] = []
     cited_as: str = "Avviso"
     privacy_source: str | None = None
+    # What must be done before the file may be published (an example to rewrite, a
+    # sentence "Nuovo avviso da uno esistente" could not bring up to date): the check
+    # refuses the file while this field is there.
+    before_publishing: list[str] = []
 
     @property
     def citation(self) -> str:

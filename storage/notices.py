@@ -95,6 +95,27 @@ def unpublish(db: Database, notice_id: str, by: str, at: str | None = None) -> P
     return _published(db.table("published_notices").get(current.row))
 
 
+@dataclass(frozen=True)
+class Families:
+    """The families a withdrawal touches: dossiers being prepared and sent with the
+    notice, and reminders waiting for its closing."""
+
+    preparing: int
+    sent: int
+    reminders: int
+
+
+def families_of(db: Database, notice_id: str) -> Families:
+    def count(sql: str) -> int:
+        return int(db.execute(sql, [notice_id]).fetchone()[0])
+
+    return Families(
+        preparing=count("SELECT COUNT(*) FROM dossiers WHERE notice_id = ? AND status = 'bozza'"),
+        sent=count("SELECT COUNT(*) FROM dossiers WHERE notice_id = ? AND status != 'bozza'"),
+        reminders=count("SELECT COUNT(*) FROM reminders WHERE notice_id = ? AND stopped = 0"),
+    )
+
+
 def in_force(db: Database) -> dict[str, Published]:
     """The newest version of each id, when it was not withdrawn."""
     rows = db.query(

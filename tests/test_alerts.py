@@ -22,10 +22,10 @@ from dossier.desk import Desk
 from storage import alerts
 from storage.db import open_db
 from tests.botapi import Family, make_bot
+from tests.example_notice import EXAMPLE
 from tests.test_bot_conversation import OPERA, RESULT, begin, follow
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "docs" / "examples" / "esempio-brianza-2027.yaml"
 
 
 I18N = make_i18n()

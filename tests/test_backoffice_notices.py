@@ -17,14 +17,15 @@ import pytest
 from bot.cli import main
 from dialogs.live_catalogue import LiveCatalogue
 from eligibility import check, validate
-from storage import audit
+from storage import alerts, audit
 from storage import notices as published
 from storage import staff as accounts
+from storage.dossiers import create_dossier
 from tests.backoffice_fixtures import TEST_HASHER, World, build_world, copy_world
+from tests.example_notice import EXAMPLE
 from tests.test_backoffice import logged_in
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "docs" / "examples" / "esempio-brianza-2027.yaml"
 EXAMPLE_CASES = EXAMPLE.with_name("esempio-brianza-2027.cases.yaml")
 EXAMPLE_ID = "esempio-brianza-2027"
 
@@ -165,6 +166,11 @@ async def test_the_example_notice_is_previewed_published_found_and_withdrawn(wor
         )
         assert verdict["notice"]["id"] == EXAMPLE_ID
 
+        asked = await client.get(f"/gestione-avvisi/{EXAMPLE_ID}/ritira")  # nothing done yet
+        assert asked.status_code == 200
+        assert "Che cosa vedono le famiglie" in text_of(asked)
+        assert "Nessuna famiglia sta preparando la domanda" in text_of(asked)
+        assert EXAMPLE_ID in published.in_force(world.db)
         withdrawn = await client.post(f"/gestione-avvisi/{EXAMPLE_ID}/ritira", data={"csrf": csrf})
         assert withdrawn.status_code == 303
         listing = await client.get(withdrawn.headers["location"])
@@ -173,6 +179,7 @@ async def test_the_example_notice_is_previewed_published_found_and_withdrawn(wor
         assert "ritirato da admin@sportello.example.it" in row and "Ritira" not in row
         again = await client.post(f"/gestione-avvisi/{EXAMPLE_ID}/ritira", data={"csrf": csrf})
         assert again.status_code == 404
+        assert (await client.get(f"/gestione-avvisi/{EXAMPLE_ID}/ritira")).status_code == 404
     assert published.in_force(world.db) == {}
     assert [(a, who) for a, who, _ in actions(world)] == [
         ("check_notice", "admin@sportello.example.it"),
@@ -180,6 +187,33 @@ async def test_the_example_notice_is_previewed_published_found_and_withdrawn(wor
         ("unpublish_notice", "admin@sportello.example.it"),
     ]
     assert actions(world)[1][2] == {"notice": EXAMPLE_ID, "version": 1, "file": EXAMPLE.name}
+
+
+async def test_withdrawing_says_first_which_families_are_part_way_through(world: World):
+    at = "2025-06-16T10:00:00"
+    published.publish(world.db, EXAMPLE_ID, EXAMPLE.read_text(), "op", at=at)
+    for user in (1, 2):
+        create_dossier(
+            world.db,
+            user_id=user,
+            chat_id=user,
+            notice_id=EXAMPLE_ID,
+            municipality="Giussano",
+            language="it",
+            data={},
+        )
+    alerts.want_reminders(world.db, 3, 3, EXAMPLE_ID, "Giussano", ["isee_attestation"])
+    async with logged_in(world, "admin") as (client, _csrf):
+        listing = await client.get("/gestione-avvisi")
+        row = listing.text.split(f'id="avviso-{EXAMPLE_ID}"')[1].split("</tr>")[0]
+        assert f'href="/gestione-avvisi/{EXAMPLE_ID}/ritira"' in row  # a link, not a button
+        asked = await client.get(f"/gestione-avvisi/{EXAMPLE_ID}/ritira")
+        words = text_of(asked)
+        assert "2 famiglie stanno preparando la domanda" in words
+        assert "il ritiro non manda loro nessun messaggio" in words
+        assert "1 famiglia aspetta un promemoria prima della chiusura: non lo riceverà più" in words
+        assert EXAMPLE_ID in published.in_force(world.db) and actions(world) == []
+    assert published.families_of(world.db, EXAMPLE_ID) == published.Families(2, 0, 1)
 
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -259,6 +293,8 @@ async def test_a_new_notice_from_a_bundled_one_passes_the_check_and_is_published
         comuni = re.search(r'name="comuni"[^>]*>([^<]*)</textarea>', form.text)
         assert comuni and "Rozzano\nVernate" in html.unescape(comuni.group(1))
         data = {k: html.unescape(v) for k, v in fields.items() if k not in ("csrf", "back")}
+        areas = re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', form.text)
+        data.update({k: html.unescape(v) for k, v in areas})
         data.update(
             {
                 "csrf": csrf,

@@ -84,9 +84,11 @@ async def test_an_admin_checks_publishes_and_withdraws_a_notice_a_family_then_us
     try:
         page = await context.new_page()
         await log_in(page, served.email("admin"))
-        await page.get_by_role("navigation", name="Menu principale").get_by_role(
-            "link", name="Avvisi"
-        ).click()
+        await (
+            page.get_by_role("navigation", name="Menu principale")
+            .get_by_role("link", name="Avvisi")
+            .click()
+        )
         await expect(page.locator("h1")).to_have_text("Avvisi")
 
         # a broken file: the problem with its line and field, no button to publish
@@ -136,7 +138,18 @@ async def test_an_admin_checks_publishes_and_withdraws_a_notice_a_family_then_us
         assert "✅ <b>Buono mensile per il caregiver familiare</b>: potete chiederlo" in result
 
         # withdrawn: the bot stops using it within the minute
-        await row.get_by_role("button", name=f"Ritira {EXAMPLE_ID}").click()
+        await row.get_by_role("link", name=f"Ritira {EXAMPLE_ID}").click()
+        await page.wait_for_url(re.compile(rf"/gestione-avvisi/{EXAMPLE_ID}/ritira$"))
+        effects = page.locator("#effetti")  # first what families will see, then the choice
+        await expect(effects).to_contain_text("Entro un minuto il bot smette di usare")
+        await expect(effects).to_contain_text("Carate Brianza, Albiate")
+        await expect(effects).to_contain_text("«🔔 Avvisatemi quando apre»")
+        await expect(page.locator("#in-preparazione")).to_contain_text("Nessuna famiglia")
+        await page.get_by_role("link", name="No, torna agli avvisi").click()
+        await expect(row).to_contain_text("pubblicato da admin@sportello.example.it")
+        assert EXAMPLE_ID in published.in_force(db)
+        await row.get_by_role("link", name=f"Ritira {EXAMPLE_ID}").click()
+        await page.get_by_role("button", name=f"Sì, ritira l'avviso {EXAMPLE_ID}").click()
         await page.wait_for_url(re.compile(r"fatto=ritirato"))
         await expect(page.locator("#esito")).to_contain_text(f"Avviso {EXAMPLE_ID} ritirato")
         await expect(page.locator(f"#avviso-{EXAMPLE_ID}")).to_contain_text("ritirato da")

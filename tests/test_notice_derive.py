@@ -4,6 +4,7 @@ limits a notice file from outside is read with (eligibility/yaml_guard.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -76,7 +77,7 @@ def test_what_is_left_of_last_year_is_named_with_line_and_field():
     )
     said = [str(n) for n in made.notes]
     by_field = {n.field: n for n in made.notes}
-    assert "year" in by_field and "«2025»" in by_field["year"].message
+    assert "year" not in by_field and "document.title" not in by_field  # typed in the form
     deadline = by_field["common_requirements.2.followups.caf_appointment.by"]
     assert deadline.line is not None and "22/06/2025" in deadline.message
     assert made.text.splitlines()[deadline.line - 1].strip() == "by: 2025-06-22"
@@ -84,6 +85,18 @@ def test_what_is_left_of_last_year_is_named_with_line_and_field():
     assert "«40.000», l'importo di prima" in wrong_kind.message
     assert not any("25.000" in s or "25000" in s for s in said)  # unchanged: not named
     assert any(n.field == "source" for n in made.notes)
+
+
+def test_a_year_written_in_words_is_named_but_not_an_act_number():
+    _notice, _changes, made = new_year("visconteo-sud-milano-2025")
+    by_field = {n.field: n.message for n in made.notes}
+    continuity = by_field["measures.0.requirements.0.texts.failed"]  # "nel 2024"
+    assert "dice ancora «2024»" in continuity
+    acts = [  # "DGR 3719/2024", "D.lgs 29/2024": acts, not last year
+        i + 1 for i, line in enumerate(made.text.splitlines()) if re.search(r"\d/2024", line)
+    ]
+    assert len(acts) >= 3 and not {n.line for n in made.notes} & set(acts)
+    assert "document.title" not in by_field and "year" not in by_field
 
 
 def test_cases_that_no_longer_hold_are_dropped_and_named():
@@ -111,3 +124,94 @@ def test_a_billion_laughs_is_refused_before_anything_expands_it():
 def test_the_bundled_cases_with_anchors_are_within_the_limits():
     for path in NOTICES.glob("*.yaml"):
         assert oversized(path.read_text(encoding="utf-8")) is None, path.name
+
+
+VIMERCATE = ["Vimercate", "Arcore", "Concorezzo", "Usmate Velate", "Bernareggio"]
+
+
+def test_other_comuni_with_the_old_ambito_is_not_publishable_and_says_which_sentences():
+    _notice, _changes, made = new_year(
+        "visconteo-sud-milano-2025",
+        comuni=VIMERCATE,
+        address="protocollo@pec.offertasocialeasc.it",
+        submission_text="Inviate la domanda per PEC a Offerta Sociale.",
+    )
+    report = check_notice(made.text, load_catalogue(), made.cases_text)
+    assert not report.publishable
+    said = {p.field: p.message for p in report.problems}
+    assert all(f.startswith("before_publishing.") for f in said)
+    text = "\n".join(said.values())
+    assert "I Comuni sono cambiati ma l'Ambito è ancora «Ambito distrettuale Visconteo" in text
+    # the residence declaration the family signs (DPR 445) would be false: named
+    assert "declarations.0.says: La frase «che {beneficiario} è residente nel Comune" in text
+    assert "submission.alternatives.0.address: La frase nomina ancora Rozzano" in text
+    assert "submission.addressee: La frase nomina ancora Rozzano" in text
+    assert all("togliete la riga" in m for m in said.values())
+    lines = made.text.splitlines()
+    for p in report.problems:  # each problem's line is its entry in the file
+        assert lines[p.line - 1].lstrip().startswith("- ")
+
+
+def test_a_new_ambito_is_carried_into_every_sentence_that_names_it():
+    _notice, _changes, made = new_year(
+        "visconteo-sud-milano-2025",
+        comuni=VIMERCATE,
+        ambito="Ambito di Vimercate e Trezzo (capofila Vimercate)",
+        address="protocollo@pec.offertasocialeasc.it",
+        addressee="Offerta Sociale asc, per l'Ambito di Vimercate e Trezzo – Ufficio Protocollo",
+        submission_text="Inviate la domanda per PEC a Offerta Sociale.",
+        alternatives=[
+            {
+                "address": "Ufficio Protocollo di Offerta Sociale, via Assunta 59, Vimercate",
+                "addressee": "Offerta Sociale asc – Ufficio Protocollo",
+                "text": "Consegna a mano all'Ufficio Protocollo di Offerta Sociale.",
+            }
+        ],
+    )
+    report = check_notice(made.text, load_catalogue(), made.cases_text)
+    assert report.publishable, [str(p) for p in report.problems]
+    notice = report.notice
+    assert notice.ambito == "Ambito di Vimercate e Trezzo (capofila Vimercate)"
+    residence = next(d for d in notice.declarations if d.kind == "residence")
+    assert " ".join(residence.says.split()).endswith(
+        "uno dei Comuni dell'Ambito di Vimercate e Trezzo"
+    )
+    office = notice.submission.alternatives[0]
+    assert office.address.startswith("Ufficio Protocollo di Offerta Sociale")
+    assert office.addressee == "Offerta Sociale asc – Ufficio Protocollo"
+    body = made.text.split("\n", 4)[4]  # below the heading
+    assert "Rozzano" not in body and "Visconteo" not in body
+    assert "before_publishing" not in body
+
+
+def test_an_office_emptied_in_the_form_is_taken_away():
+    _notice, _changes, made = new_year(
+        "visconteo-sud-milano-2025",
+        alternatives=[{"address": "", "addressee": "", "text": ""}],
+    )
+    report = check_notice(made.text, load_catalogue(), made.cases_text)
+    assert report.notice.submission.alternatives == []
+
+
+def test_a_higher_isee_ceiling_moves_the_ranking_points_with_it():
+    key = "common_requirements.3.limits.0"
+    _notice, _changes, made = new_year("visconteo-sud-milano-2025", ceilings={key: 26000})
+    report = check_notice(made.text, load_catalogue(), made.cases_text)
+    assert report.publishable, [str(p) for p in report.problems]
+    isee = report.notice.ranking.components["isee"]
+    assert isee.bands[-1].max == 26000
+    assert "fino a 26.000 € → 10 punti" in isee.text
+    moved = next(n for n in made.notes if n.field == "ranking.components.isee")
+    assert "ora arriva a 26.000,00 €" in moved.message and "prima 25.000,00 €" in moved.message
+
+
+def test_a_ceiling_above_the_isee_points_table_is_a_problem_of_the_check():
+    text = (NOTICES / "visconteo-sud-milano-2025.yaml").read_text(encoding="utf-8")
+    text = text.replace("        max: 25000\n", "        max: 26000\n", 1)
+    report = check_notice(text, load_catalogue())
+    gap = next(p for p in report.problems if p.field == "ranking.components.isee.bands")
+    assert "non coprono l'ISEE da 25.000,01 € a 26.000,00 €" in gap.message
+    assert "entro il limite di 26.000,00 €" in gap.message
+    assert text.splitlines()[gap.line - 2].strip() == "bands:"  # its first band
+    same = check_notice(text.replace("max: 26000", "max: 25000", 1), load_catalogue())
+    assert not [p for p in same.problems if "ranking" in p.field]

@@ -17,10 +17,10 @@ from eligibility import check, load_catalogue, validate
 from storage import notices as published
 from storage.db import open_db
 from tests.botapi import Family, make_bot
+from tests.example_notice import EXAMPLE, EXAMPLE_SOURCE
 from tests.test_bot_conversation import RESULT, follow
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "docs" / "examples" / "esempio-brianza-2027.yaml"
 EXAMPLE_ID = "esempio-brianza-2027"
 OPEN_DAY = dt.date(2027, 3, 20)
 GIUSSANO = {
@@ -53,6 +53,18 @@ def test_the_example_notice_is_not_a_bundled_one():
     assert EXAMPLE_ID not in {n.id for n in catalogue.notices}
     assert "ESEMPIO" in EXAMPLE.read_text(encoding="utf-8").splitlines()[0]
     assert not list((ROOT / "eligibility" / "data").rglob("esempio*"))
+
+
+def test_the_example_as_shipped_cannot_be_published_until_its_marker_is_removed(data_dir):
+    code, out, err = sportello("notice", "check", str(EXAMPLE_SOURCE), "--today", "2027-03-20")
+    assert code == 2
+    assert "Non si può pubblicare: 1 problema da correggere." in err
+    assert "before_publishing.0: da fare prima di pubblicare: Questo è un esempio" in err
+    assert "togliete la riga" in err
+    assert "Buono mensile per il caregiver familiare" in out  # still a notice that teaches
+    code, _out, err = sportello("notice", "publish", str(EXAMPLE_SOURCE), "--by", "op")
+    assert code == 2
+    assert sportello("notices")[1].count(EXAMPLE_ID) == 0
 
 
 def test_check_prints_the_notice_as_a_family_reads_it_and_says_it_can_be_published(data_dir):

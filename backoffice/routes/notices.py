@@ -187,6 +187,22 @@ async def publish(
     return redirect(f"{HOME}?fatto=pubblicato&avviso={p.notice_id}#esito")
 
 
+@router.get(HOME + "/{notice_id}/ritira")
+async def unpublish_confirm(
+    request: Request, notice_id: str, svc: ServicesDep, session: AdminSession
+) -> Response:
+    """What withdrawing changes for families, before it is done."""
+    row = next((r for r in rows(svc) if r.id == notice_id[:100]), None)
+    if row is None or row.version is None or row.state_key == "withdrawn":
+        raise HTTPException(404)
+    return render(
+        request,
+        "avviso_ritira.html",
+        {"nav": "gestione", "row": row, "families": published.families_of(svc.db, row.id)},
+        session=session,
+    )
+
+
 @router.post(HOME + "/{notice_id}/ritira")
 async def unpublish(
     notice_id: str, svc: ServicesDep, session: AdminSession, form: CheckedForm
