@@ -251,6 +251,74 @@ async def test_a_new_notice_from_a_bundled_one_is_downloaded_checked_and_publish
         await context.close()
 
 
+async def fill_vimercate(page: Any) -> None:
+    """The derive form, as the tester filled it: Vimercate's comuni and PEC."""
+    await page.get_by_label("Codice del nuovo avviso").fill("vimercate-trezzo-2026")
+    await page.get_by_label("Titolo del documento").fill("Avviso Misura B2 – FNA 2025")
+    await page.get_by_label("Data del documento").fill("18/11/2026")
+    await page.get_by_label("Indirizzo dove è pubblicato").fill(
+        "https://www.offertasocialeasc.it/avvisi/b2-2026"
+    )
+    await page.get_by_label("Giorno di apertura").fill("20/11/2026")
+    await page.get_by_label("Giorno di chiusura").fill("15/01/2027")
+    await page.get_by_label("Comuni dell'avviso, uno per riga").fill(
+        "Vimercate\nArcore\nConcorezzo\nUsmate Velate\nBernareggio"
+    )
+    await page.get_by_label("Indirizzo", exact=True).fill("protocollo@pec.offertasocialeasc.it")
+
+
+async def test_a_new_notice_for_another_ambito_cannot_keep_the_old_one_silently(
+    browser: Any, served: Served
+):
+    context = await new_context(browser, served)
+    try:
+        page = await context.new_page()
+        await log_in(page, served.email("admin"))
+        await page.goto("/gestione-avvisi/visconteo-sud-milano-2025/nuovo")
+        await expect(page.get_by_label("Ambito", exact=True)).to_have_value(
+            "Ambito distrettuale Visconteo Sud Milano (capofila Rozzano)"
+        )
+        await expect(page.locator("#f-alt-address-0")).to_have_value(
+            "Ufficio Protocollo del Comune di Rozzano"
+        )
+        await fill_vimercate(page)
+        await page.get_by_role("button", name="Prepara il nuovo avviso").click()
+        await page.wait_for_url(re.compile(r"/gestione-avvisi/bozze/"))
+        # the old Ambito kept with other comuni: a false declaration, not publishable
+        await expect(page.locator("#verdetto")).to_contain_text("Non si può pubblicare")
+        problems = page.locator("#elenco-problemi")
+        await expect(problems).to_contain_text("I Comuni sono cambiati ma l'Ambito è ancora")
+        await expect(problems).to_contain_text("declarations.0.says: La frase «che {beneficiario}")
+        await expect(problems).to_contain_text("nomina ancora Rozzano")
+        await expect(page.get_by_role("button", name=re.compile("Pubblica"))).to_have_count(0)
+        await expect(page.get_by_text("caricatelo qui sopra")).to_have_count(0)
+        await expect(page.locator("#verdetto a")).to_have_attribute(
+            "href", "/gestione-avvisi#carica"
+        )
+
+        await page.goto("/gestione-avvisi/visconteo-sud-milano-2025/nuovo")
+        await fill_vimercate(page)
+        await page.get_by_label("Ambito", exact=True).fill(
+            "Ambito di Vimercate e Trezzo (capofila Vimercate)"
+        )
+        await page.locator("#f-addressee").fill("Offerta Sociale asc – Ufficio Protocollo")
+        await page.get_by_label("Come lo spiega l'avviso").first.fill(
+            "Inviate la domanda per PEC a Offerta Sociale."
+        )
+        await page.locator("#f-alt-address-0").fill("Ufficio Protocollo di Offerta Sociale")
+        await page.locator("#f-alt-addressee-0").fill("Offerta Sociale asc – Ufficio Protocollo")
+        await page.locator("#f-alt-text-0").fill("Consegna a mano a Offerta Sociale.")
+        await page.get_by_role("button", name="Prepara il nuovo avviso").click()
+        await page.wait_for_url(re.compile(r"/gestione-avvisi/bozze/"))
+        await expect(page.locator("#verdetto")).to_contain_text("Si può pubblicare")
+        preview = page.locator("#testo-anteprima")
+        await expect(preview).to_contain_text("Ambito di Vimercate e Trezzo (capofila Vimercate)")
+        await expect(preview).to_contain_text("Ufficio Protocollo di Offerta Sociale")
+        await expect(preview).not_to_contain_text("Rozzano")
+    finally:
+        await context.close()
+
+
 async def test_a_social_worker_who_is_not_admin_gets_the_italian_403(page: Any, served: Served):
     await log_in(page, served.email("opera"))
     await expect(
@@ -280,6 +348,8 @@ async def test_the_notice_pages_have_no_axe_violations_and_no_sideways_scroll(
         ("file da pubblicare", f"/gestione-avvisi/bozze/{good.token}"),
         ("file con problemi", f"/gestione-avvisi/bozze/{bad.token}"),
         ("nuovo avviso", "/gestione-avvisi/ambito-5-melzo-2025/nuovo"),
+        ("nuovo avviso con ufficio", "/gestione-avvisi/visconteo-sud-milano-2025/nuovo"),
+        ("ritirare", f"/gestione-avvisi/{EXAMPLE_ID}/ritira"),
     ]
     axe = Axe()
     problems: list[str] = []
