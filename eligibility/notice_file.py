@@ -33,7 +33,7 @@ from .schema import (
     Programme,
     RuleBase,
 )
-from .yaml_guard import load, oversized
+from .yaml_guard import italian, load, oversized
 
 NOTICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -78,7 +78,7 @@ def parse_notice(text: str, name: str = "avviso") -> Notice | Guidance:
     try:
         _root, raw = load(text)
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{name}: not valid YAML: {exc}") from exc
+        raise CatalogueError(f"{name}: {italian(exc)[1]}") from exc
     model = Guidance if isinstance(raw, dict) and raw.get("kind") == "guidance" else Notice
     try:
         return model.model_validate(raw)
@@ -198,10 +198,8 @@ def check_notice(
     try:
         root, raw = load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        report.problems.append(Problem(line, "", f"il file non si legge (YAML): {problem}"))
+        line, message = italian(exc)
+        report.problems.append(Problem(line, "", message))
         return report
     if not isinstance(raw, dict):
         report.problems.append(
@@ -339,8 +337,7 @@ def _check_cases(notice: Notice, text: str, catalogue: Catalogue, report: Report
     try:
         root, data = load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem(mark.line + 1 if mark else None, "", f"il file non si legge (YAML): {exc}")
+        problem(*italian(exc)[:1], "", italian(exc)[1])
         return
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         problem(1, "cases", "il file di casi deve avere `notice` e l'elenco `cases`")

@@ -98,3 +98,81 @@ def load(text: str) -> tuple[yaml.Node | None, object]:
     finally:
         loader.dispose()
     return root, data
+
+
+# What the YAML reader says (in English), said plainly in Italian: the start of its message.
+_PLAIN = [
+    (
+        "did not find expected '-' indicator",
+        "qui ci si aspettava un'altra riga dell'elenco, che comincia con «- » allineata alle "
+        "altre: controllate gli spazi all'inizio della riga",
+    ),
+    (
+        "did not find expected key",
+        "gli spazi all'inizio di questa riga non tornano con quelli delle righe sopra: "
+        "allineatela al suo gruppo",
+    ),
+    (
+        "mapping values are not allowed",
+        "c'è un «:» dove non può stare: se il testo contiene «: », mettetelo tra virgolette",
+    ),
+    (
+        "found a tab character",
+        "c'è un tabulatore all'inizio della riga: per i rientri usate solo spazi",
+    ),
+    (
+        "found character that cannot start any token",
+        "questo carattere non può stare qui (un tabulatore? per i rientri usate solo spazi; "
+        "un testo che comincia con @ o ` va tra virgolette)",
+    ),
+    (
+        "found unexpected end of stream",
+        "il file finisce dentro un testo tra virgolette: chiudete le virgolette aperte",
+    ),
+    (
+        "found unknown escape character",
+        "dentro le virgolette doppie c'è una «\\» seguita da un carattere che non vale: "
+        "usate le virgolette semplici o togliete la «\\»",
+    ),
+    (
+        "could not find expected ':'",
+        "manca «:» dopo il nome del campo, o un testo su più righe non è tra virgolette",
+    ),
+    (
+        "found undefined alias",
+        "c'è un riferimento «*nome» a un «&nome» che non esiste",
+    ),
+    (
+        "found duplicate anchor",
+        "lo stesso «&nome» è usato due volte",
+    ),
+    (
+        "expected <block end>, but found",
+        "gli spazi all'inizio di questa riga non tornano con quelli delle righe sopra: "
+        "allineatela al suo gruppo",
+    ),
+    (
+        "did not find expected ',' or ']'",
+        "un elenco tra [ ] non è chiuso bene: separate i valori con virgole e chiudete con ]",
+    ),
+    (
+        "did not find expected ',' or '}'",
+        "un gruppo tra { } non è chiuso bene: separate i campi con virgole e chiudete con }",
+    ),
+]
+
+
+def italian(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """(line, the problem in Italian, with the column) of a YAML syntax error; never the
+    reader's English."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    said = str(getattr(exc, "problem", None) or "")
+    plain = next((it for en, it in _PLAIN if said.startswith(en)), None)
+    if plain is None:
+        plain = (
+            "la struttura del file qui non si legge: controllate gli spazi all'inizio "
+            "delle righe, le virgolette e i «:»"
+        )
+    where = f"riga {line}, colonna {mark.column + 1}" if mark is not None else "nel file"
+    return line, f"il file non si legge ({where}): {plain}"

@@ -228,7 +228,7 @@ BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         (BILLION_LAUGHS, "più di 50.000 valori"),
         ("a: " + "[" * 5000 + "]" * 5000 + "\n", "più di 40 livelli"),
         (b"%PDF-1.7\n\xff\xfe\x00\x01binary", "non è un testo UTF-8"),
-        ("id: [unclosed\n", "il file non si legge (YAML)"),
+        ("id: [unclosed\n", "il file non si legge (riga 2, colonna 1): un elenco tra [ ]"),
         ("- just\n- a list\n", "il file deve essere un elenco di campi"),
         ("", "è vuoto"),
         (

@@ -272,3 +272,35 @@ def test_a_notice_nested_twenty_thousand_deep_is_a_problem_not_a_traceback(
     cases.write_text("notice: x\ncases: " + deep, encoding="utf-8")
     code, _out, err = sportello("notice", "check", str(path))
     assert code == 2 and "Traceback" not in err and "livelli" in err
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            ("  - name: Albiate\n", "  - name: Albiate\n   - name: Broken\n"),
+            "riga 19, colonna 4): qui ci si aspettava un'altra riga dell'elenco",
+        ),
+        (
+            ('ambito: "Ambito di esempio', 'ambito: "Ambito: di esempio'),
+            "",  # inside quotes a colon is fine: no syntax problem at all
+        ),
+        (
+            ('year: "FNA 2026, esercizio 2027"', "year: FNA 2026: esercizio 2027"),
+            "riga 14, colonna 15): c'è un «:» dove non può stare",
+        ),
+        (("programme: dgr-3719-2024\n", "programme: dgr-3719-2024\n\tx: 1\n"), "tabulatore"),
+    ],
+)
+def test_a_yaml_syntax_error_is_said_in_italian_with_line_and_column(
+    tmp_path, data_dir, change, said
+):
+    code, _out, err = sportello("notice", "check", str(broken_copy(tmp_path, change)))
+    if not said:
+        assert "non si legge" not in err
+        return
+    assert code == 2
+    line = next(x for x in err.splitlines() if "il file non si legge" in x)
+    assert said in line, line
+    for english in ("did not", "expected", "found", "mapping", "token", "while"):
+        assert english not in line
