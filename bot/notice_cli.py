@@ -11,6 +11,7 @@ from typing import TextIO
 from dialogs.live_catalogue import check_for_publication, publish_checked
 from eligibility import load_catalogue
 from eligibility.notice_file import Report, readable
+from storage import audit
 from storage import notices as published
 from storage.db import open_db
 
@@ -89,6 +90,12 @@ def publish_file(file: str, args: argparse.Namespace, out: TextIO, err: TextIO) 
     if p is None:
         print("Non pubblicato: correggete i problemi e riprovate.", file=err)
         return EXIT_INVALID
+    audit.log(
+        open_db(args.settings.db_path),
+        p.published_by,
+        "publish_notice",
+        detail={"notice": p.notice_id, "version": p.version, "file": path.name, "via": "cli"},
+    )
     replaced = " (le versioni precedenti restano nello storico)" if p.version > 1 else ""
     print(
         f"Pubblicato: {p.notice_id}, versione {p.version}{replaced}, da {p.published_by} il "
@@ -106,6 +113,12 @@ def unpublish(notice_id: str, args: argparse.Namespace, out: TextIO, err: TextIO
         ids = ", ".join(published.in_force(db)) or "nessuno"
         print(f"{notice_id}: non è un avviso pubblicato in vigore (pubblicati: {ids})", file=err)
         return EXIT_INVALID
+    audit.log(
+        db,
+        p.withdrawn_by,
+        "unpublish_notice",
+        detail={"notice": p.notice_id, "version": p.version, "via": "cli"},
+    )
     print(
         f"Ritirato: {p.notice_id}, versione {p.version}, da {p.withdrawn_by} il "
         f"{p.withdrawn_at}. Il bot smette di usarlo entro 30 secondi.",

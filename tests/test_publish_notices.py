@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from backoffice.routes.audit import detail_text  # the Registro's words for a row
 from bot.app import build_dispatcher
 from bot.cli import main
 from dialogs.live_catalogue import RELOAD_EVERY, LiveCatalogue
 from eligibility import check, load_catalogue, validate
+from storage import audit
 from storage import notices as published
 from storage.db import open_db
 from tests.botapi import Family, make_bot
@@ -304,3 +306,24 @@ def test_a_yaml_syntax_error_is_said_in_italian_with_line_and_column(
     assert said in line, line
     for english in ("did not", "expected", "found", "mapping", "token", "while"):
         assert english not in line
+
+
+def test_cli_publish_and_unpublish_are_in_the_registro_with_who_and_the_file(data_dir):
+    assert sportello("notice", "publish", str(EXAMPLE), "--by", "anna.rossi")[0] == 0
+    assert sportello("notice", "unpublish", EXAMPLE_ID, "--by", "capo")[0] == 0
+    db = open_db(data_dir / "sportello.sqlite3")
+    rows = [(e["action"], e["staff_email"], e["detail"]) for e in audit.entries(db, limit=10)]
+    assert rows[::-1] == [
+        (
+            "publish_notice",
+            "anna.rossi",
+            {"notice": EXAMPLE_ID, "version": 1, "file": EXAMPLE.name, "via": "cli"},
+        ),
+        ("unpublish_notice", "capo", {"notice": EXAMPLE_ID, "version": 1, "via": "cli"}),
+    ]
+    assert detail_text("publish_notice", rows[1][2]) == (
+        f"avviso {EXAMPLE_ID}; versione 1; file {EXAMPLE.name}; "
+        "dalla riga di comando (sportello notice)"
+    )
+    checked = {"file": "avviso-vimercate-2027.yaml", "cases": True}  # "Prova di un file"
+    assert detail_text("check_notice", checked) == "file avviso-vimercate-2027.yaml con i casi"

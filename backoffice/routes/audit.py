@@ -195,6 +195,14 @@ def detail_text(action: str, detail: dict[str, Any]) -> str:
         parts.append(f"a {detail['to']}" if detail.get("to") else "nessuno")
     if detail.get("notice"):
         parts.append(f"avviso {detail['notice']}")
+    if detail.get("version"):
+        parts.append(f"versione {detail['version']}")
+    if detail.get("from"):
+        parts.append(f"da {detail['from']}")
+    if detail.get("file"):
+        parts.append(f"file {detail['file']}" + (" con i casi" if detail.get("cases") else ""))
+    if detail.get("via") == "cli":
+        parts.append("dalla riga di comando (sportello notice)")
     if detail.get("format"):
         parts.append(str(detail["format"]).upper())
     if detail.get("path"):
