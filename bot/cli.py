@@ -58,7 +58,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         for line in exc.problems:
             print(line, file=err)
         return EXIT_INVALID
-    json.dump(check(facts), out, ensure_ascii=False, indent=2)
+    json.dump(check(facts, _published_too(args, err)), out, ensure_ascii=False, indent=2)
     out.write("\n")
     return EXIT_OK
 
@@ -71,6 +71,22 @@ def _settings(args: argparse.Namespace) -> Settings:
 
         args.settings = Settings()
     return args.settings
+
+
+def _published_too(args: argparse.Namespace, err: TextIO) -> Any:
+    """The bundled notices and those published into the database under
+    SPORTELLO_DATA_DIR, as the bot sees them; the bundled ones alone when there is no
+    database (or the settings cannot be read: `check` still answers)."""
+    from pydantic import ValidationError
+
+    from dialogs.live_catalogue import full_catalogue
+
+    try:
+        db = _existing_db(args)
+    except ValidationError:
+        print("settings not readable: only the bundled notices are used", file=err)
+        return None
+    return full_catalogue(db) if db is not None else None
 
 
 def _existing_db(args: argparse.Namespace) -> Any:

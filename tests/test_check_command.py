@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.cli import main
+from tests.example_notice import EXAMPLE
 from tests.test_contract_examples import sportello
 
 OPERA = {
@@ -217,3 +218,33 @@ def test_output_cut_short_by_the_reader_is_not_an_error():
         },
     )
     assert "Traceback" not in piped.stderr
+
+
+def test_check_uses_the_notices_published_under_the_data_dir_as_the_bot_does(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SPORTELLO_DATA_DIR", str(tmp_path / "var"))
+    facts = json.dumps({"municipality": "Carate Brianza", "application_date": "2027-03-20"})
+    before = sportello("check", "-", stdin=facts)  # the real console script
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)["notice"] is None  # the regional pre-check
+    assert not (tmp_path / "var").exists()  # reading created nothing
+
+    assert run("notice", "publish", str(EXAMPLE), "--by", "anna.rossi")[0] == 0
+    done = sportello("check", "-", stdin=facts)
+    assert done.returncode == 0 and done.stderr == ""
+    verdict = json.loads(done.stdout)
+    assert verdict["notice"]["id"] == "esempio-brianza-2027"
+    assert verdict["notice"]["status"] == "open"
+
+    assert run("notice", "unpublish", "esempio-brianza-2027", "--by", "anna.rossi")[0] == 0
+    after = json.loads(sportello("check", "-", stdin=facts).stdout)
+    assert after["notice"] is None
+
+
+def test_check_still_answers_when_the_settings_cannot_be_read(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_URL", "http://not-https.example")
+    done = sportello("check", "-", stdin=json.dumps(OPERA))
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["notice"]["id"] == "visconteo-sud-milano-2025"
+    assert "only the bundled notices" in done.stderr
