@@ -85,6 +85,7 @@ class Derived:
     notes: list[Problem]  # to look at before publishing, with line and field
     cases_kept: list[str] = field(default_factory=list)
     cases_dropped: list[str] = field(default_factory=list)
+    cases_moved: list[str] = field(default_factory=list)  # kept, with dates moved: which
 
 
 def ceilings_of(notice: Notice) -> list[Ceiling]:
@@ -512,6 +513,83 @@ def _shift_all(node: Any, days: int) -> None:
             node[key] = _shift(value, days)
 
 
+_DAY = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+
+
+class DateMover:
+    """A case's dates moved to the new notice: the old opening and closing become the new
+    ones, any other date moves by as many days as the opening moved; each move said as
+    «20/06/2025 → 15/01/2027»."""
+
+    def __init__(self, original: Notice, changes: Changes, days: int) -> None:
+        self.days = dt.timedelta(days=days)
+        self.exact: dict[Any, Any] = {}
+        for old, new in (
+            (original.window.opens, changes.opens),
+            (original.window.closes, changes.closes),
+        ):
+            if old is not None and new is not None:
+                self.exact[old] = new
+                self.exact[_start(old)] = _start(new)
+
+    def _moment(self, value: dt.date | dt.datetime) -> dt.date | dt.datetime:
+        if value in self.exact:
+            new = self.exact[value]
+            if isinstance(value, dt.datetime) and not isinstance(new, dt.datetime):
+                return dt.datetime.combine(new, value.time())
+            return new if isinstance(value, dt.datetime) else _start(new) or new
+        return value + self.days
+
+    def value(self, value: Any, said: list[str]) -> Any:
+        if isinstance(value, dt.datetime | dt.date):
+            new = self._moment(value)
+            said.append(f"{_italian_day(value)} → {_italian_day(new)}")
+            return _moment(new) if isinstance(new, dt.datetime) else new
+        if not isinstance(value, str):
+            return value
+        if _ISO.match(value):
+            old = dt.datetime.fromisoformat(value)
+            moment = old.date() if "T" not in value else old
+            new = self._moment(moment)
+            said.append(f"{_italian_day(moment)} → {_italian_day(new)}")
+            text = new.isoformat() if isinstance(new, dt.datetime) else new.isoformat()[:10]
+            if "T" in value and not isinstance(new, dt.datetime):
+                text = dt.datetime.combine(new, old.time()).isoformat()
+            return type(value)(text)
+
+        def day(m: re.Match[str]) -> str:
+            try:
+                old = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                return m.group(0)
+            new = _start(self._moment(old)) or old
+            said.append(f"{old:%d/%m/%Y} → {new:%d/%m/%Y}")
+            return f"{new:%d/%m/%Y}"
+
+        text = _DAY.sub(day, value)
+        return value if text == value else type(value)(text)
+
+    def move_all(self, node: Any, said: list[str]) -> None:
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else []
+        )
+        for key, value in list(items):
+            if isinstance(value, dict | list):
+                self.move_all(value, said)
+            else:
+                node[key] = self.value(value, said)
+
+
+def _italian_day(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    return f"{value:%d/%m/%Y}"
+
+
 def _short(message: str, limit: int = 240) -> str:
     return message if len(message) <= limit else message[: limit - 1].rstrip() + "…"
 
@@ -539,13 +617,19 @@ def _derive_cases(
         if base.get("municipality") not in changes.comuni and changes.comuni:
             base["municipality"] = changes.comuni[0]
         _shift_all(base, days)
-    for case in cases["cases"]:
-        if isinstance(case, dict) and isinstance(case.get("facts"), dict):
-            _shift_all(case["facts"], days)
     names = [
         str(c.get("name", i + 1)) if isinstance(c, dict) else str(i + 1)
         for i, c in enumerate(cases["cases"])
     ]
+    mover = DateMover(original, changes, days)
+    moved: list[list[str]] = []
+    for case in cases["cases"]:
+        said: list[str] = []
+        if isinstance(case, dict):
+            for key in ("facts", "expect"):  # the expected texts too: "entro il 20/06/2025"
+                if isinstance(case.get(key), dict):
+                    mover.move_all(case[key], said)
+        moved.append(list(dict.fromkeys(said)))
     report = check_notice(derived.text, catalogue, _dump(cases))
     failing: dict[int, str] = {}  # each case is tried alone: dropping one changes no other
     for p in report.problems:
@@ -554,10 +638,15 @@ def _derive_cases(
             failing.setdefault(int(m.group(1)), p.message)
         elif p.file == "casi":
             return  # the file as a whole no longer fits: the operator writes new cases
+    derived.cases_dropped = [
+        _short(failing[i]) + (f" (date spostate: {', '.join(moved[i])})" if moved[i] else "")
+        for i in sorted(failing)
+    ]
     for i in sorted(failing, reverse=True):
         names.pop(i)
+        moved.pop(i)
         del cases["cases"][i]
-    derived.cases_dropped = [_short(failing[i]) for i in sorted(failing)]
+    derived.cases_moved = [f"«{n}»: {', '.join(m)}" for n, m in zip(names, moved, strict=True) if m]
     if not cases["cases"]:
         return
     cases.ca.comment = None

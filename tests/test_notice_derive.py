@@ -215,3 +215,17 @@ def test_a_ceiling_above_the_isee_points_table_is_a_problem_of_the_check():
     assert text.splitlines()[gap.line - 2].strip() == "bands:"  # its first band
     same = check_notice(text.replace("max: 26000", "max: 25000", 1), load_catalogue())
     assert not [p for p in same.problems if "ranking" in p.field]
+
+
+def test_kept_cases_carry_no_old_date_and_each_move_is_named():
+    _notice, _changes, made = new_year("visconteo-sud-milano-2025")
+    assert made.cases_text is not None
+    body = made.cases_text.split("\ncases:", 1)[1]
+    cases_only = "\n".join(x for x in body.splitlines() if "seed:" not in x)
+    assert "2025-06-20" not in cases_only and "20/06/2025" not in cases_only
+    # the old closing moment becomes the new one, exactly
+    assert any("20/06/2025 12:00 → 16/04/2026 12:00" in m for m in made.cases_moved)
+    # the cases that expect the old date in a sentence now expect the new one; while the
+    # notice still says 20/06/2025 (a note names it) they are dropped, and say so
+    dsu = next(d for d in made.cases_dropped if d.startswith("«DSU filed"))
+    assert "(date spostate: 20/06/2025 → 16/04/2026)" in dsu

@@ -293,6 +293,7 @@ async def derive_notice(
         "had_cases": cases is not None,
         "cases_kept": len(made.cases_kept),
         "cases_dropped": made.cases_dropped,
+        "cases_moved": made.cases_moved,
     }
     draft = published.keep_draft(
         svc.db,
