@@ -78,7 +78,7 @@ def replace_names(doc: Any, pairs: list[tuple[str, str]], skip: set[str]) -> Non
         text = parent[key]
         new = text
         for old, fresh in pairs:
-            new = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _m, f=fresh: f, new)
+            new = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", fresh.replace("\\", "\\\\"), new)
         if new != text:
             parent[key] = type(text)(new) if type(text) is not str else new
 
