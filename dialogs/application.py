@@ -21,7 +21,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 
-from .buttons import Choose, FileAs, Go, Item, OpenRequest, Prepare, Redo, Skip, Stage
+from .buttons import Choose, FileAs, Go, Item, Move, OpenRequest, Prepare, Redo, Skip, Stage
 from .flow import Dialog, Reply
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
@@ -187,6 +187,15 @@ class Application(Uploading, Sending):
             self.data["last_item"] = item.id
             statuses = self.statuses()
             return Step([self.view.filed(statuses[button.index], statuses, album=False)])
+        if isinstance(button, Move) and stage == "documents":
+            target = at(statuses, button.index)
+            if target.item.signed_form or not self.desk.move(
+                self.dossier_id, button.attachment, target.item.id
+            ):
+                raise NotNow
+            self.data["last_item"] = target.item.id
+            statuses = self.statuses()
+            return Step([self.view.moved(statuses[button.index], statuses)])
         if isinstance(button, Redo):
             if button.index is None:
                 return Step([self.view.redo_menu(statuses)])

@@ -138,6 +138,13 @@ class FileAs(CallbackData, prefix="pas"):
     index: Index
 
 
+class Move(CallbackData, prefix="pmove"):
+    """↪️ A file already filed belongs to another checklist item: move it there."""
+
+    attachment: Id
+    index: Index
+
+
 class Redo(CallbackData, prefix="predo"):
     """🔁 Send an item again (its files are deleted); without an index, the menu."""
 
@@ -171,6 +178,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Skip,
     Item,
     FileAs,
+    Move,
     Redo,
     OpenRequest,
     Go,

@@ -19,7 +19,7 @@ from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 from dossier.people import iban_shown, phone_shown
 
-from .buttons import Choose, FileAs, Go, Item, OpenRequest, Redo, Skip, Stage
+from .buttons import Choose, FileAs, Go, Item, Move, OpenRequest, Redo, Skip, Stage
 from .flow import Button, Reply
 from .formats import Formats, esc
 from .identity import IdentityQuestion, options
@@ -188,10 +188,16 @@ class PaperworkView:
             if any(s.files for s in statuses):
                 buttons.append([Button(_("🔁 Rifai un documento"), Redo().pack())])
             if ready_for_form and stage == "documents":
-                buttons.append([Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())])
+                buttons.append(
+                    [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())]
+                )
             if stage == "signing":
-                buttons.append([Button(_("📝 Il modulo da firmare, di nuovo"), Go(step=Stage.FORM).pack())])
-            buttons.append([Button(_("✏️ Correggi i dati del modulo"), Go(step=Stage.DETAILS).pack())])
+                buttons.append(
+                    [Button(_("📝 Il modulo da firmare, di nuovo"), Go(step=Stage.FORM).pack())]
+                )
+            buttons.append(
+                [Button(_("✏️ Correggi i dati del modulo"), Go(step=Stage.DETAILS).pack())]
+            )
         return Reply("\n".join(lines), buttons)
 
     def our_form_notes(self, statuses: list[ItemStatus]) -> list[str]:
@@ -259,7 +265,9 @@ class PaperworkView:
                     buttons.append([Button(f"📎 {_(other.item.title)}", Item(index=i).pack())])
             if not any(o.item.required and not o.done and not o.item.signed_form for o in statuses):
                 lines.append(esc(_("Ci sono tutti i documenti. Ora il modulo da firmare.")))
-                buttons.append([Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())])
+                buttons.append(
+                    [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())]
+                )
             buttons.append([Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())])
         return Reply("\n".join(lines), buttons)
 
@@ -283,17 +291,41 @@ class PaperworkView:
             buttons.append([Button(label, FileAs(attachment=attachment_id, index=i).pack())])
         return Reply(text, buttons)
 
-    def duplicate(self, s: ItemStatus | None) -> Reply:
+    def duplicate(
+        self,
+        s: ItemStatus | None,
+        attachment_id: int | None = None,
+        wanted: tuple[int, ItemStatus] | None = None,
+    ) -> Reply:
+        """The same file again; if it was sent for another document than the one chosen
+        now (`wanted`: its index and status), one tap moves it there."""
         _ = self._
         if s is None:
             return Reply(esc(_("Questo file l'avete già mandato. Lo teniamo una volta sola.")))
-        return Reply(
-            esc(
-                _(
-                    "Questo file l'avete già mandato, per: {title}. Lo teniamo una volta sola."
-                ).format(title=_(s.item.title))
+        text = esc(
+            _("Questo file l'avete già mandato, per: {title}. Lo teniamo una volta sola.").format(
+                title=_(s.item.title)
             )
         )
+        if wanted is None or attachment_id is None or wanted[1].item.id == s.item.id:
+            return Reply(text)
+        index, target = wanted
+        label = _("↪️ Sposta in: {title}").format(title=_(target.item.title))
+        return Reply(text, [[Button(label, Move(attachment=attachment_id, index=index).pack())]])
+
+    def album_filed(self, s: ItemStatus) -> Reply:
+        """The first photo of an album filed: the whole album goes there (one reply)."""
+        _ = self._
+        text = _("Ricevute le foto mandate insieme: le metto tutte in «{title}».").format(
+            title=_(s.item.title)
+        )
+        return Reply(esc(text), [[Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())]])
+
+    def moved(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
+        """After a move: the file is now under `s`."""
+        reply = self.filed(s, statuses, album=False)
+        reply.text = esc(self._("Spostato.")) + "\n" + reply.text
+        return reply
 
     def refused_text(self, msgid: str) -> str:
         return "⚠️ " + esc(self._(msgid))
@@ -393,7 +425,9 @@ class PaperworkView:
         if left:
             lines.append(esc(_("Mancano ancora:")))
             lines += [f"⬜ {esc(_(s.item.title))}" for s in left]
-            return Reply("\n".join(lines), [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]])
+            return Reply(
+                "\n".join(lines), [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]]
+            )
         if sendable:
             lines.append(
                 esc(

@@ -45,6 +45,7 @@ class Sending(Paper):
         self.desk.set_form_pages(self.dossier_id, pages, hashlib.sha256(pdf).hexdigest())
         self.data["stage"] = "signing"
         self.data["item"] = "application_form"
+        self.data["signed_pages"] = []
         document = Document(f"domanda-{self.dossier_id}.pdf", pdf, self.view.form_caption())
         sign = self.view.sign_instructions(pages, form.all_declarations, form.bank is not None)
         return Step([sign], [document])

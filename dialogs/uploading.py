@@ -12,10 +12,11 @@ from dossier.uploads import bounded_check_async
 
 from .buttons import FileAs
 from .flow import Reply
-from .paper import GATHERING, Paper, Received, Step, status_of
+from .paper import GATHERING, Received, Step, status_of
+from .signedpages import SignedPages
 
 
-class Uploading(Paper):
+class Uploading(SignedPages):
     def before_download(self, size: int | None, unique: str | None, user_id: int) -> Step | None:
         """What to say without downloading the file (too big, already here, not the moment
         for files); None: download it and call `upload`."""
@@ -43,8 +44,19 @@ class Uploading(Paper):
             return Step([self.view.refused(refusal)])
         known = self.desk.known_upload(self.dossier_id, unique)
         if known is not None:
-            return Step([self.view.duplicate(status_of(self.statuses(), known["item_id"]))])
+            return Step([self._duplicate(known)])
         return None
+
+    def _duplicate(self, known: dict[str, Any]) -> Any:
+        """The same file again: for which document; and if the family has chosen another
+        one now, a button to move it there."""
+        statuses = self.statuses()
+        wanted = None
+        chosen = self.data.get("item") if self.data.get("stage") == "documents" else None
+        for i, s in enumerate(statuses):
+            if s.item.id == chosen and not s.item.signed_form:
+                wanted = (i, s)
+        return self.view.duplicate(status_of(statuses, known["item_id"]), known["id"], wanted)
 
     async def upload(self, received: Received) -> Step:
         """A file, downloaded: checked, filed under the item it is for, or asked about."""
@@ -62,6 +74,11 @@ class Uploading(Paper):
             item_id = self.data.get("item")
         options = self.desk.check_options(self.dossier_id, item_id)
         checked = await bounded_check_async(received.data, *options)
+        found = None
+        if stage == "signing":
+            found, refused = await self.recognise_page(received, checked)
+            if refused is not None:
+                return Step([refused])
         filed = self.desk.file(
             self.dossier_id,
             received.data,
@@ -75,7 +92,8 @@ class Uploading(Paper):
         assert filed.attachment is not None
         statuses = filed.statuses
         if filed.outcome == "duplicate":
-            return Step([self.view.duplicate(status_of(statuses, filed.attachment["item_id"]))])
+            return Step([self._duplicate(filed.attachment)])
+        first_of_album = bool(album) and album not in albums
         if album:
             albums[album] = item_id
         if filed.outcome == "ask_item":
@@ -92,13 +110,18 @@ class Uploading(Paper):
             return Step([self.view.integration_filed(s, others)])
         if s.item.signed_form:
             pages = self.desk.form_pages(self.dossier_id)
-            return Step([self.view.signed_progress(s, pages, self.sendable())])
+            progress = self.view.signed_progress(s, pages, self.sendable())
+            progress.text = "\n".join([*self.counted(found), progress.text])
+            return Step([progress])
         self.data["last_item"] = s.item.id
-        if not album and (s.done or s.item.pages is None):
-            # one file, one document: the next file without a tap is asked about, with
-            # "another page of this" as its first answer
+        if album or s.done or s.item.pages is None:
+            # one file (or one album), one document: the next file without a tap is asked
+            # about, with "another page of this" as its first answer; the rest of this
+            # album follows it (`albums`)
             self.data["item"] = None
-        return Step([self.view.filed(s, statuses, album=bool(album) and not s.done)])
+        if album:  # one reply per album: its first photo says where they all go
+            return Step([self.view.album_filed(s)] if first_of_album else [])
+        return Step([self.view.filed(s, statuses, album=False)])
 
     def _ask_item(
         self, attachment: dict[str, Any], statuses: list[ItemStatus], album: str | None

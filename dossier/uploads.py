@@ -195,6 +195,17 @@ class Uploads:
         store.move_attachment(self.db, attachment_id, item_id)
         return self.statuses(dossier_id)
 
+    def move(self, dossier_id: str, attachment_id: int, item_id: str) -> bool:
+        """Move a file of this dossier filed under the wrong document (never the signed
+        form's pages, never into it). False: no such file here."""
+        row = next(
+            (a for a in store.attachments(self.db, dossier_id) if a["id"] == attachment_id), None
+        )
+        if row is None or row["item_id"] in ("application_form", item_id):
+            return False
+        store.move_attachment(self.db, attachment_id, item_id)
+        return True
+
     def take_back(self, dossier_id: str, item_id: str) -> None:
         """Remove an item's uploads (a wrong photo): the family sends them again."""
         for sha in store.remove_attachments(self.db, dossier_id, item_id):

@@ -29,6 +29,40 @@ def document_photo(seed: int = 0, size: tuple[int, int] = (1200, 1600)) -> bytes
     return out.getvalue()
 
 
+def signed_page_photo(form_pdf: bytes, index: int, angle: float = 0, blur: float = 0) -> bytes:
+    """A phone photo of page `index` of the form the chat made, printed and signed: the
+    page rendered (pypdfium2), a scribble where the signature goes, turned by `angle` on a
+    table and a little out of focus (`blur`), saved as a JPEG."""
+    import pypdfium2
+    from PIL import ImageFilter
+
+    page = pypdfium2.PdfDocument(form_pdf)[index]
+    img = page.render(scale=2000 / page.get_height()).to_pil().convert("RGB")
+    draw = ImageDraw.Draw(img)
+    draw.line(
+        [(img.width * 0.55, img.height * 0.8), (img.width * 0.8, img.height * 0.78)],
+        fill=(20, 30, 120),
+        width=4,
+    )
+    table = Image.new("RGB", (img.width + 300, img.height + 200), (120, 86, 52))
+    turned = img.rotate(angle, expand=True, fillcolor=(120, 86, 52), resample=Image.BICUBIC)
+    turned.thumbnail((table.width - 40, table.height - 40))
+    table.paste(turned, ((table.width - turned.width) // 2, (table.height - turned.height) // 2))
+    if blur:
+        table = table.filter(ImageFilter.GaussianBlur(blur))
+    out = io.BytesIO()
+    table.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def signed_form_photos(form_pdf: bytes) -> list[bytes]:
+    """A photo of every page of the form, signed (`signed_page_photo`)."""
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(form_pdf)).pages)
+    return [signed_page_photo(form_pdf, i, angle=2 * (i % 2) - 1, blur=0.8) for i in range(pages)]
+
+
 def pdf_document(pages: int = 1, text: str = "Attestazione") -> bytes:
     """A text PDF, `text` on every page (two with different texts are different files)."""
     pdf = FPDF(unit="pt", format="A4")

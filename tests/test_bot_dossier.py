@@ -19,7 +19,14 @@ from stdnum.it import codicefiscale
 from dialogs.buttons import FileAs
 from storage.dossiers import attachments, dossiers_of
 from tests.botapi import BotAPI
-from tests.documents import document_photo, encrypted_pdf, pdf_document, pdf_with_javascript
+from tests.documents import (
+    document_photo,
+    encrypted_pdf,
+    pdf_document,
+    pdf_with_javascript,
+    signed_form_photos,
+    signed_page_photo,
+)
 from tests.test_bot_conversation import OPERA, Session, begin, follow
 
 TODAY = dt.date(2025, 6, 2)  # the Visconteo Sud Milano notice is open until 20/06/2025
@@ -126,6 +133,8 @@ async def test_id_card_front_and_back_as_an_album_is_filed_as_two_pages(api, db_
     assert "fronte e retro" in texts[0]
     texts = await f.upload_photo(document_photo(1), album="alb1")
     texts += await f.upload_photo(document_photo(2), album="alb1")
+    assert len(texts) == 1 and "tutte in «Carta d'identità di chi firma»" in texts[0]
+    texts = await f.press("Cosa manca")
     assert any("Carta d'identità di chi firma: 2 pagine" in t and "✅" in t for t in texts)
     dossier = dossiers_of(s.db, 4242)[0]
     rows = attachments(s.db, dossier["id"])
@@ -216,8 +225,9 @@ async def test_family_signs_the_form_and_the_dossier_goes_to_the_outbox(api, db_
     assert "445/2000" in text
     pages = len(form.pages)
     assert f"({pages})" in texts[-1]
-    for i in range(pages):
-        texts = await f.upload_photo(document_photo(100 + i))
+    for i, photo in enumerate(signed_form_photos(pdf)):
+        texts = await f.upload_photo(photo)
+        assert f"Pagina {i + 1} di {pages} ✓" in texts[-1]
     assert "✅ Controlla e invia" in f.buttons()
     texts = await f.press("Controlla e invia")
     assert "protocollo@pec.comune.rozzano.mi.it" in texts[-1]
@@ -264,9 +274,8 @@ async def sign_the_form(s: Session) -> None:
     """Ask for the form, then send a photo of each of its pages, signed."""
     f = s.family
     await f.press("Prepara il modulo da firmare")
-    pages = len(PdfReader(io.BytesIO(s.family.api.documents[4242][-1][1])).pages)
-    for i in range(pages):
-        await f.upload_photo(document_photo(100 + i))
+    for photo in signed_form_photos(s.family.api.documents[4242][-1][1]):
+        await f.upload_photo(photo)
 
 
 async def send_application(s: Session) -> str:
@@ -472,6 +481,62 @@ async def test_changing_an_answer_takes_back_the_signed_form(api, db_path):
     await s.close()
 
 
+async def test_an_album_then_a_file_without_a_tap_is_asked_about_and_can_be_moved(api, db_path):
+    """The family taps the verbale, sends three pages as one album (one reply), then the
+    ISEE without a tap: it is asked about, not slipped under the verbale. Filed under the
+    wrong document by mistake, the ISEE moves with one tap ("Sposta in: Attestazione
+    ISEE"), nothing sent again."""
+    s = await at_checklist(api, db_path)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+
+    def filed_under() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in attachments(s.db, dossier_id):
+            out[a["item_id"]] = out.get(a["item_id"], 0) + 1
+        return out
+
+    await f.press("Verbale dell'accompagnamento")
+    replies = []
+    for seed in (41, 42, 43):
+        replies.append(await f.upload_photo(document_photo(seed), album="verbale"))
+    assert [len(r) for r in replies] == [1, 0, 0]  # one reply per album
+    assert "Verbale dell'accompagnamento" in replies[0][0]
+    assert list(filed_under().values()) == [3]
+    verbale = next(iter(filed_under()))
+    isee_pdf = pdf_document(2, "Attestazione ISEE 2025")
+    texts = await f.upload_document(isee_pdf, "isee.pdf")
+    assert len(texts) == 1 and "Per quale documento è?" in texts[-1]
+    question = api.last_keyboard_message(4242)
+    assert question is not None
+    assert filed_under()[verbale] == 3 and sum(filed_under().values()) == 4
+    # an album without a tap: asked about once, for all its photos
+    replies = []
+    for seed in (51, 52):
+        replies.append(await f.upload_photo(document_photo(seed), album="contratto"))
+    assert [len(r) for r in replies] == [1, 0]
+    assert "Per quale documento è?" in replies[0][0]
+    texts = await f.press("Contratto dell'assistente")
+    assert "Contratto dell'assistente: 2 pagine" in texts[-1]
+    # the ISEE's question is answered wrongly: it goes under the verbale
+    api.messages[4242][question["message_id"]] = question
+    wrong = next(
+        b for row in question["reply_markup"]["inline_keyboard"] for b in row
+        if "Verbale" in b["text"]
+    )
+    await f.press("", data=wrong["callback_data"])
+    assert filed_under()[verbale] == 4
+    # the family taps the ISEE and sends it again: one tap moves it
+    await f.press("Attestazione ISEE")
+    texts = await f.upload_document(isee_pdf, "isee.pdf")
+    assert "già mandato, per: Verbale dell'accompagnamento" in texts[-1]
+    assert "↪️ Sposta in: Attestazione ISEE" in f.buttons()
+    texts = await f.press("Sposta in: Attestazione ISEE")
+    assert "Spostato." in texts[-1] and "Attestazione ISEE: 2 pagine" in texts[-1]
+    assert filed_under()[verbale] == 3 and sorted(filed_under().values()) == [1, 2, 3]
+    await s.close()
+
+
 async def test_two_files_without_a_choice_are_asked_about_one_by_one(api, db_path):
     s = await at_checklist(api, db_path)
     f = s.family
@@ -589,9 +654,8 @@ async def test_online_platform_notice_gets_the_pdfs_and_directions_instead_of_a_
             await f.upload_photo(document_photo(seed))
     assert "Documenti della domanda" in statuses
     await f.press("Prepara il modulo da firmare")
-    pages = len(PdfReader(io.BytesIO(api.documents[4242][-1][1])).pages)
-    for i in range(pages):
-        texts = await f.upload_photo(document_photo(300 + i))
+    for photo in signed_form_photos(api.documents[4242][-1][1]):
+        texts = await f.upload_photo(photo)
     assert "✅ Controlla" in f.buttons() and "✅ Controlla e invia" not in f.buttons()
     await f.press("Controlla")
     assert "📨 Sì, invia" not in f.buttons()
@@ -740,6 +804,51 @@ async def test_the_signing_step_can_tell_a_photo_of_page_one_from_a_cat(api, db_
     assert found.total == len(PdfReader(io.BytesIO(pdf)).pages)
     found = await recognise_signed_upload(desk, dossier_id, cat_photo(), TODAY)
     assert found.outcome == "none"
+    await s.close()
+
+
+async def test_a_photo_of_a_printed_page_is_counted_and_a_cat_is_refused(api, db_path):
+    """At the signing step, a phone photo of page 2 (turned, a little blurred) is known
+    for what it is; a cat, and a page of another family's form, are refused with what to
+    send; the same page twice is not counted twice."""
+    from tests.test_pagecode import cat_photo
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    f = s.family
+    await f.press("Prepara il modulo da firmare")
+    pdf = api.documents[4242][-1][1]
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 2
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+
+    def form_files() -> list[dict]:
+        return [a for a in attachments(s.db, dossier_id) if a["item_id"] == "application_form"]
+
+    texts = await f.upload_photo(cat_photo())
+    assert "Non trovo il codice quadrato (QR)" in texts[-1] and "pagina intera" in texts[-1]
+    assert form_files() == []
+    texts = await f.upload_photo(signed_page_photo(pdf, 1, angle=4, blur=1.2))
+    assert f"Pagina 2 di {pages} ✓" in texts[-1]
+    assert f"Pagine firmate ricevute: 1 di {pages}" in texts[-1]
+    assert "Mancano le pagine: 1" in texts[-1]
+    texts = await f.upload_photo(signed_page_photo(pdf, 1, angle=-3))
+    assert "già mandata" in texts[-1] and len(form_files()) == 1
+    # a page of another family's form: their dossier is named, ours is asked for
+    other = Session(api, db_path, TODAY, user_id=4343)
+    await to_result(other)
+    await fill_identity(other)
+    await upload_everything(other)
+    await other.family.press("Prepara il modulo da firmare")
+    theirs = api.documents[4343][-1][1]
+    texts = await f.upload_photo(signed_page_photo(theirs, 0))
+    assert "un'altra domanda" in texts[-1] and dossier_id in texts[-1]
+    assert len(form_files()) == 1
+    for i in [0, *range(2, pages)]:
+        texts = await f.upload_photo(signed_page_photo(pdf, i))
+    assert f"Pagine firmate ricevute: {pages} di {pages}" in texts[-1]
+    assert "✅ Controlla e invia" in f.buttons()
+    await other.close()
     await s.close()
 
 

@@ -13,10 +13,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from bot.cli import main
-from tests.documents import document_photo
+from tests.documents import document_photo, signed_form_photos
 from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, DOCUMENTS, IBAN
 
 QUESTIONNAIRE = [  # Opera, as in the chat's tests (tests/test_bot_conversation.py)
@@ -102,8 +100,12 @@ class Counter:
         yield self.option("Prepara il modulo da firmare")
         forms = list((self.data_dir / "console").glob("domanda-B2-*.pdf"))
         assert len(forms) == 1, self.out.getvalue()[-2000:]
-        pages = len(PdfReader(forms[0]).pages)
-        yield "/allega " + " ".join(photos(self.scans, "firmato", pages, 100))
+        signed = []
+        for i, photo in enumerate(signed_form_photos(forms[0].read_bytes())):
+            path = self.scans / f"firmato-{i + 1}.jpg"
+            path.write_bytes(photo)
+            signed.append(str(path))
+        yield "/allega " + " ".join(signed)
         yield self.option("Controlla e invia")
         yield self.option("Sì, invia")
         yield "/esci"
