@@ -84,9 +84,14 @@ class Application(Uploading, Sending):
 
     def documents(self, user_id: int) -> Step:
         """/documenti: what is missing, or where to find the application."""
+        if self.stage == "sent":
+            return Step([self.view.standing(self.desk.standing(self.dossier_id))])
         if self.stage is not None:
             return Step(self.current())
-        drafts = [d for d in self.desk.dossiers_of(user_id) if d["status"] == "bozza"]
+        mine = self.desk.dossiers_of(user_id)
+        drafts = [d for d in mine if d["status"] == "bozza"]
+        if not drafts and mine:  # sent from a chat whose state is gone: where it stands
+            return Step([self.view.standing(self.desk.standing(mine[0]["id"]), copy=False)])
         if drafts:
             text = self._(
                 "La domanda {id} è in preparazione e i file sono salvati. Finite le "
@@ -102,7 +107,7 @@ class Application(Uploading, Sending):
     def where(self) -> Step:
         """/start or /aiuto while preparing the application."""
         if self.data.get("stage") == "sent":
-            return Step([self.view.closed_for_changes()])
+            return Step([self.view.standing(self.desk.standing(self.dossier_id))])
         return Step([self.view.help(self.data.get("stage", "")), *self.current()])
 
     def back(self) -> Step:

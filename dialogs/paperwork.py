@@ -74,6 +74,13 @@ PRIVACY_CONSENT = N_(
 )
 
 
+RECEIPT_KINDS = {
+    "accettazione": N_("il gestore PEC ha accettato la domanda"),
+    "avvenuta-consegna": N_("consegnata alla casella del protocollo"),
+}
+RECEIPT_ERROR = N_("errore di consegna")
+
+
 class PaperworkView:
     def __init__(self, gettext: Translate, language: str = SOURCE):
         self._ = gettext
@@ -503,6 +510,45 @@ class PaperworkView:
             )
         return Reply("⚠️ " + esc(text))
 
+    def standing(self, st: dict[str, Any], copy: bool = True) -> Reply:
+        """/start or /documenti after sending: where the application stands, its last
+        PEC receipt, a delivery being retried, and what comes next."""
+        _ = self._
+        lines = [f"<b>{esc(_('La vostra domanda'))}</b> · {esc(self.fmt.embed(st['id']))}"]
+        if st["event"] is not None:
+            lines.append(self.status(st["event"]))
+        if st["retry_at"]:
+            text = _(
+                "La casella PEC da cui la mandiamo non risponde in questo momento. Riproviamo "
+                "da soli {when}: non dovete fare niente, la domanda è salvata."
+            )
+            lines.append(
+                "⏳ " + fill(esc(text), self.fmt.language, when=self._when(st["retry_at"]))
+            )
+        receipt = st["receipt"]
+        if receipt is not None:
+            kind = _(RECEIPT_KINDS.get(receipt["kind"], RECEIPT_ERROR))
+            text = _("Ultima ricevuta PEC: {kind}, {when}.")
+            lines.append(
+                fill(esc(text), self.fmt.language, kind=esc(kind), when=self._when(receipt["at"]))
+            )
+        status = st["status"]
+        if status in ("consegnata", "integrata"):
+            lines.append(
+                esc(
+                    _(
+                        "Ora decidono i servizi sociali. Se chiedono altri documenti o vi danno "
+                        "l'esito, vi scriviamo qui."
+                    )
+                )
+            )
+        elif status in ("pronta", "in_invio", "inviata", "accettata"):
+            lines.append(
+                esc(_("Quando la casella del protocollo la riceve, vi scriviamo qui con la data."))
+            )
+        buttons = [[Button(_("📦 Mandami la copia"), Go(step=Stage.COPY).pack())]] if copy else []
+        return Reply("\n".join(lines), buttons)
+
     def closed_for_changes(self) -> Reply:
         return Reply(
             esc(
@@ -637,6 +683,12 @@ class PaperworkView:
             text = _("La domanda {id} è pronta e sta per partire.")
         elif status == "in_invio":
             text = _("Stiamo inviando la domanda {id}.")
+        elif status == "riprova":
+            text = _(
+                "La casella PEC da cui mandiamo la domanda {id} non risponde. Riproviamo da "
+                "soli {when}: non dovete fare niente, la domanda è salvata."
+            )
+            at = self._when(detail.get("next_at"))
         elif status == "salvata" or detail.get("saved_to_folder"):
             text = _(
                 "La domanda {id} è salvata ma NON inviata: questo servizio non ha ancora "

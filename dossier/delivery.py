@@ -32,12 +32,14 @@ from sqlite_utils import Database
 from common.clock import Clock, iso, parse_iso, utcnow
 from storage import outbox
 from storage.blobs import BlobError, BlobStore
-from storage.dossiers import set_status
+from storage.dossiers import add_event, set_status
 
 if TYPE_CHECKING:
     from common.settings import Settings
 
 log = logging.getLogger(__name__)
+
+RETRYING = "riprova"  # an event for the family: the mailbox did not answer, next try at
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -369,9 +371,7 @@ class Outbox:
 
     def _give_up_uncertain(self, row: dict[str, Any], now: dt.datetime) -> None:
         outbox.hold_others(self.db, row["dossier_id"], row["id"])
-        set_status(
-            self.db, row["dossier_id"], "errore", {"reason": "uncertain"}, at=iso(now)
-        )
+        set_status(self.db, row["dossier_id"], "errore", {"reason": "uncertain"}, at=iso(now))
         log.error(
             "outbox: dossier %s part %d/%d (Message-ID %s) may or may not have reached the "
             "mail server, and no PEC receipts are read to tell. Check the sent folder of the "
@@ -506,6 +506,8 @@ class Outbox:
                     iso(next_at),
                 )
                 outbox.mark_retry(self.db, row["id"], text, next_at)
+                if attempt == 1 and part == 1:  # the family hears it once, with the next try
+                    add_event(self.db, dossier_id, RETRYING, {"next_at": iso(next_at)})
         else:
             stamp = self._stamp(now)
             if self.mailer.saves_only:

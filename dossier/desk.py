@@ -26,6 +26,7 @@ from .uploads import Uploads
 
 log = logging.getLogger(__name__)
 
+
 class Desk(Uploads, Requests):
     """The dossier's lifecycle, its form and its sending; uploads (`dossier.uploads`)
     and the social services' requests (`dossier.requests`) are its parts."""
@@ -177,6 +178,30 @@ class Desk(Uploads, Requests):
                 item["pages"] = None
         store.save_data(self.db, dossier_id, d["data"])
         return had
+
+    def standing(self, dossier_id: str) -> dict[str, Any]:
+        """Where a sent application stands, for the family: its last status change, its
+        last PEC receipt, and a delivery being retried (the next try and the error)."""
+        from storage import outbox, receipts
+
+        events = [
+            e
+            for e in store.history(self.db, dossier_id)
+            if e["status"] not in ("purge_warning", "riprova")
+        ]
+        got = receipts.receipts_of(self.db, dossier_id)
+        retrying = [
+            o
+            for o in outbox.rows_of(self.db, dossier_id)
+            if o["status"] == outbox.PENDING and (o["attempts"] or 0) > 0 and o["last_error"]
+        ]
+        return {
+            "id": dossier_id,
+            "status": self.get(dossier_id)["status"],
+            "event": {**events[-1], "dossier_id": dossier_id} if events else None,
+            "receipt": got[-1] if got else None,
+            "retry_at": min(o["next_attempt_at"] for o in retrying) if retrying else None,
+        }
 
     def already_sent(self, user_id: int, notice_id: str) -> dict[str, Any] | None:
         """A dossier for this notice that has left the draft stage: no second application."""

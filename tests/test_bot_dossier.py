@@ -289,6 +289,76 @@ async def send_application(s: Session) -> str:
     return dossiers_of(s.db, 4242)[0]["id"]
 
 
+async def test_after_sending_start_and_documenti_say_where_the_application_stands(
+    api, db_path
+):
+    """/start and /documenti after the send: the status and what comes next; while the
+    mailbox does not answer, that it does not and when the next try is; once it went,
+    the last PEC receipt."""
+    from bot.i18n import make_i18n
+    from bot.notify import tell_families
+    from common.settings import Settings
+    from dossier.delivery import Outbox
+    from dossier.pec import parse_receipt
+    from dossier.receipts import record_receipt
+    from tests.pec_messages import build_receipt
+    from tests.smtp_server import free_port
+
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    f = s.family
+    texts = await f.say("/start")
+    assert "Questa domanda è chiusa" not in texts[-1]
+    assert dossier_id in texts[-1] and "pronta e sta per partire" in texts[-1]
+    assert "Quando la casella del protocollo la riceve" in texts[-1]
+    # the mail server is down: the family is told plainly, with the next try
+    settings = Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_security="none",
+        smtp_from="sportello@pec.example.it",
+        sportello_data_dir=db_path.parent,
+    )
+    box = Outbox.from_settings(settings, s.db, s.dp["desk"].blobs)
+    await box.run_once()
+    row = next(iter(s.db.query("select * from outbox where dossier_id = ?", [dossier_id])))
+    assert row["status"] == "pending" and row["attempts"] == 1
+    texts = await f.say("/documenti")
+    assert "non risponde in questo momento" in texts[-1]
+    when = dt.datetime.fromisoformat(row["next_attempt_at"])
+    assert f"alle {when:%H:%M}" in texts[-1] or f"alle {when.astimezone():%H:%M}" in texts[-1]
+    assert "📦 Mandami la copia" in f.buttons()
+    # and it is told to the family without asking, once
+    before = len(api.sent(4242))
+    await tell_families(s.bot, s.db, make_i18n())
+    told = [c.params["text"] for c in api.sent(4242)[before:]]
+    retry = [t for t in told if "non risponde" in t]
+    assert len(retry) == 1
+    assert f"{when.astimezone():%H:%M}" in retry[0] or f"{when:%H:%M}" in retry[0]
+    await box.run_once()  # not due yet: nothing more
+    assert await tell_families(s.bot, s.db, make_i18n()) == 0
+    # back up: it goes; the accettazione receipt is the last receipt shown
+    s.db.execute("update outbox set next_attempt_at = created_at where dossier_id = ?", [dossier_id])
+    s.db.conn.commit()
+    handler, _handled = await deliver_by_smtp(s, db_path)
+    assert len(handler.messages) == 1
+    message_id = next(iter(s.db.query("select message_id from outbox")))["message_id"]
+    raw = build_receipt(
+        "accettazione",
+        message_id,
+        at=dt.datetime(2025, 6, 2, 10, 30, tzinfo=dt.UTC),
+        recipient="protocollo@pec.comune.rozzano.mi.it",
+        subject="Domanda Misura B2",
+    )
+    parsed = parse_receipt(raw)
+    assert parsed is not None
+    record_receipt(s.db, s.dp["desk"].blobs, raw, parsed)
+    texts = await f.say("/start")
+    assert "non risponde" not in texts[-1]
+    assert "Ultima ricevuta PEC: il gestore PEC ha accettato la domanda" in texts[-1]
+    await s.close()
+
+
 async def test_dossier_reaches_a_real_smtp_server_with_a_correct_manifest(api, db_path, tmp_path):
     from bot.i18n import make_i18n
     from bot.notify import tell_families
@@ -687,7 +757,7 @@ async def test_a_copy_telegram_refuses_can_be_asked_again_and_the_application_st
     names = [name for name, _data, _caption in api.documents[4242][before:]]
     assert "riepilogo-istanza.json" in names and names[0].startswith("01-")
     texts = await f.say("/start")  # after sending, /start says where things stand
-    assert "Questa domanda è chiusa" in texts[-1]
+    assert "La vostra domanda" in texts[-1] and "pronta e sta per partire" in texts[-1]
     await s.close()
 
 

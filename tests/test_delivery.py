@@ -348,7 +348,8 @@ async def test_server_down_then_back_the_dossier_goes_out_once(world: World):
     assert len(handler.messages) == 1
     assert parse(handler.messages[0].data)["Message-ID"] == f"<{dossier_id}.1of1@pec.example.it>"
     assert row(world.db, dossier_id)["status"] == "sent"
-    assert statuses(world.db, dossier_id) == ["pronta", "in_invio", "inviata"]
+    # the family heard once that the mailbox did not answer, with the next try
+    assert statuses(world.db, dossier_id) == ["pronta", "in_invio", "riprova", "inviata"]
 
 
 async def test_a_server_down_for_two_days_ends_in_an_error_for_the_family(world: World):
