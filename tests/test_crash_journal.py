@@ -101,9 +101,11 @@ async def test_album_interrupted_by_kill_9_is_filed_after_the_restart(api, db_pa
         def told() -> list[str]:
             return [c.params["text"] for c in api.sent(4242)[sent_before:]]
 
-        # the family is told after the filing: on a loaded machine, a moment after
+        # the family is told after the filing (an album gets one reply): on a loaded
+        # machine, a moment after
         assert await wait_for(
-            lambda: any("Carta d'identità di chi firma: 2 pagine" in t for t in told()), 30
+            lambda: any("le metto tutte in «Carta d'identità di chi firma»" in t for t in told()),
+            30,
         ), told()
     finally:
         second.terminate()
