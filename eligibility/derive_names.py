@@ -41,16 +41,18 @@ def core(name: str) -> str:
     return _LEADING.sub("", without_note(name)).strip(" -–")
 
 
+def children(node: Any) -> list[tuple[Any, Any]]:
+    """(key, value) of a mapping's entries or a list's items; none for anything else."""
+    if isinstance(node, dict):
+        return list(node.items())
+    if isinstance(node, list):
+        return list(enumerate(node))
+    return []
+
+
 def strings(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, Any]]:
     """(path, parent, key) of every string of a round-trip document."""
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else []
-    )
-    for key, value in list(items):
+    for key, value in children(node):
         if isinstance(value, dict | list):
             yield from strings(value, (*path, key))
         elif isinstance(value, str):

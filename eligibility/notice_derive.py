@@ -25,7 +25,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.timestamp import TimeStamp
 
 from .catalogue import Catalogue
-from .derive_names import apply, move_isee_points, replace_names, stale_names, without_note
+from .derive_names import (
+    apply,
+    children,
+    move_isee_points,
+    replace_names,
+    stale_names,
+    without_note,
+)
 from .labels import ISEE_KIND_NAMES
 from .notice_file import Problem, check_notice
 from .schema import IseeRule, Notice
@@ -499,14 +506,7 @@ def _shift(value: Any, days: int) -> Any:
 
 
 def _shift_all(node: Any, days: int) -> None:
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else []
-    )
-    for key, value in list(items):
+    for key, value in children(node):
         if isinstance(value, dict | list):
             _shift_all(value, days)
         else:
