@@ -345,11 +345,11 @@ def _scalars(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any,
     """Every scalar of a composed document (libyaml: fast): (path, value, line), a date
     as a date."""
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield from _scalars(value, (*path, key.value))
+        for key, child in node.value:
+            yield from _scalars(child, (*path, key.value))
     elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            yield from _scalars(value, (*path, i))
+        for i, child in enumerate(node.value):
+            yield from _scalars(child, (*path, i))
     elif isinstance(node, yaml.ScalarNode):
         value: Any = node.value
         if node.tag == "tag:yaml.org,2002:timestamp":
