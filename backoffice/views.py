@@ -323,8 +323,10 @@ def dossier_page(
     warnings: dict[str, Any] | None = None,
     status_code: int = 200,
     came_from: str | None = None,
+    proposed: Any = ...,
 ) -> HTMLResponse:
-    """The dossier page; `forms` and `errors` (by form) when a form comes back refused."""
+    """The dossier page; `forms` and `errors` (by form) when a form comes back refused;
+    `proposed`, the graduatoria's position when the caller computed it already."""
     svc: Services = request.app.state.services
     day = checked_on(svc, dossier)
     items = items_of(dossier)
@@ -333,7 +335,8 @@ def dossier_page(
     latest = requests[-1] if requests else None
     documents = _documents(svc, dossier, latest["created_at"] if latest else None)
     values = default_forms(svc, dossier, requests)
-    proposed = computed_position(svc, session, dossier)
+    if proposed is ...:
+        proposed = computed_position(svc, session, dossier)
     if proposed and proposed["position"] and not values["outcome"]["position"]:
         values["outcome"]["position"] = str(proposed["position"])
     values.update(forms or {})

@@ -584,3 +584,30 @@ async def test_the_accessibility_statement_and_the_feedback_address(world: World
             and "<h1>Dichiarazione di accessibilità</h1>" in statement.text
         )
         assert "mailto:accessibilita@visconteo.example.it" in statement.text
+
+
+async def test_a_position_the_graduatoria_does_not_give_asks_for_a_confirmation(world: World):
+    """One page comes back (409) with the warning and the graduatoria's own hint, both
+    from one computation; nothing is kept until she ticks the box."""
+    dossier_id = world.dossiers["delivered"]
+    async with logged_in(world) as (client, csrf):
+        again = await post(
+            client, f"/pratiche/{dossier_id}/esito", csrf, outcome="in_graduatoria", position="3"
+        )
+        assert again.status_code == 409
+        page = html.unescape(again.text)
+        assert "non dà ancora una posizione a questa pratica" in page
+        assert 'name="confirm_position"' in page and "Sì, registra la posizione 3" in page
+        assert 'id="outcome-position-hint"' in page  # the hint the page gives, computed once
+        assert 'value="3"' in page  # what she typed stays in the form
+        assert store.get_dossier(world.db, dossier_id)["outcome"] is None  # type: ignore[index]
+        confirmed = await post(
+            client,
+            f"/pratiche/{dossier_id}/esito",
+            csrf,
+            outcome="in_graduatoria",
+            position="3",
+            confirm_position="1",
+        )
+        assert confirmed.status_code == 303
+    assert store.get_dossier(world.db, dossier_id)["outcome_position"] == 3  # type: ignore[index]

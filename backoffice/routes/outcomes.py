@@ -23,6 +23,33 @@ from .common import came_from, dossier_back, field, record, with_params
 router = APIRouter()
 
 
+def _again(
+    request: Request,
+    session: Any,
+    dossier: dict[str, Any],
+    form: Any,
+    kind: str,
+    typed: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    warnings: list[dict[str, str]] | None = None,
+    proposed: Any = ...,
+) -> Response:
+    """The dossier page once more, rendered once, with what she typed in the `kind` form:
+    400 with what to correct, or 409 with what to confirm first."""
+    return dossier_page(
+        request,
+        session,
+        dossier,
+        forms={kind: typed},
+        errors={kind: errors} if errors else None,
+        warnings={kind: warnings} if warnings else None,
+        status_code=400 if errors else 409,
+        came_from=came_from(form),
+        proposed=proposed,
+    )
+
+
 @router.post("/pratiche/{dossier_id}/valutazione")
 async def record_assessment(
     request: Request,
@@ -42,15 +69,7 @@ async def record_assessment(
     if dossier["status"] not in REACHED:
         errors["form"] = "Questa domanda non è arrivata al Comune: non si valuta."
     if errors:
-        return dossier_page(
-            request,
-            session,
-            dossier,
-            forms={"assessment": typed},
-            errors={"assessment": errors},
-            status_code=400,
-            came_from=came_from(form),
-        )
+        return _again(request, session, dossier, form, "assessment", typed, errors=errors)
     previous = outcomes.set_assessment(
         svc.db,
         dossier["id"],
@@ -58,7 +77,7 @@ async def record_assessment(
         staff_id=session.staff.id,
         now=svc.clock(),
     )
-    detail = {k: v for k, v in values.items() if v is not None}
+    detail: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
     if previous:
         detail["previous"] = {
             k: previous[k] for k in ("adl", "iadl", "cbi") if previous[k] is not None
@@ -68,17 +87,10 @@ async def record_assessment(
     return redirect(target + "#esito-valutazione")
 
 
-@router.post("/pratiche/{dossier_id}/esito")
-async def record_outcome(
-    request: Request,
-    svc: ServicesDep,
-    session: CurrentSession,
-    form: CheckedForm,
-    dossier: VisibleDossier,
-) -> Response:
-    outcome = field(form, "outcome", 40)
-    reason = field(form, "reason", NOTE_MAX * 2)
-    position_text = field(form, "position", 10)
+def _outcome_errors(
+    dossier: dict[str, Any], outcome: str, reason: str, position_text: str
+) -> tuple[dict[str, str], int | None]:
+    """What is wrong with the outcome typed (nothing: an empty dict), and the position."""
     errors: dict[str, str] = {}
     position: int | None = None
     if dossier["status"] not in REACHED:
@@ -98,27 +110,31 @@ async def record_outcome(
             position = int(position_text)
         else:
             errors["position"] = "Scrivete la posizione in graduatoria, come 12."
+    return errors, position
+
+
+@router.post("/pratiche/{dossier_id}/esito")
+async def record_outcome(
+    request: Request,
+    svc: ServicesDep,
+    session: CurrentSession,
+    form: CheckedForm,
+    dossier: VisibleDossier,
+) -> Response:
+    outcome = field(form, "outcome", 40)
+    reason = field(form, "reason", NOTE_MAX * 2)
+    position_text = field(form, "position", 10)
+    typed = {"outcome": outcome, "reason": reason, "position": position_text}
+    errors, position = _outcome_errors(dossier, outcome, reason, position_text)
     if errors:
-        return dossier_page(
-            request,
-            session,
-            dossier,
-            forms={"outcome": {"outcome": outcome, "reason": reason, "position": position_text}},
-            errors={"outcome": errors},
-            status_code=400,
-            came_from=came_from(form),
-        )
+        return _again(request, session, dossier, form, "outcome", typed, errors=errors)
     stored_reason = reason if outcome == "esclusa" else None
-    warnings = _outcome_warnings(svc, session, dossier, outcome, stored_reason, position, form)
-    if warnings:
-        return dossier_page(
-            request,
-            session,
-            dossier,
-            forms={"outcome": {"outcome": outcome, "reason": reason, "position": position_text}},
-            warnings={"outcome": warnings},
-            status_code=409,
-            came_from=came_from(form),
+    warnings, computed = _outcome_warnings(
+        svc, session, dossier, outcome, stored_reason, position, form
+    )
+    if warnings:  # the graduatoria computed once: for the warning and the page
+        return _again(
+            request, session, dossier, form, "outcome", typed, warnings=warnings, proposed=computed
         )
     changed = outcomes.set_outcome(
         svc.db,
@@ -152,11 +168,13 @@ def _outcome_warnings(
     reason: str | None,
     position: int | None,
     form: Any,
-) -> list[dict[str, str]]:
+) -> tuple[list[dict[str, str]], Any]:
     """What to confirm before an outcome is kept: a change to an outcome the family was
     already told (they are told again), and a position other than the one the graduatoria
-    computes. Each with its own checkbox; none once ticked."""
+    computes. Each with its own checkbox; none once ticked. With the graduatoria's
+    position when it was computed (else `...`), so the page does not compute it again."""
     out = []
+    computed: Any = ...
     before = dossier.get("outcome")
     if before and (before, dossier.get("outcome_reason"), dossier.get("outcome_position")) != (
         outcome,
@@ -200,4 +218,4 @@ def _outcome_warnings(
                         "label": f"Sì, registra la posizione {position}",
                     }
                 )
-    return out
+    return out, computed
