@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -23,8 +22,7 @@ from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage import leases
-from storage.blobs import BlobStore, decode_key, load_or_create_key, rekey_names
-from storage.db import database_file
+from storage.blobs import BlobStore
 from storage.fsm import ChatLock, SQLiteStorage
 
 from .alerts import alerts_router
@@ -32,6 +30,9 @@ from .handlers import conversation_router
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
 from .paperwork import paperwork_router
+from .places import blob_store_beside, data_folder
+
+__all__ = ["blob_store_beside", "build_dispatcher", "data_folder", "get_routers"]
 
 log = logging.getLogger(__name__)
 
@@ -86,28 +87,6 @@ def get_routers() -> list[Router]:
     """Every router, in the order they are tried: the paperwork first (it only takes
     updates while an application is being prepared), then the questionnaire."""
     return [alerts_router(), paperwork_router(), conversation_router()]
-
-
-def data_folder(db: Database, settings: Settings) -> Path:
-    """The folder of the database file (SPORTELLO_DATA_DIR): files, keys and the outbox
-    folder live beside it."""
-    path = database_file(db)
-    return path.parent if path else settings.sportello_data_dir
-
-
-def blob_store_beside(db: Database, settings: Settings) -> BlobStore:
-    """The encrypted files live next to the database file (var/files beside
-    var/sportello.sqlite3), with the key from settings or made once beside them."""
-    folder = data_folder(db, settings)
-    if settings.sportello_file_key is not None:
-        key = decode_key(settings.sportello_file_key.get_secret_value())
-    else:
-        key = load_or_create_key(folder / "files.key")
-    blobs = BlobStore(folder / "files", key)
-    renamed = rekey_names(db, blobs)
-    if renamed:
-        log.info("%d stored files renamed to keyed names", renamed)
-    return blobs
 
 
 def build_bot(settings: Settings) -> Bot:

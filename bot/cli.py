@@ -358,8 +358,8 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
     from storage.db import open_db
     from storage.dossiers import get_dossier
 
-    from .app import blob_store_beside
     from .leader import JOBS
+    from .places import blob_store_beside
 
     settings = _settings(args)
     db = open_db(settings.db_path)

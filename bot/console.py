@@ -27,7 +27,7 @@ from dialogs.languages import SOURCE, Catalogs, translator
 from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
 from eligibility import Catalogue
-from storage import fsm
+from storage import conversations
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
 
@@ -63,10 +63,10 @@ class Console:
     # -- state -------------------------------------------------------------------------
 
     def load(self) -> dict[str, Any]:
-        return fsm.read(self.db, _KEY)[1]
+        return conversations.read(self.db, _KEY)[1]
 
     def save(self, state: dict[str, Any]) -> None:
-        fsm.write_data(self.db, _KEY, state)
+        conversations.write_data(self.db, _KEY, state)
 
     def locale(self) -> str:
         return get_language(self.db, CONSOLE_USER) or SOURCE
@@ -78,14 +78,14 @@ class Console:
     @property
     def folder(self) -> Path:
         """Beside the database: the files, the outbox, and what the console writes out."""
-        from .app import data_folder
+        from .places import data_folder
 
         return data_folder(self.db, self.settings)
 
     @property
     def desk(self) -> Desk:
         if self._desk is None:  # opened when the application needs it (the key, the files)
-            from .app import blob_store_beside
+            from .places import blob_store_beside
 
             blobs = blob_store_beside(self.db, self.settings)
             self._desk = Desk(self.db, blobs, self.catalogue, self.folder / "outbox")
@@ -101,11 +101,11 @@ class Console:
             self.clock,
             self.settings,
             dialog=dialog,
-            paper=fsm.read(self.db, _PAPER)[1],
+            paper=conversations.read(self.db, _PAPER)[1],
         )
 
     def paper_stage(self) -> str | None:
-        paper = fsm.read(self.db, _PAPER)[1]
+        paper = conversations.read(self.db, _PAPER)[1]
         return paper.get("stage") if paper.get("dossier") else None
 
     # -- showing -----------------------------------------------------------------------
@@ -171,7 +171,7 @@ class Console:
             state = {}
         if state.get("stage") != "result":
             # as in the chat: an answer changed, the application no longer matches
-            fsm.write_data(self.db, _PAPER, {})
+            conversations.write_data(self.db, _PAPER, {})
         self.save(state)
         self.show(outcome)
         return True
@@ -200,7 +200,7 @@ class Console:
             step = app.text(line)
         else:
             return None
-        fsm.write_data(self.db, _PAPER, app.data)
+        conversations.write_data(self.db, _PAPER, app.data)
         self.deliver(step)
         if stage != "sent" and app.stage == "sent":
             await self.send_outbox()

@@ -21,8 +21,6 @@ from sqlite_utils import Database
 
 from storage import leases
 
-from .journal import PROCESS
-
 log = logging.getLogger(__name__)
 
 JOBS = "jobs"
@@ -55,6 +53,8 @@ async def lead_jobs(
     """Until `stop`: keep this process's lease alive and run the jobs while it holds the
     `jobs` lease; `each_round` runs every `every` seconds while leading (the journal's
     replay), `on_change(leading)` is told when this process starts or stops leading."""
+    from .journal import PROCESS  # here: the console takes `JOBS` without aiogram
+
     inner: asyncio.Event | None = None
     tasks: list[asyncio.Task[None]] = []
     try:

@@ -2,8 +2,7 @@
 
 Telegram-free: this module decides who is told what, in their language, and puts the
 messages in the durable queue (`storage.alerts`); `bot/` sends them within Telegram's
-limits and wires the buttons. Button data strings are built here with the prefixes of the
-bot's `CallbackData` classes (a test keeps them equal).
+limits and wires the buttons (the typed classes of `dialogs.buttons`).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from eligibility.window import status
 from storage import alerts
 from storage.users import get_language
 
+from .buttons import CheckNow, StopReminders, Unsubscribe
 from .flow import SUBSCRIBE, Button, Reply, subscribe_data, subscription_offer
 from .formats import Formats, esc
 
@@ -37,18 +37,6 @@ STOP_REMINDERS = N_("🔕 Basta promemoria")
 
 
 __all__ = ["SUBSCRIBE", "subscribe_data", "subscription_offer"]
-
-
-def check_data(code: str) -> str:
-    return f"chk:{code}"
-
-
-def unsubscribe_data(subscription_id: int) -> str:
-    return f"uns:{subscription_id}"
-
-
-def stop_data(reminder_id: int) -> str:
-    return f"rst:{reminder_id}"
 
 
 # -- the family's side ------------------------------------------------------------------
@@ -80,12 +68,12 @@ def overview(_: Translate, db: Database, user_id: int, catalogue: Catalogue) -> 
     for s in subs:
         lines.append("🔔 " + esc(_("Quando apre il bando per {comune}").format(comune=s.comune)))
         label = _("❌ Basta avvisi per {comune}").format(comune=s.comune)
-        buttons.append([Button(label, unsubscribe_data(s.id))])
+        buttons.append([Button(label, Unsubscribe(id=s.id).pack())])
     for r in reminders:
         notice = catalogue.notice(r.notice_id)
         title = _(notice.title) if notice is not None else r.notice_id
         lines.append("⏰ " + esc(_("Promemoria prima della scadenza: {title}").format(title=title)))
-        buttons.append([Button(_(STOP_REMINDERS), stop_data(r.id))])
+        buttons.append([Button(_(STOP_REMINDERS), StopReminders(id=r.id).pack())])
     lines.append(esc(_("Toccate un pulsante per smettere.")))
     return Reply("\n".join(lines), buttons)
 
@@ -128,7 +116,7 @@ def plan_openings(
                         "key": f"open:{notice.id}:{sub.id}",
                         "chat_id": sub.chat_id,
                         "text": text,
-                        "buttons": [*buttons, [[stop, unsubscribe_data(sub.id)]]],
+                        "buttons": [*buttons, [[stop, Unsubscribe(id=sub.id).pack()]]],
                         "told": (sub.id, notice.id),
                     }
                 )
@@ -153,7 +141,7 @@ def _opening(
     elif w.until_funds_run_out:
         lines.append("📅 " + esc(_("Domande fino a esaurimento dei fondi.")))
     lines.append(esc(_("Toccate qui sotto per vedere subito se fa per voi.")))
-    return "\n".join(lines), [[[_(CHECK_NOW), check_data(code)]]]
+    return "\n".join(lines), [[[_(CHECK_NOW), CheckNow(code=code).pack()]]]
 
 
 def plan_reminders(
@@ -190,7 +178,7 @@ def plan_reminders(
                     "key": f"remind:{r.id}:{days}",
                     "chat_id": r.chat_id,
                     "text": _reminder_text(notice, r, days, desk, _, language),
-                    "buttons": [[[_(STOP_REMINDERS), stop_data(r.id)]]],
+                    "buttons": [[[_(STOP_REMINDERS), StopReminders(id=r.id).pack()]]],
                 }
             )
     return alerts.enqueue_many(db, rows) if rows else 0

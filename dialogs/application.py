@@ -17,11 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
-
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 
 from .buttons import Choose, FileAs, Go, Item, Move, OpenRequest, Prepare, Redo, Skip, Stage
+from .callbacks import CallbackData
 from .flow import Dialog, Reply
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS

@@ -1,5 +1,6 @@
-"""Every button of the questionnaire and of the application, one typed class per kind: aiogram's `CallbackData` (pydantic,
-no I/O), packed into the 64 bytes a Telegram button carries.
+"""Every button of the questionnaire, of the application and of the alerts, one typed class
+per kind: `CallbackData` (pydantic, no I/O; packed as aiogram packs it, without loading
+aiogram: `dialogs.callbacks`), into the 64 bytes a Telegram button carries.
 
 The view builds them (`Item(index=2).pack()`), the controller (`dialogs.application`)
 receives them unpacked; the bot and the console both unpack with `unpack`. Data that does
@@ -13,12 +14,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
+
+from .callbacks import CallbackData
 
 Index = Annotated[int, Field(ge=0, lt=1000)]
 Id = Annotated[int, Field(ge=1, lt=10**12)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+Comune = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3}$")]  # its cadastral code: "F205"
 
 
 # -- the questionnaire (dialogs.flow): packed as before they were typed ---------------------
@@ -183,6 +186,37 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     OpenRequest,
     Go,
 )
+
+
+# -- the alerts (dialogs.alerts, bot.alerts) ------------------------------------------------
+
+
+class Subscribe(CallbackData, prefix="sub"):
+    """🔔 Avvisatemi quando apre, for this comune."""
+
+    code: Comune
+
+
+class CheckNow(CallbackData, prefix="chk"):
+    """🔎 Verifica adesso: the questions again, the comune already given."""
+
+    code: Comune
+
+
+class Unsubscribe(CallbackData, prefix="uns"):
+    """❌ Basta avvisi per this subscription."""
+
+    id: Id
+
+
+class StopReminders(CallbackData, prefix="rst"):
+    """🔕 Basta promemoria for this reminder."""
+
+    id: Id
+
+
+ALERTS: tuple[type[CallbackData], ...] = (Subscribe, CheckNow, Unsubscribe, StopReminders)
+ALERTS_BY_PREFIX = {kind.__prefix__: kind for kind in ALERTS}
 BY_PREFIX = {kind.__prefix__: kind for kind in APPLICATION}
 QUESTIONNAIRE_BY_PREFIX = {kind.__prefix__: kind for kind in QUESTIONNAIRE}
 
@@ -206,6 +240,11 @@ def unpack(data: str | None) -> CallbackData | None:
 def unpack_question(data: str | None) -> CallbackData | None:
     """The questionnaire's button whose packed data this is, or None."""
     return _unpack(QUESTIONNAIRE_BY_PREFIX, data)
+
+
+def is_alert(data: str | None) -> bool:
+    """Data with the prefix of an alert's button (it may still not unpack: forged)."""
+    return (data or "").partition(":")[0] in ALERTS_BY_PREFIX
 
 
 def is_ours(data: str | None) -> bool:

@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
-
 from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
@@ -35,11 +33,13 @@ from .buttons import (
     Language,
     Prepare,
     Privacy,
+    Subscribe,
     Suggestion,
     Summary,
     Toggle,
     unpack_question,
 )
+from .callbacks import CallbackData
 from .formats import Formats, esc
 from .languages import SOURCE, Translate, available, display_name
 from .parsing import (
@@ -615,8 +615,8 @@ SUBSCRIBE = N_("🔔 Avvisatemi quando apre")
 
 
 def subscribe_data(code: str) -> str:
-    """The 🔔 button's data: `bot.alerts.Subscribe` reads it (prefix "sub")."""
-    return f"sub:{code}"
+    """The 🔔 button's data (`dialogs.buttons.Subscribe`)."""
+    return Subscribe(code=code).pack()
 
 
 def subscription_offer(verdict: dict[str, Any]) -> str | None:

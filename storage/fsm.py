@@ -22,10 +22,10 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
 from sqlite_utils import Database
 
-from common.clock import now_iso
-
 from . import leases
-from .db import immediate
+from .conversations import read, write, write_data
+
+__all__ = ["ChatLock", "SQLiteStorage", "key_of", "read", "write", "write_data"]
 
 log = logging.getLogger(__name__)
 
@@ -43,36 +43,6 @@ def key_of(key: StorageKey) -> str:
             key.destiny,
         )
     )
-
-
-def read(db: Database, key: str) -> tuple[str | None, dict[str, Any]]:
-    """A conversation's (state, data); (None, {}) when it has none."""
-    row = db.execute("SELECT state, data FROM fsm WHERE key = ?", [key]).fetchone()
-    if row is None:
-        return None, {}
-    return row[0], (json.loads(row[1]) if row[1] else {})
-
-
-def write(db: Database, key: str, column: str, value: str | None) -> None:
-    """Set the state or the data (JSON) of a conversation; one cleared to nothing leaves
-    no row behind."""
-    if column not in ("state", "data"):
-        raise ValueError(column)
-    with immediate(db):
-        db.execute(
-            f"INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?) "
-            f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
-            "updated_at = excluded.updated_at",
-            [key, value, now_iso()],
-        )
-        db.execute(
-            "DELETE FROM fsm WHERE key = ? AND state IS NULL AND (data IS NULL OR data = '{}')",
-            [key],
-        )
-
-
-def write_data(db: Database, key: str, data: Mapping[str, Any]) -> None:
-    write(db, key, "data", json.dumps(dict(data), ensure_ascii=False))
 
 
 class SQLiteStorage(BaseStorage):

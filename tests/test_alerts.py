@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts import CheckNow, Sender, StopReminders, Subscribe, Unsubscribe
+from bot.alerts import Sender
 from bot.app import build_dispatcher
 from bot.cli import main
 from bot.i18n import make_i18n
 from dialogs import alerts as plan
+from dialogs.buttons import Subscribe
 from dialogs.languages import translator
 from dialogs.live_catalogue import LiveCatalogue
 from dossier.desk import Desk
@@ -67,11 +68,27 @@ class Bot:
         self.db.close()
 
 
-def test_the_dialogs_button_data_is_what_the_bots_callback_data_reads():
-    assert Subscribe(code="C523").pack() == plan.subscribe_data("C523")
-    assert CheckNow(code="C523").pack() == plan.check_data("C523")
-    assert Unsubscribe(id=7).pack() == plan.unsubscribe_data(7)
-    assert StopReminders(id=7).pack() == plan.stop_data(7)
+@pytest.mark.parametrize(
+    "forged", ["uns:abc", "uns:", "rst:1:2", "rst:-3", "chk:<b>", "sub:F205:x", "sub:rozzano"]
+)
+async def test_a_forged_or_stale_alert_button_is_answered_kindly_and_changes_nothing(
+    api, db_path, forged
+):
+    s = Bot(api, db_path, dt.date(2025, 7, 1))
+    await follow(s.family, OPERA, await begin(s.family))
+    await s.family.press("🔔 Avvisatemi quando apre")
+    await s.family.say("/avvisi")
+    before = len(api.calls)
+    texts = await s.family.press("", data=forged)
+    assert texts == ["Questo pulsante non vale più."]
+    answered = [c for c in api.calls[before:] if c.method == "answerCallbackQuery"]
+    assert len(answered) == 1  # the spinner stops
+    assert [x.comune for x in alerts.subscriptions_of(s.db, 4242)] == ["Opera"]
+    # a button of ours, well formed, but no longer there: said so, nothing else changes
+    stale = await s.family.press("", data="uns:999")
+    assert "già stato tolto" in stale[-1]
+    assert [x.comune for x in alerts.subscriptions_of(s.db, 4242)] == ["Opera"]
+    await s.close()
 
 
 async def test_a_closed_notice_offers_the_bell_and_avvisi_lists_and_cancels_it(api, db_path):

@@ -111,3 +111,38 @@ def test_console_after_deleting_the_data_asks_for_consent_again(tmp_path):
     assert after.index("Siete d'accordo?") < after.index("✓ Rozzano")
     assert after.count("✓ Rozzano") == 1
 
+
+
+CONSOLE_WITHOUT_AIOGRAM = """
+import io, re, sys
+from bot.cli import main
+out = io.StringIO()
+def typed():  # an option by a part of its label, as on screen; else the words typed
+    for line in sys.stdin.read().splitlines():
+        found = re.findall(r"^  (\\d+)\\. (.*)$", out.getvalue(), re.M)
+        yield next((n for n, label in reversed(found) if line in label), line)
+code = main(["console", "--today", "2025-06-02"], out=out, err=io.StringIO(), stdin=typed())
+screen = out.getvalue()
+assert code == 0 and "Chi firma la domanda?" in screen and "Il cognome di chi firma" in screen, screen[-2000:]
+print(sorted(m for m in sys.modules if m.split(".")[0] == "aiogram"))
+"""
+
+
+def test_the_console_prepares_an_application_without_loading_aiogram(tmp_path):
+    """aiogram's Telegram types cost seconds at start-up: the console (the questions, the
+    result, the form's details) never imports them."""
+    from tests.test_console_application import QUESTIONNAIRE
+
+    lines = [*QUESTIONNAIRE, "Prepara la domanda", "Il figlio o la figlia", "maria", "/esci"]
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_WITHOUT_AIOGRAM],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "SPORTELLO_DATA_DIR": str(tmp_path)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
