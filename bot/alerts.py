@@ -12,22 +12,28 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNotFound,
 )
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.clock import iso, now_iso, utcnow
 from common.i18n import N_
 from dialogs import alerts as plan
+from dialogs.buttons import CheckNow, StopReminders, Subscribe, Unsubscribe, is_alert
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import translator
 from dossier.desk import Desk
@@ -54,20 +60,7 @@ REMINDERS_STOPPED = (
 )
 
 
-class Subscribe(CallbackData, prefix="sub"):
-    code: str  # ISTAT code of the comune
-
-
-class CheckNow(CallbackData, prefix="chk"):
-    code: str
-
-
-class Unsubscribe(CallbackData, prefix="uns"):
-    id: int
-
-
-class StopReminders(CallbackData, prefix="rst"):
-    id: int
+NO_LONGER_VALID = N_("Questo pulsante non vale più.")
 
 
 def alerts_router() -> Router:
@@ -95,7 +88,7 @@ def alerts_router() -> Router:
         d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
         comune = gazetteer().by_code.get(callback_data.code)
         if comune is None:
-            await _say(callback, [Reply(d._("Questo pulsante non vale più."))])
+            await _say(callback, [Reply(d._(NO_LONGER_VALID))])
             return
         chat_id = callback.message.chat.id if callback.message else callback.from_user.id
         new = alerts.subscribe(db, callback.from_user.id, chat_id, comune.name, comune.code)
@@ -146,11 +139,21 @@ def alerts_router() -> Router:
         done = alerts.stop_reminders(db, callback.from_user.id, callback_data.id)
         await stopped(callback, deps, done, REMINDERS_STOPPED)
 
-    @router.message(Command("avvisi"))
-    async def overview(message: Message, db: Database, **deps: Any) -> None:
+    @router.callback_query(F.data.func(is_alert))
+    async def forged(callback: CallbackQuery, **deps: Any) -> None:
+        """An alert's button whose data does not unpack (forged, or from an older
+        version): said kindly, nothing changed."""
+        await callback.answer()
         d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
-        reply = plan.overview(d._, db, message.from_user.id, deps["catalogue"])
-        await send(message.bot, message.chat.id, Outcome([reply]))
+        await _say(callback, [Reply(d._(NO_LONGER_VALID))])
+
+    @router.message(Command("avvisi"))
+    async def overview(
+        message: Message, db: Database, bot: Bot, event_from_user: User, **deps: Any
+    ) -> None:
+        d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
+        reply = plan.overview(d._, db, event_from_user.id, deps["catalogue"])
+        await send(bot, message.chat.id, Outcome([reply]))
 
     return router
 
@@ -158,6 +161,7 @@ def alerts_router() -> Router:
 async def _say(callback: CallbackQuery, replies: list[Reply]) -> None:
     pressed = callback.message if isinstance(callback.message, Message) else None
     chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    assert callback.bot is not None, "a press fed through the Dispatcher carries its bot"
     await send(callback.bot, chat_id, Outcome(replies), pressed=pressed)
 
 
