@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dossier import bounded
 from dossier.assemble import MANIFEST_NAME, assemble
 from dossier.desk import Desk
+from dossier.record import record_of
 from storage import dossiers as store
 from storage import integrations, outcomes, receipts
 from storage.blobs import BlobError
@@ -94,28 +95,26 @@ def summary_row(svc: Services, dossier_id: str, packed: bool) -> list[object]:
     dossier = store.get_dossier(svc.db, dossier_id)
     if dossier is None:
         return [dossier_id, *[""] * (len(SUMMARY_HEADERS) - 2), "no"]
-    data = dossier["data"]
-    ident = data.get("identity") or {}
-    who = "applicant" if ident.get("role") == "self" else "beneficiary"
-    family, given = store.beneficiary_names(data)
-    answers = data.get("answers") or {}
+    record = record_of(dossier)
+    family, given = store.beneficiary_names(dossier["data"])
     scales = outcomes.assessment(svc.db, dossier_id) or {}
     points = dossier_points(svc, dossier)
-    isee = answers.get("isee.value")
+    isee = record.answers.isee_value
+    kind = record.answers.isee_kind
     outcome = dossier.get("outcome") or ""
     return [
         dossier_id,
         family,
         given,
-        ident.get(f"{who}.tax_code", ""),
+        record.identity.beneficiary.tax_code or "",
         dossier["municipality"],
-        (data.get("notice") or {}).get("title") or dossier["notice_id"],
+        record.notice.title or dossier["notice_id"],
         STATUS_LABELS.get(dossier["status"], dossier["status"]),
         formatting.moment(dossier.get("sent_at")) if dossier.get("sent_at") else "",
         dossier.get("protocol_number") or "",
         formatting.day(dossier.get("protocol_date")) if dossier.get("protocol_date") else "",
-        ISEE_KINDS.get(answers.get("isee.kind", ""), answers.get("isee.kind", "")),
-        float(isee) if isinstance(isee, (int, float)) else "",
+        ISEE_KINDS.get(kind, kind),
+        isee if isee is not None else "",
         scales.get("adl"),
         scales.get("iadl"),
         scales.get("cbi"),

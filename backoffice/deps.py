@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from common.clock import utcnow
 from common.settings import Settings
 from dossier import bounded
+from dossier.record import record_of
 from eligibility import Catalogue
 from storage import audit
 from storage import dossiers as store
@@ -61,7 +62,7 @@ def checked_on(svc: Services, dossier: dict[str, Any]) -> dt.date:
     """The day the family's pre-check was made (the rules of that day apply)."""
     try:
         return dt.date.fromisoformat(
-            dossier["data"].get("checked_on") or dossier["created_at"][:10]
+            record_of(dossier).answers.checked_on or dossier["created_at"][:10]
         )
     except ValueError:
         return today(svc)

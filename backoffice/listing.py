@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from dossier.record import record_of
 from storage import audit, worklist
 from storage import staff as accounts
 from storage.staff import Session
@@ -25,7 +26,7 @@ from .views import documents_count, row
 
 
 def _precheck(dossier: dict[str, Any]) -> str:
-    verdicts = {m.get("verdict") for m in dossier["data"].get("measures") or []}
+    verdicts = {m.verdict for m in record_of(dossier).measures}
     if "eligible" in verdicts:
         return VERDICT_LABELS["eligible"]
     if "conditional" in verdicts:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from dossier.answers import facts_of_dossier
+from dossier.record import record_of
 from eligibility.ranking import Candidate, Ranked, points_of, rank, scale
 from eligibility.schema import Notice, Ranking
 from storage import dossiers as store
@@ -46,7 +46,7 @@ def _arrival(dossier: dict[str, Any]) -> dt.datetime:
 def candidate(
     svc: Services, dossier: dict[str, Any], assessment: dict[str, Any] | None
 ) -> Candidate:
-    facts = facts_of_dossier(dossier["data"], checked_on(svc, dossier))
+    facts = record_of(dossier).answers.facts_on(checked_on(svc, dossier))
     assessment = assessment or {}
     if assessment.get("adl") is not None:
         facts = facts.with_fact("assessment.adl_functions_kept", int(assessment["adl"]))
@@ -157,10 +157,9 @@ def _row(
     staff: Staff,
     assessment: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    ident = dossier["data"].get("identity") or {}
-    who = store.beneficiary_prefix(ident)
+    record = record_of(dossier)
     family, given = store.beneficiary_names(dossier["data"])
-    answers = dossier["data"].get("answers") or {}
+    kind = record.answers.isee_kind
     outcome = dossier.get("outcome") or ""
     if outcome == "esclusa":
         note = f"Esclusa: {dossier.get('outcome_reason') or ''}".strip(": ")
@@ -176,9 +175,9 @@ def _row(
         "protocol_date": dossier.get("protocol_date") or "",
         "family_name": family,
         "given_name": given,
-        "tax_code": ident.get(f"{who}.tax_code", ""),
+        "tax_code": record.identity.beneficiary.tax_code or "",
         "municipality": dossier["municipality"],
-        "isee_kind": ISEE_KINDS.get(answers.get("isee.kind", ""), answers.get("isee.kind", "")),
+        "isee_kind": ISEE_KINDS.get(kind, kind),
         "isee_value": r.isee,
         "points": [r.points.get(c) for c in columns],
         "by_component": {c: r.points.get(c) for c in columns},

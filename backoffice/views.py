@@ -13,16 +13,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from dossier import checklist
-from dossier.answers import answer_lines, facts_of_dossier
 from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
-from dossier.people import beneficiary_prefix, role_on_form, signs_for_self
+from dossier.people import role_on_form
+from dossier.record import record_of
 from dossier.uploads import UNASSIGNED
 from eligibility import check
 from storage import audit, outcomes
 from storage import dossiers as store
 from storage import outbox as outbox_store
 from storage import staff as accounts
+from storage.records import PersonDetails
 from storage.staff import Session
 
 from . import formatting
@@ -82,13 +83,13 @@ def row(dossier: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answers(dossier: dict[str, Any]) -> list[tuple[str, str]]:
-    return answer_lines(dossier["data"])
+    return record_of(dossier).answers.answer_lines()
 
 
 def _precheck(svc: Services, dossier: dict[str, Any], day: dt.date) -> dict[str, Any] | None:
     """The engine's verdict for the family's answers on the day they made the dossier."""
     try:
-        verdict = check(facts_of_dossier(dossier["data"], day), svc.catalogue)
+        verdict = check(record_of(dossier).answers.facts_on(day), svc.catalogue)
     except Exception:  # answers the rules no longer accept: the page shows the stored verdicts
         log.warning("pre-check of a dossier could not be recomputed")
         return None
@@ -124,30 +125,25 @@ def _precheck(svc: Services, dossier: dict[str, Any], day: dt.date) -> dict[str,
 
 
 def _identity(dossier: dict[str, Any]) -> dict[str, Any]:
-    ident = dossier["data"].get("identity") or {}
-    role = ident.get("role", "")
+    ident = record_of(dossier).identity
 
-    def person(prefix: str) -> list[tuple[str, str]]:
+    def person(p: PersonDetails, contacts: bool) -> list[tuple[str, str]]:
         fields = [
-            ("Cognome", ident.get(f"{prefix}.family_name", "")),
-            ("Nome", ident.get(f"{prefix}.given_name", "")),
-            ("Codice fiscale", ident.get(f"{prefix}.tax_code", "")),
+            ("Cognome", p.family_name),
+            ("Nome", p.given_name),
+            ("Codice fiscale", p.tax_code),
         ]
-        if prefix == "applicant":
-            fields += [
-                ("Telefono", ident.get("applicant.phone", "")),
-                ("E-mail", ident.get("applicant.email", "")),
-            ]
+        if contacts:
+            fields += [("Telefono", p.phone), ("E-mail", p.email)]
         return [(k, v) for k, v in fields if v]
 
-    address = ident.get("beneficiary.address", "")
-    beneficiary = person(beneficiary_prefix(ident))
-    if address:
-        beneficiary.append(("Indirizzo", f"{address}, {dossier['municipality']}"))
+    beneficiary = person(ident.beneficiary, contacts=ident.signs_for_self)
+    if ident.beneficiary.address:
+        beneficiary.append(("Indirizzo", f"{ident.beneficiary.address}, {dossier['municipality']}"))
     return {
-        "role": role_on_form(role, ident.get("applicant.tax_code")),
-        "self": signs_for_self(ident),
-        "applicant": person("applicant"),
+        "role": role_on_form(ident.role or "", ident.applicant.tax_code),
+        "self": ident.signs_for_self,
+        "applicant": person(ident.applicant, contacts=True),
         "beneficiary": beneficiary,
     }
 
@@ -169,7 +165,7 @@ def _file(a: dict[str, Any], since: str | None) -> dict[str, Any]:
 
 
 def items_of(dossier: dict[str, Any]) -> list[ChecklistItem]:
-    return [ChecklistItem.from_dict(i) for i in dossier["data"].get("checklist") or []]
+    return list(record_of(dossier).checklist)
 
 
 def documents_count(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[int, int]:
@@ -358,7 +354,7 @@ def dossier_page(
             "identity": _identity(dossier),
             "answers": _answers(dossier),
             "precheck": _precheck(svc, dossier, day),
-            "stored_measures": dossier["data"].get("measures") or [],
+            "stored_measures": record_of(dossier).measures,
             "VERDICT_LABELS": VERDICT_LABELS,
             "documents": documents,
             "history": history_rows(svc, dossier, titles),

@@ -59,7 +59,7 @@ class Application(Uploading, Sending):
             checked_on=self.clock(),
             lines=italian.lines(answers),
         )
-        identity = self.desk.get(dossier_id)["data"].get("identity") or {}
+        identity = self.desk.identity(dossier_id).to_dict()  # asked by question key
         self.data = {
             "dossier": dossier_id,
             "stage": "identity",

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from common.i18n import N_
 from dossier.people import (
@@ -24,8 +23,9 @@ from dossier.people import (
     normalise_email,
     normalise_iban,
     normalise_phone,
-    signs_for_self,
 )
+from dossier.record import DossierData
+from storage.records import Identity
 
 from .parsing import AnswerError, parse_date
 
@@ -69,18 +69,18 @@ class Needs:
     bank: bool = False
 
     @classmethod
-    def of(cls, dossier_data: Mapping[str, Any]) -> Needs:
+    def of(cls, record: DossierData) -> Needs:
         """From a dossier's data: its answers and its checklist."""
-        answers = dossier_data.get("answers") or {}
-        checklist = dossier_data.get("checklist") or []
-        return cls(
-            isee=answers.get("isee.status"),
-            bank=any(item.get("filled_by") == "bank_details" for item in checklist),
-        )
+        return cls(isee=record.answers.isee_status, bank=record.pays_on_account)
+
+
+def signs_for_self(identity: Mapping[str, str]) -> bool:
+    """The answers so far (by question key) say the person signs for themselves."""
+    return Identity.from_dict(identity).signs_for_self
 
 
 def _someone_else(identity: Mapping[str, str], _needs: Needs) -> bool:
-    return identity.get("role") != "self"
+    return not signs_for_self(identity)
 
 
 def _isee_dsu(_identity: Mapping[str, str], needs: Needs) -> bool:

@@ -17,7 +17,9 @@ from typing import Any
 from common.settings import Settings
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import Desk
+from dossier.record import record_of
 from eligibility import Catalogue
+from storage.records import Identity
 
 from .flow import Dialog, Reply
 from .identity import Needs, next_question
@@ -110,7 +112,7 @@ class Paper:
 
     def needs(self) -> Needs:
         """What this dossier's identity questions must cover (ISEE date, bank account)."""
-        return Needs.of(self.desk.get(self.dossier_id)["data"])
+        return Needs.of(record_of(self.desk.get(self.dossier_id)))
 
     def no_longer_valid(self) -> Reply:
         return Reply(self._("Questo pulsante non vale più."))
@@ -123,7 +125,7 @@ class Paper:
         if q is not None:
             return [self.view.question(q, self.data["identity"])]
         replies = [Reply(self._("Grazie. Ora i documenti."))]
-        if self.desk.set_identity(self.dossier_id, self.data["identity"]):
+        if self.desk.set_identity(self.dossier_id, Identity.from_dict(self.data["identity"])):
             replies.append(self.view.form_reset())
         if self.data.get("stage") == "identity":
             self.data["stage"] = "documents"

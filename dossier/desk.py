@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,11 @@ from sqlite_utils import Database
 from eligibility import Catalogue, validate
 from storage import dossiers as store
 from storage.blobs import BlobStore
+from storage.records import Identity
 
 from .answers import raw_facts
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, status
-from .people import signs_for_self
+from .record import record_of
 from .requests import Requests
 from .uploads import Uploads
 
@@ -73,13 +75,14 @@ class Desk(Uploads, Requests):
                 data = d["data"]
                 changed = data.get("answers") != answers
                 data.update(self._snapshot(answers, verdict, day), **kept)
-                data["checklist"] = self._checklist(verdict, data.get("identity", {}))
+                identity = Identity.from_dict(data.get("identity"))
+                data["checklist"] = self._checklist(verdict, identity)
                 store.save_data(self.db, d["id"], data)
                 if changed and self._unsign(d["id"]):
                     self._flag_form_reset(d["id"])
                 return d["id"]
         data = {**self._snapshot(answers, verdict, day), **kept, "identity": {}}
-        data["checklist"] = self._checklist(verdict, {})
+        data["checklist"] = self._checklist(verdict, Identity())
         return store.create_dossier(
             self.db,
             user_id=user_id,
@@ -125,12 +128,12 @@ class Desk(Uploads, Requests):
             "declarations": verdict.get("declarations", []),
         }
 
-    def _checklist(self, verdict_or_docs: dict[str, Any], identity: dict[str, str]) -> list[dict]:
+    def _checklist(self, verdict_or_docs: Mapping[str, Any], identity: Identity) -> list[dict]:
         items = build_checklist(
             {"documents": verdict_or_docs.get("documents", [])},
-            applicant_is_beneficiary=signs_for_self(identity),
+            applicant_is_beneficiary=identity.signs_for_self,
         )
-        if identity.get("role") == "legal_representative" and not any(
+        if identity.role == "legal_representative" and not any(
             i.id == "legal_representative_appointment" for i in items
         ):
             items.append(
@@ -154,13 +157,21 @@ class Desk(Uploads, Requests):
             raise KeyError(dossier_id)
         return d
 
-    def set_identity(self, dossier_id: str, identity: dict[str, str]) -> bool:
-        """Keep the form's personal details; True if a signed form had to be taken back
-        because they changed (the family signs the new one)."""
+    def identity(self, dossier_id: str) -> Identity:
+        """The form's personal details as kept (nothing yet: an empty `Identity`)."""
+        return record_of(self.get(dossier_id)).identity
+
+    def set_identity(self, dossier_id: str, identity: Identity | Mapping[str, str]) -> bool:
+        """Keep the form's personal details (typed, or as the chat asked them, by question
+        key); True if a signed form had to be taken back because they changed (the family
+        signs the new one)."""
+        if not isinstance(identity, Identity):
+            identity = Identity.from_dict(identity)
         d = self.get(dossier_id)
         data = d["data"]
-        changed = bool(data.get("identity")) and data.get("identity") != identity
-        data["identity"] = identity
+        before = Identity.from_dict(data.get("identity"))
+        changed = before != Identity() and before != identity
+        data["identity"] = identity.to_dict()
         data["checklist"] = self._checklist(data, identity)
         store.save_data(self.db, dossier_id, data)
         return self._unsign(dossier_id) if changed else False
@@ -213,7 +224,7 @@ class Desk(Uploads, Requests):
     # -- the checklist ----------------------------------------------------------------
 
     def items(self, dossier: dict[str, Any]) -> list[ChecklistItem]:
-        return [ChecklistItem.from_dict(i) for i in dossier["data"]["checklist"]]
+        return list(record_of(dossier).checklist)
 
     def statuses(self, dossier_id: str) -> list[ItemStatus]:
         d = self.get(dossier_id)

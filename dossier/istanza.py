@@ -17,6 +17,7 @@ from typing import Any
 from eligibility import Catalogue
 from eligibility.declarations import Declared
 from eligibility.schema import Notice
+from storage.records import BankAccount, Identity, PersonDetails
 
 from .checklist import ItemStatus
 from .form import BankDetails, Declaration, FormData, Person
@@ -29,8 +30,8 @@ from .people import (
     iban_shown,
     phone_shown,
     role_shown,
-    signs_for_self,
 )
+from .record import DossierData, record_of
 
 CHANNEL_LINE = {
     "pec": "PEC: {address}",
@@ -60,63 +61,52 @@ def _town(value: str | None) -> tuple[str | None, str | None]:
 
 
 def _person(
-    ident: Mapping[str, str],
-    who: str,
+    person: PersonDetails,
     *,
     birth_date: dt.date | None,
     residence: tuple[str | None, str | None, str | None],
     today: dt.date,
 ) -> Person:
-    decoded = _decoded(ident.get(f"{who}.tax_code"), birth_date, today)
+    decoded = _decoded(person.tax_code, birth_date, today)
     address, postcode, town = residence
-    phone = ident.get(f"{who}.phone")
     return Person(
-        given_name=ident.get(f"{who}.given_name", ""),
-        family_name=ident.get(f"{who}.family_name", ""),
-        tax_code=ident.get(f"{who}.tax_code", ""),
+        given_name=person.given_name or "",
+        family_name=person.family_name or "",
+        tax_code=person.tax_code or "",
         birth_date=birth_date or (decoded.birth_date if decoded else None),
         birth_place=decoded.birthplace_shown if decoded and decoded.birthplace else None,
         address=address,
         postcode=postcode,
         town=town,
-        phone=phone_shown(phone) if phone else None,
-        email=ident.get(f"{who}.email") or None,
+        phone=phone_shown(person.phone) if person.phone else None,
+        email=person.email or None,
         gender=decoded.gender if decoded else None,
         born_abroad=bool(decoded and decoded.born_abroad),
     )
 
 
-def people(dossier: Mapping[str, Any], today: dt.date) -> tuple[Person, Person | None, str]:
+def people(
+    record: DossierData, municipality: str, today: dt.date
+) -> tuple[Person, Person | None, str]:
     """The applicant, the beneficiary (None when the applicant applies for themselves)
     and the applicant's role, as the form writes them."""
-    data = dossier["data"]
-    ident: Mapping[str, str] = data.get("identity") or {}
-    answers = data.get("answers") or {}
-    born = answers.get("beneficiary.birth_date")
-    birth = dt.date.fromisoformat(born) if born else None
-    home = (
-        ident.get("beneficiary.address"),
-        ident.get("beneficiary.postcode"),
-        dossier["municipality"],
-    )
-    role = ident.get("role", "")
-    if signs_for_self(ident):
-        return _person(ident, "applicant", birth_date=birth, residence=home, today=today), None, ""
-    postcode, town = _town(ident.get("applicant.town"))
+    ident = record.identity
+    birth = record.answers.birth_date
+    home = (ident.beneficiary.address, ident.beneficiary.postcode, municipality)
+    if ident.signs_for_self:
+        return _person(ident.beneficiary, birth_date=birth, residence=home, today=today), None, ""
+    postcode, town = _town(ident.applicant.town)
     applicant = _person(
-        ident,
-        "applicant",
+        ident.applicant,
         birth_date=None,
-        residence=(ident.get("applicant.address"), postcode, town),
+        residence=(ident.applicant.address, postcode, town),
         today=today,
     )
-    beneficiary = _person(ident, "beneficiary", birth_date=birth, residence=home, today=today)
-    return applicant, beneficiary, role_shown(role, applicant.gender)
+    beneficiary = _person(ident.beneficiary, birth_date=birth, residence=home, today=today)
+    return applicant, beneficiary, role_shown(ident.role or "", applicant.gender)
 
 
-def details(
-    applicant: Person, beneficiary: Person | None, ident: Mapping[str, str]
-) -> dict[str, str]:
+def details(applicant: Person, beneficiary: Person | None, ident: Identity) -> dict[str, str]:
     """The values a declaration takes from the application, not from the answers: how
     it names the beneficiary, and the date on the ISEE."""
     if beneficiary is None:
@@ -131,7 +121,7 @@ def details(
             "beneficiario": "la beneficiaria" if female else "il beneficiario",
             "del_beneficiario": "della beneficiaria" if female else "del beneficiario",
         }
-    day = ident.get("isee.dsu_date") or ident.get("isee.caf_date")
+    day = ident.dsu_date or ident.caf_date
     if day:
         with contextlib.suppress(ValueError):
             out["isee_date"] = dt.date.fromisoformat(day).strftime("%d/%m/%Y")
@@ -163,27 +153,25 @@ def _documents(statuses: Sequence[ItemStatus]) -> list[str]:
 
 
 def _bank(
-    ident: Mapping[str, str],
+    account: BankAccount,
     applicant: Person,
     beneficiary: Person | None,
     statuses: Sequence[ItemStatus],
 ) -> BankDetails | None:
-    iban = ident.get("bank.iban")
-    if not iban:
+    if not account.iban:
         return None
-    holder = ident.get("bank.holder")
-    if holder == "other":
-        name, code = ident.get("bank.holder_name", ""), ident.get("bank.holder_tax_code", "")
+    if account.holder == "other":
+        name, code = account.holder_name or "", account.holder_tax_code or ""
     else:
-        person = applicant if holder == "applicant" or beneficiary is None else beneficiary
+        person = applicant if account.holder == "applicant" or beneficiary is None else beneficiary
         name, code = person.name, person.tax_code
     annex = next((s.item.annex for s in statuses if s.item.filled_by == "bank_details"), None)
     return BankDetails(
-        iban=iban_shown(iban),
+        iban=iban_shown(account.iban),
         holder=name,
         holder_tax_code=code,
-        bank=bank_of(iban),
-        bank_code=bank_code_of(iban),
+        bank=bank_of(account.iban),
+        bank_code=bank_code_of(account.iban),
         annex=annex,
     )
 
@@ -200,41 +188,41 @@ def form_data(
     today: dt.date,
 ) -> FormData:
     """The form of this dossier, as it stands today."""
-    data = dossier["data"]
-    ident: Mapping[str, str] = data.get("identity") or {}
+    record = record_of(dossier)
+    ident = record.identity
     municipality = dossier["municipality"]
     notice = _notice(catalogue, dossier["notice_id"])
-    applicant, beneficiary, role = people(dossier, today)
+    applicant, beneficiary, role = people(record, municipality, today)
     filled = details(applicant, beneficiary, ident)
     declarations = [
-        Declared.from_dict(d).with_details(filled)
-        for d in data.get("declarations") or []
+        Declared.from_dict(dict(d)).with_details(filled)
+        for d in record.declarations
         if "template" in d
     ]
-    sources = {m.id: m.source or "" for m in notice.measures} if notice else {}
+    sources: dict[str, str] = {m.id: m.source or "" for m in notice.measures} if notice else {}
     form_item = next((s.item for s in statuses if s.item.signed_form), None)
-    _postcode, town = _town(ident.get("applicant.town"))
+    _postcode, town = _town(ident.applicant.town)
     return FormData(
         dossier_id=dossier["id"],
-        notice_title=data["notice"]["title"],
-        notice_ambito=data["notice"]["ambito"],
+        notice_title=record.notice.title,
+        notice_ambito=record.notice.ambito,
         notice_year=notice.year if notice else "",
         notice_cited_as=notice.cited_as if notice else "Avviso",
-        addressee=addressee(data.get("submission") or {}, municipality),
+        addressee=addressee(record.submission, municipality),
         applicant=applicant,
         beneficiary=beneficiary,
         applicant_role=role,
         measures=[
-            (m["name"], f"{notice.cited_as}, {sources[m['id']]}" if sources.get(m["id"]) else "")
-            for m in data.get("measures") or []
+            (m.name, f"{notice.cited_as}, {sources[m.id]}" if sources.get(m.id) else "")
+            for m in record.measures
         ]
         if notice
-        else [(m["name"], "") for m in data.get("measures") or []],
+        else [(m.name, "") for m in record.measures],
         declarations=[Declaration(d.kind, d.text, d.source) for d in declarations],
         documents=_documents(statuses),
         replaces_annex=form_item.annex if form_item and form_item.filled_by == "form" else None,
         privacy_source=notice.privacy_source if notice else None,
-        bank=_bank(ident, applicant, beneficiary, statuses),
+        bank=_bank(ident.bank, applicant, beneficiary, statuses),
         place=town or municipality,
         date=today,
     )
@@ -244,37 +232,30 @@ def form_data(
 
 
 def subject(dossier: Mapping[str, Any]) -> str:
-    ident = dossier["data"].get("identity") or {}
-    who = "beneficiary" if ident.get("role") != "self" else "applicant"
-    name = f"{ident.get(who + '.family_name', '')} {ident.get(who + '.given_name', '')}".strip()
+    person = record_of(dossier).identity.beneficiary
+    name = f"{person.family_name or ''} {person.given_name or ''}".strip()
     return f"Domanda Misura B2 – {name} ({dossier['municipality']}) – pratica {dossier['id']}"
 
 
 def body(dossier: Mapping[str, Any]) -> str:
     """The e-mail's text: addressed as the form is, naming the family's comune as the
     beneficiary's residence."""
-    data = dossier["data"]
-    ident = data.get("identity") or {}
-    to = addressee(data.get("submission") or {}, dossier["municipality"])[0]
-    applicant = f"{ident.get('applicant.given_name', '')} {ident.get('applicant.family_name', '')}"
-    phone = ident.get("applicant.phone")
-    contact = phone_shown(phone) if phone else ""
-    if ident.get("applicant.email"):
-        contact = f"{contact}, {ident['applicant.email']}".strip(", ")
-    if signs_for_self(ident):
-        whom = f"residente nel Comune di {dossier['municipality']}"
+    record = record_of(dossier)
+    ident, municipality = record.identity, dossier["municipality"]
+    to = addressee(record.submission, municipality)[0]
+    signer = ident.applicant
+    contact = phone_shown(signer.phone) if signer.phone else ""
+    if signer.email:
+        contact = f"{contact}, {signer.email}".strip(", ")
+    if ident.signs_for_self:
+        whom = f"residente nel Comune di {municipality}"
     else:
-        beneficiary = (
-            f"{ident.get('beneficiary.given_name', '')} {ident.get('beneficiary.family_name', '')}"
-        )
-        whom = (
-            f"a favore di {beneficiary.strip()}, residente nel Comune di {dossier['municipality']}"
-        )
+        whom = f"a favore di {ident.beneficiary.full_name}, residente nel Comune di {municipality}"
     return (
         f"Spett.le {to},\n\n"
-        f"si trasmette la domanda di accesso alla Misura B2 presentata da {applicant.strip()} "
-        f"(recapiti: {contact}), {whom}, riferita all'avviso «{data['notice']['title']}» "
-        f"({data['notice']['ambito']}).\n\n"
+        f"si trasmette la domanda di accesso alla Misura B2 presentata da {signer.full_name} "
+        f"(recapiti: {contact}), {whom}, riferita all'avviso «{record.notice.title}» "
+        f"({record.notice.ambito}).\n\n"
         "In allegato: la domanda firmata e i documenti, un PDF per documento. Il file "
         "riepilogo-istanza.json elenca ogni allegato con la sua impronta SHA-256.\n\n"
         "La domanda è stata preparata con Sportello B2, che fa solo una verifica preliminare "

@@ -15,10 +15,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-# who signs is decided once, beside the stored data: storage.dossiers
-from storage.dossiers import beneficiary_prefix as beneficiary_prefix
-from storage.dossiers import signs_for_self as signs_for_self
-
 # The libraries are loaded when first used: the bot starts without them.
 
 

@@ -20,6 +20,7 @@ from sqlite_utils.db import NotFoundError
 
 from common.clock import now_iso
 
+from .records import Identity
 from .rows import last_id
 
 STATUSES = (
@@ -46,35 +47,22 @@ def fold_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", bare)
 
 
-def signs_for_self(identity: Mapping[str, Any]) -> bool:
-    """Who signs, decided here once: the person cared for signs for themselves (role
-    `self`: their details are the applicant's), or somebody signs for them."""
-    return identity.get("role") == "self"
-
-
-def beneficiary_prefix(identity: Mapping[str, Any]) -> str:
-    """Where the beneficiary's details are: `applicant.*` when they sign for themselves,
-    else `beneficiary.*`."""
-    return "applicant" if signs_for_self(identity) else "beneficiary"
-
-
-def beneficiary_names(data: dict[str, Any]) -> tuple[str, str]:
+def beneficiary_names(data: Mapping[str, Any]) -> tuple[str, str]:
     """The beneficiary's (family name, given name): the applicant's when they sign for
     themselves."""
-    ident = data.get("identity") or {}
-    who = beneficiary_prefix(ident)
-    return ident.get(f"{who}.family_name", ""), ident.get(f"{who}.given_name", "")
+    person = Identity.from_dict(data.get("identity")).beneficiary
+    return person.family_name or "", person.given_name or ""
 
 
-def index_columns(dossier_id: str, data: dict[str, Any]) -> dict[str, str]:
+def index_columns(dossier_id: str, data: Mapping[str, Any]) -> dict[str, str]:
     """The columns the staff's search and sorting read: surnames, codici fiscali and the
     dossier code folded (`fold_key`), `|`-separated; the beneficiary's name to sort by."""
-    ident = data.get("identity") or {}
+    ident = Identity.from_dict(data.get("identity"))
     parts = [
-        ident.get("applicant.family_name", ""),
-        ident.get("beneficiary.family_name", ""),
-        ident.get("applicant.tax_code", ""),
-        ident.get("beneficiary.tax_code", ""),
+        ident.applicant.family_name,
+        ident.cared_for.family_name,
+        ident.applicant.tax_code,
+        ident.cared_for.tax_code,
         dossier_id,
     ]
     family, given = beneficiary_names(data)

@@ -14,6 +14,7 @@ from dossier.checklist import ItemStatus, build_checklist, status
 from dossier.form import FormData
 from dossier.istanza import form_data
 from eligibility import check, load_catalogue, validate
+from storage.records import Identity
 
 
 def tax_code(stem: str) -> str:
@@ -194,7 +195,8 @@ def dossier_of(
 ) -> tuple[dict[str, Any], list[ItemStatus]]:
     """The dossier as `Desk.open` stores it, and its checklist with every item sent."""
     verdict = verdict_of(case)
-    items = build_checklist(verdict, applicant_is_beneficiary=case.identity["role"] == "self")
+    who = Identity.from_dict(case.identity)
+    items = build_checklist(verdict, applicant_is_beneficiary=who.signs_for_self)
     attachments = [
         {"item_id": i.id, "pages": 2 if i.pages == 2 else 1, "signed": False}
         for i in items

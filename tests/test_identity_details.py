@@ -20,7 +20,9 @@ from dialogs.identity import (
     parse_town,
 )
 from dialogs.parsing import AnswerError
+from dossier.checklist import ChecklistItem
 from dossier.people import decode_tax_code, iban_shown, names_match, phone_shown, role_on_form
+from dossier.record import DossierData
 from tests.istanza_cases import tax_code
 
 TODAY = dt.date(2025, 6, 2)
@@ -70,12 +72,18 @@ def test_the_account_of_someone_else_asks_their_name_and_code():
 
 
 def test_needs_are_read_from_the_dossier():
-    data = {
-        "answers": {"isee.status": "dsu_submitted"},
-        "checklist": [{"id": "bank_account_declaration", "filled_by": "bank_details"}],
-    }
-    assert Needs.of(data) == Needs(isee="dsu_submitted", bank=True)
-    assert Needs.of({}) == Needs()
+    bank = ChecklistItem(
+        id="bank_account_declaration",
+        title="Dichiarazione del conto corrente",
+        text="",
+        source="",
+        required=True,
+        pages=None,
+        filled_by="bank_details",
+    )
+    data = {"answers": {"isee.status": "dsu_submitted"}, "checklist": [bank.as_dict()]}
+    assert Needs.of(DossierData.from_dict(data)) == Needs(isee="dsu_submitted", bank=True)
+    assert Needs.of(DossierData.from_dict({})) == Needs()
 
 
 def test_an_omocode_is_read_birthplace_and_all():
