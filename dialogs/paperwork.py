@@ -23,10 +23,8 @@ from .buttons import Choose, Skip
 from .flow import Button, Reply
 from .formats import esc
 from .identity import IdentityQuestion, options
-from .sending_view import DECLARATION_LINES, SendingView
-from .status_view import RECEIPT_KINDS, StatusView
-
-__all__ = ["DECLARATION_LINES", "RECEIPT_KINDS", "PaperworkView"]
+from .sending_view import SendingView
+from .status_view import StatusView
 
 PREPARE = N_("Prepariamo la domanda")
 

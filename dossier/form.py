@@ -63,7 +63,7 @@ NOT_GIVEN = "non indicato"
 class Declaration:
     """One sentence after DICHIARA (Italian), its kind and its citation ("Avviso, Art. 2").
     Before signing, the chat explains each kind in the family's language, one line per
-    `key` (`dialogs.paperwork.DECLARATION_LINES`): a new kind needs its line there."""
+    `key` (`dialogs.sending_view.DECLARATION_LINES`): a new kind needs its line there."""
 
     key: str
     text: str

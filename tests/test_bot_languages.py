@@ -252,7 +252,7 @@ async def test_the_command_menu_and_the_language_list_speak_every_language(api, 
 async def test_before_signing_the_chat_explains_each_declaration_of_the_italian_form(api, db_path):
     """The form stays Italian (it is for the comune); the chat says, in the family's
     language, one line per declaration, what signing it declares."""
-    from dialogs.paperwork import (
+    from dialogs.sending_view import (
         BANK_LINE,
         DECLARATION_LINES,
         DECLARING,
@@ -291,7 +291,8 @@ async def test_before_signing_the_chat_explains_each_declaration_of_the_italian_
 def test_every_declaration_the_form_prints_has_its_line_in_the_chat():
     """A declaration added to the form (issue 12 rewrites them) needs its plain line; until
     it has one, the chat shows the form's Italian words rather than nothing."""
-    from dialogs.paperwork import DECLARATION_LINES, PaperworkView
+    from dialogs.paperwork import PaperworkView
+    from dialogs.sending_view import DECLARATION_LINES
     from dossier.form import DECLARATIONS, Declaration
     from eligibility.declarations import KINDS
 
