@@ -16,8 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import ClientError
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import AiogramError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
@@ -33,6 +34,9 @@ from .replies import say
 from .states import Paperwork, state_of
 
 log = logging.getLogger(__name__)
+# What a call to Telegram can raise besides our own bugs: its refusals, and answers that
+# are not JSON or connections that break (aiogram's ClientDecodeError, aiohttp's errors).
+TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
 Clock = Callable[[], dt.date]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -72,7 +76,8 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     if state_of(app.stage) != await state.get_state():
         await state.set_state(state_of(app.stage))
     chat_id = event.chat.id if isinstance(event, Message) else data["event_from_user"].id
-    await deliver(data["bot"], chat_id, step)
+    if not await deliver(data["bot"], chat_id, step) and app.copy_not_delivered():
+        await state.update_data(paper=app.data)  # the family may ask for the copy again
     return step
 
 
@@ -91,10 +96,11 @@ async def has_application(_event: TelegramObject, application: Any = None) -> bo
     return application is not None
 
 
-async def deliver(bot: Bot, chat_id: int, step: Step) -> None:
+async def deliver(bot: Bot, chat_id: int, step: Step) -> bool:
     """The step's documents, then its replies; if the documents cannot be delivered and
-    the step says what to tell then, that is said instead of failing."""
+    the step says what to tell then, that is said instead of failing (and False)."""
     replies = step.replies
+    delivered = True
     try:
         for document in step.documents:
             await bot.send_document(
@@ -102,12 +108,14 @@ async def deliver(bot: Bot, chat_id: int, step: Step) -> None:
                 BufferedInputFile(document.data, filename=document.name),
                 caption=document.caption,
             )
-    except (TelegramAPIError, OSError) as exc:
+    except TELEGRAM_FAILED as exc:
         if step.undelivered is None:
             raise
         log.warning("documents not delivered: %s", type(exc).__name__)
         replies = [*replies, step.undelivered]
+        delivered = False
     await say(bot, chat_id, replies)
+    return delivered
 
 
 async def application_button(callback: CallbackQuery) -> bool | dict[str, Any]:
@@ -135,7 +143,10 @@ def paperwork_router() -> Router:
     async def press(
         callback: CallbackQuery, application: Application, button: Any, **_: Any
     ) -> Step:
-        await callback.answer()
+        try:
+            await callback.answer()  # only stops the button's spinner: go on without it
+        except TELEGRAM_FAILED as exc:
+            log.warning("callback not answered: %s", type(exc).__name__)
         return await application.press(button, callback.from_user.id)
 
     @router.message(Command("documenti"))
@@ -174,7 +185,7 @@ def paperwork_router() -> Router:
         buffer = io.BytesIO()
         try:
             await message.bot.download(media.file_id, destination=buffer, timeout=120)
-        except (TimeoutError, TelegramBadRequest, OSError) as exc:
+        except TELEGRAM_FAILED as exc:
             log.warning("download failed: %s", type(exc).__name__)
             text = application._("Non riesco a scaricare il file. Riprovate tra poco.")
             return Step([Reply(text)])
