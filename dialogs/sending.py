@@ -4,19 +4,26 @@ outbox) and the family's copy. A part of the controller (`dialogs.application`).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import io
 import logging
 from typing import Any
 
-from common.clock import moment
+from common.clock import ROME, iso, moment, parse_iso
 from dossier import bounded
 from dossier.checklist import ItemStatus, missing
+from dossier.copies import sent_copy
 
 from .flow import Reply
+from .formats import esc
 from .paper import Document, Paper, Step
 
 log = logging.getLogger(__name__)
+
+# One copy of a sent application per this long: pressing «Mandami la copia» again and
+# again (or a forged press) sends the dozens of files once, not each time.
+COPY_EVERY = dt.timedelta(minutes=10)
 
 
 class Sending(Paper):
@@ -84,6 +91,7 @@ class Sending(Paper):
         if send:
             self.desk.submit(self.dossier_id, built, self.settings)
             self.data["stage"] = "sent"
+            self.data["copy_at"] = iso(moment(self.clock()))
             replies = [self.view.queued()]
             caption = self._("La vostra copia.")
         else:
@@ -92,14 +100,35 @@ class Sending(Paper):
         return Step(replies, self._copy(built, caption), undelivered=self.view.copy_failed())
 
     async def _copy_again(self) -> Step:
-        from dossier.assemble import TooLarge
-
-        try:
-            built = await self._assemble()
-        except (TooLarge, bounded.Overrun):
+        """«Mandami la copia» after sending: the files as they left, read back from the
+        outbox's messages; at most once every `COPY_EVERY`."""
+        now = moment(self.clock())
+        last = self.data.get("copy_at")
+        if last and now - parse_iso(last) < COPY_EVERY:
+            return Step([self._copy_recently(parse_iso(last))])
+        caption = self._("La vostra copia.")
+        files = await sent_copy(self.desk.db, self.desk.blobs.reader(), self.dossier_id)
+        if files is None:  # no message kept (never queued, or past retention)
             return Step([self.view.copy_failed()])
-        documents = self._copy(built, self._("La vostra copia."))
+        self.data["copy_at"] = iso(now)
+        documents = [
+            Document(f.name, f.data, caption if i == 0 else "") for i, f in enumerate(files)
+        ]
+        if documents[-1].name == "riepilogo-istanza.json":
+            documents[-1].caption = self.view.manifest_caption()
         return Step(documents=documents, undelivered=self.view.copy_failed())
+
+    def _copy_recently(self, when: dt.datetime) -> Reply:
+        text = self._(
+            "La copia vi è già stata mandata alle {time}: la trovate più in alto in questa "
+            "chat. Potete chiederla di nuovo tra qualche minuto."
+        ).format(time=self.view.fmt.time(when.astimezone(ROME)))
+        return Reply(esc(text))
+
+    def copy_not_delivered(self) -> bool:
+        """Telegram did not take the copy: the family may ask for it again at once. True
+        when the state changed (the caller saves it)."""
+        return self.data.pop("copy_at", None) is not None
 
 
 def _pdf_pages(pdf: bytes) -> int:

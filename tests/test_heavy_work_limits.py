@@ -1,0 +1,130 @@
+"""What one family can make the server do, bounded: «Mandami la copia» pressed again and
+again, a pile of files sent at once, a document too heavy for one PEC message. Through
+the real Dispatcher, the Bot API stand-in, a real SQLite file and the bounded processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.buttons import Go, Stage
+from dossier import bounded
+from storage.dossiers import dossiers_of
+from tests.test_bot_dossier import at_checklist, sign_the_form, upload_everything
+
+COPY = Go(step=Stage.COPY).pack()
+
+
+def count_assemblies(monkeypatch) -> list[str]:
+    """Every dossier assembly started from now on (the heavy work), by name."""
+    from dossier.assemble import assemble
+
+    started: list[str] = []
+    real = bounded.run_async
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is assemble:
+            started.append(kwargs.get("dossier_id", "?"))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(bounded, "run_async", counting)
+    return started
+
+
+async def test_the_copy_pressed_again_and_again_is_sent_once_and_never_assembled_again(
+    api, db_path, monkeypatch
+):
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await sign_the_form(s)
+    f = s.family
+    assemblies = count_assemblies(monkeypatch)
+    await f.press("Controlla e invia")
+    api.fail_next["sendDocument"] = 1  # the copy that comes with the send does not arrive
+    texts = await f.press("Sì, invia")
+    assert "Non sono riuscito a mandarvi la copia" in texts[-1]
+    assert len(assemblies) == 1  # the send
+    sent = s.db.execute("select count(*) from outbox").fetchone()[0]
+    assert sent == 1
+    # the family asks for it: the files as they left, read back from the queued message
+    before = len(api.documents[4242])
+    texts = await f.press("Mandami la copia")
+    copy = api.documents[4242][before:]
+    names = [name for name, _data, _caption in copy]
+    assert names[0].startswith("01-") and names[-1] == "riepilogo-istanza.json"
+    assert copy[0][2] == "La vostra copia."
+    # then presses, real and forged, in a row: a kind word, no files, no assembly
+    for _ in range(5):
+        texts = await f.press("", data=COPY)
+        assert len(texts) == 1 and "La copia vi è già stata mandata alle" in texts[0]
+        assert "tra qualche minuto" in texts[0]
+    assert len(api.documents[4242]) == before + len(copy)
+    assert len(assemblies) == 1
+    await s.close()
+
+
+async def test_the_copy_is_the_very_files_that_left_in_the_pec(api, db_path, monkeypatch):
+    import email
+    import email.policy
+
+    from dossier.copies import sent_copy
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await sign_the_form(s)
+    await s.family.press("Controlla e invia")
+    await s.family.press("Sì, invia")
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    desk = s.dp["desk"]
+    row = next(iter(s.db.query("select blob from outbox where dossier_id = ?", [dossier_id])))
+    message = email.message_from_bytes(desk.blobs.get(row["blob"]), policy=email.policy.default)
+    left = {p.get_filename(): p.get_content() for p in message.iter_attachments()}
+    copy = await sent_copy(s.db, desk.blobs.reader(), dossier_id)
+    assert copy is not None
+    assert {c.name: c.data for c in copy} == left
+    # and the copy that came with «Sì, invia» held the same files
+    with_send = {name: data for name, data, _c in api.documents[4242] if name in left}
+    assert with_send == left
+    await s.close()
+
+
+async def test_telegram_answering_garbage_gets_the_family_a_kind_word_and_loses_nothing(
+    api, db_path
+):
+    """aiogram's ClientDecodeError (an answer that is not JSON) is not a TelegramAPIError:
+    a download, a document sent and a button's answer that meet it are handled like any
+    failed call to Telegram."""
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    api.garble_next["answerCallbackQuery"] = 1  # the spinner is not stopped: go on
+    texts = await f.press("Attestazione ISEE")
+    assert "Attestazione ISEE" in texts[-1]
+    photo = document_photo(7)
+    api.garble_next["getFile"] = 1
+    texts = await f.upload_photo(photo)
+    assert texts == ["Non riesco a scaricare il file. Riprovate tra poco."]
+    assert attachments(s.db, dossier_id) == []
+    texts = await f.upload_photo(photo)  # sent again, it is taken
+    assert "Attestazione ISEE" in texts[-1]
+    assert [a["item_id"] for a in attachments(s.db, dossier_id)] == ["isee_attestation"]
+    await s.close()
+
+
+async def test_a_copy_answered_with_garbage_can_be_asked_again_at_once(api, db_path):
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    await sign_the_form(s)
+    f = s.family
+    await f.press("Controlla e invia")
+    api.garble_next["sendDocument"] = 1
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0] and "Non sono riuscito a mandarvi la copia" in texts[-1]
+    before = len(api.documents[4242])
+    texts = await f.press("Mandami la copia")
+    assert not any("già stata mandata" in t for t in texts)
+    assert api.documents[4242][-1][0] == "riepilogo-istanza.json"
+    assert len(api.documents[4242]) > before
+    await s.close()
