@@ -16,13 +16,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import ClientError
 from aiogram import Bot, Router
 from aiogram.exceptions import AiogramError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
+from aiohttp import ClientError
 
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import is_ours, unpack
