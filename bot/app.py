@@ -26,6 +26,7 @@ from storage.blobs import BlobStore
 from storage.fsm import ChatLock, SQLiteStorage
 
 from .alerts import alerts_router
+from .backlog import install_backlog
 from .handlers import conversation_router
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
@@ -77,7 +78,9 @@ def build_dispatcher(
         desk=Desk(db, blobs, catalogue, data_folder(db, settings) / "outbox"),
     )
     install_journal(dp)  # first: every update is written down before anything else
-    UserLanguage(i18n, db).setup(dp)
+    language = UserLanguage(i18n, db)
+    language.setup(dp)
+    install_backlog(dp, language)  # before the chat's lock: a pile of files, capped
     for router in get_routers():
         dp.include_router(router)
     return dp

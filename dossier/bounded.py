@@ -12,7 +12,11 @@ pools' queues are the limit, for asynchronous and plain callers alike. There are
 lanes: families' uploads and assemblies (`CONCURRENT` at once) and the staff's previews,
 thumbnails and ZIPs (`STAFF_CONCURRENT`), so neither waits behind the other. In the
 families' lane each chat has one job at a time (`OWNER`, set by the bot for the update
-it handles): a chat sending a pile of costly files holds one slot, not all of them.
+it handles): a chat sending a pile of costly files holds one slot, not all of them. And
+the families' queue is capped: an upload check that would wait behind `QUEUE_LIMIT`
+others is refused at once (`Busy`, the family sends it again in a minute) rather than
+left to wait for minutes; the bot also caps the files one chat has in hand
+(`bot.backlog`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import resource
 import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from multiprocessing import spawn
 from multiprocessing.connection import Connection
@@ -36,6 +40,9 @@ T = TypeVar("T")
 MB = 1024 * 1024
 CONCURRENT = 2  # the machine has two cores; a third job would only wait for one
 STAFF_CONCURRENT = 1  # the staff's lane: a preview never waits behind families' uploads
+# Upload checks waiting for a slot in the families' lane, at most: with checks of 0.3-2 s
+# two at a time, the last one waits some 10 s, not minutes.
+QUEUE_LIMIT = 12
 # Which lane and whose job, for the caller's task: the back-office sets LANE to "staff",
 # the bot sets OWNER to the chat whose update it handles.
 LANE: ContextVar[str] = ContextVar("bounded_lane", default="family")
@@ -45,6 +52,10 @@ CHECK_SECONDS = 8.0  # an upload check: the worst file we take needs about 2 s
 ASSEMBLY_SECONDS = 120.0  # a whole dossier, dozens of photos re-encoded
 STARTUP_SECONDS = 120.0  # the first job waits for the fork server to import its modules
 PRELOAD = ["dossier.bounded", "dossier.files", "dossier.assemble"]
+
+
+class Busy(Exception):
+    """The families' queue is full: the job was not started (try again in a minute)."""
 
 
 class Overrun(Exception):
@@ -59,6 +70,7 @@ _pools: dict[str, ThreadPoolExecutor] = {}
 _context: Any = None
 _lock = threading.Lock()
 _owners: weakref.WeakValueDictionary[Any, asyncio.Lock] = weakref.WeakValueDictionary()
+_waiting: dict[str, int] = {"family": 0, "staff": 0}  # submitted, not started yet
 
 
 def _ctx() -> Any:
@@ -70,8 +82,12 @@ def _ctx() -> Any:
         return _context
 
 
+def _lane(lane: str | None = None) -> str:
+    return "staff" if (lane or LANE.get()) == "staff" else "family"
+
+
 def _executor(lane: str | None = None) -> ThreadPoolExecutor:
-    lane = "staff" if (lane or LANE.get()) == "staff" else "family"
+    lane = _lane(lane)
     with _lock:
         if lane not in _pools:
             workers = STAFF_CONCURRENT if lane == "staff" else CONCURRENT
@@ -198,7 +214,42 @@ def run_measured(
     **kwargs: Any,
 ) -> tuple[T, int]:
     """`run`, with the job's peak memory beyond its process's start (bytes)."""
-    return _executor().submit(_run, fn, args, kwargs, seconds, memory).result()
+    return _submit(fn, args, kwargs, seconds, memory).result()
+
+
+def waiting(lane: str = "family") -> int:
+    """Jobs of that lane waiting for a free slot (not started)."""
+    with _lock:
+        return _waiting[lane]
+
+
+def _submit(
+    fn: Callable[..., T],
+    args: tuple,
+    kwargs: dict,
+    seconds: float,
+    memory: int,
+    limit: int | None = None,
+) -> Future[tuple[T, int]]:
+    """Hand the job to its lane's pool, counted as waiting until a thread takes it; with
+    `limit`, refused (`Busy`) when that many already wait."""
+    lane = _lane()
+    with _lock:
+        if limit is not None and _waiting[lane] >= limit:
+            raise Busy(lane)
+        _waiting[lane] += 1
+
+    def started() -> tuple[T, int]:
+        with _lock:
+            _waiting[lane] -= 1
+        return _run(fn, args, kwargs, seconds, memory)
+
+    try:
+        return _executor(lane).submit(started)
+    except BaseException:
+        with _lock:
+            _waiting[lane] -= 1
+        raise
 
 
 async def run_async(
@@ -206,15 +257,18 @@ async def run_async(
     *args: Any,
     seconds: float = CHECK_SECONDS,
     memory: int = MEMORY,
+    queue_limit: int | None = None,
     **kwargs: Any,
 ) -> T:
     """`run`, awaited: the event loop goes on serving other families meanwhile. In the
-    families' lane, one job at a time per `OWNER` (the others of that chat wait here)."""
+    families' lane, one job at a time per `OWNER` (the others of that chat wait here).
+    With `queue_limit` (an upload check: `QUEUE_LIMIT`), `Busy` rather than waiting
+    behind that many jobs."""
     owner = OWNER.get()
     if owner is None or LANE.get() == "staff":
-        future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
+        future = _submit(fn, args, kwargs, seconds, memory, queue_limit)
         return (await asyncio.wrap_future(future))[0]
     lock = _owners.setdefault(owner, asyncio.Lock())
     async with lock:
-        future = _executor().submit(_run, fn, args, kwargs, seconds, memory)
+        future = _submit(fn, args, kwargs, seconds, memory, queue_limit)
         return (await asyncio.wrap_future(future))[0]

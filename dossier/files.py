@@ -159,6 +159,11 @@ _MSG_DOSSIER_BYTES = N_(
     "Per togliere un documento, toccate «Rifai un documento»."
 )
 
+_MSG_BUSY = N_(
+    "Sto ancora controllando i file di prima: questo non l'ho preso. Mandatelo di nuovo "
+    "tra un minuto."
+)
+
 REFUSAL_REASONS: dict[str, str] = {
     _MSG_EMPTY: "empty",
     _MSG_TOO_BIG: "too_big",
@@ -176,6 +181,7 @@ REFUSAL_REASONS: dict[str, str] = {
     _MSG_SIGNED_ACTIVE: "active_content",
     _MSG_ITEM_BYTES: "too_heavy",
     _MSG_DOSSIER_BYTES: "too_heavy",
+    _MSG_BUSY: "busy",
 }
 """Every refusal message (msgid) and its reason code."""
 

@@ -55,6 +55,7 @@ MAX_ITEM_PAGES = 100  # pages of one checklist item, all its files together
 MAX_DOSSIER_PAGES = 300  # of a whole dossier
 FORM_SPARE_PAGES = 3  # the signed form: its own pages and a few more (a cover, an ID)
 _TOO_COMPLEX = next(m for m, r in REFUSAL_REASONS.items() if r == "too_complex")
+_BUSY = next(m for m, r in REFUSAL_REASONS.items() if r == "busy")
 
 
 def bounded_check(
@@ -71,9 +72,15 @@ def bounded_check(
 async def bounded_check_async(
     data: bytes, max_pages: int = MAX_PDF_PAGES, text_pages: int = 0
 ) -> CheckedFile | FileRefused:
-    """`bounded_check` for the event loop: it waits without blocking anybody."""
+    """`bounded_check` for the event loop: it waits without blocking anybody, or, when
+    the families' queue is full, is refused at once (the family sends it again)."""
     try:
-        return await bounded.run_async(check, data, max_pages, text_pages)
+        return await bounded.run_async(
+            check, data, max_pages, text_pages, queue_limit=bounded.QUEUE_LIMIT
+        )
+    except bounded.Busy:
+        log.info("upload check refused: the families' queue is full")
+        return FileRefused(_BUSY)
     except bounded.Overrun as overrun:
         log.info("upload check over its limit: %s", overrun.why)
         return FileRefused(_TOO_COMPLEX)

@@ -128,3 +128,104 @@ async def test_a_copy_answered_with_garbage_can_be_asked_again_at_once(api, db_p
     assert api.documents[4242][-1][0] == "riepilogo-istanza.json"
     assert len(api.documents[4242]) > before
     await s.close()
+
+
+async def second_family(s, user_id: int):
+    """Another family on the same bot process, at its checklist too."""
+    import copy
+
+    from tests.botapi import Family
+    from tests.test_bot_dossier import fill_identity, to_result
+
+    other = copy.copy(s)
+    other.family = Family(s.family.api, s.bot, s.dp, user_id=user_id)
+    await to_result(other)
+    await fill_identity(other)
+    return other
+
+
+async def test_a_pile_of_files_from_one_chat_is_capped_and_others_are_not_held_up(
+    api, db_path
+):
+    import asyncio
+
+    from bot.backlog import PER_CHAT
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    s = await at_checklist(api, db_path)
+    other = await second_family(s, 5151)
+    f = s.family
+    await f.press("Verbale dell'accompagnamento")
+    await other.family.press("Attestazione ISEE")
+    photos = [document_photo(100 + i) for i in range(PER_CHAT + 15)]
+    downloads = sum(c.method == "download" for c in api.calls)
+    pile = [
+        asyncio.create_task(f.upload_photo(photo, album=f"pile{i // 10}"))
+        for i, photo in enumerate(photos)
+    ]
+    await asyncio.sleep(0)  # the pile is in: its files wait for the chat, one at a time
+    theirs = await other.family.upload_photo(document_photo(999))
+    await asyncio.gather(*pile)
+    # the other family was answered while the pile was still being checked
+    assert "Attestazione ISEE" in theirs[-1], theirs
+    reply = next(c for c in reversed(api.sent(5151)) if "Attestazione ISEE" in c.params["text"])
+    answered = api.calls.index(reply)
+    last_download = max(i for i, c in enumerate(api.calls) if c.method == "download")
+    assert answered < last_download
+    # the chat's pile: PER_CHAT files taken, the rest not even downloaded, told once
+    told = [c.params["text"] for c in api.sent(4242) if "Sto ancora controllando" in c.params["text"]]
+    assert told == [
+        "Sto ancora controllando i file di prima: mandate il resto tra un minuto. Gli ultimi "
+        "file non li ho presi; con /documenti vedete quelli già arrivati."
+    ]
+    mine = dossiers_of(s.db, 4242)[0]["id"]
+    assert len(attachments(s.db, mine)) == PER_CHAT
+    downloads = sum(c.method == "download" for c in api.calls) - downloads
+    assert downloads == PER_CHAT + 1  # and the other family's one
+    # nothing lost: a file not taken, sent again, is taken
+    texts = await f.upload_photo(photos[-1], album="again")
+    assert not any("Sto ancora" in t for t in texts)
+    assert len(attachments(s.db, mine)) == PER_CHAT + 1
+    await s.close()
+
+
+async def test_a_file_over_the_families_queue_is_refused_kindly_and_taken_when_sent_again(
+    api, db_path, monkeypatch
+):
+    """When the families' checks already have `QUEUE_LIMIT` jobs waiting for a slot, a
+    new upload check is not queued behind them: the family is told to send it again."""
+    import asyncio
+    import time
+
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    monkeypatch.setattr(bounded, "QUEUE_LIMIT", 2)
+    s = await at_checklist(api, db_path)
+    f = s.family
+    await f.press("Attestazione ISEE")
+    bounded.run(time.sleep, 0)  # the fork server, warm
+    # other families' long checks: two running, two waiting
+    others = [
+        asyncio.create_task(bounded.run_async(time.sleep, 2.0, seconds=10)) for _ in range(4)
+    ]
+    for _ in range(100):
+        if bounded.waiting() >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert bounded.waiting() == 2
+    photo = document_photo(5)
+    texts = await f.upload_photo(photo)
+    assert texts == [
+        "⚠️ Sto ancora controllando i file di prima: questo non l'ho preso. Mandatelo di "
+        "nuovo tra un minuto."
+    ]
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    assert attachments(s.db, dossier_id) == []
+    await asyncio.gather(*others)
+    assert bounded.waiting() == 0
+    texts = await f.upload_photo(photo)
+    assert "Attestazione ISEE" in texts[-1]
+    assert len(attachments(s.db, dossier_id)) == 1
+    await s.close()
