@@ -220,8 +220,10 @@ class ChecklistView(View):
     def refused(self, refusal: FileRefused) -> Reply:
         _ = self._
         text = _(refusal.msgid)
+        # a document's title is a message of its own, shown in the family's language
+        params = {k: _(str(v)) if k == "item" and v else v for k, v in refusal.params.items()}
         with contextlib.suppress(KeyError, IndexError, ValueError):
-            text = text.format(**refusal.params)
+            text = text.format(**params)
         return Reply("⚠️ " + esc(text))
 
     def redo_menu(self, statuses: list[ItemStatus]) -> Reply:

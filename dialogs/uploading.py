@@ -85,6 +85,7 @@ class Uploading(SignedPages):
             item_id=item_id,
             file_unique_id=received.unique,
             checked=checked,
+            budget_mb=self.settings.sportello_message_budget_mb,
         )
         if filed.outcome == "refused":
             assert filed.refusal is not None

@@ -24,7 +24,7 @@ from .answers import raw_facts
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, status
 from .record import record_of
 from .requests import Requests
-from .uploads import Uploads
+from .uploads import Uploads, message_budget
 
 log = logging.getLogger(__name__)
 
@@ -294,15 +294,13 @@ class Desk(Uploads, Requests):
             if uploads:
                 items.append(Item(id=item.id, title=item.title, uploads=uploads))
         sub = d["data"].get("submission") or {}
-        budget = float(sub.get("max_message_mb") or budget_mb)
         return {
             "items": items,
             "dossier_id": dossier_id,
             "notice_id": d["notice_id"],
             "recipient": sub.get("address") or "",
             "created_at": now,
-            # the budget is for the e-mail; base64 makes attachments a third bigger
-            "budget": int(budget * 1024 * 1024 * 0.73),
+            "budget": message_budget(d["data"], budget_mb),
         }
 
     def submit(self, dossier_id: str, built: Any, settings: Any) -> None:

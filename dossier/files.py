@@ -159,6 +159,13 @@ _MSG_DOSSIER_BYTES = N_(
     "Per togliere un documento, toccate «Rifai un documento»."
 )
 
+_MSG_MESSAGE_BYTES = N_(
+    "«{item}» non entra in un solo messaggio PEC: con questo file arriverebbe a "
+    "{size_mb} MB, e un messaggio porta al massimo {limit_mb} MB di allegati. Questo file "
+    "non l'ho preso; quelli già mandati restano. Mandate meno pagine, o le pagine come "
+    "foto e non come file, o una scansione con qualità più bassa. Se non si riesce, "
+    "portate il documento all'ufficio dei servizi sociali del Comune."
+)
 _MSG_BUSY = N_(
     "Sto ancora controllando i file di prima: questo non l'ho preso. Mandatelo di nuovo "
     "tra un minuto."
@@ -181,6 +188,7 @@ REFUSAL_REASONS: dict[str, str] = {
     _MSG_SIGNED_ACTIVE: "active_content",
     _MSG_ITEM_BYTES: "too_heavy",
     _MSG_DOSSIER_BYTES: "too_heavy",
+    _MSG_MESSAGE_BYTES: "too_heavy",
     _MSG_BUSY: "busy",
 }
 """Every refusal message (msgid) and its reason code."""
@@ -306,6 +314,57 @@ def bytes_over(rows: list[dict[str, Any]], item_id: str | None, size: int) -> Fi
 
 
 # --- sniffing -------------------------------------------------------------------------------
+
+# What a photo page weighs in the assembled PDF at its smallest (`assemble.LEVELS`' last,
+# 1200 px at quality 60: 100-250 KB for a page of text), rounded up; and room for the
+# summary that travels in every message.
+PHOTO_IN_MESSAGE = 300 * 1024
+MANIFEST_ROOM = 64 * 1024
+
+
+def message_over(
+    rows: list[dict[str, Any]],
+    item_id: str | None,
+    checked: CheckedFile,
+    size: int,
+    budget: int,
+    title: str,
+) -> FileRefused | None:
+    """The refusal when this file would make its item's PDF too big for one PEC message.
+
+    The assembly (`dossier.assemble`) makes one PDF per item from its photos (re-encoded
+    smaller when needed) and its PDFs (as they are), and keeps each signed PDF or .p7m as
+    a file of its own; a file over the message `budget` (attachment bytes) cannot be sent
+    at all. So: a signed file alone, and the item's merged PDF (PDFs at their size,
+    photos at their smallest), must each fit. `rows` are the dossier's attachments."""
+    if item_id is None:
+        return None
+
+    def weight(kind: str, signed: bool, nbytes: int) -> tuple[bool, int]:
+        if kind == "p7m" or (kind == "pdf" and signed):
+            return True, nbytes
+        if kind == "pdf":
+            return False, nbytes
+        return False, min(nbytes, PHOTO_IN_MESSAGE)
+
+    alone, weight_of_new = weight(checked.kept_kind, checked.signed, size)
+    room = budget - MANIFEST_ROOM
+    if alone:
+        total = weight_of_new
+    else:
+        total = weight_of_new + sum(
+            w
+            for r in rows
+            if r["item_id"] == item_id
+            for own, w in [weight(str(r["kind"]), bool(r["signed"]), int(r["size"] or 0))]
+            if not own
+        )
+    if total <= room:
+        return None
+    return FileRefused(
+        _MSG_MESSAGE_BYTES, item=title, size_mb=_mb(total), limit_mb=room // (1024 * 1024)
+    )
+
 
 _SIGNED_DATA_OID = bytes.fromhex("06092A864886F70D010702")
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"}

@@ -23,6 +23,7 @@ from .files import (
     FileRefused,
     bytes_over,
     check,
+    message_over,
 )
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,14 @@ async def bounded_check_async(
         return FileRefused(_TOO_COMPLEX)
 
 
+def message_budget(data: dict[str, Any], budget_mb: float) -> int:
+    """The attachment bytes one PEC message of this dossier may carry: the notice's
+    `max_message_mb` or the service's budget, less what base64 adds (a third)."""
+    sub = data.get("submission") or {}
+    budget = float(sub.get("max_message_mb") or budget_mb)
+    return int(budget * 1024 * 1024 * 0.73)
+
+
 class Uploads:
     """The desk's uploads (a part of `dossier.desk.Desk`, which gives `get`, `statuses`
     and `form_pages`)."""
@@ -110,9 +119,12 @@ class Uploads:
         item_id: str | None,
         file_unique_id: str | None = None,
         checked: CheckedFile | FileRefused | None = None,
+        budget_mb: float | None = None,
     ) -> Filed:
         """Check one upload, keep it encrypted, file it under `item_id` (or set it aside
-        until the family says which document it is). The same file twice is kept once."""
+        until the family says which document it is). The same file twice is kept once.
+        With `budget_mb` (the service's PEC message budget), a file that would make its
+        item too big for one message is refused now rather than at sending."""
         if file_unique_id:
             known = store.attachment_by_unique_id(self.db, dossier_id, file_unique_id)
             if known is not None:
@@ -128,7 +140,15 @@ class Uploads:
         if full is not None:
             return Filed("refused", refusal=FileRefused(ITEM_FULL, limit=full))
         clean = checked.clean or data
-        heavy = bytes_over(store.attachments(self.db, dossier_id), item_id, len(clean))
+        rows = store.attachments(self.db, dossier_id)
+        heavy = bytes_over(rows, item_id, len(clean))
+        if heavy is None and budget_mb is not None and item_id is not None:
+            data_of = self.get(dossier_id)["data"]
+            title = next(
+                (i["title"] for i in data_of.get("checklist") or [] if i["id"] == item_id), ""
+            )
+            budget = message_budget(data_of, budget_mb)
+            heavy = message_over(rows, item_id, checked, len(clean), budget, title)
         if heavy is not None:
             return Filed("refused", refusal=heavy)
         sha256 = self.blobs.put(clean)

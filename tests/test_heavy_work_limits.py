@@ -229,3 +229,49 @@ async def test_a_file_over_the_families_queue_is_refused_kindly_and_taken_when_s
     assert "Attestazione ISEE" in texts[-1]
     assert len(attachments(s.db, dossier_id)) == 1
     await s.close()
+
+
+async def test_a_document_too_heavy_for_one_pec_message_is_refused_when_sent_not_at_sending(
+    api, db_path
+):
+    """An item becomes one PDF, and one PDF must fit one PEC message (25 MB, 18 MB of
+    attachments once in base64): the file that would pass it is refused at upload, with
+    the document's name and what to do, and the application still goes."""
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+    from tests.test_bot_dossier import DOCUMENTS
+    from tests.test_hostile_input import heavy_one_page_pdf
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    await f.press("Attestazione ISEE")
+    texts = await f.upload_document(heavy_one_page_pdf(10, 1), "isee-1.pdf", album="isee")
+    assert not any(t.startswith("⚠️") for t in texts)
+    texts = await f.upload_document(heavy_one_page_pdf(10, 2), "isee-2.pdf", album="isee")
+    assert texts == [
+        "⚠️ «Attestazione ISEE» non entra in un solo messaggio PEC: con questo file "
+        "arriverebbe a 21 MB, e un messaggio porta al massimo 18 MB di allegati. Questo "
+        "file non l'ho preso; quelli già mandati restano. Mandate meno pagine, o le pagine "
+        "come foto e non come file, o una scansione con qualità più bassa. Se non si "
+        "riesce, portate il documento all'ufficio dei servizi sociali del Comune."
+    ]
+    # photos weigh little in the item's PDF (they are made smaller to fit): they still go
+    texts = await f.upload_photo(document_photo(77), album="isee")
+    assert not any(t.startswith("⚠️") for t in texts)
+    kept = [a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation"]
+    assert [a["kind"] for a in kept] == ["pdf", "jpeg"]  # the first PDF stays
+    await f.press("Cosa manca")
+    seed = 200
+    for label, count in DOCUMENTS:
+        if label != "Attestazione ISEE":
+            await f.press(label)
+            for _ in range(count):
+                seed += 1
+                await f.upload_photo(document_photo(seed))
+    await sign_the_form(s)
+    await f.press("Controlla e invia")
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0]  # before, «Sì, invia» said the ISEE was too heavy
+    assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
+    await s.close()
