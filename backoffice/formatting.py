@@ -35,6 +35,12 @@ def moment(value: str | dt.datetime | None) -> str:
     return format_datetime(when, "dd/MM/yyyy HH:mm", tzinfo=ROME, locale=LOCALE)
 
 
+def hour(value: str | dt.datetime | None) -> str:
+    """`10:41` in Rome's time; "" for nothing."""
+    when = _moment(value)
+    return "" if when is None else format_datetime(when, "HH:mm", tzinfo=ROME, locale=LOCALE)
+
+
 def local(value: str | dt.datetime | None) -> dt.datetime | None:
     """A stored moment as Rome's wall-clock time without an offset (what a spreadsheet
     cell holds); None for nothing."""

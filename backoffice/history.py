@@ -11,6 +11,7 @@ from storage import integrations, receipts
 from storage import outbox as outbox_store
 from storage import staff as accounts
 
+from . import formatting
 from .deps import Services
 from .labels import EVENT_LABELS, OUTBOX_LABELS, REASONS, RECEIPT_LABELS, REQUEST_LABELS
 
@@ -49,6 +50,35 @@ def _event_detail(status: str, detail: dict[str, Any], titles: dict[str, str]) -
     return "; ".join(parts)
 
 
+def _retry(detail: dict[str, Any], at: str | None) -> tuple[str, str]:
+    """A delivery that did not go and will be tried again, as staff read it: why, when the
+    next try is, whether the family was told, and the mail server's own words."""
+    attempt = int(detail.get("attempt") or 1)
+    code = detail.get("code")
+    if code:
+        why = f"la casella PEC ha rifiutato per ora il messaggio (codice {code})"
+    else:
+        why = "la casella PEC non ha risposto"
+    what = "Invio non riuscito" + (f" (tentativo {attempt})" if attempt > 1 else "")
+    parts = [why]
+    if detail.get("parts") and int(detail["parts"]) > 1:
+        parts.insert(0, f"messaggio {detail['part']} di {detail['parts']}")
+    when = detail.get("next_at")
+    if when:
+        same_day = formatting.day(when) == formatting.day(at)
+        hour = formatting.hour(when)
+        parts.append(
+            f"nuovo tentativo alle {hour}"
+            if same_day
+            else f"nuovo tentativo il {formatting.day(when)} alle {hour}"
+        )
+    if attempt == 1 and int(detail.get("part") or 1) == 1:
+        parts.append("famiglia avvisata")
+    if detail.get("error"):
+        parts.append(f"risposta del server: {detail['error']}")
+    return what, "; ".join(parts)
+
+
 def _asked(items: list[str], titles: dict[str, str]) -> list[str]:
     out = []
     for entry in items:
@@ -60,18 +90,18 @@ def _asked(items: list[str], titles: dict[str, str]) -> list[str]:
 def history_rows(svc: Services, dossier: dict[str, Any], titles: dict[str, str]) -> list[dict]:
     rows: list[dict[str, Any]] = []
     for e in store.history(svc.db, dossier["id"]):
-        rows.append(
-            {
-                "at": e["at"],
-                "source": "Pratica",
-                "what": EVENT_LABELS.get(e["status"], e["status"]),
-                "detail": _event_detail(e["status"], e["detail"], titles),
-            }
-        )
+        if e["status"] == "riprova":
+            what, detail = _retry(e["detail"], e["at"])
+        else:
+            what = EVENT_LABELS.get(e["status"], e["status"])
+            detail = _event_detail(e["status"], e["detail"], titles)
+        rows.append({"at": e["at"], "source": "Pratica", "what": what, "detail": detail})
     for o in outbox_store.rows_of(svc.db, dossier["id"]):
         detail = [f"a {o['recipient']}", f"tentativi: {o['attempts'] or 0}"]
+        if o["status"] == "pending" and o["attempts"] and o["next_attempt_at"]:
+            detail.append(f"prossimo tentativo: {formatting.moment(o['next_attempt_at'])}")
         if o["last_error"]:
-            detail.append(o["last_error"])
+            detail.append(f"ultimo errore: {o['last_error']}")
         rows.append(
             {
                 "at": o["sent_at"] or o["created_at"],

@@ -62,7 +62,7 @@ EVENT_LABELS = {
     "integrazione_richiesta": "Integrazione chiesta alla famiglia",
     "integrata": "La famiglia ha mandato i documenti chiesti",
     "purge_warning": "Famiglia avvisata: i file saranno cancellati",
-    "riprova": "Invio PEC non riuscito: nuovo tentativo, famiglia avvisata",
+    "riprova": "Invio non riuscito",  # with why and the next try: `history._retry`
     "esito": "Esito comunicato alla famiglia",
     "integrazione_aggiunta": "Altri documenti chiesti alla famiglia",
     "integrazione_promemoria": "Promemoria dell'integrazione mandato alla famiglia",

@@ -248,6 +248,7 @@ class Console:
     async def send_outbox(self) -> None:
         """One round of the outbox, as `sportello outbox --send` does: by the mail server
         if one is set, else into the outbox folder; never beside the running service."""
+        from common.clock import moment_clock
         from dossier.delivery import Outbox
         from storage import leases
 
@@ -258,7 +259,9 @@ class Console:
             print("the service is running: it sends the outbox itself\n", file=self.out)
             return
         try:
-            box = Outbox.from_settings(self.settings, self.db, self.desk.blobs)
+            box = Outbox.from_settings(
+                self.settings, self.db, self.desk.blobs, clock=moment_clock(self.clock)
+            )
             handled = await box.run_once()
         finally:
             leases.release(self.db, JOBS, me)

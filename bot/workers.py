@@ -150,7 +150,8 @@ def start_workers(
     """Start every background job; the caller sets `stop` and awaits the tasks. With the
     catalogue, the alerts too: planning who to tell, and the sender's queue."""
     now = moment_clock(clock)  # --today: retention, reminders and expiry on that day
-    outbox = Outbox.from_settings(settings, db, blobs)
+    # the outbox's stamps (sent, retried, the family's "next try at") on the same clock
+    outbox = Outbox.from_settings(settings, db, blobs, clock=now)
     if settings.smtp_host:
         log.info("outbox: sending through %s", settings.smtp_host)
     else:

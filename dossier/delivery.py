@@ -506,8 +506,22 @@ class Outbox:
                     iso(next_at),
                 )
                 outbox.mark_retry(self.db, row["id"], text, next_at)
-                if attempt == 1 and part == 1:  # the family hears it once, with the next try
-                    add_event(self.db, dossier_id, RETRYING, {"next_at": iso(next_at)})
+                code = exc.code if isinstance(exc, DeliveryError) else None
+                detail = {"next_at": iso(next_at), "attempt": attempt, "error": text}
+                if code:
+                    detail["code"] = code
+                if parts > 1:
+                    detail |= {"part": part, "parts": parts}
+                # every try is recorded on the outbox's clock (the back-office lists
+                # them); the family hears it once, with the next try
+                add_event(
+                    self.db,
+                    dossier_id,
+                    RETRYING,
+                    detail,
+                    at=iso(stamp),
+                    tell=attempt == 1 and part == 1,
+                )
         else:
             stamp = self._stamp(now)
             if self.mailer.saves_only:

@@ -321,4 +321,12 @@ class Desk(Uploads, Requests):
             body=body(d),
             date=getattr(built, "created_at", None),  # one clock: the manifest's moment
         )
-        enqueue(self.db, self.blobs, dossier_id, messages, recipient)
+        # queued at the manifest's moment: the outbox's retries count from it on one clock
+        enqueue(
+            self.db,
+            self.blobs,
+            dossier_id,
+            messages,
+            recipient,
+            now=getattr(built, "created_at", None),
+        )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from common.clock import iso
 from storage import dossiers as store
 from storage.blobs import BlobStore
 from storage.erasure import checkpoint
@@ -38,11 +39,11 @@ def apply_retention(
             for sha in store.purge_files(db, row["id"]):
                 blobs.delete(sha)
             remove_saved_messages(outbox_dir, row["id"])
-            store.add_event(db, row["id"], "purged")
+            store.add_event(db, row["id"], "purged", at=iso(now))
             purged += 1
         elif not row["purge_warned"]:
             left = days - (now - delivered).days
-            store.add_event(db, row["id"], "purge_warning", {"days": max(left, 1)})
+            store.add_event(db, row["id"], "purge_warning", {"days": max(left, 1)}, at=iso(now))
             store.mark_purge_warned(db, row["id"])
             warned += 1
     if purged:

@@ -314,16 +314,24 @@ def blob_in_use(db: Database, sha256: str) -> bool:
 
 
 def add_event(
-    db: Database, dossier_id: str, kind: str, detail: dict[str, Any] | None = None
+    db: Database,
+    dossier_id: str,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    at: str | None = None,
+    tell: bool = True,
 ) -> None:
-    """A message for the family that is not a status change (a retention warning)."""
+    """A message for the family that is not a status change (a retention warning), at
+    `at` (the caller's clock; now by default). With `tell=False` it is only recorded (the
+    back-office shows it), the family is not told."""
     db.table("dossier_events").insert(
         {
             "dossier_id": dossier_id,
             "status": kind,
             "detail": json.dumps(detail or {}, ensure_ascii=False),
-            "at": now_iso(),
-            "notified": 0,
+            "at": at or now_iso(),
+            "notified": 0 if tell else 1,
         }
     )
 

@@ -65,3 +65,53 @@ async def test_the_back_office_of_serve_today_dates_its_forms_on_that_day(world:
             assert 'value="03/07/2025"' in dossier.text  # the integration's deadline: +10 days
     finally:
         service.services.db.close()
+
+
+async def test_a_failed_delivery_is_told_and_retried_on_the_today_of_the_trial(world: World):
+    """The outbox beside the bot runs on the one clock too: with `--today`, the retry the
+    family is told about ("riprova", with the next try) is dated on that day, like the
+    form, the manifest and the e-mail's Date."""
+    from dossier.mail import build_messages
+    from storage import outbox
+    from tests.smtp_server import free_port
+    from tests.test_delivery import RECIPIENT, SENDER, assembled
+
+    day = dt.date(2025, 6, 16)
+    dossier_id = world.dossiers["ready"]
+    queued = dt.datetime(2025, 6, 16, 8, 0, tzinfo=dt.UTC)
+    messages = build_messages(
+        assembled(dossier_id, 1), sender=SENDER, recipient=RECIPIENT, subject="B2", body="."
+    )
+    outbox.enqueue(world.db, world.services.blobs, dossier_id, messages, RECIPIENT, now=queued)
+    api = BotAPI()
+    runner, url = await start_api(api)
+    bot = make_bot(url)
+    settings = world.services.settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": free_port(),  # nobody answers there
+            "smtp_security": "none",
+            "smtp_from": SENDER,
+        }
+    )
+    stop = asyncio.Event()
+    tasks = start_workers(bot, world.db, world.services.blobs, settings, stop, clock=lambda: day)
+    try:
+        for _ in range(100):  # the outbox's first round runs at once
+            await asyncio.sleep(0.1)
+            if [e for e in store.history(world.db, dossier_id) if e["status"] == "riprova"]:
+                break
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.session.close()
+        await runner.cleanup()
+    retry = [e for e in store.history(world.db, dossier_id) if e["status"] == "riprova"]
+    assert len(retry) == 1
+    from common.clock import ROME, parse_iso
+
+    assert parse_iso(retry[0]["at"]).astimezone(ROME).date() == day  # not the real date
+    next_at = parse_iso(retry[0]["detail"]["next_at"])
+    assert next_at - parse_iso(retry[0]["at"]) == dt.timedelta(minutes=1)
+    row = outbox.rows_of(world.db, dossier_id)[0]
+    assert row["next_attempt_at"] == retry[0]["detail"]["next_at"]
