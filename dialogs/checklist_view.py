@@ -19,6 +19,12 @@ DOCUMENTS = N_("Documenti della domanda")
 
 IN_FORM = N_("è nel modulo da firmare, con il vostro IBAN")
 
+# signed pages are known by the QR code at the foot of each (`dossier.pagecode`)
+KEEP_THE_CODE = N_(
+    "Nella foto deve vedersi la pagina intera, con il codice QR in basso a destra: da "
+    "quello riconosco la pagina."
+)
+
 
 class ChecklistView(View):
     def pages(self, n: int) -> str:
@@ -119,6 +125,8 @@ class ChecklistView(View):
                         "le foto di tutte le pagine."
                     )
                 )
+                + "\n"
+                + esc(_(KEEP_THE_CODE))
             )
         lines = [
             esc(_("Mandate ora: {title}").format(title=_(s.item.title))),

@@ -11,7 +11,7 @@ from common.i18n import N_
 from dossier.checklist import ItemStatus
 
 from .buttons import Go, Stage
-from .checklist_view import ChecklistView
+from .checklist_view import KEEP_THE_CODE, ChecklistView
 from .flow import Button, Reply
 from .formats import esc
 
@@ -107,6 +107,7 @@ class SendingView(ChecklistView):
                     pages,
                 ).format(n=pages)
             ),
+            esc(_(KEEP_THE_CODE)),
             esc(_("Con la firma digitale: mandate il file firmato (.p7m o PDF firmato).")),
             esc(_("Non potete stampare? Chiedete aiuto ai servizi sociali del Comune.")),
         ]

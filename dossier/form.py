@@ -112,8 +112,9 @@ class BankDetails:
     iban: str  # as shown, in groups of four
     holder: str
     holder_tax_code: str
-    bank: str | None = None  # the bank of the IBAN's ABI code, when known
-    bank_code: str | None = None  # the ABI code
+    # the IBAN's bank and branch codes (ABI, CAB); never the bank's name, which no
+    # registry we have keeps up to date (banks merge): the codes are what the IBAN says
+    codes: tuple[str, str] | None = None
     annex: str | None = None  # the notice's annex this page stands for ("All. E – ...")
 
 
@@ -330,18 +331,16 @@ def _bank_page(pdf: FormPDF, data: FormData, bank: BankDetails) -> None:
         label="bank:request",
         keep_with=30,
     )
-    bank_line = clean_text(bank.bank) if bank.bank else "non indicata"
-    if bank.bank and bank.bank_code:
-        bank_line += f" (dal codice ABI {clean_text(bank.bank_code)} dell'IBAN)"
-    pdf.field_rows(
-        [
-            ("Intestatario del conto", clean_text(bank.holder)),
-            ("Codice fiscale dell'intestatario", clean_text(bank.holder_tax_code) or NOT_GIVEN),
-            ("IBAN", clean_text(bank.iban)),
-            ("Banca", bank_line),
-        ],
-        label="bank:account",
-    )
+    rows = [
+        ("Intestatario del conto", clean_text(bank.holder)),
+        ("Codice fiscale dell'intestatario", clean_text(bank.holder_tax_code) or NOT_GIVEN),
+        ("IBAN", clean_text(bank.iban)),
+    ]
+    if bank.codes is not None:
+        abi, cab = (clean_text(code) for code in bank.codes)
+        codes = f"codice ABI {abi}, CAB {cab} (dall'IBAN)" if cab else f"codice ABI {abi}"
+        rows.append(("Banca e filiale", codes))
+    pdf.field_rows(rows, label="bank:account")
     pdf.centred("DICHIARA", keep_with=15)
     pdf.paragraph(
         "che i dati del conto sono esatti e di impegnarsi a comunicare tempestivamente ogni "

@@ -29,9 +29,13 @@ TEXT_PT = 10.5
 LINE = 5.3  # mm per line of text
 MARGIN = 18.0  # left/right/top page margin, mm
 BOTTOM = 30.0  # room kept for the footer and its QR code, mm
-SIGNATURE_BOX = (85.0, 28.0)  # mm
+SIGNATURE_BOX = (85.0, 25.0)  # mm
 QR_SIDE = 18.0  # mm: 25 modules of 0.72 mm, read by any phone camera at arm's length
 _QR_QUIET = 1.5  # mm of white around it (the page is white anyway)
+SCAN_NOTE = (
+    "Dopo la firma, fotografate o scansionate la pagina intera, con il codice QR qui "
+    "accanto ben visibile."
+)
 
 # fontTools logs every subset it makes at INFO (some 37 lines a form): keep the bot's log
 # for the bot, unless the application has set their level itself.
@@ -105,7 +109,11 @@ class FormPDF(FPDF):
             4,
             f"Sportello B2 – pratica {self.dossier_id} – pagina {self.page_no()} di {{nb}}",
             align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
+        # the page is known by its code when it comes back signed: say so where it is
+        self.cell(width, 4, SCAN_NOTE, align="L")
         self.set_text_color(0, 0, 0)
         self._qr(payload(self.dossier_id, self.page_no(), self.pages_total, self.edition))
 
@@ -162,7 +170,9 @@ class FormPDF(FPDF):
         """A paragraph kept on one page (with `keep_with` mm of what follows)."""
         width = self.w - self.l_margin - self.r_margin - indent
         height = self.lines(text, width, bold=bold, size=size) * LINE
-        self.keep(height + keep_with)
+        # what follows starts after the gap below this paragraph: count it too, or the
+        # paragraph stays and what it is kept with goes alone to the next page
+        self.keep(height + (after + keep_with if keep_with else 0))
         start = self.page_no()
         self.set_x(self.l_margin + indent)
         self.set_font(FAMILY, "B" if bold else "", size)
@@ -224,19 +234,22 @@ class FormPDF(FPDF):
 
     def signature_height(self, note: str) -> float:
         note_lines = self.lines(note, self.w - self.l_margin - self.r_margin, size=8.5)
-        return 4 + LINE + 4 + LINE + 1 + SIGNATURE_BOX[1] + 3 + note_lines * 4.5
+        return 3 + LINE + 1 + SIGNATURE_BOX[1] + 3 + note_lines * 4.5
 
     def signature(self, place_and_date: str, label: str, note: str) -> None:
-        """Place and date, the signer's label and a box to sign in, with a note: one block."""
+        """Place and date on the left, beside the signer's label and the box to sign in,
+        with a note under both: one block, as short as a signature allows (so that the
+        consent kept with it fits after the attachments rather than alone on a page)."""
         box_w, box_h = SIGNATURE_BOX
         self.keep(self.signature_height(note))
         start = self.page_no()
-        self.ln(4)
-        self.set_font(FAMILY, "", TEXT_PT)
-        self.cell(0, LINE, place_and_date, new_x="LMARGIN", new_y="NEXT")
-        self.ln(4)
+        self.ln(3)
+        y = self.get_y()
         x = self.w - self.r_margin - box_w
-        self.set_x(x)
+        self.set_font(FAMILY, "", TEXT_PT)
+        self.set_xy(self.l_margin, y)
+        self.multi_cell(x - self.l_margin - 4, LINE, place_and_date, align="L")
+        self.set_xy(x, y)
         self.set_font(FAMILY, "B", TEXT_PT)
         self.cell(box_w, LINE, label, new_x="LEFT", new_y="NEXT")
         y = self.get_y() + 1

@@ -24,8 +24,7 @@ from .form import BankDetails, Declaration, FormData, Person
 from .people import (
     DetailError,
     TaxCode,
-    bank_code_of,
-    bank_of,
+    bank_codes_of,
     decode_tax_code,
     iban_shown,
     phone_shown,
@@ -170,8 +169,7 @@ def _bank(
         iban=iban_shown(account.iban),
         holder=name,
         holder_tax_code=code,
-        bank=bank_of(account.iban),
-        bank_code=bank_code_of(account.iban),
+        codes=bank_codes_of(account.iban),
         annex=annex,
     )
 

@@ -2,8 +2,8 @@
 expects them: the codice fiscale (python-codicefiscale: birth date, gender and birthplace
 read from it, omocodia included, and checked against the names), the phone number
 (phonenumbers: kept in E.164, shown in the Italian way), the e-mail address
-(email-validator) and the IBAN (schwifty: checksum, national format, the bank of its ABI
-code). Pure functions; each refusal is a `DetailError` with a short reason code, which
+(email-validator) and the IBAN (schwifty: checksum, national format, the ABI and CAB
+codes; not the bank's name, which schwifty's registry does not keep up to date). Pure functions; each refusal is a `DetailError` with a short reason code, which
 the chat turns into a kind sentence.
 """
 
@@ -236,18 +236,16 @@ def iban_shown(iban: str) -> str:
         return iban
 
 
-def bank_of(iban: str) -> str | None:
-    """The bank of the IBAN's bank code (ABI in Italy), from schwifty's registry; None
-    when the registry does not know it."""
+def bank_codes_of(iban: str) -> tuple[str, str] | None:
+    """The bank's and the branch's codes in the IBAN (ABI and CAB in Italy), or None.
+
+    The bank's *name* is not given: schwifty's registry is not kept up to date with
+    mergers (ABI 05428 is still "Unione Di Banche Italiane SpA", which became part of
+    Intesa Sanpaolo in 2021), and a signed declaration must not carry a guess."""
     try:
-        bank = _iban(iban).bank
+        parsed = _iban(iban)
     except DetailError:
         return None
-    return bank.get("name") if isinstance(bank, dict) else getattr(bank, "name", None)
-
-
-def bank_code_of(iban: str) -> str | None:
-    try:
-        return _iban(iban).bank_code or None
-    except DetailError:
+    if not parsed.bank_code:
         return None
+    return parsed.bank_code, parsed.branch_code or ""

@@ -128,6 +128,8 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     assert code == 0
     assert "Chi firma la domanda?" in screen
     assert "Salvato in" in screen and "domanda-B2-" in screen  # the form to sign, on disk
+    # how to photograph the signed pages: whole, their QR code in sight
+    assert "con il codice QR in basso a destra: da quello riconosco la pagina" in screen
     assert "protocollo@pec.comune.rozzano.mi.it" in screen  # the last check says where
     assert "outbox: 1 message(s) handled" in screen
     sent = list((data_dir / "outbox").glob("B2-*/*.eml"))
