@@ -91,11 +91,11 @@ def history_rows(svc: Services, dossier: dict[str, Any], titles: dict[str, str])
     rows: list[dict[str, Any]] = []
     for e in store.history(svc.db, dossier["id"]):
         if e["status"] == "riprova":
-            what, detail = _retry(e["detail"], e["at"])
+            what, said = _retry(e["detail"], e["at"])
         else:
             what = EVENT_LABELS.get(e["status"], e["status"])
-            detail = _event_detail(e["status"], e["detail"], titles)
-        rows.append({"at": e["at"], "source": "Pratica", "what": what, "detail": detail})
+            said = _event_detail(e["status"], e["detail"], titles)
+        rows.append({"at": e["at"], "source": "Pratica", "what": what, "detail": said})
     for o in outbox_store.rows_of(svc.db, dossier["id"]):
         detail = [f"a {o['recipient']}", f"tentativi: {o['attempts'] or 0}"]
         if o["status"] == "pending" and o["attempts"] and o["next_attempt_at"]:

@@ -18,8 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import Update
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.types import TelegramObject, Update
 from aiogram.utils.i18n import I18nMiddleware
 
 from common.i18n import N_
@@ -38,7 +38,7 @@ NOT_TAKEN = N_(
 )
 
 
-class Backlog:
+class Backlog(BaseMiddleware):
     """The outer middleware (on updates, before the chat's lock); see the module."""
 
     def __init__(
@@ -56,11 +56,11 @@ class Backlog:
 
     async def __call__(
         self,
-        handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
-        update: Update,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        message = update.message
+        message = update.message if isinstance(update, Update) else None
         if message is None or not (message.photo or message.document):
             return await handler(update, data)
         chat = message.chat.id
@@ -81,7 +81,7 @@ class Backlog:
                 del self.chats[chat]
                 self.told.pop(chat, None)
 
-    async def _tell(self, update: Update, data: dict[str, Any], chat: int) -> None:
+    async def _tell(self, update: TelegramObject, data: dict[str, Any], chat: int) -> None:
         """Once per pile (and again after `TELL_AGAIN` seconds), in the family's language."""
         now = time.monotonic()
         if now - self.told.get(chat, -TELL_AGAIN) < TELL_AGAIN:

@@ -37,7 +37,7 @@ def attachments_of(source: Any, blobs: list[str]) -> list[CopyFile]:
     manifest: CopyFile | None = None
     for blob in blobs:
         message = email.message_from_bytes(source.get(blob), policy=email.policy.default)
-        for part in message.iter_attachments():  # type: ignore[attr-defined]
+        for part in message.iter_attachments():
             name = part.get_filename() or ""
             data = part.get_content()
             if isinstance(data, str):
