@@ -160,11 +160,9 @@ _MSG_DOSSIER_BYTES = N_(
 )
 
 _MSG_MESSAGE_BYTES = N_(
-    "«{item}» non entra in un solo messaggio PEC: con questo file arriverebbe a "
-    "{size_mb} MB, e un messaggio porta al massimo {limit_mb} MB di allegati. Questo file "
-    "non l'ho preso; quelli già mandati restano. Mandate meno pagine, o le pagine come "
-    "foto e non come file, o una scansione con qualità più bassa. Se non si riesce, "
-    "portate il documento all'ufficio dei servizi sociali del Comune."
+    "«{item}» non entra in una PEC: arriverebbe a {size_mb} MB, il massimo è {limit_mb} MB. "
+    "Questo file non l'ho preso, gli altri restano. Mandate meno pagine, foto invece di "
+    "file o una scansione più leggera; se no, portatelo ai servizi sociali del Comune."
 )
 _MSG_BUSY = N_(
     "Sto ancora controllando i file di prima: questo non l'ho preso. Mandatelo di nuovo "

@@ -649,6 +649,25 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
     dossier_rows = [{"item_id": "x", "size": files.MAX_DOSSIER_BYTES}]
     refusals.append(files.bytes_over(dossier_rows, "isee", 1))  # type: ignore[arg-type]
     assert files.bytes_over(item_rows, "other", 1) is None
+    # a document whose PDF would not fit one PEC message
+    checked = files.check(pdf)
+    assert isinstance(checked, CheckedFile)
+    rows = [{"item_id": "isee", "kind": "pdf", "signed": 0, "size": 10 * 1024 * 1024}]
+    budget = 18 * 1024 * 1024
+    heavy = files.message_over(rows, "isee", checked, 9 * 1024 * 1024, budget, "ISEE")
+    refusals.append(heavy)  # type: ignore[arg-type]
+    assert files.message_over(rows, "isee", checked, 1024, budget, "ISEE") is None
+    # the families' queue full: the check is not even started
+    import asyncio
+
+    from dossier import bounded
+    from dossier.uploads import bounded_check_async
+
+    limit, bounded.QUEUE_LIMIT = bounded.QUEUE_LIMIT, 0
+    try:
+        refusals.append(asyncio.run(bounded_check_async(pdf)))  # type: ignore[arg-type]
+    finally:
+        bounded.QUEUE_LIMIT = limit
     return refusals
 
 
@@ -669,6 +688,7 @@ def test_every_refusal_message_is_italian_and_fills_its_placeholders(pdf: bytes)
         "too_many_pages",
         "too_complex",
         "too_heavy",
+        "busy",
     }
     for refused in refusals:
         assert refused.reason == REFUSAL_REASONS[refused.msgid]

@@ -250,11 +250,9 @@ async def test_a_document_too_heavy_for_one_pec_message_is_refused_when_sent_not
     assert not any(t.startswith("⚠️") for t in texts)
     texts = await f.upload_document(heavy_one_page_pdf(10, 2), "isee-2.pdf", album="isee")
     assert texts == [
-        "⚠️ «Attestazione ISEE» non entra in un solo messaggio PEC: con questo file "
-        "arriverebbe a 21 MB, e un messaggio porta al massimo 18 MB di allegati. Questo "
-        "file non l'ho preso; quelli già mandati restano. Mandate meno pagine, o le pagine "
-        "come foto e non come file, o una scansione con qualità più bassa. Se non si "
-        "riesce, portate il documento all'ufficio dei servizi sociali del Comune."
+        "⚠️ «Attestazione ISEE» non entra in una PEC: arriverebbe a 21 MB, il massimo è 18 "
+        "MB. Questo file non l'ho preso, gli altri restano. Mandate meno pagine, foto invece "
+        "di file o una scansione più leggera; se no, portatelo ai servizi sociali del Comune."
     ]
     # photos weigh little in the item's PDF (they are made smaller to fit): they still go
     texts = await f.upload_photo(document_photo(77), album="isee")
