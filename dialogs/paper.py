@@ -2,8 +2,9 @@
 (`dialogs.uploading`, `dialogs.sending`) share it: the FSM data key `paper`, the
 questionnaire's `dialog`, the desk, the view; and what one event comes to (`Step`).
 
-State `paper`: {dossier, stage, identity, item, ask, albums, last_item, sendable, and while
-answering a request: request, asked, unreadable, first_new}. Stages: identity, documents,
+State `paper`: {dossier, stage, identity, item, ask, albums, last_item, sendable, copy_at
+(when the family last got their copy, once sent), and while answering a request: request,
+asked, unreadable, first_new}. Stages: identity, documents,
 signing, integration, sent.
 """
 
