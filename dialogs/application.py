@@ -18,6 +18,7 @@ import datetime as dt
 from typing import Any
 
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
+from dossier.files import FileRefused
 
 from .buttons import Choose, FileAs, Go, Item, Move, OpenRequest, Prepare, Redo, Skip, Stage
 from .callbacks import CallbackData
@@ -187,15 +188,22 @@ class Application(Uploading, Sending):
             return Step([self.view.send_now(s)])
         if isinstance(button, FileAs):
             item = at(statuses, button.index).item
-            self._assign(button.attachment, item.id)
+            refused = self._assign(button.attachment, item.id)
+            if refused is not None:  # still asked about: another document may take it
+                return Step([self.view.refused(refused)])
             self.data["last_item"] = item.id
             statuses = self.statuses()
             return Step([self.view.filed(statuses[button.index], statuses, album=False)])
         if isinstance(button, Move) and stage == "documents":
             target = at(statuses, button.index)
-            if target.item.signed_form or not self.desk.move(
-                self.dossier_id, button.attachment, target.item.id
-            ):
+            if target.item.signed_form:
+                raise NotNow
+            refused = self.desk.too_heavy_to_file(
+                self.dossier_id, [button.attachment], target.item.id, self._budget_mb()
+            )
+            if refused is not None:
+                return Step([self.view.refused(refused)])
+            if not self.desk.move(self.dossier_id, button.attachment, target.item.id):
                 raise NotNow
             self.data["last_item"] = target.item.id
             statuses = self.statuses()
@@ -267,7 +275,9 @@ class Application(Uploading, Sending):
             s = at(statuses, button.index)
             if s.item.id not in wanted:
                 raise NotNow
-            self._assign(button.attachment, s.item.id)
+            refused = self._assign(button.attachment, s.item.id)
+            if refused is not None:
+                return [self.view.refused(refused)]
             statuses = self.statuses()
             others = [(i, o) for i, o in self._asked(statuses) if i != button.index]
             return [self.view.integration_filed(statuses[button.index], others)]
@@ -279,18 +289,30 @@ class Application(Uploading, Sending):
             return [Reply(self._("Grazie! Li passiamo ai servizi sociali."))]
         return [self.view.integration_start(asked)]
 
-    def _assign(self, attachment_id: int, item_id: str) -> None:
-        """File `attachment_id` (asked about) as `item_id`, with the rest of its album."""
+    def _budget_mb(self) -> float:
+        return float(self.settings.sportello_message_budget_mb)
+
+    def _assign(self, attachment_id: int, item_id: str) -> FileRefused | None:
+        """File `attachment_id` (asked about) as `item_id`, with the rest of its album; or,
+        if that would make the document too big for one PEC message, nothing, and why."""
         waiting: dict[str, Any] = self.data.get("ask") or {}
         if str(attachment_id) not in waiting:
             raise NotNow
-        album = waiting.pop(str(attachment_id))
+        album = waiting[str(attachment_id)]
         together = [attachment_id] + [
-            int(other) for other, a in list(waiting.items()) if album and a == album
+            int(other)
+            for other, a in list(waiting.items())
+            if album and a == album and int(other) != attachment_id
         ]
+        refused = self.desk.too_heavy_to_file(
+            self.dossier_id, together, item_id, self._budget_mb()
+        )
+        if refused is not None:
+            return refused
         for other in together:  # the rest of its album goes with it
             self.desk.assign(self.dossier_id, other, item_id)
             waiting.pop(str(other), None)
         self.data["ask"] = waiting
         if album and self.data.get("stage") != "integration":
             self.data.setdefault("albums", {})[album] = item_id
+        return None

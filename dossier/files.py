@@ -321,46 +321,34 @@ MANIFEST_ROOM = 64 * 1024
 
 
 def message_over(
-    rows: list[dict[str, Any]],
-    item_id: str | None,
-    checked: CheckedFile,
-    size: int,
-    budget: int,
-    title: str,
+    rows: list[dict[str, Any]], item_id: str, budget: int, title: str
 ) -> FileRefused | None:
-    """The refusal when this file would make its item's PDF too big for one PEC message.
+    """The refusal when an item's files (`rows`: the dossier's attachments as they would
+    be, with `item_id`, `kind`, `signed` and `size`) would not fit one PEC message.
 
     The assembly (`dossier.assemble`) makes one PDF per item from its photos (re-encoded
     smaller when needed) and its PDFs (as they are), and keeps each signed PDF or .p7m as
     a file of its own; a file over the message `budget` (attachment bytes) cannot be sent
-    at all. So: a signed file alone, and the item's merged PDF (PDFs at their size,
-    photos at their smallest), must each fit. `rows` are the dossier's attachments."""
-    if item_id is None:
-        return None
-
-    def weight(kind: str, signed: bool, nbytes: int) -> tuple[bool, int]:
-        if kind == "p7m" or (kind == "pdf" and signed):
-            return True, nbytes
-        if kind == "pdf":
-            return False, nbytes
-        return False, min(nbytes, PHOTO_IN_MESSAGE)
-
-    alone, weight_of_new = weight(checked.kept_kind, checked.signed, size)
+    at all. So the item's merged PDF (PDFs at their size, photos at their smallest) and
+    each signed file must fit."""
+    merged = 0
+    alone = 0
+    for r in rows:
+        if r["item_id"] != item_id:
+            continue
+        kind, size = str(r["kind"]), int(r["size"] or 0)
+        if kind == "p7m" or (kind == "pdf" and r["signed"]):
+            alone = max(alone, size)
+        elif kind == "pdf":
+            merged += size
+        else:
+            merged += min(size, PHOTO_IN_MESSAGE)
     room = budget - MANIFEST_ROOM
-    if alone:
-        total = weight_of_new
-    else:
-        total = weight_of_new + sum(
-            w
-            for r in rows
-            if r["item_id"] == item_id
-            for own, w in [weight(str(r["kind"]), bool(r["signed"]), int(r["size"] or 0))]
-            if not own
-        )
-    if total <= room:
+    worst = max(merged, alone)
+    if worst <= room:
         return None
     return FileRefused(
-        _MSG_MESSAGE_BYTES, item=title, size_mb=_mb(total), limit_mb=room // (1024 * 1024)
+        _MSG_MESSAGE_BYTES, item=title, size_mb=_mb(worst), limit_mb=room // (1024 * 1024)
     )
 
 

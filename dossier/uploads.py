@@ -143,12 +143,13 @@ class Uploads:
         rows = store.attachments(self.db, dossier_id)
         heavy = bytes_over(rows, item_id, len(clean))
         if heavy is None and budget_mb is not None and item_id is not None:
-            data_of = self.get(dossier_id)["data"]
-            title = next(
-                (i["title"] for i in data_of.get("checklist") or [] if i["id"] == item_id), ""
-            )
-            budget = message_budget(data_of, budget_mb)
-            heavy = message_over(rows, item_id, checked, len(clean), budget, title)
+            new_row = {
+                "item_id": item_id,
+                "kind": checked.kept_kind,
+                "signed": checked.signed,
+                "size": len(clean),
+            }
+            heavy = self._over_message(dossier_id, [*rows, new_row], item_id, budget_mb)
         if heavy is not None:
             return Filed("refused", refusal=heavy)
         sha256 = self.blobs.put(clean)
@@ -168,6 +169,25 @@ class Uploads:
             return Filed("duplicate", attachment, checked, statuses=self.statuses(dossier_id))
         outcome = "filed" if item_id else "ask_item"
         return Filed(outcome, attachment, checked, statuses=self.statuses(dossier_id))
+
+    def _over_message(
+        self, dossier_id: str, rows: list[dict[str, Any]], item_id: str, budget_mb: float
+    ) -> FileRefused | None:
+        data = self.get(dossier_id)["data"]
+        title = next((i["title"] for i in data.get("checklist") or [] if i["id"] == item_id), "")
+        return message_over(rows, item_id, message_budget(data, budget_mb), title)
+
+    def too_heavy_to_file(
+        self, dossier_id: str, attachment_ids: list[int], item_id: str, budget_mb: float
+    ) -> FileRefused | None:
+        """Before filing files already kept under `item_id` (a file asked about, or moved
+        with «Sposta in»): the refusal if the item would no longer fit one PEC message."""
+        moving = set(attachment_ids)
+        rows = [
+            {**r, "item_id": item_id} if r["id"] in moving else r
+            for r in store.attachments(self.db, dossier_id)
+        ]
+        return self._over_message(dossier_id, rows, item_id, budget_mb)
 
     def check_options(self, dossier_id: str, item_id: str | None) -> tuple[int, int]:
         """(max_pages, text_pages) for checking an upload to this item: the signed form

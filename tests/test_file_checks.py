@@ -650,13 +650,12 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
     refusals.append(files.bytes_over(dossier_rows, "isee", 1))  # type: ignore[arg-type]
     assert files.bytes_over(item_rows, "other", 1) is None
     # a document whose PDF would not fit one PEC message
-    checked = files.check(pdf)
-    assert isinstance(checked, CheckedFile)
-    rows = [{"item_id": "isee", "kind": "pdf", "signed": 0, "size": 10 * 1024 * 1024}]
-    budget = 18 * 1024 * 1024
-    heavy = files.message_over(rows, "isee", checked, 9 * 1024 * 1024, budget, "ISEE")
+    mb = 1024 * 1024
+    rows = [{"item_id": "isee", "kind": "pdf", "signed": 0, "size": 10 * mb}]
+    heavy = files.message_over([*rows, {**rows[0], "size": 9 * mb}], "isee", 18 * mb, "ISEE")
     refusals.append(heavy)  # type: ignore[arg-type]
-    assert files.message_over(rows, "isee", checked, 1024, budget, "ISEE") is None
+    photos = [{"item_id": "isee", "kind": "jpeg", "signed": 0, "size": 3 * mb}] * 20
+    assert files.message_over(rows + photos, "isee", 18 * mb, "ISEE") is None
     # the families' queue full: the check is not even started
     import asyncio
 

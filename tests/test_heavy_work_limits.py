@@ -273,3 +273,43 @@ async def test_a_document_too_heavy_for_one_pec_message_is_refused_when_sent_not
     assert "in coda" in texts[0]  # before, «Sì, invia» said the ISEE was too heavy
     assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
     await s.close()
+
+
+async def test_a_file_asked_about_or_moved_is_not_filed_where_it_would_not_fit_one_pec(
+    api, db_path
+):
+    """The same rule when the family says which document a file is, or moves it there
+    with «Sposta in»: refused with the document's name, and the file stays where it was."""
+    from storage.dossiers import attachments
+    from tests.test_hostile_input import heavy_one_page_pdf
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    await f.press("Attestazione ISEE")
+    await f.upload_document(heavy_one_page_pdf(10, 1), "isee.pdf")
+    second = heavy_one_page_pdf(10, 2)
+    # no tap: asked which document
+    texts = await f.upload_document(second, "altro.pdf", file_id="second")
+    assert any("Attestazione ISEE" in b for b in f.buttons()), texts
+    isee = next(b for b in f.buttons() if "Attestazione ISEE" in b)
+    texts = await f.press(isee)
+    assert texts[-1].startswith("⚠️ «Attestazione ISEE» non entra in una PEC"), texts
+    kept = {a["item_id"] for a in attachments(s.db, dossier_id)}
+    assert kept == {"isee_attestation", "_unassigned"}  # still asked about
+    texts = await f.press("Verbale dell'accompagnamento")
+    assert not texts[-1].startswith("⚠️"), texts
+    by_item = sorted(a["item_id"] for a in attachments(s.db, dossier_id))
+    assert by_item == ["isee_attestation", "verbale_accompagnamento"]
+    # sent again while the ID card is chosen (which has a 10 MB page already): «Sposta
+    # in» is offered, and refused for the same reason
+    await f.press("Cosa manca")
+    await f.press("Carta d'identità di chi firma")
+    await f.upload_document(heavy_one_page_pdf(10, 3), "ci.pdf")
+    texts = await f.upload_document(second, "altro.pdf", file_id="second")
+    assert "Questo file l'avete già mandato" in texts[-1], texts
+    texts = await f.press("Sposta in")
+    assert texts[-1].startswith("⚠️ «Carta d'identità di chi firma» non entra"), texts
+    by_item = sorted(a["item_id"] for a in attachments(s.db, dossier_id))
+    assert by_item == ["id_card_applicant", "isee_attestation", "verbale_accompagnamento"]
+    await s.close()
