@@ -178,7 +178,7 @@ def paperwork_router() -> Router:
         else:
             media = message.document
         first = application.before_download(
-            media.file_size, media.file_unique_id, message.from_user.id
+            media.file_size, media.file_unique_id, message.from_user.id, message.media_group_id
         )
         if first is not None:
             return first

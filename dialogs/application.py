@@ -20,7 +20,19 @@ from typing import Any
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 from dossier.files import FileRefused
 
-from .buttons import Choose, FileAs, Go, Item, Move, OpenRequest, Prepare, Redo, Skip, Stage
+from .buttons import (
+    Choose,
+    FileAs,
+    Go,
+    Item,
+    Move,
+    OpenRequest,
+    Prepare,
+    Redo,
+    Same,
+    Skip,
+    Stage,
+)
 from .callbacks import CallbackData
 from .flow import Dialog, Reply
 from .formats import esc
@@ -208,6 +220,16 @@ class Application(Uploading, Sending):
             self.data["last_item"] = target.item.id
             statuses = self.statuses()
             return Step([self.view.moved(statuses[button.index], statuses)])
+        if isinstance(button, Same) and stage == "documents":
+            target = at(statuses, button.index)
+            if target.item.signed_form or not self.desk.link(
+                self.dossier_id, button.attachment, target.item.id
+            ):
+                raise NotNow
+            self.data["last_item"] = target.item.id
+            self.data["item"] = None
+            statuses = self.statuses()
+            return Step([self.view.linked(statuses[button.index], statuses)])
         if isinstance(button, Redo):
             if button.index is None:
                 return Step([self.view.redo_menu(statuses)])

@@ -148,6 +148,14 @@ class Move(CallbackData, prefix="pmove"):
     index: Index
 
 
+class Same(CallbackData, prefix="psame"):
+    """🔗 A file already filed is also this checklist item's document (one verbale for
+    two items): kept and sent once, counted for both."""
+
+    attachment: Id
+    index: Index
+
+
 class Redo(CallbackData, prefix="predo"):
     """🔁 Send an item again (its files are deleted); without an index, the menu."""
 
@@ -182,6 +190,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Item,
     FileAs,
     Move,
+    Same,
     Redo,
     OpenRequest,
     Go,

@@ -10,7 +10,7 @@ from common.i18n import N_
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 
-from .buttons import FileAs, Go, Item, Move, Redo, Stage
+from .buttons import FileAs, Go, Item, Move, Redo, Same, Stage
 from .flow import Button, Reply
 from .formats import esc
 from .view import View
@@ -202,11 +202,32 @@ class ChecklistView(View):
                 title=_(s.item.title)
             )
         )
-        if wanted is None or attachment_id is None or wanted[1].item.id == s.item.id:
+        if wanted is None or attachment_id is None or s.item.id in (wanted[1].item.id, wanted[1].same_as):
             return Reply(text)
         index, target = wanted
+        same = _("🔗 È lo stesso documento: vale anche per «{title}»").format(
+            title=_(target.item.title)
+        )
         label = _("↪️ Sposta in: {title}").format(title=_(target.item.title))
-        return Reply(text, [[Button(label, Move(attachment=attachment_id, index=index).pack())]])
+        text += "\n" + esc(
+            _(
+                "Se è un solo documento che vale per tutti e due (per esempio un verbale "
+                "INPS), toccate «È lo stesso documento». Lo mandiamo una volta sola."
+            )
+        )
+        return Reply(
+            text,
+            [
+                [Button(same, Same(attachment=attachment_id, index=index).pack())],
+                [Button(label, Move(attachment=attachment_id, index=index).pack())],
+            ],
+        )
+
+    def linked(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
+        """After "the same document": `s` now counts the file filed under another item."""
+        reply = self.filed(s, statuses, album=False)
+        reply.text = esc(self._("Fatto: lo stesso file vale per tutti e due.")) + "\n" + reply.text
+        return reply
 
     def album_filed(self, s: ItemStatus) -> Reply:
         """The first photo of an album filed: the whole album goes there (one reply)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from common.i18n import N_
 from dossier.people import (
+    compact_tax_code,
     DetailError,
     decode_tax_code,
     names_match,
@@ -305,8 +306,15 @@ def parse_tax_code(
                     "Controllate e riscrivete."
                 )
             ) from None
+        if len(compact_tax_code(text)) == 16:  # the right length: a letter or digit is wrong
+            raise AnswerError(
+                N_(
+                    "Questo codice fiscale non torna: l'ultima lettera, di controllo, non va "
+                    "con le altre. Forse un carattere è scritto male: controllate e riscrivete."
+                )
+            ) from None
         raise AnswerError(
-            N_("Questo codice fiscale non è valido. Sono 16 caratteri: controllate e riscrivete.")
+            N_("Un codice fiscale ha 16 caratteri, lettere e cifre: controllate e riscrivete.")
         ) from None
 
 

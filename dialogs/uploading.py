@@ -17,7 +17,9 @@ from .signedpages import SignedPages
 
 
 class Uploading(SignedPages):
-    def before_download(self, size: int | None, unique: str | None, user_id: int) -> Step | None:
+    def before_download(
+        self, size: int | None, unique: str | None, user_id: int, album: str | None = None
+    ) -> Step | None:
         """What to say without downloading the file (too big, already here, not the moment
         for files); None: download it and call `upload`."""
         stage = self.stage
@@ -44,19 +46,26 @@ class Uploading(SignedPages):
             return Step([self.view.refused(refusal)])
         known = self.desk.known_upload(self.dossier_id, unique)
         if known is not None:
-            return Step([self._duplicate(known)])
+            return Step(self._duplicate(known, album))
         return None
 
-    def _duplicate(self, known: dict[str, Any]) -> Any:
+    def _duplicate(self, known: dict[str, Any], album: str | None = None) -> list[Reply]:
         """The same file again: for which document; and if the family has chosen another
-        one now, a button to move it there."""
+        one now, buttons to say it is the same document for that one too, or to move it
+        there. An album sent again gets one reply, not one per photo."""
+        if album:
+            answered: list[str] = self.data.setdefault("duplicate_albums", [])
+            if album in answered:
+                return []
+            answered.append(album)
+            del answered[:-10]  # the last few albums are enough
         statuses = self.statuses()
         wanted = None
         chosen = self.data.get("item") if self.data.get("stage") == "documents" else None
         for i, s in enumerate(statuses):
             if s.item.id == chosen and not s.item.signed_form:
                 wanted = (i, s)
-        return self.view.duplicate(status_of(statuses, known["item_id"]), known["id"], wanted)
+        return [self.view.duplicate(status_of(statuses, known["item_id"]), known["id"], wanted)]
 
     async def upload(self, received: Received) -> Step:
         """A file, downloaded: checked, filed under the item it is for, or asked about."""
@@ -93,7 +102,7 @@ class Uploading(SignedPages):
         assert filed.attachment is not None
         statuses = filed.statuses
         if filed.outcome == "duplicate":
-            return Step([self._duplicate(filed.attachment)])
+            return Step(self._duplicate(filed.attachment, album))
         first_of_album = bool(album) and album not in albums
         if album:
             albums[album] = item_id

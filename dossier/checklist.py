@@ -7,6 +7,7 @@ has a front and a back), and whether a digitally signed file is taken as it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +159,8 @@ class ItemStatus:
     files: int
     pages: int
     signed: bool
+    # the same document as another item's (one INPS verbale covers two): its id
+    same_as: str | None = None
 
     @property
     def done(self) -> bool:
@@ -176,17 +179,26 @@ class ItemStatus:
         return max(self.item.pages - self.pages, 0)
 
 
-def status(items: list[ChecklistItem], attachments: list[dict[str, Any]]) -> list[ItemStatus]:
-    """Each item with what has been filed under it."""
+def status(
+    items: list[ChecklistItem],
+    attachments: list[dict[str, Any]],
+    same_as: Mapping[str, str] | None = None,
+) -> list[ItemStatus]:
+    """Each item with what has been filed under it; an item the family said is the same
+    document as another (`same_as`: item id -> the item its file is filed under) counts
+    that item's files too (kept and sent once)."""
+    same_as = same_as or {}
     out = []
     for item in items:
-        mine = [a for a in attachments if a["item_id"] == item.id]
+        target = same_as.get(item.id)
+        mine = [a for a in attachments if a["item_id"] in (item.id, target)]
         out.append(
             ItemStatus(
                 item=item,
                 files=len(mine),
                 pages=sum(int(a["pages"] or 1) for a in mine),
                 signed=any(a["signed"] for a in mine),
+                same_as=target,
             )
         )
     return out

@@ -228,7 +228,8 @@ class Desk(Uploads, Requests):
 
     def statuses(self, dossier_id: str) -> list[ItemStatus]:
         d = self.get(dossier_id)
-        return status(self.items(d), store.attachments(self.db, dossier_id))
+        same_as = d["data"].get("same_as") or {}
+        return status(self.items(d), store.attachments(self.db, dossier_id), same_as)
 
     # -- erasure and the form's pages --------------------------------------------------
 
@@ -276,6 +277,8 @@ class Desk(Uploads, Requests):
         d = self.get(dossier_id)
         rows = store.attachments(self.db, dossier_id)
         source = self.blobs.reader()
+        same_as = d["data"].get("same_as") or {}
+        titles = {item.id: item.title for item in self.items(d)}
         items = []
         for item in self.items(d):
             uploads = [
@@ -292,7 +295,10 @@ class Desk(Uploads, Requests):
                 if a["item_id"] == item.id
             ]
             if uploads:
-                items.append(Item(id=item.id, title=item.title, uploads=uploads))
+                # one file for two items (the same verbale): sent once, titled for both
+                also = [titles[k] for k, v in same_as.items() if v == item.id and k in titles]
+                title = "; ".join([item.title, *also])
+                items.append(Item(id=item.id, title=title, uploads=uploads))
         sub = d["data"].get("submission") or {}
         return {
             "items": items,

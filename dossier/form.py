@@ -205,7 +205,7 @@ def _applicant_paragraph(data: FormData) -> str:
     if contacts:
         text += ", " + ", ".join(contacts)
     if data.beneficiary is None:
-        return text + ", per sé,"
+        return text + ", in proprio,"
     role = clean_text(data.applicant_role) or "richiedente"
     return f"{text}, in qualità di {role} di {_person(data.beneficiary)},"
 

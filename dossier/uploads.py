@@ -253,8 +253,41 @@ class Uploads:
         store.move_attachment(self.db, attachment_id, item_id)
         return True
 
+    def link(self, dossier_id: str, attachment_id: int, item_id: str) -> bool:
+        """The file `attachment_id` (filed under another item) is also the document of
+        `item_id`: one INPS verbale covers two items. Kept and sent once; the item counts
+        it. False: no such file here, or the signed form (never shared)."""
+        row = store.attachment(self.db, dossier_id, attachment_id)
+        if row is None or "application_form" in (row["item_id"], item_id):
+            return False
+        if row["item_id"] == item_id:
+            return False
+        d = store.get_dossier(self.db, dossier_id)
+        assert d is not None
+        data = d["data"]
+        same_as: dict[str, str] = data.setdefault("same_as", {})
+        target = same_as.get(row["item_id"], row["item_id"])  # never a chain
+        if target == item_id:
+            return False
+        same_as[item_id] = target
+        store.save_data(self.db, dossier_id, data)
+        return True
+
+    def _unlink(self, dossier_id: str, item_id: str) -> None:
+        """`item_id` is taken back: items sharing its file, and its own link, are undone."""
+        d = store.get_dossier(self.db, dossier_id)
+        if d is None:
+            return
+        data = d["data"]
+        same_as: dict[str, str] = data.get("same_as") or {}
+        kept = {k: v for k, v in same_as.items() if item_id not in (k, v)}
+        if kept != same_as:
+            data["same_as"] = kept
+            store.save_data(self.db, dossier_id, data)
+
     def take_back(self, dossier_id: str, item_id: str) -> None:
         """Remove an item's uploads (a wrong photo): the family sends them again."""
+        self._unlink(dossier_id, item_id)
         for sha in store.remove_attachments(self.db, dossier_id, item_id):
             if not store.blob_in_use(self.db, sha):
                 self.blobs.delete(sha)

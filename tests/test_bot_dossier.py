@@ -103,7 +103,10 @@ async def test_identity_questions_check_the_tax_code_against_the_birth_date(api,
     await f.say("Maria")
     await f.say("Rossi")
     texts = await f.say("RSSMRA70A41F205X")  # wrong check character
-    assert "non è valido" in texts[0]
+    assert "l'ultima lettera, di controllo, non va con le altre" in texts[0]
+    assert "16 caratteri" not in texts[0]  # sixteen were typed
+    texts = await f.say("RSSMRA70A41F205")  # one short
+    assert "Un codice fiscale ha 16 caratteri" in texts[0]
     await f.say(APPLICANT_CF)
     await f.say("Via Verdi 5")
     await f.say("20089 Rozzano")

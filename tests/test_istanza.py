@@ -108,7 +108,7 @@ def test_the_applicant_is_complete_birthplace_residence_with_cap_and_role():
     # she signs for herself, born abroad: "nata in Romania", her residence with its CAP
     text = form_text("gallarate-riapertura-2026")
     assert "La sottoscritta Elena Popescu, nata in Romania il 05/03/1948, residente a " in text
-    assert "Cassano Magnago (21012), Via Mazzini 7" in text and ", per sé," in text
+    assert "Cassano Magnago (21012), Via Mazzini 7" in text and ", in proprio," in text
     assert (
         "che la sottoscritta ha la cittadinanza di uno Stato extra UE, con regolare titolo" in text
     )

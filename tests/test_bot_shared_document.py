@@ -1,0 +1,104 @@
+"""One document for two checklist items, through the real Dispatcher and the loopback
+Bot API: a single INPS verbale covers the accompagnamento and the invalidità. The family
+says so with one tap; the file is kept once, counts for both, and the PEC carries it
+once, titled for both."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+
+from storage.dossiers import attachments, dossiers_of
+from tests.documents import document_photo, signed_form_photos
+from tests.test_bot_conversation import OPERA, Session, begin, follow
+from tests.test_bot_dossier import TODAY, deliver_by_smtp, fill_identity
+
+BOTH = {
+    **OPERA,
+    "Quali di questi documenti": [
+        ("press", "Indennità di accompagnamento"),
+        ("press", "Invalidità civile al 100%"),
+        ("press", "Fatto"),
+    ],
+}
+OTHERS = (  # the rest of the Opera checklist: label, photos
+    ("Carta d'identità di chi firma", 2),
+    ("Attestazione ISEE", 1),
+    ("Contratto dell'assistente", 1),
+    ("Busta paga dell'assistente", 1),
+    ("Ricevuta dei contributi INPS", 1),
+)
+
+
+async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_once(
+    api, db_path
+):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await follow(f, BOTH, await begin(f))
+    texts = await fill_identity(s)
+    assert "Verbale di invalidità" in texts[-1]
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    verbale = [document_photo(71), document_photo(72)]
+    await f.press("Verbale dell'accompagnamento")
+    for page in verbale:
+        await f.upload_photo(page, album="first")
+    # the same album again, for the invalidity: one reply, with the way out
+    await f.press("Verbale di invalidità")
+    replies = [await f.upload_photo(page, album="again") for page in verbale]
+    assert [len(r) for r in replies] == [1, 0]
+    assert "già mandato, per: Verbale dell'accompagnamento" in replies[0][0]
+    assert "🔗 È lo stesso documento: vale anche per «Verbale di invalidità»" in f.buttons()
+    assert "↪️ Sposta in: Verbale di invalidità" in f.buttons()
+    texts = await f.press("È lo stesso documento")
+    assert "Fatto: lo stesso file vale per tutti e due." in texts[-1]
+    assert "Verbale di invalidità: 2 pagine" in texts[-1]
+    rows = attachments(s.db, dossier_id)
+    assert len(rows) == 2  # kept once
+    assert {r["item_id"] for r in rows} == {"verbale_accompagnamento"}
+    texts = await f.press("Cosa manca")
+    assert "Verbale dell'accompagnamento: 2 pagine" in texts[-1]
+    assert "Verbale di invalidità: 2 pagine" in texts[-1]
+    # the rest, the signed form, the PEC
+    seed = 80
+    for label, count in OTHERS:
+        await f.press(label)
+        for _ in range(count):
+            seed += 1
+            await f.upload_photo(document_photo(seed))
+    await f.press("Prepara il modulo da firmare")
+    for photo in signed_form_photos(api.documents[4242][-1][1]):
+        await f.upload_photo(photo)
+    await f.press("Controlla e invia")
+    await f.press("Sì, invia")
+    handler, _handled = await deliver_by_smtp(s, db_path)
+    message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
+    files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    manifest = json.loads(files["riepilogo-istanza.json"])
+    verbali = [e for e in manifest["files"] if (e["item"] or "").startswith("verbale")]
+    assert len(verbali) == 1  # one copy in the PEC
+    assert verbali[0]["pages"] == 2
+    assert "Verbale dell'accompagnamento" in verbali[0]["title"]
+    assert "Verbale di invalidità" in verbali[0]["title"]
+    await s.close()
+
+
+async def test_taking_back_the_verbale_undoes_the_shared_document(api, db_path):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await follow(f, BOTH, await begin(f))
+    await fill_identity(s)
+    page = document_photo(73)
+    await f.press("Verbale dell'accompagnamento")
+    await f.upload_photo(page)
+    await f.press("Verbale di invalidità")
+    await f.upload_photo(page)
+    await f.press("È lo stesso documento")
+    await f.press("Cosa manca")
+    await f.press("Rifai un documento")
+    await f.press("🔁 Verbale dell'accompagnamento")
+    texts = await f.press("Cosa manca")
+    assert "⬜ Verbale di invalidità" in texts[-1]
+    assert "⬜ Verbale dell'accompagnamento" in texts[-1]
+    await s.close()
