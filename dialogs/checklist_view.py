@@ -202,7 +202,11 @@ class ChecklistView(View):
                 title=_(s.item.title)
             )
         )
-        if wanted is None or attachment_id is None or s.item.id in (wanted[1].item.id, wanted[1].same_as):
+        if (
+            wanted is None
+            or attachment_id is None
+            or s.item.id in (wanted[1].item.id, wanted[1].same_as)
+        ):
             return Reply(text)
         index, target = wanted
         same = _("🔗 È lo stesso documento: vale anche per «{title}»").format(

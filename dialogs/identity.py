@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from common.i18n import N_
 from dossier.people import (
-    compact_tax_code,
     DetailError,
+    compact_tax_code,
     decode_tax_code,
     names_match,
     normalise_email,

@@ -31,9 +31,7 @@ OTHERS = (  # the rest of the Opera checklist: label, photos
 )
 
 
-async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_once(
-    api, db_path
-):
+async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_once(api, db_path):
     s = Session(api, db_path, TODAY)
     f = s.family
     await follow(f, BOTH, await begin(f))
@@ -45,6 +43,7 @@ async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_o
     for page in verbale:
         await f.upload_photo(page, album="first")
     # the same album again, for the invalidity: one reply, with the way out
+    await f.press("Cosa manca")
     await f.press("Verbale di invalidità")
     replies = [await f.upload_photo(page, album="again") for page in verbale]
     assert [len(r) for r in replies] == [1, 0]
@@ -92,13 +91,14 @@ async def test_taking_back_the_verbale_undoes_the_shared_document(api, db_path):
     page = document_photo(73)
     await f.press("Verbale dell'accompagnamento")
     await f.upload_photo(page)
+    await f.press("Cosa manca")
     await f.press("Verbale di invalidità")
     await f.upload_photo(page)
     await f.press("È lo stesso documento")
     await f.press("Cosa manca")
     await f.press("Rifai un documento")
     await f.press("🔁 Verbale dell'accompagnamento")
-    texts = await f.press("Cosa manca")
+    texts = await f.say("/documenti")
     assert "⬜ Verbale di invalidità" in texts[-1]
     assert "⬜ Verbale dell'accompagnamento" in texts[-1]
     await s.close()
