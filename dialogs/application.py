@@ -22,6 +22,8 @@ from dossier.files import FileRefused
 
 from .buttons import (
     Choose,
+    Discard,
+    DropLast,
     FileAs,
     Go,
     Item,
@@ -220,6 +222,18 @@ class Application(Uploading, Sending):
             self.data["last_item"] = target.item.id
             statuses = self.statuses()
             return Step([self.view.moved(statuses[button.index], statuses)])
+        if isinstance(button, Discard):
+            self._discard(button.attachment)
+            return Step([self.view.discarded()])
+        if isinstance(button, DropLast) and stage == "documents":
+            s = at(statuses, button.index)
+            last = self.desk.last_file(self.dossier_id, s.item.id)
+            if s.item.signed_form or last is None:
+                raise NotNow
+            self.desk.discard(self.dossier_id, last)
+            self.data["item"] = s.item.id  # the next file is the page sent again
+            statuses = self.statuses()
+            return Step([self.view.dropped(statuses[button.index], statuses)])
         if isinstance(button, Same) and stage == "documents":
             target = at(statuses, button.index)
             if target.item.signed_form or not self.desk.link(
@@ -313,6 +327,20 @@ class Application(Uploading, Sending):
 
     def _budget_mb(self) -> float:
         return float(self.settings.sportello_message_budget_mb)
+
+    def _discard(self, attachment_id: int) -> None:
+        """Throw away a file asked about (not for the application), with its album."""
+        waiting: dict[str, Any] = self.data.get("ask") or {}
+        if str(attachment_id) not in waiting:
+            raise NotNow
+        album = waiting.pop(str(attachment_id))
+        together = [attachment_id] + [
+            int(other) for other, a in list(waiting.items()) if album and a == album
+        ]
+        for other in together:
+            self.desk.discard(self.dossier_id, other)
+            waiting.pop(str(other), None)
+        self.data["ask"] = waiting
 
     def _assign(self, attachment_id: int, item_id: str) -> FileRefused | None:
         """File `attachment_id` (asked about) as `item_id`, with the rest of its album; or,

@@ -156,6 +156,18 @@ class Same(CallbackData, prefix="psame"):
     index: Index
 
 
+class Discard(CallbackData, prefix="pdel"):
+    """🗑 A file asked about is not for the application: thrown away (with its album)."""
+
+    attachment: Id
+
+
+class DropLast(CallbackData, prefix="plast"):
+    """🗑 Take away the last page sent for this checklist item (its index)."""
+
+    index: Index
+
+
 class Redo(CallbackData, prefix="predo"):
     """🔁 Send an item again (its files are deleted); without an index, the menu."""
 
@@ -191,6 +203,8 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     FileAs,
     Move,
     Same,
+    Discard,
+    DropLast,
     Redo,
     OpenRequest,
     Go,

@@ -10,7 +10,7 @@ from common.i18n import N_
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 
-from .buttons import FileAs, Go, Item, Move, Redo, Same, Stage
+from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage
 from .flow import Button, Reply
 from .formats import esc
 from .view import View
@@ -164,7 +164,23 @@ class ChecklistView(View):
                     [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())]
                 )
             buttons.append([Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())])
+        index = next(i for i, o in enumerate(statuses) if o.item.id == s.item.id)
+        if s.files and not s.item.signed_form:
+            buttons.append([Button(_("🗑 Togli l'ultima pagina"), DropLast(index=index).pack())])
         return Reply("\n".join(lines), buttons)
+
+    def dropped(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
+        """After the last page of `s` was taken away."""
+        reply = self.filed(s, statuses, album=False)
+        reply.text = esc(self._("Tolta l'ultima pagina.")) + "\n" + reply.text
+        return reply
+
+    def discarded(self) -> Reply:
+        """A file that was not for the application, thrown away."""
+        text = self._("Tolto: non lo teniamo e non lo mandiamo.")
+        return Reply(
+            esc(text), [[Button(self._("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())]]
+        )
 
     def which_item(
         self, attachment_id: int, statuses: list[ItemStatus], pages: int, last: str | None = None
@@ -184,6 +200,8 @@ class ChecklistView(View):
             if s.item.id == last:
                 label = "➕ " + _("{title}: un'altra pagina").format(title=label)
             buttons.append([Button(label, FileAs(attachment=attachment_id, index=i).pack())])
+        discard = _("🗑 Non è per la domanda")
+        buttons.append([Button(discard, Discard(attachment=attachment_id).pack())])
         return Reply(text, buttons)
 
     def duplicate(

@@ -253,6 +253,26 @@ class Uploads:
         store.move_attachment(self.db, attachment_id, item_id)
         return True
 
+    def discard(self, dossier_id: str, attachment_id: int) -> str | None:
+        """Throw one file away (not for the application, or a wrong page); the item it
+        was filed under ("_unassigned" while asked about), None when it is not here. The
+        signed form's pages are not thrown away here."""
+        row = store.attachment(self.db, dossier_id, attachment_id)
+        if row is None or row["item_id"] == "application_form":
+            return None
+        sha = store.remove_attachment(self.db, dossier_id, attachment_id)
+        if sha is not None and not store.blob_in_use(self.db, sha):
+            self.blobs.delete(sha)
+        left = [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == row["item_id"]]
+        if not left:
+            self._unlink(dossier_id, row["item_id"])
+        return str(row["item_id"])
+
+    def last_file(self, dossier_id: str, item_id: str) -> int | None:
+        """The id of the file filed last under `item_id` (its last page)."""
+        mine = [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == item_id]
+        return max(mine, key=lambda a: (a["seq"], a["id"]))["id"] if mine else None
+
     def link(self, dossier_id: str, attachment_id: int, item_id: str) -> bool:
         """The file `attachment_id` (filed under another item) is also the document of
         `item_id`: one INPS verbale covers two items. Kept and sent once; the item counts

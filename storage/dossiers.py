@@ -303,6 +303,24 @@ def remove_attachments(db: Database, dossier_id: str, item_id: str) -> list[str]
     return [r["sha256"] for r in rows]
 
 
+def remove_attachment(db: Database, dossier_id: str, attachment_id: int) -> str | None:
+    """Take back one upload of this dossier (a wrong file, a wrong page); its SHA-256
+    (to delete the blob when no other attachment uses it), None when it is not here."""
+    with db.atomic():
+        rows = list(
+            db.query(
+                "SELECT sha256 FROM attachments WHERE id = ? AND dossier_id = ?",
+                [attachment_id, dossier_id],
+            )
+        )
+        if not rows:
+            return None
+        db.execute(
+            "DELETE FROM attachments WHERE id = ? AND dossier_id = ?", [attachment_id, dossier_id]
+        )
+    return str(rows[0]["sha256"])
+
+
 def blob_in_use(db: Database, sha256: str) -> bool:
     return bool(
         db.execute(

@@ -1,0 +1,52 @@
+"""A wrong file can be thrown away, through the real Dispatcher and the loopback Bot API:
+a file that is not for the application (asked "Per quale documento è?") and the last page
+of a document, without redoing the whole document."""
+
+from __future__ import annotations
+
+from storage.dossiers import attachments, dossiers_of
+from tests.documents import document_photo
+from tests.test_bot_conversation import Session
+from tests.test_bot_dossier import TODAY, fill_identity, to_result
+
+
+async def test_a_file_not_for_the_application_can_be_thrown_away(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    texts = await f.upload_photo(document_photo(90))  # the cat, sent without a tap
+    assert "Per quale documento è?" in texts[-1]
+    assert "🗑 Non è per la domanda" in f.buttons()
+    [row] = attachments(s.db, dossier_id)
+    blobs = s.dp["desk"].blobs
+    assert blobs.exists(row["sha256"])
+    texts = await f.press("Non è per la domanda")
+    assert "Tolto: non lo teniamo e non lo mandiamo." in texts[-1]
+    assert attachments(s.db, dossier_id) == []
+    assert not blobs.exists(row["sha256"])  # deleted, not only unlinked
+    texts = await f.press("Cosa manca")
+    assert "⬜ Carta d'identità di chi firma" in texts[-1]
+    await s.close()
+
+
+async def test_the_last_page_of_a_document_can_be_taken_away(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    await f.press("Carta d'identità di chi firma")
+    await f.upload_photo(document_photo(91))
+    texts = await f.upload_photo(document_photo(92))  # the wrong page
+    assert "Carta d'identità di chi firma: 2 pagine" in texts[-1]
+    assert "🗑 Togli l'ultima pagina" in f.buttons()
+    texts = await f.press("Togli l'ultima pagina")
+    assert "Tolta l'ultima pagina." in texts[-1]
+    assert "manca ancora una pagina" in texts[-1]
+    assert len(attachments(s.db, dossier_id)) == 1  # the first page stays
+    texts = await f.upload_photo(document_photo(93))  # the right one, without a tap
+    assert "Carta d'identità di chi firma: 2 pagine" in texts[-1]
+    assert len(attachments(s.db, dossier_id)) == 2
+    await s.close()
