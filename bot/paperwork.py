@@ -25,7 +25,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import ClientError
 
 from dialogs.application import Application, Received, Step
-from dialogs.buttons import is_ours, unpack
+from dialogs.buttons import Choose, Discard, FileAs, Move, Same, Skip, is_ours, unpack
 from dialogs.flow import Reply
 from dialogs.languages import translator
 
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # What a call to Telegram can raise besides our own bugs: its refusals, and answers that
 # are not JSON or connections that break (aiogram's ClientDecodeError, aiohttp's errors).
 TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
+
+# buttons that answer a question (who signs, which document a file is): pressed, the
+# question's keyboard is taken away
+ANSWERS = (Choose, Skip, FileAs, Discard, Same, Move)
 Clock = Callable[[], dt.date]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -147,7 +151,15 @@ def paperwork_router() -> Router:
             await callback.answer()  # only stops the button's spinner: go on without it
         except TELEGRAM_FAILED as exc:
             log.warning("callback not answered: %s", type(exc).__name__)
-        return await application.press(button, callback.from_user.id)
+        step = await application.press(button, callback.from_user.id)
+        if isinstance(button, ANSWERS) and isinstance(callback.message, Message):
+            # the question is answered: its buttons go (an old press still gets "non
+            # vale più" if the chat keeps a copy)
+            try:
+                await callback.message.edit_reply_markup(reply_markup=None)
+            except TELEGRAM_FAILED as exc:
+                log.warning("keyboard not removed: %s", type(exc).__name__)
+        return step
 
     @router.message(Command("documenti"))
     async def documents(message: Message, application: Application, **_: Any) -> Step:

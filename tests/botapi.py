@@ -187,6 +187,22 @@ class BotAPI:
             if p.get("reply_markup"):
                 message["reply_markup"] = p["reply_markup"]
             return message
+        if method == "editMessageReplyMarkup":  # an answered question loses its buttons
+            chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+            message = self.messages.get(chat_id, {}).get(message_id)
+            if message is None:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message to edit not found",
+                    },
+                    status=400,
+                )
+            message.pop("reply_markup", None)
+            if p.get("reply_markup") and p["reply_markup"].get("inline_keyboard"):
+                message["reply_markup"] = p["reply_markup"]
+            return message
         return web.json_response(
             {"ok": False, "error_code": 404, "description": f"Not Found: method {method}"},
             status=404,

@@ -7,7 +7,14 @@ from __future__ import annotations
 from storage.dossiers import attachments, dossiers_of
 from tests.documents import document_photo
 from tests.test_bot_conversation import Session
-from tests.test_bot_dossier import TODAY, fill_identity, to_result
+from tests.test_bot_dossier import (
+    APPLICANT_CF,
+    BENEFICIARY_CF,
+    TODAY,
+    after_address,
+    fill_identity,
+    to_result,
+)
 
 
 async def test_a_file_not_for_the_application_can_be_thrown_away(api, db_path):
@@ -49,4 +56,32 @@ async def test_the_last_page_of_a_document_can_be_taken_away(api, db_path):
     texts = await f.upload_photo(document_photo(93))  # the right one, without a tap
     assert "Carta d'identità di chi firma: 2 pagine" in texts[-1]
     assert len(attachments(s.db, dossier_id)) == 2
+    await s.close()
+
+
+async def test_an_answered_question_loses_its_buttons(api, db_path):
+    """ "Chi firma la domanda?" and "Per quale documento è?" answered with a button: the
+    old message keeps no live buttons; a forged old press is still told kindly."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    who = api.last_keyboard_message(4242)
+    assert who is not None and "Chi firma la domanda?" in who["text"]
+    await f.press("Il figlio o la figlia")
+    assert "reply_markup" not in api.messages[4242][who["message_id"]]
+    for answer in ("maria", "rossi", APPLICANT_CF, "Via Verdi 5", "20089 Rozzano", "333 1234567"):
+        await f.say(answer)
+    await f.press("Non ce l'ho")
+    for answer in ("Giuseppe", "Rossi", BENEFICIARY_CF, "Via Roma 12"):
+        await f.say(answer)
+    await after_address(s)
+    await f.upload_photo(document_photo(94))
+    question = api.last_keyboard_message(4242)
+    assert question is not None and "Per quale documento è?" in question["text"]
+    old = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await f.press("Carta d'identità di chi firma")
+    assert "reply_markup" not in api.messages[4242][question["message_id"]]
+    texts = await f.press("", data=old)  # pressed again from a stale copy
+    assert any("non vale più" in t for t in texts)
     await s.close()
