@@ -99,13 +99,21 @@ class Application(Uploading, Sending):
     def documents(self, user_id: int) -> Step:
         """/documenti: what is missing, or where to find the application."""
         if self.stage == "sent":
-            return Step([self.view.standing(self.desk.standing(self.dossier_id))])
+            return Step(
+                [self.view.standing(self.desk.standing(self.dossier_id), receipts=self._receipts())]
+            )
         if self.stage is not None:
             return Step(self.current())
         mine = self.desk.dossiers_of(user_id)
         drafts = [d for d in mine if d["status"] == "bozza"]
         if not drafts and mine:  # sent from a chat whose state is gone: where it stands
-            return Step([self.view.standing(self.desk.standing(mine[0]["id"]), copy=False)])
+            return Step(
+                [
+                    self.view.standing(
+                        self.desk.standing(mine[0]["id"]), copy=False, receipts=self._receipts()
+                    )
+                ]
+            )
         if drafts:
             text = self._(
                 "La domanda {id} è in preparazione e i file sono salvati. Finite le "
@@ -118,10 +126,16 @@ class Application(Uploading, Sending):
             )
         return Step([Reply(esc(text))])
 
+    def _receipts(self) -> bool:
+        """PEC receipts are read here (IMAP configured): the family hears of delivery."""
+        return bool(getattr(self.settings, "imap_host", None))
+
     def where(self) -> Step:
         """/start or /aiuto while preparing the application."""
         if self.data.get("stage") == "sent":
-            return Step([self.view.standing(self.desk.standing(self.dossier_id))])
+            return Step(
+                [self.view.standing(self.desk.standing(self.dossier_id), receipts=self._receipts())]
+            )
         return Step([self.view.help(self.data.get("stage", "")), *self.current()])
 
     def back(self) -> Step:

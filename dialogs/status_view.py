@@ -26,7 +26,7 @@ RECEIPT_ERROR = N_("errore di consegna")
 
 
 class StatusView(ChecklistView):
-    def standing(self, st: dict[str, Any], copy: bool = True) -> Reply:
+    def standing(self, st: dict[str, Any], copy: bool = True, receipts: bool = True) -> Reply:
         """/start or /documenti after sending: where the application stands, its last
         PEC receipt, a delivery being retried, and what comes next."""
         _ = self._
@@ -42,13 +42,19 @@ class StatusView(ChecklistView):
                 "⏳ " + fill(esc(text), self.fmt.language, when=self._when(st["retry_at"]))
             )
         receipt = st["receipt"]
+        status = st["status"]
+        if (
+            status == "consegnata"
+            and receipt is not None
+            and receipt["kind"] == "avvenuta-consegna"
+        ):
+            receipt = None  # the status line already says when it was delivered
         if receipt is not None:
             kind = _(RECEIPT_KINDS.get(receipt["kind"], RECEIPT_ERROR))
             text = _("Ultima ricevuta PEC: {kind}, {when}.")
             lines.append(
                 fill(esc(text), self.fmt.language, kind=esc(kind), when=self._when(receipt["at"]))
             )
-        status = st["status"]
         if status in ("consegnata", "integrata"):
             lines.append(
                 esc(
@@ -58,10 +64,12 @@ class StatusView(ChecklistView):
                     )
                 )
             )
-        elif status in ("pronta", "in_invio", "inviata", "accettata"):
+        elif status in ("pronta", "in_invio", "inviata", "accettata") and receipts:
             lines.append(
                 esc(_("Quando la casella del protocollo la riceve, vi scriviamo qui con la data."))
             )
+        elif status in ("pronta", "in_invio"):  # no PEC receipts read here: no such promise
+            lines.append(esc(_("Quando parte, vi scriviamo qui.")))
         buttons = [[Button(_("📦 Mandami la copia"), Go(step=Stage.COPY).pack())]] if copy else []
         return Reply("\n".join(lines), buttons)
 

@@ -313,7 +313,9 @@ async def test_after_sending_start_and_documenti_say_where_the_application_stand
     texts = await f.say("/start")
     assert "Questa domanda è chiusa" not in texts[-1]
     assert dossier_id in texts[-1] and "pronta e sta per partire" in texts[-1]
-    assert "Quando la casella del protocollo la riceve" in texts[-1]
+    # no PEC receipts read (no IMAP): no promise of a delivery message
+    assert "Quando la casella del protocollo la riceve" not in texts[-1]
+    assert "Quando parte, vi scriviamo qui." in texts[-1]
     # the mail server is down: the family is told plainly, with the next try
     settings = Settings(
         smtp_host="127.0.0.1",
