@@ -35,7 +35,19 @@ class PaperworkView(SendingView, StatusView):
     def intro(self, dossier_id: str, sendable: bool, submission: dict[str, Any]) -> Reply:
         _ = self._
         lines = [f"<b>{esc(_(PREPARE))}</b> · {esc(self.fmt.embed(dossier_id))}"]
-        if sendable:
+        if sendable and submission.get("addressee"):
+            # to whom the notice says (an Ambito's capofila, not always the family's Comune)
+            lines.append(
+                esc(
+                    _(
+                        "Vi chiedo i dati per il modulo, poi i documenti. Alla fine la "
+                        "inviamo noi per PEC a: {addressee} ({address})"
+                    ).format(
+                        addressee=submission["addressee"], address=submission.get("address") or ""
+                    )
+                )
+            )
+        elif sendable:
             lines.append(
                 esc(
                     _(

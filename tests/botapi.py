@@ -118,6 +118,10 @@ class BotAPI:
             "answerCallbackQuery",
             "setWebhook",
             "deleteMessage",
+            "sendChatAction",
+            "setMyDescription",
+            "setMyShortDescription",
+            "setChatMenuButton",
         ):
             return True
         if method == "getUpdates":

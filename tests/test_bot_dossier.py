@@ -98,6 +98,9 @@ async def test_identity_questions_check_the_tax_code_against_the_birth_date(api,
     f = s.family
     texts = await f.press("Prepara la domanda")
     assert "protocollo@pec.comune.rozzano.mi.it" in texts[0]
+    # an Opera family: the PEC goes to the Ambito's capofila, not "al Comune"
+    assert "Comune di Rozzano, capofila dell'Ambito" in texts[0]
+    assert "al Comune, per PEC" not in texts[0]
     assert "Chi firma la domanda?" in texts[-1]
     await f.press("Il figlio o la figlia")
     await f.say("Maria")
