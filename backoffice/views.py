@@ -5,6 +5,7 @@ the outcome and the team's notes, built from storage for the template."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 from urllib.parse import urlencode
@@ -148,8 +149,36 @@ def _identity(dossier: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def signature_notes(a: dict[str, Any]) -> list[str]:
+    """What the staff should know of a signed file's certificates: who issued each, or
+    that it is self-signed. We check that the signature is intact, not the certificate
+    (offline, no EU trust list): their own verification software does."""
+    if not a.get("signed"):
+        return []
+    try:
+        signers = json.loads(a.get("signers") or "[]")
+    except ValueError:
+        signers = []
+    notes = []
+    for signer in signers if isinstance(signers, list) else []:
+        if not isinstance(signer, dict):
+            continue
+        if signer.get("self_signed"):
+            who = "certificato autofirmato, non emesso da un ente certificatore"
+        else:
+            who = f"certificato emesso da {signer.get('issuer') or '?'}"
+        notes.append(f"Firma digitale: {who} — da verificare con il vostro software di verifica.")
+    if not notes:
+        notes.append(
+            "Firma digitale: ente del certificato non registrato — da verificare con il "
+            "vostro software di verifica."
+        )
+    return notes
+
+
 def _file(a: dict[str, Any], since: str | None) -> dict[str, Any]:
     return {
+        "signature_notes": signature_notes(a),
         "id": a["id"],
         "seq": a["seq"],
         "kind": a["kind"],

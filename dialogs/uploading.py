@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from dossier.checklist import ItemStatus
-from dossier.files import FileRefused, check_declared_size
-from dossier.uploads import bounded_check_async
+from dossier.files import CHANGED_AFTER_SIGNING, CheckedFile, FileRefused, check_declared_size
+from dossier.uploads import Filed, bounded_check_async
 
 from .buttons import FileAs
 from .flow import Reply
+from .formats import esc
 from .paper import GATHERING, Received, Step, status_of
 from .signedpages import SignedPages
 
@@ -100,9 +101,20 @@ class Uploading(SignedPages):
             assert filed.refusal is not None
             return Step([self.view.refused(filed.refusal)])
         assert filed.attachment is not None
-        statuses = filed.statuses
         if filed.outcome == "duplicate":
             return Step(self._duplicate(filed.attachment, album))
+        step = self._filed(filed, item_id, found, album)
+        if isinstance(checked, CheckedFile) and checked.changed_after_signing:
+            # its signature verifies, but the file was changed after: kept as unsigned
+            step.replies.insert(0, Reply("⚠️ " + esc(self._(CHANGED_AFTER_SIGNING))))
+        return step
+
+    def _filed(self, filed: Filed, item_id: str | None, found: Any, album: str | None) -> Step:
+        """What to say once a file is filed (or asked about)."""
+        albums: dict[str, Any] = self.data.setdefault("albums", {})
+        stage = self.data.get("stage")
+        statuses = filed.statuses
+        assert filed.attachment is not None
         first_of_album = bool(album) and album not in albums
         if album:
             albums[album] = item_id

@@ -34,6 +34,7 @@ from pypdf import PasswordType, PdfReader
 
 from common.i18n import N_
 
+from . import pdfscan
 from .pdfs import (
     REFUSED_ALWAYS,
     REFUSED_WHEN_SIGNED,
@@ -43,7 +44,15 @@ from .pdfs import (
     page_count,
     text_of,
 )
-from .signatures import load_signed_data, p7m_verified, pdf_signature_verifies, tail_is_updates
+from .signatures import (
+    Signer,
+    load_signed_data,
+    p7m_signers,
+    p7m_verified,
+    pdf_signature_verifies,
+    pdf_signers,
+    tail_is_updates,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -142,6 +151,16 @@ _MSG_SIGNED_ACTIVE = N_(
     "Così non possiamo mandarlo al Comune. "
     "Firmate un PDF semplice, oppure mandate una foto delle pagine firmate."
 )
+_MSG_REPEATED_KEYS = N_(
+    "Questo PDF è scritto in un modo che non riusciamo a controllare. "
+    "Mandate una foto delle pagine, oppure salvatelo di nuovo come PDF. "
+    "Se è firmato digitalmente, chiedete una nuova copia a chi l'ha firmato."
+)
+CHANGED_AFTER_SIGNING = N_(
+    "Questo PDF è stato cambiato dopo la firma digitale, quindi per noi non vale come "
+    "firmato: lo teniamo come un PDF normale. "
+    "Se doveva essere firmato, mandate il file così come era dopo la firma."
+)
 
 # What one dossier may weigh (its clean copies), so that putting it together fits the
 # assembly's process (450 MB) and a few PEC messages: a phone photo's clean copy is 1-4 MB,
@@ -184,6 +203,7 @@ REFUSAL_REASONS: dict[str, str] = {
     _MSG_TOO_MANY_PAGES: "too_many_pages",
     _MSG_TOO_COMPLEX: "too_complex",
     _MSG_SIGNED_ACTIVE: "active_content",
+    _MSG_REPEATED_KEYS: "repeated_keys",
     _MSG_ITEM_BYTES: "too_heavy",
     _MSG_DOSSIER_BYTES: "too_heavy",
     _MSG_MESSAGE_BYTES: "too_heavy",
@@ -238,6 +258,10 @@ class CheckedFile:
     # rewritten from its pages; a signed PDF or a p7m as received.
     clean: bytes = field(default=b"", repr=False, compare=False)
     text: str = field(default="", repr=False, compare=False)  # first pages, when asked
+    # who issued each signer's certificate (`dossier.signatures.Signer`), for the staff
+    signers: tuple[Signer, ...] = ()
+    # a PDF whose signature verifies but that was changed after signing: kept as unsigned
+    changed_after_signing: bool = False
 
     @property
     def kept_kind(self) -> str:
@@ -446,22 +470,23 @@ def inspect(
     deadline = time.monotonic() + seconds
     text = ""
     width = height = None
-    needs_password_removal = False
+    needs_password_removal = changed = False
+    signers: tuple[Signer, ...] = ()
     try:
         if kind == "pdf":
-            pages, signed, needs_password_removal, clean, text = _check_pdf(
-                data, max_pages, text_pages, deadline
-            )
+            pdf = _check_pdf(data, max_pages, text_pages, deadline)
+            pages, signed, clean, text = pdf.pages, pdf.signed, pdf.clean, pdf.text
+            needs_password_removal, signers = pdf.needs_password_removal, pdf.signers
+            changed = pdf.changed_after_signing
         elif kind == "p7m":
-            content = _unverified_p7m_content(data)
-            if content is not None:  # no signature we can verify: taken as its content
-                log.info("p7m signature does not verify: its content is checked instead")
+            content = _p7m_clean_content(data)
+            if content is not None:  # no signature we can verify, or a photo: its clean copy
                 inner = inspect(
                     content, max_pages=max_pages, text_pages=text_pages, seconds=seconds
                 )
                 return replace(inner, size=size, sha256=hashlib.sha256(data).hexdigest())
             pages = _check_p7m(data, max_pages, deadline)
-            signed, clean = True, data
+            signed, clean, signers = True, data, tuple(p7m_signers(_p7m_der(data)))
         else:
             width, height, clean = _check_image(data, kind)
             pages, signed = 1, False
@@ -484,6 +509,8 @@ def inspect(
         needs_password_removal=needs_password_removal,
         clean=clean,
         text=text,
+        signers=signers,
+        changed_after_signing=changed,
     )
 
 
@@ -698,12 +725,14 @@ def _open_pdf(data: bytes) -> tuple[PdfReader, bool]:
     """The reader, decrypted with the empty password if need be; and whether it was."""
     if b"%%EOF" not in data[-_EOF_WINDOW:]:  # cut off before its end
         raise FileRefused(_MSG_TRUNCATED)
-    if _too_deep(data):
+    if pdfscan.objects_in_bytes(data) > pdfscan.MAX_OBJECTS or _too_deep(data):
         raise FileRefused(_MSG_TOO_COMPLEX)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except Exception:  # whole (it has its end) but broken
         raise FileRefused(_MSG_UNREADABLE) from None
+    if pdfscan.objects_in_xref(reader) > pdfscan.MAX_OBJECTS:
+        raise FileRefused(_MSG_TOO_COMPLEX)
     if not reader.is_encrypted:
         return reader, False
     try:
@@ -733,32 +762,77 @@ def _pdf_pages(reader: PdfReader, max_pages: int, deadline: float) -> int:
     return pages
 
 
-def _check_pdf(
-    data: bytes, max_pages: int, text_pages: int, deadline: float
-) -> tuple[int, bool, bool, bytes, str]:
-    """Pages, signed, needs_password_removal, the clean copy, the first pages' text."""
-    reader, needs_password_removal = _open_pdf(data)
-    pages = _pdf_pages(reader, max_pages, deadline)
+@dataclass(frozen=True)
+class _Pdf:
+    pages: int
+    signed: bool
+    needs_password_removal: bool
+    clean: bytes
+    text: str
+    signers: tuple[Signer, ...] = ()
+    changed_after_signing: bool = False
+
+
+def _walk(data: bytes, reader: PdfReader, deadline: float) -> tuple[set[str], list[Any], set[Any]]:
+    """What the PDF carries (`findings`), its signature dictionaries, the objects reached."""
     if any(marker in data for marker in _ACTIVE_BYTES):
         raise FileRefused(_MSG_ACTIVE_CONTENT)
+    reached: set[tuple[int, int]] = set()
     try:
-        found, signatures = findings(reader, deadline)
+        found, signatures = findings(reader, deadline, reached)
     except PdfProblem as problem:
         raise _pdf_refusal(problem) from None
-    signed = bool(signatures) and _signatures_hold(data, signatures)
-    if signatures and not signed:
-        log.info("PDF signature does not verify: kept as a clean copy")
-    if found & REFUSED_ALWAYS:
-        raise FileRefused(_MSG_SIGNED_ACTIVE if signed else _MSG_ACTIVE_CONTENT)
-    if signed and found & REFUSED_WHEN_SIGNED:
+    return found, signatures, reached
+
+
+def _kept_whole(reader: PdfReader, data: bytes, reached: set[Any], *, whole: bool) -> None:
+    """A PDF kept byte for byte carries nothing besides what its pages and signatures use
+    (`dossier.pdfscan.kept_problems`)."""
+    problem = pdfscan.kept_problems(reader, data, reached, whole=whole)
+    if problem is not None:
+        log.info("kept PDF refused: %s", problem)
         raise FileRefused(_MSG_SIGNED_ACTIVE)
-    text = text_of(reader, text_pages) if text_pages else ""
-    if signed:
-        return pages, True, needs_password_removal, data, text
-    clean = clean_copy(reader)
+
+
+def _check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> _Pdf:
+    """Pages, signed, needs_password_removal, the clean copy, the first pages' text."""
+    with pdfscan.repeated_keys() as repeated:
+        reader, needs_password_removal = _open_pdf(data)
+        pages = _pdf_pages(reader, max_pages, deadline)
+        found, signatures, reached = _walk(data, reader, deadline)
+        if repeated:
+            raise FileRefused(_MSG_REPEATED_KEYS)
+        signers = _signatures_hold(data, signatures) if signatures else None
+        if signatures and signers is None:
+            log.info("PDF signature does not verify: kept as a clean copy")
+        changed = signers is not None and _changed_after_signing(data)
+        if changed:
+            log.info("PDF changed after signing: kept as a clean copy")
+            signers = None
+        signed = signers is not None
+        if found & REFUSED_ALWAYS:
+            raise FileRefused(_MSG_SIGNED_ACTIVE if signed else _MSG_ACTIVE_CONTENT)
+        if signed and found & REFUSED_WHEN_SIGNED:
+            raise FileRefused(_MSG_SIGNED_ACTIVE)
+        if signed:
+            _kept_whole(reader, data, reached, whole=False)
+        text = text_of(reader, text_pages) if text_pages else ""
+        if signed:
+            if repeated:  # in an object read since (one nothing reaches)
+                raise FileRefused(_MSG_REPEATED_KEYS)
+            return _Pdf(pages, True, needs_password_removal, data, text, tuple(signers or ()))
+        clean = clean_copy(reader)
+        if repeated:
+            raise FileRefused(_MSG_REPEATED_KEYS)
     if time.monotonic() > deadline:
         raise FileRefused(_MSG_TOO_COMPLEX)
-    return pages, False, needs_password_removal, clean, text
+    return _Pdf(pages, False, needs_password_removal, clean, text, (), changed)
+
+
+def _changed_after_signing(data: bytes) -> bool:
+    from .signedpdf import changed_after_signing  # pyHanko: a second to import, when needed
+
+    return changed_after_signing(data)
 
 
 # --- p7m ------------------------------------------------------------------------------------
@@ -791,53 +865,70 @@ def _p7m_der(data: bytes) -> bytes:
     return der
 
 
-def _unverified_p7m_content(data: bytes) -> bytes | None:
-    """The content of a p7m whose signature does not verify (no signer, a forged one),
-    None when it verifies. Raises FileRefused when it is no whole p7m."""
+def _p7m_clean_content(data: bytes, depth: int = 0) -> bytes | None:
+    """The content to check as a plain upload (and keep as its clean copy): of a p7m
+    whose signature does not verify (no signer, a forged one), or that signs a photo (a
+    re-encoded photo is what we keep of any photo). None when the p7m is kept as it is.
+    Raises FileRefused when it is no whole p7m."""
     content, verified = p7m_verified(_p7m_der(data))
     if content is None:
         raise FileRefused(_MSG_TRUNCATED)
-    return None if verified else content
+    if not verified:
+        log.info("p7m signature does not verify: its content is checked instead")
+        return content
+    kind = sniff(content)
+    if kind in _PIL_FORMATS:
+        return content
+    if kind == "p7m" and depth < 2:  # signed twice: a signature around a signed file
+        return _p7m_clean_content(content, depth + 1)
+    return None
 
 
-def _signatures_hold(data: bytes, signatures: list[Any]) -> bool:
-    """Every signature dictionary of the PDF verifies (`dossier.signatures`). A signed
-    PDF with anything but incremental updates after the bytes it covers is refused."""
+def _signatures_hold(data: bytes, signatures: list[Any]) -> list[Signer] | None:
+    """Who issued the signers' certificates, when every signature dictionary of the PDF
+    verifies (`dossier.signatures`); else None. A signed PDF with anything but
+    incremental updates after the bytes it covers is refused."""
     end = 0
+    signers: list[Signer] = []
     for signature in signatures:
         try:
             byte_range = [int(n) for n in signature["/ByteRange"]]
             contents = bytes(signature["/Contents"])
         except Exception:
-            return False
+            return None
         if not pdf_signature_verifies(data, byte_range, contents):
-            return False
+            return None
         end = max(end, byte_range[2] + byte_range[3])
+        signers += [s for s in pdf_signers(contents) if s not in signers]
     if not tail_is_updates(data, end):  # something glued on after the signed file
         raise FileRefused(_MSG_TRUNCATED)
-    return True
+    return signers
 
 
 def _check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> int:
-    """Kept as it is (its signature verified), so what it signs is checked like a signed
-    PDF: whole, and carrying nothing but pages. Returns its pages."""
+    """Kept as it is (its signature verified, `_p7m_clean_content` said so), so what it
+    signs is checked like a signed PDF: whole, carrying nothing but pages, nothing after
+    its `%%EOF`, no ZIP anywhere. Returns its pages."""
+    if pdfscan.carries_zip(data):
+        log.info("kept p7m refused: zip")
+        raise FileRefused(_MSG_SIGNED_ACTIVE)
     content, _verified = p7m_verified(_p7m_der(data))
     if content is None:
         raise FileRefused(_MSG_TRUNCATED)
     kind = sniff(content)
     if kind == "p7m" and depth < 2:  # signed twice: a signature around a signed file
         return _check_p7m(content, max_pages, deadline, depth + 1)
-    if kind in _PIL_FORMATS:
-        _check_image(content, kind)
-        return 1
     if kind != "pdf":
         raise FileRefused(_MSG_NOT_A_DOCUMENT)
-    reader, _encrypted = _open_pdf(content)
-    pages = _pdf_pages(reader, max_pages, deadline)
-    try:
-        found, _signatures = findings(reader, deadline)
-    except PdfProblem as problem:
-        raise _pdf_refusal(problem) from None
-    if found & REFUSED_WHEN_SIGNED or any(m in content for m in _ACTIVE_BYTES):
-        raise FileRefused(_MSG_SIGNED_ACTIVE)
+    with pdfscan.repeated_keys() as repeated:
+        reader, _encrypted = _open_pdf(content)
+        pages = _pdf_pages(reader, max_pages, deadline)
+        if any(m in content for m in _ACTIVE_BYTES):
+            raise FileRefused(_MSG_SIGNED_ACTIVE)
+        found, _signatures, reached = _walk(content, reader, deadline)
+        if found & REFUSED_WHEN_SIGNED:
+            raise FileRefused(_MSG_SIGNED_ACTIVE)
+        _kept_whole(reader, content, reached, whole=True)
+        if repeated:
+            raise FileRefused(_MSG_REPEATED_KEYS)
     return pages

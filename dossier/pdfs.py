@@ -32,6 +32,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from .pdfscan import MAX_OBJECTS  # walked at most; counted in the bytes before the walk
+
 
 class PdfProblem(Exception):
     """`kind`: too_many_pages, too_complex, unreadable."""
@@ -42,7 +44,6 @@ class PdfProblem(Exception):
         self.params = params
 
 
-MAX_OBJECTS = 50_000  # a 100-page text PDF from an office suite has a few thousand
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 
 # What each finding is, by key name, by action type (/S) and by annotation subtype.
@@ -199,13 +200,15 @@ def page_count(reader: PdfReader, limit: int, deadline: float) -> int:
     return count
 
 
-def findings(reader: PdfReader, deadline: float) -> tuple[set[str], list[DictionaryObject]]:
+def findings(
+    reader: PdfReader, deadline: float, reached: set[tuple[int, int]] | None = None
+) -> tuple[set[str], list[DictionaryObject]]:
     """What the PDF carries besides pages (see `_KEYS`, `_NAMES`), and its signature
     dictionaries (those with a /ByteRange; none if it claims no signature). Every object
-    reachable from the trailer, once."""
+    reachable from the trailer, once; `reached` (if given) is filled with their numbers."""
     found: set[str] = set()
     signatures: list[DictionaryObject] = []
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int]] = set() if reached is None else reached
     stack: list[Any] = [reader.trailer]
     steps = 0
     while stack:

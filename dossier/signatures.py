@@ -9,16 +9,23 @@ a qualified provider is for the social services (their software checks it). A fi
 signature does not verify is treated as unsigned: its clean copy is kept instead.
 
 A signed PDF is accepted only as the file its signatures cover: bytes after the covered
-range must be incremental updates (each ending with `%%EOF`), nothing else.
+range must be incremental updates (each ending with `%%EOF`), nothing else; what those
+updates may change is `dossier.signedpdf`'s to judge.
+
+Offline we cannot check a certificate against the EU trust list, so `signers_of` says who
+issued each signer's certificate, or that it is self-signed: the social services read it
+in the back-office and verify the file with their own software.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import cms, tsp
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
@@ -226,3 +233,73 @@ def tail_is_updates(data: bytes, covered_end: int) -> bool:
         if b"startxref" not in update or not (b"xref" in update or b"/XRef" in update):
             return False
         position = found.end()
+
+
+# --- who issued the signer's certificate ------------------------------------------------------
+
+MAX_ISSUER = 160  # characters of an issuer's name kept (it is the sender's to write)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who issued a signer's certificate (its organisation and name, as the certificate
+    says), and whether it is self-signed: made by anyone with `openssl req -x509`."""
+
+    issuer: str
+    self_signed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"issuer": self.issuer, "self_signed": self.self_signed}
+
+
+def _issuer_name(cert: Any) -> str:
+    names = cert.issuer.native if cert is not None else {}
+    parts = [
+        str(names.get(key) or "")
+        for key in ("organization_name", "organizational_unit_name", "common_name")
+    ]
+    seen: list[str] = []
+    for part in parts:
+        part = " ".join("".join(c for c in part if c.isprintable()).split())
+        if part and part not in seen:
+            seen.append(part)
+    return " – ".join(seen)[:MAX_ISSUER] or "?"
+
+
+def _self_signed(cert: Any) -> bool:
+    """Issued by itself: issuer and subject alike and its own key verifies it."""
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        parsed = x509.load_der_x509_certificate(cert.dump())
+        parsed.verify_directly_issued_by(parsed)
+    except Exception:  # names alike but another key signed it: a CA of the same name
+        return False
+    return True
+
+
+def signers_of(signed: cms.SignedData) -> list[Signer]:
+    """Each signer's certificate: who issued it, self-signed or not (distinct ones)."""
+    found: list[Signer] = []
+    try:
+        for info in list(signed["signer_infos"])[:MAX_SIGNATURES]:
+            cert = _certificate(signed, info["sid"])
+            if cert is None:
+                continue
+            signer = Signer(_issuer_name(cert), _self_signed(cert))
+            if signer not in found:
+                found.append(signer)
+    except Exception:  # a malformed part: nothing to say about it
+        return found
+    return found
+
+
+def pdf_signers(contents: bytes) -> list[Signer]:
+    """The signers of a PDF signature's /Contents (a document timestamp: its authority)."""
+    signed = _load_padded(contents)
+    return signers_of(signed) if signed is not None else []
+
+
+def p7m_signers(der: bytes) -> list[Signer]:
+    signed = load_signed_data(der)
+    return signers_of(signed) if signed is not None else []

@@ -164,6 +164,7 @@ class Uploads:
             size=len(clean),
             signed=checked.signed,
             file_unique_id=file_unique_id,
+            signers=[s.as_dict() for s in checked.signers] if checked.signed else None,
         )
         if not new:
             return Filed("duplicate", attachment, checked, statuses=self.statuses(dossier_id))

@@ -374,6 +374,19 @@ def m012_erased_messages(db: Database) -> None:
     db.table("erased_messages").create({"digest": str, "erased_at": str}, pk="digest")
 
 
+@migrations()
+def m013_signer_certificates_and_searches_unsaid(db: Database) -> None:
+    """Who issued each signed file's certificates (JSON, for the staff: offline we cannot
+    check them against the EU trust list); and the audit log no longer keeps what staff
+    searched for (a surname, a codice fiscale), only that they searched."""
+    db.table("attachments").add_column("signers", str)
+    db.execute(
+        "UPDATE audit_log SET detail = json_set(detail, '$.filters.cerca', json('true')) "
+        "WHERE action = 'view_list' AND json_valid(detail) "
+        "AND json_type(detail, '$.filters.cerca') = 'text'"
+    )
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -221,9 +221,11 @@ def add_attachment(
     size: int,
     signed: bool = False,
     file_unique_id: str | None = None,
+    signers: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """File one upload under a checklist item. The same bytes twice in one dossier are
-    kept once: returns (the attachment, True if it is new)."""
+    kept once: returns (the attachment, True if it is new). `signers`: who issued the
+    certificates of a signed file (`dossier.signatures.Signer.as_dict`)."""
     with db.atomic():
         existing = list(
             db.query(
@@ -248,6 +250,7 @@ def add_attachment(
                 "pages": pages,
                 "size": size,
                 "signed": int(signed),
+                "signers": json.dumps(signers, ensure_ascii=False) if signers else None,
                 "file_unique_id": file_unique_id,
                 "created_at": now_iso(),
             }

@@ -1,0 +1,183 @@
+"""Guards on a PDF's structure that pypdf's reading alone does not give: how many objects
+it has (counted in its bytes, before any parser walks them), dictionaries that repeat a
+key, and, for a file kept byte for byte (a digitally signed PDF, the PDF inside a
+`.p7m`), anything riding along besides what a page, the catalog or a signature uses.
+
+- **Objects.** A PDF of 300,000 trivial objects is 17 MB and takes pypdf seconds to walk;
+  no document a family sends has more than `MAX_OBJECTS` (a 100-page scan has a few
+  hundred, a 100-page text PDF from an office suite a few thousand). Counted from the
+  bytes (`endobj`, and the `/N` of each object stream) and again from the
+  cross-reference once it is read, before the walk.
+- **Repeated keys.** `<< /Names A /Names B >>`: pypdf keeps the first, pdfium (Chrome's
+  viewer, the staff's preview) the last, so what we checked is not what is shown. No
+  PDF writer makes such a dictionary; every PDF that has one is refused
+  (`repeated_keys` collects pypdf's own warning while the file is read).
+- **Kept as received** (`kept_problems`): no ZIP inside (a ZIP reader finds an archive in
+  a PDF that ends with one, or that carries its headers), nothing after the last
+  `%%EOF` but blanks (for the PDF in a `.p7m`; a signed PDF's tail is checked by
+  `dossier.signatures.tail_is_updates`), and no stream that nothing reaches from the
+  trailer (a payload written into the file and listed in its cross-reference only).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, StreamObject
+
+MAX_OBJECTS = 20_000  # measured: a 100-page text PDF has ~1,000, a 100-page scan ~400
+
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm")
+_COUNT = re.compile(rb"/N\s+(\d{1,9})")
+_AROUND = 400  # bytes either side of `/Type /ObjStm` where its dictionary's /N is
+
+
+def objects_in_bytes(data: bytes) -> int:
+    """How many objects the bytes hold: each `endobj`, plus what each object stream says
+    it holds (its /N). A scan of the bytes, in C: milliseconds for 20 MB."""
+    count = data.count(b"endobj")
+    for found in _OBJECT_STREAM.finditer(data):
+        window = data[max(0, found.start() - _AROUND) : found.end() + _AROUND]
+        declared = _COUNT.search(window)
+        if declared is not None:
+            count += int(declared.group(1))
+    return count
+
+
+def objects_in_xref(reader: PdfReader) -> int:
+    """How many objects the cross-reference lists (read, not yet walked)."""
+    listed = sum(len(table) for table in reader.xref.values())
+    return listed + len(reader.xref_objStm)
+
+
+# --- repeated keys ----------------------------------------------------------------------------
+
+_REPEATED = "Multiple definitions in dictionary"
+_PYPDF_DICTIONARIES = "pypdf.generic._data_structures"
+
+
+class _Collector(logging.Handler):
+    """pypdf's warning about a repeated key, for the thread that asked (`repeated_keys`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = getattr(self.local, "found", None)
+        if found is not None and str(record.msg).startswith(_REPEATED):
+            args = record.args if isinstance(record.args, dict) else {}
+            found.append(str(args.get("key", "?")))
+
+
+_collector = _Collector()
+
+
+def _install() -> None:
+    logger = logging.getLogger(_PYPDF_DICTIONARIES)
+    if _collector not in logger.handlers:
+        logger.addHandler(_collector)
+        # heard here, and nowhere else: pypdf's warnings stay out of the application's log
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+
+@contextmanager
+def repeated_keys() -> Iterator[list[str]]:
+    """The names of the keys a dictionary repeated, among those pypdf read meanwhile in
+    this thread (pypdf keeps the first of the two, and says so in a warning)."""
+    _install()
+    found: list[str] = []
+    previous = getattr(_collector.local, "found", None)
+    _collector.local.found = found
+    try:
+        yield found
+    finally:
+        _collector.local.found = previous
+
+
+# --- kept as received -------------------------------------------------------------------------
+
+_ZIP_LOCAL = b"PK\x03\x04"
+_ZIP_END = b"PK\x05\x06"
+_LAST_EOF = re.compile(rb"%%EOF[\r\n\x00 \t\f]*\Z")
+
+
+def carries_zip(data: bytes) -> bool:
+    """A ZIP reader would find an archive in these bytes, or they carry a ZIP's local
+    header and its end-of-central-directory record."""
+    if _ZIP_LOCAL in data and _ZIP_END in data:
+        return True
+    try:
+        return zipfile.is_zipfile(io.BytesIO(data))
+    except Exception:
+        return False
+
+
+def ends_at_eof(data: bytes) -> bool:
+    """Nothing after the last `%%EOF` but blanks."""
+    return _LAST_EOF.search(data[-4096:]) is not None
+
+
+_STRUCTURAL = frozenset({"/XRef", "/ObjStm"})
+
+
+def _hint_stream_offsets(reader: PdfReader, candidates: list[tuple[int, int, int]]) -> set[int]:
+    """Where a linearized file's hint streams are (its /Linearized dictionary's /H)."""
+    offsets: set[int] = set()
+    for number, generation, _offset in candidates:
+        obj = reader.get_object(number) if generation == 0 else None
+        if isinstance(obj, DictionaryObject) and "/Linearized" in obj:
+            hints = obj.get("/H")
+            if isinstance(hints, list):
+                offsets.update(int(v) for v in list.__iter__(hints)[::2])
+    return offsets
+
+
+def unreached_streams(reader: PdfReader, reached: set[tuple[int, int]]) -> int:
+    """How many streams the cross-reference lists that nothing reaches from the trailer:
+    not the cross-reference and object streams, not a linearized file's hints."""
+    candidates: list[tuple[int, int, int]] = []
+    for generation, table in reader.xref.items():
+        free = reader.xref_free_entry.get(generation, {})
+        for number, offset in table.items():
+            if not free.get(number) and (number, generation) not in reached:
+                candidates.append((number, generation, offset))
+    if not candidates:
+        return 0
+    hints = _hint_stream_offsets(reader, candidates)
+    unreached = 0
+    for number, _generation, offset in candidates:
+        try:
+            obj: Any = reader.get_object(number)
+        except Exception:  # not even readable: it is not what a page shows
+            unreached += 1
+            continue
+        if not isinstance(obj, StreamObject):
+            continue
+        if obj.get("/Type") in _STRUCTURAL or offset in hints:
+            continue
+        unreached += 1
+    return unreached
+
+
+def kept_problems(
+    reader: PdfReader, data: bytes, reached: set[tuple[int, int]], *, whole: bool
+) -> str | None:
+    """Why a PDF kept byte for byte cannot be (a short code), or None. `whole`: nothing
+    may follow the last `%%EOF` (the PDF inside a `.p7m`)."""
+    if carries_zip(data):
+        return "zip"
+    if whole and not ends_at_eof(data):
+        return "tail"
+    if unreached_streams(reader, reached):
+        return "unreached_stream"
+    return None
