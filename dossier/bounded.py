@@ -51,7 +51,7 @@ MEMORY = 450 * MB  # what one job may allocate beyond the forked server's own me
 CHECK_SECONDS = 8.0  # an upload check: the worst file we take needs about 2 s
 ASSEMBLY_SECONDS = 120.0  # a whole dossier, dozens of photos re-encoded
 STARTUP_SECONDS = 120.0  # the first job waits for the fork server to import its modules
-PRELOAD = ["dossier.bounded", "dossier.files", "dossier.assemble"]
+PRELOAD = ["dossier.bounded", "dossier.files", "dossier.assemble", "dossier.signedpdf"]
 
 
 class Busy(Exception):

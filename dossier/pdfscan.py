@@ -64,18 +64,21 @@ _REPEATED = "Multiple definitions in dictionary"
 _PYPDF_DICTIONARIES = "pypdf.generic._data_structures"
 
 
-class _Collector(logging.Handler):
-    """pypdf's warning about a repeated key, for the thread that asked (`repeated_keys`)."""
+class _Collector(logging.Filter):
+    """pypdf's warning about a repeated key, for the thread that asked (`repeated_keys`).
+    A filter on pypdf's logger of dictionaries: it takes each record and lets none through
+    (pypdf's warnings quote the file's bytes: personal data)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.local = threading.local()
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
         found = getattr(self.local, "found", None)
         if found is not None and str(record.msg).startswith(_REPEATED):
             args = record.args if isinstance(record.args, dict) else {}
             found.append(str(args.get("key", "?")))
+        return False
 
 
 _collector = _Collector()
@@ -83,11 +86,9 @@ _collector = _Collector()
 
 def _install() -> None:
     logger = logging.getLogger(_PYPDF_DICTIONARIES)
-    if _collector not in logger.handlers:
-        logger.addHandler(_collector)
-        # heard here, and nowhere else: pypdf's warnings stay out of the application's log
-        logger.setLevel(logging.WARNING)
-        logger.propagate = False
+    if _collector not in logger.filters:
+        logger.addFilter(_collector)
+        logger.setLevel(logging.WARNING)  # its warnings reach the filter, and stop there
 
 
 @contextmanager

@@ -339,3 +339,141 @@ def jpeg_declaring(width: int, height: int) -> bytes:
     real = jpeg_page(480, 480)
     sof = real.index(b"\xff\xc0")
     return real[: sof + 5] + struct.pack(">HH", height, width) + real[sof + 9 :]
+
+
+# --- signed PDFs as signing tools make them (pyHanko), and what is done to them after ---------
+
+
+def _pyhanko_signer(common_name: str):  # type: ignore[no-untyped-def]
+    from asn1crypto import keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from tests.certs import self_signed
+
+    cert, key = self_signed(common_name)
+    der_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    der_key = keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return signers.SimpleSigner(
+        signing_cert=der_cert,
+        signing_key=der_key,
+        cert_registry=SimpleCertificateStore.from_certs([der_cert]),
+    )
+
+
+def pades_signed(pdf: bytes, field: str = "Firma1", signer: str = "Firma di prova") -> bytes:
+    """`pdf` signed as a signing tool does it: an incremental update with a signature
+    field, its widget and a CMS signature (pyHanko, a throwaway certificate)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    meta = signers.PdfSignatureMetadata(field_name=field)
+    return signers.sign_pdf(writer, meta, signer=_pyhanko_signer(signer)).getvalue()
+
+
+def with_dss(signed: bytes) -> bytes:
+    """A signed PDF plus the update long-term validation adds: a Document Security Store
+    with the certificates."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from tests.certs import self_signed
+
+    cert, _key = self_signed("CA di prova")
+    der = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    contents = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0].pkcs7_content
+    out = io.BytesIO(signed)
+    DocumentSecurityStore.add_dss(out, contents, certs=[der])
+    return out.getvalue()
+
+
+def updated(signed: bytes, objects: dict[int, bytes], size: int) -> bytes:
+    """`signed` plus an incremental update (re)writing `objects` {number: body}."""
+    import re
+
+    startxref = int(re.findall(rb"startxref\s+(\d+)", signed)[-1])
+    out = bytearray(signed)
+    offsets = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n"
+    for number, offset in offsets.items():
+        out += f"{number} 1\n{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {size} /Root 1 0 R /Prev {startxref} >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return bytes(out)
+
+
+def text_changed_after_signing() -> bytes:
+    """A signed PDF whose page text an update replaces ("shadow attack")."""
+    new_text = b"BT /F1 24 Tf 72 720 Td (TESTO CAMBIATO DOPO LA FIRMA) Tj ET"
+    return updated(signed_pdf(), {4: stream(new_text)}, size=8)
+
+
+def repeated_key_pdfs() -> dict[str, bytes]:
+    """The red team's: pypdf reads the first of two keys, pdfium (Chrome) the last."""
+    signature = (
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+        f"/ByteRange [0 {_RANGE_PLACEHOLDER}] /Contents <{'0' * _SIG_PLACEHOLDER}> >>"
+    )
+    field = "<< /FT /Sig /T (Firma) /V 6 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
+    form = "/AcroForm << /Fields [7 0 R] /SigFlags 3 >>"
+    exe = stream(EXE * 4, "/Type /EmbeddedFile").decode("latin-1")
+    xdp = stream(b"<xdp:xdp><template><script>app.alert(1)</script></template></xdp:xdp>")
+    attachment = (
+        "<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 50 50] "
+        "/FS << /Type /Filespec /F (x.exe) /EF << /F 8 0 R >> >> >>"
+    )
+    names = (
+        "/Names << /Dests << >> >> /Names << /EmbeddedFiles << /Names [(fattura.exe) "
+        "<< /Type /Filespec /F (fattura.exe) /EF << /F 8 0 R >> >>] >> >>"
+    )
+    return {
+        "signed, /Names twice (the second with an exe)": sign_placeholder(
+            one_page_pdf(f"{form} {names}", "/Annots [7 0 R]", (signature, field, exe))
+        ),
+        "signed, page /Annots twice (the second with a file)": sign_placeholder(
+            one_page_pdf(
+                form,
+                "/Annots [7 0 R] /Annots [7 0 R 9 0 R]",
+                (signature, field, exe, attachment),
+            )
+        ),
+        "signed, /AcroForm twice (the second with XFA)": sign_placeholder(
+            one_page_pdf(
+                f"{form} /AcroForm << /Fields [7 0 R] /SigFlags 3 /XFA 8 0 R >>",
+                "/Annots [7 0 R]",
+                (signature, field, xdp.decode("latin-1")),
+            )
+        ),
+        "unsigned, page /Contents twice": one_page_pdf(
+            page_extra="/Contents 6 0 R", objects=(stream(b"BT /F1 9 Tf (altro) Tj ET"),)
+        ),
+    }
+
+
+def many_objects_pdf(count: int) -> bytes:
+    """`count` trivial objects, all reached from the catalog (the red team's slow refusal:
+    300,000 of them are 17 MB)."""
+    objects: list[bytes | str] = [
+        "<< /Type /Catalog /Pages 2 0 R /Big 4 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        "[" + " ".join(f"{i} 0 R" for i in range(5, 5 + count)) + "]",
+    ]
+    objects += ["<< /A 1 >>"] * count
+    return pdf_of(objects)

@@ -1,0 +1,208 @@
+"""Files we keep byte for byte (a digitally signed PDF, a .p7m) carry nothing but what they
+show: the red team's re-check of issue 9 (repeated keys, payloads in self-signed files,
+changes after signing, object floods), through the real Dispatcher, the bounded check and
+the back-office. Every file is made here."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from dossier import bounded
+from dossier.files import CheckedFile, FileRefused, check
+from storage import staff as accounts
+from storage.dossiers import attachments, dossiers_of
+from tests import hostile as h
+from tests.backoffice_fixtures import TEST_HASHER, build_world, upload
+from tests.documents import pdf_document
+from tests.test_backoffice import logged_in
+from tests.test_bot_dossier import at_checklist
+from tests.test_file_checks import p7m
+
+MB = 1024 * 1024
+
+
+def checked(data: bytes) -> CheckedFile | FileRefused:
+    return bounded.run(check, data)
+
+
+async def isee_session(api, db_path):  # type: ignore[no-untyped-def]
+    s = await at_checklist(api, db_path)
+    await s.family.press("Attestazione ISEE")
+    return s, dossiers_of(s.db, 4242)[0]["id"]
+
+
+def isee_files(s, dossier_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation"]
+
+
+async def test_a_pdf_repeating_a_key_is_refused_with_a_kind_message(api, db_path):
+    s, dossier_id = await isee_session(api, db_path)
+    for name, data in h.repeated_key_pdfs().items():
+        texts = await s.family.upload_document(data, "attestazione.pdf")
+        assert texts[-1].startswith("⚠️"), (name, texts)
+        assert "scritto in un modo che non riusciamo a controllare" in texts[-1], name
+        assert "foto delle pagine" in texts[-1]
+    assert isee_files(s, dossier_id) == []
+    await s.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        (
+            "a ZIP (fattura.exe) in a stream nothing reaches",
+            h.signed_pdf(objects=(h.stream(h.zip_with_exe()).decode("latin-1"),)),
+        ),
+        ("a stream nothing reaches", h.signed_pdf(objects=(h.stream(b"x" * 500).decode(),))),
+        (
+            "an update adding a ZIP stream",
+            h.updated(h.signed_pdf(), {9: h.stream(h.zip_with_exe())}, size=10),
+        ),
+        ("a .p7m of a PDF + ZIP", p7m(pdf_document(1) + h.zip_with_exe())),
+        ("a .p7m of a PDF + ZIP + %%EOF", p7m(pdf_document(1) + h.zip_with_exe() + b"%%EOF\n")),
+        ("a .p7m of a PDF with bytes after %%EOF", p7m(pdf_document(1) + b"MZ" + b"x" * 99)),
+        (
+            "a .p7m of a PDF with a stream nothing reaches",
+            p7m(h.one_page_pdf(objects=(h.stream(h.EXE * 9).decode("latin-1"),))),
+        ),
+        ("a .p7m of a .p7m of a ZIP", p7m(p7m(h.zip_with_exe()))),
+        ("a .p7m of an XFA form", p7m(h.xfa_with_script())),
+    ],
+)
+def test_a_self_signed_file_carrying_a_payload_is_refused(name: str, data: bytes) -> None:
+    result = checked(data)
+    assert isinstance(result, FileRefused), name
+    assert result.reason == "active_content", (name, result.reason)
+
+
+def test_a_p7m_of_a_photo_keeps_the_clean_photo_not_the_zip_inside() -> None:
+    for data in (p7m(h.jpeg_with_zip()), p7m(p7m(h.jpeg_with_zip()))):
+        result = checked(data)
+        assert isinstance(result, CheckedFile)
+        assert (result.kind, result.signed) == ("jpeg", False)
+        assert b"PK\x03\x04" not in result.clean
+        assert not zipfile.is_zipfile(io.BytesIO(result.clean))
+
+
+def test_what_signing_tools_add_after_a_signature_keeps_it_signed() -> None:
+    signed = h.pades_signed(pdf_document(3))
+    for name, data in (
+        ("signed by a signing tool", signed),
+        ("plus the Document Security Store (long-term validation)", h.with_dss(signed)),
+        ("plus a second signature", h.pades_signed(signed, "Firma2", "Seconda firma")),
+    ):
+        result = checked(data)
+        assert isinstance(result, CheckedFile), (name, result)
+        assert (result.signed, result.changed_after_signing) == (True, False), name
+        assert result.clean == data, name
+
+
+async def test_a_pdf_changed_after_signing_counts_as_unsigned_and_the_family_is_told(api, db_path):
+    s, dossier_id = await isee_session(api, db_path)
+    changed = h.text_changed_after_signing()
+    texts = await s.family.upload_document(changed, "attestazione.pdf")
+    assert any("cambiato dopo la firma digitale" in t for t in texts), texts
+    assert "Attestazione ISEE" in texts[-1]
+    [kept] = isee_files(s, dossier_id)
+    assert kept["signed"] == 0
+    stored = s.dp["desk"].blobs.get(kept["sha256"])
+    assert stored != changed and b"/ByteRange" not in stored  # the clean copy
+    await s.close()
+
+
+def test_a_pdf_whose_catalog_an_update_replaces_is_not_signed_any_more() -> None:
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] /SigFlags 3 >> >>"
+    result = checked(h.updated(h.signed_pdf(), {1: catalog.replace(b"/SigFlags 3", b"")}, 8))
+    assert isinstance(result, CheckedFile)
+    assert (result.signed, result.changed_after_signing) == (False, True)
+
+
+@pytest.mark.parametrize("count", [21_000, 60_000, 300_000])
+def test_a_pdf_of_tens_of_thousands_of_objects_is_refused_at_once(count: int) -> None:
+    data = h.many_objects_pdf(count)
+    start = time.process_time()
+    result = check(data)  # here, to time the check itself
+    spent = time.process_time() - start
+    assert isinstance(result, FileRefused) and result.reason == "too_complex"
+    assert spent < 0.5, spent  # before: 2.1-2.6 s of CPU, at the walk's deadline
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "hasher", TEST_HASHER)
+        world = build_world(tmp_path_factory.mktemp("signed") / "var")
+    yield world
+    world.db.close()
+
+
+@pytest.fixture(scope="module")
+def signed_by_a_tool() -> bytes:
+    """pyHanko signs with asyncio.run: here, outside the tests' event loop."""
+    return h.pades_signed(pdf_document(1), "F1", "Ignoto")
+
+
+async def test_staff_see_who_issued_the_signers_certificate(world, monkeypatch, signed_by_a_tool):
+    monkeypatch.setattr(accounts, "hasher", TEST_HASHER)
+    dossier_id = world.dossiers["sent"]
+    upload(world, dossier_id, "isee_attestation", signed_by_a_tool)
+    upload(world, dossier_id, "isee_attestation", p7m(pdf_document(2, text="Altro")))
+    async with logged_in(world) as (client, _csrf):
+        page = await client.get(f"/pratiche/{dossier_id}")
+    text = page.text
+    assert text.count("certificato autofirmato, non emesso da un ente certificatore") == 2
+    assert "da verificare con il vostro software di verifica" in text
+    # the family's messages never say "certificato": only the staff's page does
+    assert "Ignoto" not in text  # a self-signed certificate's own name is not an issuer
+
+
+def p7m_issued_by(content: bytes, organisation: str) -> bytes:
+    """A .p7m whose signer's certificate a CA named `organisation` issued."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import NameOID
+
+    from tests.certs import self_signed
+
+    ca, ca_key = self_signed(
+        "Qualified CA G1", extra_names=[x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)]
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Maria Rossi")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(content)
+        .add_signer(leaf, key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+
+
+async def test_staff_see_the_certification_authority_of_a_signature(world, monkeypatch):
+    monkeypatch.setattr(accounts, "hasher", TEST_HASHER)
+    dossier_id = world.dossiers["delivered"]
+    signed = p7m_issued_by(pdf_document(1, text="Verbale"), "Ente Certificatore S.p.A.")
+    upload(world, dossier_id, "isee_attestation", signed)
+    async with logged_in(world) as (client, _csrf):
+        page = await client.get(f"/pratiche/{dossier_id}")
+    assert (
+        "Firma digitale: certificato emesso da Ente Certificatore S.p.A. – Qualified CA G1 — "
+        "da verificare con il vostro software di verifica."
+    ) in page.text
