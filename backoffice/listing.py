@@ -115,7 +115,9 @@ def list_page(
         staff,
         "view_list",
         detail={
-            "filters": {k: v for k, v in filters.items() if v},
+            # that they searched, never what: a surname or a codice fiscale would outlive
+            # the family's erasure in the audit log
+            "filters": {k: (True if k == "cerca" else v) for k, v in filters.items() if v},
             "page": number,
             "results": total,
         },

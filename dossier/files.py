@@ -805,7 +805,11 @@ def _check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) ->
         signers = _signatures_hold(data, signatures) if signatures else None
         if signatures and signers is None:
             log.info("PDF signature does not verify: kept as a clean copy")
-        changed = signers is not None and _changed_after_signing(data)
+        changed = (
+            signers is not None
+            and _updated_after_a_signature(data, signatures)
+            and _changed_after_signing(data)
+        )
         if changed:
             log.info("PDF changed after signing: kept as a clean copy")
             signers = None
@@ -827,6 +831,13 @@ def _check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) ->
     if time.monotonic() > deadline:
         raise FileRefused(_MSG_TOO_COMPLEX)
     return _Pdf(pages, False, needs_password_removal, clean, text, (), changed)
+
+
+def _updated_after_a_signature(data: bytes, signatures: list[Any]) -> bool:
+    """Bytes follow what one of the signatures covers (incremental updates): what they
+    change is to be analysed. A file its only signature covers whole has none."""
+    ends = [int(s["/ByteRange"][2]) + int(s["/ByteRange"][3]) for s in signatures]
+    return min(ends) < len(data.rstrip(b"\r\n\x00 \t\f"))
 
 
 def _changed_after_signing(data: bytes) -> bool:

@@ -227,3 +227,58 @@ def test_blob_names_are_keyed_and_old_names_are_renamed(tmp_path: Path):
     assert not path.exists()
     assert rekey_names(db, blobs) == 0  # once
     db.close()
+
+
+async def test_staff_searches_for_a_family_leave_no_trace_after_its_erasure(tmp_path, monkeypatch):
+    """A social worker finds the family's dossier by surname and by codice fiscale (the
+    usual way), writes a note and asks for a document; after the erasure no byte of the
+    surname or the codice fiscale is in any file under the data folder, WAL included."""
+    from stdnum.it import codicefiscale
+
+    from dossier.erasure import erase_family
+    from storage import staff as accounts
+    from tests.backoffice_fixtures import TEST_HASHER, build_world
+    from tests.test_backoffice import logged_in
+
+    monkeypatch.setattr(accounts, "hasher", TEST_HASHER)
+    folder = tmp_path / "var"
+    world = build_world(folder)
+    dossier_id = world.dossiers["sent"]
+    surname = "Cantù"
+    tax_code = "CNTRST39E60H470" + codicefiscale.calc_check_digit("CNTRST39E60H470")
+    traces = [surname.encode(), "Cant\\u00f9".encode(), b"Cant%C3%B9", tax_code.encode()]
+    async with logged_in(world) as (client, csrf):
+        for typed in (surname, tax_code, "cantu"):
+            page = await client.get("/pratiche", params={"cerca": typed})
+            assert dossier_id in page.text  # found
+        await client.post(
+            f"/pratiche/{dossier_id}/nota",
+            data={"csrf": csrf, "text": f"Telefonato alla sig.ra {surname} ({tax_code})"},
+        )
+        register = await client.get("/registro")
+        assert "con una ricerca" in register.text  # the register says a search was made
+        assert tax_code not in register.text.replace(f"({tax_code})", "")
+    erase_family(world.db, world.services.blobs, 4343, folder / "outbox")
+    left = {
+        str(path.relative_to(folder)): [t for t in traces if t in path.read_bytes()]
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+    assert {name: hits for name, hits in left.items() if hits} == {}
+    world.db.close()
+
+
+def test_searches_logged_before_the_update_are_scrubbed_when_the_database_opens(tmp_path):
+    from storage.db import open_db
+
+    db = open_db(tmp_path / "sportello.sqlite3")
+    audit.log(db, "a@b.it", "view_list", detail={"filters": {"cerca": "Cantù"}, "results": 1})
+    # the database as it was before the migration (a search written in clear)
+    db.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm013_%'")
+    db.execute("ALTER TABLE attachments DROP COLUMN signers")
+    db.conn.commit()
+    db.close()
+    db = open_db(tmp_path / "sportello.sqlite3")
+    [row] = audit.entries(db)
+    assert row["detail"] == {"filters": {"cerca": True}, "results": 1}
+    db.close()

@@ -121,6 +121,22 @@ FILES: list[tuple[str, bytes, str]] = [
     ("p7m of a PDF with a link", p7m(h.page_aa_uri()), "refused"),
     ("p7m of an executable", p7m(h.EXE * 20), "refused"),
     ("p7m of 1,000 pages", p7m(h.many_pages_pdf(1000)), "refused"),
+    # the red team's re-check: repeated keys, payloads in self-signed files, floods
+    *[(name, data, "refused") for name, data in h.repeated_key_pdfs().items()],
+    (
+        "self-signed PDF, a ZIP in a stream nothing reaches",
+        h.signed_pdf(objects=(h.stream(h.zip_with_exe()).decode("latin-1"),)),
+        "refused",
+    ),
+    (
+        "self-signed PDF, an update adding a ZIP stream",
+        h.updated(h.signed_pdf(), {9: h.stream(h.zip_with_exe())}, size=10),
+        "refused",
+    ),
+    ("self-signed PDF, page text changed after signing", h.text_changed_after_signing(), "clean"),
+    ("self-signed p7m of a JPEG + ZIP", p7m(h.jpeg_with_zip()), "clean"),
+    ("self-signed p7m of a PDF + ZIP", p7m(h.one_page_pdf() + h.zip_with_exe()), "refused"),
+    ("60,000 trivial objects", h.many_objects_pdf(60_000), "refused"),
     # more PDFs
     ("Launch action", h.launch_action(), "refused"),
     ("embedded file", h.embedded_file(), "refused"),

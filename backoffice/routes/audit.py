@@ -175,6 +175,8 @@ def detail_text(action: str, detail: dict[str, Any]) -> str:
         parts.append(f"{detail['files']} file, {detail.get('receipts', 0)} ricevute")
     if detail.get("dossiers"):
         parts.append(f"{len(detail['dossiers'])} pratiche: " + ", ".join(detail["dossiers"]))
+    if action == "view_list" and (detail.get("filters") or {}).get("cerca"):
+        parts.append("con una ricerca")  # what was searched is not kept
     if "results" in detail:
         parts.append(f"{detail['results']} pratiche")
     if action == "record_outcome":
