@@ -27,6 +27,7 @@ from storage.fsm import ChatLock, SQLiteStorage
 
 from .alerts import alerts_router
 from .backlog import install_backlog
+from .groups import groups_router
 from .handlers import conversation_router
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
@@ -87,9 +88,10 @@ def build_dispatcher(
 
 
 def get_routers() -> list[Router]:
-    """Every router, in the order they are tried: the paperwork first (it only takes
-    updates while an application is being prepared), then the questionnaire."""
-    return [alerts_router(), paperwork_router(), conversation_router()]
+    """Every router, in the order they are tried: groups first (outside a private chat the
+    bot only says to write in private), the paperwork (it only takes updates while an
+    application is being prepared), then the questionnaire."""
+    return [groups_router(), alerts_router(), paperwork_router(), conversation_router()]
 
 
 def build_bot(settings: Settings) -> Bot:
