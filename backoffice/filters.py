@@ -73,5 +73,3 @@ def query_of(
         sort=filters["ordina"] or "arrivo",
         descending=filters["verso"] == "desc",
     )
-
-

@@ -112,7 +112,9 @@ class SportelloCollector(Collector):
             "Requests for more documents sent by the social services, by status",
             labels=["status"],
         )
-        for status, n in health.by_status(s.db, "integration_requests", INTEGRATION_STATUSES).items():
+        for status, n in health.by_status(
+            s.db, "integration_requests", INTEGRATION_STATUSES
+        ).items():
             requests.add_metric([status], n)
         yield requests
 

@@ -1,6 +1,7 @@
 """The audit log of the back-office: who looked at, downloaded or changed what, and when.
 
-One row per view, download and change (logins too, failed ones with the e-mail typed).
+One row per view, download and change (logins too; failed ones with the e-mail typed,
+one row an hour per e-mail with the number of attempts).
 This is where personal data about access belongs; application logs carry none of it.
 """
 
@@ -80,22 +81,44 @@ def log(
 
 STRANGER_ROWS_PER_HOUR = 120
 _STRANGER_ACTIONS = ("login_failed", "login_locked")
+STRANGER_WINDOW = dt.timedelta(hours=1)
 
 
 def log_stranger(db: Database, email: str, action: str, *, at: dt.datetime) -> int | None:
-    """A failed or refused login (nobody logged in): recorded like `log`, but at most
-    STRANGER_ROWS_PER_HOUR such rows an hour, so that a stranger sending requests in a
-    loop cannot grow the database without end (the attempts themselves are counted in
-    `login_attempts`, pruned after two days). None when not recorded."""
-    since = (at - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat(timespec="seconds")
-    recent = db.execute(
-        f"SELECT COUNT(*) FROM audit_log WHERE at > ? AND action IN "
-        f"({', '.join('?' for _ in _STRANGER_ACTIONS)}) AND staff_id IS NULL",
-        [since, *_STRANGER_ACTIONS],
-    ).fetchone()[0]
-    if recent >= STRANGER_ROWS_PER_HOUR:
-        return None
-    return log(db, email, action, at=at)
+    """A failed or refused login (nobody logged in), aggregated: one row per e-mail typed
+    and action an hour, counting the attempts (`detail`: count, first and last time), so
+    a stranger trying passwords in a loop adds one row, not one per try. At most
+    STRANGER_ROWS_PER_HOUR such rows an hour (strangers typing ever new e-mails); the
+    attempts themselves are in `login_attempts`, pruned after two days. Returns the row,
+    None when not recorded."""
+    when = at.astimezone(dt.UTC).isoformat(timespec="seconds")
+    since = (at - STRANGER_WINDOW).astimezone(dt.UTC).isoformat(timespec="seconds")
+    with db.atomic():
+        same = db.execute(
+            "SELECT id, detail FROM audit_log WHERE at > ? AND action = ? AND staff_id IS NULL "
+            "AND staff_email IS ? ORDER BY id DESC LIMIT 1",
+            [since, action, email],
+        ).fetchone()
+        if same is not None:
+            try:
+                detail = json.loads(same[1] or "{}")
+            except ValueError:
+                detail = {}
+            detail["count"] = int(detail.get("count") or 1) + 1
+            detail["last"] = when
+            db.execute(
+                "UPDATE audit_log SET detail = ? WHERE id = ?",
+                [json.dumps(detail, ensure_ascii=False), same[0]],
+            )
+            return int(same[0])
+        recent = db.execute(
+            f"SELECT COUNT(*) FROM audit_log WHERE at > ? AND action IN "
+            f"({', '.join('?' for _ in _STRANGER_ACTIONS)}) AND staff_id IS NULL",
+            [since, *_STRANGER_ACTIONS],
+        ).fetchone()[0]
+        if recent >= STRANGER_ROWS_PER_HOUR:
+            return None
+        return log(db, email, action, detail={"count": 1, "last": when}, at=at)
 
 
 def _filters(

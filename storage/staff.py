@@ -5,8 +5,12 @@ profile). Every login attempt is a row of `login_attempts`, written *before* the
 is looked at: a write transaction checks the locks and that no other attempt on the same
 e-mail is being verified, and reserves this one; the verification then settles it. So
 requests sent together verify one password at a time, and a lock counts every failure.
-Locks are per client address (see `locked_until`): a stranger's wrong passwords lock the
-stranger out, not the staff member. An unknown e-mail costs the same work as a known one
+Locks are per client address (see `locked_until`), an IPv6 address counted by its /64 (one
+home or one rented server has a whole /64): a stranger's wrong passwords lock the
+stranger out, not the staff member. Strangers rotating addresses are slowed per account:
+after `ACCOUNT_SLOW_AFTER` failures on one e-mail in an hour, addresses that never logged
+in to it get one password check every `ACCOUNT_SLOW_INTERVAL` between them, while the
+staff member's own addresses are not slowed; the log says so once, with no personal data. An unknown e-mail costs the same work as a known one
 (a dummy hash is verified) and is locked the same way, so neither timing nor lockout tells
 who has an account.
 
@@ -20,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import ipaddress
 import json
+import logging
 import secrets
 import weakref
 from dataclasses import dataclass
@@ -34,10 +40,16 @@ from common.clock import iso, parse_iso, utcnow
 
 from .rows import last_id
 
-MAX_FAILURES = 5  # for one e-mail from one client address
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5  # for one e-mail from one client address (an IPv6 /64)
 MAX_ADDRESS_FAILURES = 20  # from one client address, whatever the e-mails
 WINDOW = dt.timedelta(minutes=15)
 LOCKOUT = dt.timedelta(minutes=15)
+ACCOUNT_SLOW_AFTER = 30  # failures on one e-mail in ACCOUNT_WINDOW, from any address
+ACCOUNT_WINDOW = dt.timedelta(hours=1)
+ACCOUNT_SLOW_INTERVAL = dt.timedelta(seconds=10)  # then: one check per interval from strangers
+KNOWN_KEPT = dt.timedelta(days=90)  # a successful login makes its address known this long
 SESSION_HOURS = 8
 MIN_PASSWORD = 12
 
@@ -169,11 +181,75 @@ _email_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValue
 @dataclass(frozen=True)
 class Login:
     """How a login attempt ended: `staff` when it succeeded, else why not: "wrong",
-    "locked" (until `until`) or "busy" (another attempt on this account is being checked)."""
+    "locked" (until `until`), "slowed" (the account is under attack: until `until`) or
+    "busy" (another attempt on this account is being checked)."""
 
     staff: Staff | None
     refused: str = "wrong"
     until: dt.datetime | None = None
+
+
+def client_key(remote: str | None) -> str | None:
+    """The client as throttling counts it: an IPv4 address as it is, an IPv6 address by
+    its /64 network (what one subscriber or one server gets), an IPv4-mapped one as IPv4."""
+    if not remote:
+        return remote
+    try:
+        address = ipaddress.ip_address(remote.strip("[]"))
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _account_slowed(db: Database, email: str, remote: str | None, now: dt.datetime) -> Any:
+    """When an address that never logged in to this e-mail may have its password checked
+    again, while the e-mail is under attack (ACCOUNT_SLOW_AFTER failures in the last
+    hour, from anywhere); None if now. The staff member's own addresses are never slowed."""
+    failures = db.execute(
+        "SELECT COUNT(*) FROM login_attempts WHERE email = ? AND ok = ? AND at > ?",
+        [email, WRONG, iso(now - ACCOUNT_WINDOW)],
+    ).fetchone()[0]
+    if failures < ACCOUNT_SLOW_AFTER:
+        return None
+    known = db.execute(
+        "SELECT 1 FROM login_attempts WHERE email = ? AND remote IS ? AND ok = ? LIMIT 1",
+        [email, remote, RIGHT],
+    ).fetchone()
+    if known:
+        return None
+    last = db.execute(
+        "SELECT MAX(a.at) FROM login_attempts a WHERE a.email = ? AND a.ok IN (?, ?) "
+        "AND a.at > ? AND NOT EXISTS (SELECT 1 FROM login_attempts k WHERE k.email = a.email "
+        "AND k.remote IS a.remote AND k.ok = ?)",
+        [email, WRONG, RESERVED, iso(now - ACCOUNT_WINDOW), RIGHT],
+    ).fetchone()[0]
+    if last is None:
+        return None
+    until = parse_iso(last) + ACCOUNT_SLOW_INTERVAL
+    return until if now < until else None
+
+
+def _warn_if_under_attack(db: Database, email: str, now: dt.datetime) -> None:
+    """One line for the administrator when an account is being tried from many places
+    (no e-mail, no address: the audit log has them)."""
+    failures, addresses = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT remote) FROM login_attempts WHERE email = ? "
+        "AND ok = ? AND at > ?",
+        [email, WRONG, iso(now - ACCOUNT_WINDOW)],
+    ).fetchone()
+    if failures == ACCOUNT_SLOW_AFTER or (failures and failures % (ACCOUNT_SLOW_AFTER * 10) == 0):
+        log.warning(
+            "%d failed logins on one staff account in the last hour, from %d client "
+            "addresses: password checks from new addresses slowed to one every %d s; "
+            "the audit log (Accesso non riuscito) says which account",
+            failures,
+            addresses,
+            int(ACCOUNT_SLOW_INTERVAL.total_seconds()),
+        )
 
 
 def _dummy_hash() -> str:
@@ -247,25 +323,32 @@ def _reserve(
     conn.execute("BEGIN IMMEDIATE")
     try:
         until = locked_until(db, email, now, remote)
+        slowed = None if until is not None else _account_slowed(db, email, remote, now)
         busy = conn.execute(
             "SELECT 1 FROM login_attempts WHERE email = ? AND ok = ? AND at > ? LIMIT 1",
             [email, RESERVED, iso(now - RESERVATION)],
         ).fetchone()
-        ok = REFUSED if until is not None or busy else RESERVED
+        refused = until is not None or slowed is not None
+        ok = REFUSED if refused or busy else RESERVED
         cursor = None
-        if until is not None or not busy or record_busy:
+        if refused or not busy or record_busy:
             cursor = conn.execute(
                 "INSERT INTO login_attempts (email, ok, at, remote) VALUES (?, ?, ?, ?)",
                 [email, ok, iso(now), remote],
             )
         if cursor is not None and (cursor.lastrowid or 0) % 100 == 0:  # now and then
-            conn.execute("DELETE FROM login_attempts WHERE at < ?", [iso(now - ATTEMPTS_KEPT)])
+            conn.execute(  # a successful login is kept longer: its address is known
+                "DELETE FROM login_attempts WHERE (at < ? AND ok != ?) OR at < ?",
+                [iso(now - ATTEMPTS_KEPT), RIGHT, iso(now - KNOWN_KEPT)],
+            )
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
     if until is not None:
         return Login(None, "locked", until)
+    if slowed is not None:
+        return Login(None, "slowed", slowed)
     if busy or cursor is None:
         return Login(None, "busy")
     return int(cursor.lastrowid or 0)
@@ -306,6 +389,8 @@ def _settle(
     found = db.execute(
         "SELECT email, remote FROM login_attempts WHERE id = ?", [attempt]
     ).fetchone()
+    if found and row is not None:  # a real account: the administrator is told
+        _warn_if_under_attack(db, found[0], now)
     until = locked_until(db, found[0], now, found[1]) if found else None
     return Login(None, "locked", until) if until is not None else Login(None, "wrong")
 
@@ -315,6 +400,7 @@ def attempt_login(
 ) -> Login:
     """One login attempt, recorded: reserved, verified (argon2), settled."""
     email = normalise_email(email)[:320]
+    remote = client_key(remote)
     reserved = _reserve(db, email, now, remote)
     if isinstance(reserved, Login):
         return reserved
@@ -335,6 +421,7 @@ async def attempt_login_async(
     connections stay in the thread that opened them). The reservation is taken before
     the first await, so concurrent requests see it."""
     email = normalise_email(email)[:320]
+    remote = client_key(remote)
     lock = _email_locks.setdefault(email, asyncio.Lock())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + BUSY_WAIT

@@ -246,7 +246,7 @@ async def test_staff_searches_for_a_family_leave_no_trace_after_its_erasure(tmp_
     dossier_id = world.dossiers["sent"]
     surname = "Cantù"
     tax_code = "CNTRST39E60H470" + codicefiscale.calc_check_digit("CNTRST39E60H470")
-    traces = [surname.encode(), "Cant\\u00f9".encode(), b"Cant%C3%B9", tax_code.encode()]
+    traces = [surname.encode(), b"Cant\\u00f9", b"Cant%C3%B9", tax_code.encode()]
     async with logged_in(world) as (client, csrf):
         for typed in (surname, tax_code, "cantu"):
             page = await client.get("/pratiche", params={"cerca": typed})

@@ -158,3 +158,80 @@ def test_uvicorn_is_given_the_trusted_proxies(tmp_path: Path):
     config = uvicorn_config(object(), settings)  # type: ignore[arg-type]
     assert config.forwarded_allow_ips == "127.0.0.2"
     assert config.proxy_headers is True
+
+
+# --- the red team's re-check: audit rows per attempt, IPv6 rotation ----------------------------
+
+
+async def test_a_stranger_trying_passwords_in_a_loop_adds_one_audit_row_with_the_count(
+    services, hasher
+):
+    from storage import audit
+
+    size_before = services.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    async with client(services) as c:
+        token = await form_token(c)
+        for n in range(100):  # from ever new addresses, so none is locked
+            answer = await post_login(c, token, f"sbagliata-{n}", via=f"192.0.2.{n + 1}")
+            assert answer.status_code in (401, 429)
+    rows = [e for e in audit.entries(services.db) if e["staff_email"] == EMAIL]
+    assert services.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] - size_before <= 2
+    assert sum(int(e["detail"].get("count", 1)) for e in rows) == 100
+    # the administrator still reads who, how many and until when
+    admin = "capo@example.it"
+    accounts.add_staff(services.db, admin, PASSWORD, [], is_admin=True)
+    async with client(services, "10.0.0.2") as c:
+        token = await form_token(c)
+        assert (
+            await post_login(c, token, PASSWORD, via="203.0.113.9", email=admin)
+        ).status_code == 303
+        register = await c.get("/registro")
+    assert EMAIL in register.text and "tentativi, l&#39;ultimo alle" in register.text
+
+
+async def test_addresses_of_one_ipv6_64_count_as_one_client(services, hasher):
+    async with client(services) as c:
+        token = await form_token(c)
+        codes = []
+        for n in range(8):  # one home, or one rented server: a whole /64
+            via = f"2001:db8:1:2:{n:x}:{n:x}:{n:x}:{n + 1:x}"
+            codes.append((await post_login(c, token, f"sbagliata-{n}", via=via)).status_code)
+        assert codes[: accounts.MAX_FAILURES - 1] == [401] * (accounts.MAX_FAILURES - 1)
+        assert codes[accounts.MAX_FAILURES :] == [429] * (8 - accounts.MAX_FAILURES)
+        # the staff member, from another network, logs in
+        assert (await post_login(c, token, PASSWORD, via="2001:db8:9::5")).status_code == 303
+    assert accounts.client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert accounts.client_key("::ffff:192.0.2.1") == "192.0.2.1"
+
+
+async def test_an_account_tried_from_many_networks_is_slowed_but_its_owner_gets_in(
+    services, hasher, caplog
+):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="storage.staff")
+
+    async def from_the_office() -> int:
+        async with client(services) as office:
+            token = await form_token(office)
+            return (await post_login(office, token, PASSWORD, via="192.0.2.200")).status_code
+
+    assert await from_the_office() == 303  # she logged in from the office before
+    async with client(services) as c:
+        token = await form_token(c)
+        statuses = []
+        for n in range(60):  # a /48: a new /64 each time
+            via = f"2001:db8:77:{n:x}::1"
+            statuses.append((await post_login(c, token, f"sbagliata-{n}", via=via)).status_code)
+        checked = hasher.verified
+        assert statuses[: accounts.ACCOUNT_SLOW_AFTER].count(401) == accounts.ACCOUNT_SLOW_AFTER
+        slowed = await post_login(c, token, "sbagliata-x", via="2001:db8:77:ffff::1")
+        assert slowed.status_code == 429 and "rallentati" in slowed.text
+        assert hasher.verified == checked  # no password checked for it
+        # her own address is not slowed: she gets in at once
+        assert await from_the_office() == 303
+    warnings = [r for r in caplog.records if r.name == "storage.staff"]
+    assert len(warnings) == 1
+    line = warnings[0].getMessage()
+    assert "30 failed logins on one staff account" in line
+    assert EMAIL not in line and "2001:" not in line

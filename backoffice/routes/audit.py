@@ -175,6 +175,9 @@ def detail_text(action: str, detail: dict[str, Any]) -> str:
         parts.append(f"{detail['files']} file, {detail.get('receipts', 0)} ricevute")
     if detail.get("dossiers"):
         parts.append(f"{len(detail['dossiers'])} pratiche: " + ", ".join(detail["dossiers"]))
+    if action in ("login_failed", "login_locked") and int(detail.get("count") or 1) > 1:
+        last = formatting.moment(detail["last"])[-5:] if detail.get("last") else "?"
+        parts.append(f"{detail['count']} tentativi, l'ultimo alle {last}")
     if action == "view_list" and (detail.get("filters") or {}).get("cerca"):
         parts.append("con una ricerca")  # what was searched is not kept
     if "results" in detail:

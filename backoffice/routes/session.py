@@ -69,6 +69,14 @@ async def login(request: Request, svc: ServicesDep) -> Response:
                 "Un altro accesso con questa e-mail è in corso. Riprovate tra qualche secondo.",
                 429,
             )
+        if attempt.refused == "slowed" and attempt.until is not None:
+            audit.log_stranger(svc.db, typed, "login_locked", at=now)
+            wait = max(1, int((attempt.until - now).total_seconds()) + 1)
+            return again(
+                "Troppi tentativi non riusciti su questo account da altre reti: i controlli "
+                f"sono rallentati. Riprovate tra {wait} secondi.",
+                429,
+            )
         if attempt.refused == "locked" and attempt.until is not None:
             audit.log_stranger(svc.db, typed, "login_locked", at=now)
             return again(
