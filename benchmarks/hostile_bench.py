@@ -105,7 +105,32 @@ def cases() -> list[tuple[str, str, bytes]]:
         ("refused PDF", "200,000 pages, /Count says 1", hostile.lying_count_pdf(200_000)),
         ("refused PDF", "XFA + JavaScript link + file annotation", hostile.javascript_link()),
         ("accepted PDF", "a page whose text inflates to 300 MB", hostile.flate_bomb_pdf(300)),
+        (
+            "accepted PDF",
+            "19,000 trivial objects (just under the ceiling)",
+            hostile.many_objects_pdf(19_000),
+        ),
+        (
+            "refused PDF",
+            "60,000 trivial objects (red team: 2-6 s)",
+            hostile.many_objects_pdf(60_000),
+        ),
+        (
+            "refused PDF",
+            "300,000 trivial objects, 17 MB (red team)",
+            hostile.many_objects_pdf(300_000),
+        ),
+        ("refused PDF", "signed, /Names twice (the second an exe)", _repeated("/Names")),
+        (
+            "accepted PDF",
+            "signed by a tool + DSS update (difference analysis)",
+            hostile.with_dss(hostile.pades_signed(scanned_pdf(20, 1240, 8 * MB))),
+        ),
     ]
+
+
+def _repeated(key: str) -> bytes:
+    return next(d for name, d in hostile.repeated_key_pdfs().items() if key in name)
 
 
 def measure(data: bytes) -> tuple[str, float, float]:
