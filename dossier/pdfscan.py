@@ -139,7 +139,7 @@ def _hint_stream_offsets(reader: PdfReader, candidates: list[tuple[int, int, int
         if isinstance(obj, DictionaryObject) and "/Linearized" in obj:
             hints = obj.get("/H")
             if isinstance(hints, list):
-                offsets.update(int(v) for v in list.__iter__(hints)[::2])
+                offsets.update(int(v) for v in list(hints)[::2] if isinstance(v, int))
     return offsets
 
 

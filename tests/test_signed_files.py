@@ -206,3 +206,19 @@ async def test_staff_see_the_certification_authority_of_a_signature(world, monke
         "Firma digitale: certificato emesso da Ente Certificatore S.p.A. – Qualified CA G1 — "
         "da verificare con il vostro software di verifica."
     ) in page.text
+
+
+def test_a_signed_linearized_pdf_keeps_its_hint_stream() -> None:
+    """ "Fast web view": the linearization dictionary and its hint stream are reached by
+    nothing, by design; they are not a payload."""
+    pdf = h.one_page_pdf(
+        objects=(
+            "<< /Linearized 1 /L 1 /H [ HINT 20 ] /O 3 /E 1 /N 1 /T 1 >>",
+            h.stream(b"\x00" * 20).decode("latin-1"),
+        )
+    )
+    pdf = pdf.replace(b"HINT", str(pdf.index(b"7 0 obj")).encode().ljust(4))
+    result = checked(p7m(pdf))
+    assert isinstance(result, CheckedFile) and result.signed
+    hidden = checked(p7m(pdf.replace(b"/Linearized 1", b"/Lineari  1")))
+    assert isinstance(hidden, FileRefused)  # the same stream, unexplained: refused
