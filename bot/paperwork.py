@@ -152,7 +152,8 @@ def paperwork_router() -> Router:
         except TELEGRAM_FAILED as exc:
             log.warning("callback not answered: %s", type(exc).__name__)
         step = await application.press(button, callback.from_user.id)
-        if isinstance(button, ANSWERS) and isinstance(callback.message, Message):
+        answered = isinstance(button, ANSWERS) and not step.still_asking
+        if answered and isinstance(callback.message, Message):
             # the question is answered: its buttons go (an old press still gets "non
             # vale più" if the chat keeps a copy)
             try:

@@ -209,7 +209,7 @@ class Application(Uploading, Sending):
             return Step([self.view.closed_for_changes()])
         statuses = self.statuses()
         if stage == "integration":
-            return Step(self._press_integration(button, statuses))
+            return self._press_integration(button, statuses)
         if isinstance(button, Item) and stage == "documents":
             s = at(statuses, button.index)
             self.data["item"] = s.item.id
@@ -218,7 +218,7 @@ class Application(Uploading, Sending):
             item = at(statuses, button.index).item
             refused = self._assign(button.attachment, item.id)
             if refused is not None:  # still asked about: another document may take it
-                return Step([self.view.refused(refused)])
+                return Step([self.view.refused(refused)], still_asking=True)
             self.data["last_item"] = item.id
             statuses = self.statuses()
             return Step([self.view.filed(statuses[button.index], statuses, album=False)])
@@ -312,7 +312,7 @@ class Application(Uploading, Sending):
             return self.next_identity()
         return [self.no_longer_valid(), *self.next_identity()]
 
-    def _press_integration(self, button: CallbackData, statuses: list[ItemStatus]) -> list[Reply]:
+    def _press_integration(self, button: CallbackData, statuses: list[ItemStatus]) -> Step:
         asked = self._asked(statuses)
         wanted = self.data.get("asked") or []
         if isinstance(button, Item):
@@ -320,24 +320,24 @@ class Application(Uploading, Sending):
             if s.item.id not in wanted:
                 raise NotNow
             self.data["item"] = s.item.id
-            return [self.view.send_now(s)]
+            return Step([self.view.send_now(s)])
         if isinstance(button, FileAs):
             s = at(statuses, button.index)
             if s.item.id not in wanted:
                 raise NotNow
             refused = self._assign(button.attachment, s.item.id)
             if refused is not None:
-                return [self.view.refused(refused)]
+                return Step([self.view.refused(refused)], still_asking=True)
             statuses = self.statuses()
             others = [(i, o) for i, o in self._asked(statuses) if i != button.index]
-            return [self.view.integration_filed(statuses[button.index], others)]
+            return Step([self.view.integration_filed(statuses[button.index], others)])
         if isinstance(button, Go) and button.step is Stage.REQUEST_DONE:
             if not any(s.files for _i, s in asked):
-                return [self.view.integration_start(asked)]
+                return Step([self.view.integration_start(asked)])
             self.desk.answer_request(int(self.data["request"]), self.dossier_id)
             self.data["stage"] = "sent"
-            return [Reply(self._("Grazie! Li passiamo ai servizi sociali."))]
-        return [self.view.integration_start(asked)]
+            return Step([Reply(self._("Grazie! Li passiamo ai servizi sociali."))])
+        return Step([self.view.integration_start(asked)])
 
     def _budget_mb(self) -> float:
         return float(self.settings.sportello_message_budget_mb)

@@ -53,11 +53,13 @@ class Received:
 @dataclass
 class Step:
     """What one event comes to: documents, sent first, then replies; `undelivered` is
-    said when the documents could not be sent (None: that is an error)."""
+    said when the documents could not be sent (None: that is an error); `still_asking`
+    when a button's answer was refused and its question stays open (its buttons stay)."""
 
     replies: list[Reply] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     undelivered: Reply | None = None
+    still_asking: bool = False
 
 
 class Paper:
