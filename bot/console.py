@@ -221,6 +221,7 @@ class Console:
         self.albums += 1
         album = f"console-{self.albums}" if len(paths) > 1 else None
         replies: list[Reply] = []
+        summed: list[Reply] = []  # an album's reply that sums up its files so far
         for name in paths:
             path = Path(name).expanduser()
             if not path.is_file():
@@ -230,8 +231,11 @@ class Console:
             unique = hashlib.sha256(data).hexdigest()[:32]  # the same file twice is known
             first = app.before_download(len(data), unique, CONSOLE_USER)
             done = first if first is not None else await app.upload(Received(data, unique, album))
-            replies += done.replies
-        return Step(replies)
+            if done.album:
+                summed = done.replies  # the last file's reply says it for all of them
+            else:
+                replies += done.replies
+        return Step(replies + summed)
 
     def deliver(self, step: Step) -> None:
         """Documents written to the console's folder, then the replies."""

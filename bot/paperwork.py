@@ -14,20 +14,23 @@ import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import AiogramError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18n
 from aiohttp import ClientError
+from sqlite_utils import Database
 
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import Choose, Discard, FileAs, Move, Same, Skip, is_ours, unpack
 from dialogs.flow import Reply
 from dialogs.languages import translator
+from storage import journal
 
 from .filters import has_file, plain_text
 from .replies import say
@@ -184,7 +187,9 @@ def paperwork_router() -> Router:
     async def text(message: Message, application: Application, **_: Any) -> Step:
         return application.text(message.text or "")
 
-    async def upload(message: Message, application: Application, **_: Any) -> Step:
+    async def upload(
+        message: Message, application: Application, event_update: Update, db: Database, **_: Any
+    ) -> Step:
         assert message.from_user is not None and message.bot is not None
         if message.photo:
             media: Any = message.photo[-1]  # the largest size Telegram made
@@ -203,7 +208,13 @@ def paperwork_router() -> Router:
             text = application._("Non riesco a scaricare il file. Riprovate tra poco.")
             return Step([Reply(text)])
         received = Received(buffer.getvalue(), media.file_unique_id, message.media_group_id)
-        return await application.upload(received)
+        step = await application.upload(received)
+        if step.album and journal.more_of_album(
+            db, message.from_user.id, step.album, event_update.update_id
+        ):
+            # the album's next photo is already here, waiting: its reply sums up this one
+            return replace(step, replies=[])
+        return step
 
     router.message.register(upload, has_file, any_stage)
     router.message.register(upload, has_file, waiting_for_integration)

@@ -10,6 +10,7 @@ from common.i18n import N_
 from dossier.checklist import ItemStatus
 from dossier.files import FileRefused
 
+from . import signedlines
 from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage
 from .flow import Button, Reply
 from .formats import esc
@@ -37,7 +38,9 @@ class ChecklistView(View):
             return f"✅ {title}: {esc(_(IN_FORM))}"
         if s.done:
             extra = _("firmato digitalmente") if s.signed else self.pages(s.pages)
-            return f"✅ {title}: {esc(extra)}"
+            return f"✅ {title}: {esc(extra)}{signedlines.held(s)}"
+        if s.unsigned:  # every page may be here: one is not signed
+            return f"🟡 {title}: {esc(self.pages(s.pages))}{signedlines.held(s)}"
         if s.files:
             left = _(
                 "{got}, manca ancora una pagina",

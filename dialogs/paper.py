@@ -3,8 +3,9 @@
 questionnaire's `dialog`, the desk, the view; and what one event comes to (`Step`).
 
 State `paper`: {dossier, stage, identity, item, ask, albums, last_item, sendable, copy_at
-(when the family last got their copy, once sent), and while answering a request: request,
-asked, unreadable, first_new}. Stages: identity, documents,
+(when the family last got their copy, once sent), album_news (what the signed pages of
+the album in progress came to), and while answering a request: request, asked,
+unreadable, first_new}. Stages: identity, documents,
 signing, integration, sent.
 """
 
@@ -54,12 +55,15 @@ class Received:
 class Step:
     """What one event comes to: documents, sent first, then replies; `undelivered` is
     said when the documents could not be sent (None: that is an error); `still_asking`
-    when a button's answer was refused and its question stays open (its buttons stay)."""
+    when a button's answer was refused and its question stays open (its buttons stay).
+    `album`: the replies sum up this album so far, so while more of its files are on
+    their way only the last file's are said (one reply per album)."""
 
     replies: list[Reply] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     undelivered: Reply | None = None
     still_asking: bool = False
+    album: str | None = None
 
 
 class Paper:

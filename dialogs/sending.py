@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import io
 import logging
 from typing import Any
 
@@ -44,15 +43,16 @@ class Sending(Paper):
         return self.view.review(self.dossier_id, statuses, self.submission(), self.sendable())
 
     async def _form(self) -> Step:
-        from dossier.form import application_form_pdf
+        from dossier.form import made_form
 
         form = self.desk.form_data(self.dossier_id, self.clock())
-        pdf = await asyncio.to_thread(application_form_pdf, form)
-        pages = _pdf_pages(pdf)
-        self.desk.set_form_pages(self.dossier_id, pages, hashlib.sha256(pdf).hexdigest())
+        made = await asyncio.to_thread(made_form, form)
+        pdf, pages = made.pdf, made.pages
+        self.desk.set_form_pages(
+            self.dossier_id, pages, hashlib.sha256(pdf).hexdigest(), made.layout
+        )
         self.data["stage"] = "signing"
         self.data["item"] = "application_form"
-        self.data["signed_pages"] = []
         document = Document(f"domanda-{self.dossier_id}.pdf", pdf, self.view.form_caption())
         sign = self.view.sign_instructions(pages, form.all_declarations, form.bank is not None)
         return Step([sign], [document])
@@ -130,8 +130,3 @@ class Sending(Paper):
         when the state changed (the caller saves it)."""
         return self.data.pop("copy_at", None) is not None
 
-
-def _pdf_pages(pdf: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from common.i18n import N_
 from dossier.checklist import ItemStatus
 
+from . import signedlines
 from .buttons import Go, Stage
 from .checklist_view import KEEP_THE_CODE, ChecklistView
 from .flow import Button, Reply
@@ -119,7 +120,7 @@ class SendingView(ChecklistView):
             text = _("Ricevuto il file con firma digitale.")
         else:
             text = _("Pagine firmate ricevute: {got} di {pages}.").format(
-                got=s.pages, pages=form_pages
+                got=s.pages - len(s.unsigned), pages=form_pages
             )
         buttons = []
         if s.done:
@@ -142,7 +143,9 @@ class SendingView(ChecklistView):
         left = [s for s in statuses if s.item.required and not s.done]
         if left:
             lines.append(esc(_("Mancano ancora:")))
-            lines += [f"⬜ {esc(_(s.item.title))}" for s in left]
+            for s in left:  # the signed form: which pages, and which are not signed
+                lines.append(f"⬜ {esc(_(s.item.title))}")
+                lines += signedlines.missing(_, s) if s.form_pages else []
             return Reply(
                 "\n".join(lines), [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]]
             )

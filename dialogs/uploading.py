@@ -84,11 +84,9 @@ class Uploading(SignedPages):
             item_id = self.data.get("item")
         options = self.desk.check_options(self.dossier_id, item_id)
         checked = await bounded_check_async(received.data, *options)
-        found = None
-        if stage == "signing":
-            found, refused = await self.recognise_page(received, checked)
-            if refused is not None:
-                return Step([refused])
+        signed = isinstance(checked, CheckedFile) and checked.signed
+        if stage == "signing" and not signed:
+            return await self.signed_upload(received, checked)  # pages, by their QR code
         filed = self.desk.file(
             self.dossier_id,
             received.data,
@@ -103,13 +101,13 @@ class Uploading(SignedPages):
         assert filed.attachment is not None
         if filed.outcome == "duplicate":
             return Step(self._duplicate(filed.attachment, album))
-        step = self._filed(filed, item_id, found, album)
+        step = self._filed(filed, item_id, album)
         if isinstance(checked, CheckedFile) and checked.changed_after_signing:
             # its signature verifies, but the file was changed after: kept as unsigned
             step.replies.insert(0, Reply("⚠️ " + esc(self._(CHANGED_AFTER_SIGNING))))
         return step
 
-    def _filed(self, filed: Filed, item_id: str | None, found: Any, album: str | None) -> Step:
+    def _filed(self, filed: Filed, item_id: str | None, album: str | None) -> Step:
         """What to say once a file is filed (or asked about)."""
         albums: dict[str, Any] = self.data.setdefault("albums", {})
         stage = self.data.get("stage")
@@ -130,11 +128,8 @@ class Uploading(SignedPages):
                 s = status_of(statuses, item_id) or s
             others = [(i, o) for i, o in self._asked(statuses) if o.item.id != s.item.id]
             return Step([self.view.integration_filed(s, others)])
-        if s.item.signed_form:
-            pages = self.desk.form_pages(self.dossier_id)
-            progress = self.view.signed_progress(s, pages, self.sendable())
-            progress.text = "\n".join([*self.counted(found), progress.text])
-            return Step([progress])
+        if s.item.signed_form and stage == "signing":  # digitally signed: the whole form
+            return self.digitally_signed(filed.attachment["id"])
         self.data["last_item"] = s.item.id
         if album or s.done or s.item.pages is None:
             # one file (or one album), one document: the next file without a tap is asked

@@ -161,6 +161,10 @@ class ItemStatus:
     signed: bool
     # the same document as another item's (one INPS verbale covers two): its id
     same_as: str | None = None
+    # The signed form's pages here, by number (one file each), and those whose signature
+    # box showed no ink: until they are sent again signed, the form is not done.
+    form_pages: tuple[int, ...] = ()
+    unsigned: tuple[int, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -170,7 +174,14 @@ class ItemStatus:
             return False
         if self.signed:
             return True
+        if self.unsigned:
+            return False
         return self.item.pages is None or self.pages >= self.item.pages
+
+    @property
+    def pages_left(self) -> list[int]:
+        """The signed form's page numbers not here yet."""
+        return [p for p in range(1, (self.item.pages or 0) + 1) if p not in self.form_pages]
 
     @property
     def pages_missing(self) -> int:
@@ -192,6 +203,7 @@ def status(
     for item in items:
         target = same_as.get(item.id)
         mine = [a for a in attachments if a["item_id"] in (item.id, target)]
+        numbered = [a for a in mine if a.get("form_page")]
         out.append(
             ItemStatus(
                 item=item,
@@ -199,6 +211,8 @@ def status(
                 pages=sum(int(a["pages"] or 1) for a in mine),
                 signed=any(a["signed"] for a in mine),
                 same_as=target,
+                form_pages=tuple(sorted({int(a["form_page"]) for a in numbered})),
+                unsigned=tuple(sorted(int(a["form_page"]) for a in numbered if a.get("ink") == 0)),
             )
         )
     return out

@@ -184,6 +184,7 @@ class Desk(Uploads, Requests):
         self.take_back(dossier_id, "application_form")
         d = self.get(dossier_id)
         d["data"].pop("form_sha256", None)
+        d["data"].pop("form_layout", None)
         for item in d["data"]["checklist"]:
             if item["id"] == "application_form":
                 item["pages"] = None
@@ -240,16 +241,31 @@ class Desk(Uploads, Requests):
 
         erase_family(self.db, self.blobs, user_id, self.outbox_dir)
 
-    def set_form_pages(self, dossier_id: str, pages: int, sha256: str | None = None) -> None:
+    def set_form_pages(
+        self,
+        dossier_id: str,
+        pages: int,
+        sha256: str | None = None,
+        layout: dict[str, Any] | None = None,
+    ) -> None:
         """The form was made with `pages` pages: the signed copy needs them all. Its
-        SHA-256 is kept, so the unsigned file sent back is recognised."""
+        SHA-256 is kept, so the unsigned file sent back is recognised; its layout (where
+        the QR code and the signature boxes are: `FormPDF.layout`), so a photo of a page
+        is set upright and its box looked at for ink."""
         d = self.get(dossier_id)
         if sha256:
             d["data"]["form_sha256"] = sha256
+        if layout is not None:
+            d["data"]["form_layout"] = layout
         for item in d["data"]["checklist"]:
             if item["id"] == "application_form":
                 item["pages"] = pages
         store.save_data(self.db, dossier_id, d["data"])
+
+    def form_layout(self, dossier_id: str) -> dict[str, Any] | None:
+        """Where the form's QR code and signature boxes are (None: a form made before
+        the layout was kept)."""
+        return self.get(dossier_id)["data"].get("form_layout")
 
     def form_pages(self, dossier_id: str) -> int:
         d = self.get(dossier_id)
@@ -281,18 +297,22 @@ class Desk(Uploads, Requests):
         titles = {item.id: item.title for item in self.items(d)}
         items = []
         for item in self.items(d):
+            # the signed form's pages by their number, whatever order they came in
+            mine = sorted(
+                (a for a in rows if a["item_id"] == item.id),
+                key=lambda a: (a.get("form_page") is None, a.get("form_page") or 0, a["seq"]),
+            )
             uploads = [
                 Upload(
                     item_id=item.id,
-                    seq=a["seq"],
+                    seq=seq,
                     kind=a["kind"],
                     data=b"",
                     sha256=a["sha256"],
                     signed=bool(a["signed"]),
                     source=source,
                 )
-                for a in rows
-                if a["item_id"] == item.id
+                for seq, a in enumerate(mine, start=1)
             ]
             if uploads:
                 # one file for two items (the same verbale): sent once, titled for both

@@ -26,10 +26,12 @@ __all__ = [
     "BankDetails",
     "Declaration",
     "FormData",
+    "MadeForm",
     "Person",
     "application_form_pdf",
     "clean_text",
     "form_edition",
+    "made_form",
     "rendered_form",
 ]
 
@@ -368,9 +370,27 @@ def _render(data: FormData, edition: str, total: int) -> FormPDF:
     return pdf
 
 
+@dataclass(frozen=True)
+class MadeForm:
+    """The form as made: its bytes, its page count, each block's first and last page (to
+    check that none is split), and where its QR code and signature boxes are
+    (`FormPDF.layout`, with the label printed over the boxes)."""
+
+    pdf: bytes
+    pages: int
+    blocks: list[tuple[str, int, int]]
+    layout: dict[str, object]
+
+
 def rendered_form(data: FormData) -> tuple[bytes, int, list[tuple[str, int, int]]]:
     """The form's bytes, its page count, and each block's first and last page (to check
     that none is split)."""
+    made = made_form(data)
+    return made.pdf, made.pages, made.blocks
+
+
+def made_form(data: FormData) -> MadeForm:
+    """The form and its layout (`MadeForm`)."""
     edition = form_edition(data)
     total = 1
     for _ in range(3):  # the QR codes need the page count: render until it holds
@@ -381,7 +401,8 @@ def rendered_form(data: FormData) -> tuple[bytes, int, list[tuple[str, int, int]
         total = pages
     else:
         pdf = _render(data, edition, total)
-    return bytes(pdf.output()), pdf.page_no(), pdf.blocks
+    layout = {**pdf.layout(), "label": SIGNATURE_LABEL}
+    return MadeForm(bytes(pdf.output()), pdf.page_no(), pdf.blocks, layout)
 
 
 def application_form_pdf(data: FormData) -> bytes:

@@ -91,6 +91,8 @@ class FormPDF(FPDF):
         self.edition = edition
         self.pages_total = pages_total
         self.blocks: list[tuple[str, int, int]] = []
+        # (page, x, y, width, height) in mm of each box drawn to sign in (`layout`)
+        self.signature_boxes: list[tuple[int, float, float, float, float]] = []
         self.add_font(FAMILY, "", str(_REGULAR))
         self.add_font(FAMILY, "B", str(_BOLD))
         self.set_margins(MARGIN, MARGIN, MARGIN)
@@ -123,8 +125,7 @@ class FormPDF(FPDF):
         matrix = code.matrix
         size = len(matrix)
         module = QR_SIDE / size
-        x0 = self.w - self.r_margin - QR_SIDE
-        y0 = self.h - 8 - QR_SIDE
+        x0, y0, _side = self.qr_square()
         self.set_fill_color(255, 255, 255)
         self.rect(
             x0 - _QR_QUIET, y0 - _QR_QUIET, QR_SIDE + 2 * _QR_QUIET, QR_SIDE + 2 * _QR_QUIET, "F"
@@ -142,6 +143,21 @@ class FormPDF(FPDF):
                 self.rect(
                     x0 + start * module, y0 + row * module, (col - start) * module, module, "F"
                 )
+
+    def qr_square(self) -> tuple[float, float, float]:
+        """Where the QR code is on every page: left, top and side, mm."""
+        return self.w - self.r_margin - QR_SIDE, self.h - 8 - QR_SIDE, QR_SIDE
+
+    def layout(self) -> dict[str, object]:
+        """Where things are on the pages, as data (mm from the top left corner): the
+        page's size, the QR code and each signature box with its page and label. A photo
+        of a signed page is set upright from its QR code and its box looked at for ink
+        (`dossier.pagephoto`)."""
+        return {
+            "page": [self.w, self.h],
+            "qr": list(self.qr_square()),
+            "signatures": [list(box) for box in self.signature_boxes],
+        }
 
     # --- blocks that stay whole ------------------------------------------------------------
 
@@ -254,6 +270,7 @@ class FormPDF(FPDF):
         self.cell(box_w, LINE, label, new_x="LEFT", new_y="NEXT")
         y = self.get_y() + 1
         self.rect(x, y, box_w, box_h)
+        self.signature_boxes.append((self.page_no(), x, y, box_w, box_h))
         self.set_xy(self.l_margin, y + box_h + 3)
         self.set_font(FAMILY, "", 8.5)
         self.multi_cell(0, 4.5, note, align="L", new_x="LMARGIN", new_y="NEXT")

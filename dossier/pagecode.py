@@ -19,7 +19,13 @@ import hashlib
 import io
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .pagephoto import Layout
 
 log = logging.getLogger(__name__)
 
@@ -65,31 +71,51 @@ def parse(text: str) -> PageMark | None:
 # --- reading ----------------------------------------------------------------------------
 
 
-def _decode(image: object) -> list[str]:
+@dataclass(frozen=True)
+class Seen:
+    """A code of ours read in a picture, with its corners there (pixels: top left, top
+    right, bottom right, bottom left of the code as printed)."""
+
+    mark: PageMark
+    corners: tuple[tuple[float, float], ...]
+
+
+def _decode(image: object) -> list[Seen]:
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    return [b.text for b in found if b.valid]
+    seen: list[Seen] = []
+    for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+        mark = parse(code.text) if code.valid else None
+        if mark is None:
+            continue
+        p = code.position
+        corners = tuple(
+            (float(c.x), float(c.y))
+            for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+        )
+        seen.append(Seen(mark, corners))
+    return seen
 
 
-def _marks(texts: list[str]) -> list[PageMark]:
+def _marks(seen: list[Seen]) -> list[PageMark]:
     out: list[PageMark] = []
-    for text in texts:
-        mark = parse(text)
-        if mark is not None and mark not in out:
-            out.append(mark)
+    for one in seen:
+        if one.mark not in out:
+            out.append(one.mark)
     return out
 
 
-def _from_image(data: bytes) -> list[PageMark]:
+def _image_seen(data: bytes) -> tuple[list[Seen], Image.Image | None]:
+    """The codes of a photo, and the grey picture they were read in."""
     from PIL import Image, ImageOps
 
     from .files import open_image
 
     with Image.open(io.BytesIO(data)) as header:  # the size only: no pixel decoded
         full = max(header.size)
-    texts: list[str] = []
+    seen: list[Seen] = []
     tried: set[tuple[int, int]] = set()
+    gray = None
     for side in SIDES:
         # JPEG is decoded at 1/2, 1/4... of its size: two sides may give the same pixels
         image = open_image(data, max_side=side)
@@ -98,20 +124,22 @@ def _from_image(data: bytes) -> list[PageMark]:
         if gray.size in tried:
             continue
         tried.add(gray.size)
-        texts = _decode(gray)
-        if not texts:  # a dim or low-contrast photo
-            texts = _decode(ImageOps.autocontrast(gray, cutoff=1))
-        if texts or max(gray.size) >= full:  # read, or this was the whole picture
+        seen = _decode(gray)
+        if not seen:  # a dim or low-contrast photo (the corners are the same)
+            seen = _decode(ImageOps.autocontrast(gray, cutoff=1))
+        if seen or max(gray.size) >= full:  # read, or this was the whole picture
             break
-    return _marks(texts)
+    return seen, gray
 
 
-def _from_pdf(data: bytes) -> list[PageMark]:
+def _pdf_seen(data: bytes) -> tuple[list[tuple[list[Seen], Image.Image]], int]:
+    """The codes of each page of a PDF read (at most `MAX_PDF_PAGES`) with the page's
+    grey rendering, and the PDF's page count."""
     import pypdfium2
 
     pdf = pypdfium2.PdfDocument(data)
     try:
-        marks: list[PageMark] = []
+        pages: list[tuple[list[Seen], Image.Image]] = []
         for index in range(min(len(pdf), MAX_PDF_PAGES)):
             page = pdf[index]
             try:
@@ -119,15 +147,21 @@ def _from_pdf(data: bytes) -> list[PageMark]:
                 # a page of a scan is an image at any size: cap the pixels, not the dpi
                 scale = min(PDF_DPI / 72, 2200 / max(width, height, 1))
                 bitmap = page.render(scale=scale, grayscale=True)
-                image = bitmap.to_pil()
+                image = bitmap.to_pil().convert("L")
             finally:
                 page.close()
-            for mark in _marks(_decode(image)):
-                if mark not in marks:
-                    marks.append(mark)
-        return marks
+            pages.append((_decode(image), image))
+        return pages, len(pdf)
     finally:
         pdf.close()
+
+
+def _from_image(data: bytes) -> list[PageMark]:
+    return _marks(_image_seen(data)[0])
+
+
+def _from_pdf(data: bytes) -> list[PageMark]:
+    return _marks([one for seen, _image in _pdf_seen(data)[0] for one in seen])
 
 
 def read_marks(data: bytes) -> list[PageMark]:
@@ -161,10 +195,26 @@ def read_marks(data: bytes) -> list[PageMark]:
 
 
 @dataclass(frozen=True)
+class FoundPage:
+    """One page of the current form in an upload, on its own and upright: a photo cut
+    to the page (`kind` "jpeg", `dossier.pagephoto.upright`) or the PDF page alone,
+    turned upright (`kind` "pdf"). `ink`: its signature box holds a signature (True),
+    does not seem to (False); None for a page without a box, or a form whose boxes are
+    not known."""
+
+    page: int
+    data: bytes = field(repr=False)
+    kind: str
+    ink: bool | None = None
+
+
+@dataclass(frozen=True)
 class Recognition:
     """What a file sent at the signing step is. `outcome`:
 
-    - `pages`: pages of this dossier's current form (`pages`, e.g. [2]; `total` of them);
+    - `pages`: pages of this dossier's current form (`pages`, e.g. [2]; `total` of them),
+      each on its own in `found` when the file was read for them (`recognise_file`);
+      `skipped`: pages of a PDF that are not (no code of ours, or of an older form);
     - `old_edition`: pages of this dossier's form, printed before the answers changed;
     - `other_dossier`: pages of another dossier's form (`dossier_id` says which);
     - `none`: no code of ours could be read (a cat, a blurred photo, another document).
@@ -175,6 +225,16 @@ class Recognition:
     total: int = 0
     dossier_id: str | None = None
     marks: tuple[PageMark, ...] = field(default=(), repr=False)
+    found: tuple[FoundPage, ...] = field(default=(), repr=False)
+    skipped: int = 0
+
+
+def _current(mark: PageMark, dossier_id: str, edition: str, total: int) -> bool:
+    return (
+        mark.dossier_id == dossier_id
+        and mark.total == total
+        and mark.check == check_letters(dossier_id, mark.page, total, edition)
+    )
 
 
 def recognise(marks: list[PageMark], dossier_id: str, edition: str, total: int) -> Recognition:
@@ -185,42 +245,138 @@ def recognise(marks: list[PageMark], dossier_id: str, edition: str, total: int) 
         if others:
             return Recognition("other_dossier", dossier_id=others[0].dossier_id, marks=tuple(marks))
         return Recognition("none", marks=tuple(marks))
-    current = [
-        m
-        for m in ours
-        if m.total == total and m.check == check_letters(dossier_id, m.page, total, edition)
-    ]
+    current = [m for m in ours if _current(m, dossier_id, edition, total)]
     if not current:
         return Recognition("old_edition", dossier_id=dossier_id, marks=tuple(marks))
     pages = tuple(sorted({m.page for m in current}))
     return Recognition("pages", pages, total, dossier_id, tuple(marks))
 
 
-def recognise_file(data: bytes, dossier_id: str, edition: str, total: int) -> Recognition:
-    """`read_marks` then `recognise`: in one bounded process, only the verdict comes back."""
-    return recognise(read_marks(data), dossier_id, edition, total)
+def _photo_pages(
+    data: bytes, seen: list[Seen], gray: Image.Image, layout: Layout
+) -> list[FoundPage]:
+    """Each page in a photo cut out upright (`pagephoto.upright`), its box looked at."""
+    from .files import CLEAN_QUALITY, open_image
+    from .pagephoto import has_ink, place, upright
+
+    whole = open_image(data)
+    sx, sy = whole.width / gray.width, whole.height / gray.height
+    pages: dict[int, FoundPage] = {}
+    for one in seen:
+        placement = place(one.corners, layout)
+        ink = has_ink(gray, placement, layout.boxes(one.mark.page))
+        out = io.BytesIO()
+        page = upright(whole, placement.scaled(sx, sy), layout)
+        page.save(out, format="JPEG", quality=CLEAN_QUALITY, subsampling="4:2:0")
+        pages[one.mark.page] = FoundPage(one.mark.page, out.getvalue(), "jpeg", ink)
+    return [pages[p] for p in sorted(pages)]
+
+
+def _pdf_pages(
+    data: bytes, read: list[tuple[list[Seen], Image.Image]], total: int, layout: Layout
+) -> tuple[list[FoundPage], int]:
+    """Each page of the form in a PDF, alone in a PDF of its own and turned upright (a
+    quarter turn, no pixel touched); the last copy of a page in the file counts. With the
+    number of the file's pages that are none of the form's."""
+    from pypdf import PdfReader, PdfWriter
+
+    from .pagephoto import has_ink, place
+
+    chosen: dict[int, tuple[int, bool | None, int]] = {}
+    for index, (seen, image) in enumerate(read):
+        for one in seen:
+            placement = place(one.corners, layout)
+            ink = has_ink(image, placement, layout.boxes(one.mark.page))
+            chosen[one.mark.page] = (index, ink, placement.quarter_turns)
+    reader = PdfReader(io.BytesIO(data))
+    found = []
+    for page in sorted(chosen):
+        index, ink, turns = chosen[page]
+        writer = PdfWriter()
+        writer.add_page(reader.pages[index])
+        if turns:
+            writer.pages[0].rotate((4 - turns) % 4 * 90)  # clockwise, back upright
+        out = io.BytesIO()
+        writer.write(out)
+        found.append(FoundPage(page, out.getvalue(), "pdf", ink))
+    used = {index for index, _ink, _turns in chosen.values()}
+    return found, total - len(used)
+
+
+def recognise_file(
+    data: bytes,
+    dossier_id: str,
+    edition: str,
+    total: int,
+    layout: dict[str, Any] | None = None,
+) -> Recognition:
+    """`read_marks` then `recognise`, and each page of the current form found taken out
+    on its own, upright, its signature box looked at (`FoundPage`; `layout`: where the
+    code and the boxes are, `FormPDF.layout`). In one bounded process: only the verdict
+    and the pages come back. A photo or a PDF: a signed file is kept whole, unread."""
+    from .files import FileRefused, sniff
+    from .pagephoto import Layout
+
+    kind = sniff(data)
+    if kind not in ("pdf", "jpeg", "png", "webp", "heic"):
+        return recognise(read_marks(data), dossier_id, edition, total)
+    where = Layout.of(layout)
+    try:
+        if kind == "pdf":
+            read, count = _pdf_seen(data)
+            seen = [one for page, _image in read for one in page]
+        else:
+            seen, gray = _image_seen(data)
+        verdict = recognise(_marks(seen), dossier_id, edition, total)
+        if verdict.outcome != "pages":
+            return verdict
+        if kind == "pdf":
+            read = [
+                ([s for s in page if _current(s.mark, dossier_id, edition, total)], image)
+                for page, image in read
+            ]
+            found, skipped = _pdf_pages(data, read, count, where)
+            return replace(verdict, found=tuple(found), skipped=skipped)
+        assert gray is not None
+        current = [s for s in seen if _current(s.mark, dossier_id, edition, total)]
+        return replace(verdict, found=tuple(_photo_pages(data, current, gray, where)))
+    except FileRefused:
+        return Recognition("none")
+    except Exception as error:  # pdfium's own errors, anything a decoder raises
+        log.info("page codes not read: %s", type(error).__name__)
+        return Recognition("none")
 
 
 async def recognise_bounded_async(
-    data: bytes, dossier_id: str, edition: str, total: int
+    data: bytes,
+    dossier_id: str,
+    edition: str,
+    total: int,
+    layout: dict[str, Any] | None = None,
 ) -> Recognition:
     """`recognise_file` in a bounded process (time and memory of an upload check), for
     the event loop. A file too heavy to read is `none`."""
     from . import bounded
 
     try:
-        return await bounded.run_async(recognise_file, data, dossier_id, edition, total)
+        return await bounded.run_async(recognise_file, data, dossier_id, edition, total, layout)
     except bounded.Overrun as overrun:
         log.info("page code reading over its limit: %s", overrun.why)
         return Recognition("none")
 
 
-def recognise_bounded(data: bytes, dossier_id: str, edition: str, total: int) -> Recognition:
+def recognise_bounded(
+    data: bytes,
+    dossier_id: str,
+    edition: str,
+    total: int,
+    layout: dict[str, Any] | None = None,
+) -> Recognition:
     """`recognise_bounded_async` for plain callers (the console, the tests)."""
     from . import bounded
 
     try:
-        return bounded.run(recognise_file, data, dossier_id, edition, total)
+        return bounded.run(recognise_file, data, dossier_id, edition, total, layout)
     except bounded.Overrun as overrun:
         log.info("page code reading over its limit: %s", overrun.why)
         return Recognition("none")

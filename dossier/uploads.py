@@ -5,8 +5,9 @@ taken back, retired when a new copy replaces an unreadable one. Part of `Desk`."
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -26,9 +27,20 @@ from .files import (
     message_over,
 )
 
+if TYPE_CHECKING:
+    from .pagecode import FoundPage
+
 log = logging.getLogger(__name__)
 
-__all__ = ["UNASSIGNED", "Filed", "Uploads", "bounded_check", "bounded_check_async", "check"]
+__all__ = [
+    "UNASSIGNED",
+    "Filed",
+    "PageFiled",
+    "Uploads",
+    "bounded_check",
+    "bounded_check_async",
+    "check",
+]
 
 UNSIGNED_FORM = N_(
     "Questo è il modulo non ancora firmato. Stampatelo, firmatelo e mandate le foto "
@@ -46,6 +58,24 @@ class Filed:
     checked: CheckedFile | None = None
     refusal: FileRefused | None = None
     statuses: list[ItemStatus] = field(default_factory=list)
+
+
+DIGITAL_ALREADY = N_(
+    "Abbiamo già il modulo con la firma digitale: le foto delle pagine non servono. "
+    "Per mandare le foto al suo posto, toccate «🔁 Rifai un documento» e poi «Domanda "
+    "firmata»."
+)
+FORM = "application_form"
+
+
+@dataclass(frozen=True)
+class PageFiled:
+    """One page of the signed form filed: `outcome` new, replaced (a newer copy of a page
+    already here: the older one is gone) or same (these very bytes were here)."""
+
+    page: int
+    outcome: str
+    ink: bool | None = None
 
 
 ITEM_FULL = N_(
@@ -190,6 +220,78 @@ class Uploads:
         ]
         return self._over_message(dossier_id, rows, item_id, budget_mb)
 
+    def file_form_pages(
+        self,
+        dossier_id: str,
+        checked: CheckedFile,
+        pages: Sequence[FoundPage],
+        file_unique_id: str | None = None,
+        budget_mb: float | None = None,
+    ) -> list[PageFiled] | FileRefused:
+        """File each page of the signed form found in one upload (`FoundPage`: alone and
+        upright) as a file of its own under its number: one file per page, a newer copy
+        replacing the older (the newest wins). Our own unsigned PDF sent back, or pages
+        after a digitally signed form, are refused; so is a page that would make the
+        form too big for one PEC message (with `budget_mb`, as `file`)."""
+        if self._is_unsigned_form(dossier_id, checked):
+            return FileRefused(UNSIGNED_FORM)
+        rows = [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == FORM]
+        if any(a["signed"] for a in rows):
+            return FileRefused(DIGITAL_ALREADY)
+        filed: list[PageFiled] = []
+        for page in pages:
+            kept = [  # the copy this page replaces does not count
+                a
+                for a in store.attachments(self.db, dossier_id)
+                if not (a["item_id"] == FORM and a.get("form_page") == page.page)
+            ]
+            heavy = bytes_over(kept, FORM, len(page.data))
+            if heavy is None and budget_mb is not None:
+                new_row = {
+                    "item_id": FORM,
+                    "kind": page.kind,
+                    "signed": False,
+                    "size": len(page.data),
+                }
+                heavy = self._over_message(dossier_id, [*kept, new_row], FORM, budget_mb)
+            if heavy is not None:
+                return heavy
+            _attachment, new = store.add_attachment(
+                self.db,
+                dossier_id,
+                item_id=FORM,
+                sha256=self.blobs.put(page.data),
+                kind=page.kind,
+                mime="application/pdf" if page.kind == "pdf" else "image/jpeg",
+                pages=1,
+                size=len(page.data),
+                file_unique_id=file_unique_id,
+                form_page=page.page,
+                ink=page.ink,
+            )
+            if not new:
+                filed.append(PageFiled(page.page, "same", page.ink))
+                continue
+            older = [a for a in rows if a.get("form_page") == page.page]
+            for a in older:
+                self._drop(dossier_id, a["id"])
+            filed.append(PageFiled(page.page, "replaced" if older else "new", page.ink))
+        return filed
+
+    def keep_only_form_file(self, dossier_id: str, attachment_id: int) -> int:
+        """A digitally signed form arrived: it is the whole form, and the photos of pages
+        sent before it go. Returns how many went."""
+        rows = store.attachments(self.db, dossier_id)
+        gone = [a for a in rows if a["item_id"] == FORM and a["id"] != attachment_id]
+        for a in gone:
+            self._drop(dossier_id, a["id"])
+        return len(gone)
+
+    def _drop(self, dossier_id: str, attachment_id: int) -> None:
+        sha = store.remove_attachment(self.db, dossier_id, attachment_id)
+        if sha and not store.blob_in_use(self.db, sha):
+            self.blobs.delete(sha)
+
     def check_options(self, dossier_id: str, item_id: str | None) -> tuple[int, int]:
         """(max_pages, text_pages) for checking an upload to this item: the signed form
         takes only a few pages more than the form itself, and its text is read (to
@@ -261,9 +363,7 @@ class Uploads:
         row = store.attachment(self.db, dossier_id, attachment_id)
         if row is None or row["item_id"] == "application_form":
             return None
-        sha = store.remove_attachment(self.db, dossier_id, attachment_id)
-        if sha is not None and not store.blob_in_use(self.db, sha):
-            self.blobs.delete(sha)
+        self._drop(dossier_id, attachment_id)
         left = [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == row["item_id"]]
         if not left:
             self._unlink(dossier_id, row["item_id"])

@@ -387,6 +387,15 @@ def m013_signer_certificates_and_searches_unsaid(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_signed_form_pages(db: Database) -> None:
+    """Each page of the signed form is a file of its own, known by its page number (one
+    per number: a newer photo of a page replaces the older), with whether its signature
+    box showed ink (1, 0; NULL for a page without a box, or any other file)."""
+    db.table("attachments").add_column("form_page", int)
+    db.table("attachments").add_column("ink", int)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -222,10 +222,13 @@ def add_attachment(
     signed: bool = False,
     file_unique_id: str | None = None,
     signers: list[dict[str, Any]] | None = None,
+    form_page: int | None = None,
+    ink: bool | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """File one upload under a checklist item. The same bytes twice in one dossier are
     kept once: returns (the attachment, True if it is new). `signers`: who issued the
-    certificates of a signed file (`dossier.signatures.Signer.as_dict`)."""
+    certificates of a signed file (`dossier.signatures.Signer.as_dict`); a page of the
+    signed form comes with its page number and whether its box showed ink."""
     with db.atomic():
         existing = list(
             db.query(
@@ -253,6 +256,8 @@ def add_attachment(
                 "signers": json.dumps(signers, ensure_ascii=False) if signers else None,
                 "file_unique_id": file_unique_id,
                 "created_at": now_iso(),
+                "form_page": form_page,
+                "ink": None if ink is None else int(ink),
             }
         )
         return dict(db.table("attachments").get(last_id(table))), True

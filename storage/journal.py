@@ -58,6 +58,17 @@ def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None
     ]
 
 
+def more_of_album(db: Database, user_id: int, media_group_id: str, after_update_id: int) -> bool:
+    """Whether a later update of this user's album (Telegram's media group) is written
+    down and not handled yet: it is on its way, waiting for the chat's lock."""
+    row = db.execute(
+        "SELECT 1 FROM update_journal WHERE done = 0 AND user_id = ? AND update_id > ? "
+        "AND data IS NOT NULL AND json_extract(data, '$.message.media_group_id') = ? LIMIT 1",
+        [user_id, after_update_id, media_group_id],
+    ).fetchone()
+    return row is not None
+
+
 def claim(db: Database, update_id: int, was: str | None, owner: str | None) -> bool:
     """Take an unfinished update over from the process `was` (gone) to handle it again,
     counting the attempt. False when another process took it first, or it is done."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import random
 
 from fpdf import FPDF
@@ -29,30 +30,138 @@ def document_photo(seed: int = 0, size: tuple[int, int] = (1200, 1600)) -> bytes
     return out.getvalue()
 
 
-def signed_page_photo(form_pdf: bytes, index: int, angle: float = 0, blur: float = 0) -> bytes:
-    """A phone photo of page `index` of the form the chat made, printed and signed: the
-    page rendered (pypdfium2), a scribble where the signature goes, turned by `angle` on a
-    table and a little out of focus (`blur`), saved as a JPEG."""
+def signature_boxes(form_pdf: bytes, index: int) -> list[tuple[float, float, float, float]]:
+    """The boxes to sign in on page `index` of the form, (x, y, width, height) in points
+    from the top left: found in the PDF itself (the rectangles drawn of the signature
+    box's size), not from the layout the form stored, so a wrong layout shows."""
     import pypdfium2
-    from PIL import ImageFilter
+    import pypdfium2.raw as pdfium_c
+
+    from dossier.formpdf import SIGNATURE_BOX
 
     page = pypdfium2.PdfDocument(form_pdf)[index]
-    img = page.render(scale=2000 / page.get_height()).to_pil().convert("RGB")
-    draw = ImageDraw.Draw(img)
+    height = page.get_height()
+    width_pt, height_pt = (side / 25.4 * 72 for side in SIGNATURE_BOX)
+    boxes = []
+    for obj in page.get_objects():
+        if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        left, bottom, right, top = obj.get_bounds()
+        if abs(right - left - width_pt) < 2 and abs(top - bottom - height_pt) < 2:
+            boxes.append((left, height - top, right - left, top - bottom))
+    return boxes
+
+
+def scribble(
+    draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], seed: int = 0
+) -> None:
+    """A handwritten signature across `box` (pixels): loops and a flourish, in blue ink."""
+    rng = random.Random(seed)
+    x, y, w, h = box
+    points = []
+    for i in range(220):
+        t = i / 219
+        loop = math.sin(t * math.pi * 9 + rng.random() * 0.2)
+        points.append(
+            (
+                x + w * (0.12 + 0.7 * t) + w * 0.03 * math.cos(t * math.pi * 9),
+                y + h * (0.55 - 0.25 * loop * (1 - 0.4 * t)),
+            )
+        )
+    width = max(2, round(h / 60))
+    draw.line(points, fill=(25, 35, 120), width=width, joint="curve")
     draw.line(
-        [(img.width * 0.55, img.height * 0.8), (img.width * 0.8, img.height * 0.78)],
-        fill=(20, 30, 120),
-        width=4,
+        [(x + w * 0.2, y + h * 0.8), (x + w * 0.5, y + h * 0.72), (x + w * 0.75, y + h * 0.78)],
+        fill=(25, 35, 120),
+        width=width,
     )
-    table = Image.new("RGB", (img.width + 300, img.height + 200), (120, 86, 52))
-    turned = img.rotate(angle, expand=True, fillcolor=(120, 86, 52), resample=Image.BICUBIC)
-    turned.thumbnail((table.width - 40, table.height - 40))
-    table.paste(turned, ((table.width - turned.width) // 2, (table.height - turned.height) // 2))
+
+
+def page_photo(
+    form_pdf: bytes,
+    index: int,
+    *,
+    signed: bool = True,
+    angle: float = 0,
+    tilt: float = 0.0,
+    blur: float = 0,
+    noise: float = 0,
+    shade: float = 0.0,
+    size: tuple[int, int] = (4000, 3000),
+    seed: int = 0,
+) -> bytes:
+    """A phone photo of page `index` of the form, printed: signed in its signature box
+    (if it has one, and `signed`), lying on a wooden table, turned by `angle` degrees,
+    seen a little from below (`tilt`: the top of the page narrower by that share), out of
+    focus (`blur`), grainy (`noise`, grey levels), lit from one side (`shade`: the left
+    edge that much darker), saved as a phone saves it (JPEG)."""
+    import pypdfium2
+    from PIL import ImageChops, ImageFilter
+
+    page = pypdfium2.PdfDocument(form_pdf)[index]
+    scale = 2600 / page.get_height()
+    img = page.render(scale=scale).to_pil().convert("RGB")
+    if signed:
+        draw = ImageDraw.Draw(img)
+        for n, (x, y, w, h) in enumerate(signature_boxes(form_pdf, index)):
+            scribble(draw, (x * scale, y * scale, w * scale, h * scale), seed + n)
+    table_colour = (120, 86, 52)
+    if tilt:
+        w, h = img.size
+        pull = tilt * w / 2
+        img = img.transform(
+            img.size,
+            Image.Transform.QUAD,
+            (-pull, 0, 0, h, w, h, w + pull, 0),
+            resample=Image.Resampling.BICUBIC,
+            fillcolor=table_colour,
+        )
+    turned = img.rotate(angle, expand=True, fillcolor=table_colour, resample=Image.BICUBIC)
+    turned.thumbnail((size[0] - 60, size[1] - 60))
+    table = Image.new("RGB", size, table_colour)
+    table.paste(turned, ((size[0] - turned.width) // 2, (size[1] - turned.height) // 2))
+    if shade:
+        light = Image.linear_gradient("L").rotate(90).resize(size)  # dark on the left
+        light = light.point(lambda v: round(255 * (1 - shade) + v * shade))
+        table = ImageChops.multiply(table, Image.merge("RGB", [light] * 3))
     if blur:
         table = table.filter(ImageFilter.GaussianBlur(blur))
+    if noise:
+        grain = Image.effect_noise(size, noise).convert("RGB")
+        table = ImageChops.add(table, grain, offset=-128)
     out = io.BytesIO()
     table.save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def scanned_form(
+    form_pdf: bytes,
+    pages: list[int],
+    *,
+    unsigned: tuple[int, ...] = (),
+    turned: dict[int, float] | None = None,
+) -> bytes:
+    """A scan of the printed form as a PDF (one page image each, as a scanning app makes
+    it): pages `pages` (indexes) in that order, signed except `unsigned`, each turned by
+    `turned[index]` degrees (the whole sheet put in the scanner sideways)."""
+    turned = turned or {}
+    images = [
+        Image.open(
+            io.BytesIO(
+                page_photo(form_pdf, i, signed=i not in unsigned, size=(1750, 2480), seed=i)
+            )
+        ).rotate(turned.get(i, 0), expand=True)
+        for i in pages
+    ]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=200)
+    return out.getvalue()
+
+
+def signed_page_photo(form_pdf: bytes, index: int, angle: float = 0, blur: float = 0) -> bytes:
+    """A phone photo of page `index` of the form the chat made, printed and signed in its
+    box (`page_photo`), turned by `angle` on a table and a little out of focus (`blur`)."""
+    return page_photo(form_pdf, index, angle=angle, blur=blur, size=(1800, 2300))
 
 
 def signed_form_photos(form_pdf: bytes) -> list[bytes]:

@@ -888,7 +888,7 @@ async def test_the_signing_step_can_tell_a_photo_of_page_one_from_a_cat(api, db_
 async def test_a_photo_of_a_printed_page_is_counted_and_a_cat_is_refused(api, db_path):
     """At the signing step, a phone photo of page 2 (turned, a little blurred) is known
     for what it is; a cat, and a page of another family's form, are refused with what to
-    send; the same page twice is not counted twice."""
+    send; the same page twice is not counted twice: the newer photo replaces the older."""
     from tests.test_pagecode import cat_photo
 
     s = await at_checklist(api, db_path)
@@ -911,7 +911,8 @@ async def test_a_photo_of_a_printed_page_is_counted_and_a_cat_is_refused(api, db
     assert f"Pagine firmate ricevute: 1 di {pages}" in texts[-1]
     assert "Mancano le pagine: 1" in texts[-1]
     texts = await f.upload_photo(signed_page_photo(pdf, 1, angle=-3))
-    assert "già mandata" in texts[-1] and len(form_files()) == 1
+    assert "Pagina 2 sostituita con quella nuova ✓" in texts[-1] and len(form_files()) == 1
+    assert f"Pagine firmate ricevute: 1 di {pages}" in texts[-1]
     # a page of another family's form: their dossier is named, ours is asked for
     other = Session(api, db_path, TODAY, user_id=4343)
     await to_result(other)
