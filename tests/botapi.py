@@ -295,10 +295,17 @@ class Family:
         await self.feed(self._message(photo=photo))
         return self.new_texts()
 
-    async def upload_photo(
+    async def upload_album(self, photos: list[bytes], album: str) -> list[str]:
+        """Send several photos together (an album, one media group): Telegram delivers
+        them as separate updates at once, and the bot handles them as concurrent tasks,
+        as it does when polling (each queues on the chat's lock)."""
+        updates = [self._photo_update(data, album) for data in photos]
+        await asyncio.gather(*(self.feed(update) for update in updates))
+        return self.new_texts()
+
+    def _photo_update(
         self, data: bytes, album: str | None = None, declared_size: int | None = None
-    ) -> list[str]:
-        """Send a photo from the camera or gallery: Telegram keeps sizes, we offer the largest."""
+    ) -> dict[str, Any]:
         file_id = f"photo{next(self.api._ids)}"
         self.api.files[file_id] = data
         photo = [
@@ -320,7 +327,13 @@ class Family:
         content: dict[str, Any] = {"photo": photo}
         if album:
             content["media_group_id"] = album
-        await self.feed(self._message(**content))
+        return self._message(**content)
+
+    async def upload_photo(
+        self, data: bytes, album: str | None = None, declared_size: int | None = None
+    ) -> list[str]:
+        """Send a photo from the camera or gallery: Telegram keeps sizes, we offer the largest."""
+        await self.feed(self._photo_update(data, album, declared_size))
         return self.new_texts()
 
     async def upload_document(

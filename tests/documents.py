@@ -148,13 +148,13 @@ def scanned_form(
     images = [
         Image.open(
             io.BytesIO(
-                page_photo(form_pdf, i, signed=i not in unsigned, size=(1750, 2480), seed=i)
+                page_photo(form_pdf, i, signed=i not in unsigned, size=(1240, 1754), seed=i)
             )
         ).rotate(turned.get(i, 0), expand=True)
         for i in pages
     ]
     out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=200)
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=150)
     return out.getvalue()
 
 
