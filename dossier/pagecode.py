@@ -256,10 +256,10 @@ def _photo_pages(
     data: bytes, seen: list[Seen], gray: Image.Image, layout: Layout
 ) -> list[FoundPage]:
     """Each page in a photo cut out upright (`pagephoto.upright`), its box looked at."""
-    from .files import CLEAN_QUALITY, open_image
+    from .files import CLEAN_QUALITY, CLEAN_SIDE, open_image
     from .pagephoto import has_ink, place, upright
 
-    whole = open_image(data)
+    whole = open_image(data, max_side=CLEAN_SIDE)  # as big as a clean copy, no bigger
     sx, sy = whole.width / gray.width, whole.height / gray.height
     pages: dict[int, FoundPage] = {}
     for one in seen:

@@ -39,13 +39,13 @@ Box = tuple[float, float, float, float]  # x, y, width, height (mm)
 A4 = (210.0, 297.0)
 QR_DEFAULT = (174.0, 271.0, 18.0)  # where `FormPDF` prints it on A4 (left, top, side)
 MARGIN = 15.0  # mm kept around the page when it is cut out of a photo
-MAX_DENSITY = 10.0  # px per mm of the page cut out (254 dpi): never more than the photo
+MAX_DENSITY = 8.0  # px per mm of the page cut out (203 dpi): never more than the photo
 WORK_DENSITY = (3.0, 8.0)  # px per mm the signature box is looked at, at least and at most
 MAX_RESIDUAL = 0.06  # of the code's side: corners further from a square, only a quarter turn
 SEARCH = 9.0  # mm around the box where its lines are looked for
 LINE_RUN = 4.0  # mm: dark runs this long, straight, are lines (the box), not a signature
 DARKER = 35  # grey levels under the local mean that count as ink
-INK_SHARE = 0.004  # of the box's inside: more ink than this is a signature
+INK_SHARE = 0.005  # of the box's inside: more ink than this is a signature
 INSET = 1.6  # mm inside the box's lines where ink is counted (its lines found)
 INSET_GUESSED = 4.0  # mm, when the lines were not found and the box is where it should be
 
@@ -173,7 +173,7 @@ def upright(image: Image.Image, placement: Placement, layout: Layout) -> Image.I
         size,
         Image.Transform.AFFINE,
         placement.affine(density, -MARGIN, -MARGIN),
-        resample=Image.Resampling.BICUBIC,
+        resample=Image.Resampling.BILINEAR,
         fillcolor="white",
     )
 
