@@ -54,7 +54,7 @@ def main() -> None:
             page_photo(pdf, signature, signed=False, angle=-8, tilt=0.08, noise=14, blur=1.0),
         ),
         ("cat photo 3000x4000 (no code)", cat_photo()),
-        ("the form as a PDF (4 pages, vector)", pdf),
+        (f"the form as a PDF ({pages} pages, vector)", pdf),
         ("scan PDF, 100 pages at 150 dpi (8 read)", out.getvalue()),
         ("the form signed (.p7m)", p7m(pdf)),
     ]
