@@ -23,7 +23,8 @@ from dossier.desk import Desk
 from eligibility import Catalogue
 from storage import leases
 from storage.blobs import BlobStore
-from storage.fsm import ChatLock, SQLiteStorage
+from storage.fsm import SQLiteStorage
+from storage.turns import ChatLock
 
 from .alerts import alerts_router
 from .backlog import install_backlog
@@ -68,9 +69,10 @@ def build_dispatcher(
     blobs = blobs or blob_store_beside(db, settings)
     owner = leases.new_owner()  # this process, in the leases and the crash journal
     storage = SQLiteStorage(db)
+    lock = ChatLock(db, owner=owner, storage=storage)
     dp = Dispatcher(
         storage=storage,
-        events_isolation=ChatLock(db, owner=owner, storage=storage),
+        events_isolation=lock,
         owner=owner,
         catalogue=catalogue,
         clock=clock,
@@ -78,7 +80,7 @@ def build_dispatcher(
         settings=settings,
         desk=Desk(db, blobs, catalogue, data_folder(db, settings) / "outbox"),
     )
-    install_journal(dp)  # first: every update is written down before anything else
+    install_journal(dp, lock)  # first: every update is written down before anything else
     language = UserLanguage(i18n, db)
     language.setup(dp)
     install_backlog(dp, language)  # before the chat's lock: a pile of files, capped

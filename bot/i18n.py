@@ -11,6 +11,8 @@ from sqlite_utils import Database
 from dialogs.languages import LOCALES, SOURCE, available, from_telegram
 from storage.users import get_language
 
+LANGUAGE = "chosen_language"  # the user's chosen language, read with the conversation
+
 
 def make_i18n() -> I18n:
     return I18n(path=LOCALES, default_locale=SOURCE, domain="messages")
@@ -28,7 +30,8 @@ class UserLanguage(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return SOURCE
-        chosen = get_language(self.db, user.id)
+        # read with the conversation when the update's turn began (bot.journal)
+        chosen = data[LANGUAGE] if LANGUAGE in data else get_language(self.db, user.id)
         if chosen in available():
             return chosen
         return from_telegram(user.language_code)

@@ -1,6 +1,8 @@
 """Updates survive a crash: an outer middleware writes each update down before any
 handler sees it and marks it done after (storage/journal.py), for polling and webhook
-alike; at start, `replay_unfinished` handles again what a crash interrupted, once.
+alike, in the two transactions that also take and release the chat's lock
+(storage/turns.py); at start, `replay_unfinished` handles again what a crash
+interrupted, once.
 
 A repeat of an update already done is dropped here too (polling gets the same ledger as
 the webhook). Handlers are safe to run again on the same update where it matters: an
@@ -15,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Update
 from sqlite_utils import Database
 
@@ -22,8 +26,9 @@ from common.clock import utcnow
 from common.i18n import N_
 from dossier import bounded
 from storage import journal, leases
+from storage.turns import ChatLock, Entry
 
-from .i18n import make_i18n
+from .i18n import LANGUAGE, make_i18n
 
 log = logging.getLogger(__name__)
 
@@ -49,35 +54,78 @@ def _user_of(update: Update) -> tuple[int | None, int | None]:
     return None, None
 
 
-async def journal_middleware(
-    handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
-    update: Update,
-    data: dict[str, Any],
-) -> Any:
-    db: Database | None = data.get("db")
-    if db is None or data.get("replaying"):
-        return await handler(update, data)
-    user_id, _chat = _user_of(update)
-    raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
-    state = journal.record(db, update.update_id, user_id, raw, utcnow(), data.get("owner"))
-    if state == "done":
-        return None  # a repeat of an update already handled
-    owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
-    try:
-        return await handler(update, data)
-    finally:
-        bounded.OWNER.reset(owner)
-        journal.finish(db, update.update_id)
+class Turns:
+    """The outer middleware of every update: written down in the crash journal, then
+    handled holding its chat's lock across processes (`storage.turns.ChatLock`), with
+    the conversation's row and the user's language read in the same transaction, and
+    marked done after in the transaction that writes the row and releases the lock.
+
+    It goes first, before aiogram's FSM middleware (whose event isolation, the same
+    `ChatLock`, then finds the chat held): the second photo of an album waits for the
+    first, but it is written down as soon as it comes."""
+
+    def __init__(self, lock: ChatLock, fsm: FSMContextMiddleware):
+        self.lock = lock
+        self.fsm = fsm
+
+    async def __call__(
+        self,
+        handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
+        update: Update,
+        data: dict[str, Any],
+    ) -> Any:
+        user_id, _chat = _user_of(update)
+        entry = None
+        if not data.get("replaying"):  # a replayed update is in the journal already
+            raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
+            entry = Entry(update.update_id, user_id, raw, utcnow())
+        event = UserContextMiddleware.resolve_event_context(update)
+        context = self.fsm.resolve_context(
+            bot=data["bot"],
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            thread_id=event.thread_id,
+            business_connection_id=event.business_connection_id,
+        )
+        if context is None:  # no chat to lock (not an update we handle)
+            return await self._alone(handler, update, data, entry, user_id)
+        async with self.lock.turn(context.key, entry, event.user_id) as begun:
+            if begun.journal == "done":
+                return None  # a repeat of an update already handled
+            data[LANGUAGE] = begun.language
+            owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
+            try:
+                return await handler(update, data)
+            finally:
+                bounded.OWNER.reset(owner)
+
+    async def _alone(
+        self,
+        handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
+        update: Update,
+        data: dict[str, Any],
+        entry: Entry | None,
+        user_id: int | None,
+    ) -> Any:
+        db = self.lock.db
+        if entry is not None:
+            state = journal.record(db, entry.update_id, user_id, entry.raw, entry.received, self.lock.owner)
+            if state == "done":
+                return None
+        try:
+            return await handler(update, data)
+        finally:
+            if entry is not None:
+                journal.finish(db, entry.update_id)
 
 
-def install_journal(dp: Dispatcher) -> None:
-    """The journal goes first, before the per-chat lock of the FSM middleware: the second
-    photo of an album waits for the first, but it is written down as soon as it comes."""
+def install_journal(dp: Dispatcher, lock: ChatLock) -> None:
+    """The journal and the chat's lock go first, before every other middleware."""
     manager = dp.update.outer_middleware
     existing = list(manager)
     for middleware in existing:
         manager.unregister(middleware)
-    manager.register(journal_middleware)
+    manager.register(Turns(lock, dp.fsm))
     for middleware in existing:
         manager.register(middleware)
 

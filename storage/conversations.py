@@ -14,13 +14,33 @@ from common.clock import now_iso
 
 from .db import immediate
 
+Row = tuple[str | None, str | None]  # a conversation's (state, data as JSON)
+
+
+def row(db: Database, key: str) -> Row:
+    """A conversation's stored (state, data as JSON); (None, None) when it has none."""
+    found = db.execute("SELECT state, data FROM fsm WHERE key = ?", [key]).fetchone()
+    return (found[0], found[1]) if found else (None, None)
+
 
 def read(db: Database, key: str) -> tuple[str | None, dict[str, Any]]:
     """A conversation's (state, data); (None, {}) when it has none."""
-    row = db.execute("SELECT state, data FROM fsm WHERE key = ?", [key]).fetchone()
-    if row is None:
-        return None, {}
-    return row[0], (json.loads(row[1]) if row[1] else {})
+    state, data = row(db, key)
+    return state, (json.loads(data) if data else {})
+
+
+def put(db: Database, key: str, state: str | None, data: str | None) -> None:
+    """Store a conversation's whole row (one statement); one with nothing in it leaves no
+    row behind."""
+    if state is None and data in (None, "{}"):
+        db.execute("DELETE FROM fsm WHERE key = ?", [key])
+        return
+    db.execute(
+        "INSERT INTO fsm (key, state, data, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+        "updated_at = excluded.updated_at",
+        [key, state, data, now_iso()],
+    )
 
 
 def write(db: Database, key: str, column: str, value: str | None) -> None:

@@ -26,15 +26,15 @@ def record(
     now: dt.datetime,
     owner: str | None = None,
 ) -> str:
-    """Write the update down before the process `owner` handles it. Returns "new",
-    "done" (already handled: a repeat) or "open" (written before and never finished: a
-    crash, or another process handling it now)."""
+    """Write the update down before the process `owner` handles it (committed at once,
+    unless the caller's transaction is open: `storage.turns`). Returns "new", "done"
+    (already handled: a repeat) or "open" (written before and never finished: a crash,
+    or another process handling it now)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
         "attempts, owner) VALUES (?, ?, ?, ?, 0, 0, ?)",
         [update_id, user_id, data, iso(now), owner],
     )
-    db.conn.commit()
     if cursor.rowcount == 1:
         return "new"
     row = db.execute("SELECT done FROM update_journal WHERE update_id = ?", [update_id]).fetchone()
@@ -43,7 +43,6 @@ def record(
 
 def finish(db: Database, update_id: int) -> None:
     db.execute("UPDATE update_journal SET done = 1, data = NULL WHERE update_id = ?", [update_id])
-    db.conn.commit()
 
 
 def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None]]:
@@ -84,5 +83,4 @@ def prune(db: Database, now: dt.datetime) -> int:
     cursor = db.execute(
         "DELETE FROM update_journal WHERE done = 1 AND received_at < ?", [iso(now - KEEP)]
     )
-    db.conn.commit()
     return cursor.rowcount
