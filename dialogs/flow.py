@@ -18,8 +18,8 @@ from typing import Any
 from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
-from eligibility.reach import facts_still_asked, facts_still_asked_by
-from eligibility.schema import FactRule, Notice
+from eligibility.reach import Asking, asking
+from eligibility.schema import FactRule
 
 from .buttons import (
     ON_A_QUESTION,
@@ -93,13 +93,23 @@ class Dialog:
         self._ = gettext
         self.fmt = Formats(language)
         self._verdicts: dict[str, dict[str, Any]] = {}
+        self._asking: dict[str, Asking] = {}
 
     def verdict(self, answers: dict[str, Any]) -> dict[str, Any]:
-        """The engine's verdict for these answers (asked once per set of answers)."""
+        """The engine's verdict for these answers (asked once per set of answers): for
+        the result."""
         key = json.dumps(answers, sort_keys=True)
         if key not in self._verdicts:
             self._verdicts[key] = check(facts_of(answers, self.today), self.catalogue)
         return self._verdicts[key]
+
+    def asking(self, answers: dict[str, Any]) -> Asking:
+        """What the questions still need (`eligibility.reach.asking`, asked once per set of
+        answers): the next question, its number and its wording read it."""
+        key = json.dumps(answers, sort_keys=True)
+        if key not in self._asking:
+            self._asking[key] = asking(facts_of(answers, self.today), self.catalogue)
+        return self._asking[key]
 
     # -- entry points ---------------------------------------------------------------
 
@@ -266,7 +276,7 @@ class Dialog:
         answers = state.get("answers", {})
         if "municipality" not in answers:
             return BY_KEY["municipality"]
-        missing = self.verdict(answers).get("missing") or []
+        missing = self.asking(answers).missing
         if not missing:
             return None
         key = missing[0]
@@ -306,15 +316,8 @@ class Dialog:
         number = answered.index(shown.key) + 1 if shown and shown.key in answered else done + 1
         if "municipality" not in answers:
             return number, None
-        verdict = self.verdict(answers)
-        facts = facts_of(answers, self.today)
-        notice = self.catalogue.notice((verdict.get("notice") or {}).get("id", ""))
-        programme = self.catalogue.pre_check_programme
-        if isinstance(notice, Notice):
-            keys = facts_still_asked(notice, facts, verdict)
-        elif verdict.get("regional") and programme is not None:
-            keys = facts_still_asked_by(programme.requirements, facts)
-        else:
+        keys = self.asking(answers).still_asked
+        if keys is None:
             return number, None
         left = len(keys - {"isee"})
         if "isee" in keys:  # asked in up to three steps: attestation, kind, value
@@ -365,9 +368,8 @@ class Dialog:
         """The question as the family's notice means it, where the notice words it (Opera's
         "first time": only a B2 for a care worker in 2024 counts), else the usual one."""
         answers = state.get("answers") or {}
-        notice_id = (self.verdict(answers).get("notice") or {}).get("id") if answers else None
-        notice = self.catalogue.notice(notice_id or "")
-        if isinstance(notice, Notice):
+        notice = self.asking(answers).notice if answers else None
+        if notice is not None:
             for rule in notice.common_requirements + [
                 r for m in notice.measures for r in m.requirements
             ]:

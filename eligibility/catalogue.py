@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from .comuni import Comune, gazetteer, normalise
 from .schema import Guidance, Notice, Programme
 
 DATA_DIR = Path(__file__).parent / "data"
+FOUND_KEPT = 4096  # names kept per catalogue by `find`, a few hundred kB at most
 
 
 class CatalogueError(ValueError):
@@ -61,6 +62,9 @@ class Catalogue:
     notices: list[Notice]
     guidance: list[Guidance]
     _index: dict[str, list[tuple[str, Notice | Guidance]]] = field(default_factory=dict)
+    # find's answers: the catalogue never changes (a publication makes a new one), so
+    # the same name on the same day always finds the same entry
+    _found: dict[tuple[str, dt.date | dt.datetime], Match] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in [*self.notices, *self.guidance]:
@@ -97,6 +101,14 @@ class Catalogue:
         A name the notices spell is matched first; any other is looked up among every
         Italian comune (abbreviations read generically), then matched to the notices again.
         """
+        found = self._found.get((typed, when))
+        if found is None:
+            if len(self._found) >= FOUND_KEPT:
+                self._found.clear()
+            found = self._found[(typed, when)] = self._find(typed, when)
+        return replace(found, suggestions=list(found.suggestions))
+
+    def _find(self, typed: str, when: dt.date | dt.datetime) -> Match:
         key = normalise(re.sub(r"\([^)]*\)", " ", typed))  # "Rozzano (MI)"
         found = gazetteer().find(typed)
         entries = self._index.get(key)

@@ -179,9 +179,21 @@ def parse_date(value: Any) -> dt.date | dt.datetime | None:
         return None
 
 
+class _Got:
+    """`, got <value>` at the end of a problem: written only when there is one."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Any):
+        self.raw = raw
+
+    def __str__(self) -> str:
+        return f", got {_shown(self.raw)}"
+
+
 def _check(fact: Fact, raw: Any) -> tuple[Any, str | None]:
     """Return the parsed value of one fact, or a message saying what was expected."""
-    got = f", got {_shown(raw)}"
+    got = _Got(raw)
     if fact.kind == "text":
         if not isinstance(raw, str) or not raw.strip():
             return None, f"must be a non-empty text{got}"

@@ -1,18 +1,83 @@
-"""Which facts a notice could still ask about, for an honest question count.
+"""What the questionnaire needs from the engine while it asks, and no more: the facts
+still missing for a verdict (`asking`, the same list as `check`'s `missing`, without
+building the reasons, documents, declarations and scores a result shows), and which facts
+a notice could still ask about, for an honest question count.
 
-An upper bound: every fact a requirement of a measure still in reach reads (its own fact
-and the facts of its guard), unless a guard already rules the requirement out or the fact
-is known. Answering a question never makes the bound grow.
+That count is an upper bound: every fact a requirement of a measure still in reach reads
+(its own fact and the facts of its guard), unless a guard already rules the requirement
+out or the fact is known. Answering a question never makes the bound grow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from .catalogue import Catalogue
+from .engine import _compatibility, _compatibility_results, _ordered
 from .facts import Facts
-from .rules import guard
-from .schema import AgeRule, CertificationsRule, Condition, FactRule, IseeRule, Notice, RuleBase
+from .rules import Result, evaluate, guard
+from .schema import (
+    AgeRule,
+    CertificationsRule,
+    Condition,
+    FactRule,
+    Guidance,
+    IseeRule,
+    Notice,
+    RuleBase,
+)
+
+
+@dataclass(frozen=True)
+class Asking:
+    """The engine's word while the questions go on."""
+
+    missing: tuple[str, ...]  # `check(facts)["missing"]`: the facts a verdict still needs
+    notice: Notice | None = None  # the notice of the comune, when one is on file
+    still_asked: frozenset[str] | None = None  # the bound below; None: no notice nor rules
+
+
+def asking(facts: Facts, catalogue: Catalogue) -> Asking:
+    """The facts still missing for a verdict, in the order to ask them (exactly `check`'s
+    `missing`), with the notice they are asked for and the facts it may still ask."""
+    needed = [k for k in ("municipality", "application_date") if not facts.known(k)]
+    if needed:
+        return Asking(tuple(needed))
+    match = catalogue.find(facts.get("municipality"), facts.get("application_date"))
+    if match.entry is None:
+        programme = catalogue.pre_check_programme
+        if match.comune is None or not match.comune.lombard or programme is None:
+            return Asking(())
+        results = [evaluate(r, facts) for r in programme.requirements]
+        return Asking(
+            _undecided(results), None, frozenset(facts_still_asked_by(programme.requirements, facts))
+        )
+    if isinstance(match.entry, Guidance):
+        return Asking(())
+    notice = match.entry
+    entries = _compatibility(notice, catalogue.programmes[notice.programme])
+    missing: list[str] = []
+    out_of_reach = set()
+    for measure in notice.measures:
+        own = {r.id for r in measure.requirements}
+        rules = [r for r in notice.common_requirements if r.id not in own]
+        results = [evaluate(r, facts) for r in [*rules, *measure.requirements]]
+        results += _compatibility_results(measure, facts, entries)
+        if any(r.status == "failed" for r in results):
+            out_of_reach.add(measure.id)
+        else:
+            missing += _undecided(results)
+    still = facts_still_asked(notice, facts, out_of_reach=out_of_reach)
+    return Asking(tuple(_ordered(missing)), notice, frozenset(still))
+
+
+def _undecided(results: list[Result]) -> tuple[str, ...]:
+    """The facts a verdict waits for (`_decide`'s `missing`): none once a rule failed."""
+    if any(r.status == "failed" for r in results):
+        return ()
+    return tuple(_ordered([k for r in results if r.status == "missing" for k in r.missing]))
 
 
 def _guard_facts(conditions: list[Condition]) -> set[str]:
@@ -45,11 +110,18 @@ def rule_facts(rule: RuleBase) -> set[str]:
     return keys
 
 
-def facts_still_asked(notice: Notice, facts: Facts, verdict: dict[str, Any]) -> set[str]:
-    """Facts not yet known that a measure not yet ruled out may still need."""
-    out_of_reach = {
-        m["measure"] for m in verdict.get("measures", []) if m["verdict"] == "not_eligible"
-    }
+def facts_still_asked(
+    notice: Notice,
+    facts: Facts,
+    verdict: dict[str, Any] | None = None,
+    out_of_reach: Collection[str] = (),
+) -> set[str]:
+    """Facts not yet known that a measure not yet ruled out (by the `verdict`, or named
+    in `out_of_reach`) may still need."""
+    if verdict is not None:
+        out_of_reach = {
+            m["measure"] for m in verdict.get("measures", []) if m["verdict"] == "not_eligible"
+        }
     keys: set[str] = set()
     for measure in notice.measures:
         if measure.id in out_of_reach:

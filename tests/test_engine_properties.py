@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from eligibility import FACTS, check, load_catalogue, validate
 from eligibility.facts import ISEE_KINDS, ISEE_STATUSES, Fact, Facts
+from eligibility.reach import asking, facts_still_asked
 
 CATALOGUE = load_catalogue()
 COMUNI = [*CATALOGUE.municipality_names(), "Bergamo", "Rozano", "PIEVE EMANUELE", "cassano d adda"]
@@ -115,3 +116,16 @@ def test_answering_every_missing_fact_settles_the_verdict(facts, data):
         assert not facts.known(key), f"{key} asked again"
         facts = facts.with_fact(key, data.draw(VALUES[key]))
     assert not check(facts, CATALOGUE).get("missing")
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(partial_facts())
+def test_the_questionnaire_asks_what_the_verdict_is_missing(facts):
+    """While the questions go on the dialog asks `asking`, not the whole verdict: it
+    names the same missing facts, in the same order, and the same notice."""
+    doc = check(facts, CATALOGUE)
+    found = asking(facts, CATALOGUE)
+    assert list(found.missing) == doc["missing"]
+    assert (found.notice.id if found.notice else None) == (doc["notice"] or {}).get("id")
+    if found.notice is not None:
+        assert found.still_asked == facts_still_asked(found.notice, facts, doc)
