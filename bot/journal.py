@@ -1,7 +1,7 @@
 """Updates survive a crash: an outer middleware writes each update down before any
 handler sees it and marks it done after (storage/journal.py), for polling and webhook
-alike, in the two transactions that also take and release the chat's lock
-(storage/turns.py); at start, `replay_unfinished` handles again what a crash
+alike, in the two transactions that also hold the chat and read and write its
+conversation (storage/turns.py); at start, `replay_unfinished` handles again what a crash
 interrupted, once.
 
 A repeat of an update already done is dropped here too (polling gets the same ledger as
@@ -56,9 +56,10 @@ def _user_of(update: Update) -> tuple[int | None, int | None]:
 
 class Turns:
     """The outer middleware of every update: written down in the crash journal, then
-    handled holding its chat's lock across processes (`storage.turns.ChatLock`), with
-    the conversation's row and the user's language read in the same transaction, and
-    marked done after in the transaction that writes the row and releases the lock.
+    handled holding its chat across processes (`storage.turns.ChatLock`: once no earlier
+    update of the chat is being handled), with the conversation's row and the user's
+    language read in the same transaction, and marked done after in the transaction that
+    writes the row, which lets the chat's next update go.
 
     It goes first, before aiogram's FSM middleware (whose event isolation, the same
     `ChatLock`, then finds the chat held): the second photo of an album waits for the
@@ -89,9 +90,9 @@ class Turns:
         )
         if context is None:  # no chat to lock (not an update we handle)
             return await self._alone(handler, update, data, entry, user_id)
-        async with self.lock.turn(context.key, entry, event.user_id) as begun:
-            if begun.journal == "done":
-                return None  # a repeat of an update already handled
+        async with self.lock.turn(context.key, update.update_id, entry, event.user_id) as begun:
+            if not begun.held:  # a repeat of an update done, or one another process has
+                return None
             data[LANGUAGE] = begun.language
             owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
             try:
@@ -109,8 +110,10 @@ class Turns:
     ) -> Any:
         db = self.lock.db
         if entry is not None:
-            state = journal.record(db, entry.update_id, user_id, entry.raw, entry.received, self.lock.owner)
-            if state == "done":
+            state = journal.record(
+                db, entry.update_id, user_id, entry.raw, entry.received, self.lock.owner
+            )
+            if state in ("done", "busy"):
                 return None
         try:
             return await handler(update, data)

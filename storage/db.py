@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -394,6 +395,25 @@ def m014_signed_form_pages(db: Database) -> None:
     box showed ink (1, 0; NULL for a page without a box, or any other file)."""
     db.table("attachments").add_column("form_page", int)
     db.table("attachments").add_column("ink", int)
+
+
+@migrations()
+def m015_updates_in_line(db: Database) -> None:
+    """An update's journal row is also its chat's place in line across processes (see
+    `storage.journal`): the chat it belongs to and until when its process holds it, found
+    by one small index of the open rows. The index of every row by status and by user
+    went: each update wrote four more pages for them (the journal is pruned daily, so
+    erasing a family's rows reads a day of it)."""
+    db.table("update_journal").add_column("chat", str)
+    db.table("update_journal").add_column("expires_at", float)
+    db.execute("DROP INDEX IF EXISTS idx_update_journal_done")
+    db.execute("DROP INDEX IF EXISTS idx_update_journal_user_id")
+    db.execute(
+        "CREATE INDEX update_journal_open ON update_journal (chat, update_id) WHERE done = 0"
+    )
+    # the chats' lease rows of before: those expired (a process still running the older
+    # version keeps its own until it stops)
+    db.execute("DELETE FROM leases WHERE name LIKE 'chat:%' AND expires_at < ?", [time.time()])
 
 
 def open_db(path: Path | str) -> Database:

@@ -3,6 +3,13 @@ sent it) before it is handled and marked done after, whatever the handler did. A
 crash (kill -9, power cut) the updates not marked done are handled again at the next
 start, once; Telegram has already been told they arrived and will not send them again.
 
+An update's row is also its chat's place in line, across every process on the file: an
+update is handled once no earlier update of its chat is still open in the hands of a
+live process (`waiting_on`). The process handling it keeps its row's `expires_at` ahead
+(`renew`); a process that dies stops holding anything when that passes, or at once when
+it was a process of this machine (`storage.leases.is_gone`). So the chat needs no lock
+row of its own: the two writes the journal makes anyway are the lock's.
+
 The JSON is emptied as soon as the update is done, and a family's rows go with
 everything else when they delete their data. Done rows are pruned after a day.
 """
@@ -10,10 +17,13 @@ everything else when they delete their data. Done rows are pruned after a day.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlite_utils import Database
 
 from common.clock import iso
+
+from . import leases
 
 KEEP = dt.timedelta(days=1)
 
@@ -25,20 +35,62 @@ def record(
     data: str,
     now: dt.datetime,
     owner: str | None = None,
+    chat: str | None = None,
+    expires_at: float | None = None,
 ) -> str:
     """Write the update down before the process `owner` handles it (committed at once,
-    unless the caller's transaction is open: `storage.turns`). Returns "new", "done"
-    (already handled: a repeat) or "open" (written before and never finished: a crash,
-    or another process handling it now)."""
+    unless the caller's transaction is open: `storage.turns`), in the line of `chat`
+    until `expires_at` (Unix seconds). Returns "new", "done" (already handled: a repeat),
+    "open" (written before and never finished, by a process that is gone: a crash; now
+    `owner`'s) or "busy" (a live process is handling it now)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
-        "attempts, owner) VALUES (?, ?, ?, ?, 0, 0, ?)",
-        [update_id, user_id, data, iso(now), owner],
+        "attempts, owner, chat, expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
+        [update_id, user_id, data, iso(now), owner, chat, expires_at],
     )
     if cursor.rowcount == 1:
         return "new"
-    row = db.execute("SELECT done FROM update_journal WHERE update_id = ?", [update_id]).fetchone()
-    return "done" if row and row[0] else "open"
+    row = db.execute(
+        "SELECT done, owner, expires_at FROM update_journal WHERE update_id = ?", [update_id]
+    ).fetchone()
+    if row is None or row[0]:
+        return "done"
+    was, until = row[1], row[2]
+    if _live(was, until, time.time()):
+        return "busy"
+    claim(db, update_id, was, owner, expires_at, count=False)
+    return "open"
+
+
+def waiting_on(db: Database, chat: str, update_id: int, owner: str, now: float) -> bool:
+    """True while an earlier update of `chat` is open in the hands of a live process
+    (this one, `owner`, included)."""
+    return any(
+        _live(was, until, now)
+        for was, until in db.execute(
+            "SELECT owner, expires_at FROM update_journal "
+            "WHERE chat = ? AND done = 0 AND update_id < ?",
+            [chat, update_id],
+        )
+    )
+
+
+def _live(owner: str | None, until: float | None, now: float) -> bool:
+    """A row held by a process that may still be handling it: not expired, and not of a
+    process of this machine that is gone."""
+    if until is None or until < now:
+        return False
+    return not leases.is_gone(owner)
+
+
+def renew(db: Database, update_id: int, owner: str, expires_at: float) -> bool:
+    """Keep the update in `owner`'s hands until `expires_at`; False when it is not (done,
+    erased, or taken over by another process that thought this one gone)."""
+    cursor = db.execute(
+        "UPDATE update_journal SET expires_at = ? WHERE update_id = ? AND owner = ? AND done = 0",
+        [expires_at, update_id, owner],
+    )
+    return cursor.rowcount == 1
 
 
 def finish(db: Database, update_id: int) -> None:
@@ -68,13 +120,21 @@ def more_of_album(db: Database, user_id: int, media_group_id: str, after_update_
     return row is not None
 
 
-def claim(db: Database, update_id: int, was: str | None, owner: str | None) -> bool:
+def claim(
+    db: Database,
+    update_id: int,
+    was: str | None,
+    owner: str | None,
+    expires_at: float | None = None,
+    count: bool = True,
+) -> bool:
     """Take an unfinished update over from the process `was` (gone) to handle it again,
-    counting the attempt. False when another process took it first, or it is done."""
+    until `expires_at`, counting the attempt (`count`). False when another process took
+    it first, or it is done."""
     cursor = db.execute(
-        "UPDATE update_journal SET attempts = attempts + 1, owner = ? "
+        "UPDATE update_journal SET attempts = attempts + ?, owner = ?, expires_at = ? "
         "WHERE update_id = ? AND done = 0 AND owner IS ?",
-        [owner, update_id, was],
+        [1 if count else 0, owner, expires_at, update_id, was],
     )
     return cursor.rowcount == 1
 

@@ -1,17 +1,18 @@
 """One update's turn on the database file: two write transactions around its handler.
 
-- `begin`, before the handler: the update written down in the crash journal, the chat's
-  lease taken (`chat:<key>`, across processes), the conversation's row and the user's
-  language read, in one transaction. When another process holds the chat, the journal
-  row is committed all the same (an update is written down as soon as it comes) and the
-  lease is tried again later with `begin` and no journal entry.
+- `begin`, before the handler: the update written down in the crash journal (its row
+  is also its chat's place in line across processes: `storage.journal`) and, when no
+  earlier update of the chat is still being handled, the conversation's row and the
+  user's language read, in one transaction. When one is, the journal row is committed
+  all the same (an update is written down as soon as it comes) and `begin` is tried
+  again later without it.
 - `end`, after the handler (whatever it did): the conversation's row written when it
-  changed, the update marked done, the lease released, in one transaction. Another
-  process taking the chat next reads the row this one wrote.
+  was written to, and the update marked done (which lets the chat's next update go), in
+  one transaction.
 
-So an update costs two commits, however many times the handler reads and changes the
-conversation in between (`storage.fsm.SQLiteStorage` keeps the row while the lease is
-held: nobody else may change it meanwhile).
+So an update costs two commits and about five pages of the file, however many times the
+handler reads and changes the conversation in between (`storage.fsm.SQLiteStorage`
+keeps the row while the chat is held: nobody else may change it meanwhile).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from sqlite_utils import Database
@@ -49,9 +50,9 @@ class Entry:
 
 @dataclass(frozen=True)
 class Begun:
-    journal: str | None  # "new", "done" (a repeat), "open" (written before), None: not written
-    locked: bool  # the chat's lease is ours
-    row: Row = (None, None)  # the conversation, read once the lease is ours
+    journal: str | None  # "new", "open", "done" or "busy" (see `journal.record`); None: not written
+    held: bool  # the chat is this update's now
+    row: Row = (None, None)  # the conversation, read once the chat is held
     language: str | None = None  # the language the user chose, read with it
 
 
@@ -59,47 +60,47 @@ def begin(
     db: Database,
     *,
     owner: str,
-    lease: str,
+    update_id: int,
+    chat: str,
     seconds: float,
-    key: str,
     user_id: int | None,
     entry: Entry | None = None,
 ) -> Begun:
-    """Write `entry` down (if any), take the lease `lease` for `owner` and, once it is
-    ours, read the conversation `key` and the language of `user_id`: one transaction."""
+    """Write `entry` down (if any; else keep the update's row in `owner`'s hands) and,
+    unless an earlier update of `chat` is still being handled, read the conversation and
+    the language of `user_id`: one transaction."""
     now = time.time()
     with immediate(db):
         written = None
         if entry is not None:
             written = journal.record(
-                db, entry.update_id, entry.user_id, entry.raw, entry.received, owner
+                db,
+                entry.update_id,
+                entry.user_id,
+                entry.raw,
+                entry.received,
+                owner,
+                chat=chat,
+                expires_at=now + seconds,
             )
-        if written == "done" or not leases.hold(db, lease, owner, seconds, now):
+            if written in ("done", "busy"):
+                return Begun(written, False)
+        else:
+            journal.renew(db, update_id, owner, now + seconds)
+        if journal.waiting_on(db, chat, update_id, owner, now):
             return Begun(written, False)
-        row = fsm.row(db, key)
+        row = fsm.row(db, chat)
         language = get_language(db, user_id) if user_id is not None else None
     return Begun(written, True, row, language)
 
 
-def end(
-    db: Database,
-    *,
-    owner: str,
-    lease: str | None,
-    key: str,
-    row: Row | None = None,
-    update_id: int | None = None,
-) -> None:
-    """Write the conversation's `row` (None: unchanged), mark `update_id` done and release
-    the lease: one transaction."""
+def end(db: Database, *, update_id: int, chat: str, row: Row | None = None) -> None:
+    """Write the conversation's `row` (None: not written to) and mark the update done,
+    which lets the chat's next update go: one transaction."""
     with immediate(db):
         if row is not None:
-            fsm.put(db, key, *row)
-        if update_id is not None:
-            journal.finish(db, update_id)
-        if lease is not None:
-            leases.release(db, lease, owner)
-
+            fsm.put(db, chat, *row)
+        journal.finish(db, update_id)
 
 
 _HELD: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
@@ -109,15 +110,14 @@ _HELD: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
 
 class ChatLock(BaseEventIsolation):
     """aiogram's event isolation across processes: one update of a chat at a time, on
-    every process sharing the database file (albums' photos, two taps, a restart).
+    every process sharing the database file (albums' photos, two taps, a restart), in
+    the order they came.
 
-    Within the process an asyncio lock queues the chat's updates; across processes a
-    lease row (`chat:<key>`) is taken before the handler runs, renewed while it runs,
-    and released after. A process that dies holding it loses it after `lease` seconds.
-
-    `turn` does it for one update with its crash journal entry and the conversation's
-    row, in the two transactions of `begin` and `end`; aiogram's own `lock` then finds
-    the chat held by the turn and lets it through."""
+    Within the process an asyncio lock queues the chat's updates; across processes the
+    crash journal's rows do (`storage.journal`): `turn` holds a chat for one update,
+    written down first, with the conversation's row, in the two transactions of `begin`
+    and `end`. aiogram's own `lock` then finds the chat held by the turn (`bot.journal`
+    runs every update through one) and lets it through."""
 
     def __init__(
         self,
@@ -131,102 +131,112 @@ class ChatLock(BaseEventIsolation):
         self.owner = owner or leases.new_owner()
         self.storage = storage or SQLiteStorage(db)
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._renewals: dict[str, asyncio.TimerHandle] = {}
+        self._renewals: dict[int, asyncio.TimerHandle] = {}
 
     @contextlib.asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        if fsm.key_of(key) in _HELD.get():  # this update's turn holds it already
-            yield
-            return
-        async with self.turn(key):
-            yield
+        if fsm.key_of(key) not in _HELD.get():
+            raise RuntimeError("a chat is held for an update by ChatLock.turn (bot.journal)")
+        yield
 
     @contextlib.asynccontextmanager
     async def turn(
-        self, key: StorageKey, entry: Entry | None = None, user_id: int | None = None
+        self,
+        key: StorageKey,
+        update_id: int,
+        entry: Entry | None = None,
+        user_id: int | None = None,
     ) -> AsyncIterator[Begun]:
-        """Hold the chat of `key` for one update, written down first as `entry` (if
-        given); yields what `begin` read. A repeat of an update already done
-        (`journal == "done"`) is yielded without the lock: nothing is to be handled."""
-        name = fsm.key_of(key)
-        lease = f"chat:{name}"
-        local, users = self._local.get(lease, (asyncio.Lock(), 0))
-        self._local[lease] = (local, users + 1)
+        """Hold the chat of `key` for the update `update_id`, written down first as
+        `entry` (None: it is in the journal already, a replay); yields what `begin` read.
+        An update that is not to be handled here (`journal` "done": a repeat; "busy":
+        another process has it) is yielded without the chat."""
+        chat = fsm.key_of(key)
+        local, users = self._local.get(chat, (asyncio.Lock(), 0))
+        self._local[chat] = (local, users + 1)
         try:
             written = None
             if entry is not None and local.locked():
                 # another update of this chat is being handled here: this one is
                 # written down now, then waits its turn
                 written = journal.record(
-                    self.db, entry.update_id, entry.user_id, entry.raw, entry.received, self.owner
+                    self.db,
+                    entry.update_id,
+                    entry.user_id,
+                    entry.raw,
+                    entry.received,
+                    self.owner,
+                    chat=chat,
+                    expires_at=time.time() + self.lease,
                 )
-            if written == "done":
-                yield Begun(written, False)
-                return
+                entry = None
+                if written in ("done", "busy"):
+                    yield Begun(written, False)
+                    return
             async with local:
-                begun = await self._begin(lease, name, user_id, None if written else entry)
-                if not begun.locked:
+                begun = await self._begin(chat, update_id, user_id, entry, written)
+                if not begun.held:
                     yield begun
                     return
-                self.storage.hold(name, begun.row)
-                held = _HELD.set(_HELD.get() | {name})
-                self._renew_later(lease)
+                self.storage.hold(chat, begun.row)
+                held = _HELD.set(_HELD.get() | {chat})
+                self._renew_later(update_id)
                 try:
-                    yield begun if written is None else replace(begun, journal=written)
+                    yield begun
                 finally:
                     _HELD.reset(held)
-                    self._renewals.pop(lease).cancel()
-                    end(
-                        self.db,
-                        owner=self.owner,
-                        lease=lease,
-                        key=name,
-                        row=self.storage.release(name),
-                        update_id=entry.update_id if entry is not None else None,
-                    )
+                    self._renewals.pop(update_id).cancel()
+                    row = self.storage.release(chat)
+                    end(self.db, update_id=update_id, chat=chat, row=row)
         finally:
-            local, users = self._local[lease]
+            local, users = self._local[chat]
             if users <= 1:
-                del self._local[lease]
+                del self._local[chat]
             else:
-                self._local[lease] = (local, users - 1)
+                self._local[chat] = (local, users - 1)
 
-    async def _begin(self, lease: str, name: str, user_id: int | None, entry: Entry | None) -> Begun:
-        """`begin` until the lease is ours (another process is handling this chat), the
-        journal entry written with the first try."""
+    async def _begin(
+        self,
+        chat: str,
+        update_id: int,
+        user_id: int | None,
+        entry: Entry | None,
+        written: str | None,
+    ) -> Begun:
+        """`begin` until no earlier update of the chat is being handled (by another
+        process), the journal entry written with the first try."""
         wait = self.poll
-        first = begin(
-            self.db,
-            owner=self.owner,
-            lease=lease,
-            seconds=self.lease,
-            key=name,
-            user_id=user_id,
-            entry=entry,
-        )
-        begun = first
-        while not begun.locked and begun.journal != "done":
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, 0.2)
+        while True:
             begun = begin(
-                self.db, owner=self.owner, lease=lease, seconds=self.lease, key=name, user_id=user_id
+                self.db,
+                owner=self.owner,
+                update_id=update_id,
+                chat=chat,
+                seconds=self.lease,
+                user_id=user_id,
+                entry=entry,
             )
-        return begun if begun is first else replace(begun, journal=first.journal)
+            if entry is not None:
+                written, entry = begun.journal, None
+            if begun.held or begun.journal in ("done", "busy"):
+                return Begun(written, begun.held, begun.row, begun.language)
+            await asyncio.sleep(wait)  # another process is handling this chat
+            wait = min(wait * 2, 0.2)
 
-    def _renew_later(self, lease: str) -> None:
-        self._renewals[lease] = asyncio.get_running_loop().call_later(
-            self.lease / 3, self._renew, lease
+    def _renew_later(self, update_id: int) -> None:
+        self._renewals[update_id] = asyncio.get_running_loop().call_later(
+            self.lease / 3, self._renew, update_id
         )
 
-    def _renew(self, lease: str) -> None:
-        """Renew a held chat's lease (between awaits: no transaction is open then)."""
+    def _renew(self, update_id: int) -> None:
+        """Keep a held update's row ahead (between awaits: no transaction is open then)."""
         try:
-            if not leases.hold(self.db, lease, self.owner, self.lease):
+            if not journal.renew(self.db, update_id, self.owner, time.time() + self.lease):
                 log.error("a chat's lock was lost while its update was handled")
                 return
         except sqlite3.Error as exc:  # the database out of reach: try again later
-            log.warning("a chat's lease not renewed: %s", type(exc).__name__)
-        self._renew_later(lease)
+            log.warning("a chat's lock not renewed: %s", type(exc).__name__)
+        self._renew_later(update_id)
 
     async def close(self) -> None:
         pass
