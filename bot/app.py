@@ -29,7 +29,7 @@ from storage.turns import ChatLock
 from .alerts import alerts_router
 from .backlog import install_backlog
 from .groups import groups_router
-from .handlers import conversation_router
+from .handlers import answers_router, conversation_router
 from .i18n import UserLanguage, make_i18n
 from .journal import install_journal, replay_unfinished
 from .paperwork import paperwork_router
@@ -91,9 +91,16 @@ def build_dispatcher(
 
 def get_routers() -> list[Router]:
     """Every router, in the order they are tried: groups first (outside a private chat the
-    bot only says to write in private), the paperwork (it only takes updates while an
+    bot only says to write in private), typed answers while no application is open, the
+    alerts' buttons and /avvisi, the paperwork (it only takes updates while an
     application is being prepared), then the questionnaire."""
-    return [groups_router(), alerts_router(), paperwork_router(), conversation_router()]
+    return [
+        groups_router(),
+        answers_router(),
+        alerts_router(),
+        paperwork_router(),
+        conversation_router(),
+    ]
 
 
 def build_bot(settings: Settings) -> Bot:

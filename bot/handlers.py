@@ -35,21 +35,23 @@ class Chat:
         self.i18n = i18n
         self.catalogue = catalogue
         self.clock = clock
+        self.stored: dict[str, Any] = {}
 
     async def load(self) -> dict[str, Any]:
-        return dict((await self.fsm.get_data()).get("dialog") or {})
+        self.stored = await self.fsm.get_data()
+        return dict(self.stored.get("dialog") or {})
 
     def dialog(self, language: str | None = None) -> Dialog:
         locale = language or self.i18n.current_locale
         return Dialog(self.catalogue, self.clock(), translator(self.i18n, locale), locale)
 
     async def save(self, state: dict[str, Any]) -> None:
+        self.stored["dialog"] = state
         if state.get("stage") != "result":
             # an answer changed or the questionnaire restarted: the application being
             # prepared no longer matches; "Prepara la domanda" reopens it, files kept
-            await self.fsm.update_data(dialog=state, paper={})
-        else:
-            await self.fsm.update_data(dialog=state)
+            self.stored["paper"] = {}
+        await self.fsm.set_data(self.stored)
 
 
 async def _finish(
@@ -82,51 +84,70 @@ def _remember(
     remember_result(db, user_id, chat_id, dialog.verdict(state["answers"]))
 
 
+async def _run(
+    message: Message,
+    state: FSMContext,
+    catalogue: Catalogue,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+    step: Callable[[Dialog, dict[str, Any]], Outcome],
+    desk: Desk | None = None,
+    **_: Any,
+) -> None:
+    chat = Chat(state, catalogue, clock, i18n)
+    data = await chat.load()
+    dialog = chat.dialog()
+    outcome = step(dialog, data)
+    await _finish(chat, data, outcome, db, message.from_user.id, desk)
+    _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
+    await send(message.bot, message.chat.id, outcome)
+
+
+def answers_router() -> Router:
+    """Typed answers while no application is being prepared, the most frequent update:
+    tried first, before the routers whose commands and buttons they cannot match. An
+    application in progress is stored as the conversation's aiogram state
+    (`bot.states`), so no state means none is (then the paperwork's router, tried
+    before the conversation's, would let the text go to the conversation anyway)."""
+    router = Router(name="answers")
+    router.message.register(typed, plain_text, no_application)
+    return router
+
+
+async def typed(message: Message, **deps: Any) -> None:
+    """A typed answer: text that is not a command."""
+    await _run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
+
+
+async def no_application(_message: Message, raw_state: str | None = None) -> bool:
+    return raw_state is None
+
+
 def conversation_router() -> Router:
     router = Router(name="conversation")
 
-    async def run(
-        message: Message,
-        state: FSMContext,
-        catalogue: Catalogue,
-        clock: Clock,
-        i18n: I18n,
-        db: Database,
-        step: Callable[[Dialog, dict[str, Any]], Outcome],
-        desk: Desk | None = None,
-        **_: Any,
-    ) -> None:
-        chat = Chat(state, catalogue, clock, i18n)
-        data = await chat.load()
-        dialog = chat.dialog()
-        outcome = step(dialog, data)
-        await _finish(chat, data, outcome, db, message.from_user.id, desk)
-        _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
-        await send(message.bot, message.chat.id, outcome)
-
     # typed answers first: the most frequent update, and no command filter matches them
-    @router.message(plain_text)
-    async def text(message: Message, **deps: Any) -> None:
-        await run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
+    router.message.register(typed, plain_text)
 
     @router.message(CommandStart())
     async def start(message: Message, **deps: Any) -> None:
-        await run(message, step=lambda d, s: d.start(s), **deps)
+        await _run(message, step=lambda d, s: d.start(s), **deps)
 
     @router.message(Command("lingua"))
     async def language(message: Message, **deps: Any) -> None:
         def step(d: Dialog, s: dict[str, Any]) -> Outcome:
             return Outcome([d._language_reply()])
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(Command("riepilogo"))
     async def summary(message: Message, **deps: Any) -> None:
-        await run(message, step=lambda d, s: Outcome(d.summary(s)), **deps)
+        await _run(message, step=lambda d, s: Outcome(d.summary(s)), **deps)
 
     @router.message(Command("indietro"))
     async def back(message: Message, **deps: Any) -> None:
-        await run(message, step=lambda d, s: d.back(s), **deps)
+        await _run(message, step=lambda d, s: d.back(s), **deps)
 
     @router.message(Command("ricomincia"))
     async def restart(message: Message, **deps: Any) -> None:
@@ -138,7 +159,7 @@ def conversation_router() -> Router:
                 return d.start(s)
             return Outcome([Reply(d._("Ricominciamo da capo.")), *d.ask(s)])
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(Command("annulla"))
     async def cancel(message: Message, **deps: Any) -> None:
@@ -155,14 +176,14 @@ def conversation_router() -> Router:
                 ]
             )
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(Command("aiuto"))
     async def help_(message: Message, **deps: Any) -> None:
         def step(d: Dialog, s: dict[str, Any]) -> Outcome:
             return Outcome([Reply(d._(HELP)), *d.ask(s)])
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(Command("privacy"))
     async def privacy(message: Message, **deps: Any) -> None:
@@ -170,7 +191,7 @@ def conversation_router() -> Router:
             reply = d._privacy_reply()
             return Outcome([Reply(reply.text)])
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(Command("cancella_dati"))
     async def delete(message: Message, **deps: Any) -> None:
@@ -193,7 +214,7 @@ def conversation_router() -> Router:
                 ]
             )
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message(command_text)
     async def unknown_command(message: Message, **deps: Any) -> None:
@@ -202,7 +223,7 @@ def conversation_router() -> Router:
                 [Reply(d._("Non conosco questo comando. Scrivete /aiuto per l'elenco.")), *d.ask(s)]
             )
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.message()
     async def anything_else(message: Message, **deps: Any) -> None:
@@ -218,7 +239,7 @@ def conversation_router() -> Router:
                 ]
             )
 
-        await run(message, step=step, **deps)
+        await _run(message, step=step, **deps)
 
     @router.callback_query()
     async def button(

@@ -78,7 +78,7 @@ class Turns:
         user_id, _chat = _user_of(update)
         entry = None
         if not data.get("replaying"):  # a replayed update is in the journal already
-            raw = update.model_dump_json(exclude_none=True, exclude_unset=True)
+            raw = update.model_dump_json(exclude_none=True)
             entry = Entry(update.update_id, user_id, raw, utcnow())
         event = UserContextMiddleware.resolve_event_context(update)
         context = self.fsm.resolve_context(

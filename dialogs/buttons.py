@@ -12,7 +12,8 @@ the application (another stage, an index past the checklist) is told the same.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -22,6 +23,17 @@ Index = Annotated[int, Field(ge=0, lt=1000)]
 Id = Annotated[int, Field(ge=1, lt=10**12)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 Comune = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3}$")]  # its cadastral code: "F205"
+
+
+def packed(kind: type[CallbackData], **fields: Any) -> str:
+    """`kind(**fields).pack()`, once per button: a question's buttons are the same for
+    every family (their fields come from the question table, never from what is typed)."""
+    return _packed(kind, tuple(fields.items()))
+
+
+@cache
+def _packed(kind: type[CallbackData], fields: tuple[tuple[str, Any], ...]) -> str:
+    return kind(**dict(fields)).pack()
 
 
 # -- the questionnaire (dialogs.flow): packed as before they were typed ---------------------

@@ -37,6 +37,7 @@ from .buttons import (
     Suggestion,
     Summary,
     Toggle,
+    packed,
     unpack_question,
 )
 from .callbacks import CallbackData
@@ -106,10 +107,11 @@ class Dialog:
     def asking(self, answers: dict[str, Any]) -> Asking:
         """What the questions still need (`eligibility.reach.asking`, asked once per set of
         answers): the next question, its number and its wording read it."""
-        key = json.dumps(answers, sort_keys=True)
-        if key not in self._asking:
-            self._asking[key] = asking(facts_of(answers, self.today), self.catalogue)
-        return self._asking[key]
+        key = repr(answers)  # two orders of the same answers: only asked twice
+        found = self._asking.get(key)
+        if found is None:
+            found = self._asking[key] = asking(facts_of(answers, self.today), self.catalogue)
+        return found
 
     # -- entry points ---------------------------------------------------------------
 
@@ -250,7 +252,7 @@ class Dialog:
                 continue
             shown = self.fmt.embed(self.shown(question, answers[key]))
             lines.append(f"• {esc(_(question.short))}: {esc(shown)}")
-            buttons.append([Button(f"✏️ {_(question.short)}", Edit(qid=question.qid).pack())])
+            buttons.append([Button(f"✏️ {_(question.short)}", packed(Edit, qid=question.qid))])
         lines.append(esc(_("Toccate una risposta per cambiarla. Le altre restano.")))
         return [Reply("\n".join(lines), buttons)]
 
@@ -344,24 +346,24 @@ class Dialog:
         buttons: list[list[Button]] = []
         if q.kind in ("choice", "yesno"):
             buttons = [
-                [Button(_(label), Answer(qid=q.qid, option=i).pack())] for i, (_v, label) in enumerate(q.options)
+                [Button(_(label), packed(Answer, qid=q.qid, option=i))] for i, (_v, label) in enumerate(q.options)
             ]
             if q.kind == "yesno":
                 buttons = [[b[0] for b in buttons]]
         elif q.kind == "multi":
             chosen = set(state.get("selected", []))
             buttons = [
-                [Button(("✅ " if value in chosen else "▫️ ") + _(label), Toggle(qid=q.qid, option=i).pack())]
+                [Button(("✅ " if value in chosen else "▫️ ") + _(label), packed(Toggle, qid=q.qid, option=i))]
                 for i, (value, label) in enumerate(q.options)
             ]
             done = _("Fatto") if chosen else _("Nessuno di questi · Fatto")
-            buttons.append([Button(f"➡️ {done}", Done(qid=q.qid).pack())])
+            buttons.append([Button(f"➡️ {done}", packed(Done, qid=q.qid))])
         elif q.kind == "comune" and state.get("suggest"):
-            buttons = [[Button(name, Suggestion(qid=q.qid, option=i).pack())] for i, name in enumerate(state["suggest"])]
+            buttons = [[Button(name, packed(Suggestion, qid=q.qid, option=i))] for i, name in enumerate(state["suggest"])]
         if q.help:
-            buttons.append([Button(_("❓ Cos'è?"), Explain(qid=q.qid).pack())])
+            buttons.append([Button(_("❓ Cos'è?"), packed(Explain, qid=q.qid))])
         if q.key in answers:
-            buttons.append([Button(_("↩️ Va bene così"), Keep(qid=q.qid).pack())])
+            buttons.append([Button(_("↩️ Va bene così"), packed(Keep, qid=q.qid))])
         return Reply("\n".join(lines), buttons)
 
     def _prompt(self, state: dict[str, Any], q: Question) -> str:

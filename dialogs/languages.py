@@ -59,6 +59,7 @@ def display_name(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+@cache
 def is_rtl(language: str) -> bool:
     return babel_locale(language).character_order == "right-to-left"
 

@@ -414,6 +414,15 @@ def m015_updates_in_line(db: Database) -> None:
     # the chats' lease rows of before: those expired (a process still running the older
     # version keeps its own until it stops)
     db.execute("DELETE FROM leases WHERE name LIKE 'chat:%' AND expires_at < ?", [time.time()])
+    # an application in progress is the conversation's aiogram state (bot.states): also
+    # for one stored before that was so, so that no state always means no application
+    db.execute(
+        "UPDATE fsm SET state = 'Paperwork:' || json_extract(data, '$.paper.stage') "
+        "WHERE state IS NULL AND json_valid(data) "
+        "AND json_extract(data, '$.paper.dossier') IS NOT NULL "
+        "AND json_extract(data, '$.paper.stage') "
+        "IN ('identity', 'documents', 'signing', 'integration', 'sent')"
+    )
 
 
 def open_db(path: Path | str) -> Database:

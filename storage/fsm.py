@@ -27,17 +27,25 @@ __all__ = ["Row", "SQLiteStorage", "key_of", "put", "read", "row", "write", "wri
 
 def key_of(key: StorageKey) -> str:
     """One text key per conversation; the user id sits between colons (see delete_user)."""
-    return ":".join(
-        str(part)
-        for part in (
-            key.bot_id,
-            key.chat_id,
-            key.user_id,
-            key.thread_id or 0,
-            key.business_connection_id or "",
-            key.destiny,
+    name = _names.get(key)
+    if name is None:
+        if len(_names) >= 4096:
+            _names.clear()
+        name = _names[key] = ":".join(
+            str(part)
+            for part in (
+                key.bot_id,
+                key.chat_id,
+                key.user_id,
+                key.thread_id or 0,
+                key.business_connection_id or "",
+                key.destiny,
+            )
         )
-    )
+    return name
+
+
+_names: dict[StorageKey, str] = {}  # key_of's answers: a few per update, the same
 
 
 class SQLiteStorage(BaseStorage):

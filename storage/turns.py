@@ -33,7 +33,6 @@ from sqlite_utils import Database
 from . import fsm, journal, leases
 from .db import immediate
 from .fsm import Row, SQLiteStorage
-from .users import get_language
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +86,18 @@ def begin(
                 return Begun(written, False)
         else:
             journal.renew(db, update_id, owner, now + seconds)
-        if journal.waiting_on(db, chat, update_id, owner, now):
+        # one statement: is an earlier update of the chat open, the conversation, the
+        # language (the slower look at who holds the earlier update only when there is one)
+        earlier, state, data, language = db.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM update_journal WHERE chat = ?1 AND done = 0 "
+            "AND update_id < ?2 AND expires_at >= ?3), "
+            "(SELECT state FROM fsm WHERE key = ?1), (SELECT data FROM fsm WHERE key = ?1), "
+            "(SELECT language FROM users WHERE user_id = ?4)",
+            [chat, update_id, now, user_id],
+        ).fetchone()
+        if earlier and journal.waiting_on(db, chat, update_id, owner, now):
             return Begun(written, False)
-        row = fsm.row(db, chat)
-        language = get_language(db, user_id) if user_id is not None else None
-    return Begun(written, True, row, language)
+    return Begun(written, True, (state, data), language)
 
 
 def end(db: Database, *, update_id: int, chat: str, row: Row | None = None) -> None:
@@ -106,6 +112,7 @@ def end(db: Database, *, update_id: int, chat: str, row: Row | None = None) -> N
 _HELD: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "chats_held", default=frozenset()
 )
+_HOLDING: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 
 class ChatLock(BaseEventIsolation):
@@ -133,11 +140,11 @@ class ChatLock(BaseEventIsolation):
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
         self._renewals: dict[int, asyncio.TimerHandle] = {}
 
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+    def lock(self, key: StorageKey) -> contextlib.nullcontext[None]:  # type: ignore[override]
+        """aiogram's FSM middleware asks for the chat its update's turn holds already."""
         if fsm.key_of(key) not in _HELD.get():
             raise RuntimeError("a chat is held for an update by ChatLock.turn (bot.journal)")
-        yield
+        return _HOLDING
 
     @contextlib.asynccontextmanager
     async def turn(
