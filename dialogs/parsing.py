@@ -48,6 +48,8 @@ class AnswerError(ValueError):
 def fold(text: str) -> str:
     """Lower case, without accents, harakat or invisible direction marks: `Mărz` → `marz`,
     `أيار` → `ايار`."""
+    if text.isascii():  # nothing to take off: the usual answer, read at once
+        return text.casefold().strip()
     text = unicodedata.normalize("NFKD", text)
     return (
         "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
@@ -58,6 +60,8 @@ def fold(text: str) -> str:
 
 def _ascii_digits(text: str) -> str:
     """Digits of any script as 0-9 (Eastern Arabic, Persian, full-width...)."""
+    if text.isascii():
+        return text
     text = unicodedata.normalize("NFKC", text)
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
@@ -136,7 +140,9 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
     folded = fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
-    words = _without_particles(folded)
+    # all figures (1/3/1950, 1950-03-01, 01031950): no words to read between them
+    numeric = _YEAR_FIRST.match(folded) or _NUMERIC.match(folded) or _RUN.match(folded)
+    words = folded if numeric else _without_particles(folded)
     if m := (_YEAR_FIRST.match(words) or _HAN.match(words)):
         year, month, day = (int(g) for g in m.groups())
     elif (m := _NUMERIC.match(words)) or (m := _RUN.match(words)):

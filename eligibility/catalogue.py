@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from .comuni import Comune, gazetteer, normalise
 from .schema import Guidance, Notice, Programme
 
+T = TypeVar("T")
 DATA_DIR = Path(__file__).parent / "data"
 FOUND_KEPT = 4096  # names kept per catalogue by `find`, a few hundred kB at most
 
@@ -65,6 +68,14 @@ class Catalogue:
     # find's answers: the catalogue never changes (a publication makes a new one), so
     # the same name on the same day always finds the same entry
     _found: dict[tuple[str, dt.date | dt.datetime], Match] = field(default_factory=dict)
+    _kept: dict[object, object] = field(default_factory=dict)
+
+    def kept(self, key: object, make: Callable[[], T]) -> T:
+        """`make()`, once per catalogue: what is worked out from its notices alone (it
+        never changes; a publication makes a new catalogue)."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        return self._kept[key]  # type: ignore[return-value]
 
     def __post_init__(self) -> None:
         for entry in [*self.notices, *self.guidance]:

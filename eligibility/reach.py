@@ -21,10 +21,12 @@ from .rules import Result, evaluate, guard
 from .schema import (
     AgeRule,
     CertificationsRule,
+    CompatibilityEntry,
     Condition,
     FactRule,
     Guidance,
     IseeRule,
+    Measure,
     Notice,
     RuleBase,
 )
@@ -57,20 +59,48 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
     if isinstance(match.entry, Guidance):
         return Asking(())
     notice = match.entry
-    entries = _compatibility(notice, catalogue.programmes[notice.programme])
+    plan = catalogue.kept(("reach", notice.id), lambda: _Plan.of(notice, catalogue))
     missing: list[str] = []
-    out_of_reach = set()
-    for measure in notice.measures:
-        own = {r.id for r in measure.requirements}
-        rules = [r for r in notice.common_requirements if r.id not in own]
-        results = [evaluate(r, facts) for r in [*rules, *measure.requirements]]
-        results += _compatibility_results(measure, facts, entries)
+    keys: set[str] = set()
+    for measure, rules in plan.measures:
+        results = [evaluate(r, facts) for r, _reads in rules]
+        results += _compatibility_results(measure, facts, plan.entries)
         if any(r.status == "failed" for r in results):
-            out_of_reach.add(measure.id)
-        else:
-            missing += _undecided(results)
-    still = facts_still_asked(notice, facts, out_of_reach=out_of_reach)
-    return Asking(tuple(_ordered(missing)), notice, frozenset(still))
+            continue  # out of reach: asks nothing more
+        missing += _undecided(results)
+        keys |= _reads_still(rules, facts)
+    still = frozenset(k for k in keys if not facts.known(k))
+    return Asking(tuple(_ordered(missing)), notice, still)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A notice read once for `asking`: each measure with its requirements (the common
+    ones it does not restate, then its own), each with the facts it reads."""
+
+    measures: tuple[tuple[Measure, tuple[tuple[RuleBase, frozenset[str]], ...]], ...]
+    entries: dict[str, tuple[CompatibilityEntry, str]]
+
+    @staticmethod
+    def of(notice: Notice, catalogue: Catalogue) -> _Plan:
+        measures = []
+        for measure in notice.measures:
+            own = {r.id for r in measure.requirements}
+            rules = [r for r in notice.common_requirements if r.id not in own]
+            rules += measure.requirements
+            measures.append((measure, tuple((r, frozenset(rule_facts(r))) for r in rules)))
+        entries = _compatibility(notice, catalogue.programmes[notice.programme])
+        return _Plan(tuple(measures), entries)
+
+
+def _reads_still(rules: Sequence[tuple[RuleBase, frozenset[str]]], facts: Facts) -> set[str]:
+    """What a measure in reach may still read: its rules' facts, unless a guard rules the
+    rule out, and the other aids received."""
+    keys = {"current_measures"}
+    for rule, reads in rules:
+        if guard(rule.when, facts)[0] is not False:
+            keys |= reads
+    return keys
 
 
 def _undecided(results: list[Result]) -> tuple[str, ...]:
