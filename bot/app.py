@@ -30,10 +30,11 @@ from .alerts import alerts_router
 from .backlog import install_backlog
 from .groups import groups_router
 from .handlers import answers_router, conversation_router
-from .i18n import UserLanguage, make_i18n
-from .journal import install_journal, replay_unfinished
+from .i18n import make_i18n
+from .journal import replay_unfinished
 from .paperwork import paperwork_router
 from .places import blob_store_beside, data_folder
+from .turns import install_turns
 
 __all__ = ["blob_store_beside", "build_dispatcher", "data_folder", "get_routers"]
 
@@ -80,10 +81,8 @@ def build_dispatcher(
         settings=settings,
         desk=Desk(db, blobs, catalogue, data_folder(db, settings) / "outbox"),
     )
-    install_journal(dp, lock)  # first: every update is written down before anything else
-    language = UserLanguage(i18n, db)
-    language.setup(dp)
-    install_backlog(dp, language)  # before the chat's lock: a pile of files, capped
+    install_turns(dp, lock, i18n)  # every update written down before it is handled
+    install_backlog(dp, i18n, db)  # before the turn: a pile of files, capped
     for router in get_routers():
         dp.include_router(router)
     return dp

@@ -1,9 +1,9 @@
 """The files a chat has sent that wait for their turn, capped.
 
-A chat's updates are handled one at a time (the chat's lock, `storage.fsm.ChatLock`), so a
-family that sends 50 files at once has 49 waiting behind the first: minutes for the last
-one, and every one of them downloaded and checked in turn. This middleware counts, before
-the chat's lock, the files each chat has in hand (arrived, not finished) and all chats
+A chat's updates are handled one at a time (its turn, `bot.turns`), so a family that
+sends 50 files at once has 49 waiting behind the first: minutes for the last one, and
+every one of them downloaded and checked in turn. This middleware counts, before the
+update's turn, the files each chat has in hand (arrived, not finished) and all chats
 together; a file over either cap is not downloaded at all, and the family is told once
 that the last ones were not taken and to send them again in a minute. Nothing kept is
 lost, and the files not taken are still on their phone.
@@ -19,11 +19,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.types import TelegramObject, Update
-from aiogram.utils.i18n import I18nMiddleware
+from aiogram.types import Message, TelegramObject, Update
+from aiogram.utils.i18n import I18n
+from sqlite_utils import Database
 
 from common.i18n import N_
+from storage.users import get_language
 
+from .i18n import locale_of
 from .paperwork import TELEGRAM_FAILED
 
 log = logging.getLogger(__name__)
@@ -39,12 +42,13 @@ NOT_TAKEN = N_(
 
 
 class Backlog(BaseMiddleware):
-    """The outer middleware (on updates, before the chat's lock); see the module."""
+    """The outer middleware (on updates, before their turn); see the module."""
 
     def __init__(
-        self, language: I18nMiddleware, per_chat: int = PER_CHAT, in_hand: int = IN_HAND
+        self, i18n: I18n, db: Database, per_chat: int = PER_CHAT, in_hand: int = IN_HAND
     ) -> None:
-        self.language = language
+        self.i18n = i18n
+        self.db = db
         self.per_chat = per_chat
         self.in_hand = in_hand
         self.chats: dict[int, int] = {}  # files in hand, by chat
@@ -70,7 +74,7 @@ class Backlog(BaseMiddleware):
                 self.chats.get(chat, 0),
                 self.total,
             )
-            await self._tell(update, data, chat)
+            await self._tell(message, data, chat)
             return None
         self.chats[chat] = self.chats.get(chat, 0) + 1
         try:
@@ -81,31 +85,31 @@ class Backlog(BaseMiddleware):
                 del self.chats[chat]
                 self.told.pop(chat, None)
 
-    async def _tell(self, update: TelegramObject, data: dict[str, Any], chat: int) -> None:
+    async def _tell(self, message: Message, data: dict[str, Any], chat: int) -> None:
         """Once per pile (and again after `TELL_AGAIN` seconds), in the family's language."""
         now = time.monotonic()
         if now - self.told.get(chat, -TELL_AGAIN) < TELL_AGAIN:
             return
         self.told[chat] = now
         bot: Bot = data["bot"]
-        locale = await self.language.get_locale(update, data)
-        text = self.language.i18n.gettext(NOT_TAKEN, locale=locale)
+        user = message.from_user
+        chosen = get_language(self.db, user.id) if user is not None else None
+        text = self.i18n.gettext(NOT_TAKEN, locale=locale_of(user, chosen))
         try:
             await bot.send_message(chat, text)
         except TELEGRAM_FAILED as exc:
             log.warning("a family not told of files not taken: %s", type(exc).__name__)
 
 
-def install_backlog(dp: Dispatcher, language: I18nMiddleware) -> Backlog:
-    """Put the backlog among the updates' outer middlewares just before the FSM's (whose
-    event isolation is the chat's lock), after the one that finds the user and chat."""
-    backlog = Backlog(language)
+def install_backlog(dp: Dispatcher, i18n: I18n, db: Database) -> Backlog:
+    """Put the backlog first among the updates' outer middlewares: before the update's
+    turn (`bot.turns`), which waits for the chat's earlier updates."""
+    backlog = Backlog(i18n, db)
     manager = dp.update.outer_middleware
     existing = list(manager)
     for middleware in existing:
         manager.unregister(middleware)
+    manager.register(backlog)
     for middleware in existing:
-        if middleware is dp.fsm:
-            manager.register(backlog)
         manager.register(middleware)
     return backlog

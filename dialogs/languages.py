@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -64,6 +64,7 @@ def is_rtl(language: str) -> bool:
     return babel_locale(language).character_order == "right-to-left"
 
 
+@lru_cache(maxsize=256)
 def from_telegram(language_code: str | None) -> str:
     """The language for a Telegram `language_code` (an IETF tag: `ro`, `zh-hans`, `zh-CN`,
     `ar-EG`, `mo`), or Italian when we have no catalog for it."""

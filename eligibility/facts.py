@@ -117,6 +117,7 @@ FACTS: tuple[Fact, ...] = (
 FACTS_BY_KEY: dict[str, Fact] = {f.key: f for f in FACTS}
 ORDER: dict[str, int] = {f.key: i for i, f in enumerate(FACTS)}
 GROUPS = ("beneficiary", "caregiver", "assistant", "assessment")
+TOP_LEVEL = frozenset(k for k in FACTS_BY_KEY if "." not in k)
 ISEE_MAX_VALUE = 10_000_000.0
 
 
@@ -279,7 +280,6 @@ def validate(raw: Any) -> Facts:
         raise FactsError([f"facts: must be a JSON object, got {_shown(raw)}"])
     problems: list[str] = []
     values: dict[str, Any] = {}
-    top_level = {k for k in FACTS_BY_KEY if "." not in k}
     for key in raw:
         if key in GROUPS:
             group = raw[key]
@@ -305,7 +305,7 @@ def validate(raw: Any) -> Facts:
             problems += isee_problems
             if isee is not None:
                 values["isee"] = isee
-        elif key in top_level:
+        elif key in TOP_LEVEL:
             if raw[key] is None:
                 continue
             value, problem = _check(FACTS_BY_KEY[key], raw[key])

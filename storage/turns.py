@@ -138,7 +138,8 @@ class ChatLock(BaseEventIsolation):
         self.owner = owner or leases.new_owner()
         self.storage = storage or SQLiteStorage(db)
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._renewals: dict[int, asyncio.TimerHandle] = {}
+        self._handling: set[int] = set()  # the updates held now, kept ahead by `_renew`
+        self._renewer: asyncio.Task[None] | None = None
 
     def lock(self, key: StorageKey) -> contextlib.nullcontext[None]:  # type: ignore[override]
         """aiogram's FSM middleware asks for the chat its update's turn holds already."""
@@ -159,7 +160,7 @@ class ChatLock(BaseEventIsolation):
         An update that is not to be handled here (`journal` "done": a repeat; "busy":
         another process has it) is yielded without the chat."""
         chat = fsm.key_of(key)
-        local, users = self._local.get(chat, (asyncio.Lock(), 0))
+        local, users = self._local.get(chat) or (asyncio.Lock(), 0)
         self._local[chat] = (local, users + 1)
         try:
             written = None
@@ -187,12 +188,14 @@ class ChatLock(BaseEventIsolation):
                     return
                 self.storage.hold(chat, begun.row)
                 held = _HELD.set(_HELD.get() | {chat})
-                self._renew_later(update_id)
+                self._handling.add(update_id)
+                if self._renewer is None or self._renewer.done():
+                    self._renewer = asyncio.create_task(self._renew(), name="chats-renewer")
                 try:
                     yield begun
                 finally:
                     _HELD.reset(held)
-                    self._renewals.pop(update_id).cancel()
+                    self._handling.discard(update_id)
                     row = self.storage.release(chat)
                     end(self.db, update_id=update_id, chat=chat, row=row)
         finally:
@@ -230,20 +233,19 @@ class ChatLock(BaseEventIsolation):
             await asyncio.sleep(wait)  # another process is handling this chat
             wait = min(wait * 2, 0.2)
 
-    def _renew_later(self, update_id: int) -> None:
-        self._renewals[update_id] = asyncio.get_running_loop().call_later(
-            self.lease / 3, self._renew, update_id
-        )
-
-    def _renew(self, update_id: int) -> None:
-        """Keep a held update's row ahead (between awaits: no transaction is open then)."""
-        try:
-            if not journal.renew(self.db, update_id, self.owner, time.time() + self.lease):
-                log.error("a chat's lock was lost while its update was handled")
-                return
-        except sqlite3.Error as exc:  # the database out of reach: try again later
-            log.warning("a chat's lock not renewed: %s", type(exc).__name__)
-        self._renew_later(update_id)
+    async def _renew(self) -> None:
+        """While updates are held here, keep their rows ahead every third of the lease
+        (one task for all of them; it stops when none is held)."""
+        while self._handling:
+            await asyncio.sleep(self.lease / 3)
+            for update_id in list(self._handling):
+                try:
+                    if not journal.renew(self.db, update_id, self.owner, time.time() + self.lease):
+                        log.error("a chat's lock was lost while its update was handled")
+                        self._handling.discard(update_id)
+                except sqlite3.Error as exc:  # the database out of reach: try again later
+                    log.warning("a chat's lock not renewed: %s", type(exc).__name__)
 
     async def close(self) -> None:
-        pass
+        if self._renewer is not None:
+            self._renewer.cancel()

@@ -1,0 +1,154 @@
+"""Every update's turn, as the first of the Dispatcher's middlewares: written down in the
+crash journal, then handled holding its chat across processes (once no earlier update of
+the chat is being handled), with the conversation and the user's language read in the
+same transaction, and marked done after in the transaction that writes the
+conversation, which lets the chat's next update go (`storage.turns`).
+
+It does, with what that transaction read, the work of three of aiogram's middlewares,
+which it takes the place of: the user context (`event_from_user`, `event_chat`, ...), the
+FSM context (`state`, `raw_state`; the Dispatcher's event isolation, the same `ChatLock`,
+finds the chat held) and the language (`i18n`, in the user's locale, as aiogram's
+`I18nMiddleware` would set it). The second photo of an album waits for the first, but it
+is written down as soon as it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Dispatcher
+from aiogram.dispatcher.middlewares.user_context import (
+    EVENT_CHAT_KEY,
+    EVENT_CONTEXT_KEY,
+    EVENT_FROM_USER_KEY,
+    EVENT_THREAD_ID_KEY,
+    EventContext,
+    UserContextMiddleware,
+)
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.types import Update, User
+from aiogram.utils.i18n import I18n
+
+from common.clock import utcnow
+from dossier import bounded
+from storage import journal
+from storage.turns import ChatLock, Entry
+from storage.users import get_language
+
+from .i18n import locale_of
+
+Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
+
+
+def user_of(update: Update) -> tuple[int | None, int | None]:
+    """(user id, chat id) of an update, where it has them."""
+    for kind in ("message", "edited_message", "callback_query"):
+        event = getattr(update, kind, None)
+        if event is None:
+            continue
+        user = getattr(event, "from_user", None)
+        chat = getattr(event, "chat", None) or getattr(
+            getattr(event, "message", None), "chat", None
+        )
+        return (user.id if user else None), (chat.id if chat else None)
+    return None, None
+
+
+class Turns:
+    """The middleware (see the module)."""
+
+    def __init__(self, lock: ChatLock, fsm: FSMContextMiddleware, i18n: I18n):
+        self.lock = lock
+        self.fsm = fsm
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
+        user_id, _chat = user_of(update)
+        entry = None
+        if not data.get("replaying"):  # a replayed update is in the journal already
+            raw = update.model_dump_json(exclude_none=True)
+            entry = Entry(update.update_id, user_id, raw, utcnow())
+        event = UserContextMiddleware.resolve_event_context(update)
+        _user_context(event, data)
+        data["fsm_storage"] = self.fsm.storage
+        context = self.fsm.resolve_context(
+            bot=data["bot"],
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            thread_id=event.thread_id,
+            business_connection_id=event.business_connection_id,
+        )
+        if context is None:  # no chat to hold (not an update we handle)
+            return await self._alone(handler, update, data, entry, user_id, event.user)
+        async with self.lock.turn(context.key, update.update_id, entry, event.user_id) as begun:
+            if not begun.held:  # a repeat of an update done, or one another process has
+                return None
+            data["state"], data["raw_state"] = context, begun.row[0]
+            owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
+            try:
+                return await self._in_language(handler, update, data, event.user, begun.language)
+            finally:
+                bounded.OWNER.reset(owner)
+
+    async def _in_language(
+        self,
+        handler: Handler,
+        update: Update,
+        data: dict[str, Any],
+        user: User | None,
+        chosen: str | None,
+    ) -> Any:
+        data["i18n"] = self.i18n
+        with self.i18n.context(), self.i18n.use_locale(locale_of(user, chosen)):
+            return await handler(update, data)
+
+    async def _alone(
+        self,
+        handler: Handler,
+        update: Update,
+        data: dict[str, Any],
+        entry: Entry | None,
+        user_id: int | None,
+        user: User | None,
+    ) -> Any:
+        db = self.lock.db
+        if entry is not None:
+            state = journal.record(
+                db, entry.update_id, user_id, entry.raw, entry.received, self.lock.owner
+            )
+            if state in ("done", "busy"):
+                return None
+        chosen = get_language(db, user.id) if user is not None else None
+        try:
+            return await self._in_language(handler, update, data, user, chosen)
+        finally:
+            if entry is not None:
+                journal.finish(db, entry.update_id)
+
+
+def _user_context(event: EventContext, data: dict[str, Any]) -> None:
+    """What aiogram's UserContextMiddleware puts in the handlers' data."""
+    data[EVENT_CONTEXT_KEY] = event
+    if event.user is not None:
+        data[EVENT_FROM_USER_KEY] = event.user
+    if event.chat is not None:
+        data[EVENT_CHAT_KEY] = event.chat
+    if event.thread_id is not None:
+        data[EVENT_THREAD_ID_KEY] = event.thread_id
+
+
+def install_turns(dp: Dispatcher, lock: ChatLock, i18n: I18n) -> None:
+    """The turn goes first, in place of aiogram's user-context and FSM middlewares (their
+    work is done in it), before the errors' middleware."""
+    manager = dp.update.outer_middleware
+    existing = [
+        m
+        for m in manager
+        if not isinstance(m, UserContextMiddleware | FSMContextMiddleware)
+    ]
+    for middleware in list(manager):
+        manager.unregister(middleware)
+    manager.register(Turns(lock, dp.fsm, i18n))
+    for middleware in existing:
+        manager.register(middleware)
