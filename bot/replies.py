@@ -3,6 +3,8 @@ message whose button was pressed where the reply asks for one."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message
@@ -11,13 +13,20 @@ from dialogs.flow import Outcome, Reply
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons, validated once as a whole (a model per button costs more)."""
+    """The reply's buttons. A question's are the same for every family that reads it in
+    the same language, so each keyboard is built once and shared (never changed: the
+    right-to-left marks of `bot.rtl` go on a copy)."""
     if not reply.buttons:
         return None
+    return _keyboard(tuple(tuple((b.label, b.data) for b in row) for row in reply.buttons))
+
+
+@lru_cache(maxsize=512)
+def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [{"text": b.label, "callback_data": b.data} for b in row]  # type: ignore[misc]
-            for row in reply.buttons
+            [{"text": text, "callback_data": data} for text, data in row]  # type: ignore[misc]
+            for row in rows
         ]
     )
 

@@ -18,13 +18,25 @@ from aiogram.types import InlineKeyboardMarkup
 from dialogs.languages import is_right_to_left_text, right_to_left_lines
 
 
-def _mark_keyboard(markup: Any) -> None:
+def _marked_keyboard(markup: Any) -> Any:
+    """The keyboard with its right-to-left labels marked, as a copy (keyboards are shared:
+    `bot.replies.keyboard`)."""
     if not isinstance(markup, InlineKeyboardMarkup):
-        return
-    for row in markup.inline_keyboard:
-        for button in row:  # a label all Latin ("Italiano", "Rozzano") reads well as it is
-            if is_right_to_left_text(button.text):
-                button.text = right_to_left_lines(button.text)
+        return markup
+    return markup.model_copy(
+        update={
+            "inline_keyboard": [
+                [
+                    # a label all Latin ("Italiano", "Rozzano") reads well as it is
+                    button.model_copy(update={"text": right_to_left_lines(button.text)})
+                    if is_right_to_left_text(button.text)
+                    else button
+                    for button in row
+                ]
+                for row in markup.inline_keyboard
+            ]
+        }
+    )
 
 
 class RightToLeftMiddleware(BaseRequestMiddleware):
@@ -41,7 +53,8 @@ class RightToLeftMiddleware(BaseRequestMiddleware):
             value = getattr(method, field, None)
             if isinstance(value, str) and is_right_to_left_text(value):
                 setattr(method, field, right_to_left_lines(value))
-                _mark_keyboard(getattr(method, "reply_markup", None))
+                if getattr(method, "reply_markup", None) is not None:
+                    method.reply_markup = _marked_keyboard(method.reply_markup)  # type: ignore[attr-defined]
         return await make_request(bot, method)
 
 

@@ -67,7 +67,7 @@ class Turns:
         user_id, _chat = user_of(update)
         entry = None
         if not data.get("replaying"):  # a replayed update is in the journal already
-            raw = update.model_dump_json(exclude_none=True)
+            raw = update.model_dump_json(exclude_none=True, by_alias=True)  # as Telegram sent it
             entry = Entry(update.update_id, user_id, raw, utcnow())
         event = UserContextMiddleware.resolve_event_context(update)
         _user_context(event, data)

@@ -19,7 +19,7 @@ from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
 from eligibility.reach import Asking, asking
-from eligibility.schema import FactRule
+from eligibility.schema import FactRule, Notice
 
 from .buttons import (
     ON_A_QUESTION,
@@ -372,11 +372,9 @@ class Dialog:
         answers = state.get("answers") or {}
         notice = self.asking(answers).notice if answers else None
         if notice is not None:
-            for rule in notice.common_requirements + [
-                r for m in notice.measures for r in m.requirements
-            ]:
-                if isinstance(rule, FactRule) and rule.fact == q.key and rule.question:
-                    return self._(rule.question)
+            worded = self.catalogue.kept(("questions", notice.id), lambda: _questions(notice))
+            if q.key in worded:
+                return self._(worded[q.key])
         return self._(q.prompt)
 
     def _language_reply(self) -> Reply:
@@ -613,6 +611,15 @@ class Dialog:
         if code is not None:  # no notice open for this comune: offer to tell them when
             buttons.insert(0, [Button(self._(SUBSCRIBE), subscribe_data(code))])
         return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
+
+
+def _questions(notice: Notice) -> dict[str, str]:
+    """A notice's own wording of the questions, by fact (the first rule that words it)."""
+    worded: dict[str, str] = {}
+    for rule in notice.common_requirements + [r for m in notice.measures for r in m.requirements]:
+        if isinstance(rule, FactRule) and rule.question:
+            worded.setdefault(rule.fact, rule.question)
+    return worded
 
 
 SUBSCRIBE = N_("🔔 Avvisatemi quando apre")

@@ -9,7 +9,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -117,7 +117,7 @@ class Catalogue:
             if len(self._found) >= FOUND_KEPT:
                 self._found.clear()
             found = self._found[(typed, when)] = self._find(typed, when)
-        return replace(found, suggestions=list(found.suggestions))
+        return Match(found.entry, found.name, list(found.suggestions), found.comune)
 
     def _find(self, typed: str, when: dt.date | dt.datetime) -> Match:
         key = normalise(re.sub(r"\([^)]*\)", " ", typed))  # "Rozzano (MI)"

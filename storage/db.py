@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -445,26 +444,40 @@ def database_file(db: Database) -> Path | None:
     return Path(path) if path else None
 
 
-@contextlib.contextmanager
-def immediate(db: Database) -> Iterator[Database]:
+def immediate(db: Database) -> _Immediate:
     """One write transaction, taken at its start (BEGIN IMMEDIATE): what it reads cannot
     be changed by another process before it writes, so a read-then-write is safe with
     several processes on the file (a deferred BEGIN would fail with "database is locked"
     when another process wrote in between). Inside a transaction already: a savepoint.
     Never hold one across an `await`: the connection is shared by the whole process."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
+    return _Immediate(db)
+
+
+class _Immediate:
+    """`immediate` as a plain context manager: two per update, so it costs little."""
+
+    __slots__ = ("db", "savepoint")
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.savepoint: contextlib.AbstractContextManager[Database] | None = None
+
+    def __enter__(self) -> Database:
+        if self.db.conn.in_transaction:
+            self.savepoint = self.db.atomic()
+            return self.savepoint.__enter__()
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> bool:
+        if self.savepoint is not None:
+            return bool(self.savepoint.__exit__(kind, *rest))  # type: ignore[arg-type]
+        if kind is not None:
+            self.db.rollback()
+            return False
         try:
-            db.execute("COMMIT")
+            self.db.conn.execute("COMMIT")
         except BaseException:
-            db.rollback()
+            self.db.rollback()
             raise
+        return False
