@@ -87,7 +87,22 @@ def bench_app() -> Any:
         db, catalogue, clock=lambda: dt.date(2025, 6, 2), settings=settings, blobs=blobs
     )
     services = Services(db=db, blobs=blobs, catalogue=catalogue, settings=settings)
-    return create_app(services, routers=[webhook_router(dp, bot, SECRET)])
+    return create_app(services, routers=[webhook_router(dp, bot, SECRET), counters_router()])
+
+
+def counters_router() -> Any:
+    """`GET /bench/counters`: this worker's counters with its pid, so that the load side
+    can add up every worker's (a request reaches one worker; /metrics is per process)."""
+    from fastapi import APIRouter, Request
+
+    router = APIRouter()
+
+    @router.get("/bench/counters", include_in_schema=False)
+    async def counters(request: Request) -> dict[str, Any]:
+        figures = dict(request.app.state.services.counters)
+        return {"pid": os.getpid(), "counters": figures}
+
+    return router
 
 
 def serve(port: int, data: Path, workers: int) -> None:
@@ -171,47 +186,27 @@ async def load(
     }
 
 
-async def scrape(base: str) -> dict[str, float]:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session, session.get(f"{base}/metrics") as r:
-        text = await r.text()
-    figures = {}
-    for line in text.splitlines():
-        if line.startswith("sportello_updates_"):
-            name, value = line.split()
-            figures[name] = float(value)
-    return figures
-
-
 async def scrape_all(base: str, workers: int) -> dict[str, float]:
-    """The counters of every worker: each scrape reaches one process (the kernel picks
-    it), so scrape until each distinct process has answered (told apart by its figures
-    and its pid line), summing them."""
-    if workers == 1:
-        return await scrape(base)
+    """The counters of every worker, added up: each request reaches one worker process
+    (the kernel picks it), so ask on fresh connections until each pid has answered."""
     import aiohttp
 
-    seen: dict[str, dict[str, float]] = {}
+    seen: dict[int, dict[str, float]] = {}
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            async with session.get(f"{base}/metrics", headers={"Connection": "close"}) as r:
-                text = await r.text()
-            pid = next(
-                (line for line in text.splitlines() if line.startswith("sportello_process_start_time")),
-                str(len(seen)),
-            )
-            seen[pid] = {
-                line.split()[0]: float(line.split()[1])
-                for line in text.splitlines()
-                if line.startswith("sportello_updates_")
-            }
+        for _ in range(500):
+            async with session.get(
+                f"{base}/bench/counters", headers={"Connection": "close"}
+            ) as r:
+                answer = await r.json()
+            seen[answer["pid"]] = answer["counters"]
             if len(seen) >= workers:
                 break
+    if len(seen) < workers:
+        print(f"(counters of {len(seen)} of {workers} workers only)")
     total: dict[str, float] = {}
     for figures in seen.values():
         for name, value in figures.items():
-            total[name] = total.get(name, 0) + value
+            total[f"sportello_{name}_total"] = total.get(f"sportello_{name}_total", 0) + value
     return total
 
 
