@@ -19,5 +19,5 @@ def locale_of(user: User | None, chosen: str | None) -> str:
     if user is None:
         return SOURCE
     if chosen in available():
-        return chosen  # type: ignore[return-value]
+        return chosen
     return from_telegram(user.language_code)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Dispatcher
+from aiogram import BaseMiddleware, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import (
     EVENT_CHAT_KEY,
     EVENT_CONTEXT_KEY,
@@ -27,7 +27,7 @@ from aiogram.dispatcher.middlewares.user_context import (
     UserContextMiddleware,
 )
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.types import Update, User
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
 from common.clock import utcnow
@@ -38,7 +38,7 @@ from storage.users import get_language
 
 from .i18n import locale_of
 
-Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 def user_of(update: Update) -> tuple[int | None, int | None]:
@@ -55,7 +55,7 @@ def user_of(update: Update) -> tuple[int | None, int | None]:
     return None, None
 
 
-class Turns:
+class Turns(BaseMiddleware):
     """The middleware (see the module)."""
 
     def __init__(self, lock: ChatLock, fsm: FSMContextMiddleware, i18n: I18n):
@@ -63,7 +63,13 @@ class Turns:
         self.fsm = fsm
         self.i18n = i18n
 
-    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(update, Update)  # an outer middleware of the updates
         user_id, _chat = user_of(update)
         entry = None
         if not data.get("replaying"):  # a replayed update is in the journal already
