@@ -33,7 +33,7 @@ from aiogram.utils.i18n import I18n
 from common.clock import utcnow
 from dossier import bounded
 from storage import journal
-from storage.turns import ChatLock, Entry
+from storage.turns import Begun, ChatLock, Entry
 from storage.users import get_language
 
 from .i18n import locale_of
@@ -87,15 +87,17 @@ class Turns(BaseMiddleware):
         )
         if context is None:  # no chat to hold (not an update we handle)
             return await self._alone(handler, update, data, entry, user_id, event.user)
-        async with self.lock.turn(context.key, update.update_id, entry, event.user_id) as begun:
-            if not begun.held:  # a repeat of an update done, or one another process has
-                return None
+
+        async def work(begun: Begun) -> Any:
             data["state"], data["raw_state"] = context, begun.row[0]
             owner = bounded.OWNER.set(user_id)  # heavy work of this family: one job at a time
             try:
                 return await self._in_language(handler, update, data, event.user, begun.language)
             finally:
                 bounded.OWNER.reset(owner)
+
+        # None, without `work`: a repeat of an update done, or one another process has
+        return await self.lock.turn(context.key, update.update_id, work, entry, event.user_id)
 
     async def _in_language(
         self,

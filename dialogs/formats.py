@@ -14,7 +14,7 @@ import html
 from dataclasses import dataclass
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_datetime, format_skeleton, format_time
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from babel.units import format_compound_unit
@@ -53,8 +53,8 @@ class Formats:
 
     def date(self, day: dt.date) -> str:
         """`01/03/1950` in Italian, `1 Mar 1950` in English, `1950年3月1日` in Chinese."""
-        if self.language == SOURCE:
-            return format_date(day, "dd/MM/yyyy", locale=self.locale)
+        if self.language == SOURCE:  # the numbers only, as Babel's "dd/MM/yyyy" writes them
+            return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
         return format_skeleton("yMMMd", day, locale=self.locale)
 
     def time(self, value: dt.time | dt.datetime) -> str:

@@ -63,12 +63,16 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
     missing: list[str] = []
     keys: set[str] = set()
     for measure, rules in plan.measures:
-        results = [evaluate(r, facts) for r, _reads in rules]
-        results += _compatibility_results(measure, facts, plan.entries)
-        if any(r.status == "failed" for r in results):
-            continue  # out of reach: asks nothing more
-        missing += _undecided(results)
-        keys |= _reads_still(rules, facts)
+        results = []
+        for rule, _reads in rules:
+            results.append(evaluate(rule, facts))
+            if results[-1].status == "failed":
+                break  # out of reach: asks nothing more
+        else:
+            results += _compatibility_results(measure, facts, plan.entries)
+            missing += _undecided(results)
+            if not any(r.status == "failed" for r in results):
+                keys |= _reads_still(rules, facts)
     still = frozenset(k for k in keys if not facts.known(k))
     return Asking(tuple(_ordered(missing)), notice, still)
 

@@ -17,6 +17,7 @@ everything else when they delete their data. Done rows are pruned after a day.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
 
 from sqlite_utils import Database
@@ -26,6 +27,14 @@ from common.clock import iso
 from . import leases
 
 KEEP = dt.timedelta(days=1)
+
+
+def _execute(db: Database, sql: str, params: list[object]) -> sqlite3.Cursor:
+    """Within the caller's transaction (`storage.turns`: twice per update), straight to
+    SQLite; else through sqlite-utils, which commits a write at once."""
+    if db.conn.in_transaction:
+        return db.conn.execute(sql, params)
+    return db.execute(sql, params)
 
 
 def record(
@@ -43,7 +52,8 @@ def record(
     until `expires_at` (Unix seconds). Returns "new", "done" (already handled: a repeat),
     "open" (written before and never finished, by a process that is gone: a crash; now
     `owner`'s) or "busy" (a live process is handling it now)."""
-    cursor = db.execute(
+    cursor = _execute(
+        db,
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
         "attempts, owner, chat, expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
         [update_id, user_id, data, iso(now), owner, chat, expires_at],
@@ -86,7 +96,8 @@ def _live(owner: str | None, until: float | None, now: float) -> bool:
 def renew(db: Database, update_id: int, owner: str, expires_at: float) -> bool:
     """Keep the update in `owner`'s hands until `expires_at`; False when it is not (done,
     erased, or taken over by another process that thought this one gone)."""
-    cursor = db.execute(
+    cursor = _execute(
+        db,
         "UPDATE update_journal SET expires_at = ? WHERE update_id = ? AND owner = ? AND done = 0",
         [expires_at, update_id, owner],
     )
@@ -94,7 +105,7 @@ def renew(db: Database, update_id: int, owner: str, expires_at: float) -> bool:
 
 
 def finish(db: Database, update_id: int) -> None:
-    db.execute("UPDATE update_journal SET done = 1, data = NULL WHERE update_id = ?", [update_id])
+    _execute(db, "UPDATE update_journal SET done = 1, data = NULL WHERE update_id = ?", [update_id])
 
 
 def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None]]:

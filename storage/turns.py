@@ -24,8 +24,9 @@ import datetime as dt
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from sqlite_utils import Database
@@ -35,6 +36,7 @@ from .db import immediate
 from .fsm import Row, SQLiteStorage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -147,18 +149,18 @@ class ChatLock(BaseEventIsolation):
             raise RuntimeError("a chat is held for an update by ChatLock.turn (bot.journal)")
         return _HOLDING
 
-    @contextlib.asynccontextmanager
     async def turn(
         self,
         key: StorageKey,
         update_id: int,
+        work: Callable[[Begun], Awaitable[T]],
         entry: Entry | None = None,
         user_id: int | None = None,
-    ) -> AsyncIterator[Begun]:
-        """Hold the chat of `key` for the update `update_id`, written down first as
-        `entry` (None: it is in the journal already, a replay); yields what `begin` read.
-        An update that is not to be handled here (`journal` "done": a repeat; "busy":
-        another process has it) is yielded without the chat."""
+    ) -> T | None:
+        """`work(begun)` holding the chat of `key` for the update `update_id`, written
+        down first as `entry` (None: it is in the journal already, a replay), with what
+        `begin` read. An update that is not to be handled here (`journal` "done": a
+        repeat; "busy": another process has it) is not worked on: None."""
         chat = fsm.key_of(key)
         local, users = self._local.get(chat) or (asyncio.Lock(), 0)
         self._local[chat] = (local, users + 1)
@@ -179,20 +181,18 @@ class ChatLock(BaseEventIsolation):
                 )
                 entry = None
                 if written in ("done", "busy"):
-                    yield Begun(written, False)
-                    return
+                    return None
             async with local:
                 begun = await self._begin(chat, update_id, user_id, entry, written)
                 if not begun.held:
-                    yield begun
-                    return
+                    return None
                 self.storage.hold(chat, begun.row)
                 held = _HELD.set(_HELD.get() | {chat})
                 self._handling.add(update_id)
                 if self._renewer is None or self._renewer.done():
                     self._renewer = asyncio.create_task(self._renew(), name="chats-renewer")
                 try:
-                    yield begun
+                    return await work(begun)
                 finally:
                     _HELD.reset(held)
                     self._handling.discard(update_id)
