@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request  # resolved at run time by FastAPI (bench_app)
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -93,7 +95,7 @@ def bench_app() -> Any:
 def counters_router() -> Any:
     """`GET /bench/counters`: this worker's counters with its pid, so that the load side
     can add up every worker's (a request reaches one worker; /metrics is per process)."""
-    from fastapi import APIRouter, Request
+    from fastapi import APIRouter
 
     router = APIRouter()
 
