@@ -7,7 +7,7 @@ the first place (README)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -17,10 +17,20 @@ from common.i18n import N_
 PRIVATE_ONLY = N_("Scrivetemi in privato: qui le vostre risposte le vedrebbero tutti.")
 
 
+async def in_a_group_chat(message: Message) -> bool:
+    return message.chat.type != ChatType.PRIVATE
+
+
+async def pressed_in_a_group_chat(query: CallbackQuery) -> bool:
+    return query.message is not None and query.message.chat.type != ChatType.PRIVATE
+
+
 def groups_router() -> Router:
+    """Its filters are coroutines: every update is tried here first, and aiogram runs a
+    plain filter (`F.chat.type ...` included) in a worker thread (`bot.filters`)."""
     router = Router(name="groups")
-    router.message.filter(F.chat.type != ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
+    router.message.filter(in_a_group_chat)
+    router.callback_query.filter(pressed_in_a_group_chat)
 
     @router.message()
     async def in_a_group(message: Message, i18n: I18n) -> None:
