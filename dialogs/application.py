@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
-from dossier.files import FileRefused
+from dossier.refusals import FileRefused
 
 from .buttons import (
     Choose,

@@ -8,7 +8,7 @@ import contextlib
 
 from common.i18n import N_
 from dossier.checklist import ItemStatus
-from dossier.files import FileRefused
+from dossier.refusals import FileRefused
 
 from . import signedlines
 from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dossier.files import CHANGED_AFTER_SIGNING, CheckedFile, FileRefused
+from dossier.files import CheckedFile
 from dossier.pagecode import Recognition
+from dossier.refusals import CHANGED_AFTER_SIGNING, FileRefused
 from dossier.signing import recognise_signed_upload
 from dossier.uploads import PageFiled
 

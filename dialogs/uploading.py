@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from dossier.budgets import check_declared_size
 from dossier.checklist import ItemStatus
-from dossier.files import CHANGED_AFTER_SIGNING, CheckedFile, FileRefused, check_declared_size
+from dossier.files import CheckedFile
+from dossier.refusals import CHANGED_AFTER_SIGNING, FileRefused
 from dossier.uploads import Filed, bounded_check_async
 
 from .buttons import FileAs

@@ -28,7 +28,7 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
-from .files import MAX_PIXELS, open_image
+from .images import MAX_PIXELS, open_image
 
 pillow_heif.register_heif_opener()
 

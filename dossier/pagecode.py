@@ -109,7 +109,7 @@ def _image_seen(data: bytes) -> tuple[list[Seen], Image.Image | None]:
     """The codes of a photo, and the grey picture they were read in."""
     from PIL import Image, ImageOps
 
-    from .files import open_image
+    from .images import open_image
 
     with Image.open(io.BytesIO(data)) as header:  # the size only: no pixel decoded
         full = max(header.size)
@@ -168,8 +168,9 @@ def read_marks(data: bytes) -> list[PageMark]:
     """Every QR code of ours in a photo, a PDF or a signed `.p7m` (its content): none for
     a file that carries none or that cannot be read. Heavy: run it in a bounded process
     (`read_marks_bounded`)."""
-    from .files import FileRefused, sniff
     from .pdfs import p7m_content
+    from .refusals import FileRefused
+    from .sniffing import sniff
 
     kind = sniff(data)
     try:
@@ -256,7 +257,7 @@ def _photo_pages(
     data: bytes, seen: list[Seen], gray: Image.Image, layout: Layout
 ) -> list[FoundPage]:
     """Each page in a photo cut out upright (`pagephoto.upright`), its box looked at."""
-    from .files import CLEAN_QUALITY, CLEAN_SIDE, open_image
+    from .images import CLEAN_QUALITY, CLEAN_SIDE, open_image
     from .pagephoto import has_ink, place, upright
 
     whole = open_image(data, max_side=CLEAN_SIDE)  # as big as a clean copy, no bigger
@@ -314,8 +315,9 @@ def recognise_file(
     on its own, upright, its signature box looked at (`FoundPage`; `layout`: where the
     code and the boxes are, `FormPDF.layout`). In one bounded process: only the verdict
     and the pages come back. A photo or a PDF: a signed file is kept whole, unread."""
-    from .files import FileRefused, sniff
     from .pagephoto import Layout
+    from .refusals import FileRefused
+    from .sniffing import sniff
 
     kind = sniff(data)
     if kind not in ("pdf", "jpeg", "png", "webp", "heic"):

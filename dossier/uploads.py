@@ -16,16 +16,11 @@ from storage import dossiers as store
 from storage.blobs import BlobStore
 
 from . import bounded
+from .budgets import bytes_over, message_over
 from .checklist import ItemStatus
-from .files import (
-    MAX_PDF_PAGES,
-    REFUSAL_REASONS,
-    CheckedFile,
-    FileRefused,
-    bytes_over,
-    check,
-    message_over,
-)
+from .files import CheckedFile, check
+from .pdfcheck import MAX_PDF_PAGES
+from .refusals import REFUSAL_REASONS, FileRefused
 
 if TYPE_CHECKING:
     from .pagecode import FoundPage

@@ -27,18 +27,12 @@ from PIL import Image, ImageDraw, ImageFile, ImageFont
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
 
-from dossier import files
-from dossier.files import (
-    MAX_DOWNLOAD,
-    MIN_IMAGE_SIDE,
-    REFUSAL_REASONS,
-    CheckedFile,
-    FileRefused,
-    check_declared_size,
-    inspect,
-    open_image,
-    sniff,
-)
+from dossier import budgets, images, pdfcheck
+from dossier.budgets import MAX_DOWNLOAD, check_declared_size
+from dossier.files import CheckedFile, inspect
+from dossier.images import MIN_IMAGE_SIDE, open_image
+from dossier.refusals import REFUSAL_REASONS, FileRefused
+from dossier.sniffing import sniff
 from tests import hostile as hostile_pdfs
 from tests.certs import self_signed
 
@@ -642,18 +636,18 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
         check_declared_size(MAX_DOWNLOAD * 2)
     refusals.append(caught.value)
     # the byte budgets of a checklist item and of a dossier
-    item_rows = [{"item_id": "isee", "size": files.MAX_ITEM_BYTES}]
-    refusals.append(files.bytes_over(item_rows, "isee", 1))  # type: ignore[arg-type]
-    dossier_rows = [{"item_id": "x", "size": files.MAX_DOSSIER_BYTES}]
-    refusals.append(files.bytes_over(dossier_rows, "isee", 1))  # type: ignore[arg-type]
-    assert files.bytes_over(item_rows, "other", 1) is None
+    item_rows = [{"item_id": "isee", "size": budgets.MAX_ITEM_BYTES}]
+    refusals.append(budgets.bytes_over(item_rows, "isee", 1))  # type: ignore[arg-type]
+    dossier_rows = [{"item_id": "x", "size": budgets.MAX_DOSSIER_BYTES}]
+    refusals.append(budgets.bytes_over(dossier_rows, "isee", 1))  # type: ignore[arg-type]
+    assert budgets.bytes_over(item_rows, "other", 1) is None
     # a document whose PDF would not fit one PEC message
     mb = 1024 * 1024
     rows = [{"item_id": "isee", "kind": "pdf", "signed": 0, "size": 10 * mb}]
-    heavy = files.message_over([*rows, {**rows[0], "size": 9 * mb}], "isee", 18 * mb, "ISEE")
+    heavy = budgets.message_over([*rows, {**rows[0], "size": 9 * mb}], "isee", 18 * mb, "ISEE")
     refusals.append(heavy)  # type: ignore[arg-type]
     photos = [{"item_id": "isee", "kind": "jpeg", "signed": 0, "size": 3 * mb}] * 20
-    assert files.message_over(rows + photos, "isee", 18 * mb, "ISEE") is None
+    assert budgets.message_over(rows + photos, "isee", 18 * mb, "ISEE") is None
     # the families' queue full: the check is not even started
     import asyncio
 
@@ -714,7 +708,7 @@ def test_refusals_log_no_content_of_the_file(caplog: pytest.LogCaptureFixture) -
     for data in (f"Codice fiscale {secret}".encode(), broken_pdf, b"%PDF-1.4 " + secret.encode()):
         with contextlib.suppress(FileRefused):
             inspect(data)
-    assert any(r.name == "dossier.files" for r in caplog.records)
+    assert any(r.name.startswith("dossier.") for r in caplog.records)
     assert secret not in caplog.text
 
 
@@ -799,13 +793,13 @@ def test_inspect_turns_any_library_error_into_a_refusal(
     def boom(*args: object, **kwargs: object) -> None:
         raise MemoryError("simulated")
 
-    monkeypatch.setattr(files, "PdfReader", boom)
+    monkeypatch.setattr(pdfcheck, "PdfReader", boom)
     assert refusal(pdf).reason in {"truncated", "unreadable"}
-    monkeypatch.setattr(files.ImageStat, "Stat", boom)
+    monkeypatch.setattr(images.ImageStat, "Stat", boom)
     assert refusal(photo()).reason == "too_complex"  # out of memory: over the ceiling
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated")
 
-    monkeypatch.setattr(files.ImageStat, "Stat", broken)
+    monkeypatch.setattr(images.ImageStat, "Stat", broken)
     assert refusal(photo()).reason == "unreadable"

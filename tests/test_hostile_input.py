@@ -19,7 +19,8 @@ from pypdf.generic import DictionaryObject
 
 from dialogs.buttons import Go, Stage
 from dossier import bounded
-from dossier.files import CheckedFile, FileRefused, check
+from dossier.files import CheckedFile, check
+from dossier.refusals import FileRefused
 from storage.dossiers import attachments, dossiers_of
 from tests import hostile as h
 from tests.test_bot_dossier import at_checklist
@@ -522,7 +523,7 @@ def heavy_one_page_pdf(megabytes: int, seed: int) -> bytes:
 async def test_a_document_or_a_dossier_over_its_bytes_is_refused_with_the_limit_in_mb(
     api, db_path, monkeypatch
 ):
-    from dossier import files
+    from dossier import budgets
 
     # a PEC provider taking 100 MB messages: the item's 40 MB is the limit met first
     monkeypatch.setenv("SPORTELLO_MESSAGE_BUDGET_MB", "100")
@@ -539,7 +540,7 @@ async def test_a_document_or_a_dossier_over_its_bytes_is_refused_with_the_limit_
     kept = [a for a in attachments(s.db, dossier_id) if a["item_id"] == "isee_attestation"]
     assert len(kept) == 2  # nothing lost: the first two stay
     # the whole dossier has its own budget (lowered here, to stay quick)
-    monkeypatch.setattr(files, "MAX_DOSSIER_BYTES", 40 * MB)
+    monkeypatch.setattr(budgets, "MAX_DOSSIER_BYTES", 40 * MB)
     await s.family.press("Cosa manca")  # the album's one reply has the way back
     await s.family.press("Verbale dell'accompagnamento")
     texts = await s.family.upload_document(heavy_one_page_pdf(12, 4), "verbale.pdf")

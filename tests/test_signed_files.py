@@ -12,7 +12,8 @@ import zipfile
 import pytest
 
 from dossier import bounded
-from dossier.files import CheckedFile, FileRefused, check
+from dossier.files import CheckedFile, check
+from dossier.refusals import FileRefused
 from storage import staff as accounts
 from storage.dossiers import attachments, dossiers_of
 from tests import hostile as h
