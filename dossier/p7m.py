@@ -12,6 +12,8 @@ from .refusals import (
     MSG_NOT_A_DOCUMENT,
     MSG_REPEATED_KEYS,
     MSG_SIGNED_ACTIVE,
+    MSG_SIGNED_TAIL,
+    MSG_SIGNED_ZIP,
     MSG_TRUNCATED,
     FileRefused,
 )
@@ -75,7 +77,7 @@ def check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> i
     its `%%EOF`, no ZIP anywhere. Returns its pages."""
     if pdfscan.carries_zip(data):
         log.info("kept p7m refused: zip")
-        raise FileRefused(MSG_SIGNED_ACTIVE)
+        raise FileRefused(MSG_SIGNED_ZIP)
     content, _verified = p7m_verified(p7m_der(data))
     if content is None:
         raise FileRefused(MSG_TRUNCATED)
@@ -84,6 +86,9 @@ def check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> i
         return check_p7m(content, max_pages, deadline, depth + 1)
     if kind != "pdf":
         raise FileRefused(MSG_NOT_A_DOCUMENT)
+    if b"%%EOF" in content and not pdfscan.ends_at_eof(content):  # whole, bytes glued on
+        log.info("kept p7m refused: tail")
+        raise FileRefused(MSG_SIGNED_TAIL)
     with pdfscan.repeated_keys() as repeated:
         reader, _encrypted = open_pdf(content)
         pages = pdf_pages(reader, max_pages, deadline)

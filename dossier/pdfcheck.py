@@ -33,6 +33,9 @@ from .refusals import (
     MSG_NO_PAGES,
     MSG_REPEATED_KEYS,
     MSG_SIGNED_ACTIVE,
+    MSG_SIGNED_HIDDEN,
+    MSG_SIGNED_TAIL,
+    MSG_SIGNED_ZIP,
     MSG_TOO_COMPLEX,
     MSG_TOO_MANY_PAGES,
     MSG_TRUNCATED,
@@ -150,13 +153,20 @@ def walk(data: bytes, reader: PdfReader, deadline: float) -> tuple[set[str], lis
     return found, signatures, reached
 
 
+KEPT_PROBLEMS = {  # `pdfscan.kept_problems`' codes
+    "zip": MSG_SIGNED_ZIP,
+    "tail": MSG_SIGNED_TAIL,
+    "unreached_stream": MSG_SIGNED_HIDDEN,
+}
+
+
 def kept_whole(reader: PdfReader, data: bytes, reached: set[Any], *, whole: bool) -> None:
     """A PDF kept byte for byte carries nothing besides what its pages and signatures use
-    (`dossier.pdfscan.kept_problems`)."""
+    (`dossier.pdfscan.kept_problems`): each problem refused with its own message."""
     problem = pdfscan.kept_problems(reader, data, reached, whole=whole)
     if problem is not None:
         log.info("kept PDF refused: %s", problem)
-        raise FileRefused(MSG_SIGNED_ACTIVE)
+        raise FileRefused(KEPT_PROBLEMS.get(problem, MSG_SIGNED_ACTIVE))
 
 
 def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> CheckedPdf:
@@ -214,7 +224,7 @@ def _changed_after_signing(data: bytes) -> bool:
 def _signatures_hold(data: bytes, signatures: list[Any]) -> list[Signer] | None:
     """Who issued the signers' certificates, when every signature dictionary of the PDF
     verifies (`dossier.signatures`); else None. A signed PDF with anything but
-    incremental updates after the bytes it covers is refused."""
+    incremental updates after the bytes it covers is refused ("signed_tail")."""
     end = 0
     signers: list[Signer] = []
     for signature in signatures:
@@ -228,5 +238,5 @@ def _signatures_hold(data: bytes, signatures: list[Any]) -> list[Signer] | None:
         end = max(end, byte_range[2] + byte_range[3])
         signers += [s for s in pdf_signers(contents) if s not in signers]
     if not tail_is_updates(data, end):  # something glued on after the signed file
-        raise FileRefused(MSG_TRUNCATED)
+        raise FileRefused(MSG_SIGNED_TAIL)
     return signers

@@ -66,6 +66,24 @@ MSG_SIGNED_ACTIVE = N_(
     "Così non possiamo mandarlo al Comune. "
     "Firmate un PDF semplice, oppure mandate una foto delle pagine firmate."
 )
+# A file kept byte for byte (a digitally signed PDF, a .p7m) that carries something
+# besides its pages: each problem its own words, and the way out (a clean signed copy
+# from whoever signed it, or a photo or scan).
+MSG_SIGNED_ZIP = N_(
+    "Questo file firmato digitalmente ha dentro un archivio compresso (ZIP), "
+    "quindi non possiamo mandarlo al Comune. Chiedete a chi l'ha firmato una copia "
+    "firmata senza altri file dentro, oppure mandate una foto o una scansione delle pagine."
+)
+MSG_SIGNED_HIDDEN = N_(
+    "Questo file firmato digitalmente contiene dati nascosti che nessuna pagina mostra, "
+    "quindi non possiamo mandarlo al Comune. Chiedete a chi l'ha firmato una nuova copia "
+    "firmata, oppure mandate una foto o una scansione delle pagine."
+)
+MSG_SIGNED_TAIL = N_(
+    "Questo file firmato digitalmente ha dei dati in più attaccati dopo la fine del "
+    "documento, quindi non possiamo mandarlo al Comune. Chiedete a chi l'ha firmato una "
+    "nuova copia firmata, oppure mandate una foto o una scansione delle pagine."
+)
 MSG_REPEATED_KEYS = N_(
     "Questo PDF è scritto in un modo che non riusciamo a controllare. "
     "Mandate una foto delle pagine, oppure salvatelo di nuovo come PDF. "
@@ -114,6 +132,9 @@ REFUSAL_REASONS: dict[str, str] = {
     MSG_TOO_MANY_PAGES: "too_many_pages",
     MSG_TOO_COMPLEX: "too_complex",
     MSG_SIGNED_ACTIVE: "active_content",
+    MSG_SIGNED_ZIP: "signed_zip",
+    MSG_SIGNED_HIDDEN: "signed_hidden",
+    MSG_SIGNED_TAIL: "signed_tail",
     MSG_REPEATED_KEYS: "repeated_keys",
     MSG_ITEM_BYTES: "too_heavy",
     MSG_DOSSIER_BYTES: "too_heavy",

@@ -471,7 +471,7 @@ def test_signed_pdf_is_kept_as_it_is_only_when_its_signature_verifies() -> None:
 
 def test_signed_pdf_with_something_glued_after_it_is_refused() -> None:
     zip_tail = b"PK\x03\x04" + b"payload" * 50
-    assert refusal(hostile_pdfs.signed_pdf(after=zip_tail)).reason == "truncated"
+    assert refusal(hostile_pdfs.signed_pdf(after=zip_tail)).reason == "signed_tail"
     # an incremental update after the signature is what signing tools add (the Document
     # Security Store of long-term validation): it stays signed
     assert inspect(hostile_pdfs.with_dss(hostile_pdfs.signed_pdf())).signed is True
@@ -606,6 +606,7 @@ ENGLISH = re.compile(
 
 def every_refusal(pdf: bytes) -> list[FileRefused]:
     """One refusal at least for each message, made the way a user would meet it."""
+    zip_stream = hostile_pdfs.stream(hostile_pdfs.zip_with_exe()).decode("latin-1")
     hostile = [
         b"",
         b"MZ" + b"\0" * 200,
@@ -628,6 +629,11 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
         (hostile_pdfs.signed_pdf(page_extra="/AA << /O << /S /URI /URI (http://x) >> >>"), {}),
         (pdf, {"seconds": -1.0}),  # out of time
         (hostile_pdfs.one_page_pdf(catalog_extra="/Lang (it) /Lang (en)"), {}),  # a key twice
+        # kept byte for byte (signed), but carrying a ZIP, a stream nothing reaches, or
+        # bytes after its end
+        (hostile_pdfs.signed_pdf(after=b"PK\x03\x04" + b"x" * 300), {}),
+        (hostile_pdfs.signed_pdf(objects=(hostile_pdfs.stream(b"x" * 500).decode(),)), {}),
+        (hostile_pdfs.signed_pdf(objects=(zip_stream,)), {}),
     ):
         with pytest.raises(FileRefused) as caught:
             inspect(data, **options)  # type: ignore[arg-type]
@@ -681,6 +687,9 @@ def test_every_refusal_message_is_italian_and_fills_its_placeholders(pdf: bytes)
         "too_heavy",
         "busy",
         "repeated_keys",
+        "signed_zip",
+        "signed_hidden",
+        "signed_tail",
     }
     for refused in refusals:
         assert refused.reason == REFUSAL_REASONS[refused.msgid]

@@ -51,33 +51,80 @@ async def test_a_pdf_repeating_a_key_is_refused_with_a_kind_message(api, db_path
     await s.close()
 
 
-@pytest.mark.parametrize(
-    ("name", "data"),
-    [
-        (
-            "a ZIP (fattura.exe) in a stream nothing reaches",
-            h.signed_pdf(objects=(h.stream(h.zip_with_exe()).decode("latin-1"),)),
-        ),
-        ("a stream nothing reaches", h.signed_pdf(objects=(h.stream(b"x" * 500).decode(),))),
-        (
-            "an update adding a ZIP stream",
-            h.updated(h.signed_pdf(), {9: h.stream(h.zip_with_exe())}, size=10),
-        ),
-        ("a .p7m of a PDF + ZIP", p7m(pdf_document(1) + h.zip_with_exe())),
-        ("a .p7m of a PDF + ZIP + %%EOF", p7m(pdf_document(1) + h.zip_with_exe() + b"%%EOF\n")),
-        ("a .p7m of a PDF with bytes after %%EOF", p7m(pdf_document(1) + b"MZ" + b"x" * 99)),
-        (
-            "a .p7m of a PDF with a stream nothing reaches",
-            p7m(h.one_page_pdf(objects=(h.stream(h.EXE * 9).decode("latin-1"),))),
-        ),
-        ("a .p7m of a .p7m of a ZIP", p7m(p7m(h.zip_with_exe()))),
-        ("a .p7m of an XFA form", p7m(h.xfa_with_script())),
-    ],
-)
-def test_a_self_signed_file_carrying_a_payload_is_refused(name: str, data: bytes) -> None:
+PAYLOADS = [
+    (
+        "a ZIP (fattura.exe) in a stream nothing reaches",
+        h.signed_pdf(objects=(h.stream(h.zip_with_exe()).decode("latin-1"),)),
+        "signed_zip",
+    ),
+    (
+        "a stream nothing reaches",
+        h.signed_pdf(objects=(h.stream(b"x" * 500).decode(),)),
+        "signed_hidden",
+    ),
+    (
+        "an update adding a ZIP stream",
+        h.updated(h.signed_pdf(), {9: h.stream(h.zip_with_exe())}, size=10),
+        "signed_zip",
+    ),
+    ("a signed PDF + bytes after it", h.signed_pdf(after=b"MZ" + b"x" * 300), "signed_tail"),
+    ("a .p7m of a PDF + ZIP", p7m(pdf_document(1) + h.zip_with_exe()), "signed_zip"),
+    (
+        "a .p7m of a PDF + ZIP + %%EOF",
+        p7m(pdf_document(1) + h.zip_with_exe() + b"%%EOF\n"),
+        "signed_zip",
+    ),
+    (
+        "a .p7m of a PDF with bytes after %%EOF",
+        p7m(pdf_document(1) + b"MZ" + b"x" * 99),
+        "signed_tail",
+    ),
+    (
+        "a .p7m of a PDF with 5,000 bytes after %%EOF",
+        p7m(pdf_document(1) + b"MZ" + b"x" * 5000),
+        "signed_tail",
+    ),
+    (
+        "a .p7m of a PDF with a stream nothing reaches",
+        p7m(h.one_page_pdf(objects=(h.stream(h.EXE * 9).decode("latin-1"),))),
+        "signed_hidden",
+    ),
+    ("a .p7m of a .p7m of a ZIP", p7m(p7m(h.zip_with_exe())), "signed_zip"),
+    ("a .p7m of an XFA form", p7m(h.xfa_with_script()), "active_content"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), PAYLOADS)
+def test_a_self_signed_file_carrying_a_payload_is_refused(name: str, data: bytes, reason: str):
     result = checked(data)
     assert isinstance(result, FileRefused), name
-    assert result.reason == "active_content", (name, result.reason)
+    assert result.reason == reason, (name, result.reason)
+
+
+# What the family reads for each: what is wrong with the file, and what to do.
+SAID = {
+    "signed_zip": "ha dentro un archivio compresso (ZIP)",
+    "signed_hidden": "contiene dati nascosti che nessuna pagina mostra",
+    "signed_tail": "dati in più attaccati dopo la fine del documento",
+    "active_content": "contiene anche collegamenti, azioni o allegati",
+}
+
+
+async def test_each_payload_in_a_signed_file_gets_its_own_message_in_chat(api, db_path):
+    s, dossier_id = await isee_session(api, db_path)
+    for name, data, reason in PAYLOADS:
+        file_name = "attestazione.pdf.p7m" if ".p7m" in name else "attestazione.pdf"
+        texts = await s.family.upload_document(data, file_name)
+        refusal = texts[-1]
+        assert refusal.startswith("⚠️"), (name, texts)
+        assert SAID[reason] in refusal, (name, refusal)
+        for other, words in SAID.items():
+            assert other == reason or words not in refusal, (name, refusal)
+        if reason != "active_content":
+            assert "Chiedete a chi l'ha firmato" in refusal, name
+            assert "foto o una scansione delle pagine" in refusal, name
+    assert isee_files(s, dossier_id) == []
+    await s.close()
 
 
 def test_a_p7m_of_a_photo_keeps_the_clean_photo_not_the_zip_inside() -> None:
