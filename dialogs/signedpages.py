@@ -68,6 +68,12 @@ class SignedPages(Paper):
                 "Questa pagina è di un'altra domanda ({other}). Mandate le pagine del "
                 "modulo della domanda {id}: quello che vi abbiamo mandato qui."
             ).format(other=found.dossier_id, id=self.dossier_id)
+        elif found.outcome == "close_up":
+            text = _(
+                "In questa foto vedo solo il codice quadrato (QR), non la pagina intera. "
+                "Fotografate tutta la pagina firmata, con il codice in basso a destra, "
+                "dritta e con buona luce."
+            )
         elif found.outcome == "old_edition":
             text = _(
                 "Questa pagina è di un modulo vecchio: dopo, alcune risposte sono cambiate. "

@@ -218,6 +218,8 @@ class Recognition:
       `skipped`: pages of a PDF that are not (no code of ours, or of an older form);
     - `old_edition`: pages of this dossier's form, printed before the answers changed;
     - `other_dossier`: pages of another dossier's form (`dossier_id` says which);
+    - `close_up`: codes of this dossier's current form (`pages`), but not the pages
+      around them (a close-up of the code alone: `pagephoto.page_in_view`);
     - `none`: no code of ours could be read (a cat, a blurred photo, another document).
     """
 
@@ -304,6 +306,13 @@ def _pdf_pages(
     return found, total - len(used)
 
 
+def _in_view(seen: list[Seen], gray: Image.Image, layout: Layout) -> list[Seen]:
+    """The codes whose page the picture shows around them (`pagephoto.page_in_view`)."""
+    from .pagephoto import page_in_view, place
+
+    return [s for s in seen if page_in_view(gray, place(s.corners, layout), layout)]
+
+
 def recognise_file(
     data: bytes,
     dossier_id: str,
@@ -337,10 +346,16 @@ def recognise_file(
                 ([s for s in page if _current(s.mark, dossier_id, edition, total)], image)
                 for page, image in read
             ]
-            found, skipped = _pdf_pages(data, read, count, where)
+            whole = [(_in_view(page, image, where), image) for page, image in read]
+            if not any(page for page, _image in whole):
+                return replace(verdict, outcome="close_up")
+            found, skipped = _pdf_pages(data, whole, count, where)
             return replace(verdict, found=tuple(found), skipped=skipped)
         assert gray is not None
         current = [s for s in seen if _current(s.mark, dossier_id, edition, total)]
+        current = _in_view(current, gray, where)
+        if not current:
+            return replace(verdict, outcome="close_up")
         return replace(verdict, found=tuple(_photo_pages(data, current, gray, where)))
     except FileRefused:
         return Recognition("none")

@@ -280,3 +280,51 @@ def has_ink(gray: Image.Image, placement: Placement, boxes: Sequence[Box]) -> bo
         if share is None or share < INK_SHARE:
             return False
     return True
+
+
+# --- the page around the code --------------------------------------------------------------
+
+IN_VIEW = 0.7  # of the page's area the picture must show around its code (margins may go)
+PRINT_DENSITY = 2.0  # px per mm the page's print is looked at
+PRINT_SHARE = 0.01  # of the page outside its code: less print, no page (the form's: 5-11%)
+_GRID = 16  # points a side, where the page is sampled
+
+
+def page_in_view(gray: Image.Image, placement: Placement, layout: Layout) -> bool:
+    """Whether the picture shows the page around its code, not just the code: most of
+    the page's area inside the picture (`IN_VIEW`), and print on it outside the code
+    (a close-up of the QR alone, or the code cut out and put on a blank sheet, has none).
+    A code seen too askew to place the page counts as in view (its ink is judged
+    without a page either way)."""
+    if placement.residual > MAX_RESIDUAL:
+        return True
+    width, height = layout.page
+    points = [
+        placement((i + 0.5) * width / _GRID, (j + 0.5) * height / _GRID)
+        for i in range(_GRID)
+        for j in range(_GRID)
+    ]
+    inside = sum(0 <= u < gray.width and 0 <= v < gray.height for u, v in points)
+    if inside < IN_VIEW * len(points):
+        return False
+    return print_share(gray, placement, layout) >= PRINT_SHARE
+
+
+def print_share(gray: Image.Image, placement: Placement, layout: Layout) -> float:
+    """The share of the page, its code left out, that is printed (darker than around
+    it), looked at `PRINT_DENSITY`; what lies outside the picture is white."""
+    density = min(PRINT_DENSITY, placement.density)
+    width, height = layout.page
+    size = (max(1, round(width * density)), max(1, round(height * density)))
+    page = gray.transform(
+        size,
+        Image.Transform.AFFINE,
+        placement.affine(density, 0.0, 0.0),
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=255,
+    )
+    dark = _dark(page, density)
+    x, y, side = layout.qr
+    code = [round(v * density) for v in (x - 2, y - 2, x + side + 2, y + side + 2)]
+    dark.paste(0, tuple(code))
+    return dark.histogram()[255] / (size[0] * size[1])

@@ -134,6 +134,42 @@ def page_photo(
     return out.getvalue()
 
 
+def qr_close_up(form_pdf: bytes, index: int, around: float = 0.5, side: int = 800) -> bytes:
+    """A photo of just the QR code of page `index` (a phone zoomed in on it): the code
+    with `around` of its side around it, no more of the page; `side` pixels square."""
+    import zxingcpp
+
+    page = Image.open(io.BytesIO(page_photo(form_pdf, index, size=(3000, 4000))))
+    corners = zxingcpp.read_barcodes(page.convert("L"))[0].position
+    xs = [c.x for c in (corners.top_left, corners.top_right, corners.bottom_right)]
+    ys = [c.y for c in (corners.top_left, corners.top_right, corners.bottom_right)]
+    code = max(xs) - min(xs)
+    box = (min(xs) - around * code, min(ys) - around * code)
+    box += (max(xs) + around * code, max(ys) + around * code)
+    out = io.BytesIO()
+    page.crop(tuple(round(v) for v in box)).resize((side, side)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def qr_on_a_blank_sheet(form_pdf: bytes, index: int) -> bytes:
+    """A photo of a whole sheet of paper that holds page `index`'s QR code where the form
+    prints it, and nothing else (the code cut out and glued on a blank sheet)."""
+    import pypdfium2
+
+    page = pypdfium2.PdfDocument(form_pdf)[index]
+    scale = 2600 / page.get_height()
+    printed = page.render(scale=scale).to_pil().convert("RGB")
+    mm = scale * 72 / 25.4  # pixels per millimetre
+    code = tuple(round(v * mm) for v in (172, 269, 194, 291))  # the code, 2 mm around
+    sheet = Image.new("RGB", printed.size, "white")
+    sheet.paste(printed.crop(code), code[:2])
+    table = Image.new("RGB", (sheet.width + 200, sheet.height + 200), (120, 86, 52))
+    table.paste(sheet, (100, 100))
+    out = io.BytesIO()
+    table.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
 def scanned_form(
     form_pdf: bytes,
     pages: list[int],

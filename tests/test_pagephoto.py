@@ -18,7 +18,13 @@ from pypdf import PdfReader
 from dossier.form import form_edition, made_form
 from dossier.pagecode import recognise_bounded
 from dossier.pagephoto import INK_SHARE, Layout, ink_share, place
-from tests.documents import page_photo, scanned_form, signature_boxes
+from tests.documents import (
+    page_photo,
+    qr_close_up,
+    qr_on_a_blank_sheet,
+    scanned_form,
+    signature_boxes,
+)
 from tests.istanza_cases import case_form
 
 NOTICE = "visconteo-sud-milano-2025"
@@ -109,6 +115,39 @@ def test_a_signed_page_has_ink_and_an_unsigned_one_has_none(how):
     assert signed.found[0].ink is True
     unsigned = read(page_photo(pdf, index, signed=False, seed=3, **PHOTOS[how]))
     assert unsigned.outcome == "pages" and unsigned.found[0].ink is False
+
+
+@pytest.mark.parametrize("around", [0.3, 1.0, 2.5])
+def test_a_close_up_of_a_pages_code_alone_is_not_the_page(around):
+    """The red team's close-ups: the QR code of each page with a little of the page
+    around it (not the page), read, but no page counted, with or without a box."""
+    pdf, pages, _edition, _layout = form()
+    for index in range(pages):
+        found = read(qr_close_up(pdf, index, around))
+        assert (found.outcome, found.pages, found.found) == ("close_up", (index + 1,), ())
+
+
+def test_the_code_cut_out_and_put_on_a_blank_sheet_is_not_the_page():
+    """The whole sheet is in the photo, but nothing printed on it besides the code."""
+    pdf, pages, _edition, _layout = form()
+    for index in range(pages):
+        found = read(qr_on_a_blank_sheet(pdf, index))
+        assert (found.outcome, found.found) == ("close_up", ())
+
+
+def test_a_page_with_its_margins_and_heading_cut_off_still_counts():
+    """A photo taken close: the page's margins outside it, and its top 4 cm (a quarter
+    of the page's area gone); the code, 8 mm from the bottom edge, still in."""
+    pdf, _pages, _edition, _layout = form()
+    photo = Image.open(io.BytesIO(page_photo(pdf, 0, size=(3000, 4000))))
+    mm = 2600 / 297  # `page_photo` renders the page 2600 px tall, centred
+    left = (photo.width - 210 * mm) / 2
+    top = (photo.height - 297 * mm) / 2
+    cut = (left + 14 * mm, top + 40 * mm, left + 205 * mm, top + 292 * mm)
+    out = io.BytesIO()
+    photo.crop(tuple(round(v) for v in cut)).save(out, format="JPEG", quality=85)
+    found = read(out.getvalue())
+    assert found.outcome == "pages" and [f.page for f in found.found] == [1]
 
 
 def test_a_page_without_a_box_is_not_looked_at():

@@ -21,7 +21,7 @@ from dialogs.buttons import Go, Stage
 from dossier.pagephoto import INK_SHARE, Layout, ink_share, place
 from storage.dossiers import attachments, dossiers_of
 from tests.botapi import BotAPI
-from tests.documents import page_photo, scanned_form, signature_boxes
+from tests.documents import page_photo, qr_close_up, scanned_form, signature_boxes
 from tests.test_bot_conversation import Session
 from tests.test_bot_dossier import at_checklist, deliver_by_smtp, upload_everything
 
@@ -157,6 +157,27 @@ async def test_an_unsigned_signature_page_holds_the_send_back_and_a_sideways_pho
     x = sum(c[0] for c in corners) / 4 / upright.width
     y = sum(c[1] for c in corners) / 4 / upright.height
     assert x > 0.75 and y > 0.8
+    await s.close()
+
+
+async def test_close_ups_of_the_codes_alone_are_not_the_signed_pages(api, db_path):
+    """The red team's careless (or crafty) family: a photo of each page's QR code only,
+    zoomed in, no page around it. Each is refused with what to do, no page counts, and
+    the application cannot go without its signed form; the whole page then counts."""
+    s, form = await at_signing(api, db_path)
+    f = s.family
+    pages = len(PdfReader(io.BytesIO(form)).pages)
+    for i in range(pages):
+        texts = await f.upload_photo(qr_close_up(form, i))
+        assert "vedo solo il codice quadrato (QR), non la pagina intera" in texts[-1]
+        assert "Fotografate tutta la pagina firmata, con il codice in basso a destra" in texts[-1]
+        assert "✓" not in texts[-1]
+        assert f"Pagine firmate ricevute: 0 di {pages}." in texts[-1]
+    assert form_files(s) == []
+    assert "✅ Controlla e invia" not in f.buttons()
+    texts = await f.upload_photo(page_photo(form, 0, size=(1800, 2300)))
+    assert f"Pagina 1 di {pages} ✓" in texts[-1]
+    assert len(form_files(s)) == 1
     await s.close()
 
 
