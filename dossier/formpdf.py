@@ -18,6 +18,8 @@ import segno
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
+from common.logs import quiet
+
 from .pagecode import payload
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -38,10 +40,8 @@ SCAN_NOTE = (
 )
 
 # fontTools logs every subset it makes at INFO (some 37 lines a form): keep the bot's log
-# for the bot, unless the application has set their level itself.
-for _name in ("fontTools", "fontTools.subset", "fontTools.ttLib"):
-    if logging.getLogger(_name).level == logging.NOTSET:
-        logging.getLogger(_name).setLevel(logging.WARNING)
+# for the bot
+quiet("fontTools", "fontTools.subset", "fontTools.ttLib", level=logging.WARNING)
 
 
 @lru_cache(maxsize=1)

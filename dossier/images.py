@@ -20,6 +20,8 @@ from typing import cast
 import pillow_heif
 from PIL import Image, ImageOps, ImageStat, JpegImagePlugin
 
+from common.logs import quiet
+
 from .refusals import (
     MSG_BLANK,
     MSG_BOMB,
@@ -34,10 +36,7 @@ from .sniffing import sniff
 
 pillow_heif.register_heif_opener()
 
-# Pillow's debug lines print EXIF values: personal data. Quiet them, unless the
-# application has set their level itself.
-if logging.getLogger("PIL").level == logging.NOTSET:
-    logging.getLogger("PIL").setLevel(logging.INFO)
+quiet("PIL", level=logging.INFO)  # its debug lines print EXIF values: personal data
 
 MIN_IMAGE_SIDE = 400  # px, the shorter side; smaller cannot be read
 

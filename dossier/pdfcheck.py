@@ -17,6 +17,8 @@ from typing import Any
 
 from pypdf import PasswordType, PdfReader
 
+from common.logs import quiet
+
 from . import pdfscan
 from .pdfs import (
     REFUSED_ALWAYS,
@@ -46,10 +48,8 @@ from .signatures import Signer, pdf_signature_verifies, pdf_signers, tail_is_upd
 
 log = logging.getLogger(__name__)
 
-# pypdf's warnings quote the bytes of the file they complain about (names, text): personal
-# data. Quiet them, unless the application has set their level itself.
-if logging.getLogger("pypdf").level == logging.NOTSET:
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+# pypdf's warnings quote the bytes of the file they complain about (names, text)
+quiet("pypdf", level=logging.CRITICAL)
 
 MAX_PDF_PAGES = 100  # per file: a 50-page verbale fits twice
 

@@ -23,12 +23,12 @@ from pyhanko.sign.diff_analysis import (
 )
 from pyhanko.sign.fields import enumerate_sig_fields
 
+from common.logs import quiet
+
 log = logging.getLogger(__name__)
 
-# pyHanko logs what it finds wrong with a file at WARNING, with object paths; quiet, unless
-# the application has set its level itself.
-if logging.getLogger("pyhanko").level == logging.NOTSET:
-    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+# pyHanko logs what it finds wrong with a file at WARNING, with object paths
+quiet("pyhanko", level=logging.CRITICAL)
 
 _ONLY_ARCHIVING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
