@@ -325,6 +325,8 @@ def print_share(gray: Image.Image, placement: Placement, layout: Layout) -> floa
     )
     dark = _dark(page, density)
     x, y, side = layout.qr
-    code = [round(v * density) for v in (x - 2, y - 2, x + side + 2, y + side + 2)]
-    dark.paste(0, tuple(code))
+    left, top, right, bottom = (
+        round(v * density) for v in (x - 2, y - 2, x + side + 2, y + side + 2)
+    )
+    dark.paste(0, (left, top, right, bottom))
     return dark.histogram()[255] / (size[0] * size[1])
