@@ -14,7 +14,7 @@ from typing import Any
 
 from common.i18n import N_
 
-log = logging.getLogger("dossier.files")
+log = logging.getLogger("dossier.files")  # "file refused: …" lines, where they always were
 
 MSG_EMPTY = N_("Il file è arrivato vuoto. Provate a mandarlo di nuovo.")
 MSG_TOO_BIG = N_(
