@@ -8,8 +8,9 @@ requests sent together verify one password at a time, and a lock counts every fa
 Locks are per client address (see `locked_until`), an IPv6 address counted by its /64 (one
 home or one rented server has a whole /64): a stranger's wrong passwords lock the
 stranger out, not the staff member. Strangers rotating addresses are slowed per account:
-after `ACCOUNT_SLOW_AFTER` failures on one e-mail in an hour, addresses that never logged
-in to it get one password check every `ACCOUNT_SLOW_INTERVAL` between them, while the
+after `ACCOUNT_SLOW_AFTER` failures on one e-mail in an hour, each address that never
+logged in to it gets one password check every `ACCOUNT_SLOW_INTERVAL` (its own slot: a
+stranger slows only themselves, never the staff member on a new phone), while the
 staff member's own addresses are not slowed; the log says so once, with no personal data. An unknown e-mail costs the same work as a known one
 (a dummy hash is verified) and is locked the same way, so neither timing nor lockout tells
 who has an account.
@@ -48,7 +49,7 @@ WINDOW = dt.timedelta(minutes=15)
 LOCKOUT = dt.timedelta(minutes=15)
 ACCOUNT_SLOW_AFTER = 30  # failures on one e-mail in ACCOUNT_WINDOW, from any address
 ACCOUNT_WINDOW = dt.timedelta(hours=1)
-ACCOUNT_SLOW_INTERVAL = dt.timedelta(seconds=10)  # then: one check per interval from strangers
+ACCOUNT_SLOW_INTERVAL = dt.timedelta(seconds=60)  # then: one check per interval per new address
 KNOWN_KEPT = dt.timedelta(days=90)  # a successful login makes its address known this long
 SESSION_HOURS = 8
 MIN_PASSWORD = 12
@@ -208,7 +209,10 @@ def client_key(remote: str | None) -> str | None:
 def _account_slowed(db: Database, email: str, remote: str | None, now: dt.datetime) -> Any:
     """When an address that never logged in to this e-mail may have its password checked
     again, while the e-mail is under attack (ACCOUNT_SLOW_AFTER failures in the last
-    hour, from anywhere); None if now. The staff member's own addresses are never slowed."""
+    hour, from anywhere); None if now. Each address has its own slot (one check every
+    ACCOUNT_SLOW_INTERVAL), so a stranger keeping the account busy never takes the turn
+    of the staff member logging in from a new address; her own addresses are never
+    slowed."""
     failures = db.execute(
         "SELECT COUNT(*) FROM login_attempts WHERE email = ? AND ok = ? AND at > ?",
         [email, WRONG, iso(now - ACCOUNT_WINDOW)],
@@ -221,11 +225,10 @@ def _account_slowed(db: Database, email: str, remote: str | None, now: dt.dateti
     ).fetchone()
     if known:
         return None
-    last = db.execute(
-        "SELECT MAX(a.at) FROM login_attempts a WHERE a.email = ? AND a.ok IN (?, ?) "
-        "AND a.at > ? AND NOT EXISTS (SELECT 1 FROM login_attempts k WHERE k.email = a.email "
-        "AND k.remote IS a.remote AND k.ok = ?)",
-        [email, WRONG, RESERVED, iso(now - ACCOUNT_WINDOW), RIGHT],
+    last = db.execute(  # this address's own slot: a stranger slows only themselves
+        "SELECT MAX(at) FROM login_attempts WHERE email = ? AND remote IS ? AND ok IN (?, ?) "
+        "AND at > ?",
+        [email, remote, WRONG, RESERVED, iso(now - ACCOUNT_WINDOW)],
     ).fetchone()[0]
     if last is None:
         return None
@@ -244,7 +247,7 @@ def _warn_if_under_attack(db: Database, email: str, now: dt.datetime) -> None:
     if failures == ACCOUNT_SLOW_AFTER or (failures and failures % (ACCOUNT_SLOW_AFTER * 10) == 0):
         log.warning(
             "%d failed logins on one staff account in the last hour, from %d client "
-            "addresses: password checks from new addresses slowed to one every %d s; "
+            "addresses: password checks slowed to one every %d s per new address; "
             "the audit log (Accesso non riuscito) says which account",
             failures,
             addresses,

@@ -225,9 +225,13 @@ async def test_an_account_tried_from_many_networks_is_slowed_but_its_owner_gets_
             statuses.append((await post_login(c, token, f"sbagliata-{n}", via=via)).status_code)
         checked = hasher.verified
         assert statuses[: accounts.ACCOUNT_SLOW_AFTER].count(401) == accounts.ACCOUNT_SLOW_AFTER
-        slowed = await post_login(c, token, "sbagliata-x", via="2001:db8:77:ffff::1")
+        # an address that tried already waits for its own slot
+        slowed = await post_login(c, token, "sbagliata-x", via="2001:db8:77:3b::9")
         assert slowed.status_code == 429 and "rallentati" in slowed.text
         assert hasher.verified == checked  # no password checked for it
+        services.clock.advance(seconds=accounts.ACCOUNT_SLOW_INTERVAL.total_seconds() + 1)
+        again = await post_login(c, token, "sbagliata-y", via="2001:db8:77:3b::9")
+        assert again.status_code == 401 and hasher.verified == checked + 1
         # her own address is not slowed: she gets in at once
         assert await from_the_office() == 303
     warnings = [r for r in caplog.records if r.name == "storage.staff"]
@@ -235,3 +239,29 @@ async def test_an_account_tried_from_many_networks_is_slowed_but_its_owner_gets_
     line = warnings[0].getMessage()
     assert "30 failed logins on one staff account" in line
     assert EMAIL not in line and "2001:" not in line
+
+
+async def test_a_stranger_taking_every_slot_does_not_keep_her_out_from_a_new_address(
+    services, hasher
+):
+    """After 30 failures from 30 networks the stranger tries once more, from a new
+    address, just before the staff member each time; she logs in from an address she
+    never used (a new phone, the office PC): the stranger's slot is not hers."""
+    async with client(services) as c:
+        token = await form_token(c)
+        assert (await post_login(c, token, PASSWORD, via="2001:db8:9::5")).status_code == 303
+    async with client(services) as attacker:
+        token = await form_token(attacker)
+        for n in range(accounts.ACCOUNT_SLOW_AFTER):
+            await post_login(attacker, token, f"sbagliata-{n}", via=f"2001:db8:77:{n:x}::1")
+        for n in range(4):
+            services.clock.advance(seconds=10)
+            theirs = await post_login(attacker, token, f"x-{n}", via=f"198.51.100.{n + 1}")
+            assert theirs.status_code == 401  # a new address of theirs: checked, and wrong
+            repeat = await post_login(attacker, token, f"y-{n}", via=f"198.51.100.{n + 1}")
+            assert repeat.status_code == 429 and "rallentati" in repeat.text
+            async with client(services) as owner:
+                mine = await post_login(
+                    owner, await form_token(owner), PASSWORD, via=f"203.0.113.{50 + n}"
+                )
+                assert mine.status_code == 303, mine.text
