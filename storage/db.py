@@ -424,6 +424,16 @@ def m015_updates_in_line(db: Database) -> None:
     )
 
 
+@migrations()
+def m016_held_updates_and_checkpoints_owed(db: Database) -> None:
+    """An update being handled is marked held in its journal row, so a chat's update
+    arriving out of order waits for it too (`storage.journal.waiting_on`); and an erasure
+    whose WAL checkpoint a reader blocked leaves a mark until one succeeds
+    (`storage.erasure.checkpoint_owed`)."""
+    db.table("update_journal").add_column("held", int)
+    db.table("checkpoints_owed").create({"id": int, "since": str}, pk="id")
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

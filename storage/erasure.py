@@ -84,7 +84,16 @@ def forget_family(
             db.execute("DELETE FROM dossiers WHERE id = ?", [dossier_id])
         db.execute("DELETE FROM users WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM fsm WHERE key LIKE ?", [f"%:{user_id}:%"])
-        db.execute("DELETE FROM update_journal WHERE user_id = ?", [user_id])
+        # the update being handled (this erasure's own) keeps its row, emptied: it holds
+        # the chat's line until its turn ends, so the family's next message waits
+        db.execute(
+            "UPDATE update_journal SET data = NULL WHERE user_id = ? AND done = 0 AND held = 1",
+            [user_id],
+        )
+        db.execute(
+            "DELETE FROM update_journal WHERE user_id = ? AND NOT (done = 0 AND held = 1)",
+            [user_id],
+        )
         db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
         alerts.forget_user(db, user_id)  # subscriptions, reminders, messages not yet sent
     in_use = {

@@ -4,8 +4,8 @@ crash (kill -9, power cut) the updates not marked done are handled again at the 
 start, once; Telegram has already been told they arrived and will not send them again.
 
 An update's row is also its chat's place in line, across every process on the file: an
-update is handled once no earlier update of its chat is still open in the hands of a
-live process (`waiting_on`). The process handling it keeps its row's `expires_at` ahead
+update is handled once no earlier update of its chat is still open, and no other one is
+being handled (`held`, whatever its id), in the hands of a live process (`waiting_on`). The process handling it keeps its row's `expires_at` ahead
 (`renew`); a process that dies stops holding anything when that passes, or at once when
 it was a process of this machine (`storage.leases.is_gone`). So the chat needs no lock
 row of its own: the two writes the journal makes anyway are the lock's.
@@ -72,17 +72,27 @@ def record(
     return "open"
 
 
+# an update of the chat that `update_id` (?2) waits for: any other one being handled
+# (held), whatever its id, and any earlier one still open (waiting its turn too)
+AHEAD = "chat = ?1 AND done = 0 AND update_id != ?2 AND (update_id < ?2 OR held = 1)"
+
+
 def waiting_on(db: Database, chat: str, update_id: int, owner: str, now: float) -> bool:
-    """True while an earlier update of `chat` is open in the hands of a live process
-    (this one, `owner`, included)."""
+    """True while another update of `chat` is being handled, or an earlier one is open,
+    in the hands of a live process (this one, `owner`, included). Being handled counts
+    whatever the ids' order: Telegram's updates may reach two processes out of order."""
     return any(
         _live(was, until, now)
         for was, until in db.execute(
-            "SELECT owner, expires_at FROM update_journal "
-            "WHERE chat = ? AND done = 0 AND update_id < ?",
-            [chat, update_id],
+            f"SELECT owner, expires_at FROM update_journal WHERE {AHEAD}", [chat, update_id]
         )
     )
+
+
+def hold(db: Database, update_id: int) -> None:
+    """The update is being handled now: its chat's other updates wait for it, whatever
+    their ids (`waiting_on`), until it is finished."""
+    _execute(db, "UPDATE update_journal SET held = 1 WHERE update_id = ?", [update_id])
 
 
 def _live(owner: str | None, until: float | None, now: float) -> bool:
@@ -143,8 +153,8 @@ def claim(
     until `expires_at`, counting the attempt (`count`). False when another process took
     it first, or it is done."""
     cursor = db.execute(
-        "UPDATE update_journal SET attempts = attempts + ?, owner = ?, expires_at = ? "
-        "WHERE update_id = ? AND done = 0 AND owner IS ?",
+        "UPDATE update_journal SET attempts = attempts + ?, owner = ?, expires_at = ?, "
+        "held = NULL WHERE update_id = ? AND done = 0 AND owner IS ?",
         [1 if count else 0, owner, expires_at, update_id, was],
     )
     return cursor.rowcount == 1
@@ -152,6 +162,8 @@ def claim(
 
 def prune(db: Database, now: dt.datetime) -> int:
     cursor = db.execute(
-        "DELETE FROM update_journal WHERE done = 1 AND received_at < ?", [iso(now - KEEP)]
+        # done, or emptied by an erasure while it was handled (`storage.erasure`)
+        "DELETE FROM update_journal WHERE (done = 1 OR data IS NULL) AND received_at < ?",
+        [iso(now - KEEP)],
     )
     return cursor.rowcount

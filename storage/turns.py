@@ -88,17 +88,18 @@ def begin(
                 return Begun(written, False)
         else:
             journal.renew(db, update_id, owner, now + seconds)
-        # one statement: is an earlier update of the chat open, the conversation, the
+        # one statement: is another update of the chat ahead (`journal.AHEAD`), the conversation, the
         # language (the slower look at who holds the earlier update only when there is one)
         earlier, state, data, language = db.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM update_journal WHERE chat = ?1 AND done = 0 "
-            "AND update_id < ?2 AND expires_at >= ?3), "
+            f"SELECT EXISTS (SELECT 1 FROM update_journal WHERE {journal.AHEAD} "
+            "AND expires_at >= ?3), "
             "(SELECT state FROM fsm WHERE key = ?1), (SELECT data FROM fsm WHERE key = ?1), "
             "(SELECT language FROM users WHERE user_id = ?4)",
             [chat, update_id, now, user_id],
         ).fetchone()
         if earlier and journal.waiting_on(db, chat, update_id, owner, now):
             return Begun(written, False)
+        journal.hold(db, update_id)
     return Begun(written, True, (state, data), language)
 
 
