@@ -54,6 +54,18 @@ async def retention_forever(
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def checkpoints_forever(db: Database, stop: asyncio.Event, every: float = 10.0) -> None:
+    """An erasure's WAL checkpoint that a reader blocked (`storage.erasure.checkpoint`),
+    tried again at start and then every `every` seconds until it goes through."""
+    while not stop.is_set():
+        try:
+            erasure.settle_owed(db)
+        except Exception:
+            log.exception("owed checkpoint round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 async def reminders_forever(
     db: Database, stop: asyncio.Event, every: float = 900, now: Clock = utcnow
 ) -> None:
@@ -164,6 +176,7 @@ def start_workers(
             retention_forever(db, blobs, settings, stop, now=now), name="retention"
         ),
         asyncio.create_task(reminders_forever(db, stop, now=now), name="reminders"),
+        asyncio.create_task(checkpoints_forever(db, stop), name="checkpoints"),
         asyncio.create_task(expire_forever(bot, db, blobs, settings, stop, now=now), name="expiry"),
     ]
     if catalogue is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
@@ -23,6 +24,7 @@ from sqlite_utils import Database
 from common.clock import iso, utcnow
 
 from . import alerts, receipts
+from .db import database_file
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +108,59 @@ def forget_family(
     return sorted(shas - in_use), ids
 
 
-def checkpoint(db: Database) -> None:
+OWED_WAIT = 0.2  # seconds a checkpoint waits for a reader or writer before it is owed
+
+
+def _truncate(db: Database) -> bool:
+    """`wal_checkpoint(TRUNCATE)` on a connection of its own that waits little (the
+    process's connection waits 5 s for a lock, on the event loop): True when it went
+    through, the WAL copied into the file and emptied."""
+    path = database_file(db)
+    if path is None:  # in memory: no WAL on disk
+        return True
+    conn = sqlite3.connect(path, timeout=OWED_WAIT, isolation_level=None)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.OperationalError:  # locked by a writer
+        return False
+    finally:
+        conn.close()
+    return not busy
+
+
+def checkpoint(db: Database) -> bool:
     """Copy the WAL into the database file and truncate it to nothing: the deleted rows'
-    old pages live on in `-wal` until then."""
+    old pages live on in `-wal` until then. When a reader (a back-office export, another
+    process) blocks it, a mark says one is owed, and `settle_owed` tries again (the
+    background jobs, every few seconds, and at start) until one goes through."""
     if db.conn.in_transaction:
         db.conn.commit()
-    busy, _frames, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
-        log.warning("WAL checkpoint after an erasure was blocked by a reader; retried later")
+    if _truncate(db):
+        if db.execute("SELECT 1 FROM checkpoints_owed").fetchone():
+            db.execute("DELETE FROM checkpoints_owed")
+        return True
+    db.execute(
+        "INSERT OR IGNORE INTO checkpoints_owed (id, since) VALUES (1, ?)", [iso(utcnow())]
+    )
+    log.warning("WAL checkpoint after an erasure was blocked by a reader: owed, tried again")
+    return False
+
+
+def settle_owed(db: Database) -> bool | None:
+    """The checkpoint an erasure owes, tried again: None when none is owed, else whether
+    it went through now."""
+    if not db.execute("SELECT 1 FROM checkpoints_owed").fetchone():
+        return None
+    done = checkpoint(db)
+    if done:
+        log.info("the WAL checkpoint owed after an erasure went through")
+    return done
+
+
+def checkpoint_owed(db: Database) -> str | None:
+    """Since when a checkpoint is owed (ISO time), or None."""
+    row = db.execute("SELECT since FROM checkpoints_owed").fetchone()
+    return row[0] if row else None
 
 
 def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list[int]]:

@@ -68,6 +68,49 @@ async def test_delete_my_data_leaves_no_byte_of_the_family_on_disk(api, db_path)
     await s.close()
 
 
+async def test_an_erasure_while_someone_reads_the_database_is_finished_once_they_stop(
+    api, db_path
+):
+    """Another connection holds a read (a back-office export streaming, a second bot
+    process) while the family deletes their data: the WAL cannot be emptied then. The
+    background jobs try again until it is: once the reader is done, no byte is left."""
+    import asyncio
+    import sqlite3
+
+    from bot.workers import checkpoints_forever
+
+    s = Session(api, db_path, TODAY)
+    await send_application(s)
+    folder = db_path.parent
+    reader = sqlite3.connect(db_path)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM dossiers").fetchone()[0] == 1
+        await s.family.say("/cancella_dati")
+        texts = await s.family.press("Sì, cancella tutto")
+        assert "abbiamo cancellato" in texts[-1]
+        left = traces_under(folder)
+        assert list(left) == ["sportello.sqlite3-wal"], left  # the reader's pages, for now
+        assert erasure.checkpoint_owed(s.db) is not None
+        stop = asyncio.Event()
+        jobs = asyncio.create_task(checkpoints_forever(s.db, stop, every=0.05))
+        await asyncio.sleep(0.3)  # still reading: still owed, nothing else broken
+        assert erasure.checkpoint_owed(s.db) is not None
+        await s.family.say("/start")  # the bot goes on meanwhile
+    finally:
+        reader.rollback()
+        reader.close()
+    for _ in range(100):
+        if erasure.checkpoint_owed(s.db) is None:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await jobs
+    assert erasure.checkpoint_owed(s.db) is None
+    assert traces_under(folder) == {}
+    await s.close()
+
+
 async def test_retention_removes_the_saved_messages_too(api, db_path):
     from dossier.retention import apply_retention
 
