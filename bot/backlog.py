@@ -4,9 +4,14 @@ A chat's updates are handled one at a time (its turn, `bot.turns`), so a family 
 sends 50 files at once has 49 waiting behind the first: minutes for the last one, and
 every one of them downloaded and checked in turn. This middleware counts, before the
 update's turn, the files each chat has in hand (arrived, not finished) and all chats
-together; a file over either cap is not downloaded at all, and the family is told once
-that the last ones were not taken and to send them again in a minute. Nothing kept is
-lost, and the files not taken are still on their phone.
+together; a file over either cap is not downloaded at all, and the family is told that
+it was not taken and to send it again in a minute (once per pile: not for every photo of
+an album). Nothing kept is lost, and the files not taken are still on their phone.
+
+The process's cap is shared fairly: chats with `FEW` files or more in hand fill it only up
+to `RESERVE` slots short of full, and those last slots are for chats with fewer files in
+hand. So two chats sending piles of files cannot take every other family's uploads away:
+a family sending one photo is still taken while they wait.
 
 One counter per process (with two webhook workers each has its own).
 """
@@ -33,11 +38,18 @@ log = logging.getLogger(__name__)
 
 PER_CHAT = 20  # two full albums (Telegram's albums hold at most 10)
 IN_HAND = 40  # files of all chats together in this process
-TELL_AGAIN = 60.0  # seconds: a second pile soon after the first is told about once more
+RESERVE = 10  # of those, kept for chats with fewer than FEW files in hand
+FEW = 2
+BURST = 2.0  # seconds: the files not taken within this time (one pile) are told about once
 
 NOT_TAKEN = N_(
     "Sto ancora controllando i file di prima: mandate il resto tra un minuto. Gli ultimi "
     "file non li ho presi; con /documenti vedete quelli già arrivati."
+)
+
+NOTHING_PENDING = N_(
+    "In questo momento ho molti file da controllare: questo non l'ho preso. Mandatelo di "
+    "nuovo tra un minuto."
 )
 
 
@@ -45,14 +57,20 @@ class Backlog(BaseMiddleware):
     """The outer middleware (on updates, before their turn); see the module."""
 
     def __init__(
-        self, i18n: I18n, db: Database, per_chat: int = PER_CHAT, in_hand: int = IN_HAND
+        self,
+        i18n: I18n,
+        db: Database,
+        per_chat: int | None = None,
+        in_hand: int | None = None,
+        reserve: int | None = None,
     ) -> None:
         self.i18n = i18n
         self.db = db
-        self.per_chat = per_chat
-        self.in_hand = in_hand
+        self.per_chat = PER_CHAT if per_chat is None else per_chat
+        self.in_hand = IN_HAND if in_hand is None else in_hand
+        self.reserve = RESERVE if reserve is None else reserve
         self.chats: dict[int, int] = {}  # files in hand, by chat
-        self.told: dict[int, float] = {}  # when each chat was last told
+        self.told: dict[int, tuple[float, str | None]] = {}  # when each chat was told, album
 
     @property
     def total(self) -> int:
@@ -68,13 +86,10 @@ class Backlog(BaseMiddleware):
         if message is None or not (message.photo or message.document):
             return await handler(update, data)
         chat = message.chat.id
-        if self.chats.get(chat, 0) >= self.per_chat or self.total >= self.in_hand:
-            log.info(
-                "a file not taken: %d of its chat in hand, %d in all",
-                self.chats.get(chat, 0),
-                self.total,
-            )
-            await self._tell(message, data, chat)
+        mine = self.chats.get(chat, 0)
+        if not self._takes(mine):
+            log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
+            await self._tell(message, data, chat, mine)
             return None
         self.chats[chat] = self.chats.get(chat, 0) + 1
         try:
@@ -85,16 +100,33 @@ class Backlog(BaseMiddleware):
                 del self.chats[chat]
                 self.told.pop(chat, None)
 
-    async def _tell(self, message: Message, data: dict[str, Any], chat: int) -> None:
-        """Once per pile (and again after `TELL_AGAIN` seconds), in the family's language."""
+    def _takes(self, mine: int) -> bool:
+        """Whether a chat with `mine` files in hand may have one more checked: under its
+        own cap, and under the process's, the last `reserve` slots kept for chats with
+        fewer than `FEW` files in hand."""
+        if mine >= self.per_chat:
+            return False
+        room = self.in_hand if mine < FEW else self.in_hand - self.reserve
+        return self.total < room
+
+    async def _tell(self, message: Message, data: dict[str, Any], chat: int, mine: int) -> None:
+        """Every file not taken is told about, in the family's language, once per pile (the
+        files not taken within `BURST` seconds, or of one album): "the first files are
+        still being checked" when some are, else "many files now"."""
         now = time.monotonic()
-        if now - self.told.get(chat, -TELL_AGAIN) < TELL_AGAIN:
+        album = message.media_group_id
+        last = self.told.get(chat)
+        if last is not None and (now - last[0] < BURST or (album and album == last[1])):
+            self.told[chat] = (now, album or last[1])
             return
-        self.told[chat] = now
+        if len(self.told) > 1000:  # chats told and gone quiet
+            self.told = {c: t for c, t in self.told.items() if now - t[0] < BURST}
+        self.told[chat] = (now, album)
         bot: Bot = data["bot"]
         user = message.from_user
         chosen = get_language(self.db, user.id) if user is not None else None
-        text = self.i18n.gettext(NOT_TAKEN, locale=locale_of(user, chosen))
+        said = NOT_TAKEN if mine else NOTHING_PENDING
+        text = self.i18n.gettext(said, locale=locale_of(user, chosen))
         try:
             await bot.send_message(chat, text)
         except TELEGRAM_FAILED as exc:

@@ -190,6 +190,120 @@ async def test_a_pile_of_files_from_one_chat_is_capped_and_others_are_not_held_u
     await s.close()
 
 
+class HeldDownloads:
+    """The Bot API slow to hand files over: every file taken stays in hand (its chat's
+    first one downloading, the others waiting their turn) until the test lets them go."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.go = asyncio.Event()
+
+    async def __call__(self, make_request: Any, bot: Any, method: Any) -> Any:
+        from aiogram.methods import GetFile
+
+        if isinstance(method, GetFile):
+            await self.go.wait()
+        return await make_request(bot, method)
+
+
+NOT_TAKEN = (
+    "Sto ancora controllando i file di prima: mandate il resto tra un minuto. Gli ultimi "
+    "file non li ho presi; con /documenti vedete quelli già arrivati."
+)
+
+
+async def test_two_chats_sending_piles_do_not_keep_another_family_s_photo_out(api, db_path):
+    """Two chats send more files than they may have in hand (together more than the
+    process takes at once); a third family's photo, sent meanwhile, is still taken."""
+    import asyncio
+
+    from bot.backlog import PER_CHAT
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    s = await at_checklist(api, db_path)
+    other = await second_family(s, 5151)
+    her = await second_family(s, 6161)
+    await s.family.press("Verbale dell'accompagnamento")
+    await other.family.press("Verbale dell'accompagnamento")
+    await her.family.press("Attestazione ISEE")
+    held = HeldDownloads()
+    s.bot.session.middleware(held)
+    photos = [document_photo(100 + i) for i in range(PER_CHAT + 5)]
+    piles = [
+        asyncio.create_task(who.family.upload_photo(photo, album=f"{n}-{i // 10}"))
+        for n, who in enumerate((s, other))
+        for i, photo in enumerate(photos)
+    ]
+    await asyncio.sleep(0)  # both piles are in, every file taken held
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.2)
+    held.go.set()
+    theirs = await mine
+    await asyncio.gather(*piles)
+    assert "Attestazione ISEE" in theirs[-1], theirs
+    assert not any("non l'ho preso" in t or "non li ho presi" in t for t in theirs)
+    her_dossier = dossiers_of(s.db, 6161)[0]["id"]
+    assert len(attachments(s.db, her_dossier)) == 1
+    # each pile's sender was told, once, that the last files were not taken
+    for chat in (4242, 5151):
+        told = [c.params["text"] for c in api.sent(chat) if "non li ho presi" in c.params["text"]]
+        assert told == [NOT_TAKEN]
+    await s.close()
+
+
+async def test_a_family_whose_photo_is_not_taken_is_always_told_in_words_that_fit(
+    api, db_path, monkeypatch
+):
+    """With the process's files in hand all taken, a family who sent nothing before is
+    told her photo was not taken (not about «files of before»), each time she tries,
+    and it is taken once there is room."""
+    import asyncio
+
+    from bot import backlog
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    for name, value in (("PER_CHAT", 3), ("IN_HAND", 4), ("RESERVE", 1), ("FEW", 1)):
+        monkeypatch.setattr(backlog, name, value)
+    monkeypatch.setattr(backlog, "BURST", 0.3)
+    s = await at_checklist(api, db_path)
+    her = await second_family(s, 6161)
+    third = await second_family(s, 7171)
+    await s.family.press("Verbale dell'accompagnamento")
+    await her.family.press("Attestazione ISEE")
+    await third.family.press("Attestazione ISEE")
+    held = HeldDownloads()
+    s.bot.session.middleware(held)
+    pile = [
+        asyncio.create_task(s.family.upload_photo(document_photo(100 + i), album="pile"))
+        for i in range(4)
+    ]
+    await asyncio.sleep(0)  # three taken, one not: the pile's sender is told
+    first = asyncio.create_task(third.family.upload_photo(document_photo(500)))
+    await asyncio.sleep(0.1)  # the last slot, kept for a family with nothing in hand
+    nothing_pending = (
+        "In questo momento ho molti file da controllare: questo non l'ho preso. Mandatelo di "
+        "nuovo tra un minuto."
+    )
+    for attempt in range(2):
+        texts = await her.family.upload_photo(document_photo(900 + attempt))
+        assert texts == [nothing_pending], texts
+        await asyncio.sleep(0.4)
+    held.go.set()
+    await asyncio.gather(*pile, first)
+    told = [c.params["text"] for c in api.sent(4242) if "non li ho presi" in c.params["text"]]
+    assert told == [NOT_TAKEN]
+    texts = await her.family.upload_photo(document_photo(901))
+    assert "Attestazione ISEE" in texts[-1], texts
+    her_dossier = dossiers_of(s.db, 6161)[0]["id"]
+    assert len(attachments(s.db, her_dossier)) == 1
+    third_dossier = dossiers_of(s.db, 7171)[0]["id"]
+    assert len(attachments(s.db, third_dossier)) == 1
+    await s.close()
+
+
 async def test_a_file_over_the_families_queue_is_refused_kindly_and_taken_when_sent_again(
     api, db_path, monkeypatch
 ):
