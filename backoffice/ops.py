@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from sqlite_utils import Database
 
 from common.clock import parse_iso
-from storage import health
+from storage import erasure, health
 from storage.dossiers import STATUSES as DOSSIER_STATUSES
 from storage.outbox import FAILED, PENDING, SAVED, SENDING, SENT, UNCERTAIN
 
@@ -168,6 +168,8 @@ def ops_router() -> APIRouter:
                 else None
             ),
             "webhook": s.extra.get("webhook", "off"),
+            # an erasure's WAL checkpoint a reader blocked, tried again until it goes
+            "erasure_checkpoint_owed_since": erasure.checkpoint_owed(s.db),
             "time": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         }
         return JSONResponse(body, headers=NO_STORE)

@@ -82,6 +82,7 @@ async def test_healthz_reports_the_database_and_the_outbox_backlog(tmp_path: Pat
     }
     assert empty.json()["last_receipt_poll"] is None and empty.json()["receipts"] == "off"
     assert empty.json()["webhook"] == "off"
+    assert empty.json()["erasure_checkpoint_owed_since"] is None
     assert empty.headers["cache-control"] == "no-store"
     outbox = busy.json()["outbox"]
     assert (outbox["pending"], outbox["sending"], outbox["backlog"]) == (2, 1, 3)
@@ -179,3 +180,26 @@ async def test_the_app_carries_the_backoffice_and_its_static_files(tmp_path: Pat
     assert "password" in login.text
     assert home.status_code in (302, 303, 307)
     assert health.json()["status"] == "ok"  # the operations routes come first
+
+
+async def test_healthz_says_when_an_erasure_still_owes_its_wal_checkpoint(tmp_path: Path):
+    import sqlite3
+
+    from storage import erasure
+
+    services = make_services(tmp_path)
+    reader = sqlite3.connect(tmp_path / "var" / "sportello.sqlite3")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM dossiers").fetchone()
+        services.db.execute("INSERT INTO users (user_id, language) VALUES (1, 'it')")
+        assert erasure.checkpoint(services.db) is False  # the reader holds the WAL
+        async with client_for(services) as client:
+            owed = (await client.get("/healthz")).json()
+    finally:
+        reader.rollback()
+        reader.close()
+    assert owed["status"] == "ok" and owed["erasure_checkpoint_owed_since"]
+    assert erasure.settle_owed(services.db) is True
+    async with client_for(services) as client:
+        assert (await client.get("/healthz")).json()["erasure_checkpoint_owed_since"] is None
