@@ -2,7 +2,8 @@
 
 - `begin`, before the handler: the update written down in the crash journal (its row
   is also its chat's place in line across processes: `storage.journal`) and, when no
-  earlier update of the chat is still being handled, the conversation's row and the
+  other update of the chat is ahead (`journal.AHEAD`: being handled, whatever its id, or
+  earlier and still open), marked held, with the conversation's row and the
   user's language read, in one transaction. When one is, the journal row is committed
   all the same (an update is written down as soon as it comes) and `begin` is tried
   again later without it.
@@ -68,8 +69,8 @@ def begin(
     entry: Entry | None = None,
 ) -> Begun:
     """Write `entry` down (if any; else keep the update's row in `owner`'s hands) and,
-    unless an earlier update of `chat` is still being handled, read the conversation and
-    the language of `user_id`: one transaction."""
+    unless another update of `chat` is ahead of it (`journal.AHEAD`), mark it held and
+    read the conversation and the language of `user_id`: one transaction."""
     now = time.time()
     with immediate(db):
         written = None
@@ -89,7 +90,7 @@ def begin(
         else:
             journal.renew(db, update_id, owner, now + seconds)
         # one statement: is another update of the chat ahead (`journal.AHEAD`), the conversation, the
-        # language (the slower look at who holds the earlier update only when there is one)
+        # language (the slower look at who holds the update ahead only when there is one)
         earlier, state, data, language = db.conn.execute(
             f"SELECT EXISTS (SELECT 1 FROM update_journal WHERE {journal.AHEAD} "
             "AND expires_at >= ?3), "
@@ -214,7 +215,7 @@ class ChatLock(BaseEventIsolation):
         entry: Entry | None,
         written: str | None,
     ) -> Begun:
-        """`begin` until no earlier update of the chat is being handled (by another
+        """`begin` until no other update of the chat is ahead of this one (in another
         process), the journal entry written with the first try."""
         wait = self.poll
         while True:
