@@ -24,6 +24,7 @@ from .buttons import (
     Choose,
     Discard,
     DropLast,
+    Field,
     FileAs,
     Go,
     Item,
@@ -140,6 +141,8 @@ class Application(Uploading, Sending):
 
     def back(self) -> Step:
         """/indietro: the previous identity question, or a word on where we are."""
+        if self.data.get("stage") == "identity" and self.data.get("editing"):
+            return Step(self.leave_as_it_was())
         if self.data.get("stage") == "identity":
             identity = self.data["identity"]
             answered = [q.key for q in IDENTITY_QUESTIONS if q.key in identity]
@@ -207,6 +210,8 @@ class Application(Uploading, Sending):
             if isinstance(button, Go) and button.step is Stage.COPY:
                 return await self._copy_again()
             return Step([self.view.closed_for_changes()])
+        if isinstance(button, Field) and stage in ("documents", "signing"):
+            return Step(self.edit(button.index))
         statuses = self.statuses()
         if stage == "integration":
             return self._press_integration(button, statuses)
@@ -279,9 +284,7 @@ class Application(Uploading, Sending):
         if step is Stage.CHECKLIST:
             return Step([self.checklist()])
         if step is Stage.DETAILS:
-            self.data["stage"] = "identity"
-            self.data["identity"] = {}
-            return Step([Reply(self._("Riscriviamo i dati del modulo.")), *self.next_identity()])
+            return Step([self.details()])
         if step not in (Stage.FORM, Stage.REVIEW, Stage.SEND, Stage.BUNDLE):
             raise NotNow
         if step is not Stage.BUNDLE:
@@ -310,6 +313,8 @@ class Application(Uploading, Sending):
         if isinstance(button, Skip) and q is not None and q.optional:
             self.data["identity"][q.key] = ""
             return self.next_identity()
+        if isinstance(button, Go) and button.step is Stage.DETAILS and self.data.get("editing"):
+            return self.leave_as_it_was()
         return [self.no_longer_valid(), *self.next_identity()]
 
     def _press_integration(self, button: CallbackData, statuses: list[ItemStatus]) -> Step:

@@ -140,6 +140,13 @@ class Skip(CallbackData, prefix="pskip"):
     """An optional detail the family does not have."""
 
 
+class Field(CallbackData, prefix="pfield"):
+    """✏️ Change one detail of the form (its index in `dialogs.identity.QUESTIONS`), from
+    the summary of the details."""
+
+    index: Index
+
+
 class Item(CallbackData, prefix="pitem"):
     """📎 The next files are for this checklist item (its index in the checklist)."""
 
@@ -194,7 +201,7 @@ class OpenRequest(CallbackData, prefix="pint"):
 
 class Stage(StrEnum):
     CHECKLIST = "list"  # 📋 what is missing
-    DETAILS = "ident"  # ✏️ write the form's details again
+    DETAILS = "ident"  # ✏️ the form's details, one to change
     FORM = "form"  # 📝 the form to sign
     REVIEW = "review"  # ✅ the last check
     SEND = "send"  # 📨 send it
@@ -211,6 +218,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Prepare,
     Choose,
     Skip,
+    Field,
     Item,
     FileAs,
     Move,

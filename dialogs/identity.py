@@ -235,11 +235,49 @@ QUESTIONS = (
     ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
+# each answer as the summary of the form's details names it (✏️ to change just that one)
+LABELS = {
+    "role": N_("Chi firma"),
+    "applicant.given_name": N_("Nome di chi firma"),
+    "applicant.family_name": N_("Cognome di chi firma"),
+    "applicant.tax_code": N_("Codice fiscale di chi firma"),
+    "applicant.address": N_("Indirizzo di chi firma"),
+    "applicant.town": N_("CAP e Comune di chi firma"),
+    "applicant.phone": N_("Telefono"),
+    "applicant.email": N_("E-mail"),
+    "beneficiary.given_name": N_("Nome della persona assistita"),
+    "beneficiary.family_name": N_("Cognome della persona assistita"),
+    "beneficiary.tax_code": N_("Codice fiscale della persona assistita"),
+    "beneficiary.address": N_("Indirizzo di casa"),
+    "beneficiary.postcode": N_("CAP di casa"),
+    "isee.dsu_date": N_("Data della DSU"),
+    "isee.caf_date": N_("Appuntamento al CAF"),
+    "bank.holder": N_("Intestatario del conto"),
+    "bank.holder_name": N_("Nome di chi ha il conto"),
+    "bank.holder_tax_code": N_("Codice fiscale di chi ha il conto"),
+    "bank.iban": N_("IBAN"),
+}
 
 
 def asked(question: IdentityQuestion, identity: Mapping[str, str], needs: Needs) -> bool:
     """This case asks this question."""
     return question.when is None or question.when(identity, needs)
+
+
+def answered(identity: Mapping[str, str], needs: Needs) -> list[tuple[int, IdentityQuestion]]:
+    """The questions this case asks that have an answer, with their index in `QUESTIONS`
+    (what the summary shows, each with its ✏️ button)."""
+    return [
+        (i, q) for i, q in enumerate(QUESTIONS) if q.key in identity and asked(q, identity, needs)
+    ]
+
+
+def unasked_dropped(identity: dict[str, str], needs: Needs) -> None:
+    """Forget the answers this case no longer asks (who signs changed: the beneficiary's
+    names; whose account changed: the other holder's)."""
+    for q in QUESTIONS:
+        if q.key in identity and not asked(q, identity, needs):
+            identity.pop(q.key)
 
 
 def next_question(

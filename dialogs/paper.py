@@ -24,7 +24,7 @@ from eligibility import Catalogue
 from storage.records import Identity
 
 from .flow import Dialog, Reply
-from .identity import Needs, next_question
+from .identity import QUESTIONS, Needs, answered, asked, next_question, unasked_dropped
 from .languages import Translate
 from .paperwork import PaperworkView
 
@@ -128,9 +128,13 @@ class Paper:
         return Dialog(self.catalogue, self.clock(), self._, self.locale)
 
     def next_identity(self) -> list[Reply]:
-        q = next_question(self.data["identity"], self.needs())
+        needs = self.needs()
+        q = next_question(self.data["identity"], needs)
+        editing = self.data.get("editing")
         if q is not None:
-            return [self.view.question(q, self.data["identity"])]
+            return [self.view.question(q, self.data["identity"], editing=bool(editing))]
+        if editing:
+            return self.edited(needs)
         replies = [Reply(self._("Grazie. Ora i documenti."))]
         if self.desk.set_identity(self.dossier_id, Identity.from_dict(self.data["identity"])):
             replies.append(self.view.form_reset())
@@ -138,6 +142,48 @@ class Paper:
             self.data["stage"] = "documents"
             self.data["item"] = None
         return [*replies, self.checklist()]
+
+    # -- one detail changed from the summary ------------------------------------------------
+
+    def details(self, needs: Needs | None = None) -> Reply:
+        """The summary of the form's details, each with its ✏️ button."""
+        identity = self.data["identity"]
+        rows = [(i, q, identity[q.key]) for i, q in answered(identity, needs or self.needs())]
+        return self.view.details(rows)
+
+    def edit(self, index: int) -> list[Reply]:
+        """✏️ on one detail: ask just that question (the others keep their answers)."""
+        if not 0 <= index < len(QUESTIONS):
+            raise NotNow
+        q = QUESTIONS[index]
+        identity = self.data["identity"]
+        if q.key not in identity or not asked(q, identity, self.needs()):
+            raise NotNow
+        self.data["editing"] = {"stage": self.data.get("stage"), "before": dict(identity)}
+        identity.pop(q.key)
+        self.data["stage"] = "identity"
+        return [self.view.question(q, identity, editing=True)]
+
+    def leave_as_it_was(self) -> list[Reply]:
+        """↩️ Lascia com'era, or /indietro, while changing one detail."""
+        editing = self.data.pop("editing")
+        self.data["identity"] = editing["before"]
+        self.data["stage"] = editing["stage"]
+        return [self.details()]
+
+    def edited(self, needs: Needs) -> list[Reply]:
+        """The detail (and any question its new answer opened) is answered: keep them,
+        and show the summary again."""
+        editing = self.data.pop("editing")
+        identity = self.data["identity"]
+        unasked_dropped(identity, needs)
+        replies: list[Reply] = []
+        changed = identity != editing["before"]
+        if changed and self.desk.set_identity(self.dossier_id, Identity.from_dict(identity)):
+            replies.append(self.view.form_reset())
+        # a changed detail changes the form: it is made again before signing
+        self.data["stage"] = "documents" if changed else editing["stage"]
+        return [*replies, self.details(needs)]
 
     # -- the social services' requests ------------------------------------------------------
 

@@ -19,14 +19,15 @@ from typing import Any
 from common.i18n import N_
 from dossier.people import iban_shown, phone_shown
 
-from .buttons import Choose, Skip
+from .buttons import Choose, Field, Go, Skip, Stage
 from .flow import Button, Reply
 from .formats import esc
-from .identity import IdentityQuestion, options
+from .identity import LABELS, IdentityQuestion, options
 from .sending_view import SendingView
 from .status_view import StatusView
 
 PREPARE = N_("Prepariamo la domanda")
+DETAILS = N_("I dati del modulo")
 
 
 class PaperworkView(SendingView, StatusView):
@@ -68,7 +69,11 @@ class PaperworkView(SendingView, StatusView):
         lines.append(esc(_("La verifica è preliminare: decidono i servizi sociali.")))
         return Reply("\n".join(lines))
 
-    def question(self, q: IdentityQuestion, identity: dict[str, str] | None = None) -> Reply:
+    def question(
+        self, q: IdentityQuestion, identity: dict[str, str] | None = None, *, editing: bool = False
+    ) -> Reply:
+        """One question; `editing`: one detail changed from the summary, which may be
+        left as it was."""
         _ = self._
         lines = [esc(_(q.prompt))]
         if q.example:
@@ -81,6 +86,27 @@ class PaperworkView(SendingView, StatusView):
             ]
         if q.optional:
             buttons.append([Button(_("Non ce l'ho · Avanti"), Skip().pack())])
+        if editing:
+            buttons.append([Button(_("↩️ Lascia com'era"), Go(step=Stage.DETAILS).pack())])
+        return Reply("\n".join(lines), buttons)
+
+    def details(self, rows: list[tuple[int, IdentityQuestion, str]]) -> Reply:
+        """The form's details, each with a button to change just that one; (index in
+        `QUESTIONS`, question, stored value) per answer."""
+        _ = self._
+        lines = [f"<b>{esc(_(DETAILS))}</b>"]
+        buttons: list[list[Button]] = []
+        for index, q, value in rows:
+            if q.kind == "choice":
+                labels = dict(q.options)
+                shown = _(labels.get(value, value))
+            else:
+                shown = self.shown(q, value) if value else _("non indicato")
+            lines.append(f"{esc(_(LABELS[q.key]))}: <b>{esc(shown)}</b>")
+            buttons.append([Button(f"✏️ {_(LABELS[q.key])}", Field(index=index).pack())])
+        lines.append("")
+        lines.append(esc(_("Se un dato è sbagliato, toccatelo: lo riscrivete solo quello.")))
+        buttons.append([Button(_("✅ Va bene così"), Go(step=Stage.CHECKLIST).pack())])
         return Reply("\n".join(lines), buttons)
 
     def shown(self, q: IdentityQuestion, value: str) -> str:

@@ -651,7 +651,37 @@ async def test_form_details_can_be_corrected_and_go_back_one_question(api, db_pa
     await follow(s.family, OPERA, await s.family.say("/ricomincia"))
     await fill_identity(s)
     texts = await s.family.press("Correggi i dati del modulo")
-    assert "Chi firma la domanda?" in texts[-1]
+    assert "I dati del modulo" in texts[-1] and "Via Roma 12" in texts[-1]
+    await s.close()
+
+
+async def test_one_detail_of_the_form_is_corrected_without_answering_the_others(api, db_path):
+    s = await at_checklist(api, db_path)
+    f = s.family
+    texts = await f.press("Correggi i dati del modulo")
+    summary = texts[-1]
+    assert "Indirizzo di casa: <b>Via Roma 12</b>" in summary
+    assert "Nome di chi firma: <b>Maria</b>" in summary
+    assert "✏️ Indirizzo di casa" in f.buttons() and "✅ Va bene così" in f.buttons()
+    texts = await f.press("✏️ Indirizzo di casa")
+    assert "L'indirizzo dove vive la persona assistita" in texts[-1]
+    assert "↩️ Lascia com'era" in f.buttons()
+    texts = await f.say("Via Roma 21")
+    assert texts[0] == "✓ Via Roma 21"
+    # straight back to the summary: nothing else asked again
+    assert len(texts) == 2 and "I dati del modulo" in texts[-1]
+    assert "Indirizzo di casa: <b>Via Roma 21</b>" in texts[-1]
+    assert "Nome di chi firma: <b>Maria</b>" in texts[-1]
+    dossier = dossiers_of(s.db, 4242)[0]
+    stored = dossier["data"]["identity"]
+    assert stored["beneficiary.address"] == "Via Roma 21"
+    assert stored["applicant.given_name"] == "Maria"
+    # a detail opened and left as it was
+    await f.press("✏️ Telefono")
+    texts = await f.press("Lascia com'era")
+    assert "Telefono: <b>333 123 4567</b>" in texts[-1]
+    texts = await f.press("Va bene così")
+    assert "Documenti della domanda" in texts[-1]
     await s.close()
 
 

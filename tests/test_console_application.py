@@ -143,3 +143,38 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     assert len(files) > len(DOCUMENTS)  # every document, the signed form, the manifest
     copies = {p.name for p in (data_dir / "console").iterdir()}
     assert "riepilogo-istanza.json" in copies  # the family's copy, beside the form
+
+
+def test_console_corrects_one_detail_of_the_form_from_its_summary(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("SPORTELLO_DATA_DIR", str(data_dir))
+    for name in ("SMTP_HOST", "IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    counter = Counter(out, data_dir, tmp_path)
+
+    def lines() -> Iterator[str]:
+        for line in QUESTIONNAIRE:
+            yield counter.option(line)
+        for line in DETAILS:
+            yield counter.option(line) if line[0].isupper() else line
+        yield counter.option("Correggi i dati del modulo")
+        yield counter.option("✏️ CAP e Comune di chi firma")
+        yield "20073 Opera"
+        yield counter.option("Va bene così")
+        yield "/esci"
+
+    code = main(
+        ["console", "--today", "2025-06-02"],
+        out=out,
+        err=io.StringIO(),
+        stdin=lines(),  # type: ignore[arg-type]
+    )
+    screen = out.getvalue()
+    assert code == 0
+    after = screen.partition("I dati del modulo")[2]  # from the first summary on
+    assert "✓ 20073 Opera" in after
+    assert "Il nome di chi firma" not in after  # only the one detail was asked
+    assert "CAP e Comune di chi firma: 20089 Rozzano" in after  # as first typed
+    assert "CAP e Comune di chi firma: 20073 Opera" in after  # the summary again
+    assert "Documenti della domanda" in after.rpartition("Va bene così")[2]
