@@ -179,10 +179,13 @@ class Application(Uploading, Sending):
             if birth_date_for(q, identity):
                 born = (self.dialog.get("answers") or {}).get("beneficiary.birth_date")
                 birth = dt.date.fromisoformat(born) if born else None
+            home = (self.dialog.get("answers") or {}).get("municipality")
             try:
-                value = answer(q, text[:200], identity, birth_date=birth, today=self.clock())
+                value = answer(
+                    q, text[:200], identity, birth_date=birth, today=self.clock(), home=home
+                )
             except AnswerError as err:
-                replies = [Reply(self.view.refused_text(err.message))]
+                replies = [Reply(self.view.refused_text(err.message, err.params))]
             else:
                 replies = [Reply(f"✓ {esc(self.view.shown(q, value))}")]
         return Step(replies + self.next_identity())

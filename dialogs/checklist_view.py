@@ -268,8 +268,9 @@ class ChecklistView(View):
         reply.text = esc(self._("Spostato.")) + "\n" + reply.text
         return reply
 
-    def refused_text(self, msgid: str) -> str:
-        return "⚠️ " + esc(self._(msgid))
+    def refused_text(self, msgid: str, params: dict[str, str] | None = None) -> str:
+        text = self._(msgid)
+        return "⚠️ " + esc(text.format(**params) if params else text)
 
     def refused(self, refusal: FileRefused) -> Reply:
         _ = self._

@@ -40,9 +40,10 @@ from .languages import available, babel_locale
 class AnswerError(ValueError):
     """An answer that cannot be read; `message` is a msgid to translate and show."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **params: str):
         super().__init__(message)
         self.message = message
+        self.params = params  # its {placeholders}, filled after translating
 
 
 def fold(text: str) -> str:

@@ -1,0 +1,79 @@
+"""The form's details as the family types them, through the real Dispatcher and the Bot
+API stand-in: the street written with sensible capitals on the form, the CAP checked
+against Lombardy and the comune's province."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from tests.test_bot_conversation import Session
+from tests.test_bot_dossier import (
+    APPLICANT_CF,
+    BENEFICIARY_CF,
+    IBAN,
+    TODAY,
+    to_result,
+    upload_everything,
+)
+
+
+async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_form(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)  # a family of Opera (MI)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    for line in ("Maria", "Rossi", APPLICANT_CF):
+        await f.say(line)
+    texts = await f.say("VIA GIOVANNI XXIII, 15")
+    assert texts[0] == "✓ Via Giovanni XXIII, 15"
+    texts = await f.say("24100 Rozzano")  # Bergamo's CAP for a comune of Milan
+    assert "Questo CAP non sembra di Rozzano: lì i CAP cominciano con 20" in texts[0]
+    texts = await f.say("20089 Rozzano")
+    assert texts[0] == "✓ 20089 Rozzano"
+    await f.say("333 123 4567")
+    await f.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF):
+        await f.say(line)
+    texts = await f.say("via dei mille 5")
+    assert texts[0] == "✓ Via dei Mille 5"
+    texts = await f.say("2007")
+    assert "Il CAP sono 5 cifre" in texts[0]
+    texts = await f.say("10121")  # Turin
+    assert "Questo CAP non è della Lombardia" in texts[0]
+    texts = await f.say("25121")  # Brescia's
+    assert "Questo CAP non sembra di Opera: lì i CAP cominciano con 20" in texts[0]
+    texts = await f.say("20073")
+    assert texts[0] == "✓ 20073"
+    await f.say("15/01/2025")
+    await f.press("La persona assistita")
+    texts = await f.say(IBAN)
+    assert "Documenti della domanda" in texts[-1]
+    await upload_everything(s)
+    await f.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    text = " ".join(" ".join(page.extract_text().split()) for page in form.pages)
+    assert "Via dei Mille 5" in text and "20073" in text
+    assert "Via Giovanni XXIII, 15" in text
+    assert "via dei mille" not in text
+    await s.close()
+
+
+async def test_a_cap_typed_again_the_same_is_kept(api, db_path):
+    """The family knows their own address: a CAP of another province, typed twice, stays."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    await f.say("Via Roma 12")
+    texts = await f.say("24100")
+    assert "scrivetelo di nuovo uguale" in texts[0]
+    texts = await f.say("24100")
+    assert texts[0] == "✓ 24100"
+    await s.close()
