@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -97,6 +98,7 @@ class Person:
     address: str | None = None  # via e numero
     postcode: str | None = None  # CAP
     town: str | None = None  # comune di residenza
+    province: str | None = None  # its sigla: "MI" (from the ISTAT list of comuni)
     phone: str | None = None  # as shown: "333 123 4567"
     email: str | None = None
     gender: str | None = None  # "F" or "M", from the codice fiscale
@@ -175,8 +177,8 @@ def _date(value: dt.date | None) -> str:
 
 
 def _person(p: Person) -> str:
-    """ "Maria Rossi, nata a Milano (MI) il 01/01/1970, residente a Rozzano (20089), Via
-    Verdi 5, codice fiscale RSSMRA70A41F205Z"."""
+    """ "Maria Rossi, nata a Milano (MI) il 01/01/1970, residente a Rozzano (MI), Via
+    Verdi 5, CAP 20089, codice fiscale RSSMRA70A41F205Z"."""
     words = _gendered(p.gender)
     parts = [p.name or NOT_GIVEN]
     born = f"{words['nato']}"
@@ -185,11 +187,13 @@ def _person(p: Person) -> str:
     parts.append(f"{born} il {_date(p.birth_date)}")
     if p.town or p.address:
         town = clean_text(p.town or NOT_GIVEN)
-        if p.postcode:
-            town += f" ({clean_text(p.postcode)})"
+        if p.province:
+            town += f" ({clean_text(p.province)})"
         residence = f"residente a {town}"
         if p.address:
             residence += f", {clean_text(p.address)}"
+        if p.postcode:
+            residence += f", CAP {clean_text(p.postcode)}"
         parts.append(residence)
     parts.append(f"codice fiscale {clean_text(p.tax_code) or NOT_GIVEN}")
     return ", ".join(parts)
@@ -226,6 +230,23 @@ def _of_notice(cited_as: str) -> str:
     return _ARTICLES.get(cited_as.lower(), ("", f"di: {cited_as}"))[1]
 
 
+def unbracketed(text: str) -> str:
+    """A name with its own brackets, to be written inside brackets: "Ambito … (capofila
+    Rozzano)" → "Ambito …, capofila Rozzano" (no brackets within brackets)."""
+    return clean_text(re.sub(r"\s*\(([^()]*)\)", r", \1", text))
+
+
+def addressee_lines(addressee: Sequence[str]) -> list[str]:
+    """Who the form is addressed to, a part per line as a letter's address block: "Comune
+    di Rozzano, capofila dell'Ambito … – Ufficio Protocollo" → "Comune di Rozzano" /
+    "capofila dell'Ambito …" / "Ufficio Protocollo" (the notice's words, only broken)."""
+    lines: list[str] = []
+    for n, line in enumerate(addressee):
+        parts = re.split(r",\s+|\s+–\s+", clean_text(line)) if n == 0 else [clean_text(line)]
+        lines += [p for p in parts if p]
+    return lines
+
+
 def _cited(source: str) -> str:
     return f" ({clean_text(source)})" if source else ""
 
@@ -241,7 +262,7 @@ def _heading(pdf: FormPDF, data: FormData) -> None:
     pdf.paragraph(clean_text(data.notice_ambito) + year, align="L", after=0)
     pdf.paragraph(f"Pratica n. {clean_text(data.dossier_id)}", bold=True, align="L", after=4)
     if data.addressee:
-        lines = ["Spett.le", *(clean_text(line) for line in data.addressee)]
+        lines = ["Spett.le", *addressee_lines(data.addressee)]
         indent = 92.0
         pdf.paragraph("\n".join(lines), align="L", indent=indent, label="addressee", after=4)
     subject = f"Oggetto: domanda di accesso alla Misura B2 – {clean_text(data.notice_title)}."
@@ -258,8 +279,8 @@ def _request(pdf: FormPDF, data: FormData) -> None:
     pdf.centred("CHIEDE")
     notice = (
         f"di accedere alla Misura B2 di cui {_to_notice(data.notice_cited_as)} "
-        f"«{clean_text(data.notice_title)}» ({clean_text(data.notice_ambito)}"
-        + (f", {clean_text(data.notice_year)}" if data.notice_year else "")
+        f"«{clean_text(data.notice_title)}» ({unbracketed(data.notice_ambito)}"
+        + (f"; {clean_text(data.notice_year)}" if data.notice_year else "")
         + "), per:"
     )
     pdf.paragraph(notice, label="request", keep_with=10)

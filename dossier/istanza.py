@@ -15,12 +15,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eligibility import Catalogue
+from eligibility.comuni import gazetteer, italian_case
 from eligibility.declarations import Declared
 from eligibility.schema import Notice
 from storage.records import BankAccount, Identity, PersonDetails
 
 from .checklist import ItemStatus
-from .form import BankDetails, Declaration, FormData, Person
+from .form import BankDetails, Declaration, FormData, Person, unbracketed
 from .people import (
     DetailError,
     TaxCode,
@@ -59,6 +60,12 @@ def _town(value: str | None) -> tuple[str | None, str | None]:
     return (code, name) if code.isdigit() and name else (None, value)
 
 
+def _province(town: str | None) -> str | None:
+    """The sigla of a comune's province ("MI"), from the ISTAT list; None if not found."""
+    found = gazetteer().find(town).comune if town else None
+    return found.province if found else None
+
+
 def _person(
     person: PersonDetails,
     *,
@@ -73,10 +80,13 @@ def _person(
         family_name=person.family_name or "",
         tax_code=person.tax_code or "",
         birth_date=birth_date or (decoded.birth_date if decoded else None),
-        birth_place=decoded.birthplace_shown if decoded and decoded.birthplace else None,
+        birth_place=italian_case(decoded.birthplace_shown)
+        if decoded and decoded.birthplace
+        else None,
         address=address,
         postcode=postcode,
         town=town,
+        province=_province(town),
         phone=phone_shown(person.phone) if person.phone else None,
         email=person.email or None,
         gender=decoded.gender if decoded else None,
@@ -253,7 +263,7 @@ def body(dossier: Mapping[str, Any]) -> str:
         f"Spett.le {to},\n\n"
         f"si trasmette la domanda di accesso alla Misura B2 presentata da {signer.full_name} "
         f"(recapiti: {contact}), {whom}, riferita all'avviso «{record.notice.title}» "
-        f"({record.notice.ambito}).\n\n"
+        f"({unbracketed(record.notice.ambito)}).\n\n"
         "In allegato: la domanda firmata e i documenti, un PDF per documento. Il file "
         "riepilogo-istanza.json elenca ogni allegato con la sua impronta SHA-256.\n\n"
         "La domanda è stata preparata con Sportello B2, che fa solo una verifica preliminare "

@@ -100,15 +100,17 @@ def test_the_applicant_is_complete_birthplace_residence_with_cap_and_role():
     text = form_text("visconteo-sud-milano-2025")
     assert (
         "La sottoscritta Maria Rossi, nata a Milano (MI) il 01/01/1970, residente a Rozzano "
-        "(20089), Via Verdi 5, codice fiscale RSSMRA70A41F205Z, telefono 333 123 4567, "
+        "(MI), Via Verdi 5, CAP 20089, codice fiscale RSSMRA70A41F205Z, telefono 333 123 4567, "
         "e-mail maria.rossi@example.it, in qualità di figlia di Giuseppe Rossi, nato a Opera "
-        "(MI) il 20/05/1939, residente a Opera (20073), Via Roma 12" in text
+        "(MI) il 20/05/1939, residente a Opera (MI), Via Roma 12, CAP 20073" in text
     )
     assert "non indicato" not in text
     # she signs for herself, born abroad: "nata in Romania", her residence with its CAP
     text = form_text("gallarate-riapertura-2026")
     assert "La sottoscritta Elena Popescu, nata in Romania il 05/03/1948, residente a " in text
-    assert "Cassano Magnago (21012), Via Mazzini 7" in text and ", in proprio," in text
+    assert "Cassano Magnago (VA), Via Mazzini 7, CAP 21012" in text and ", in proprio," in text
+    # a birthplace as the ISTAT list writes it, with Italian capitals
+    assert "nata a Cernusco sul Naviglio (MI)" in form_text("distretto-4-cernusco-2021")
     assert (
         "che la sottoscritta ha la cittadinanza di uno Stato extra UE, con regolare titolo" in text
     )
@@ -116,16 +118,20 @@ def test_the_applicant_is_complete_birthplace_residence_with_cap_and_role():
 
 def test_an_opera_family_writes_to_the_protocol_of_rozzano_for_the_ambito():
     text = form_text("visconteo-sud-milano-2025")
+    # an address block, a part of the notice's words per line, and no brackets in brackets
     assert (
-        "Spett.le Comune di Rozzano, capofila dell'Ambito distrettuale Visconteo Sud Milano – "
+        "Spett.le Comune di Rozzano capofila dell'Ambito distrettuale Visconteo Sud Milano "
         "Ufficio Protocollo PEC: protocollo@pec.comune.rozzano.mi.it" in text
     )
+    assert "(Ambito distrettuale Visconteo Sud Milano, capofila Rozzano; FNA 2024" in text
+    assert "(capofila Rozzano)," not in text
     assert "Al Comune di Opera" not in text
     # and the e-mail that carries it: to the Ambito, Opera named as the residence
     dossier, _statuses = dossier_of(CASES["visconteo-sud-milano-2025"])
     text = body(dossier)
     assert text.startswith("Spett.le Comune di Rozzano, capofila dell'Ambito")
     assert "a favore di Giuseppe Rossi, residente nel Comune di Opera" in text
+    assert "(Ambito distrettuale Visconteo Sud Milano, capofila Rozzano)." in text
     assert "Al Comune di Opera" not in text and "333 123 4567" in text
     assert subject(dossier) == "Domanda Misura B2 – Rossi Giuseppe (Opera) – pratica B2-7K3M9Q"
 
@@ -140,11 +146,11 @@ def test_an_opera_family_writes_to_the_protocol_of_rozzano_for_the_ambito():
         (
             "gallarate-riapertura-2026",
             [
-                "Comune di Cassano Magnago – Ufficio Protocollo",
+                "Comune di Cassano Magnago Ufficio Protocollo",
                 "E-mail: protocollo@cassano-magnago.it",
             ],
         ),
-        ("distretto-4-cernusco-2021", ["Comune di Cernusco sul Naviglio – Servizio sociale"]),
+        ("distretto-4-cernusco-2021", ["Comune di Cernusco sul Naviglio Servizio sociale"]),
     ],
 )
 def test_each_notice_names_its_own_addressee(notice_id, lines):
