@@ -54,6 +54,7 @@ HOLDERS = (
     ("beneficiary", N_("La persona assistita")),
     ("applicant", N_("Chi firma la domanda")),
     ("other", N_("Un'altra persona")),
+    ("joint", N_("Cointestato: la persona assistita e un'altra persona")),
 )
 # The key under which a codice fiscale that does not match the names waits for the
 # family to type it again (then it is kept: a foreign name may have been transliterated
@@ -69,11 +70,16 @@ class Needs:
 
     isee: str | None = None
     bank: bool = False
+    assistant: bool = False  # the form declares an assistente familiare: named on it
 
     @classmethod
     def of(cls, record: DossierData) -> Needs:
-        """From a dossier's data: its answers and its checklist."""
-        return cls(isee=record.answers.isee_status, bank=record.pays_on_account)
+        """From a dossier's data: its answers, its checklist and its declarations."""
+        return cls(
+            isee=record.answers.isee_status,
+            bank=record.pays_on_account,
+            assistant=any(d.get("kind") == "assistant" for d in record.declarations),
+        )
 
 
 def signs_for_self(identity: Mapping[str, str]) -> bool:
@@ -99,6 +105,14 @@ def _bank(_identity: Mapping[str, str], needs: Needs) -> bool:
 
 def _other_holder(identity: Mapping[str, str], needs: Needs) -> bool:
     return needs.bank and identity.get("bank.holder") == "other"
+
+
+def _joint(identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.bank and identity.get("bank.holder") == "joint"
+
+
+def _assistant(_identity: Mapping[str, str], needs: Needs) -> bool:
+    return needs.assistant
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,20 @@ QUESTIONS = (
         when=_other_holder,
     ),
     IdentityQuestion(
+        "bank.co_holder_name",
+        N_("Il nome e il cognome dell'altra persona che ha il conto."),
+        "name",
+        "Anna Rossi",
+        when=_joint,
+    ),
+    IdentityQuestion(
+        "bank.co_holder_tax_code",
+        N_("Il codice fiscale dell'altra persona che ha il conto."),
+        "tax_code",
+        "RSSNNA75A41F205X",
+        when=_joint,
+    ),
+    IdentityQuestion(
         "bank.iban",
         N_(
             "L'IBAN del conto: 27 caratteri, comincia con IT. Lo trovate sull'app della "
@@ -233,6 +261,16 @@ QUESTIONS = (
         "iban",
         "IT60 X054 2811 1010 0000 0123 456",
         when=_bank,
+    ),
+    IdentityQuestion(
+        "assistant.name",
+        N_(
+            "Il nome e il cognome dell'assistente familiare (badante), come sono scritti "
+            "sul contratto."
+        ),
+        "name",
+        "Ana Popescu",
+        when=_assistant,
     ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
@@ -256,7 +294,10 @@ LABELS = {
     "bank.holder": N_("Intestatario del conto"),
     "bank.holder_name": N_("Nome di chi ha il conto"),
     "bank.holder_tax_code": N_("Codice fiscale di chi ha il conto"),
+    "bank.co_holder_name": N_("Altra persona che ha il conto"),
+    "bank.co_holder_tax_code": N_("Codice fiscale dell'altra persona che ha il conto"),
     "bank.iban": N_("IBAN"),
+    "assistant.name": N_("Assistente familiare"),
 }
 
 
@@ -505,8 +546,8 @@ NAMES_MISMATCH = N_(
 
 def _names_of(key: str, identity: Mapping[str, str]) -> tuple[str, str] | None:
     """The names typed before this codice fiscale, to check it against."""
-    if key == "bank.holder_tax_code":
-        full = identity.get("bank.holder_name", "").split()
+    if key in ("bank.holder_tax_code", "bank.co_holder_tax_code"):
+        full = identity.get(key.replace("tax_code", "name"), "").split()
         return (" ".join(full[:-1]), full[-1]) if len(full) >= 2 else None
     who = key.partition(".")[0]
     given, family = identity.get(f"{who}.given_name"), identity.get(f"{who}.family_name")

@@ -120,6 +120,8 @@ class BankDetails:
     # registry we have keeps up to date (banks merge): the codes are what the IBAN says
     codes: tuple[str, str] | None = None
     annex: str | None = None  # the notice's annex this page stands for ("All. E – ...")
+    co_holder: str = ""  # a joint account's second holder, and their codice fiscale
+    co_holder_tax_code: str = ""
 
 
 @dataclass
@@ -339,13 +341,17 @@ def _bank_page(pdf: FormPDF, data: FormData, bank: BankDetails) -> None:
     )
     a = data.applicant
     words = _gendered(a.gender)
-    beneficiary = data.beneficiary or a
     who = f"{words['Il']} {words['sottoscritto']} {a.name}, codice fiscale {clean_text(a.tax_code)}"
+    if data.beneficiary is None:  # signing for themselves: their own application
+        whose = "per la propria domanda di accesso alla Misura B2"
+    else:
+        whose = (
+            f"per la domanda di accesso alla Misura B2 a favore di {data.beneficiary.name} "
+            f"(codice fiscale {clean_text(data.beneficiary.tax_code)})"
+        )
     pdf.paragraph(
-        f"{who}, per la domanda di accesso alla Misura B2 a favore di {beneficiary.name} "
-        f"(codice fiscale {clean_text(beneficiary.tax_code)}), ai sensi dell'art. 47 del "
-        "D.P.R. 445/2000 e consapevole delle sanzioni penali previste dall'art. 76 del "
-        "medesimo decreto,",
+        f"{who}, {whose}, ai sensi dell'art. 47 del D.P.R. 445/2000 e consapevole delle "
+        "sanzioni penali previste dall'art. 76 del medesimo decreto,",
         label="bank:who",
     )
     pdf.centred("CHIEDE", keep_with=40)
@@ -357,8 +363,16 @@ def _bank_page(pdf: FormPDF, data: FormData, bank: BankDetails) -> None:
     rows = [
         ("Intestatario del conto", clean_text(bank.holder)),
         ("Codice fiscale dell'intestatario", clean_text(bank.holder_tax_code) or NOT_GIVEN),
-        ("IBAN", clean_text(bank.iban)),
     ]
+    if bank.co_holder:  # a joint account: its second holder too
+        rows += [
+            ("Cointestatario del conto", clean_text(bank.co_holder)),
+            (
+                "Codice fiscale del cointestatario",
+                clean_text(bank.co_holder_tax_code) or NOT_GIVEN,
+            ),
+        ]
+    rows.append(("IBAN", clean_text(bank.iban)))
     if bank.codes is not None:
         abi, cab = (clean_text(code) for code in bank.codes)
         codes = f"codice ABI {abi}, CAB {cab} (dall'IBAN)" if cab else f"codice ABI {abi}"

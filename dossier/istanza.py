@@ -169,8 +169,13 @@ def _bank(
 ) -> BankDetails | None:
     if not account.iban:
         return None
+    co_holder = co_code = ""
     if account.holder == "other":
         name, code = account.holder_name or "", account.holder_tax_code or ""
+    elif account.holder == "joint":  # the person cared for, and a second holder
+        person = beneficiary or applicant
+        name, code = person.name, person.tax_code
+        co_holder, co_code = account.co_holder_name or "", account.co_holder_tax_code or ""
     else:
         person = applicant if account.holder == "applicant" or beneficiary is None else beneficiary
         name, code = person.name, person.tax_code
@@ -181,7 +186,19 @@ def _bank(
         holder_tax_code=code,
         codes=bank_codes_of(account.iban),
         annex=annex,
+        co_holder=co_holder,
+        co_holder_tax_code=co_code,
     )
+
+
+def _assistant_named(declared: list[Declaration], name: str | None) -> list[Declaration]:
+    """The assistente familiare the notice pays for, named right after the first sentence
+    about them (the contract attached names them too)."""
+    first = next((n for n, d in enumerate(declared) if d.key == "assistant"), None)
+    if first is None or not name:
+        return declared
+    who = Declaration("assistant", f"che l'assistente familiare è {name}")
+    return [*declared[: first + 1], who, *declared[first + 1 :]]
 
 
 def _notice(catalogue: Catalogue | None, notice_id: str) -> Notice | None:
@@ -207,6 +224,9 @@ def form_data(
         for d in record.declarations
         if "template" in d
     ]
+    named = _assistant_named(
+        [Declaration(d.kind, d.text, d.source) for d in declarations], ident.assistant_name
+    )
     sources: dict[str, str] = {m.id: m.source or "" for m in notice.measures} if notice else {}
     form_item = next((s.item for s in statuses if s.item.signed_form), None)
     _postcode, town = _town(ident.applicant.town)
@@ -226,7 +246,7 @@ def form_data(
         ]
         if notice
         else [(m.name, "") for m in record.measures],
-        declarations=[Declaration(d.kind, d.text, d.source) for d in declarations],
+        declarations=named,
         documents=_documents(statuses),
         replaces_annex=form_item.annex if form_item and form_item.filled_by == "form" else None,
         privacy_source=notice.privacy_source if notice else None,

@@ -41,10 +41,13 @@ class PersonDetails:
 class BankAccount:
     """The account the payments go to, when the notice pays on one."""
 
-    holder: str | None = None  # "beneficiary", "applicant" or "other"
+    holder: str | None = None  # "beneficiary", "applicant", "other" or "joint"
     holder_name: str | None = None  # when "other"
     holder_tax_code: str | None = None  # when "other"
     iban: str | None = None  # compact: "IT60X0542811101000000123456"
+    # "joint": the person cared for holds it with this second holder
+    co_holder_name: str | None = None
+    co_holder_tax_code: str | None = None
 
 
 _PEOPLE = tuple(f.name for f in fields(PersonDetails))
@@ -62,6 +65,7 @@ class Identity:
     bank: BankAccount = field(default_factory=BankAccount)
     dsu_date: str | None = None  # ISO: the day the DSU for the ISEE was presented
     caf_date: str | None = None  # ISO: the day of the CAF appointment
+    assistant_name: str | None = None  # the assistente familiare, when the notice pays for one
 
     @property
     def signs_for_self(self) -> bool:
@@ -93,6 +97,7 @@ class Identity:
             bank=BankAccount(**{f: text(f"bank.{f}") for f in _BANK}),
             dsu_date=text("isee.dsu_date"),
             caf_date=text("isee.caf_date"),
+            assistant_name=text("assistant.name"),
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -105,4 +110,5 @@ class Identity:
         ):
             flat.update({f"{prefix}.{name}": getattr(part, name) for name in names})
         flat.update({"isee.dsu_date": self.dsu_date, "isee.caf_date": self.caf_date})
+        flat["assistant.name"] = self.assistant_name
         return {k: v for k, v in flat.items() if v is not None}

@@ -39,17 +39,20 @@ def tax_code(stem: str) -> str:
 APPLICANT_CF = tax_code("RSSMRA70A41F205")
 BENEFICIARY_CF = tax_code("RSSGPP39E20F205")  # born 20/05/1939, as in the questionnaire
 IBAN = "IT60 X054 2811 1010 0000 0123 456"
+ASSISTANT = "Ana Popescu"  # the assistente familiare of the Opera family
 
 
 async def after_address(s: Session, *, bank: bool = True) -> list[str]:
     """The questions after the beneficiary's street: its CAP, the day of the DSU, and (for
-    a notice that pays on an account) whose account and its IBAN."""
+    the Opera notice, that pays on an account for an assistant) whose account, its IBAN
+    and the assistant's name."""
     f = s.family
     texts = await f.say("20073")
     texts += await f.say("15/01/2025")
     if bank:
         texts += await f.press("La persona assistita")
         texts += await f.say(IBAN)
+        texts += await f.say(ASSISTANT)
     return texts
 
 
@@ -887,6 +890,7 @@ async def test_the_phone_is_kept_in_e164_and_shown_the_italian_way(api, db_path)
     assert "IBAN non è giusto" in texts[0]
     texts = await f.say(IBAN)
     assert texts[0] == f"✓ {IBAN}"
+    await f.say(ASSISTANT)
     identity = dossiers_of(s.db, 4242)[0]["data"]["identity"]
     assert identity["applicant.phone"] == "+393391234567"
     assert identity["applicant.email"] == "Maria.Rossi@example.it"

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from tests.test_bot_conversation import Session
 from tests.test_bot_dossier import (
     APPLICANT_CF,
+    ASSISTANT,
     BENEFICIARY_CF,
     IBAN,
     TODAY,
@@ -49,7 +50,8 @@ async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_for
     assert texts[0] == "✓ 20073"
     await f.say("15/01/2025")
     await f.press("La persona assistita")
-    texts = await f.say(IBAN)
+    await f.say(IBAN)
+    texts = await f.say(ASSISTANT)
     assert "Documenti della domanda" in texts[-1]
     await upload_everything(s)
     await f.press("Prepara il modulo da firmare")
@@ -76,4 +78,45 @@ async def test_a_cap_typed_again_the_same_is_kept(api, db_path):
     assert "scrivetelo di nuovo uguale" in texts[0]
     texts = await f.say("24100")
     assert texts[0] == "✓ 24100"
+    await s.close()
+
+
+async def test_a_joint_account_and_the_assistant_are_named_on_the_form(api, db_path):
+    """A man signing for himself (Opera, an assistant 30 h a week), his account held jointly
+    with his daughter: the bank page says "per la propria domanda", names both holders,
+    and the form names the assistant."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    await f.say("Via Roma 12")
+    await f.say("20073")
+    await f.say("15/01/2025")
+    texts = await f.press("Cointestato")
+    assert "l'altra persona che ha il conto" in texts[-1]
+    await f.say("Maria Rossi")
+    texts = await f.say("RSSMRA70A41F205X")  # a wrong check letter
+    assert "l'ultima lettera, di controllo, non va" in texts[0]
+    await f.say(APPLICANT_CF)
+    texts = await f.say(IBAN)
+    assert "assistente familiare (badante)" in texts[-1]
+    texts = await f.say("ana popescu")
+    assert texts[0] == "✓ Ana Popescu"
+    assert "Documenti della domanda" in texts[-1]
+    await upload_everything(s)
+    await f.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    pages = [" ".join(page.extract_text().split()) for page in form.pages]
+    text = " ".join(pages)
+    assert "che l'assistente familiare è Ana Popescu" in text
+    bank = next(p for p in pages if "che il contributo eventualmente riconosciuto" in p)
+    assert "per la propria domanda di accesso alla Misura B2" in bank
+    assert "a favore di" not in bank
+    assert "Intestatario del conto Giuseppe Rossi" in bank
+    assert "Cointestatario del conto Maria Rossi" in bank
+    assert f"Codice fiscale del cointestatario {APPLICANT_CF}" in bank
     await s.close()

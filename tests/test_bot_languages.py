@@ -20,7 +20,7 @@ from bot.i18n import LOCALES, make_i18n
 from dialogs.languages import FSI, PDI, display_name, translator
 from dialogs.questions import BY_KEY
 from tests.test_bot_conversation import Session
-from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, IBAN
+from tests.test_bot_dossier import APPLICANT_CF, ASSISTANT, BENEFICIARY_CF, IBAN
 
 TODAY = dt.date(2025, 6, 2)  # the Visconteo Sud Milano notice (Opera) is open
 
@@ -182,6 +182,7 @@ async def conversation(s: Session, language: str, speaker: Speaker) -> list[str]
         said += await f.say(typed)
     said += await f.press(t("La persona assistita"))
     said += await f.say(IBAN)
+    said += await f.say(ASSISTANT)
     return said
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.cli import main
 from tests.documents import document_photo, signed_form_photos
-from tests.test_bot_dossier import APPLICANT_CF, BENEFICIARY_CF, DOCUMENTS, IBAN
+from tests.test_bot_dossier import APPLICANT_CF, ASSISTANT, BENEFICIARY_CF, DOCUMENTS, IBAN
 
 QUESTIONNAIRE = [  # Opera, as in the chat's tests (tests/test_bot_conversation.py)
     "Italiano",
@@ -53,6 +53,7 @@ DETAILS = [
     "15/01/2025",
     "La persona assistita",
     IBAN,
+    ASSISTANT,
 ]
 
 
