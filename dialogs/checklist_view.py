@@ -54,15 +54,24 @@ class ChecklistView(View):
         return f"⬜ {title}" + (f" ({esc(extra)})" if extra else "")
 
     def checklist(
-        self, dossier_id: str, statuses: list[ItemStatus], *, ready_for_form: bool, stage: str
+        self,
+        dossier_id: str,
+        statuses: list[ItemStatus],
+        *,
+        ready_for_form: bool,
+        stage: str,
+        notes: bool = True,
     ) -> Reply:
+        """The documents and where each stands; `notes`: with what our form stands for
+        (said the first time: not in every checklist)."""
         _ = self._
         lines = [f"<b>{esc(_(DOCUMENTS))}</b> · {esc(self.fmt.embed(dossier_id))}"]
         for s in statuses:
             if s.item.signed_form and stage == "documents" and not s.files:
                 continue  # the form comes after the documents
             lines.append(self.item_line(s))
-        lines += self.our_form_notes(statuses)
+        if notes:
+            lines += self.our_form_notes(statuses)
         buttons: list[list[Button]] = []
         if stage == "signing":
             lines.append("")

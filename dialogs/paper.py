@@ -2,7 +2,9 @@
 (`dialogs.uploading`, `dialogs.sending`) share it: the FSM data key `paper`, the
 questionnaire's `dialog`, the desk, the view; and what one event comes to (`Step`).
 
-State `paper`: {dossier, stage, identity, item, ask, albums, last_item, sendable, copy_at
+State `paper`: {dossier, stage, identity, editing (one detail being changed from the
+summary: the stage to return to, the details before), notes_shown (the checklist's ℹ️
+notes were said once), item, ask, albums, last_item, sendable, copy_at
 (when the family last got their copy, once sent), album_news (what the signed pages of
 the album in progress came to), and while answering a request: request, asked,
 unreadable, first_new}. Stages: identity, documents,
@@ -103,13 +105,17 @@ class Paper:
         return self.desk.statuses(self.dossier_id)
 
     def checklist(self) -> Reply:
+        """The checklist; what our form stands for (the ℹ️ notes) the first time only."""
         statuses = self.statuses()
-        return self.view.checklist(
+        reply = self.view.checklist(
             self.dossier_id,
             statuses,
             ready_for_form=not missing(statuses),
             stage=self.data.get("stage", "documents"),
+            notes=not self.data.get("notes_shown"),
         )
+        self.data["notes_shown"] = True
+        return reply
 
     def submission(self) -> dict[str, Any]:
         return self.desk.get(self.dossier_id)["data"].get("submission") or {}

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from common.i18n import N_
+from dossier.checklist import can_prepare
 
 from .formats import Formats, esc
 from .languages import Translate
@@ -85,6 +86,11 @@ CHANNELS = {
 RESULT = N_("Il risultato")
 DOCUMENTS = N_("Documenti da preparare")
 OPTIONAL = N_("facoltativo")
+# a notice's own form (All. A) and bank annex (All. E): our form carries them
+FILLED_BY_US = {
+    "form": N_("Il modulo della domanda: lo prepariamo noi, con le vostre risposte."),
+    "bank_details": N_("Il conto per il buono: vi chiediamo l'IBAN e lo mettiamo nel modulo."),
+}
 ITALIAN_ONLY = N_(
     "Alcune frasi di questo avviso non sono ancora tradotte: le vedete in italiano, con 🇮🇹."
 )
@@ -251,8 +257,12 @@ def render_result(verdict: dict[str, Any], _: Translate, fmt: Formats | None = N
         blocks.append(_window(notice, _, fmt, nt))
     blocks.append(_submission(verdict["submission"], _, _contacts(verdict, nt), nt))
     if verdict["documents"]:
+        ours = can_prepare(verdict)  # the chat makes the form: the notice's is not prepared
         docs = [f"<b>{_tr(_, (DOCUMENTS))}</b>"]
         for d in verdict["documents"]:
+            if ours and d.get("filled_by") in FILLED_BY_US:
+                docs.append(f"📝 {_tr(_, FILLED_BY_US[d['filled_by']])}")
+                continue
             optional = f" ({_tr(_, (OPTIONAL))})" if not d["required"] else ""
             docs.append(f"📄 {_tr(nt, (d['text']))}{optional}")
         blocks.append("\n".join(docs))

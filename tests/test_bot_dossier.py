@@ -837,6 +837,10 @@ async def test_the_bank_declaration_is_in_our_form_not_a_file_to_fetch(api, db_p
     assert "All. E" in checklist and "intestatario, codice fiscale, IBAN e banca" in checklist
     assert "al posto di quello del bando (All. A" in checklist
     assert not any("conto corrente" in b for b in s.family.buttons())
+    # said once: the next checklists do not repeat it
+    again = (await s.family.say("/documenti"))[-1]
+    assert "Documenti della domanda" in again and "ℹ️" not in again
+    assert "al posto di quello del bando" not in again
     await upload_everything(s)
     await s.family.press("Prepara il modulo da firmare")
     form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))

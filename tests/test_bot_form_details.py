@@ -120,3 +120,15 @@ async def test_a_joint_account_and_the_assistant_are_named_on_the_form(api, db_p
     assert "Cointestatario del conto Maria Rossi" in bank
     assert f"Codice fiscale del cointestatario {APPLICANT_CF}" in bank
     await s.close()
+
+
+async def test_the_result_says_the_form_is_made_here_not_all_a_and_all_e_to_fetch(api, db_path):
+    s = Session(api, db_path, TODAY)
+    texts = await to_result(s)
+    documents = next(t for t in texts if "Documenti da preparare" in t)
+    block = documents[documents.index("Documenti da preparare") :]
+    assert "📝 Il modulo della domanda: lo prepariamo noi, con le vostre risposte." in block
+    assert "📝 Il conto per il buono: vi chiediamo l'IBAN e lo mettiamo nel modulo." in block
+    assert "All. A" not in block and "All. E" not in block
+    assert "📄 Attestazione ISEE" in block or "ISEE" in block  # the family's own documents stay
+    await s.close()
