@@ -517,7 +517,9 @@ def parse_town(text: str) -> str:
 
 def parse_past_date(text: str, today: dt.date | None, *, future_ok: bool = False) -> str:
     """A date as people type it (15/01/2025, 15 gennaio 2025), stored as ISO."""
-    day = parse_date(text, today or dt.date.today())
+    day = parse_date(
+        text, today or dt.date.today(), without_year="future" if future_ok else "past"
+    )
     if today is not None and not future_ok and day > today:
         raise AnswerError(N_("Questa data è nel futuro. Controllate e riscrivete."))
     if today is not None and day < today - dt.timedelta(days=3 * 366):

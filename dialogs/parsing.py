@@ -14,6 +14,7 @@ group thousands ("12 000").
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -31,6 +32,7 @@ from babel.numbers import (
     parse_decimal,
 )
 from babel.units import format_compound_unit, format_unit
+from text_to_num import alpha2digit
 
 from common.i18n import N_
 
@@ -134,13 +136,58 @@ def _full_year(digits: str, today: dt.date) -> int:
     return year
 
 
-def parse_date(text: str, today: dt.date) -> dt.date:
+# the languages of ours whose numbers in words text2num reads ("trenta", "quindici")
+NUMBER_WORD_LANGUAGES = ("it", "en", "es")
+
+
+def in_figures(text: str) -> str:
+    """Numbers written in words as figures: "trenta ore" → "30 ore", "quindici gennaio"
+    → "15 gennaio" (Italian, English, Spanish, by text2num); text with a figure already,
+    or none read, as it is."""
+    if any(c.isdigit() for c in text):
+        return text
+    for language in NUMBER_WORD_LANGUAGES:
+        with contextlib.suppress(ValueError):
+            figures = alpha2digit(text, language)
+            if any(c.isdigit() for c in figures):
+                return figures
+    return text
+
+
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:\s*°|\s+o)?\s+(\D+?)$")  # 15 gennaio
+_MONTH_DAY = re.compile(r"^(\D+?)\s+(\d{1,2})$")  # january 15
+_NUMERIC_DAY_MONTH = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}})$")  # 15/1
+
+
+def _without_year(words: str, today: dt.date, when: str) -> dt.date | None:
+    """A day and month without a year ("15 gennaio", "15/1"): the last such day up to
+    `today` (`when` "past") or the next from `today` ("future"); None if not one."""
+    if m := _NUMERIC_DAY_MONTH.match(words):
+        day, month = int(m.group(1)), int(m.group(2))
+    elif m := _DAY_MONTH.match(words):
+        day, month = int(m.group(1)), month_names().get(_words(m.group(2)), 0)
+    elif m := _MONTH_DAY.match(words):
+        day, month = int(m.group(2)), month_names().get(_words(m.group(1)), 0)
+    else:
+        return None
+    try:
+        found = dt.date(today.year, month, day)
+    except ValueError:
+        return None
+    if when == "past" and found > today:
+        found = found.replace(year=today.year - 1)
+    if when == "future" and found < today:
+        found = found.replace(year=today.year + 1)
+    return found
+
+
+def parse_date(text: str, today: dt.date, *, without_year: str | None = None) -> dt.date:
     """`1/3/1950`, `01.03.1950`, `1 3 1950`, `01031950`, `1 marzo 1950`, `1950-03-01`,
     `20 de mayo de 1939`, `20 травня 1939 року`, `٢٠ مايو ١٩٣٩`, `١٩٣٩/٥/٢٠`, `1939年5月20日`,
     `3 marzo 40`;
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
-    folded = fold(_ascii_digits(text)).replace("،", " ").replace(",", " ")
+    folded = fold(in_figures(_ascii_digits(text).lower())).replace("،", " ").replace(",", " ")
     # all figures (1/3/1950, 1950-03-01, 01031950): no words to read between them
     numeric = _YEAR_FIRST.match(folded) or _NUMERIC.match(folded) or _RUN.match(folded)
     words = folded if numeric else _without_particles(folded)
@@ -155,7 +202,10 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         elif m := _MONTH_DAY_YEAR.match(words):
             name, day, year = m.group(1), int(m.group(2)), _full_year(m.group(3), today)
         else:
-            raise AnswerError(DATE_EXAMPLE)
+            found = _without_year(words, today, without_year) if without_year else None
+            if found is None:
+                raise AnswerError(DATE_EXAMPLE)
+            return found
         month = month_names().get(_words(name))
         if month is None:
             raise AnswerError(DATE_EXAMPLE)
@@ -373,7 +423,7 @@ _ARABIC_HOURS_WITHOUT_DIGITS = {"ساعة": 1, "ساعتان": 2, "ساعتين"
 def parse_hours(text: str) -> float:
     """Hours a week: a number from 0 to 168 (`25`, `25,5`, `25 ore`, `25 годин`, `每周25小时`,
     `20 orë në javë`, `25 hours a week`)."""
-    folded = " ".join(fold(_ascii_digits(text)).split())
+    folded = " ".join(fold(in_figures(_ascii_digits(text).lower())).split())
     value = _decimal(_compact(_hours_number(folded))) if folded else None
     if value is None and not any(c.isdigit() for c in folded):
         for word, hours in _ARABIC_HOURS_WITHOUT_DIGITS.items():  # as CLDR writes 1 and 2

@@ -132,3 +132,35 @@ async def test_the_result_says_the_form_is_made_here_not_all_a_and_all_e_to_fetc
     assert "All. A" not in block and "All. E" not in block
     assert "📄 Attestazione ISEE" in block or "ISEE" in block  # the family's own documents stay
     await s.close()
+
+
+async def test_hours_and_a_date_typed_in_words_are_understood(api, db_path):
+    """"trenta" for the assistant's hours, "15 gennaio" (no year) for the DSU: read, and
+    carried to the form."""
+    from tests.test_bot_conversation import OPERA, begin, follow
+
+    script = dict(OPERA)
+    script["Quante ore a settimana lavora l'assistente"] = [("say", "trenta")]
+    s = Session(api, db_path, TODAY)
+    texts = await follow(s.family, script, await begin(s.family))
+    assert any("30 ore" in t for t in texts)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    await f.say("Via Roma 12")
+    await f.say("20073")
+    texts = await f.say("15 gennaio")  # the last 15 January before today (02/06/2025)
+    assert texts[0] == "✓ 15/01/2025"
+    await f.press("La persona assistita")
+    await f.say(IBAN)
+    await f.say(ASSISTANT)
+    await upload_everything(s)
+    await f.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    text = " ".join(" ".join(page.extract_text().split()) for page in form.pages)
+    assert "lavora 30 ore settimanali" in text
+    assert "15/01/2025" in text
+    await s.close()
