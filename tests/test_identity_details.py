@@ -62,7 +62,7 @@ def test_someone_signing_for_themselves_is_not_asked_twice_where_they_live():
 def test_the_account_of_someone_else_asks_their_name_and_code():
     identity = {"role": "self"}
     q = BY_KEY["bank.holder"]
-    assert [v for v, _label in options(q, identity)] == ["beneficiary", "other"]
+    assert [v for v, _label in options(q, identity)] == ["beneficiary", "other", "joint"]
     choose(q, identity, 1)
     assert identity["bank.holder"] == "other"
     asked = walk(identity, Needs(bank=True))
