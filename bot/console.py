@@ -25,9 +25,11 @@ from dialogs.buttons import is_ours, unpack
 from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, Catalogs, translator
 from dialogs.live_catalogue import LiveCatalogue
+from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from eligibility import Catalogue
 from storage import conversations
+from storage.dossiers import sent_by
 from storage.erasure import checkpoint, forget_family
 from storage.users import delete_user, get_language, set_language
 
@@ -143,9 +145,12 @@ class Console:
             self.say(d._("Le risposte restano salvate. A presto!"))
             return False
         if line == "/cancella_dati":
+            sent = sent_by(self.db, CONSOLE_USER)
             forget_family(self.db, CONSOLE_USER)
             checkpoint(self.db)
             self.say(d._("Fatto: abbiamo cancellato tutti i vostri dati."))
+            if sent:  # what has left us stays with the office
+                self.say(d._(SENT_STAYS))
             return True
         step = await self.paperwork(line, state)
         if step is not None:

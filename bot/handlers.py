@@ -17,8 +17,10 @@ from common.i18n import N_
 from dialogs.buttons import Erase
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import available, translator
+from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from eligibility import Catalogue
+from storage.dossiers import sent_by
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
@@ -194,16 +196,21 @@ def conversation_router() -> Router:
         await _run(message, step=step, **deps)
 
     @router.message(Command("cancella_dati"))
-    async def delete(message: Message, **deps: Any) -> None:
+    async def delete(message: Message, db: Database, **deps: Any) -> None:
+        sent = message.from_user is not None and sent_by(db, message.from_user.id)
+
         def step(d: Dialog, s: dict[str, Any]) -> Outcome:
             from dialogs.flow import Button
 
+            text = d._(
+                "Volete cancellare tutto: risposte, lingua, documenti, domande preparate e avvisi? Una domanda in coda non partirà. Non si può tornare indietro."
+            )
+            if sent:
+                text += "\n" + d._(SENT_STAYS)
             return Outcome(
                 [
                     Reply(
-                        d._(
-                            "Volete cancellare tutto: risposte, lingua, documenti, domande preparate e avvisi? Una domanda in coda non partirà. Non si può tornare indietro."
-                        ),
+                        text,
                         [
                             [
                                 Button(d._("Sì, cancella tutto"), Erase(answer="yes").pack()),
@@ -214,7 +221,7 @@ def conversation_router() -> Router:
                 ]
             )
 
-        await _run(message, step=step, **deps)
+        await _run(message, step=step, db=db, **deps)
 
     @router.message(command_text)
     async def unknown_command(message: Message, **deps: Any) -> None:

@@ -24,6 +24,12 @@ RECEIPT_KINDS = {
 
 RECEIPT_ERROR = N_("errore di consegna")
 
+# /cancella_dati once an application has left: we erase only our copy
+SENT_STAYS = N_(
+    "La domanda già inviata resta al Comune che l'ha ricevuta: noi possiamo cancellare "
+    "solo la nostra copia. Per ritirarla, scrivete ai servizi sociali del Comune."
+)
+
 
 class StatusView(ChecklistView):
     def standing(self, st: dict[str, Any], copy: bool = True, receipts: bool = True) -> Reply:

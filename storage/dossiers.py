@@ -127,6 +127,20 @@ def dossiers_of(db: Database, user_id: int) -> list[dict[str, Any]]:
     return [d for r in rows if (d := get_dossier(db, r["id"])) is not None]
 
 
+# what has left us: the office that received it keeps it, whatever we erase
+SENT = tuple(s for s in STATUSES if RANK["inviata"] <= RANK[s] < RANK["errore"])
+
+
+def sent_by(db: Database, user_id: int) -> bool:
+    """This family has an application already sent (it stays with the office)."""
+    marks = ", ".join("?" for _ in SENT)
+    row = db.execute(
+        f"SELECT 1 FROM dossiers WHERE user_id = ? AND status IN ({marks}) LIMIT 1",
+        [user_id, *SENT],
+    ).fetchone()
+    return row is not None
+
+
 def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
     db.table("dossiers").update(
         dossier_id,

@@ -40,3 +40,27 @@ async def test_start_after_delivery_says_the_delivery_time_once(api, db_path):
     assert status.count(":31") == 1, status
     assert "Ora decidono i servizi sociali" in status
     await s.close()
+
+
+async def test_erasing_after_sending_says_the_application_stays_with_the_comune(api, db_path):
+    from bot.i18n import make_i18n
+    from dialogs.languages import translator
+    from dialogs.status_view import SENT_STAYS
+
+    s = Session(api, db_path, TODAY)
+    texts = await s.family.say("/cancella_dati")
+    assert "resta al Comune" not in texts[-1]  # nothing sent yet: nothing to say about it
+    await s.family.press("No")
+    await send_application(s)
+    await deliver_by_smtp(s, db_path)
+    texts = await s.family.say("/cancella_dati")
+    assert "Volete cancellare tutto" in texts[-1]
+    assert (
+        "La domanda già inviata resta al Comune che l'ha ricevuta: noi possiamo cancellare "
+        "solo la nostra copia. Per ritirarla, scrivete ai servizi sociali del Comune."
+    ) in texts[-1]
+    # said in every language of the chat
+    i18n = make_i18n()
+    for language in ("en", "ro", "uk", "es", "ar", "sq", "zh"):
+        assert translator(i18n, language)(SENT_STAYS) != SENT_STAYS
+    await s.close()
