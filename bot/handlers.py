@@ -24,7 +24,7 @@ from storage.dossiers import sent_by
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
-from .replies import send
+from .replies import remember_keyboard, send, take_keyboard_away
 
 Clock = Callable[[], dt.date]
 
@@ -95,15 +95,24 @@ async def _run(
     db: Database,
     step: Callable[[Dialog, dict[str, Any]], Outcome],
     desk: Desk | None = None,
+    typed: bool = False,
     **_: Any,
 ) -> None:
     chat = Chat(state, catalogue, clock, i18n)
     data = await chat.load()
+    asked = data.get("stage") != "result"  # a question (language, consent...) on screen
     dialog = chat.dialog()
     outcome = step(dialog, data)
     await _finish(chat, data, outcome, db, message.from_user.id, desk)
     _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
-    await send(message.bot, message.chat.id, outcome)
+    kept = dict(chat.stored)
+    if typed and not outcome.wipe and (asked or any(r.buttons for r in outcome.replies)):
+        # the question on screen was answered by typing (or is asked again below): its
+        # buttons go, as when one is tapped
+        await take_keyboard_away(message.bot, message.chat.id, kept)
+    shown = await send(message.bot, message.chat.id, outcome)
+    if not outcome.wipe:
+        await remember_keyboard(state, kept, shown)
 
 
 def answers_router() -> Router:
@@ -119,7 +128,7 @@ def answers_router() -> Router:
 
 async def typed(message: Message, **deps: Any) -> None:
     """A typed answer: text that is not a command."""
-    await _run(message, step=lambda d, s: d.on_text(s, message.text or ""), **deps)
+    await _run(message, step=lambda d, s: d.on_text(s, message.text or ""), typed=True, **deps)
 
 
 async def no_application(_message: Message, raw_state: str | None = None) -> bool:
@@ -272,7 +281,9 @@ def conversation_router() -> Router:
         message = callback.message if isinstance(callback.message, Message) else None
         chat_id = callback.message.chat.id if callback.message else callback.from_user.id
         _remember(dialog, data, outcome, db, callback.from_user.id, chat_id)
-        await send(callback.bot, chat_id, outcome, pressed=message)
+        shown = await send(callback.bot, chat_id, outcome, pressed=message)
+        if not outcome.wipe:
+            await remember_keyboard(state, chat.stored, shown)
 
     return router
 

@@ -33,7 +33,7 @@ from dialogs.languages import translator
 from storage import journal
 
 from .filters import has_file, plain_text
-from .replies import say
+from .replies import remember_keyboard, say, take_keyboard_away
 from .states import Paperwork, state_of
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,20 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     if state_of(app.stage) != await state.get_state():
         await state.set_state(state_of(app.stage))
     chat_id = event.chat.id if isinstance(event, Message) else data["event_from_user"].id
-    if not await deliver(data["bot"], chat_id, step) and app.copy_not_delivered():
+    if stage == "identity" and isinstance(event, Message) and plain_text_of(event):
+        # a detail typed: the question's buttons ("Non ce l'ho", "Lascia com'era") go,
+        # as when one is tapped (the question is answered, or asked again below)
+        await take_keyboard_away(data["bot"], chat_id, stored)
+    delivered, shown = await deliver(data["bot"], chat_id, step)
+    if not delivered and app.copy_not_delivered():
         await state.update_data(paper=app.data)  # the family may ask for the copy again
+    await remember_keyboard(state, stored, shown)
     return step
+
+
+def plain_text_of(message: Message) -> bool:
+    """A typed line, not a command."""
+    return bool(message.text) and not (message.text or "").startswith("/")
 
 
 def _may_start(event: TelegramObject) -> bool:
@@ -103,9 +114,10 @@ async def has_application(_event: TelegramObject, application: Any = None) -> bo
     return application is not None
 
 
-async def deliver(bot: Bot, chat_id: int, step: Step) -> bool:
+async def deliver(bot: Bot, chat_id: int, step: Step) -> tuple[bool, int | None]:
     """The step's documents, then its replies; if the documents cannot be delivered and
-    the step says what to tell then, that is said instead of failing (and False)."""
+    the step says what to tell then, that is said instead of failing (and False). With
+    the id of the last message sent with buttons."""
     replies = step.replies
     delivered = True
     try:
@@ -121,8 +133,8 @@ async def deliver(bot: Bot, chat_id: int, step: Step) -> bool:
         log.warning("documents not delivered: %s", type(exc).__name__)
         replies = [*replies, step.undelivered]
         delivered = False
-    await say(bot, chat_id, replies)
-    return delivered
+    shown = await say(bot, chat_id, replies)
+    return delivered, shown
 
 
 async def application_button(callback: CallbackQuery) -> bool | dict[str, Any]:

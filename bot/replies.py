@@ -3,13 +3,19 @@ message whose button was pressed where the reply asks for one."""
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
+from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import AiogramError, TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
+from aiohttp import ClientError
 
 from dialogs.flow import Outcome, Reply
+
+log = logging.getLogger(__name__)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -31,18 +37,54 @@ def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMa
     )
 
 
-async def send(bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None) -> None:
+async def send(
+    bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None
+) -> int | None:
+    """The replies, the first that asks for it as an edit of the pressed message; the id
+    of the last message left with buttons (None: none of them has any)."""
+    shown = None
     for reply in outcome.replies:
         if reply.edit and pressed is not None:
             try:
                 await pressed.edit_text(reply.text, reply_markup=keyboard(reply))
+                shown = pressed.message_id if reply.buttons else shown
                 continue
             except TelegramBadRequest:
                 pass  # too old to edit, or unchanged: send it as a new message
-        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        shown = sent.message_id if reply.buttons else shown
+    return shown
 
 
-async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
-    """Each reply as a new message."""
+async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> int | None:
+    """Each reply as a new message; the id of the last one with buttons."""
+    shown = None
     for reply in replies:
-        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        shown = sent.message_id if reply.buttons else shown
+    return shown
+
+
+# The FSM data key of the last message sent with buttons: a question answered by typing
+# loses them, as a tapped one does.
+KEYBOARD = "keyboard"
+
+
+async def take_keyboard_away(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
+    """The buttons of the last message that had some (in the FSM data `data`) go: its
+    question was answered by typing, or asked again below."""
+    message_id = data.get(KEYBOARD)
+    if not message_id:
+        return
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except (AiogramError, ClientError, OSError, TimeoutError) as exc:  # gone, or no buttons
+        log.info("keyboard not taken away: %s", type(exc).__name__)
+
+
+async def remember_keyboard(state: FSMContext, data: dict[str, Any], shown: int | None) -> None:
+    """Keep the id of the message whose buttons are now the live ones (written only when
+    it changed)."""
+    if shown is not None and shown != data.get(KEYBOARD):
+        data[KEYBOARD] = shown
+        await state.update_data({KEYBOARD: shown})

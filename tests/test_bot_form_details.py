@@ -164,3 +164,28 @@ async def test_hours_and_a_date_typed_in_words_are_understood(api, db_path):
     assert "lavora 30 ore settimanali" in text
     assert "15/01/2025" in text
     await s.close()
+
+
+def live_keyboards(api, chat_id: int = 4242) -> list[str]:
+    """The texts of the messages in the chat that still have buttons."""
+    return [m["text"] for m in api.messages[chat_id].values() if m.get("reply_markup")]
+
+
+async def test_a_question_answered_by_typing_loses_its_buttons_as_a_tap_does(api, db_path):
+    from tests.test_bot_conversation import OPERA, begin, follow
+
+    script = dict(OPERA)
+    script["Vive a casa"] = [("say", "sì")]  # a yes/no question answered by typing
+    s = Session(api, db_path, TODAY)
+    await follow(s.family, script, await begin(s.family))
+    live = live_keyboards(api)
+    assert len(live) == 1 and "Prepara la domanda" in str(s.family.buttons()), live
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    assert any("Un indirizzo e-mail" in t for t in live_keyboards(api))  # "Non ce l'ho"
+    await f.say("giuseppe.rossi@example.it")  # typed instead of tapping "Non ce l'ho"
+    assert not any("Un indirizzo e-mail" in t for t in live_keyboards(api))
+    await s.close()
