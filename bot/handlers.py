@@ -106,7 +106,8 @@ async def _run(
     await _finish(chat, data, outcome, db, message.from_user.id, desk)
     _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
     kept = dict(chat.stored)
-    if typed and not outcome.wipe and (asked or any(r.buttons for r in outcome.replies)):
+    answered = typed and (asked or any(r.buttons for r in outcome.replies))
+    if answered and not outcome.wipe and message.bot is not None:
         # the question on screen was answered by typing (or is asked again below): its
         # buttons go, as when one is tapped
         await take_keyboard_away(message.bot, message.chat.id, kept)

@@ -27,7 +27,7 @@ from aiohttp import ClientError
 from sqlite_utils import Database
 
 from dialogs.application import Application, Received, Step
-from dialogs.buttons import Choose, Discard, Field, FileAs, Move, Same, Skip, is_ours, unpack
+from dialogs.buttons import Choose, Detail, Discard, FileAs, Move, Same, Skip, is_ours, unpack
 from dialogs.flow import Reply
 from dialogs.languages import translator
 from storage import journal
@@ -43,7 +43,7 @@ TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
 
 # buttons that answer a question (who signs, which document a file is): pressed, the
 # question's keyboard is taken away
-ANSWERS = (Choose, Skip, Field, FileAs, Discard, Same, Move)
+ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move)
 Clock = Callable[[], dt.date]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

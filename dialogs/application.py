@@ -22,9 +22,9 @@ from dossier.refusals import FileRefused
 
 from .buttons import (
     Choose,
+    Detail,
     Discard,
     DropLast,
-    Field,
     FileAs,
     Go,
     Item,
@@ -213,7 +213,7 @@ class Application(Uploading, Sending):
             if isinstance(button, Go) and button.step is Stage.COPY:
                 return await self._copy_again()
             return Step([self.view.closed_for_changes()])
-        if isinstance(button, Field) and stage in ("documents", "signing"):
+        if isinstance(button, Detail) and stage in ("documents", "signing"):
             return Step(self.edit(button.index))
         statuses = self.statuses()
         if stage == "integration":

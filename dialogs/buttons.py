@@ -140,7 +140,7 @@ class Skip(CallbackData, prefix="pskip"):
     """An optional detail the family does not have."""
 
 
-class Field(CallbackData, prefix="pfield"):
+class Detail(CallbackData, prefix="pdetail"):
     """✏️ Change one detail of the form (its index in `dialogs.identity.QUESTIONS`), from
     the summary of the details."""
 
@@ -218,7 +218,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Prepare,
     Choose,
     Skip,
-    Field,
+    Detail,
     Item,
     FileAs,
     Move,

@@ -19,7 +19,7 @@ from typing import Any
 from common.i18n import N_
 from dossier.people import iban_shown, phone_shown
 
-from .buttons import Choose, Field, Go, Skip, Stage
+from .buttons import Choose, Detail, Go, Skip, Stage
 from .flow import Button, Reply
 from .formats import esc
 from .identity import LABELS, IdentityQuestion, options
@@ -103,7 +103,7 @@ class PaperworkView(SendingView, StatusView):
             else:
                 shown = self.shown(q, value) if value else _("non indicato")
             lines.append(f"{esc(_(LABELS[q.key]))}: <b>{esc(shown)}</b>")
-            buttons.append([Button(f"✏️ {_(LABELS[q.key])}", Field(index=index).pack())])
+            buttons.append([Button(f"✏️ {_(LABELS[q.key])}", Detail(index=index).pack())])
         lines.append("")
         lines.append(esc(_("Se un dato è sbagliato, toccatelo: lo riscrivete solo quello.")))
         buttons.append([Button(_("✅ Va bene così"), Go(step=Stage.CHECKLIST).pack())])
