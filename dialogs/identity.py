@@ -556,6 +556,31 @@ def _names_of(key: str, identity: Mapping[str, str]) -> tuple[str, str] | None:
     return (given, family) if given and family else None
 
 
+CODE_AGAIN = N_(
+    "Il codice fiscale non va più con il nome cambiato. Scrivete di nuovo il codice fiscale."
+)
+
+
+def code_of_renamed(
+    key: str, before: Mapping[str, str], identity: Mapping[str, str]
+) -> str | None:
+    """The codice fiscale that went with the names before `key` (a name) changed and no
+    longer goes with them: to ask again. None when it still goes, or did not go before
+    either (a code the family confirmed as it is)."""
+    if key not in BY_KEY or BY_KEY[key].kind != "name":
+        return None
+    code_key = (
+        key.replace("_name", "_tax_code")
+        if key.startswith("bank.")
+        else f"{key.partition('.')[0]}.tax_code"
+    )
+    code = identity.get(code_key)
+    then, now = _names_of(code_key, before), _names_of(code_key, identity)
+    if not code or then is None or now is None or not names_match(code, *then):
+        return None
+    return None if names_match(code, *now) else code_key
+
+
 def _checked_tax_code(
     question: IdentityQuestion,
     text: str,

@@ -26,7 +26,17 @@ from eligibility import Catalogue
 from storage.records import Identity
 
 from .flow import Dialog, Reply
-from .identity import QUESTIONS, Needs, answered, asked, next_question, unasked_dropped
+from .identity import (
+    BY_KEY,
+    CODE_AGAIN,
+    QUESTIONS,
+    Needs,
+    answered,
+    asked,
+    code_of_renamed,
+    next_question,
+    unasked_dropped,
+)
 from .languages import Translate
 from .paperwork import PaperworkView
 
@@ -179,9 +189,18 @@ class Paper:
 
     def edited(self, needs: Needs) -> list[Reply]:
         """The detail (and any question its new answer opened) is answered: keep them,
-        and show the summary again."""
-        editing = self.data.pop("editing")
+        and show the summary again; a name changed under its codice fiscale: that
+        code asked again first."""
         identity = self.data["identity"]
+        editing = self.data["editing"]
+        for key in [] if editing.get("code_asked") else list(identity):
+            renamed = code_of_renamed(key, editing["before"], identity)
+            if renamed is not None and identity.get(key) != editing["before"].get(key):
+                identity.pop(renamed)
+                editing["code_asked"] = True  # once: typed twice the same, it is kept
+                question = self.view.question(BY_KEY[renamed], identity, editing=True)
+                return [Reply(self._(CODE_AGAIN)), question]
+        self.data.pop("editing")
         unasked_dropped(identity, needs)
         replies: list[Reply] = []
         changed = identity != editing["before"]

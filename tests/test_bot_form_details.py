@@ -189,3 +189,22 @@ async def test_a_question_answered_by_typing_loses_its_buttons_as_a_tap_does(api
     await f.say("giuseppe.rossi@example.it")  # typed instead of tapping "Non ce l'ho"
     assert not any("Un indirizzo e-mail" in t for t in live_keyboards(api))
     await s.close()
+
+
+async def test_a_name_corrected_under_its_tax_code_asks_the_code_again(api, db_path):
+    from tests.test_bot_dossier import at_checklist, tax_code
+
+    s = await at_checklist(api, db_path)  # Maria Rossi, RSSMRA70A41F205…
+    f = s.family
+    await f.press("Correggi i dati del modulo")
+    await f.press("✏️ Cognome di chi firma")
+    texts = await f.say("Bianchi")
+    assert "Il codice fiscale non va più con il nome cambiato" in texts[-2]
+    assert "Il codice fiscale di chi firma" in texts[-1]
+    texts = await f.say(tax_code("BNCMRA70A41F205"))
+    assert "I dati del modulo" in texts[-1] and "Cognome di chi firma: <b>Bianchi</b>" in texts[-1]
+    # a name that still goes with the code: straight back to the summary
+    await f.press("✏️ Nome di chi firma")
+    texts = await f.say("Maria")
+    assert len(texts) == 2 and "I dati del modulo" in texts[-1]
+    await s.close()
