@@ -171,3 +171,21 @@ def test_the_role_on_the_form_follows_the_signer_s_gender():
     assert role_on_form("child", tax_code("RSSMRA70A41F205")) == "figlia"
     assert role_on_form("parent", tax_code("RSSMRA70A01F205")) == "padre"
     assert role_on_form("legal_representative", None) == "tutore o amministratore di sostegno"
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("via roma 3", "Via Roma 3"),
+        ("VIA GIOVANNI XXIII, 15", "Via Giovanni XXIII, 15"),
+        ("via dei mille 5", "Via dei Mille 5"),
+        ("piazza della repubblica 1", "Piazza della Repubblica 1"),
+        ("via massimo d'azeglio 3", "Via Massimo d'Azeglio 3"),
+        ("via roma snc", "Via Roma snc"),
+        ("Via de Amicis 4", "Via de Amicis 4"),  # mixed case: as typed
+    ],
+)
+def test_a_street_is_written_with_italian_capitals(typed, written):
+    from dialogs.addresses import parse_address
+
+    assert parse_address(typed) == written
