@@ -29,7 +29,7 @@ from storage.turns import ChatLock
 from .alerts import alerts_router
 from .backlog import install_backlog
 from .groups import groups_router
-from .handlers import answers_router, conversation_router
+from .handlers import conversation_router, typed, typed_answer
 from .i18n import make_i18n
 from .journal import replay_unfinished
 from .paperwork import paperwork_router
@@ -83,19 +83,21 @@ def build_dispatcher(
     )
     install_turns(dp, lock, i18n)  # every update written down before it is handled
     install_backlog(dp, i18n, db)  # before the turn: a pile of files, capped
+    # typed answers while no application is open, the most frequent update: on the
+    # Dispatcher itself, tried before every router with one filter
+    dp.message.register(typed, typed_answer)
     for router in get_routers():
         dp.include_router(router)
     return dp
 
 
 def get_routers() -> list[Router]:
-    """Every router, in the order they are tried: groups first (outside a private chat the
-    bot only says to write in private), typed answers while no application is open, the
-    alerts' buttons and /avvisi, the paperwork (it only takes updates while an
+    """Every router, in the order they are tried (after the typed answers of a private chat
+    with no application open, `bot.handlers.typed_answer`): groups first (outside a
+    private chat the bot only says to write in private), the alerts' buttons and /avvisi, the paperwork (it only takes updates while an
     application is being prepared), then the questionnaire."""
     return [
         groups_router(),
-        answers_router(),
         alerts_router(),
         paperwork_router(),
         conversation_router(),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -116,24 +117,25 @@ async def _run(
         await remember_keyboard(state, kept, shown)
 
 
-def answers_router() -> Router:
-    """Typed answers while no application is being prepared, the most frequent update:
-    tried first, before the routers whose commands and buttons they cannot match. An
-    application in progress is stored as the conversation's aiogram state
-    (`bot.states`), so no state means none is (then the paperwork's router, tried
-    before the conversation's, would let the text go to the conversation anyway)."""
-    router = Router(name="answers")
-    router.message.register(typed, plain_text, no_application)
-    return router
-
-
 async def typed(message: Message, **deps: Any) -> None:
     """A typed answer: text that is not a command."""
     await _run(message, step=lambda d, s: d.on_text(s, message.text or ""), typed=True, **deps)
 
 
-async def no_application(_message: Message, raw_state: str | None = None) -> bool:
-    return raw_state is None
+async def typed_answer(message: Message, raw_state: str | None = None) -> bool:
+    """Typed text that is not a command, in a private chat, while no application is being
+    prepared: the most frequent update. `typed` takes it on the Dispatcher itself, before
+    every router (`bot.app.build_dispatcher`), with this one filter: the groups' router
+    would not take it (a private chat), nor the routers of commands and buttons, nor the
+    paperwork's (an application in progress is stored as the conversation's aiogram
+    state, `bot.states`, so no state means none is)."""
+    text = message.text
+    return (
+        raw_state is None
+        and text is not None
+        and text[:1] not in ("", "/")
+        and message.chat.type == ChatType.PRIVATE
+    )
 
 
 def conversation_router() -> Router:

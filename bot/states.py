@@ -5,7 +5,7 @@ controller `dialogs.application`); the middleware of `bot.paperwork` derives the
 from it for every update and stores it when it changes, so the two never disagree (a
 /ricomincia that empties the application leaves no stage behind). So no stored state
 means no application in progress: typed answers then go straight to the questionnaire
-(`bot.handlers.answers_router`); whatever starts an application stores its state."""
+(`bot.handlers.typed_answer`); whatever starts an application stores its state."""
 
 from __future__ import annotations
 

@@ -107,9 +107,15 @@ class Turns(BaseMiddleware):
         user: User | None,
         chosen: str | None,
     ) -> Any:
-        data["i18n"] = self.i18n
-        with self.i18n.context(), self.i18n.use_locale(locale_of(user, chosen)):
+        data["i18n"] = i18n = self.i18n
+        # what `i18n.context()` and `i18n.use_locale(...)` do, without their generators
+        current = I18n.set_current(i18n)
+        locale = i18n.ctx_locale.set(locale_of(user, chosen))
+        try:
             return await handler(update, data)
+        finally:
+            i18n.ctx_locale.reset(locale)
+            I18n.reset_current(current)
 
     async def _alone(
         self,

@@ -17,7 +17,7 @@ from typing import Any
 from .catalogue import Catalogue
 from .engine import _compatibility, _compatibility_results, _ordered
 from .facts import Facts
-from .rules import Result, evaluate, guard
+from .rules import Result, evaluate, guard, status
 from .schema import (
     AgeRule,
     CertificationsRule,
@@ -63,15 +63,17 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
     missing: list[str] = []
     keys: set[str] = set()
     for measure, rules in plan.measures:
-        results = []
+        waiting: list[str] = []  # the facts this measure's verdict waits for
         for rule, _reads in rules:
-            results.append(evaluate(rule, facts))
-            if results[-1].status == "failed":
+            decided, needed = status(rule, facts)  # no sentences: only what to ask
+            if decided == "failed":
                 break  # out of reach: asks nothing more
+            waiting += needed
         else:
-            results += _compatibility_results(measure, facts, plan.entries)
-            missing += _undecided(results)
-            if not any(r.status == "failed" for r in results):
+            compatibility = _compatibility_results(measure, facts, plan.entries)
+            if not any(r.status == "failed" for r in compatibility):
+                missing += waiting
+                missing += [k for r in compatibility if r.status == "missing" for k in r.missing]
                 keys |= _reads_still(rules, facts)
     still = frozenset(k for k in keys if not facts.known(k))
     return Asking(tuple(_ordered(missing)), notice, still)

@@ -147,33 +147,72 @@ def evaluate(rule: RuleBase, facts: Facts) -> Result:
     raise AssertionError(type(rule))
 
 
+def status(rule: RuleBase, facts: Facts) -> tuple[str, tuple[str, ...]]:
+    """`evaluate`'s status and missing facts, without the sentences a result shows: what
+    the questions ask while they go on (`eligibility.reach`). Fact and age rules, the
+    most frequent, decide here the same way `evaluate` does (the same helpers); the
+    others through it."""
+    passed, needed = guard(rule.when, facts)
+    if passed is None:
+        return "missing", needed
+    if passed is False:
+        return "skipped", ()
+    if isinstance(rule, FactRule):
+        if not facts.known(rule.fact):
+            return "missing", (rule.fact,)
+        return _fact_status(rule, facts.get(rule.fact)), ()
+    if isinstance(rule, AgeRule):
+        years = age(facts)
+        if years is None:
+            return "missing", _needs_for_age(facts)
+        return _age_status(rule, years), ()
+    result = evaluate(rule, facts)
+    return result.status, result.missing
+
+
+def _fact_status(rule: FactRule, value: Any) -> str:
+    if value in rule.pending_values:
+        return "pending"
+    if value in rule.ask_values:
+        return "ask"
+    return "met" if test_value(value, rule) else "failed"
+
+
 def _fact(rule: FactRule, facts: Facts) -> Result:
     if not facts.known(rule.fact):
         return Result(rule.id, "missing", rule.source, missing=(rule.fact,))
     value = facts.get(rule.fact)
     shown = format_decimal(value, locale="it_IT") if isinstance(value, float) else value
     t = rule.texts
-    if value in rule.pending_values:
+    decided = _fact_status(rule, value)
+    if decided == "pending":
         text = _fmt(t.pending or t.met, value=shown)
         return Result(rule.id, "pending", rule.source, text, pending=text)
-    if value in rule.ask_values:
+    if decided == "ask":
         text = _fmt(t.ask or t.failed, value=shown)
         return Result(rule.id, "ask", rule.source, text, pending=text)
-    if test_value(value, rule):
+    if decided == "met":
         return Result(rule.id, "met", rule.source, _fmt(t.met, value=shown))
     return Result(rule.id, "failed", rule.source, _fmt(t.failed, value=shown))
+
+
+def _age_status(rule: AgeRule, years: int) -> str:
+    ok = (rule.min_years is None or years >= rule.min_years) and (
+        rule.below_years is None or years < rule.below_years
+    )
+    if ok:
+        return "met"
+    return "ask" if rule.on_fail == "ask" else "failed"
 
 
 def _age(rule: AgeRule, facts: Facts) -> Result:
     years = age(facts)
     if years is None:
         return Result(rule.id, "missing", rule.source, missing=_needs_for_age(facts))
-    ok = (rule.min_years is None or years >= rule.min_years) and (
-        rule.below_years is None or years < rule.below_years
-    )
-    if ok:
+    decided = _age_status(rule, years)
+    if decided == "met":
         return Result(rule.id, "met", rule.source, _fmt(rule.texts.met, age=years))
-    if rule.on_fail == "ask":
+    if decided == "ask":
         text = _fmt(rule.texts.ask or rule.texts.failed, age=years)
         return Result(rule.id, "ask", rule.source, text, pending=text)
     return Result(rule.id, "failed", rule.source, _fmt(rule.texts.failed, age=years))
