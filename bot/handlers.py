@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.i18n import N_
-from dialogs.buttons import Erase
+from dialogs.buttons import Erase, Language, unpack_question
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import available, translator
 from dialogs.status_view import SENT_STAYS
@@ -274,8 +274,12 @@ def conversation_router() -> Router:
         await callback.answer()
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
-        head, _sep, rest = (callback.data or "").partition(":")
-        language = rest if head == "lang" and rest in available() else None
+        pressed = unpack_question(callback.data)  # None: forged or outdated, answered kindly
+        language = (
+            pressed.code
+            if isinstance(pressed, Language) and pressed.code in available()
+            else None
+        )
         dialog = chat.dialog(language)
         outcome = dialog.on_button(data, callback.data or "")
         if outcome.language:
