@@ -221,8 +221,9 @@ def free_port() -> int:
 async def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     import aiohttp
 
+    deadline = time.monotonic() + 120  # two workers starting on a busy machine: slow
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+        while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise SystemExit("the server did not start")
             try:
