@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from storage.records import Identity
 
 from .answers import raw_facts
 from .checklist import SHORT, ChecklistItem, ItemStatus, build_checklist, status
-from .record import record_of
+from .record import DossierData, record_of
 from .requests import Requests
 from .uploads import Uploads, message_budget
 
@@ -76,13 +77,13 @@ class Desk(Uploads, Requests):
                 changed = data.get("answers") != answers
                 data.update(self._snapshot(answers, verdict, day), **kept)
                 identity = Identity.from_dict(data.get("identity"))
-                data["checklist"] = self._checklist(verdict, identity)
+                data["checklist"] = [i.as_dict() for i in self._checklist(verdict, identity)]
                 store.save_data(self.db, d["id"], data)
                 if changed and self._unsign(d["id"]):
                     self._flag_form_reset(d["id"])
                 return d["id"]
         data = {**self._snapshot(answers, verdict, day), **kept, "identity": {}}
-        data["checklist"] = self._checklist(verdict, Identity())
+        data["checklist"] = [i.as_dict() for i in self._checklist(verdict, Identity())]
         return store.create_dossier(
             self.db,
             user_id=user_id,
@@ -93,18 +94,23 @@ class Desk(Uploads, Requests):
             data=data,
         )
 
+    def _record(self, dossier_id: str) -> DossierData:
+        return record_of(self.get(dossier_id))
+
+    def _keep(self, dossier_id: str, record: DossierData) -> None:
+        """Write a dossier's typed data back (`DossierData.to_dict`)."""
+        store.save_data(self.db, dossier_id, record.to_dict())
+
     def _flag_form_reset(self, dossier_id: str) -> None:
-        d = self.get(dossier_id)
-        d["data"]["form_reset"] = True
-        store.save_data(self.db, dossier_id, d["data"])
+        self._keep(dossier_id, self._record(dossier_id).with_others(form_reset=True))
 
     def take_form_reset(self, dossier_id: str) -> bool:
         """True once after the signed form was taken back because the answers changed
         (the family is told to sign the new one)."""
-        d = self.get(dossier_id)
-        if not d["data"].pop("form_reset", False):
+        record = self._record(dossier_id)
+        if not record.others.get("form_reset"):
             return False
-        store.save_data(self.db, dossier_id, d["data"])
+        self._keep(dossier_id, record.with_others(form_reset=None))
         return True
 
     def _snapshot(
@@ -128,9 +134,11 @@ class Desk(Uploads, Requests):
             "declarations": verdict.get("declarations", []),
         }
 
-    def _checklist(self, verdict_or_docs: Mapping[str, Any], identity: Identity) -> list[dict]:
+    def _checklist(
+        self, verdict_or_docs: Mapping[str, Any], identity: Identity
+    ) -> list[ChecklistItem]:
         items = build_checklist(
-            {"documents": verdict_or_docs.get("documents", [])},
+            {"documents": list(verdict_or_docs.get("documents") or [])},
             applicant_is_beneficiary=identity.signs_for_self,
         )
         if identity.role == "legal_representative" and not any(
@@ -146,7 +154,7 @@ class Desk(Uploads, Requests):
                     pages=None,
                 )
             )
-        return [i.as_dict() for i in items]
+        return items
 
     def dossiers_of(self, user_id: int) -> list[dict[str, Any]]:
         return store.dossiers_of(self.db, user_id)
@@ -167,13 +175,11 @@ class Desk(Uploads, Requests):
         signs the new one)."""
         if not isinstance(identity, Identity):
             identity = Identity.from_dict(identity)
-        d = self.get(dossier_id)
-        data = d["data"]
-        before = Identity.from_dict(data.get("identity"))
+        record = self._record(dossier_id)
+        before = record.identity
         changed = before != Identity() and before != identity
-        data["identity"] = identity.to_dict()
-        data["checklist"] = self._checklist(data, identity)
-        store.save_data(self.db, dossier_id, data)
+        checklist = self._checklist({"documents": record.documents}, identity)
+        self._keep(dossier_id, replace(record, identity=identity, checklist=tuple(checklist)))
         return self._unsign(dossier_id) if changed else False
 
     def _unsign(self, dossier_id: str) -> bool:
@@ -182,13 +188,8 @@ class Desk(Uploads, Requests):
             a["item_id"] == "application_form" for a in store.attachments(self.db, dossier_id)
         )
         self.take_back(dossier_id, "application_form")
-        d = self.get(dossier_id)
-        d["data"].pop("form_sha256", None)
-        d["data"].pop("form_layout", None)
-        for item in d["data"]["checklist"]:
-            if item["id"] == "application_form":
-                item["pages"] = None
-        store.save_data(self.db, dossier_id, d["data"])
+        record = self._record(dossier_id).with_form_pages(None)
+        self._keep(dossier_id, record.with_others(form_sha256=None, form_layout=None))
         return had
 
     def standing(self, dossier_id: str) -> dict[str, Any]:
@@ -252,25 +253,22 @@ class Desk(Uploads, Requests):
         SHA-256 is kept, so the unsigned file sent back is recognised; its layout (where
         the QR code and the signature boxes are: `FormPDF.layout`), so a photo of a page
         is set upright and its box looked at for ink."""
-        d = self.get(dossier_id)
+        record = self._record(dossier_id).with_form_pages(pages)
+        changes: dict[str, Any] = {}
         if sha256:
-            d["data"]["form_sha256"] = sha256
+            changes["form_sha256"] = sha256
         if layout is not None:
-            d["data"]["form_layout"] = layout
-        for item in d["data"]["checklist"]:
-            if item["id"] == "application_form":
-                item["pages"] = pages
-        store.save_data(self.db, dossier_id, d["data"])
+            changes["form_layout"] = layout
+        self._keep(dossier_id, record.with_others(**changes))
 
     def form_layout(self, dossier_id: str) -> dict[str, Any] | None:
         """Where the form's QR code and signature boxes are (None: a form made before
         the layout was kept)."""
-        return self.get(dossier_id)["data"].get("form_layout")
+        return self._record(dossier_id).others.get("form_layout")
 
     def form_pages(self, dossier_id: str) -> int:
-        d = self.get(dossier_id)
-        item = next(i for i in d["data"]["checklist"] if i["id"] == "application_form")
-        return int(item["pages"] or 1)
+        item = next(i for i in self._record(dossier_id).checklist if i.id == "application_form")
+        return int(item.pages or 1)
 
     # -- the form ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ two. The form, the e-mail, the back-office and the checks read these objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage.records import Identity
@@ -100,6 +100,23 @@ class DossierData:
             "checklist": [i.as_dict() for i in self.checklist],
             **self.others,
         }
+
+    def with_form_pages(self, pages: int | None) -> DossierData:
+        """The signed form needs `pages` pages (None: any number, as before a form is
+        made or once it is taken back)."""
+        return replace(
+            self,
+            checklist=tuple(
+                replace(item, pages=pages) if item.id == "application_form" else item
+                for item in self.checklist
+            ),
+        )
+
+    def with_others(self, **changes: Any) -> DossierData:
+        """The dossier's other keys (`form_sha256`, `form_layout`, `form_reset`, ...)
+        changed; None removes one."""
+        others = {**self.others, **changes}
+        return replace(self, others={k: v for k, v in others.items() if v is not None})
 
     @property
     def pays_on_account(self) -> bool:
