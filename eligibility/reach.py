@@ -68,7 +68,7 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
             decided, needed = status(rule, facts)  # no sentences: only what to ask
             if decided == "failed":
                 break  # out of reach: asks nothing more
-            waiting += needed
+            waiting.extend(needed)
         else:
             compatibility = _compatibility_results(measure, facts, plan.entries)
             if not any(r.status == "failed" for r in compatibility):
