@@ -65,10 +65,10 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
     for measure, rules in plan.measures:
         waiting: list[str] = []  # the facts this measure's verdict waits for
         for rule, _reads in rules:
-            decided, needed = status(rule, facts)  # no sentences: only what to ask
+            decided, wanted = status(rule, facts)  # no sentences: only what to ask
             if decided == "failed":
                 break  # out of reach: asks nothing more
-            waiting.extend(needed)
+            waiting.extend(wanted)
         else:
             compatibility = _compatibility_results(measure, facts, plan.entries)
             if not any(r.status == "failed" for r in compatibility):
