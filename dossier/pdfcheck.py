@@ -157,6 +157,7 @@ KEPT_PROBLEMS = {  # `pdfscan.kept_problems`' codes
     "zip": MSG_SIGNED_ZIP,
     "tail": MSG_SIGNED_TAIL,
     "unreached_stream": MSG_SIGNED_HIDDEN,
+    "ambiguous": MSG_REPEATED_KEYS,  # read one way by us, another by a viewer
 }
 
 

