@@ -134,21 +134,42 @@ def ends_at_eof(data: bytes) -> bool:
 _STRUCTURAL = frozenset({"/XRef", "/ObjStm"})
 
 
-def _hint_stream_offsets(reader: PdfReader, candidates: list[tuple[int, int, int]]) -> set[int]:
-    """Where a linearized file's hint streams are (its /Linearized dictionary's /H)."""
-    offsets: set[int] = set()
-    for number, generation, _offset in candidates:
+_FIRST_OBJECT = re.compile(rb"(\d{1,10})\s+(\d{1,5})\s+obj\b")
+_LINEARIZED_WITHIN = 1024  # the linearization dictionary opens the file (ISO 32000 F.2)
+
+
+def _hint_stream_offsets(
+    reader: PdfReader, data: bytes, candidates: list[tuple[int, int, int]]
+) -> set[int]:
+    """Where a linearized file's hint streams are (its /Linearized dictionary's /H). Only
+    a real linearization dictionary counts: the file's first object, whose /L is the
+    length of the file as first written (ending at a `%%EOF`); one written anywhere else
+    would exempt any stream it names."""
+    first = _FIRST_OBJECT.search(data, 0, _LINEARIZED_WITHIN)
+    if first is None:
+        return set()
+    for number, generation, offset in candidates:
+        if (number, generation) != (int(first.group(1)), int(first.group(2))):
+            continue
+        if offset != first.start():
+            return set()
         obj = reader.get_object(number) if generation == 0 else None
-        if isinstance(obj, DictionaryObject) and "/Linearized" in obj:
-            hints = obj.get("/H")
-            if isinstance(hints, list):
-                offsets.update(int(v) for v in list(hints)[::2] if isinstance(v, int))
-    return offsets
+        if not isinstance(obj, DictionaryObject) or "/Linearized" not in obj:
+            return set()
+        length, hints = obj.get("/L"), obj.get("/H")
+        if not isinstance(length, int) or not 0 < length <= len(data):
+            return set()
+        if not data[:length].rstrip(b"\r\n\x00 \t\f").endswith(b"%%EOF"):
+            return set()
+        if isinstance(hints, list):
+            return {int(v) for v in list(hints)[::2] if isinstance(v, int)}
+    return set()
 
 
-def unreached_streams(reader: PdfReader, reached: set[tuple[int, int]]) -> int:
+def unreached_streams(reader: PdfReader, data: bytes, reached: set[tuple[int, int]]) -> int:
     """How many streams the cross-reference lists that nothing reaches from the trailer:
-    not the cross-reference and object streams, not a linearized file's hints."""
+    not the cross-reference and object streams, not a linearized file's hints (plain
+    streams: no /Type, no /Subtype)."""
     candidates: list[tuple[int, int, int]] = []
     for generation, table in reader.xref.items():
         free = reader.xref_free_entry.get(generation, {})
@@ -157,7 +178,7 @@ def unreached_streams(reader: PdfReader, reached: set[tuple[int, int]]) -> int:
                 candidates.append((number, generation, offset))
     if not candidates:
         return 0
-    hints = _hint_stream_offsets(reader, candidates)
+    hints = _hint_stream_offsets(reader, data, candidates)
     unreached = 0
     for number, _generation, offset in candidates:
         try:
@@ -167,7 +188,9 @@ def unreached_streams(reader: PdfReader, reached: set[tuple[int, int]]) -> int:
             continue
         if not isinstance(obj, StreamObject):
             continue
-        if obj.get("/Type") in _STRUCTURAL or offset in hints:
+        if obj.get("/Type") in _STRUCTURAL:
+            continue
+        if offset in hints and "/Type" not in obj and "/Subtype" not in obj:
             continue
         unreached += 1
     return unreached
@@ -216,6 +239,6 @@ def kept_problems(
         return "tail"
     if xref_disagrees(reader, data):
         return "ambiguous"
-    if unreached_streams(reader, reached):
+    if unreached_streams(reader, data, reached):
         return "unreached_stream"
     return None

@@ -563,3 +563,37 @@ def catalog_twice(*, signed: bool) -> bytes:
     ).encode()
     pdf = xref_stream_pdf(direct, [(1, clean), (1, shown)], {1: 1})
     return sign_placeholder(pdf) if signed else pdf
+
+
+def linearized_pdf(hint: bytes = b"\x00" * 20, hint_extra: str = "") -> bytes:
+    """A one-page PDF laid out as "fast web view" writes it: the linearization dictionary
+    first (/L the file's length, /H where the hint stream is), the hint stream reached by
+    nothing, by design. Catalog 2."""
+    pdf = pdf_of(
+        [
+            "<< /Linearized 1 /L LLLLLLLLLL /H [HHHHHHHHHH 20] /O 4 /E 1 /N 1 /T 1 >>",
+            "<< /Type /Catalog /Pages 3 0 R >>",
+            "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
+            "/Resources << /Font << /F1 6 0 R >> >> >>",
+            stream(PAGE_TEXT),
+            FONT,
+            stream(hint, hint_extra),
+        ],
+        root=2,
+    )
+    pdf = pdf.replace(b"LLLLLLLLLL", f"{len(pdf):010d}".encode())
+    return pdf.replace(b"HHHHHHHHHH", f"{pdf.index(b'7 0 obj'):010d}".encode())
+
+
+def fake_linearized() -> bytes:
+    """The red team's: a self-signed PDF with an executable in a stream nothing reaches,
+    and a made-up /Linearized dictionary (not the file's first object) naming that
+    stream's offset as its hint stream."""
+    payload = stream(EXE * 40, "/Type /EmbeddedFile").decode("latin-1")
+
+    def build(offset: int) -> bytes:
+        lin = f"<< /Linearized 1 /L 1 /H [{offset:010d} 0000000100] /O 3 /E 1 /N 1 /T 1 >>"
+        return signed_pdf(objects=(payload, lin))
+
+    return build(build(0).index(b"\n8 0 obj\n") + 1)

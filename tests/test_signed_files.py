@@ -259,17 +259,40 @@ async def test_staff_see_the_certification_authority_of_a_signature(world, monke
 def test_a_signed_linearized_pdf_keeps_its_hint_stream() -> None:
     """ "Fast web view": the linearization dictionary and its hint stream are reached by
     nothing, by design; they are not a payload."""
-    pdf = h.one_page_pdf(
-        objects=(
-            "<< /Linearized 1 /L 1 /H [ HINT 20 ] /O 3 /E 1 /N 1 /T 1 >>",
-            h.stream(b"\x00" * 20).decode("latin-1"),
-        )
-    )
-    pdf = pdf.replace(b"HINT", str(pdf.index(b"7 0 obj")).encode().ljust(4))
-    result = checked(p7m(pdf))
-    assert isinstance(result, CheckedFile) and result.signed
+    pdf = h.linearized_pdf()
+    for name, data in (("a .p7m", p7m(pdf)), ("signed by a signing tool", h.pades_signed(pdf))):
+        result = checked(data)
+        assert isinstance(result, CheckedFile) and result.signed, (name, result)
     hidden = checked(p7m(pdf.replace(b"/Linearized 1", b"/Lineari  1")))
     assert isinstance(hidden, FileRefused)  # the same stream, unexplained: refused
+
+
+def test_a_made_up_linearization_dictionary_exempts_no_stream() -> None:
+    control = checked(h.linearized_pdf(h.EXE * 40, "/Type /EmbeddedFile"))
+    assert isinstance(control, CheckedFile) and not control.signed  # unsigned: rewritten
+    for name, data in (
+        ("a /Linearized dictionary that is not the file's first object", h.fake_linearized()),
+        (
+            "a real one whose hint stream is an embedded file",
+            p7m(h.linearized_pdf(h.EXE * 40, "/Type /EmbeddedFile")),
+        ),
+        (
+            "a real one whose /L is not where the file ends",
+            p7m(h.linearized_pdf().replace(b"/L 0000", b"/L 0001", 1)),
+        ),
+    ):
+        result = checked(data)
+        assert isinstance(result, FileRefused), name
+        assert result.reason in ("signed_hidden", "active_content"), (name, result.reason)
+
+
+async def test_a_signed_file_hiding_a_stream_behind_a_fake_hint_is_refused_in_chat(api, db_path):
+    s, dossier_id = await isee_session(api, db_path)
+    texts = await s.family.upload_document(h.fake_linearized(), "attestazione.pdf")
+    assert texts[-1].startswith("⚠️"), texts
+    assert "contiene" in texts[-1] and "Chiedete a chi l'ha firmato" in texts[-1], texts
+    assert isee_files(s, dossier_id) == []
+    await s.close()
 
 
 def packed_signed_pdf(catalog: bytes = b"<< /Type /Catalog /Pages 2 0 R >>") -> bytes:
