@@ -51,6 +51,7 @@ def scanned_pdf(pages: int, side: int, budget: int = 19 * MB) -> bytes:
 def cases() -> list[tuple[str, str, bytes]]:
     """(group, name, bytes)."""
     heic = hostile.encoded(hostile.page_image((6530, 4900)), "HEIF", quality=50)
+    signed = hostile.signed_again(hostile.one_page_pdf(), 20)
     return [
         (
             "accepted image",
@@ -126,6 +127,8 @@ def cases() -> list[tuple[str, str, bytes]]:
             "signed by a tool + DSS update (difference analysis)",
             hostile.with_dss(hostile.pades_signed(_rewritten(scanned_pdf(20, 1240, 8 * MB)))),
         ),
+        ("accepted PDF", "signed 5 times in a row (the most signatures taken)", signed[4]),
+        ("refused PDF", "signed 20 times in a row (red team: 4.5 s)", signed[19]),
     ]
 
 

@@ -40,6 +40,7 @@ from .refusals import (
     MSG_SIGNED_ZIP,
     MSG_TOO_COMPLEX,
     MSG_TOO_MANY_PAGES,
+    MSG_TOO_MANY_SIGNATURES,
     MSG_TRUNCATED,
     MSG_UNREADABLE,
     FileRefused,
@@ -52,6 +53,10 @@ log = logging.getLogger(__name__)
 quiet("pypdf", level=logging.CRITICAL)
 
 MAX_PDF_PAGES = 100  # per file: a 50-page verbale fits twice
+# A signed certificate or ISEE has one to three signatures; the check of what changed
+# after each costs ~0.08 s per signature and grows with the updates after it (20
+# signatures: 2.8 s of CPU), so more than this is refused before that check.
+MAX_SIGNATURES = 5
 
 
 _EOF_WINDOW = 2048  # `%%EOF` must be within this many bytes of the end of a PDF
@@ -178,6 +183,10 @@ def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> 
         found, signatures, reached = walk(data, reader, deadline)
         if repeated:
             raise FileRefused(MSG_REPEATED_KEYS)
+        if len(signatures) > MAX_SIGNATURES:
+            raise FileRefused(
+                MSG_TOO_MANY_SIGNATURES, count=len(signatures), limit=MAX_SIGNATURES
+            )
         signers = _signatures_hold(data, signatures) if signatures else None
         if signatures and signers is None:
             log.info("PDF signature does not verify: kept as a clean copy")

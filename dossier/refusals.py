@@ -84,6 +84,11 @@ MSG_SIGNED_TAIL = N_(
     "documento, quindi non possiamo mandarlo al Comune. Chiedete a chi l'ha firmato una "
     "nuova copia firmata, oppure mandate una foto o una scansione delle pagine."
 )
+MSG_TOO_MANY_SIGNATURES = N_(
+    "Questo file ha {count} firme digitali: ne controlliamo al massimo {limit}. "
+    "Chiedete a chi l'ha firmato una copia con meno firme, "
+    "oppure mandate una foto o una scansione delle pagine."
+)
 MSG_REPEATED_KEYS = N_(
     "Questo PDF è scritto in un modo che non riusciamo a controllare. "
     "Mandate una foto delle pagine, oppure salvatelo di nuovo come PDF. "
@@ -136,6 +141,7 @@ REFUSAL_REASONS: dict[str, str] = {
     MSG_SIGNED_HIDDEN: "signed_hidden",
     MSG_SIGNED_TAIL: "signed_tail",
     MSG_REPEATED_KEYS: "repeated_keys",
+    MSG_TOO_MANY_SIGNATURES: "too_many_signatures",
     MSG_ITEM_BYTES: "too_heavy",
     MSG_DOSSIER_BYTES: "too_heavy",
     MSG_MESSAGE_BYTES: "too_heavy",

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 quiet("pyhanko", level=logging.CRITICAL)
 
 _ONLY_ARCHIVING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+# Signing, a second signature, long-term validation and timestamps make a handful of
+# revisions; the difference analysis goes over every one after each signature, so a file
+# with more counts as changed without it.
+MAX_REVISIONS = 20
 
 
 def changed_after_signing(data: bytes) -> bool:
@@ -39,6 +43,9 @@ def changed_after_signing(data: bytes) -> bool:
     changed)."""
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.xrefs.total_revisions > MAX_REVISIONS:
+            log.info("signed PDF with %d revisions: counted as changed", reader.xrefs.total_revisions)
+            return True
         signatures = reader.embedded_signatures
         if not signatures:
             return True

@@ -597,3 +597,19 @@ def fake_linearized() -> bytes:
         return signed_pdf(objects=(payload, lin))
 
     return build(build(0).index(b"\n8 0 obj\n") + 1)
+
+
+def signed_again(pdf: bytes, times: int) -> list[bytes]:
+    """`pdf` signed `times` times in a row by a signing tool (pyHanko), each signature in
+    a field of its own: the file after each signature."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    signer = _pyhanko_signer("Firma ripetuta")
+    made = []
+    for number in range(times):
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        meta = signers.PdfSignatureMetadata(field_name=f"Firma{number + 1}")
+        pdf = signers.sign_pdf(writer, meta, signer=signer).getvalue()
+        made.append(pdf)
+    return made

@@ -344,3 +344,46 @@ async def test_a_signed_file_that_viewers_read_differently_is_refused_in_chat(ap
         assert not any("firmato digitalmente" in t and "✅" in t for t in texts)
     assert isee_files(s, dossier_id) == []
     await s.close()
+
+
+@pytest.fixture(scope="module")
+def signed_six_times() -> list[bytes]:
+    """A page signed one to six times (outside the tests' event loop: pyHanko)."""
+    return h.signed_again(h.one_page_pdf(), 6)
+
+
+def test_a_file_with_more_signatures_than_any_certificate_is_refused_before_the_slow_check(
+    signed_six_times: list[bytes],
+) -> None:
+    five = checked(signed_six_times[4])
+    assert isinstance(five, CheckedFile) and five.signed and len(five.signers) == 1
+    start = time.process_time()
+    six = check(signed_six_times[5])  # here, to time the check itself
+    spent = time.process_time() - start
+    assert isinstance(six, FileRefused) and six.reason == "too_many_signatures"
+    assert six.params == {"count": 6, "limit": 5}
+    assert spent < 0.3, spent  # refused before pyHanko's analysis of each signature
+
+
+async def test_a_file_with_too_many_signatures_gets_a_kind_answer_in_chat(
+    api, db_path, signed_six_times
+):
+    s, dossier_id = await isee_session(api, db_path)
+    texts = await s.family.upload_document(signed_six_times[5], "attestazione.pdf")
+    assert texts[-1].startswith("⚠️"), texts
+    assert "Questo file ha 6 firme digitali: ne controlliamo al massimo 5." in texts[-1]
+    assert "foto o una scansione delle pagine" in texts[-1]
+    assert isee_files(s, dossier_id) == []
+    await s.close()
+
+
+def test_a_signed_pdf_updated_more_times_than_signing_tools_do_counts_as_changed() -> None:
+    data = h.pades_signed(h.one_page_pdf())
+    for _ in range(21):  # long-term validation updates, more than any tool writes
+        data = h.with_dss(data)
+    start = time.process_time()
+    result = check(data)
+    spent = time.process_time() - start
+    assert isinstance(result, CheckedFile)
+    assert (result.signed, result.changed_after_signing) == (False, True)
+    assert spent < 1.0, spent
