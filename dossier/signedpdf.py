@@ -5,8 +5,10 @@ update afterwards, and a viewer shows the file with the update (a page's text re
 "shadow attacks"). So a PDF counts as signed only when, for every signature, the updates
 after it do nothing but what signing and archiving do: add a Document Security Store
 (certificates, OCSP answers and CRLs, /VRI), a document timestamp, or another signature
-(its field, its value, its widget). Anything else, or a file pyHanko cannot read, and the
-PDF counts as unsigned: its clean copy is kept and the family is told why
+(its field, its value, its widget). A signature after the first must also draw nothing:
+its widget's box has no area (pyHanko rates a new signature whose box covers the page
+with other text as form filling, and a viewer shows that text instead of the page).
+Anything else, or a file pyHanko cannot read, and the PDF counts as unsigned: its clean copy is kept and the family is told why
 (`dossier.files`). Imported only when a signed PDF arrives (pyHanko takes a second).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
@@ -37,6 +40,22 @@ _ONLY_ARCHIVING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 MAX_REVISIONS = 20
 
 
+def _drawn(field: Any) -> bool:
+    """Whether a signature field has a widget a viewer draws: a box of some area (or
+    none given: a viewer may guess one)."""
+    kids = field.get("/Kids")
+    widgets = [field] if "/Rect" in field or kids is None else list(kids)
+    for widget in widgets:
+        rect = widget.get_object().get("/Rect")
+        try:
+            x1, y1, x2, y2 = (float(v) for v in rect)
+        except Exception:
+            return True
+        if abs(x2 - x1) * abs(y2 - y1) > 0:
+            return True
+    return False
+
+
 def changed_after_signing(data: bytes) -> bool:
     """Whether an update after any of the PDF's signatures changed more than signatures,
     document timestamps and the DSS (or the file cannot be analysed: then it counts as
@@ -50,6 +69,10 @@ def changed_after_signing(data: bytes) -> bool:
         if not signatures:
             return True
         signature_fields = {name for name, _value, _ref in enumerate_sig_fields(reader)}
+        first = min(signatures, key=lambda s: s.signed_revision)
+        if any(_drawn(s.sig_field) for s in signatures if s is not first):
+            log.info("signed PDF with a visible signature after the first: counted as changed")
+            return True
         for signature in signatures:
             signature.compute_integrity_info(DEFAULT_DIFF_POLICY)
             result = signature.diff_result

@@ -613,3 +613,44 @@ def signed_again(pdf: bytes, times: int) -> list[bytes]:
         pdf = signers.sign_pdf(writer, meta, signer=signer).getvalue()
         made.append(pdf)
     return made
+
+
+def visibly_signed_again(signed: bytes) -> bytes:
+    """The red team's: after the first signature, a throwaway second one whose widget
+    covers the whole page with an opaque box of other text (pyHanko rates it form
+    filling of a signature field)."""
+    from pyhanko.pdf_utils.content import RawContent
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.layout import BoxConstraints
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
+
+    cover = RawContent(b"1 1 1 rg 0 0 595 842 re f", box=BoxConstraints(595, 842))
+    style = TextStampStyle(
+        stamp_text="ISEE ordinario: 1.234,00 EUR\nTESTO AGGIUNTO DOPO LA FIRMA",
+        border_width=0,
+        background=cover,
+        background_opacity=1.0,
+        text_box_style=TextBoxStyle(font_size=20),
+    )
+    signer = signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="Firma2"),
+        _pyhanko_signer("Chiunque"),
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec("Firma2", on_page=0, box=(0, 0, 595, 842)),
+    )
+    return signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(signed))).getvalue()
+
+
+def visibly_signed(pdf: bytes) -> bytes:
+    """`pdf` signed once with a visible signature box (the signer's name, bottom left)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="Firma1"),
+        _pyhanko_signer("Mario Rossi"),
+        new_field_spec=fields.SigFieldSpec("Firma1", on_page=0, box=(50, 50, 250, 100)),
+    )
+    return signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf))).getvalue()

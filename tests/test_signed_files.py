@@ -387,3 +387,54 @@ def test_a_signed_pdf_updated_more_times_than_signing_tools_do_counts_as_changed
     assert isinstance(result, CheckedFile)
     assert (result.signed, result.changed_after_signing) == (False, True)
     assert spent < 1.0, spent
+
+
+@pytest.fixture(scope="module")
+def later_visible_signatures() -> dict[str, bytes]:
+    """Signed files with a second signature (pyHanko, outside the tests' event loop)."""
+    first = h.pades_signed(h.one_page_pdf(), signer="Mario Rossi")
+    visible = h.visibly_signed(h.one_page_pdf())
+    return {
+        "covering the page": h.visibly_signed_again(first),
+        "a visible first one": visible,
+        "a visible first one, an invisible second": h.pades_signed(visible, "Firma2", "Altra"),
+    }
+
+
+def test_a_later_signature_that_draws_over_the_page_makes_the_file_unsigned(
+    later_visible_signatures: dict[str, bytes],
+) -> None:
+    import pypdfium2 as pdfium
+
+    from PIL import ImageChops
+
+    def shown(data: bytes):  # type: ignore[no-untyped-def]
+        document = pdfium.PdfDocument(data)
+        document.init_forms()  # as a viewer does
+        return document[0].render(scale=0.3, may_draw_forms=True).to_pil()
+
+    covered = later_visible_signatures["covering the page"]
+    page = shown(h.one_page_pdf())
+    assert ImageChops.difference(page, shown(covered)).getbbox() is not None  # drawn over
+    result = checked(covered)
+    assert isinstance(result, CheckedFile)
+    assert (result.signed, result.changed_after_signing) == (False, True)
+    assert result.clean != covered
+    for name in ("a visible first one", "a visible first one, an invisible second"):
+        kept = checked(later_visible_signatures[name])
+        assert isinstance(kept, CheckedFile), name
+        assert (kept.signed, kept.changed_after_signing) == (True, False), name
+
+
+async def test_a_later_visible_signature_is_told_as_a_change_after_signing_in_chat(
+    api, db_path, later_visible_signatures
+):
+    s, dossier_id = await isee_session(api, db_path)
+    covered = later_visible_signatures["covering the page"]
+    texts = await s.family.upload_document(covered, "attestazione.pdf")
+    assert any("cambiato dopo la firma digitale" in t for t in texts), texts
+    assert not any("✅" in t and "firmato digitalmente" in t for t in texts), texts
+    [kept] = isee_files(s, dossier_id)
+    assert kept["signed"] == 0
+    assert s.dp["desk"].blobs.get(kept["sha256"]) != covered  # the clean copy
+    await s.close()
