@@ -163,13 +163,18 @@ KEPT_PROBLEMS = {  # `pdfscan.kept_problems`' codes
     "tail": MSG_SIGNED_TAIL,
     "unreached_stream": MSG_SIGNED_HIDDEN,
     "ambiguous": MSG_REPEATED_KEYS,  # read one way by us, another by a viewer
+    "archive": MSG_SIGNED_ZIP,  # a ZIP, 7-Zip or RAR archive in a stream or a string
+    "program": MSG_SIGNED_HIDDEN,  # a Windows or Linux program there
+    "too_complex": MSG_TOO_COMPLEX,
 }
 
 
-def kept_whole(reader: PdfReader, data: bytes, reached: set[Any], *, whole: bool) -> None:
+def kept_whole(
+    reader: PdfReader, data: bytes, reached: set[Any], *, whole: bool, deadline: float
+) -> None:
     """A PDF kept byte for byte carries nothing besides what its pages and signatures use
     (`dossier.pdfscan.kept_problems`): each problem refused with its own message."""
-    problem = pdfscan.kept_problems(reader, data, reached, whole=whole)
+    problem = pdfscan.kept_problems(reader, data, reached, whole=whole, deadline=deadline)
     if problem is not None:
         log.info("kept PDF refused: %s", problem)
         raise FileRefused(KEPT_PROBLEMS.get(problem, MSG_SIGNED_ACTIVE))
@@ -204,7 +209,7 @@ def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> 
         if signed and found & REFUSED_WHEN_SIGNED:
             raise FileRefused(MSG_SIGNED_ACTIVE)
         if signed:
-            kept_whole(reader, data, reached, whole=False)
+            kept_whole(reader, data, reached, whole=False, deadline=deadline)
         text = text_of(reader, text_pages) if text_pages else ""
         if signed:
             if repeated:  # in an object read since (one nothing reaches)

@@ -654,3 +654,64 @@ def visibly_signed(pdf: bytes) -> bytes:
         new_field_spec=fields.SigFieldSpec("Firma1", on_page=0, box=(50, 50, 250, 100)),
     )
     return signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf))).getvalue()
+
+
+# A Windows program's first bytes as a linker writes them: the MZ header pointing (at
+# 0x3C) to the PE header at 0x80, the DOS stub's words between.
+PROGRAM = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".ljust(0x3C, b"\x00")
+    + (0x80).to_bytes(4, "little")
+    + b"\x0e\x1f\xba\x0e\x00\xb4\x09\xcd\x21"
+    + b"This program cannot be run in DOS mode.\r\r\n$"
+).ljust(0x80, b"\x00") + b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 200
+
+
+def reached_payloads() -> dict[str, bytes]:
+    """The red team's: self-signed PDFs with a payload in an object the walk reaches (or
+    in a string), which no viewer runs but anyone can take out of the kept file."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    archive = zlib.compress(zip_with_exe())
+    flate = f"<< /Length {len(archive)} /Filter /FlateDecode >>\nstream\n".encode()
+    hidden_zip = (flate + archive + b"\nendstream").decode("latin-1")
+    metadata = hidden_zip.replace("<< ", "<< /Type /Metadata /Subtype /XML ", 1)
+    program = zlib.compress(PROGRAM * 4)
+    hidden_program = (
+        f"<< /Length {len(program)} /Filter /FlateDecode >>\nstream\n".encode()
+        + program
+        + b"\nendstream"
+    ).decode("latin-1")
+    local_entries = zip_with_exe()[: zip_with_exe().index(b"PK\x01\x02")]
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_pdf()))
+    certs = generic.StreamObject(stream_data=zip_with_exe())
+    certs.compress()
+    dss = generic.DictionaryObject(
+        {generic.NameObject("/Certs"): generic.ArrayObject([writer.add_object(certs)])}
+    )
+    writer.root[generic.NameObject("/DSS")] = writer.add_object(dss)
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return {
+        "a compressed ZIP under a made-up catalog key": signed_pdf(
+            catalog_extra="/Sportello 8 0 R", objects=(hidden_zip,)
+        ),
+        "a compressed ZIP as the catalog's /Metadata": signed_pdf(
+            catalog_extra="/Metadata 8 0 R", objects=(metadata,)
+        ),
+        "a compressed ZIP as a /Certs stream of a DSS update": out.getvalue(),
+        "a ZIP's entries without its end record": signed_pdf(
+            catalog_extra="/Sportello 8 0 R",
+            objects=(stream(local_entries).decode("latin-1"),),
+        ),
+        "a compressed program under a made-up catalog key": signed_pdf(
+            catalog_extra="/Sportello 8 0 R", objects=(hidden_program,)
+        ),
+        "a program as a hex string nothing reaches": signed_pdf(
+            objects=("<" + (PROGRAM * 2).hex() + ">",)
+        ),
+        "a program as a hex string under a made-up key": signed_pdf(
+            catalog_extra="/Sportello <" + PROGRAM.hex() + ">"
+        ),
+    }

@@ -604,6 +604,25 @@ ENGLISH = re.compile(
 )
 
 
+def many_signatures(count: int) -> bytes:
+    """A page with `count` signature fields, each with its own (made-up) signature."""
+    signature = (
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+        "/ByteRange [0 10 20 30] /Contents <00> >>"
+    )
+    fields = [
+        f"<< /FT /Sig /T (Firma{n}) /V {6 + n} 0 R /Type /Annot /Subtype /Widget "
+        "/Rect [0 0 0 0] >>"
+        for n in range(count)
+    ]
+    numbers = " ".join(f"{6 + count + n} 0 R" for n in range(count))
+    return hostile_pdfs.one_page_pdf(
+        catalog_extra=f"/AcroForm << /Fields [{numbers}] /SigFlags 3 >>",
+        page_extra=f"/Annots [{numbers}]",
+        objects=(*[signature] * count, *fields),
+    )
+
+
 def every_refusal(pdf: bytes) -> list[FileRefused]:
     """One refusal at least for each message, made the way a user would meet it."""
     zip_stream = hostile_pdfs.stream(hostile_pdfs.zip_with_exe()).decode("latin-1")
@@ -634,6 +653,7 @@ def every_refusal(pdf: bytes) -> list[FileRefused]:
         (hostile_pdfs.signed_pdf(after=b"PK\x03\x04" + b"x" * 300), {}),
         (hostile_pdfs.signed_pdf(objects=(hostile_pdfs.stream(b"x" * 500).decode(),)), {}),
         (hostile_pdfs.signed_pdf(objects=(zip_stream,)), {}),
+        (many_signatures(6), {}),  # more signatures than any certificate has
     ):
         with pytest.raises(FileRefused) as caught:
             inspect(data, **options)  # type: ignore[arg-type]
@@ -690,6 +710,7 @@ def test_every_refusal_message_is_italian_and_fills_its_placeholders(pdf: bytes)
         "signed_zip",
         "signed_hidden",
         "signed_tail",
+        "too_many_signatures",
     }
     for refused in refusals:
         assert refused.reason == REFUSAL_REASONS[refused.msgid]

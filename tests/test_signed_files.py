@@ -91,6 +91,16 @@ PAYLOADS = [
     ),
     ("a .p7m of a .p7m of a ZIP", p7m(p7m(h.zip_with_exe())), "signed_zip"),
     ("a .p7m of an XFA form", p7m(h.xfa_with_script()), "active_content"),
+    # what the walk reaches (or a string holds): looked into, decoded
+    *(
+        (name, data, "signed_hidden" if "program" in name else "signed_zip")
+        for name, data in h.reached_payloads().items()
+    ),
+    (
+        "a .p7m of a PDF with a compressed ZIP under a made-up key",
+        p7m(h.reached_payloads()["a compressed ZIP under a made-up catalog key"]),
+        "signed_zip",
+    ),
 ]
 
 
@@ -405,7 +415,6 @@ def test_a_later_signature_that_draws_over_the_page_makes_the_file_unsigned(
     later_visible_signatures: dict[str, bytes],
 ) -> None:
     import pypdfium2 as pdfium
-
     from PIL import ImageChops
 
     def shown(data: bytes):  # type: ignore[no-untyped-def]
