@@ -189,9 +189,7 @@ def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> 
         if repeated:
             raise FileRefused(MSG_REPEATED_KEYS)
         if len(signatures) > MAX_SIGNATURES:
-            raise FileRefused(
-                MSG_TOO_MANY_SIGNATURES, count=len(signatures), limit=MAX_SIGNATURES
-            )
+            raise FileRefused(MSG_TOO_MANY_SIGNATURES, count=len(signatures), limit=MAX_SIGNATURES)
         signers = _signatures_hold(data, signatures) if signatures else None
         if signatures and signers is None:
             log.info("PDF signature does not verify: kept as a clean copy")

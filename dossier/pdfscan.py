@@ -232,7 +232,9 @@ def xref_disagrees(reader: PdfReader, data: bytes) -> bool:
 
 # --- payloads in what the walk reaches: archives and programs, in any object's bytes -----------
 
-_PAYLOAD = re.compile(rb"PK\x03\x04|MZ|\x7fELF|7z\xbc\xaf\x27\x1c|Rar!\x1a\x07|This program cannot be run")
+_PAYLOAD = re.compile(
+    rb"PK\x03\x04|MZ|\x7fELF|7z\xbc\xaf\x27\x1c|Rar!\x1a\x07|This program cannot be run"
+)
 _ZIP_METHODS = frozenset({0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99})
 _PRINTABLE_NAME = re.compile(rb"[\x20-\x7e\x80-\xff]+")
 _MIN_STRING = 64  # shorter strings hold no program or archive worth the name
@@ -241,7 +243,7 @@ MAX_SNIFFED = 150 * 1024 * 1024  # decoded bytes looked at in one file, at most
 
 
 def payload_in(blob: bytes) -> str | None:
-    """"archive" or "program" when `blob` holds one (a ZIP local header that reads as
+    """ "archive" or "program" when `blob` holds one (a ZIP local header that reads as
     one, a Windows program's MZ header pointing at its PE header or its DOS stub's
     words, an ELF header, a 7-Zip or RAR signature); else None. Checked for the
     structure, not two bytes alone, so compressed images and fonts do not match by chance."""

@@ -63,7 +63,9 @@ def changed_after_signing(data: bytes) -> bool:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         if reader.xrefs.total_revisions > MAX_REVISIONS:
-            log.info("signed PDF with %d revisions: counted as changed", reader.xrefs.total_revisions)
+            log.info(
+                "signed PDF with %d revisions: counted as changed", reader.xrefs.total_revisions
+            )
             return True
         signatures = reader.embedded_signatures
         if not signatures:

@@ -505,9 +505,13 @@ def xref_stream_pdf(
         out += f"{number} 0 obj\n".encode() + direct[number] + b"\nendobj\n"
     offsets[stm_num] = len(out)
     out += (
-        f"{stm_num} 0 obj\n<< /Type /ObjStm /N {len(packed)} /First {len(header)} "
-        f"/Length {len(packed_data)} /Filter /FlateDecode >>\nstream\n"
-    ).encode() + packed_data + b"\nendstream\nendobj\n"
+        (
+            f"{stm_num} 0 obj\n<< /Type /ObjStm /N {len(packed)} /First {len(header)} "
+            f"/Length {len(packed_data)} /Filter /FlateDecode >>\nstream\n"
+        ).encode()
+        + packed_data
+        + b"\nendstream\nendobj\n"
+    )
     xref = offsets[xref_num] = len(out)
     rows = []
     for number in range(xref_num + 1):
@@ -519,9 +523,13 @@ def xref_stream_pdf(
             rows.append((0, 0, 65535 if number == 0 else 0))
     table = b"".join(bytes([t]) + f.to_bytes(4, "big") + g.to_bytes(2, "big") for t, f, g in rows)
     out += (
-        f"{xref_num} 0 obj\n<< /Type /XRef /Size {xref_num + 1} /W [1 4 2] /Root 1 0 R "
-        f"/Length {len(table)} >>\nstream\n"
-    ).encode() + table + b"\nendstream\nendobj\n"
+        (
+            f"{xref_num} 0 obj\n<< /Type /XRef /Size {xref_num + 1} /W [1 4 2] /Root 1 0 R "
+            f"/Length {len(table)} >>\nstream\n"
+        ).encode()
+        + table
+        + b"\nendstream\nendobj\n"
+    )
     out += f"startxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
@@ -659,11 +667,15 @@ def visibly_signed(pdf: bytes) -> bytes:
 # A Windows program's first bytes as a linker writes them: the MZ header pointing (at
 # 0x3C) to the PE header at 0x80, the DOS stub's words between.
 PROGRAM = (
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".ljust(0x3C, b"\x00")
-    + (0x80).to_bytes(4, "little")
-    + b"\x0e\x1f\xba\x0e\x00\xb4\x09\xcd\x21"
-    + b"This program cannot be run in DOS mode.\r\r\n$"
-).ljust(0x80, b"\x00") + b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 200
+    (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".ljust(0x3C, b"\x00")
+        + (0x80).to_bytes(4, "little")
+        + b"\x0e\x1f\xba\x0e\x00\xb4\x09\xcd\x21"
+        + b"This program cannot be run in DOS mode.\r\r\n$"
+    ).ljust(0x80, b"\x00")
+    + b"PE\x00\x00\x4c\x01\x03\x00"
+    + b"\x00" * 200
+)
 
 
 def reached_payloads() -> dict[str, bytes]:

@@ -611,8 +611,7 @@ def many_signatures(count: int) -> bytes:
         "/ByteRange [0 10 20 30] /Contents <00> >>"
     )
     fields = [
-        f"<< /FT /Sig /T (Firma{n}) /V {6 + n} 0 R /Type /Annot /Subtype /Widget "
-        "/Rect [0 0 0 0] >>"
+        f"<< /FT /Sig /T (Firma{n}) /V {6 + n} 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>"
         for n in range(count)
     ]
     numbers = " ".join(f"{6 + count + n} 0 R" for n in range(count))
