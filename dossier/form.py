@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from .formpdf import FormPDF, clean_text
+from .formpdf import FormPDF, clean_text, print_maps
 
 __all__ = [
     "DECLARATIONS",
@@ -436,8 +436,10 @@ def made_form(data: FormData) -> MadeForm:
         total = pages
     else:
         pdf = _render(data, edition, total)
-    layout = {**pdf.layout(), "label": SIGNATURE_LABEL}
-    return MadeForm(bytes(pdf.output()), pdf.page_no(), pdf.blocks, layout)
+    layout: dict[str, object] = {**pdf.layout(), "label": SIGNATURE_LABEL}
+    made = bytes(pdf.output())
+    layout["print"] = print_maps(made, layout)
+    return MadeForm(made, pdf.page_no(), pdf.blocks, layout)
 
 
 def application_form_pdf(data: FormData) -> bytes:

@@ -310,7 +310,7 @@ def _in_view(seen: list[Seen], gray: Image.Image, layout: Layout) -> list[Seen]:
     """The codes whose page the picture shows around them (`pagephoto.page_in_view`)."""
     from .pagephoto import page_in_view, place
 
-    return [s for s in seen if page_in_view(gray, place(s.corners, layout), layout)]
+    return [s for s in seen if page_in_view(gray, place(s.corners, layout), layout, s.mark.page)]
 
 
 def recognise_file(

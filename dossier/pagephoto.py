@@ -21,6 +21,9 @@ a little askew.
   is not a long straight line (the box's own border) is ink. The box of our own
   rendering holds none.
 
+- `page_in_view`: whether the picture shows the page and not just its code: print
+  where our own rendering of the form prints (`Layout.printed`, cells of the page).
+
 Pure Pillow, run in the bounded process that reads the codes (`dossier.pagecode`).
 """
 
@@ -58,6 +61,7 @@ class Layout:
     qr: tuple[float, float, float] = QR_DEFAULT
     signatures: tuple[tuple[int, float, float, float, float], ...] = ()
     label: str = ""
+    printed: tuple[str, ...] = ()  # per page, where the form prints (`print_cells`)
 
     @classmethod
     def of(cls, data: Mapping[str, Any] | None) -> Layout:
@@ -75,6 +79,7 @@ class Layout:
                 for b in data.get("signatures") or ()
             ),
             label=str(data.get("label") or ""),
+            printed=tuple(str(cells) for cells in data.get("print") or ()),
         )
 
     def boxes(self, page: int) -> list[Box]:
@@ -288,14 +293,23 @@ IN_VIEW = 0.7  # of the page's area the picture must show around its code (margi
 PRINT_DENSITY = 2.0  # px per mm the page's print is looked at
 PRINT_SHARE = 0.01  # of the page outside its code: less print, no page (the form's: 5-11%)
 _GRID = 16  # points a side, where the page is sampled
+# The page is cut in cells (across, down); a cell of the form with print on it must show
+# print in the picture too, for most such cells: a blank sheet with the code glued on
+# and a scribble has print in a handful of them.
+PRINT_GRID = (14, 20)
+FORM_CELL = 0.03  # of a cell printed on our rendering: the form prints there
+SEEN_CELL = 0.008  # of a cell dark in the picture: print seen there
+PRINT_MATCH = 0.75  # of the form's printed cells seen printed in the picture, at least
 
 
-def page_in_view(gray: Image.Image, placement: Placement, layout: Layout) -> bool:
+def page_in_view(gray: Image.Image, placement: Placement, layout: Layout, page: int = 0) -> bool:
     """Whether the picture shows the page around its code, not just the code: most of
     the page's area inside the picture (`IN_VIEW`), and print on it outside the code
-    (a close-up of the QR alone, or the code cut out and put on a blank sheet, has none).
-    A code seen too askew to place the page counts as in view (its ink is judged
-    without a page either way)."""
+    where the form prints (`PRINT_MATCH` of the cells of `layout.printed` for `page`;
+    without them, `PRINT_SHARE` of the page): a close-up of the QR alone, or the code cut
+    out and put on a blank sheet, with a scribble in the box, has none. A code seen too
+    askew to place the page counts as in view (its ink is judged without a page either
+    way)."""
     if placement.residual > MAX_RESIDUAL:
         return True
     width, height = layout.page
@@ -307,12 +321,18 @@ def page_in_view(gray: Image.Image, placement: Placement, layout: Layout) -> boo
     inside = sum(0 <= u < gray.width and 0 <= v < gray.height for u, v in points)
     if inside < IN_VIEW * len(points):
         return False
-    return print_share(gray, placement, layout) >= PRINT_SHARE
+    dark = _page_dark(gray, placement, layout)
+    if 0 < page <= len(layout.printed) and layout.printed[page - 1].count("1"):
+        form = layout.printed[page - 1]
+        seen = print_cells(dark, SEEN_CELL)
+        matched = sum(f == s == "1" for f, s in zip(form, seen, strict=False))
+        return matched >= PRINT_MATCH * form.count("1")
+    return dark.histogram()[255] / (dark.width * dark.height) >= PRINT_SHARE
 
 
-def print_share(gray: Image.Image, placement: Placement, layout: Layout) -> float:
-    """The share of the page, its code left out, that is printed (darker than around
-    it), looked at `PRINT_DENSITY`; what lies outside the picture is white."""
+def _page_dark(gray: Image.Image, placement: Placement, layout: Layout) -> Image.Image:
+    """The page's print (255 where darker than around it), its code left out, looked at
+    `PRINT_DENSITY`; what lies outside the picture is white."""
     density = min(PRINT_DENSITY, placement.density)
     width, height = layout.page
     size = (max(1, round(width * density)), max(1, round(height * density)))
@@ -329,4 +349,25 @@ def print_share(gray: Image.Image, placement: Placement, layout: Layout) -> floa
         round(v * density) for v in (x - 2, y - 2, x + side + 2, y + side + 2)
     )
     dark.paste(0, (left, top, right, bottom))
-    return dark.histogram()[255] / (size[0] * size[1])
+    return dark
+
+
+def print_share(gray: Image.Image, placement: Placement, layout: Layout) -> float:
+    """The share of the page, its code left out, that is printed (`_page_dark`)."""
+    dark = _page_dark(gray, placement, layout)
+    return dark.histogram()[255] / (dark.width * dark.height)
+
+
+def print_cells(dark: Image.Image, share: float) -> str:
+    """Which cells of `PRINT_GRID` over the page's print (`_page_dark`) hold at least
+    `share` of print: "1" or "0" each, across then down."""
+    across, down = PRINT_GRID
+    means = dark.resize(PRINT_GRID, Image.Resampling.BOX).tobytes()
+    return "".join("1" if v / 255 >= share else "0" for v in means[: across * down])
+
+
+def form_print(rendering: Image.Image, layout: Layout) -> str:
+    """`print_cells` of one page of our own form, rendered upright and whole (grey)."""
+    density = rendering.width / layout.page[0]
+    placement = Placement(density, 0.0, 0.0, 0.0)
+    return print_cells(_page_dark(rendering, placement, layout), FORM_CELL)

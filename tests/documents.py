@@ -151,9 +151,13 @@ def qr_close_up(form_pdf: bytes, index: int, around: float = 0.5, side: int = 80
     return out.getvalue()
 
 
-def qr_on_a_blank_sheet(form_pdf: bytes, index: int) -> bytes:
+def qr_on_a_blank_sheet(
+    form_pdf: bytes, index: int, *, signed: bool = False, lines: int = 0
+) -> bytes:
     """A photo of a whole sheet of paper that holds page `index`'s QR code where the form
-    prints it, and nothing else (the code cut out and glued on a blank sheet)."""
+    prints it, and nothing else (the code cut out and glued on a blank sheet); `signed`:
+    with a scribble in each of the page's signature boxes (the boxes not drawn), and
+    `lines` strokes of a pen across the sheet (the red team's blank sheet made to pass)."""
     import pypdfium2
 
     page = pypdfium2.PdfDocument(form_pdf)[index]
@@ -163,6 +167,14 @@ def qr_on_a_blank_sheet(form_pdf: bytes, index: int) -> bytes:
     code = tuple(round(v * mm) for v in (172, 269, 194, 291))  # the code, 2 mm around
     sheet = Image.new("RGB", printed.size, "white")
     sheet.paste(printed.crop(code), code[:2])
+    draw = ImageDraw.Draw(sheet)
+    if signed:
+        for n, (x, y, w, h) in enumerate(signature_boxes(form_pdf, index)):
+            scribble(draw, (x * scale, y * scale, w * scale, h * scale), n)
+    pen = random.Random(index)
+    for _ in range(lines):
+        y = pen.uniform(20, 250) * mm
+        draw.line((20 * mm, y, pen.uniform(60, 190) * mm, y + pen.uniform(-9, 9) * mm), "black", 4)
     table = Image.new("RGB", (sheet.width + 200, sheet.height + 200), (120, 86, 52))
     table.paste(sheet, (100, 100))
     out = io.BytesIO()
@@ -183,9 +195,7 @@ def scanned_form(
     turned = turned or {}
     images = [
         Image.open(
-            io.BytesIO(
-                page_photo(form_pdf, i, signed=i not in unsigned, size=(1240, 1754), seed=i)
-            )
+            io.BytesIO(page_photo(form_pdf, i, signed=i not in unsigned, size=(1240, 1754), seed=i))
         ).rotate(turned.get(i, 0), expand=True)
         for i in pages
     ]

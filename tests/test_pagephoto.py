@@ -135,6 +135,18 @@ def test_the_code_cut_out_and_put_on_a_blank_sheet_is_not_the_page():
         assert (found.outcome, found.found) == ("close_up", ())
 
 
+@pytest.mark.parametrize("lines", [0, 15])
+def test_a_blank_sheet_with_the_code_and_a_scribble_is_not_the_page(lines):
+    """The red team's: the code glued where the form prints it, a scribble in the box
+    (and `lines` pen strokes across the sheet): print where none is on the form, none
+    where the form prints its text."""
+    pdf, pages, _edition, layout = form()
+    assert len(Layout.of(layout).printed) == pages
+    for index in range(pages):
+        found = read(qr_on_a_blank_sheet(pdf, index, signed=True, lines=lines))
+        assert (found.outcome, found.found) == ("close_up", ()), index
+
+
 def test_a_page_with_its_margins_and_heading_cut_off_still_counts():
     """A photo taken close: the page's margins outside it, and its top 4 cm (a quarter
     of the page's area gone); the code, 8 mm from the bottom edge, still in."""

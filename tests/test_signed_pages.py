@@ -21,7 +21,13 @@ from dialogs.buttons import Go, Stage
 from dossier.pagephoto import INK_SHARE, Layout, ink_share, place
 from storage.dossiers import attachments, dossiers_of
 from tests.botapi import BotAPI
-from tests.documents import page_photo, qr_close_up, scanned_form, signature_boxes
+from tests.documents import (
+    page_photo,
+    qr_close_up,
+    qr_on_a_blank_sheet,
+    scanned_form,
+    signature_boxes,
+)
 from tests.test_bot_conversation import Session
 from tests.test_bot_dossier import at_checklist, deliver_by_smtp, upload_everything
 
@@ -178,6 +184,24 @@ async def test_close_ups_of_the_codes_alone_are_not_the_signed_pages(api, db_pat
     texts = await f.upload_photo(page_photo(form, 0, size=(1800, 2300)))
     assert f"Pagina 1 di {pages} ✓" in texts[-1]
     assert len(form_files(s)) == 1
+    await s.close()
+
+
+async def test_blank_sheets_with_the_codes_and_a_scribble_are_not_the_signed_pages(api, db_path):
+    """The red team's: each page's code cut out and glued on a blank sheet where the form
+    prints it, a scribble where the box would be, pen strokes across the sheet. None of
+    the form's text is there: no page counts, and the family is told to photograph the
+    whole signed page."""
+    s, form = await at_signing(api, db_path)
+    f = s.family
+    pages = len(PdfReader(io.BytesIO(form)).pages)
+    for i in range(pages):
+        texts = await f.upload_photo(qr_on_a_blank_sheet(form, i, signed=True, lines=10))
+        assert "Fotografate tutta la pagina firmata" in texts[-1], texts
+        assert "✓" not in texts[-1]
+        assert f"Pagine firmate ricevute: 0 di {pages}." in texts[-1]
+    assert form_files(s) == []
+    assert "✅ Controlla e invia" not in f.buttons()
     await s.close()
 
 
