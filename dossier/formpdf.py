@@ -280,18 +280,9 @@ class FormPDF(FPDF):
 def print_maps(data: bytes, layout: dict[str, object]) -> list[str]:
     """Where each page of the rendered form prints (`pagephoto.form_print`), kept with
     its layout: a photo of a page must show print there, not only the code."""
-    import pypdfium2
-
+    from .pagecode import page_images
     from .pagephoto import PRINT_DENSITY, Layout, form_print
 
     where = Layout.of(layout)
-    document = pypdfium2.PdfDocument(data)
-    try:
-        maps = []
-        for page in document:
-            scale = PRINT_DENSITY * 2 * 25.4 / 72  # twice the density the photo is seen at
-            image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
-            maps.append(form_print(image, where))
-        return maps
-    finally:
-        document.close()
+    # rendered at twice the density the photo's page is looked at
+    return [form_print(image, where) for image in page_images(data, 2 * PRINT_DENSITY)]

@@ -141,17 +141,30 @@ def _pdf_seen(data: bytes) -> tuple[list[tuple[list[Seen], Image.Image]], int]:
     try:
         pages: list[tuple[list[Seen], Image.Image]] = []
         for index in range(min(len(pdf), MAX_PDF_PAGES)):
-            page = pdf[index]
-            try:
-                width, height = page.get_size()  # points
-                # a page of a scan is an image at any size: cap the pixels, not the dpi
-                scale = min(PDF_DPI / 72, 2200 / max(width, height, 1))
-                bitmap = page.render(scale=scale, grayscale=True)
-                image = bitmap.to_pil().convert("L")
-            finally:
-                page.close()
+            width, height = pdf[index].get_size()  # points
+            # a page of a scan is an image at any size: cap the pixels, not the dpi
+            image = _grey(pdf, index, min(PDF_DPI / 72, 2200 / max(width, height, 1)))
             pages.append((_decode(image), image))
         return pages, len(pdf)
+    finally:
+        pdf.close()
+
+
+def _grey(pdf: Any, index: int, scale: float) -> Image.Image:
+    page = pdf[index]
+    try:
+        return page.render(scale=scale, grayscale=True).to_pil().convert("L")
+    finally:
+        page.close()
+
+
+def page_images(data: bytes, px_per_mm: float) -> list[Image.Image]:
+    """Each page of a PDF (our own form) rendered grey at `px_per_mm`."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        return [_grey(pdf, index, px_per_mm * 25.4 / 72) for index in range(len(pdf))]
     finally:
         pdf.close()
 
