@@ -727,3 +727,16 @@ def reached_payloads() -> dict[str, bytes]:
             catalog_extra="/Sportello <" + PROGRAM.hex() + ">"
         ),
     }
+
+
+def misplaced_object_signed() -> bytes:
+    """A signed PDF whose cross-reference puts object 5 (the font) three bytes early:
+    pypdf looks for "5 0 obj" in the bytes instead (a repair; a viewer may take another)."""
+    pdf = one_page_pdf(
+        catalog_extra="/AcroForm << /Fields [7 0 R] /SigFlags 3 >>",
+        page_extra="/Annots [7 0 R]",
+        objects=(_SIGNATURE, _FIELD),
+    )
+    offset = pdf.index(b"\n5 0 obj") + 1
+    row = f"{offset:010d} 00000 n \n".encode()
+    return sign_placeholder(pdf.replace(row, f"{offset - 3:010d} 00000 n \n".encode()))

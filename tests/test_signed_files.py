@@ -335,6 +335,7 @@ def test_a_file_whose_viewers_read_another_catalog_than_ours_is_refused() -> Non
     for name, data in (
         ("signed PDF", signed),
         (".p7m of a PDF", p7m(h.catalog_twice(signed=False))),
+        ("an object not where the cross-reference says", h.misplaced_object_signed()),
     ):
         result = checked(data)
         assert isinstance(result, FileRefused), name
