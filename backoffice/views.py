@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from common.counter import is_counter
 from dossier import checklist
 from dossier.assemble import PHOTO_KINDS
 from dossier.checklist import ChecklistItem
@@ -147,6 +148,15 @@ def _identity(dossier: dict[str, Any]) -> dict[str, Any]:
         "applicant": person(ident.applicant, contacts=True),
         "beneficiary": beneficiary,
     }
+
+
+def _counter_contacts(dossier: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """None for an application made in a Telegram chat; for one prepared at the counter
+    (`sportello console`), the phone and e-mail the family gave, to reach them by."""
+    if not is_counter(dossier.get("user_id")):
+        return None
+    signer = record_of(dossier).identity.applicant
+    return [(k, v) for k, v in (("telefono", signer.phone), ("e-mail", signer.email)) if v]
 
 
 def signature_notes(a: dict[str, Any]) -> list[str]:
@@ -399,6 +409,7 @@ def dossier_page(
             ),
             "warnings": warnings or {},
             "can_request": dossier["status"] in CAN_REQUEST,
+            "counter": _counter_contacts(dossier),
             "reached": dossier["status"] in REACHED,
             "purged": bool(dossier.get("purged")),
             "done": DONE.get(done or ""),

@@ -162,10 +162,15 @@ def cmd_console(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextI
 
     today = args.today
     settings = _settings(args)
-    run_console(
-        open_db(settings.db_path), stdin=stdin, out=out, clock=lambda: today, settings=settings
+    return run_console(
+        open_db(settings.db_path),
+        stdin=stdin,
+        out=out,
+        clock=lambda: today,
+        settings=settings,
+        new=args.nuova,
+        dossier_id=args.pratica,
     )
-    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
@@ -418,6 +423,12 @@ def parser() -> argparse.ArgumentParser:
     )
     sv.set_defaults(func=cmd_serve)
     con = sub.add_parser("console", help="the questionnaire in this terminal, no Telegram")
+    con.add_argument(
+        "--nuova", action="store_true", help="the next family at the counter (a new application)"
+    )
+    con.add_argument(
+        "--pratica", metavar="B2-XXXXXX", help="open again the family of this application"
+    )
     con.set_defaults(func=cmd_console)
     ob = sub.add_parser("outbox", help="the messages waiting to go to the comuni, and their state")
     ob.add_argument("--send", action="store_true", help="run one sending round now")

@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import html
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any, TextIO
 
 from sqlite_utils import Database
 
+from common import counter as families
 from common.i18n import N_
 from common.settings import Settings
 from dialogs.application import Application, Received, Step
@@ -27,18 +30,43 @@ from dialogs.languages import SOURCE, Catalogs, translator
 from dialogs.live_catalogue import LiveCatalogue
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
+from dossier.erasure import erase_family
 from eligibility import Catalogue
-from storage import conversations
-from storage.dossiers import sent_by
-from storage.erasure import checkpoint, forget_family
+from storage import conversations, counter, integrations
+from storage.dossiers import dossiers_of, sent_by
 from storage.users import delete_user, get_language, set_language
 
-CONSOLE_USER = 0
-_KEY = "console:0:0"
-_PAPER = "console:0:0:paper"  # the application's state (the bot's FSM key `paper`)
 IN_PAPERWORK = ("identity", "documents", "signing", "integration", "sent")
 NOT_FOUND = N_("Non trovo il file {path}. Scrivete il percorso completo.")
 SAVED = N_("Salvato in {path}")
+OPEN_NONE = N_("Allo sportello: famiglia n. {number}, nessuna domanda ancora.")
+OPEN_ONE = N_("Allo sportello: famiglia n. {number}, domanda {id}.")
+NEXT_FAMILY = N_(
+    "Per la famiglia successiva scrivete /nuova; per riaprire una domanda, /apri e il suo "
+    "codice (per esempio /apri B2-ABC123)."
+)
+NO_SUCH = N_(
+    "Non trovo una domanda {id} preparata allo sportello. Controllate il codice, per "
+    "esempio /apri B2-ABC123."
+)
+NOT_SENT = N_(
+    "Attenzione: la domanda {id} NON è partita. È salvata nella cartella {path}, perché "
+    "qui non è impostato un server di posta. Per inviarla impostate il server della "
+    "casella PEC (SMTP_HOST) e scrivete: sportello outbox --send. Oppure consegnatela voi, "
+    "con la copia in {copy}, per PEC o all'Ufficio Protocollo, entro la scadenza."
+)
+SERVICE_SENDS = N_(
+    "La domanda {id} è in coda: la manda il servizio in funzione (sportello serve). Per "
+    "sapere a che punto è: /apri {id}."
+)
+GOODBYE = N_("Le risposte restano salvate. A presto!")
+
+
+def family_folder(base: Path, dossier_id: str) -> Path:
+    """Where the console writes one application's files: the form to sign, the copy."""
+    from dossier.delivery import safe_name
+
+    return base / "console" / safe_name(dossier_id)
 
 
 def plain(text: str) -> str:
@@ -54,9 +82,12 @@ class Console:
         clock: Callable[[], dt.date],
         out: TextIO,
         settings: Settings | None = None,
+        family: int | None = None,
     ):
         self.db, self.catalogue, self.clock, self.out = db, catalogue, clock, out
         self.settings = settings or Settings()
+        # the family in front of the counter: an id of its own (`common.counter`)
+        self.family = family if family is not None else counter.new_family(db)
         self.i18n = Catalogs()  # not aiogram's I18n: the console starts without aiogram
         self.buttons: list[Button] = []
         self._desk: Desk | None = None
@@ -64,14 +95,22 @@ class Console:
 
     # -- state -------------------------------------------------------------------------
 
+    @property
+    def _key(self) -> str:
+        return f"console:{self.family}:{self.family}"  # the user id between colons
+
+    @property
+    def _paper(self) -> str:
+        return f"{self._key}:paper"  # the application's state (the bot's FSM key `paper`)
+
     def load(self) -> dict[str, Any]:
-        return conversations.read(self.db, _KEY)[1]
+        return conversations.read(self.db, self._key)[1]
 
     def save(self, state: dict[str, Any]) -> None:
-        conversations.write_data(self.db, _KEY, state)
+        conversations.write_data(self.db, self._key, state)
 
     def locale(self) -> str:
-        return get_language(self.db, CONSOLE_USER) or SOURCE
+        return get_language(self.db, self.family) or SOURCE
 
     def dialog(self) -> Dialog:
         locale = self.locale()
@@ -103,11 +142,11 @@ class Console:
             self.clock,
             self.settings,
             dialog=dialog,
-            paper=conversations.read(self.db, _PAPER)[1],
+            paper=conversations.read(self.db, self._paper)[1],
         )
 
     def paper_stage(self) -> str | None:
-        paper = conversations.read(self.db, _PAPER)[1]
+        paper = conversations.read(self.db, self._paper)[1]
         return paper.get("stage") if paper.get("dossier") else None
 
     # -- showing -----------------------------------------------------------------------
@@ -140,17 +179,22 @@ class Console:
         state = self.load()
         d = self.dialog()
         line = line.strip()
+        command, _space, rest = line.partition(" ")
         if line in ("/esci", "/quit", "/annulla"):
             self.save(state)
-            self.say(d._("Le risposte restano salvate. A presto!"))
+            self.say(d._(GOODBYE))
             return False
         if line == "/cancella_dati":
-            sent = sent_by(self.db, CONSOLE_USER)
-            forget_family(self.db, CONSOLE_USER)
-            checkpoint(self.db)
+            sent = sent_by(self.db, self.family)
+            self.erase()
             self.say(d._("Fatto: abbiamo cancellato tutti i vostri dati."))
             if sent:  # what has left us stays with the office
                 self.say(d._(SENT_STAYS))
+            self.show(self.dialog().start(state := {}))
+            self.save(state)
+            return True
+        if command in ("/nuova", "/apri"):
+            self.open(rest.strip() if command == "/apri" else None)
             return True
         step = await self.paperwork(line, state)
         if step is not None:
@@ -169,17 +213,93 @@ class Console:
             button = self.pick(line)
             outcome = d.on_button(state, button.data) if button else d.on_text(state, line)
             if outcome.language:
-                set_language(self.db, CONSOLE_USER, outcome.language)
+                set_language(self.db, self.family, outcome.language)
                 outcome.replies += self.dialog().ask(state)
         if outcome.wipe:
-            delete_user(self.db, CONSOLE_USER)
+            delete_user(self.db, self.family)
             state = {}
         if state.get("stage") != "result":
             # as in the chat: an answer changed, the application no longer matches
-            conversations.write_data(self.db, _PAPER, {})
+            conversations.write_data(self.db, self._paper, {})
         self.save(state)
         self.show(outcome)
         return True
+
+    # -- the families at the counter ------------------------------------------------------
+
+    def heading(self) -> None:
+        """Which family is open, and its application if it has one."""
+        _ = self.dialog()._
+        mine = dossiers_of(self.db, self.family)
+        number = families.number(self.family)
+        if mine:
+            self.say(_(OPEN_ONE).format(number=number, id=mine[0]["id"]))
+        else:
+            self.say(_(OPEN_NONE).format(number=number))
+
+    def open(self, dossier_id: str | None) -> None:
+        """`/nuova` (None): the next family, with nothing of the one before; `/apri B2-…`:
+        a family's application again, and the request of the social services if one is
+        open."""
+        if dossier_id is None:
+            family: int | None = counter.new_family(self.db)
+        else:
+            family = counter.family_of(self.db, dossier_id)
+            if family is None:
+                self.say(self.dialog()._(NO_SUCH).format(id=dossier_id or "B2-…"))
+                return
+            counter.open_family(self.db, family)
+        assert family is not None
+        self.family, self.buttons = family, []
+        self.heading()
+        self.resume()
+
+    def resume(self) -> None:
+        """Where this family was: the request the social services left open, the
+        application, or the questions."""
+        state = self.load()
+        for dossier in dossiers_of(self.db, self.family):
+            request = integrations.open_request(self.db, dossier["id"])
+            paper = conversations.read(self.db, self._paper)[1]
+            if request is None:
+                continue
+            if paper.get("request") == request["id"] and paper.get("stage") == "integration":
+                app = self.application(state)
+                self.deliver(app.where(), app)
+                return
+            app = self.application(state)
+            asked = app.view.integration_request(  # what they asked, their note, by when
+                {
+                    "dossier_id": dossier["id"],
+                    "status": "integrazione_richiesta",
+                    "detail": {k: request[k] for k in ("items", "note", "due_on")},
+                },
+                dossier["data"].get("checklist") or [],
+            )
+            replies = app.start_integration(request["id"], self.family)
+            conversations.write_data(self.db, self._paper, app.data)
+            self.deliver(Step([asked, *replies]), app)
+            return
+        if self.paper_stage() is not None:
+            app = self.application(state)
+            self.deliver(app.where(), app)
+            return
+        self.show(self.dialog().start(state))
+        self.save(state)
+
+    def erase(self) -> None:
+        """/cancella_dati: this family only, with its copies in the console's folder."""
+        from .places import blob_store_beside
+
+        mine = [d["id"] for d in dossiers_of(self.db, self.family)]
+        erase_family(
+            self.db,
+            blob_store_beside(self.db, self.settings),
+            self.family,
+            self.settings.outbox_dir,
+        )
+        for dossier_id in mine:
+            shutil.rmtree(family_folder(self.folder, dossier_id), ignore_errors=True)
 
     async def paperwork(self, line: str, state: dict[str, Any]) -> Step | None:
         """The line as the application takes it, or None if it is the questionnaire's."""
@@ -190,11 +310,11 @@ class Console:
             return None
         app = self.application(state)
         if button is not None:
-            step = await app.press(unpack(button.data), CONSOLE_USER)
+            step = await app.press(unpack(button.data), self.family)
         elif command == "/allega":
-            step = await self.attach(app, line.split()[1:])
+            step = await self.attach(app, paths_of(line.partition(" ")[2]))
         elif command == "/documenti":
-            step = app.documents(CONSOLE_USER)
+            step = app.documents(self.family)
         elif stage is None:
             return None
         elif command in ("/start", "/aiuto"):
@@ -205,10 +325,14 @@ class Console:
             step = app.text(line)
         else:
             return None
-        conversations.write_data(self.db, _PAPER, app.data)
-        self.deliver(step)
-        if stage != "sent" and app.stage == "sent":
-            await self.send_outbox()
+        conversations.write_data(self.db, self._paper, app.data)
+        sending = stage not in ("sent", "integration") and app.stage == "sent"
+        if sending:  # the console says itself where the application is, after the outbox
+            queued = app.view.queued().text
+            step.replies = [r for r in step.replies if r.text != queued]
+        self.deliver(step, app)
+        if sending:
+            await self.send_outbox(app)
         return step
 
     async def attach(self, app: Application, paths: list[str]) -> Step:
@@ -234,7 +358,7 @@ class Console:
                 continue
             data = path.read_bytes()
             unique = hashlib.sha256(data).hexdigest()[:32]  # the same file twice is known
-            first = app.before_download(len(data), unique, CONSOLE_USER)
+            first = app.before_download(len(data), unique, self.family)
             done = first if first is not None else await app.upload(Received(data, unique, album))
             if done.album:
                 summed = done.replies  # the last file's reply says it for all of them
@@ -242,10 +366,11 @@ class Console:
                 replies += done.replies
         return Step(replies + summed)
 
-    def deliver(self, step: Step) -> None:
-        """Documents written to the console's folder, then the replies."""
+    def deliver(self, step: Step, app: Application) -> None:
+        """Documents written to the application's folder in the console's, then the
+        replies."""
         if step.documents:
-            folder = self.folder / "console"
+            folder = family_folder(self.folder, app.dossier_id)
             folder.mkdir(parents=True, exist_ok=True)
             _ = translator(self.i18n, self.locale())
             for document in step.documents:
@@ -254,28 +379,34 @@ class Console:
                 self.say(_(SAVED).format(path=path))
         self.show(Outcome(step.replies))
 
-    async def send_outbox(self) -> None:
+    async def send_outbox(self, app: Application) -> None:
         """One round of the outbox, as `sportello outbox --send` does: by the mail server
-        if one is set, else into the outbox folder; never beside the running service."""
+        if one is set, else into the outbox folder; never beside the running service.
+        Then, plainly, whether the application left or not."""
         from common.clock import moment_clock
-        from dossier.delivery import Outbox
+        from dossier.delivery import Outbox, safe_name
         from storage import leases
 
         from .leader import JOBS
 
+        dossier_id = app.dossier_id
         me = leases.new_owner()
         if not leases.hold(self.db, JOBS, me, 600):
-            print("the service is running: it sends the outbox itself\n", file=self.out)
+            self.say(app._(SERVICE_SENDS).format(id=dossier_id))
             return
         try:
             box = Outbox.from_settings(
                 self.settings, self.db, self.desk.blobs, clock=moment_clock(self.clock)
             )
-            handled = await box.run_once()
+            await box.run_once()
         finally:
             leases.release(self.db, JOBS, me)
-        where = "by e-mail" if self.settings.smtp_host else f"to {self.settings.outbox_dir}"
-        print(f"outbox: {handled} message(s) handled, {where}\n", file=self.out)
+        if self.settings.smtp_host:
+            self.deliver(app.documents(self.family), app)
+        else:
+            where = self.settings.outbox_dir / safe_name(dossier_id)
+            copy = family_folder(self.folder, dossier_id)
+            self.say(app._(NOT_SENT).format(id=dossier_id, path=where, copy=copy))
 
     def pick(self, line: str) -> Button | None:
         """A number, or the label of one of the options on screen."""
@@ -291,8 +422,24 @@ class Console:
 
 BANNER = N_(
     "Sportello B2 — scrivete /esci per uscire. Comandi: /riepilogo, /indietro, /ricomincia, "
-    "/documenti, /allega PERCORSO."
+    "/documenti, /allega PERCORSO, /nuova, /apri CODICE."
 )
+
+
+def paths_of(rest: str) -> list[str]:
+    """The paths after `/allega`: as a shell reads them (quotes, `\\ ` before a space);
+    if that cannot be read, or one of them is no file but the whole line is, the whole
+    line is one path (a name with spaces, typed as it is)."""
+    rest = rest.strip()
+    try:
+        paths = shlex.split(rest)
+    except ValueError:  # an unclosed quote
+        paths = []
+    whole = rest.strip("'\"")
+    every = all(Path(p).expanduser().is_file() for p in paths or [""])
+    if not every and whole and Path(whole).expanduser().is_file():
+        return [whole]
+    return paths or ([rest] if rest else [])
 
 
 def run_console(
@@ -301,12 +448,31 @@ def run_console(
     out: TextIO = sys.stdout,
     clock: Callable[[], dt.date] = dt.date.today,
     settings: Settings | None = None,
-) -> None:
-    console = Console(db, LiveCatalogue(db), clock, out, settings)
-    print(plain(console.dialog()._(BANNER)) + "\n", file=out)
-    state = console.load()
-    console.show(console.dialog().start(state))
-    console.save(state)
-    for line in stdin:
-        if not console.step(line):
-            break
+    *,
+    new: bool = False,
+    dossier_id: str | None = None,
+) -> int:
+    """The console for the family open last (`new`: the next family; `dossier_id`: the
+    family of that application). Ctrl-C or the end of the input leave it as /esci does.
+    Returns the exit status."""
+    family = None if new else counter.last_open(db)
+    if dossier_id is not None:
+        family = counter.family_of(db, dossier_id)
+        if family is None:
+            _ = translator(Catalogs(), SOURCE)
+            print(plain(_(NO_SUCH).format(id=dossier_id)), file=out)
+            return 2
+        counter.open_family(db, family)
+    console = Console(db, LiveCatalogue(db), clock, out, settings, family)
+    try:
+        print(plain(console.dialog()._(BANNER)) + "\n", file=out)
+        console.heading()
+        console.say(console.dialog()._(NEXT_FAMILY))
+        console.resume()
+        for line in stdin:
+            if not console.step(line):
+                return 0
+    except KeyboardInterrupt:  # Ctrl-C: what was typed before is saved
+        print(file=out)
+        console.say(console.dialog()._(GOODBYE))
+    return 0

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
+from common.counter import is_counter
 from dialogs.flow import Reply
 from dialogs.languages import SOURCE, translator
 from dialogs.paperwork import PaperworkView
@@ -84,6 +85,9 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n, outage: Outage | Non
     told = 0
     events = events_to_tell(db)
     for event in events:
+        if is_counter(event["user_id"]):  # prepared at the counter: no chat to write to
+            mark_told(db, event["id"])  # the console shows an open request (`--pratica`)
+            continue
         language = event["language"] or SOURCE
         view = PaperworkView(translator(i18n, language), language)
         if event["status"] in INTEGRATION_EVENTS:

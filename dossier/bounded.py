@@ -25,6 +25,7 @@ import asyncio
 import logging
 import multiprocessing
 import resource
+import signal
 import threading
 import weakref
 from collections.abc import Callable
@@ -110,6 +111,9 @@ def _vm(field: str) -> int:
 def _child(
     conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int
 ) -> None:
+    # Ctrl-C in a terminal (the console) is the parent's to handle: the job ends by itself
+    # or by its time limit, with no traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn.send(("started",))  # the clock starts now, not while the fork server warms up
     start_rss = _vm("VmRSS")
     data = _vm("VmData")

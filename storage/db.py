@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from common.counter import FIRST
+
 migrations = Migrations("sportello")
 
 
@@ -432,6 +434,26 @@ def m016_held_updates_and_checkpoints_owed(db: Database) -> None:
     (`storage.erasure.checkpoint_owed`)."""
     db.table("update_journal").add_column("held", int)
     db.table("checkpoints_owed").create({"id": int, "since": str}, pk="id")
+
+
+@migrations()
+def m017_families_at_the_counter(db: Database) -> None:
+    """Each family at the counter (`sportello console`) has an id of its own
+    (`common.counter`); the order they were opened in says which one is open. The console
+    of before kept one family as user 0 (keys `console:0:0…`): it becomes the first."""
+    db.table("counter_families").create({"user_id": int, "opened": int}, pk="user_id")
+    legacy = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM fsm WHERE key LIKE 'console:0:0%') "
+        "OR EXISTS (SELECT 1 FROM dossiers WHERE user_id = 0)"
+    ).fetchone()[0]
+    if legacy:
+        db.execute("INSERT INTO counter_families (user_id, opened) VALUES (?, 1)", [FIRST])
+        db.execute("UPDATE dossiers SET user_id = ?, chat_id = ? WHERE user_id = 0", [FIRST, FIRST])
+        db.execute(
+            "UPDATE fsm SET key = ? || substr(key, 12) WHERE key LIKE 'console:0:0%'",
+            [f"console:{FIRST}:{FIRST}"],
+        )
+        db.execute("UPDATE users SET user_id = ? WHERE user_id = 0", [FIRST])
 
 
 def open_db(path: Path | str) -> Database:

@@ -99,7 +99,7 @@ class Counter:
             yield "/allega " + " ".join(photos(self.scans, f"doc{seed}", count, 10 + 10 * seed))
         yield "/documenti"
         yield self.option("Prepara il modulo da firmare")
-        forms = list((self.data_dir / "console").glob("domanda-B2-*.pdf"))
+        forms = list((self.data_dir / "console").glob("B2-*/domanda-B2-*.pdf"))
         assert len(forms) == 1, self.out.getvalue()[-2000:]
         signed = []
         for i, photo in enumerate(signed_form_photos(forms[0].read_bytes())):
@@ -132,7 +132,9 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     # how to photograph the signed pages: whole, their QR code in sight
     assert "con il codice QR in basso a destra: da quello riconosco la pagina" in screen
     assert "protocollo@pec.comune.rozzano.mi.it" in screen  # the last check says where
-    assert "outbox: 1 message(s) handled" in screen
+    # no mail server: said plainly that it did not leave, where it is, what to do
+    assert "outbox: " not in screen and "Vi scriviamo qui a ogni passo" not in screen
+    assert "NON è partita" in screen and "sportello outbox --send" in screen
     sent = list((data_dir / "outbox").glob("B2-*/*.eml"))
     assert len(sent) == 1, screen[-3000:]
     message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
@@ -142,8 +144,10 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     manifest = json.loads(files["riepilogo-istanza.json"])
     assert manifest["dossier_id"] in message["Subject"]
     assert len(files) > len(DOCUMENTS)  # every document, the signed form, the manifest
-    copies = {p.name for p in (data_dir / "console").iterdir()}
-    assert "riepilogo-istanza.json" in copies  # the family's copy, beside the form
+    # the family's copy, beside the form, in the folder of this application only
+    copies = {p.name for p in (data_dir / "console" / manifest["dossier_id"]).iterdir()}
+    assert "riepilogo-istanza.json" in copies
+    assert f"domanda-{manifest['dossier_id']}.pdf" in copies
 
 
 def test_console_corrects_one_detail_of_the_form_from_its_summary(tmp_path, monkeypatch):
