@@ -26,8 +26,10 @@ from common.settings import Settings
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import is_ours, unpack
 from dialogs.flow import Button, Dialog, Outcome, Reply
-from dialogs.languages import SOURCE, Catalogs, translator
+from dialogs.languages import SOURCE, Catalogs, Translate, translator
 from dialogs.live_catalogue import LiveCatalogue
+from dialogs.paper import GATHERING
+from dialogs.parsing import fold
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from dossier.erasure import erase_family
@@ -35,6 +37,8 @@ from eligibility import Catalogue
 from storage import conversations, counter, integrations
 from storage.dossiers import dossiers_of, sent_by
 from storage.users import delete_user, get_language, set_language
+
+from .console_words import counter_words
 
 IN_PAPERWORK = ("identity", "documents", "signing", "integration", "sent")
 NOT_FOUND = N_("Non trovo il file {path}. Scrivete il percorso completo.")
@@ -112,9 +116,13 @@ class Console:
     def locale(self) -> str:
         return get_language(self.db, self.family) or SOURCE
 
+    def words(self, locale: str) -> Translate:
+        """The language's translation, in the console's words (`bot.console_words`)."""
+        return counter_words(translator(self.i18n, locale))
+
     def dialog(self) -> Dialog:
         locale = self.locale()
-        return Dialog(self.catalogue, self.clock(), translator(self.i18n, locale), locale)
+        return Dialog(self.catalogue, self.clock(), self.words(locale), locale)
 
     @property
     def folder(self) -> Path:
@@ -137,7 +145,7 @@ class Console:
         return Application(
             self.desk,
             self.catalogue,
-            translator(self.i18n, locale),
+            self.words(locale),
             locale,
             self.clock,
             self.settings,
@@ -164,6 +172,12 @@ class Console:
             self.buttons = flat
             for i, b in enumerate(flat, 1):
                 print(f"  {i}. {plain(b.label)}", file=self.out)
+        print(file=self.out)
+
+    def show_options(self) -> None:
+        """The options on screen, again."""
+        for i, b in enumerate(self.buttons, 1):
+            print(f"  {i}. {plain(b.label)}", file=self.out)
         print(file=self.out)
 
     def say(self, text: str) -> None:
@@ -321,6 +335,13 @@ class Console:
             step = app.where()
         elif command == "/indietro" and stage != "integration":
             step = app.back()
+        elif (
+            stage in GATHERING and self.buttons and app.data.get("ask") and not line.startswith("/")
+        ):
+            # a file waits for its document: the question again, with its options
+            self.say(app._("Per rispondere, toccate uno dei pulsanti qui sotto."))
+            self.show_options()
+            return Step()
         elif stage in ("identity", "documents", "signing") and not line.startswith("/"):
             step = app.text(line)
         else:
@@ -372,7 +393,7 @@ class Console:
         if step.documents:
             folder = family_folder(self.folder, app.dossier_id)
             folder.mkdir(parents=True, exist_ok=True)
-            _ = translator(self.i18n, self.locale())
+            _ = self.words(self.locale())
             for document in step.documents:
                 path = folder / Path(document.name).name
                 path.write_bytes(document.data)
@@ -409,15 +430,22 @@ class Console:
             self.say(app._(NOT_SENT).format(id=dossier_id, path=where, copy=copy))
 
     def pick(self, line: str) -> Button | None:
-        """A number, or the label of one of the options on screen."""
+        """A number, or the label of one of the options on screen, or a part of one
+        label only ("busta paga" for «📎 Busta paga dell'assistente»)."""
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             return self.buttons[int(line) - 1]
-        folded = line.casefold()
-        for b in self.buttons:
-            label = re.sub(r"^[^\w]+", "", plain(b.label).casefold()).strip()
-            if folded and (folded == label or folded in label.split(" · ")):
+        folded = fold(line)
+        if not folded or folded.startswith("/"):
+            return None
+        labels = [(b, re.sub(r"^[^\w]+", "", fold(plain(b.label))).strip()) for b in self.buttons]
+        for b, label in labels:
+            if folded == label or folded in label.split(" · "):
                 return b
-        return None
+        if len(folded) < 4 or not any(c.isalpha() for c in folded):
+            return None  # "1a", "30": answers, not parts of a label
+        words = re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")
+        found = [b for b, label in labels if words.search(label)]
+        return found[0] if len(found) == 1 else None
 
 
 BANNER = N_(

@@ -135,6 +135,9 @@ def test_two_families_at_one_counter_each_erased_alone(counter_dir: Path, tmp_pa
             "/documenti",
             option(DOCUMENTS[0][0]),
             "/allega " + " ".join(f'"{p}"' for p in same_scan),
+            "/allega " + scans_of(spaced, "payslip", 1, 77)[0].replace(" ", "\\ "),
+            "la ricevuta di ieri",  # no document's name: asked again, nothing lost
+            "busta paga",  # a part of one document's name
             "/esci",
         ],
         "--nuova",
@@ -142,7 +145,12 @@ def test_two_families_at_one_counter_each_erased_alone(counter_dir: Path, tmp_pa
     assert "Allo sportello: famiglia n. 2, nessuna domanda ancora." in second
     assert "Bentornati" not in second.split("famiglia n. 2")[1].split("\n\n")[1]
     assert "Grazie. Ora i documenti." in second
-    assert "Non trovo il file" not in second  # quoted paths with spaces
+    assert "Non trovo il file" not in second  # quoted paths with spaces, or `\\ `
+    asked = second.rsplit("Per quale documento", 1)[1]  # the file sent without a choice
+    assert "Qui mi servono foto o PDF" not in asked
+    again = asked.split("Per rispondere, scrivete il numero di una delle risposte qui sotto.")[1]
+    assert "Busta paga dell'assistente" in again.lstrip().split("\n\n")[0]  # the options again
+    assert "Busta paga dell'assistente: 1 pagina" in again
     (dossier_2,) = [r[0] for r in db.execute("SELECT id FROM dossiers WHERE id != ?", [dossier_1])]
     assert dossier_2 != dossier_1
     shared = {a["sha256"] for a in attachments(db, dossier_2)}
@@ -159,7 +167,6 @@ def test_two_families_at_one_counter_each_erased_alone(counter_dir: Path, tmp_pa
         "SELECT COUNT(*) FROM (SELECT sha256 FROM attachments UNION SELECT blob FROM outbox)"
     ).fetchone()[0]
     assert len(list(blobs.rglob("*.bin"))) == in_use
-    assert shared <= {a["sha256"] for a in attachments(db, dossier_1)}
 
     # the social services ask family 1 for a document: at the counter, by its code
     checklist = json.loads(
@@ -251,3 +258,16 @@ def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path
     assert "Le risposte restano salvate" in out
     # the next start is where it was: the privacy question, Italian kept
     assert "Siete d'accordo?" in console(["/esci"])
+
+
+def test_every_chat_word_the_console_replaces_is_one_the_chat_says():
+    """The console's words take the place of the chat's messages by their Italian text:
+    a message reworded in the chat must be reworded here too, or the console says "tap"."""
+    from babel.messages.pofile import read_po
+
+    from bot.console_words import COUNTER_WORDS
+
+    with open(Path(__file__).parent.parent / "dialogs/locales/messages.pot", "rb") as pot:
+        known = {m.id for m in read_po(pot) if m.id}
+    assert set(COUNTER_WORDS) <= known
+    assert set(COUNTER_WORDS.values()) <= known

@@ -1,0 +1,65 @@
+"""The console's words where the chat's are Telegram's: at the counter nobody taps a
+button or sends a photo in a chat; they type the number of an option and attach files
+with `/allega`. Each message of the controller that says so is said here in the
+console's words (translated like the rest), and the console's translator takes these."""
+
+from __future__ import annotations
+
+from common.i18n import N_
+from dialogs.languages import Translate
+
+COUNTER_WORDS = {
+    "Per rispondere, toccate uno dei pulsanti qui sotto.": N_(
+        "Per rispondere, scrivete il numero di una delle risposte qui sotto."
+    ),
+    "Toccate una risposta per cambiarla. Le altre restano.": N_(
+        "Scrivete il numero di una risposta per cambiarla. Le altre restano."
+    ),
+    "Toccate un documento, poi mandate le foto o i PDF qui in chat. Anche più foto insieme.": N_(
+        "Scrivete il numero di un documento, poi allegate i file con /allega PERCORSO. "
+        "Anche più file insieme."
+    ),
+    "Toccate un documento e mandate le foto o i PDF.": N_(
+        "Scrivete il numero di un documento, poi allegate i file con /allega PERCORSO."
+    ),
+    "Bene. Toccate il documento, poi mandate le foto o i PDF.": N_(
+        "Bene. Scrivete il numero del documento, poi allegate i file con /allega PERCORSO."
+    ),
+    "Mandate qui le foto o i PDF, come prima.": N_(
+        "Allegate i file con /allega PERCORSO, come prima."
+    ),
+    "Altri file? Mandateli. Quando avete finito, toccate qui.": N_(
+        "Altri file? Allegateli con /allega. Quando avete finito, scrivete il numero qui sotto."
+    ),
+    (
+        "Se è un solo documento che vale per tutti e due (per esempio un verbale "
+        "INPS), toccate «È lo stesso documento». Lo mandiamo una volta sola."
+    ): N_(
+        "Se è un solo documento che vale per tutti e due (per esempio un verbale "
+        "INPS), scegliete «È lo stesso documento». Lo mandiamo una volta sola."
+    ),
+    (
+        "La domanda {id} è in preparazione e i file sono salvati. Finite le "
+        "domande: dal risultato toccate «Prepara la domanda» per riprenderla."
+    ): N_(
+        "La domanda {id} è in preparazione e i file sono salvati. Finite le "
+        "domande: dal risultato scegliete «Prepara la domanda» per riprenderla."
+    ),
+    "Quali di questi documenti ha? Toccate tutti quelli giusti, poi «Fatto».": N_(
+        "Quali di questi documenti ha? Scrivete il numero di ognuno, uno alla volta, poi «Fatto»."
+    ),
+    "Riceve già uno di questi aiuti? Toccate tutti quelli giusti, poi «Fatto».": N_(
+        "Riceve già uno di questi aiuti? Scrivete il numero di ognuno, uno alla volta, poi «Fatto»."
+    ),
+}
+
+
+def counter_words(gettext: Translate) -> Translate:
+    """`gettext`, with the console's words in place of the chat's (`COUNTER_WORDS`)."""
+
+    def _(message: str, plural: str | None = None, n: int = 1) -> str:
+        if plural is None:
+            message = COUNTER_WORDS.get(message, message)
+        return gettext(message, plural, n)
+
+    return _
