@@ -46,18 +46,18 @@ SAVED = N_("Salvato in {path}")
 OPEN_NONE = N_("Allo sportello: famiglia n. {number}, nessuna domanda ancora.")
 OPEN_ONE = N_("Allo sportello: famiglia n. {number}, domanda {id}.")
 NEXT_FAMILY = N_(
-    "Per la famiglia successiva scrivete /nuova; per riaprire una domanda, /apri e il suo "
-    "codice (per esempio /apri B2-ABC123)."
+    "Per la famiglia successiva scrivete /nuova. Per riaprire una domanda scrivete /apri "
+    "e il codice, per esempio /apri B2-ABC123."
 )
 NO_SUCH = N_(
     "Non trovo una domanda {id} preparata allo sportello. Controllate il codice, per "
     "esempio /apri B2-ABC123."
 )
 NOT_SENT = N_(
-    "Attenzione: la domanda {id} NON è partita. È salvata nella cartella {path}, perché "
-    "qui non è impostato un server di posta. Per inviarla impostate il server della "
-    "casella PEC (SMTP_HOST) e scrivete: sportello outbox --send. Oppure consegnatela voi, "
-    "con la copia in {copy}, per PEC o all'Ufficio Protocollo, entro la scadenza."
+    "Attenzione: la domanda {id} NON è partita. Qui non c'è un server di posta: è salvata "
+    "nella cartella {path}. Per inviarla, impostate la casella PEC (SMTP_HOST) e scrivete "
+    "sportello outbox --send. Se no, consegnatela voi entro la scadenza, per PEC o "
+    "all'Ufficio Protocollo. La copia è in {copy}."
 )
 SERVICE_SENDS = N_(
     "La domanda {id} è in coda: la manda il servizio in funzione (sportello serve). Per "
