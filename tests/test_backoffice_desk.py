@@ -611,3 +611,52 @@ async def test_a_position_the_graduatoria_does_not_give_asks_for_a_confirmation(
         )
         assert confirmed.status_code == 303
     assert store.get_dossier(world.db, dossier_id)["outcome_position"] == 3  # type: ignore[index]
+
+
+# -- an application prepared at the counter: no chat to write to -----------------------------
+
+
+async def test_a_request_for_a_family_helped_at_the_counter_says_how_to_reach_them(world: World):
+    """The family has no Telegram chat: the page says to contact them (the phone they gave)
+    and how to open the application at the counter; the request is not sent to a chat, and
+    does not hold up the messages to the families in Telegram."""
+    from common.counter import FIRST
+
+    dossier_id = world.dossiers["delivered"]
+    chat_family = world.dossiers["binasco"]
+    world.db["dossiers"].update(dossier_id, {"user_id": FIRST - 4, "chat_id": FIRST - 4})
+    api = BotAPI()
+    runner, url = await start_api(api)
+    bot = make_bot(url)
+    try:
+        await tell_families(bot, world.db, make_i18n())  # what was pending before
+        before = len(api.calls)
+        async with logged_in(world) as (client, csrf):
+            page = await client.get(f"/pratiche/{dossier_id}")
+            assert "Domanda preparata allo sportello" in page.text
+            assert "telefono +39 333 123 4567" in page.text
+            assert f"sportello console --pratica {dossier_id}" in page.text
+            assert "nella chat di Telegram" not in page.text
+            asked = await post(
+                client,
+                f"/pratiche/{dossier_id}/integrazione",
+                csrf,
+                items=["payslip"],
+                **{"reason-payslip": "mancante"},
+                note="Manca la busta paga di maggio.",
+            )
+            assert asked.status_code == 303
+        async with logged_in(world, "binasco") as (client, csrf):
+            answer = await post(
+                client, f"/pratiche/{chat_family}/esito", csrf, outcome="finanziata"
+            )
+            assert answer.status_code == 303
+        await tell_families(bot, world.db, make_i18n())
+        sent = [c for c in api.calls[before:] if c.method == "sendMessage"]
+        assert [int(c.params["chat_id"]) for c in sent] == [4747]  # the chat family only
+        assert await tell_families(bot, world.db, make_i18n()) == 0  # nothing left waiting
+        [request] = integrations.requests_of(world.db, dossier_id)
+        assert request["status"] != "answered"  # open: the console shows it (--pratica)
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
