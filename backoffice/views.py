@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from common.counter import is_counter
 from dossier import checklist
 from dossier.assemble import PHOTO_KINDS
-from dossier.checklist import ChecklistItem
+from dossier.checklist import ChecklistItem, ItemStatus
 from dossier.people import role_on_form
 from dossier.record import record_of
 from dossier.uploads import UNASSIGNED
@@ -207,10 +207,19 @@ def items_of(dossier: dict[str, Any]) -> list[ChecklistItem]:
     return list(record_of(dossier).checklist)
 
 
+def statuses_of(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> list[ItemStatus]:
+    """Each checklist item with its files; an item the family said is the same document
+    as another («È lo stesso documento») counts that one's files, as the family's
+    checklist and the e-mail do."""
+    same_as = (dossier.get("data") or {}).get("same_as") or {}
+    return checklist.status(items_of(dossier), rows, same_as)
+
+
 def documents_count(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """(items complete, items) of a dossier's checklist: "6/8"."""
-    statuses = checklist.status(items_of(dossier), rows)
-    return sum(1 for s in statuses if s.done), len(statuses)
+    """(required items complete, required items) of a dossier's checklist: "6/8"; the
+    optional ones (a guardian's appointment, health records) do not count."""
+    required = [s for s in statuses_of(dossier, rows) if s.item.required]
+    return sum(1 for s in required if s.done), len(required)
 
 
 def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dict[str, Any]:
@@ -219,8 +228,8 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
     items = items_of(dossier)
     rows = store.attachments(svc.db, dossier["id"])
     docs = []
-    for s in checklist.status(items, rows):
-        mine = [a for a in rows if a["item_id"] == s.item.id]
+    for s in statuses_of(dossier, rows):
+        mine = [a for a in rows if a["item_id"] in (s.item.id, s.same_as)]
         files = [_file(a, since) for a in mine]
         docs.append(
             {
@@ -229,6 +238,7 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
                 "text": s.item.text,
                 "source": s.item.source,
                 "required": s.item.required,
+                "same_as": next((i.title for i in items if i.id == s.same_as), None),
                 "done": s.done,
                 "count": s.files,
                 "pages": s.pages,
@@ -244,7 +254,8 @@ def _documents(svc: Services, dossier: dict[str, Any], since: str | None) -> dic
     return {
         "items": docs,
         "unassigned": loose,
-        "done": sum(1 for d in docs if d["done"]),
+        "done": sum(1 for d in docs if d["done"] and d["required"]),
+        "required": sum(1 for d in docs if d["required"]),
         "new": sum(d["new"] for d in docs),
     }
 
@@ -263,7 +274,7 @@ def default_forms(svc: Services, dossier: dict[str, Any], requests: list[dict]) 
     documents = {i.id: i for i in items_of(dossier)}
     assessment = outcomes.assessment(svc.db, dossier["id"]) or {}
     rows = store.attachments(svc.db, dossier["id"])
-    done = {s.item.id for s in checklist.status(list(documents.values()), rows) if s.files}
+    done = {s.item.id for s in statuses_of(dossier, rows) if s.files}
 
     def number(value: Any) -> str:
         return "" if value is None else formatting.number(value)

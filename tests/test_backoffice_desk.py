@@ -660,3 +660,35 @@ async def test_a_request_for_a_family_helped_at_the_counter_says_how_to_reach_th
     finally:
         await bot.session.close()
         await runner.cleanup()
+
+
+async def test_a_document_sent_once_for_two_items_is_counted_for_both(world: World):
+    """«È lo stesso documento»: one INPS verbale for two items. The page shows the second
+    item complete (not "Non allegato") and the list counts it, as the family's checklist
+    and the e-mail do; only the required items make the "n/m"."""
+    from backoffice.views import documents_count, items_of
+
+    dossier_id = world.dossiers["delivered"]
+    dossier = store.get_dossier(world.db, dossier_id)
+    assert dossier is not None
+    rows = store.attachments(world.db, dossier_id)
+    filed = [i for i in items_of(dossier) if any(a["item_id"] == i.id for a in rows)]
+    first, second = [i for i in filed if i.required and not i.signed_form][:2]
+    world.db.execute(  # the family sent it once, for the first; then «È lo stesso documento»
+        "UPDATE attachments SET item_id = ? WHERE dossier_id = ? AND item_id = ?",
+        [first.id, dossier_id, second.id],
+    )
+    dossier["data"]["same_as"] = {second.id: first.id}
+    store.save_data(world.db, dossier_id, dossier["data"])
+    dossier = store.get_dossier(world.db, dossier_id)
+    assert dossier is not None
+    done, of = documents_count(dossier, store.attachments(world.db, dossier_id))
+    assert of == sum(1 for i in items_of(dossier) if i.required)
+    async with logged_in(world) as (client, _csrf):
+        page = await client.get(f"/pratiche/{dossier_id}")
+        listing = await client.get("/pratiche?vista=tutte")
+    block = page.text.split(f'id="doc-{second.id}"')[1].split("</article>")[0]
+    assert "Non allegato" not in block and "Completo" in block
+    assert "lo stesso documento di" in block
+    row = listing.text.split(f'id="riga-{dossier_id}"')[1].split("</tr>")[0]
+    assert f"{done}/{of}" in row
