@@ -303,15 +303,8 @@ class Console:
 
     def erase(self) -> None:
         """/cancella_dati: this family only, with its copies in the console's folder."""
-        from .places import blob_store_beside
-
         mine = [d["id"] for d in dossiers_of(self.db, self.family)]
-        erase_family(
-            self.db,
-            blob_store_beside(self.db, self.settings),
-            self.family,
-            self.settings.outbox_dir,
-        )
+        erase_family(self.db, self.desk.blobs, self.family, self.settings.outbox_dir)
         for dossier_id in mine:
             shutil.rmtree(family_folder(self.folder, dossier_id), ignore_errors=True)
 
@@ -464,10 +457,11 @@ def paths_of(rest: str) -> list[str]:
     except ValueError:  # an unclosed quote
         paths = []
     whole = rest.strip("'\"")
-    every = all(Path(p).expanduser().is_file() for p in paths or [""])
-    if not every and whole and Path(whole).expanduser().is_file():
-        return [whole]
-    return paths or ([rest] if rest else [])
+    found = [Path(p).expanduser().is_file() for p in paths]
+    one = Path(whole).expanduser().is_file() or not any(found)
+    if whole and not all(found or [False]) and one:
+        return [whole]  # one name with spaces (said as one if it is not there either)
+    return paths
 
 
 def run_console(

@@ -271,3 +271,20 @@ def test_every_chat_word_the_console_replaces_is_one_the_chat_says():
         known = {m.id for m in read_po(pot) if m.id}
     assert set(COUNTER_WORDS) <= known
     assert set(COUNTER_WORDS.values()) <= known
+
+
+def test_allega_reads_names_with_spaces_as_a_shell_would_or_as_typed(tmp_path: Path):
+    from bot.console import paths_of
+
+    spaced, plain = tmp_path / "Attestazione ISEE 2025.pdf", tmp_path / "ci.jpg"
+    spaced.write_bytes(b"%PDF"), plain.write_bytes(b"jpg")
+    assert paths_of(f'"{spaced}" {plain}') == [str(spaced), str(plain)]
+    assert paths_of(f"{str(spaced).replace(' ', chr(92) + ' ')} {plain}") == [
+        str(spaced),
+        str(plain),
+    ]
+    assert paths_of(str(spaced)) == [str(spaced)]  # typed as it is, no quotes
+    assert paths_of(f'"{spaced}') == [str(spaced)]  # an unclosed quote
+    # not there: said once, whole, not as three files "Attestazione", "ISEE", "2025.pdf"
+    assert paths_of(f"{tmp_path}/Verbale INPS.pdf") == [f"{tmp_path}/Verbale INPS.pdf"]
+    assert paths_of(f"{plain} {tmp_path}/nope.pdf") == [str(plain), f"{tmp_path}/nope.pdf"]
