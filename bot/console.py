@@ -32,7 +32,7 @@ from dialogs.paper import GATHERING
 from dialogs.parsing import fold
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
-from dossier.erasure import erase_family
+from dossier.erasure import counter_copies, erase_family
 from eligibility import Catalogue
 from storage import conversations, counter, integrations
 from storage.dossiers import dossiers_of, sent_by
@@ -67,10 +67,9 @@ GOODBYE = N_("Le risposte restano salvate. A presto!")
 
 
 def family_folder(base: Path, dossier_id: str) -> Path:
-    """Where the console writes one application's files: the form to sign, the copy."""
-    from dossier.delivery import safe_name
-
-    return base / "console" / safe_name(dossier_id)
+    """Where the console writes one application's files: the form to sign, the copy
+    (erased with the family's data, and by retention: `dossier.erasure`)."""
+    return counter_copies(base, dossier_id)
 
 
 def plain(text: str) -> str:

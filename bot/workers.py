@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from sqlite_utils import Database
 
 from common.clock import Clock, moment_clock, utcnow
+from common.counter import is_counter
 from common.i18n import N_
 from common.settings import Settings
 from dossier import bounded
@@ -95,6 +96,9 @@ async def expire_once(
     to_warn, to_erase = erasure.inactive(db, now)
     warned = 0
     for family in to_warn:
+        if is_counter(family["user_id"]):  # helped at the counter: no chat to warn in
+            erasure.mark_warned(db, family["user_id"], now)
+            continue
         text = i18n.gettext(EXPIRY_WARNING, locale=family["language"] or "it")
         try:
             await bot.send_message(family["chat_id"], text)

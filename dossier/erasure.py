@@ -15,15 +15,30 @@ from storage.blobs import BlobStore
 log = logging.getLogger(__name__)
 
 
+COUNTER_COPIES = "console"  # beside the outbox: the files the console wrote for a family
+
+
+def counter_copies(data_dir: Path, dossier_id: str) -> Path:
+    """The folder where `sportello console` writes one application's files (the form to
+    sign, the family's copy): `console/B2-XXXXXX/` in the data folder."""
+    from .delivery import safe_name
+
+    return Path(data_dir) / COUNTER_COPIES / safe_name(dossier_id)
+
+
 def remove_saved_messages(outbox_dir: Path | None, dossier_id: str) -> None:
-    """The `.eml` files of a dossier saved when no mail server was configured."""
+    """The `.eml` files of a dossier saved when no mail server was configured, and the
+    copies the console wrote for the family at the counter (beside the outbox)."""
     if outbox_dir is None:
         return
     from .delivery import safe_name
 
-    folder = Path(outbox_dir) / safe_name(dossier_id)
-    if folder.is_dir():
-        shutil.rmtree(folder, ignore_errors=True)
+    for folder in (
+        Path(outbox_dir) / safe_name(dossier_id),
+        counter_copies(Path(outbox_dir).parent, dossier_id),
+    ):
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def erase_family(

@@ -256,8 +256,8 @@ def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path
     assert process.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "Le risposte restano salvate" in out
-    # the next start is where it was: the privacy question, Italian kept
-    assert "Siete d'accordo?" in console(["/esci"])
+    # the next start takes up the same family
+    assert "famiglia n. 1," in console(["/esci"])
 
 
 def test_every_chat_word_the_console_replaces_is_one_the_chat_says():
@@ -288,3 +288,17 @@ def test_allega_reads_names_with_spaces_as_a_shell_would_or_as_typed(tmp_path: P
     # not there: said once, whole, not as three files "Attestazione", "ISEE", "2025.pdf"
     assert paths_of(f"{tmp_path}/Verbale INPS.pdf") == [f"{tmp_path}/Verbale INPS.pdf"]
     assert paths_of(f"{plain} {tmp_path}/nope.pdf") == [str(plain), f"{tmp_path}/nope.pdf"]
+
+
+def test_retention_and_erasure_take_the_counter_copies_with_the_saved_messages(tmp_path: Path):
+    """The copies the console wrote for a family (`console/B2-…/`, in clear) go wherever
+    the application's saved messages go: erasure, expiry, retention."""
+    from dossier.erasure import counter_copies, remove_saved_messages
+
+    copies = counter_copies(tmp_path, "B2-ABC123")
+    copies.mkdir(parents=True)
+    (copies / "02-carta-d-identita-di-chi-firma.pdf").write_bytes(b"%PDF Rossi")
+    other = counter_copies(tmp_path, "B2-XYZ789")
+    other.mkdir(parents=True)
+    remove_saved_messages(tmp_path / "outbox", "B2-ABC123")
+    assert not copies.exists() and other.exists()
