@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from common import counter as families
-from common.i18n import N_
 from common.settings import Settings
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import is_ours, unpack
@@ -38,32 +37,19 @@ from storage import conversations, counter, integrations
 from storage.dossiers import dossiers_of, sent_by
 from storage.users import delete_user, get_language, set_language
 
-from .console_words import counter_words
-
-IN_PAPERWORK = ("identity", "documents", "signing", "integration", "sent")
-NOT_FOUND = N_("Non trovo il file {path}. Scrivete il percorso completo.")
-SAVED = N_("Salvato in {path}")
-OPEN_NONE = N_("Allo sportello: famiglia n. {number}, nessuna domanda ancora.")
-OPEN_ONE = N_("Allo sportello: famiglia n. {number}, domanda {id}.")
-NEXT_FAMILY = N_(
-    "Per la famiglia successiva scrivete /nuova. Per riaprire una domanda scrivete /apri "
-    "e il codice, per esempio /apri B2-ABC123."
+from .console_words import (
+    BANNER,
+    GOODBYE,
+    NEXT_FAMILY,
+    NO_SUCH,
+    NOT_FOUND,
+    NOT_SENT,
+    OPEN_NONE,
+    OPEN_ONE,
+    SAVED,
+    SERVICE_SENDS,
+    counter_words,
 )
-NO_SUCH = N_(
-    "Non trovo una domanda {id} preparata allo sportello. Controllate il codice, per "
-    "esempio /apri B2-ABC123."
-)
-NOT_SENT = N_(
-    "Attenzione: la domanda {id} NON è partita. Qui non c'è un server di posta: è salvata "
-    "nella cartella {path}. Per inviarla, impostate la casella PEC (SMTP_HOST) e scrivete "
-    "sportello outbox --send. Se no, consegnatela voi entro la scadenza, per PEC o "
-    "all'Ufficio Protocollo. La copia è in {copy}."
-)
-SERVICE_SENDS = N_(
-    "La domanda {id} è in coda: la manda il servizio in funzione (sportello serve). Per "
-    "sapere a che punto è: /apri {id}."
-)
-GOODBYE = N_("Le risposte restano salvate. A presto!")
 
 
 def family_folder(base: Path, dossier_id: str) -> Path:
@@ -438,12 +424,6 @@ class Console:
         words = re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")
         found = [b for b, label in labels if words.search(label)]
         return found[0] if len(found) == 1 else None
-
-
-BANNER = N_(
-    "Sportello B2 — scrivete /esci per uscire. Comandi: /riepilogo, /indietro, /ricomincia, "
-    "/documenti, /allega PERCORSO, /nuova, /apri CODICE."
-)
 
 
 def paths_of(rest: str) -> list[str]:

@@ -1,12 +1,41 @@
 """The console's words where the chat's are Telegram's: at the counter nobody taps a
 button or sends a photo in a chat; they type the number of an option and attach files
 with `/allega`. Each message of the controller that says so is said here in the
-console's words (translated like the rest), and the console's translator takes these."""
+console's words (translated like the rest), and the console's translator takes these.
+Here too the console's own messages (the family open, the send, the files)."""
 
 from __future__ import annotations
 
 from common.i18n import N_
 from dialogs.languages import Translate
+
+NOT_FOUND = N_("Non trovo il file {path}. Scrivete il percorso completo.")
+SAVED = N_("Salvato in {path}")
+OPEN_NONE = N_("Allo sportello: famiglia n. {number}, nessuna domanda ancora.")
+OPEN_ONE = N_("Allo sportello: famiglia n. {number}, domanda {id}.")
+NEXT_FAMILY = N_(
+    "Per la famiglia successiva scrivete /nuova. Per riaprire una domanda scrivete /apri "
+    "e il codice, per esempio /apri B2-ABC123."
+)
+NO_SUCH = N_(
+    "Non trovo una domanda {id} preparata allo sportello. Controllate il codice, per "
+    "esempio /apri B2-ABC123."
+)
+NOT_SENT = N_(
+    "Attenzione: la domanda {id} NON è partita. Qui non c'è un server di posta: è salvata "
+    "nella cartella {path}. Per inviarla, impostate la casella PEC (SMTP_HOST) e scrivete "
+    "sportello outbox --send. Se no, consegnatela voi entro la scadenza, per PEC o "
+    "all'Ufficio Protocollo. La copia è in {copy}."
+)
+SERVICE_SENDS = N_(
+    "La domanda {id} è in coda: la manda il servizio in funzione (sportello serve). Per "
+    "sapere a che punto è: /apri {id}."
+)
+GOODBYE = N_("Le risposte restano salvate. A presto!")
+BANNER = N_(
+    "Sportello B2 — scrivete /esci per uscire. Comandi: /riepilogo, /indietro, /ricomincia, "
+    "/documenti, /allega PERCORSO, /nuova, /apri CODICE."
+)
 
 COUNTER_WORDS = {
     "Per rispondere, toccate uno dei pulsanti qui sotto.": N_(
