@@ -302,3 +302,30 @@ def test_retention_and_erasure_take_the_counter_copies_with_the_saved_messages(t
     other.mkdir(parents=True)
     remove_saved_messages(tmp_path / "outbox", "B2-ABC123")
     assert not copies.exists() and other.exists()
+
+
+def test_ctrl_c_during_a_file_check_says_goodbye_without_a_traceback(counter_dir: Path, tmp_path):
+    console([*to_documents(), "/esci"])  # a family at the documents
+    scan = scans_of(tmp_path, "ci", 1, 10)[0]
+    exe = Path(sys.executable).with_name("sportello")
+    process = subprocess.Popen(
+        [str(exe), "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SPORTELLO_DATA_DIR": str(counter_dir), "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdin and process.stdout
+    for line in process.stdout:  # the console is up, at the documents
+        if "Documenti della domanda" in line:
+            break
+    process.stdin.write(f"/allega {scan}\n")  # checked in a process of its own
+    process.stdin.flush()
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "Le risposte restano salvate" in out
+    assert "Per quale documento" not in out and "Ricevuto" not in out  # stopped mid-check
