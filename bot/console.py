@@ -155,13 +155,11 @@ class Console:
         flat = [b for row in reply.buttons for b in row if not b.data.startswith("sub:")]
         if flat:
             self.buttons = flat
-            for i, b in enumerate(flat, 1):
-                print(f"  {i}. {plain(b.label)}", file=self.out)
-        print(file=self.out)
+        self.show_options(flat)
 
-    def show_options(self) -> None:
-        """The options on screen, again."""
-        for i, b in enumerate(self.buttons, 1):
+    def show_options(self, buttons: list[Button] | None = None) -> None:
+        """The options (those on screen, again, by default), then a blank line."""
+        for i, b in enumerate(self.buttons if buttons is None else buttons, 1):
             print(f"  {i}. {plain(b.label)}", file=self.out)
         print(file=self.out)
 
