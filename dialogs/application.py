@@ -249,10 +249,11 @@ class Application(Uploading, Sending):
             return Step([self.view.discarded()])
         if isinstance(button, DropLast) and stage == "documents":
             s = at(statuses, button.index)
-            last = self.desk.last_file(self.dossier_id, s.item.id)
-            if s.item.signed_form or last is None:
+            if s.item.signed_form or s.last is None:
                 raise NotNow
-            self.desk.discard(self.dossier_id, last)
+            if (s.last, s.last_digest) != (button.attachment, button.digest):
+                raise NotNow  # an old button: its page is gone or no longer the last
+            self.desk.discard(self.dossier_id, s.last)
             self.data["item"] = s.item.id  # the next file is the page sent again
             statuses = self.statuses()
             return Step([self.view.dropped(statuses[button.index], statuses)])

@@ -21,6 +21,7 @@ from .callbacks import CallbackData
 
 Index = Annotated[int, Field(ge=0, lt=1000)]
 Id = Annotated[int, Field(ge=1, lt=10**12)]
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{0,12}$")]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 Comune = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3}$")]  # its cadastral code: "F205"
 
@@ -182,9 +183,13 @@ class Discard(CallbackData, prefix="pdel"):
 
 
 class DropLast(CallbackData, prefix="plast"):
-    """🗑 Take away the last page sent for this checklist item (its index)."""
+    """🗑 Take away the last page sent for this checklist item (its index): the page it
+    names (`attachment`, and the start of its SHA-256 since a row id can be reused), so a
+    button left from before cannot take a newer page."""
 
     index: Index
+    attachment: Id
+    digest: Digest
 
 
 class Redo(CallbackData, prefix="predo"):

@@ -177,8 +177,9 @@ class ChecklistView(View):
                 )
             buttons.append([Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())])
         index = next(i for i, o in enumerate(statuses) if o.item.id == s.item.id)
-        if s.files and not s.item.signed_form:
-            buttons.append([Button(_("🗑 Togli l'ultima pagina"), DropLast(index=index).pack())])
+        if s.last is not None and not s.item.signed_form:
+            drop = DropLast(index=index, attachment=s.last, digest=s.last_digest)
+            buttons.append([Button(_("🗑 Togli l'ultima pagina"), drop.pack())])
         return Reply("\n".join(lines), buttons)
 
     def dropped(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:

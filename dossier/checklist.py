@@ -165,6 +165,10 @@ class ItemStatus:
     # box showed no ink: until they are sent again signed, the form is not done.
     form_pages: tuple[int, ...] = ()
     unsigned: tuple[int, ...] = ()
+    # The file filed last under this item itself (its last page): what "🗑 Togli l'ultima
+    # pagina" takes away, named in the button so an old button cannot take a newer page.
+    last: int | None = None
+    last_digest: str = ""  # the start of its SHA-256: a row id is reused after a delete
 
     @property
     def done(self) -> bool:
@@ -204,6 +208,8 @@ def status(
         target = same_as.get(item.id)
         mine = [a for a in attachments if a["item_id"] in (item.id, target)]
         numbered = [a for a in mine if a.get("form_page")]
+        own = [a for a in mine if a["item_id"] == item.id]
+        last = max(own, key=lambda a: (a.get("seq") or 0, a["id"])) if own else None
         out.append(
             ItemStatus(
                 item=item,
@@ -213,6 +219,8 @@ def status(
                 same_as=target,
                 form_pages=tuple(sorted({int(a["form_page"]) for a in numbered})),
                 unsigned=tuple(sorted(int(a["form_page"]) for a in numbered if a.get("ink") == 0)),
+                last=None if last is None else int(last["id"]),
+                last_digest=str(last.get("sha256") or "")[:12] if last else "",
             )
         )
     return out

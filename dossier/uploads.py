@@ -364,11 +364,6 @@ class Uploads:
             self._unlink(dossier_id, row["item_id"])
         return str(row["item_id"])
 
-    def last_file(self, dossier_id: str, item_id: str) -> int | None:
-        """The id of the file filed last under `item_id` (its last page)."""
-        mine = [a for a in store.attachments(self.db, dossier_id) if a["item_id"] == item_id]
-        return max(mine, key=lambda a: (a["seq"], a["id"]))["id"] if mine else None
-
     def link(self, dossier_id: str, attachment_id: int, item_id: str) -> bool:
         """The file `attachment_id` (filed under another item) is also the document of
         `item_id`: one INPS verbale covers two items. Kept and sent once; the item counts

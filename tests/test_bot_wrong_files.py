@@ -59,6 +59,48 @@ async def test_the_last_page_of_a_document_can_be_taken_away(api, db_path):
     await s.close()
 
 
+def take_away_button(api) -> str:
+    """The callback data of "🗑 Togli l'ultima pagina" on the newest keyboard."""
+    message = api.last_keyboard_message(4242)
+    assert message is not None
+    [data] = [
+        b["callback_data"]
+        for row in message["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "Togli l'ultima pagina" in b["text"]
+    ]
+    return str(data)
+
+
+async def test_an_old_take_away_button_does_not_take_the_newer_right_page(api, db_path):
+    """The button under the wrong page, pressed again after the right page came: it names
+    the page it was made for, so the right page stays and the family is told kindly."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    await f.press("Carta d'identità di chi firma")
+    await f.upload_photo(document_photo(91))
+    await f.upload_photo(document_photo(92))  # the wrong page
+    old = take_away_button(api)
+    texts = await f.press("Togli l'ultima pagina", data=old)
+    assert "Tolta l'ultima pagina." in texts[-1]
+    await f.upload_photo(document_photo(93))  # the right one
+    right = {a["id"] for a in attachments(s.db, dossier_id)}
+    assert len(right) == 2
+    fresh = take_away_button(api)
+    assert fresh != old
+    texts = await f.press("Togli l'ultima pagina", data=old)  # the old button again
+    assert "Questo pulsante non vale più." in texts[0]
+    assert not any("Tolta l'ultima pagina." in t for t in texts)
+    assert {a["id"] for a in attachments(s.db, dossier_id)} == right
+    texts = await f.press("Togli l'ultima pagina", data=fresh)  # the newest one works
+    assert "Tolta l'ultima pagina." in texts[-1]
+    assert len(attachments(s.db, dossier_id)) == 1
+    await s.close()
+
+
 async def test_an_answered_question_loses_its_buttons(api, db_path):
     """ "Chi firma la domanda?" and "Per quale documento è?" answered with a button: the
     old message keeps no live buttons; a forged old press is still told kindly."""
