@@ -98,6 +98,13 @@ class SignedPages(Paper):
                 text = _("La pagina {page} l'avete già mandata.").format(page=f.page)
                 lines.append(esc(text))
                 continue
+            if f.outcome == "kept_signed":
+                text = _(
+                    "La nuova foto della pagina {page} non sembra firmata. "
+                    "Teniamo quella di prima, che è firmata."
+                ).format(page=f.page)
+                lines.append(esc(text))
+                continue
             tick = "" if f.ink is False else " ✓"
             if f.outcome == "replaced":
                 text = _("Pagina {page} sostituita con quella nuova").format(page=f.page)

@@ -66,7 +66,9 @@ FORM = "application_form"
 @dataclass(frozen=True)
 class PageFiled:
     """One page of the signed form filed: `outcome` new, replaced (a newer copy of a page
-    already here: the older one is gone) or same (these very bytes were here)."""
+    already here: the older one is gone), same (these very bytes were here) or
+    kept_signed (a copy without ink in its signature box, while the copy here has it:
+    the signed one stays, the new one is not kept)."""
 
     page: int
     outcome: str
@@ -235,6 +237,10 @@ class Uploads:
             return FileRefused(DIGITAL_ALREADY)
         filed: list[PageFiled] = []
         for page in pages:
+            older = [a for a in rows if a.get("form_page") == page.page]
+            if page.ink is False and any(a.get("ink") == 1 for a in older):
+                filed.append(PageFiled(page.page, "kept_signed", page.ink))
+                continue  # never lose a signed page to an unsigned copy of it
             kept = [  # the copy this page replaces does not count
                 a
                 for a in store.attachments(self.db, dossier_id)
@@ -267,7 +273,6 @@ class Uploads:
             if not new:
                 filed.append(PageFiled(page.page, "same", page.ink))
                 continue
-            older = [a for a in rows if a.get("form_page") == page.page]
             for a in older:
                 self._drop(dossier_id, a["id"])
             filed.append(PageFiled(page.page, "replaced" if older else "new", page.ink))

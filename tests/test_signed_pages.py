@@ -166,6 +166,31 @@ async def test_an_unsigned_signature_page_holds_the_send_back_and_a_sideways_pho
     await s.close()
 
 
+async def test_an_unsigned_photo_of_a_signed_page_does_not_throw_the_signed_one_away(
+    api, db_path
+):
+    """The signature page arrived signed; a new photo of it without ink (the family took
+    it again before signing a copy, or of the wrong sheet) is said and not kept: the signed
+    page stays, and so does «Controlla e invia»."""
+    s, form = await at_signing(api, db_path)
+    f = s.family
+    pages = len(PdfReader(io.BytesIO(form)).pages)
+    signature = next(i for i in range(pages) if signature_boxes(form, i))
+    for i in range(pages):
+        await f.upload_photo(page_photo(form, i, angle=1, blur=0.8))
+    [signed] = [a for a in form_files(s) if a["form_page"] == signature + 1]
+    assert signed["ink"] == 1
+    texts = await f.upload_photo(page_photo(form, signature, signed=False, angle=-2, blur=0.8))
+    told = "\n".join(texts)
+    assert f"La nuova foto della pagina {signature + 1} non sembra firmata." in told
+    assert "Teniamo quella di prima, che è firmata." in told
+    assert "sostituita" not in told
+    assert [a["id"] for a in form_files(s) if a["form_page"] == signature + 1] == [signed["id"]]
+    assert f"Pagine firmate ricevute: {pages} di {pages}." in texts[-1]
+    assert "✅ Controlla e invia" in f.buttons()
+    await s.close()
+
+
 async def test_close_ups_of_the_codes_alone_are_not_the_signed_pages(api, db_path):
     """The red team's careless (or crafty) family: a photo of each page's QR code only,
     zoomed in, no page around it. Each is refused with what to do, no page counts, and
