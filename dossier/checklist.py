@@ -208,7 +208,7 @@ def status(
         target = same_as.get(item.id)
         mine = [a for a in attachments if a["item_id"] in (item.id, target)]
         numbered = [a for a in mine if a.get("form_page")]
-        own = [a for a in mine if a["item_id"] == item.id]
+        own = [a for a in mine if a["item_id"] == item.id and a.get("id") is not None]
         last = max(own, key=lambda a: (a.get("seq") or 0, a["id"])) if own else None
         out.append(
             ItemStatus(
