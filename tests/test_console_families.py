@@ -234,6 +234,12 @@ def test_the_console_of_before_becomes_the_first_family(counter_dir: Path):
     assert db.execute("SELECT language FROM users WHERE user_id = ?", [FIRST]).fetchone()[0] == "it"
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """The console as started from a terminal: Ctrl-C not ignored (a test run in the
+    background, `cmd &`, inherits SIGINT ignored, and so would the console)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path):
     exe = Path(sys.executable).with_name("sportello")
     process = subprocess.Popen(
@@ -243,6 +249,7 @@ def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "SPORTELLO_DATA_DIR": str(counter_dir), "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     assert process.stdin and process.stdout
     process.stdin.write("1\n")  # Italiano: then the privacy notice, and the prompt waits
@@ -315,6 +322,7 @@ def test_ctrl_c_during_a_file_check_says_goodbye_without_a_traceback(counter_dir
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "SPORTELLO_DATA_DIR": str(counter_dir), "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     assert process.stdin and process.stdout
     for line in process.stdout:  # the console is up, at the documents
