@@ -240,10 +240,10 @@ def ctrl_c_as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path):
-    exe = Path(sys.executable).with_name("sportello")
-    process = subprocess.Popen(
-        [str(exe), "console"],
+def console_process(counter_dir: Path) -> subprocess.Popen[str]:
+    """`sportello console` as a process of its own, its pipes open, as from a terminal."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("sportello")), "console"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -251,6 +251,10 @@ def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path
         env={**os.environ, "SPORTELLO_DATA_DIR": str(counter_dir), "PYTHONUNBUFFERED": "1"},
         preexec_fn=ctrl_c_as_at_a_terminal,
     )
+
+
+def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path):
+    process = console_process(counter_dir)
     assert process.stdin and process.stdout
     process.stdin.write("1\n")  # Italiano: then the privacy notice, and the prompt waits
     process.stdin.flush()
@@ -314,16 +318,7 @@ def test_retention_and_erasure_take_the_counter_copies_with_the_saved_messages(t
 def test_ctrl_c_during_a_file_check_says_goodbye_without_a_traceback(counter_dir: Path, tmp_path):
     console([*to_documents(), "/esci"])  # a family at the documents
     scan = scans_of(tmp_path, "ci", 1, 10)[0]
-    exe = Path(sys.executable).with_name("sportello")
-    process = subprocess.Popen(
-        [str(exe), "console"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "SPORTELLO_DATA_DIR": str(counter_dir), "PYTHONUNBUFFERED": "1"},
-        preexec_fn=ctrl_c_as_at_a_terminal,
-    )
+    process = console_process(counter_dir)
     assert process.stdin and process.stdout
     for line in process.stdout:  # the console is up, at the documents
         if "Documenti della domanda" in line:
