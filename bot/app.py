@@ -15,6 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
+from common.clock import rome_today
 from common.i18n import N_
 from common.settings import Settings
 from dialogs.languages import SOURCE, available
@@ -58,7 +59,7 @@ COMMANDS = (
 def build_dispatcher(
     db: Database,
     catalogue: Catalogue | None = None,
-    clock: Callable[[], dt.date] = dt.date.today,
+    clock: Callable[[], dt.date] = rome_today,
     settings: Settings | None = None,
     blobs: BlobStore | None = None,
 ) -> Dispatcher:
@@ -137,7 +138,7 @@ async def set_commands(bot: Bot) -> None:
 
 
 async def run_polling(
-    settings: Settings, db: Database, clock: Callable[[], dt.date] = dt.date.today
+    settings: Settings, db: Database, clock: Callable[[], dt.date] = rome_today
 ) -> None:
     """The bot by long polling, with the outbox, receipts, status messages and retention
     running beside it; on exit the jobs finish their round first."""

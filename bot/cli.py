@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
+from common.clock import rome_today
 from eligibility import CatalogueError, FactsError, check, load_catalogue, validate
 from eligibility.describe import describe
 from eligibility.facts import parse_date
@@ -29,7 +30,7 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 def _today(value: str | None) -> dt.date | dt.datetime:
     if value is None:
-        return dt.date.today()
+        return rome_today()
     parsed = parse_date(value)
     if parsed is None:
         raise argparse.ArgumentTypeError(f"--today: must be a date as YYYY-MM-DD, got {value!r}")
@@ -189,7 +190,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
         print("BOT_TOKEN is not set. To try the bot without Telegram: sportello console", file=err)
         return EXIT_ERROR
     today = args.today if args.today_given else None
-    clock = (lambda: today) if today is not None else dt.date.today
+    clock = (lambda: today) if today is not None else rome_today
     if today is not None:
         logging.getLogger("sportello").warning(
             "running AS OF %s (--today): families see notices as on that date", today

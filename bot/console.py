@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from common import counter as families
+from common.clock import rome_today
 from common.settings import Settings
 from dialogs.application import Application, Received, Step
 from dialogs.buttons import is_ours, unpack
@@ -445,7 +446,7 @@ def run_console(
     db: Database,
     stdin: Iterable[str] = sys.stdin,
     out: TextIO = sys.stdout,
-    clock: Callable[[], dt.date] = dt.date.today,
+    clock: Callable[[], dt.date] = rome_today,
     settings: Settings | None = None,
     *,
     new: bool = False,

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from common.clock import moment_clock
+from common.clock import moment_clock, rome_today
 from common.settings import Settings
 
 if TYPE_CHECKING:  # the heavy imports (aiogram alone takes seconds) wait for build_service
@@ -134,7 +134,7 @@ def build_service(
         return _backoffice_alone(settings, db, blobs, catalogue, clock)
     bot = build_bot(settings)  # with the retry middleware
     dp = build_dispatcher(
-        db, catalogue, clock=clock or dt.date.today, settings=settings, blobs=blobs
+        db, catalogue, clock=clock or rome_today, settings=settings, blobs=blobs
     )
     secret = webhook_secret(settings, settings.sportello_data_dir)
     services = Services(

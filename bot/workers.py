@@ -14,7 +14,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from sqlite_utils import Database
 
-from common.clock import Clock, moment_clock, utcnow
+from common.clock import ROME, Clock, moment_clock, utcnow
 from common.counter import is_counter
 from common.i18n import N_
 from common.settings import Settings
@@ -146,10 +146,15 @@ async def warm_up_checks(stop: asyncio.Event, after: float = 10.0) -> None:
 
 
 def local_now(clock: Callable[[], dt.date] | None) -> Callable[[], dt.datetime]:
-    """Now, on the bot's day (`--today` moves the date, the time of day stays real)."""
+    """Now in Italy, naive as the notices' windows are written, on the bot's day (`--today`
+    moves the date, the time of day stays real). The machine's own zone is never read."""
+
+    def in_italy() -> dt.datetime:
+        return utcnow().astimezone(ROME).replace(tzinfo=None)
+
     if clock is None:
-        return dt.datetime.now
-    return lambda: dt.datetime.combine(clock(), dt.datetime.now().time())
+        return in_italy
+    return lambda: dt.datetime.combine(clock(), in_italy().time())
 
 
 def start_workers(

@@ -43,6 +43,12 @@ def parse_iso(text: str) -> dt.datetime:
 ROME = ZoneInfo("Europe/Rome")
 
 
+def rome_today(now: dt.datetime | None = None) -> dt.date:
+    """Today in Italy. The machine's own zone (often UTC) is never asked: between 23:00 and
+    midnight UTC a family in Lombardy is already on the next day."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(ROME).date()
+
+
 def moment(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
     """The instant (UTC) to stamp on an application made on `day`."""
     real = (now or dt.datetime.now(dt.UTC)).astimezone(ROME)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from common.clock import rome_today
 from common.i18n import N_
 from dossier.people import (
     DetailError,
@@ -423,7 +424,7 @@ def parse_email(text: str) -> str:
 def parse_past_date(text: str, today: dt.date | None, *, future_ok: bool = False) -> str:
     """A date as people type it (15/01/2025, 15 gennaio 2025), stored as ISO."""
     day = parse_date(
-        text, today or dt.date.today(), without_year="future" if future_ok else "past"
+        text, today or rome_today(), without_year="future" if future_ok else "past"
     )
     if today is not None and not future_ok and day > today:
         raise AnswerError(N_("Questa data è nel futuro. Controllate e riscrivete."))

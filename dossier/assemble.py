@@ -28,6 +28,8 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
+from common.clock import ROME
+
 from .images import MAX_PIXELS, open_image
 
 pillow_heif.register_heif_opener()
@@ -396,7 +398,7 @@ def _manifest(
         "dossier_id": dossier_id,
         "notice_id": notice_id,
         "recipient": recipient,
-        "created_at": created_at.isoformat(),
+        "created_at": created_at.astimezone(ROME).isoformat(),  # as read in Italy
         "generator": GENERATOR,
         "messages": max(placement, default=1),
         "files": [

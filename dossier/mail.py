@@ -16,7 +16,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
-from common.clock import utcnow
+from common.clock import ROME, utcnow
 
 DOSSIER_HEADER = "X-Sportello-Dossier"
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
@@ -92,7 +92,7 @@ def build_messages(
         raise ValueError("a dossier needs at least one message")
     parts = len(groups)
     domain = (domain or domain_of(sender)).lower()
-    when = format_datetime((date or utcnow()).astimezone(dt.UTC))
+    when = format_datetime((date or utcnow()).astimezone(ROME))  # the time in Italy, with its offset
     out: list[tuple[str, bytes]] = []
     for part, files in enumerate(groups, start=1):
         if not files:

@@ -50,7 +50,9 @@ async def test_the_back_office_of_serve_today_dates_its_forms_on_that_day(world:
     settings = Settings(sportello_data_dir=root, bot_token=None)
     service = build_service(settings, clock=lambda: TRIAL_DAY)
     assert service.bot is None
-    assert service.services.clock().date() == TRIAL_DAY
+    from common.clock import ROME
+
+    assert service.services.clock().astimezone(ROME).date() == TRIAL_DAY  # the day in Italy
     try:
         transport = httpx.ASGITransport(app=service.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://b2") as client:
@@ -78,7 +80,8 @@ async def test_a_failed_delivery_is_told_and_retried_on_the_today_of_the_trial(w
 
     day = dt.date(2025, 6, 16)
     dossier_id = world.dossiers["ready"]
-    queued = dt.datetime(2025, 6, 16, 8, 0, tzinfo=dt.UTC)
+    # queued the evening before: any moment of 16/06 in Italy (from 22:00 UTC on the 15th)
+    queued = dt.datetime(2025, 6, 15, 20, 0, tzinfo=dt.UTC)
     messages = build_messages(
         assembled(dossier_id, 1), sender=SENDER, recipient=RECIPIENT, subject="B2", body="."
     )
@@ -115,3 +118,35 @@ async def test_a_failed_delivery_is_told_and_retried_on_the_today_of_the_trial(w
     assert next_at - parse_iso(retry[0]["at"]) == dt.timedelta(minutes=1)
     row = outbox.rows_of(world.db, dossier_id)[0]
     assert row["next_attempt_at"] == retry[0]["detail"]["next_at"]
+
+
+def test_after_eleven_at_night_utc_the_family_is_already_on_the_next_day():
+    """Servers often run on UTC. At 23:30 UTC on 27 November it is 00:30 of the 28th in
+    Lombardy: the day the bot reads notices, deadlines and the outbox by is the 28th, and
+    the moment it stamps is the real one, not the same time a day earlier (which once kept
+    a dossier queued in that hour from leaving until the next day)."""
+    from common.clock import moment, rome_today
+
+    late = dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
+    assert rome_today(late) == dt.date(2026, 11, 28)
+    assert moment(rome_today(late), late) == late
+    summer = dt.datetime(2025, 6, 22, 22, 30, tzinfo=dt.UTC)  # 00:30 of the 23rd, CEST
+    assert rome_today(summer) == TRIAL_DAY
+    assert moment(rome_today(summer), summer) == summer
+    assert rome_today(dt.datetime(2026, 11, 27, 22, 59, tzinfo=dt.UTC)) == dt.date(2026, 11, 27)
+
+
+def test_no_code_asks_the_machine_for_its_own_date():
+    """`date.today()` is the machine's zone; every default clock is `rome_today`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    packages = ("common", "eligibility", "storage", "dossier", "dialogs", "backoffice", "bot")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "date.today" in line or "datetime.now()" in line
+    ]
+    assert offenders == []
