@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
-from common.clock import rome_today
+from common.clock import moment_clock, rome_today
 from eligibility import CatalogueError, FactsError, check, load_catalogue, validate
 from eligibility.describe import describe
 from eligibility.facts import parse_date
@@ -381,7 +381,11 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
             print("the service is running and sends the outbox itself: nothing sent here", file=err)
         else:
             try:
-                box = Outbox.from_settings(settings, db, blob_store_beside(db, settings))
+                # with --today the round runs on that day, as `sportello run --today` does
+                clock = moment_clock((lambda: args.today) if args.today_given else None)
+                box = Outbox.from_settings(
+                    settings, db, blob_store_beside(db, settings), clock=clock
+                )
                 box.recover()
                 print(f"{asyncio.run(box.run_once())} message(s) handled", file=out)
             finally:
@@ -464,7 +468,7 @@ def parser() -> argparse.ArgumentParser:
                 "--password-stdin", action="store_true", help="read it from standard input"
             )
         one_account.set_defaults(func=cmd_staff)
-    for s in (c, n, one, r, con, sv, add):
+    for s in (c, n, one, r, con, sv, ob, add):
         s.add_argument("--today", default=None, help="the date to use (YYYY-MM-DD)")
     return p
 

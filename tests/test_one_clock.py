@@ -150,3 +150,45 @@ def test_no_code_asks_the_machine_for_its_own_date():
         if "date.today" in line or "datetime.now()" in line
     ]
     assert offenders == []
+
+
+def test_an_operator_sending_round_with_today_dates_the_retry_on_that_day(
+    world: World, monkeypatch
+):
+    """`sportello outbox --send --today 2025-06-16` runs the round on that day, as the bot
+    with `--today` does: the mailbox does not answer, and the retry the family is told
+    about is dated 16/06/2025, not by the real date."""
+    import base64
+    import io
+
+    from bot.cli import main
+    from common.clock import ROME, parse_iso
+    from dossier.mail import build_messages
+    from storage import outbox
+    from tests.smtp_server import free_port
+    from tests.test_delivery import RECIPIENT, SENDER, assembled
+
+    day = dt.date(2025, 6, 16)
+    dossier_id = world.dossiers["ready"]
+    messages = build_messages(
+        assembled(dossier_id, 1), sender=SENDER, recipient=RECIPIENT, subject="B2", body="."
+    )
+    queued = dt.datetime(2025, 6, 15, 20, 0, tzinfo=dt.UTC)
+    outbox.enqueue(world.db, world.services.blobs, dossier_id, messages, RECIPIENT, now=queued)
+    world.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = world.services.settings.sportello_data_dir
+    for name, value in {
+        "SPORTELLO_DATA_DIR": str(root),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(free_port()),  # nobody answers there
+        "SMTP_SECURITY": "none",
+        "SMTP_FROM": SENDER,
+        "SPORTELLO_FILE_KEY": base64.urlsafe_b64encode(world.services.blobs.reader().key).decode(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["outbox", "--send", "--today", "2025-06-16"], out=out, err=err) == 0, err.getvalue()
+    assert "1 message(s) handled" in out.getvalue()
+    retry = [e for e in store.history(world.db, dossier_id) if e["status"] == "riprova"]
+    assert len(retry) == 1
+    assert parse_iso(retry[0]["at"]).astimezone(ROME).date() == day
