@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import moment
 from eligibility import Catalogue, validate
 from storage import dossiers as store
 from storage.blobs import BlobStore
@@ -92,6 +93,7 @@ class Desk(Uploads, Requests):
             municipality=answers.get("municipality", ""),
             language=language,
             data=data,
+            now=moment(checked_on) if checked_on is not None else None,  # one clock: --today
         )
 
     def _record(self, dossier_id: str) -> DossierData:

@@ -8,6 +8,7 @@ inbox); errore at any point. Each change is an event, told to the family once.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -18,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-from common.clock import now_iso
+from common.clock import iso, now_iso
 
 from .records import Identity
 from .rows import last_id
@@ -85,9 +86,10 @@ def create_dossier(
     municipality: str,
     language: str,
     data: dict[str, Any],
+    now: dt.datetime | None = None,
 ) -> str:
-    """A new dossier in `bozza`; returns its id."""
-    now = now_iso()
+    """A new dossier in `bozza`; returns its id. `now`: the bot's moment (`--today`)."""
+    now_text = iso(now) if now is not None else now_iso()
     with db.atomic():
         while True:
             dossier_id = new_dossier_id()
@@ -103,8 +105,8 @@ def create_dossier(
                 "language": language,
                 "status": "bozza",
                 "data": json.dumps(data, ensure_ascii=False),
-                "created_at": now,
-                "updated_at": now,
+                "created_at": now_text,
+                "updated_at": now_text,
                 "purge_warned": 0,
                 "purged": 0,
                 **index_columns(dossier_id, data),

@@ -816,6 +816,10 @@ async def test_with_today_the_form_the_manifest_and_the_email_date_agree(api, db
         next(d[1] for d in api.documents[4242] if d[0] == "riepilogo-istanza.json")
     )
     assert manifest["created_at"].startswith("2025-06-02T")
+    from common.clock import ROME, parse_iso
+
+    created = dossiers_of(s.db, 4242)[0]["created_at"]  # the back-office's «Creata»
+    assert parse_iso(created).astimezone(ROME).date() == dt.date(2025, 6, 2)
     handler, _handled = await deliver_by_smtp(s, db_path)
     message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
     assert message["Date"].datetime.date() == dt.date(2025, 6, 2)
