@@ -17,9 +17,10 @@ key, and, for a file kept byte for byte (a digitally signed PDF, the PDF inside 
   `%%EOF` but blanks (for the PDF in a `.p7m`; a signed PDF's tail is checked by
   `dossier.signatures.tail_is_updates`), no stream that nothing reaches from the
   trailer (a payload written into the file and listed in its cross-reference only), and
-  nothing read two ways (`xref_disagrees`: an object stream listing one object twice,
-  or a cross-reference pypdf had to repair; a viewer would show another object than the
-  one we checked).
+  nothing read two ways (`xref_disagrees`: a cross-reference listing one object twice,
+  or under two generations, an object stream listing one object twice, or a
+  cross-reference pypdf had to repair; a viewer would show another object than the one
+  we checked).
 """
 
 from __future__ import annotations
@@ -211,13 +212,88 @@ def _packed_numbers(reader: PdfReader, number: int) -> list[int] | None:
     return numbers if len(numbers) == count else None
 
 
+_XREF_TOKEN = re.compile(rb"\d+|[nf]")
+
+
+def _table_lists_twice(stream: Any, at: int) -> bool:
+    """Whether the cross-reference table at `at` (just after its `x`) lists an object
+    in use twice: its subsections read as pypdf reads them, up to `trailer`."""
+    stream.seek(at)
+    text = stream.read(25 * (MAX_OBJECTS + 100)).split(b"trailer", 1)[0]
+    tokens = _XREF_TOKEN.findall(text[3:] if text.startswith(b"ref") else text)
+    seen: set[int] = set()
+    i = 0
+    while i + 1 < len(tokens):
+        if not (tokens[i].isdigit() and tokens[i + 1].isdigit()):
+            return False  # not a table we can read: pypdf's own reading decides
+        start, count = int(tokens[i]), int(tokens[i + 1])
+        i += 2
+        for k in range(count):
+            entry = tokens[i : i + 3]
+            i += 3
+            if len(entry) < 3:
+                return False
+            if entry[2] == b"n":
+                if start + k in seen:
+                    return True
+                seen.add(start + k)
+    return False
+
+
+class _Listing(PdfReader):
+    """pypdf's reading of the cross-reference that notes an object number one section
+    lists twice (a table, or a cross-reference stream's /Index): pypdf keeps the first
+    entry, pdfium the last."""
+
+    twice = False
+
+    def _read_standard_xref_table(self, stream: Any) -> None:
+        at = stream.tell()
+        self.twice = self.twice or _table_lists_twice(stream, at)
+        stream.seek(at)
+        super()._read_standard_xref_table(stream)
+
+    def _read_xref_subsections(
+        self, idx_pairs: list[int], get_entry: Any, used_before: Any
+    ) -> None:
+        seen: set[int] = set()
+        for start, size in self._pairs(idx_pairs):
+            if len(seen) + size > MAX_OBJECTS * 10:
+                self.twice = True  # more than any document: not read further
+                return
+            numbers = set(range(start, start + size))
+            if seen & numbers:
+                self.twice = True
+            seen |= numbers
+        super()._read_xref_subsections(idx_pairs, get_entry, used_before)
+
+
+def _listed_two_ways(reader: PdfReader) -> bool:
+    """An object number the cross-reference lists under two generations, or both as an
+    object of its own and inside an object stream: pypdf follows a reference's
+    generation, pdfium looks objects up by number alone and takes the newest."""
+    seen: set[int] = set()
+    for generation, table in reader.xref.items():
+        if generation == 65535:
+            continue
+        numbers = set(table)
+        if seen & numbers:
+            return True
+        seen |= numbers
+    return bool(seen & set(reader.xref_objStm))
+
+
 def xref_disagrees(reader: PdfReader, data: bytes) -> bool:
-    """Whether pypdf may have read an object other than the one a viewer shows: an object
-    stream lists one object number twice (pypdf keeps the first copy, pdfium and pdf.js
-    the one the cross-reference points at), the cross-reference's index into an object
-    stream holds another object, or pypdf repaired the cross-reference while reading
-    (an object not where the cross-reference says, looked for in the bytes instead)."""
-    listed = PdfReader(io.BytesIO(data), strict=False)  # the cross-reference as written
+    """Whether pypdf may have read an object other than the one a viewer shows: the
+    cross-reference lists one object twice (in one section, under two generations, or
+    both alone and packed), an object stream lists one object number twice (pypdf keeps
+    the first copy, pdfium and pdf.js the one the cross-reference points at), the
+    cross-reference's index into an object stream holds another object, or pypdf
+    repaired the cross-reference while reading (an object not where the cross-reference
+    says, looked for in the bytes instead)."""
+    listed = _Listing(io.BytesIO(data), strict=False)  # the cross-reference as written
+    if listed.twice or _listed_two_ways(listed):
+        return True
     if listed.xref != reader.xref or listed.xref_objStm != reader.xref_objStm:
         return True
     headers: dict[int, list[int] | None] = {}

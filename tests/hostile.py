@@ -740,3 +740,62 @@ def misplaced_object_signed() -> bytes:
     offset = pdf.index(b"\n5 0 obj") + 1
     row = f"{offset:010d} 00000 n \n".encode()
     return sign_placeholder(pdf.replace(row, f"{offset - 3:010d} 00000 n \n".encode()))
+
+
+_HTML_ATTACHMENT = b"<html><body><script>location='http://example.invalid/'</script></body></html>"
+
+
+def catalog_listed_twice(how: str, *, signed: bool) -> bytes:
+    """The red team's fourth pass: the catalog (object 1) listed twice by the
+    cross-reference, a clean copy (reaching stream 8 through a made-up key) and one that
+    attaches stream 8 (`fattura.html`, an HTML page with a script: no archive, no
+    program) and opens the attachments panel. pypdf takes one, pdfium the other:
+    - "generations": `1 0 obj` and `1 1 obj`, both listed; /Root 1 0 R reads the clean
+      one, pdfium (which looks objects up by number) the newest;
+    - "same generation": one table lists object 1 twice; pypdf keeps the first entry,
+      pdfium the last;
+    - "update": `1 1 obj` added by an incremental update (unsigned: for a `.p7m`)."""
+    form = b"/AcroForm << /Fields [7 0 R] /SigFlags 3 >> " if signed else b""
+    clean = b"<< /Type /Catalog /Pages 2 0 R " + form + b"/PieceInfo 8 0 R >>"
+    shown = (
+        b"<< /Type /Catalog /Pages 2 0 R " + form + b"/PageMode /UseAttachments /Names << "
+        b"/EmbeddedFiles << /Names [(fattura.html) << /Type /Filespec /F (fattura.html) "
+        b"/UF (fattura.html) /EF << /F 8 0 R >> >>] >> >> >>"
+    )
+    attached = zlib.compress(_HTML_ATTACHMENT)
+    annots = b" /Annots [7 0 R]" if signed else b""
+    rest = [
+        (2, 0, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+        (
+            3,
+            0,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >>" + annots + b" >>",
+        ),
+        (4, 0, stream(PAGE_TEXT)),
+        (5, 0, FONT.encode()),
+        (8, 0, stream(attached, "/Filter /FlateDecode /Subtype /text#2Fhtml")),
+    ]
+    if signed:
+        rest += [(6, 0, _SIGNATURE.encode()), (7, 0, _FIELD.encode())]
+    second = 0 if how == "same generation" else 1
+    catalogs = [(1, 0, clean)] if how == "update" else [(1, 0, clean), (1, second, shown)]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets: list[tuple[int, int, int]] = []
+    for number, generation, body in [*catalogs, *rest]:
+        offsets.append((number, generation, len(out)))
+        out += f"{number} {generation} obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    for number, generation, offset in sorted(offsets):
+        out += f"{number} 1\n{offset:010d} {generation:05d} n \n".encode()
+    out += f"trailer\n<< /Size 9 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    if how == "update":
+        at = len(out)
+        out += b"1 1 obj\n" + shown + b"\nendobj\n"
+        update = len(out)
+        out += (
+            f"xref\n1 1\n{at:010d} 00001 n \ntrailer\n<< /Size 9 /Root 1 0 R /Prev {xref} >>\n"
+            f"startxref\n{update}\n%%EOF\n"
+        ).encode()
+    return sign_placeholder(bytes(out)) if signed else bytes(out)

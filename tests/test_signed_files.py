@@ -342,11 +342,34 @@ def test_a_file_whose_viewers_read_another_catalog_than_ours_is_refused() -> Non
         assert result.reason == "repeated_keys", (name, result.reason)
 
 
+LISTED_TWICE = ("generations", "same generation", "update")
+
+
+@pytest.mark.parametrize("how", LISTED_TWICE)
+def test_a_catalog_the_cross_reference_lists_twice_is_refused(how: str) -> None:
+    """The red team's fourth pass: object 1 listed twice (under two generations, twice
+    in one table, or again by an update); pypdf reads the clean one, pdfium the one
+    attaching fattura.html. Signed (PAdES over the whole file) and inside a .p7m."""
+    import pypdfium2 as pdfium
+
+    cases = [(".p7m of a PDF", p7m(h.catalog_listed_twice(how, signed=False)))]
+    if how != "update":  # an update after signing is pyHanko's to judge
+        cases.append(("signed PDF", h.catalog_listed_twice(how, signed=True)))
+    for name, data in cases:
+        shown = h.catalog_listed_twice(how, signed=name == "signed PDF")
+        assert pdfium.PdfDocument(shown).count_attachments() == 1  # what a viewer sees
+        result = checked(data)
+        assert isinstance(result, FileRefused), (how, name, result)
+        assert result.reason == "repeated_keys", (how, name, result.reason)
+
+
 async def test_a_signed_file_that_viewers_read_differently_is_refused_in_chat(api, db_path):
     s, dossier_id = await isee_session(api, db_path)
     for data, file_name in (
         (h.catalog_twice(signed=True), "attestazione.pdf"),
         (p7m(h.catalog_twice(signed=False)), "attestazione.pdf.p7m"),
+        (h.catalog_listed_twice("generations", signed=True), "attestazione.pdf"),
+        (h.catalog_listed_twice("same generation", signed=True), "attestazione.pdf"),
     ):
         texts = await s.family.upload_document(data, file_name)
         assert texts[-1].startswith("⚠️"), (file_name, texts)
