@@ -16,7 +16,8 @@ key, and, for a file kept byte for byte (a digitally signed PDF, the PDF inside 
   a PDF that ends with one, or that carries its headers), nothing after the last
   `%%EOF` but blanks (for the PDF in a `.p7m`; a signed PDF's tail is checked by
   `dossier.signatures.tail_is_updates`), no stream that nothing reaches from the
-  trailer (a payload written into the file and listed in its cross-reference only), and
+  trailer (a payload written into the file and listed in its cross-reference only; an
+  appearance a later save replaced is not counted: it draws nothing), and
   nothing read two ways (`xref_disagrees`: a cross-reference listing one object twice,
   or under two generations, an object stream listing one object twice, or a
   cross-reference pypdf had to repair; a viewer would show another object than the one
@@ -172,7 +173,11 @@ def _hint_stream_offsets(
 def unreached_streams(reader: PdfReader, data: bytes, reached: set[tuple[int, int]]) -> int:
     """How many streams the cross-reference lists that nothing reaches from the trailer:
     not the cross-reference and object streams, not a linearized file's hints (plain
-    streams: no /Type, no /Subtype)."""
+    streams: no /Type, no /Subtype), not a form XObject (/Subtype /Form with a /BBox):
+    signing a file into a signature box it already had replaces the box's empty
+    appearance, which stays listed and reached by nothing. Such a leftover draws
+    nothing; its bytes are still sniffed for programs and archives
+    (`payload_in_objects`)."""
     candidates: list[tuple[int, int, int]] = []
     for generation, table in reader.xref.items():
         free = reader.xref_free_entry.get(generation, {})
@@ -195,6 +200,8 @@ def unreached_streams(reader: PdfReader, data: bytes, reached: set[tuple[int, in
             continue
         if offset in hints and "/Type" not in obj and "/Subtype" not in obj:
             continue
+        if obj.get("/Subtype") == "/Form" and "/BBox" in obj:
+            continue  # an appearance replaced by a later save (a field once empty, signed)
         unreached += 1
     return unreached
 

@@ -799,3 +799,19 @@ def catalog_listed_twice(how: str, *, signed: bool) -> bytes:
             f"startxref\n{update}\n%%EOF\n"
         ).encode()
     return sign_placeholder(bytes(out)) if signed else bytes(out)
+
+
+def signed_into_its_box(pdf: bytes, box: tuple[int, int, int, int] = (350, 50, 550, 110)) -> bytes:
+    """`pdf` as a form with an empty signature box ("firma qui": a visible field with its
+    own empty appearance), saved; then signed into that box in a second save (pyHanko),
+    which replaces the box's appearance: the empty one stays listed, reached by nothing."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    fields.append_signature_field(writer, fields.SigFieldSpec("Medico", on_page=0, box=box))
+    template = io.BytesIO()
+    writer.write(template)
+    again = IncrementalPdfFileWriter(io.BytesIO(template.getvalue()))
+    meta = signers.PdfSignatureMetadata(field_name="Medico")
+    return signers.sign_pdf(again, meta, signer=_pyhanko_signer("Dott. Bianchi")).getvalue()

@@ -342,6 +342,20 @@ def test_a_file_whose_viewers_read_another_catalog_than_ours_is_refused() -> Non
         assert result.reason == "repeated_keys", (name, result.reason)
 
 
+def test_a_pdf_signed_into_the_box_it_already_had_stays_signed() -> None:
+    """A form with an empty signature box ("firma qui"), signed into it later: the box's
+    empty appearance, replaced, is listed and reached by nothing, and draws nothing. A
+    leftover appearance carrying a program is still refused."""
+    data = h.signed_into_its_box(pdf_document(2))
+    result = checked(data)
+    assert isinstance(result, CheckedFile), result
+    assert result.signed and result.clean == data and result.pages == 2
+    form = "<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Length {} >>\nstream\n{}\nendstream"
+    exe = (h.PROGRAM * 4).decode("latin-1")
+    refused = checked(h.signed_pdf(objects=(form.format(len(exe), exe),)))
+    assert isinstance(refused, FileRefused) and refused.reason == "signed_hidden", refused
+
+
 LISTED_TWICE = ("generations", "same generation", "update")
 
 
