@@ -224,6 +224,8 @@ class Application(Uploading, Sending):
             return Step([self.view.send_now(s)])
         if isinstance(button, FileAs):
             item = at(statuses, button.index).item
+            if item.signed_form:  # its pages come through their QR code, never a choice
+                raise NotNow
             refused = self._assign(button.attachment, item.id)
             if refused is not None:  # still asked about: another document may take it
                 return Step([self.view.refused(refused)], still_asking=True)
@@ -271,6 +273,8 @@ class Application(Uploading, Sending):
             if button.index is None:
                 return Step([self.view.redo_menu(statuses)])
             s = at(statuses, button.index)
+            if not s.files:  # the menu offers only what was sent
+                raise NotNow
             self.desk.take_back(self.dossier_id, s.item.id)
             if s.item.signed_form:
                 self.data["stage"] = "signing"
@@ -377,9 +381,7 @@ class Application(Uploading, Sending):
             for other, a in list(waiting.items())
             if album and a == album and int(other) != attachment_id
         ]
-        refused = self.desk.too_heavy_to_file(
-            self.dossier_id, together, item_id, self._budget_mb()
-        )
+        refused = self.desk.too_heavy_to_file(self.dossier_id, together, item_id, self._budget_mb())
         if refused is not None:
             return refused
         for other in together:  # the rest of its album goes with it

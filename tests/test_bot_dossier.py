@@ -16,7 +16,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from stdnum.it import codicefiscale
 
-from dialogs.buttons import FileAs
+from dialogs.buttons import FileAs, Redo
 from storage.dossiers import attachments, dossiers_of
 from tests.botapi import BotAPI
 from tests.documents import (
@@ -199,6 +199,29 @@ async def test_forged_paperwork_button_shows_the_checklist_again(api, db_path):
     await s.close()
 
 
+async def test_a_forged_button_files_no_photo_as_the_signed_form_nor_skips_to_signing(api, db_path):
+    """The red team's fourth pass: the keyboard never offers the signed form for a file
+    sent without choosing, nor «rifai» for a document with no files; forged, both
+    presses change nothing (the form's pages come only through their QR code)."""
+    s = await at_checklist(api, db_path)
+    f = s.family
+    dossier_id = dossiers_of(s.db, 4242)[0]["id"]
+    texts = await f.upload_photo(document_photo(7))
+    assert "Per quale documento è?" in texts[-1]
+    (asked,) = attachments(s.db, dossier_id)
+    statuses = s.dp["desk"].statuses(dossier_id)
+    form = next(i for i, st in enumerate(statuses) if st.item.signed_form)
+    texts = await f.press("", data=FileAs(attachment=asked["id"], index=form).pack())
+    assert "non vale più" in texts[0]
+    assert [a["item_id"] for a in attachments(s.db, dossier_id)] == ["_unassigned"]
+    texts = await f.press("", data=Redo(index=form).pack())
+    assert "non vale più" in texts[0]
+    assert not any("Stampatelo" in t for t in texts)
+    texts = await f.say("/documenti")
+    assert "✅ Domanda firmata" not in texts[-1]
+    await s.close()
+
+
 DOCUMENTS = (  # the Opera checklist: each document's label, how many photos
     ("Carta d'identità di chi firma", 2),
     ("Verbale dell'accompagnamento", 1),
@@ -298,9 +321,7 @@ async def send_application(s: Session) -> str:
     return dossiers_of(s.db, 4242)[0]["id"]
 
 
-async def test_after_sending_start_and_documenti_say_where_the_application_stands(
-    api, db_path
-):
+async def test_after_sending_start_and_documenti_say_where_the_application_stands(api, db_path):
     """/start and /documenti after the send: the status and what comes next; while the
     mailbox does not answer, that it does not and when the next try is; once it went,
     the last PEC receipt."""
@@ -349,7 +370,9 @@ async def test_after_sending_start_and_documenti_say_where_the_application_stand
     await box.run_once()  # not due yet: nothing more
     assert await tell_families(s.bot, s.db, make_i18n()) == 0
     # back up: it goes; the accettazione receipt is the last receipt shown
-    s.db.execute("update outbox set next_attempt_at = created_at where dossier_id = ?", [dossier_id])
+    s.db.execute(
+        "update outbox set next_attempt_at = created_at where dossier_id = ?", [dossier_id]
+    )
     s.db.conn.commit()
     handler, _handled = await deliver_by_smtp(s, db_path)
     assert len(handler.messages) == 1
@@ -602,7 +625,9 @@ async def test_an_album_then_a_file_without_a_tap_is_asked_about_and_can_be_move
     # the ISEE's question is answered wrongly: it goes under the verbale
     api.messages[4242][question["message_id"]] = question
     wrong = next(
-        b for row in question["reply_markup"]["inline_keyboard"] for b in row
+        b
+        for row in question["reply_markup"]["inline_keyboard"]
+        for b in row
         if "Verbale" in b["text"]
     )
     await f.press("", data=wrong["callback_data"])
