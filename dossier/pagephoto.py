@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]  # x, y, width, height (mm)
@@ -300,6 +300,7 @@ PRINT_GRID = (14, 20)
 FORM_CELL = 0.03  # of a cell printed on our rendering: the form prints there
 SEEN_CELL = 0.008  # of a cell dark in the picture: print seen there
 PRINT_MATCH = 0.75  # of the form's printed cells seen printed in the picture, at least
+PRINT_CUTOFF = 0.5  # % of the page's darkest and lightest pixels left out of its range
 
 
 def page_in_view(gray: Image.Image, placement: Placement, layout: Layout, page: int = 0) -> bool:
@@ -343,7 +344,9 @@ def _page_dark(gray: Image.Image, placement: Placement, layout: Layout) -> Image
         resample=Image.Resampling.BILINEAR,
         fillcolor=255,
     )
-    dark = _dark(page, density)
+    # the page's own black and white stretched to the full range: a photo in dim light
+    # (grey paper, grey print) shows its print as a bright one does
+    dark = _dark(ImageOps.autocontrast(page, cutoff=PRINT_CUTOFF), density)
     x, y, side = layout.qr
     left, top, right, bottom = (
         round(v * density) for v in (x - 2, y - 2, x + side + 2, y + side + 2)

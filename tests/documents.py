@@ -87,6 +87,7 @@ def page_photo(
     blur: float = 0,
     noise: float = 0,
     shade: float = 0.0,
+    contrast: float = 1.0,
     size: tuple[int, int] = (4000, 3000),
     seed: int = 0,
 ) -> bytes:
@@ -94,7 +95,8 @@ def page_photo(
     (if it has one, and `signed`), lying on a wooden table, turned by `angle` degrees,
     seen a little from below (`tilt`: the top of the page narrower by that share), out of
     focus (`blur`), grainy (`noise`, grey levels), lit from one side (`shade`: the left
-    edge that much darker), saved as a phone saves it (JPEG)."""
+    edge that much darker), in dim light (`contrast`: 0.3 keeps 30% of the difference
+    between print and paper), saved as a phone saves it (JPEG)."""
     import pypdfium2
     from PIL import ImageChops, ImageFilter
 
@@ -129,6 +131,10 @@ def page_photo(
     if noise:
         grain = Image.effect_noise(size, noise).convert("RGB")
         table = ImageChops.add(table, grain, offset=-128)
+    if contrast != 1.0:
+        from PIL import ImageEnhance
+
+        table = ImageEnhance.Contrast(table).enhance(contrast)
     out = io.BytesIO()
     table.save(out, format="JPEG", quality=85)
     return out.getvalue()

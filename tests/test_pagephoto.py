@@ -103,6 +103,8 @@ PHOTOS = {  # how a phone sees the page: turned, askew, out of focus, grainy, li
         "blur": 1.0,
     },
     "sideways and seen from below": {"angle": 92, "tilt": 0.1, "noise": 8, "blur": 1.4},
+    # the red team's fourth pass: in dim light it was taken for a close-up of the code
+    "in dim light": {"angle": 3, "contrast": 0.3},
 }
 
 
