@@ -5,9 +5,10 @@ update afterwards, and a viewer shows the file with the update (a page's text re
 "shadow attacks"). So a PDF counts as signed only when, for every signature, the updates
 after it do nothing but what signing and archiving do: add a Document Security Store
 (certificates, OCSP answers and CRLs, /VRI), a document timestamp, or another signature
-(its field, its value, its widget). A signature after the first must also draw nothing:
-its widget's box has no area (pyHanko rates a new signature whose box covers the page
-with other text as form filling, and a viewer shows that text instead of the page).
+(its field, its value, its widget). A signature after the first must also hide nothing:
+its widget's box has no area, or lies where the page as first signed shows no print
+and covers at most a quarter of it (pyHanko rates a new signature whose box covers the
+page with other text as form filling, and a viewer shows that text instead of the page).
 Anything else, or a file pyHanko cannot read, and the PDF counts as unsigned: its clean copy is kept and the family is told why
 (`dossier.files`). Imported only when a signed PDF arrives (pyHanko takes a second).
 """
@@ -40,20 +41,95 @@ _ONLY_ARCHIVING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 MAX_REVISIONS = 20
 
 
-def _drawn(field: Any) -> bool:
-    """Whether a signature field has a widget a viewer draws: a box of some area (or
-    none given: a viewer may guess one)."""
-    kids = field.get("/Kids")
-    widgets = [field] if "/Rect" in field or kids is None else list(kids)
-    for widget in widgets:
-        rect = widget.get_object().get("/Rect")
-        try:
-            x1, y1, x2, y2 = (float(v) for v in rect)
-        except Exception:
+MAX_BOX_SHARE = 0.25  # of its page: a later signature's box larger than this hides it
+PRINTED = 0.005  # of a box's area printed in the signed revision: the box would hide print
+_DARK = 200  # grey level under which a pixel of the rendered page is print
+
+
+def _widgets(field: Any) -> list[tuple[Any, int | None]]:
+    """A signature field's widgets, each with its object number (None: not known)."""
+    if "/Rect" in field or "/Kids" not in field:
+        ref = getattr(field, "container_ref", None)
+        return [(field, getattr(ref, "idnum", None))]
+    return [(kid.get_object(), getattr(kid, "idnum", None)) for kid in field.raw_get("/Kids")]
+
+
+def _annotated_pages(data: bytes) -> dict[int, list[int]]:
+    """Which pages list each annotation (by object number) in their /Annots: where a
+    viewer draws it (a widget's /P may name another page)."""
+    from pypdf import PdfReader
+
+    where: dict[int, list[int]] = {}
+    for index, page in enumerate(PdfReader(io.BytesIO(data), strict=False).pages):
+        annotations = page.get("/Annots")
+        annotations = annotations.get_object() if annotations is not None else []
+        for annotation in annotations if isinstance(annotations, list) else []:
+            number = getattr(annotation, "idnum", None)
+            if number is not None:
+                where.setdefault(number, []).append(index)
+    return where
+
+
+def _print_under(signed: Any, page: int | None, box: tuple[float, ...]) -> bool:
+    """Whether the signed revision (`signed`: pdfium's document) shows print inside `box`
+    (PDF points) on `page` (None: on any page), or the box is over `MAX_BOX_SHARE` of
+    it: a box drawn there would hide what was signed."""
+    x1, y1, x2, y2 = (
+        min(box[0], box[2]),
+        min(box[1], box[3]),
+        max(box[0], box[2]),
+        max(box[1], box[3]),
+    )
+    indexes = range(len(signed)) if page is None else [page]
+    for index in indexes:
+        if not 0 <= index < len(signed):
             return True
-        if abs(x2 - x1) * abs(y2 - y1) > 0:
+        sheet = signed[index]
+        width, height = sheet.get_size()
+        if (x2 - x1) * (y2 - y1) > MAX_BOX_SHARE * width * height:
+            return True
+        image = sheet.render(scale=1, grayscale=True).to_pil().convert("L")
+        crop = image.crop((round(x1), round(height - y2), round(x2), round(height - y1)))
+        if crop.width * crop.height == 0:
+            continue
+        dark = sum(crop.point(lambda v: 255 if v < _DARK else 0).histogram()[255:])
+        if dark > PRINTED * crop.width * crop.height:
             return True
     return False
+
+
+def _hides_print(data: bytes, first: Any, later: list[Any]) -> bool:
+    """Whether a signature after the first has a widget a viewer draws over print of
+    the page as first signed (or over most of the page, or where we cannot tell): its
+    box may carry any text on a white background (the red team's "TESTO AGGIUNTO DOPO LA
+    FIRMA" covering the page). A second signer's box on a blank part of the page, as a
+    doctor and a patient each sign in their own box, hides nothing."""
+    boxes = []
+    for signature in later:
+        for widget, number in _widgets(signature.sig_field):
+            try:
+                box = tuple(float(v) for v in widget.get("/Rect"))
+            except Exception:
+                return True  # no box given: a viewer may guess one
+            if len(box) != 4:
+                return True
+            if abs(box[2] - box[0]) * abs(box[3] - box[1]) > 0:
+                boxes.append((number, box))
+    if not boxes:
+        return False
+    import pypdfium2 as pdfium  # as the staff's viewer draws the page
+
+    where = _annotated_pages(data)
+    start, length = int(first.byte_range[2]), int(first.byte_range[3])
+    signed = pdfium.PdfDocument(data[: start + length])
+    try:
+        for number, box in boxes:
+            pages: list[int | None] = list(where.get(number, [])) if number is not None else []
+            if any(_print_under(signed, page, box) for page in pages or [None]):
+                return True
+        return False
+    finally:
+        signed.close()
 
 
 def changed_after_signing(data: bytes) -> bool:
@@ -72,8 +148,8 @@ def changed_after_signing(data: bytes) -> bool:
             return True
         signature_fields = {name for name, _value, _ref in enumerate_sig_fields(reader)}
         first = min(signatures, key=lambda s: s.signed_revision)
-        if any(_drawn(s.sig_field) for s in signatures if s is not first):
-            log.info("signed PDF with a visible signature after the first: counted as changed")
+        if _hides_print(data, first, [s for s in signatures if s is not first]):
+            log.info("signed PDF with a later signature drawn over the page: counted as changed")
             return True
         for signature in signatures:
             signature.compute_integrity_info(DEFAULT_DIFF_POLICY)

@@ -623,10 +623,12 @@ def signed_again(pdf: bytes, times: int) -> list[bytes]:
     return made
 
 
-def visibly_signed_again(signed: bytes) -> bytes:
+def visibly_signed_again(
+    signed: bytes, box: tuple[int, int, int, int] = (0, 0, 595, 842), text: str = ""
+) -> bytes:
     """The red team's: after the first signature, a throwaway second one whose widget
-    covers the whole page with an opaque box of other text (pyHanko rates it form
-    filling of a signature field)."""
+    covers `box` (the whole page) with an opaque white box of other text (pyHanko rates
+    it form filling of a signature field)."""
     from pyhanko.pdf_utils.content import RawContent
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.layout import BoxConstraints
@@ -634,9 +636,12 @@ def visibly_signed_again(signed: bytes) -> bytes:
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import TextStampStyle
 
-    cover = RawContent(b"1 1 1 rg 0 0 595 842 re f", box=BoxConstraints(595, 842))
+    width, height = box[2] - box[0], box[3] - box[1]
+    cover = RawContent(
+        f"1 1 1 rg 0 0 {width} {height} re f".encode(), box=BoxConstraints(width, height)
+    )
     style = TextStampStyle(
-        stamp_text="ISEE ordinario: 1.234,00 EUR\nTESTO AGGIUNTO DOPO LA FIRMA",
+        stamp_text=text or "ISEE ordinario: 1.234,00 EUR\nTESTO AGGIUNTO DOPO LA FIRMA",
         border_width=0,
         background=cover,
         background_opacity=1.0,
@@ -646,7 +651,7 @@ def visibly_signed_again(signed: bytes) -> bytes:
         signers.PdfSignatureMetadata(field_name="Firma2"),
         _pyhanko_signer("Chiunque"),
         stamp_style=style,
-        new_field_spec=fields.SigFieldSpec("Firma2", on_page=0, box=(0, 0, 595, 842)),
+        new_field_spec=fields.SigFieldSpec("Firma2", on_page=0, box=box),
     )
     return signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(signed))).getvalue()
 

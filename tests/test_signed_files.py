@@ -446,6 +446,15 @@ def later_visible_signatures() -> dict[str, bytes]:
         "covering the page": h.visibly_signed_again(first),
         "a visible first one": visible,
         "a visible first one, an invisible second": h.pades_signed(visible, "Firma2", "Altra"),
+        # the red team's fourth pass: two signers, each in a box on a blank part of the
+        # page (a doctor and a patient), counted as a change after signing before
+        "two signers, each in their own box": h.visibly_signed_again(
+            visible, box=(350, 50, 550, 100), text="Firmato: Dott. Bianchi"
+        ),
+        # a small white box over the page's line of print, with other words
+        "a small box over the print": h.visibly_signed_again(
+            first, box=(60, 700, 500, 760), text="Verbale annullato"
+        ),
     }
 
 
@@ -467,7 +476,14 @@ def test_a_later_signature_that_draws_over_the_page_makes_the_file_unsigned(
     assert isinstance(result, CheckedFile)
     assert (result.signed, result.changed_after_signing) == (False, True)
     assert result.clean != covered
-    for name in ("a visible first one", "a visible first one, an invisible second"):
+    small = checked(later_visible_signatures["a small box over the print"])
+    assert isinstance(small, CheckedFile)
+    assert (small.signed, small.changed_after_signing) == (False, True)
+    for name in (
+        "a visible first one",
+        "a visible first one, an invisible second",
+        "two signers, each in their own box",
+    ):
         kept = checked(later_visible_signatures[name])
         assert isinstance(kept, CheckedFile), name
         assert (kept.signed, kept.changed_after_signing) == (True, False), name
