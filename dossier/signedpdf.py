@@ -70,29 +70,24 @@ def _annotated_pages(data: bytes) -> dict[int, list[int]]:
     return where
 
 
-def _print_under(signed: Any, page: int | None, box: tuple[float, ...]) -> bool:
-    """Whether the signed revision (`signed`: pdfium's document) shows print inside `box`
-    (PDF points) on `page` (None: on any page), or the box is over `MAX_BOX_SHARE` of
-    it: a box drawn there would hide what was signed."""
-    x1, y1, x2, y2 = (
-        min(box[0], box[2]),
-        min(box[1], box[3]),
-        max(box[0], box[2]),
-        max(box[1], box[3]),
-    )
-    indexes = range(len(signed)) if page is None else [page]
-    for index in indexes:
-        if not 0 <= index < len(signed):
+def _print_under(pages: list[Any], page: int | None, box: tuple[float, ...]) -> bool:
+    """Whether the signed revision (`pages`: each rendered grey, one pixel a point)
+    shows print inside `box` (PDF points) on `page` (None: on any page), or the box is
+    over `MAX_BOX_SHARE` of it: a box drawn there would hide what was signed."""
+    x1, x2 = min(box[0], box[2]), max(box[0], box[2])
+    y1, y2 = min(box[1], box[3]), max(box[1], box[3])
+    for index in range(len(pages)) if page is None else [page]:
+        if not 0 <= index < len(pages):
             return True
-        sheet = signed[index]
-        width, height = sheet.get_size()
-        if (x2 - x1) * (y2 - y1) > MAX_BOX_SHARE * width * height:
+        image = pages[index]
+        if (x2 - x1) * (y2 - y1) > MAX_BOX_SHARE * image.width * image.height:
             return True
-        image = sheet.render(scale=1, grayscale=True).to_pil().convert("L")
-        crop = image.crop((round(x1), round(height - y2), round(x2), round(height - y1)))
+        crop = image.crop(
+            (round(x1), round(image.height - y2), round(x2), round(image.height - y1))
+        )
         if crop.width * crop.height == 0:
             continue
-        dark = sum(crop.point(lambda v: 255 if v < _DARK else 0).histogram()[255:])
+        dark = crop.point(lambda v: 255 if v < _DARK else 0).histogram()[255]
         if dark > PRINTED * crop.width * crop.height:
             return True
     return False
@@ -117,19 +112,16 @@ def _hides_print(data: bytes, first: Any, later: list[Any]) -> bool:
                 boxes.append((number, box))
     if not boxes:
         return False
-    import pypdfium2 as pdfium  # as the staff's viewer draws the page
+    from .pagecode import page_images  # pdfium: as the staff's viewer draws the page
 
     where = _annotated_pages(data)
     start, length = int(first.byte_range[2]), int(first.byte_range[3])
-    signed = pdfium.PdfDocument(data[: start + length])
-    try:
-        for number, box in boxes:
-            pages: list[int | None] = list(where.get(number, [])) if number is not None else []
-            if any(_print_under(signed, page, box) for page in pages or [None]):
-                return True
-        return False
-    finally:
-        signed.close()
+    signed = page_images(data[: start + length], 72 / 25.4)  # one pixel a point
+    for number, box in boxes:
+        pages: list[int | None] = list(where.get(number, [])) if number is not None else []
+        if any(_print_under(signed, page, box) for page in pages or [None]):
+            return True
+    return False
 
 
 def changed_after_signing(data: bytes) -> bool:
