@@ -376,11 +376,26 @@ def _strings_of(obj: Any) -> Iterator[bytes]:
                 yield raw
 
 
+# Encodings that only spell bytes out (hex, base-85, LZW, run lengths): an image whose
+# first filter is one of them is decoded whole (no scanner or camera writes one), since
+# its bytes in the file show nothing of what they spell.
+_TEXT_ENCODINGS = frozenset(
+    {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85", "/LZWDecode", "/LZW"}
+    | {"/RunLengthDecode", "/RL"}
+)
+
+
 def _image_head(stream: StreamObject) -> bytes:
-    """The start of an image's pixels (a Flate-compressed one), the raw bytes otherwise
-    (a JPEG's bytes are in the file as they are: `payload_in(data)` looks at them)."""
+    """The start of an image's pixels (a Flate-compressed one), the whole of what a
+    text encoding spells out (`_TEXT_ENCODINGS`), nothing otherwise (a JPEG's bytes are
+    in the file as they are: `payload_in(data)` looks at them)."""
     filters = stream.get("/Filter")
     first = filters[0] if isinstance(filters, list) and filters else filters
+    if first in _TEXT_ENCODINGS:  # no image's own compression: what it wraps, decoded
+        try:
+            return stream.get_data()
+        except Exception:
+            return bytes(stream._data)
     if first != "/FlateDecode":
         return b""
     try:

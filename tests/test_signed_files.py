@@ -356,6 +356,30 @@ def test_a_pdf_signed_into_the_box_it_already_had_stays_signed() -> None:
     assert isinstance(refused, FileRefused) and refused.reason == "signed_hidden", refused
 
 
+def test_a_program_spelled_out_as_an_image_is_refused() -> None:
+    """The red team's fourth pass: an "image" whose bytes are a program in hex, or a ZIP
+    in base-85 around Flate, reached through a made-up key of a signed PDF."""
+    import base64
+    import binascii
+    import zlib
+
+    image = "<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+    image += "/BitsPerComponent 8 /Filter {} /Length {} >>\nstream\n{}\nendstream"
+    spelled = {
+        "hex": ("/ASCIIHexDecode", binascii.hexlify(h.PROGRAM * 2) + b">", "signed_hidden"),
+        "base-85, Flate": (
+            "[/ASCII85Decode /FlateDecode]",
+            base64.a85encode(zlib.compress(h.zip_with_exe()), adobe=True)[2:],
+            "signed_zip",
+        ),
+    }
+    for name, (filters, encoded, reason) in spelled.items():
+        body = image.format(filters, len(encoded), encoded.decode("latin-1"))
+        result = checked(h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(body,)))
+        assert isinstance(result, FileRefused), (name, result)
+        assert result.reason == reason, (name, result.reason)
+
+
 LISTED_TWICE = ("generations", "same generation", "update")
 
 
