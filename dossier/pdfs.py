@@ -87,9 +87,13 @@ _NAMES = {
 }
 # Refused in any PDF: code, programs, remote files, files inside.
 REFUSED_ALWAYS = frozenset({"script", "launch", "submit", "remote", "file", "media"})
-# Refused in a signed PDF as well, since it is kept as it is: links, automatic actions, XFA.
+# Refused in a signed PDF as well, since it is kept as it is: links to anything but a web
+# page or an e-mail address, automatic actions (a web page opened with the file), XFA.
 # Thread, Named and the other actions are dropped from a clean copy, refused in a kept one.
+# A plain web link ("www.inps.it" in a footer, made a link by every office suite) opens
+# nothing by itself: it is kept ("weblink"), in signed files too.
 REFUSED_WHEN_SIGNED = REFUSED_ALWAYS | {"link", "automatic", "xfa", "action"}
+_WEB_SCHEMES = ("https://", "http://", "mailto:")
 
 _PAGE_KEYS = frozenset(
     {
@@ -200,6 +204,32 @@ def page_count(reader: PdfReader, limit: int, deadline: float) -> int:
     return count
 
 
+def _web_address(uri: Any) -> bool:
+    """A web page or an e-mail address, written plainly (no spaces, no control bytes)."""
+    if isinstance(uri, IndirectObject):
+        uri = uri.get_object()
+    if not isinstance(uri, str):
+        return False
+    text = uri.strip().lower()
+    return text.startswith(_WEB_SCHEMES) and text.isprintable() and " " not in text
+
+
+def _opens_a_uri(reader: PdfReader) -> bool:
+    """The document's /OpenAction is a URI action (or a chain with one)."""
+    try:
+        action = reader.trailer["/Root"].get_object().get("/OpenAction")
+        for _ in range(8):  # /Next chains, bounded
+            action = action.get_object() if action is not None else None
+            if not isinstance(action, DictionaryObject):
+                return False
+            if action.get("/S") == "/URI":
+                return True
+            action = action.get("/Next")
+    except Exception:  # a broken catalog is judged by the walk
+        return False
+    return False
+
+
 def findings(
     reader: PdfReader, deadline: float, reached: set[tuple[int, int]] | None = None
 ) -> tuple[set[str], list[DictionaryObject]]:
@@ -211,6 +241,8 @@ def findings(
     seen: set[tuple[int, int]] = set() if reached is None else reached
     stack: list[Any] = [reader.trailer]
     steps = 0
+    if _opens_a_uri(reader):
+        found.add("automatic")  # a web page opened as the file is
     while stack:
         obj = stack.pop()
         steps += 1
@@ -228,6 +260,9 @@ def findings(
             for key, value in dict.items(obj):
                 if key in _KEYS:
                     found.add(_KEYS[key])
+                if key == "/S" and value == "/URI":  # a link: to where?
+                    found.add("weblink" if _web_address(obj.get("/URI")) else "link")
+                    continue
                 if (
                     key == "/URI"
                     and isinstance(value, str)

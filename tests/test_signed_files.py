@@ -525,3 +525,33 @@ async def test_a_later_visible_signature_is_told_as_a_change_after_signing_in_ch
     assert kept["signed"] == 0
     assert s.dp["desk"].blobs.get(kept["sha256"]) != covered  # the clean copy
     await s.close()
+
+
+def web_linked_document(uri: str) -> bytes:
+    """A one-page document whose footer address is a link, as office suites make it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Certificato medico", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text="www.inps.it", link=uri)
+    return bytes(pdf.output())
+
+
+def test_a_signed_pdf_with_a_web_address_in_it_stays_signed() -> None:
+    """A doctor's certificate typed with the ASST's web address, then signed: the link
+    opens nothing by itself, so the file is kept signed. A link to a network share or
+    another scheme, and a web page opened with the file, are still refused."""
+    for uri in ("https://www.inps.it/", "http://www.asst-santipaolocarlo.it", "mailto:a@b.it"):
+        data = h.pades_signed(web_linked_document(uri))
+        result = checked(data)
+        assert isinstance(result, CheckedFile), (uri, result)
+        assert result.signed and not result.changed_after_signing and result.clean == data, uri
+    for uri in ("smb://10.0.0.9/share/fattura.exe", "ftp://10.0.0.9/x", "https://a b"):
+        refused = checked(h.pades_signed(web_linked_document(uri)))
+        assert isinstance(refused, FileRefused), uri
+    opens = h.signed_pdf(catalog_extra="/OpenAction << /S /URI /URI (https://www.inps.it) >>")
+    assert isinstance(checked(opens), FileRefused)
+    chained = "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://x.it) >> >>"
+    assert isinstance(checked(h.signed_pdf(catalog_extra=chained)), FileRefused)
