@@ -104,10 +104,16 @@ async def _run(
     asked = data.get("stage") != "result"  # a question (language, consent...) on screen
     dialog = chat.dialog()
     outcome = step(dialog, data)
+    if outcome.language:  # a language typed ("italiano"): what comes next, in it
+        outcome.replies += chat.dialog(outcome.language).ask(data)
     await _finish(chat, data, outcome, db, message.from_user.id, desk)
     _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
     kept = dict(chat.stored)
-    answered = typed and (asked or any(r.buttons for r in outcome.replies))
+    answered = (
+        typed
+        and not outcome.keep_keyboard
+        and (asked or any(r.buttons for r in outcome.replies))
+    )
     if answered and not outcome.wipe and message.bot is not None:
         # the question on screen was answered by typing (or is asked again below): its
         # buttons go, as when one is tapped

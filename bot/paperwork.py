@@ -83,7 +83,8 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     if state_of(app.stage) != await state.get_state():
         await state.set_state(state_of(app.stage))
     chat_id = event.chat.id if isinstance(event, Message) else data["event_from_user"].id
-    if stage == "identity" and isinstance(event, Message) and plain_text_of(event):
+    typed = isinstance(event, Message) and plain_text_of(event)
+    if stage == "identity" and typed and not step.still_asking:
         # a detail typed: the question's buttons ("Non ce l'ho", "Lascia com'era") go,
         # as when one is tapped (the question is answered, or asked again below)
         await take_keyboard_away(data["bot"], chat_id, stored)

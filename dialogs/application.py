@@ -37,11 +37,20 @@ from .buttons import (
     Stage,
 )
 from .callbacks import CallbackData
-from .flow import Dialog, Reply
+from .flow import HINT, Dialog, Reply
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
-from .identity import answer, birth_date_for, choose, next_question
+from .identity import (
+    IdentityQuestion,
+    answer,
+    birth_date_for,
+    choose,
+    next_question,
+    options,
+    short_forms,
+)
 from .languages import untranslated
+from .matching import match_option
 from .paper import Document, NotNow, Received, Step, at
 from .parsing import AnswerError
 from .sending import Sending
@@ -172,7 +181,9 @@ class Application(Uploading, Sending):
         identity = self.data["identity"]
         q = next_question(identity, self.needs())
         replies: list[Reply]
-        if q is None or q.kind == "choice":
+        if q is not None and q.kind == "choice":
+            return self._typed_choice(q, text)
+        if q is None:
             replies = [Reply(self._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
         else:
             birth = None
@@ -189,6 +200,25 @@ class Application(Uploading, Sending):
             else:
                 replies = [Reply(f"✓ {esc(self.view.shown(q, value))}")]
         return Step(replies + self.next_identity())
+
+    def _typed_choice(self, q: IdentityQuestion, text: str) -> Step:
+        """A button's answer typed ("io per me stesso", "cointestato con mia moglie"): as
+        its button. Refused, the question again; refused again, a short word and its
+        buttons stay."""
+        identity = self.data["identity"]
+        forms = [
+            (self._(label), label, *short_forms(q.key, value, identity))
+            for value, label in options(q, identity)
+        ]
+        index = match_option(text[:200], forms, yes=[self._("Sì")], no=[self._("No")])
+        if index is not None:
+            self.data.pop("refused", None)
+            return Step(self._press_identity(Choose(option=index)))
+        if self.data.get("refused") == q.key:
+            return Step([Reply(esc(self._(HINT)))], still_asking=True)
+        self.data["refused"] = q.key
+        text = self._("Per rispondere, toccate uno dei pulsanti qui sotto.")
+        return Step([Reply(text), *self.next_identity()])
 
     # -- buttons -------------------------------------------------------------------------
 

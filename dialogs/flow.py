@@ -42,10 +42,10 @@ from .buttons import (
 )
 from .callbacks import CallbackData
 from .formats import Formats, esc
-from .languages import SOURCE, Translate, available, display_name
+from .languages import SOURCE, Translate, available, display_name, names_of
+from .matching import NONE_WORDS, match_option, match_options, words
 from .parsing import (
     AnswerError,
-    fold,
     parse_amount,
     parse_birth_date,
     parse_hours,
@@ -76,6 +76,7 @@ class Outcome:
     replies: list[Reply]
     language: str | None = None  # the user chose a language
     wipe: bool = False  # the user asked to delete everything
+    keep_keyboard: bool = False  # a typed answer refused again: the buttons above stay
 
 
 STAGES = ("language", "privacy", "asking", "result")
@@ -132,10 +133,22 @@ class Dialog:
             # nothing stored (privacy refused, data deleted): consent comes first again
             return self.start(state)
         if stage == "language":
-            return Outcome([Reply(_("Per iniziare, scegliete la lingua.")), self._language_reply()])
+            index = match_option(text, [names_of(code) for code in available()])
+            if index is not None:  # "italiano", "English", "Română": as its button
+                return self.on_button(state, Language(code=available()[index]).pack())
+            return self.refused(
+                state, "language", _("Per iniziare, scegliete la lingua."), self._language_reply()
+            )
         if stage == "privacy":
-            return Outcome(
-                [Reply(_("Prima di continuare, leggete e rispondete qui.")), self._privacy_reply()]
+            index = match_option(text, self._privacy_forms(), yes=[_("Sì")], no=[_("No")])
+            if index is not None:  # "sì", "accetto": as its button
+                answer = "yes" if index == 0 else "no"
+                return self.on_button(state, Privacy(answer=answer).pack())
+            return self.refused(
+                state,
+                "privacy",
+                _("Prima di continuare, leggete e rispondete qui."),
+                self._privacy_reply(),
             )
         if stage == "result":
             return Outcome(
@@ -160,7 +173,23 @@ class Dialog:
         try:
             return Outcome(self._answer_text(state, question, text.strip()))
         except AnswerError as err:  # the same question again, the one being answered
-            return Outcome([Reply(_(err.message)), self._question_reply(state, question)])
+            if question.kind not in ("choice", "yesno", "multi"):
+                return Outcome([Reply(_(err.message)), self._question_reply(state, question)])
+            hint = MULTI_HINT if question.kind == "multi" else HINT
+            return self.refused(
+                state, question.qid, _(err.message), self._question_reply(state, question), hint
+            )
+
+    def refused(
+        self, state: dict[str, Any], where: str, why: str, again: Reply, hint: str = ""
+    ) -> Outcome:
+        """A typed answer to a question with buttons that fits none: the question again
+        the first time; after that a short word, and the buttons on screen stay (an
+        18-button list is not sent again at each try)."""
+        if state.get("refused") == where:
+            return Outcome([Reply(esc(self._(hint or HINT)))], keep_keyboard=True)
+        state["refused"] = where
+        return Outcome([Reply(why), again])
 
     def on_button(self, state: dict[str, Any], data: str) -> Outcome:
         """A button of the questionnaire (`dialogs.buttons`), by its packed data."""
@@ -429,6 +458,7 @@ class Dialog:
         state["selected"] = []
         state.pop("suggest", None)
         state.pop("confirm", None)
+        state.pop("refused", None)
 
     def _answer_text(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
         _ = self._
@@ -451,17 +481,41 @@ class Dialog:
             if index is None:
                 raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
             return self._answer_button(state, q, Answer(qid=q.qid, option=index))
+        elif q.kind == "multi":
+            return self._answer_multi(state, q, text)
         else:
             raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
         self._store(state, q.key, value)
         return [Reply(f"✓ {esc(self.fmt.embed(self.shown(q, value)))}"), *self.ask(state)]
 
+    def _forms(self, q: Question) -> list[tuple[str, ...]]:
+        """How each option may be typed: its label in the chat's language and in Italian."""
+        return [(self._(label), label) for _value, label in q.options]
+
     def _match_option(self, q: Question, text: str) -> int | None:
-        folded = fold(text)
-        for i, (_value, label) in enumerate(q.options):
-            if folded in (fold(self._(label)), fold(label), str(i + 1)):
-                return i
-        return None
+        return match_option(text, self._forms(q), yes=[self._("Sì")], no=[self._("No")])
+
+    def _privacy_forms(self) -> list[tuple[str, ...]]:
+        _ = self._
+        agree = (_("Sì, accetto"), "Sì, accetto", "accetto", "va bene", "ok", "d'accordo")
+        return [agree, (_("No"), "No", "non accetto")]
+
+    def _answer_multi(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
+        """Typed at a question with several answers: "nessuno", "fatto", or the options'
+        names ("accompagnamento", "ADI e SAD"), added to those ticked; then as «Fatto»."""
+        _ = self._
+        typed = words(text)
+        none = {words(w) for w in (*NONE_WORDS, _("nessuno"), _("Nessuno di questi · Fatto"))}
+        done = {words(w) for w in ("fatto", "done", _("Fatto"))}
+        if typed in none:
+            state["selected"] = []
+        elif typed not in done:
+            found = match_options(text, self._forms(q))
+            if found is None:
+                raise AnswerError(MULTI_HINT)
+            chosen = state.setdefault("selected", [])
+            chosen += [q.options[i][0] for i in found if q.options[i][0] not in chosen]
+        return self._answer_button(state, q, Done(qid=q.qid))
 
     def _answer_comune(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
         _ = self._
@@ -623,6 +677,12 @@ def _questions(notice: Notice) -> dict[str, str]:
 
 
 SUBSCRIBE = N_("🔔 Avvisatemi quando apre")
+# a typed answer refused again at a question with buttons: short, the buttons stay above
+HINT = N_("Non ho capito. Toccate uno dei pulsanti qui sopra, o scrivete la risposta come sul pulsante.")
+MULTI_HINT = N_(
+    "Non ho capito. Toccate le risposte giuste, poi «Fatto». Potete anche scriverne il nome, "
+    "o scrivere «nessuno»."
+)
 
 
 def subscribe_data(code: str) -> str:

@@ -57,6 +57,19 @@ HOLDERS = (
     ("other", N_("Un'altra persona")),
     ("joint", N_("Cointestato: la persona assistita e un'altra persona")),
 )
+# Short forms a family types for an option, besides its label (`dialogs.matching`)
+SHORT_FORMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("role", "self"): ("io", "io stesso", "io stessa", "me stesso", "me stessa", "per me", "me"),
+    # the signer's own account: for who signs for themselves, the person's (`short_forms`)
+    ("bank.holder", "applicant"): ("mio", "il mio", "a me", "intestato a me", "io"),
+}
+
+
+def short_forms(key: str, value: str, identity: Mapping[str, str]) -> tuple[str, ...]:
+    """The short forms of one option, for this case."""
+    if key == "bank.holder" and value == "beneficiary" and signs_for_self(identity):
+        value = "applicant"
+    return SHORT_FORMS.get((key, value), ())
 # The key under which a codice fiscale that does not match the names waits for the
 # family to type it again (then it is kept: a foreign name may have been transliterated
 # differently when the code was made).

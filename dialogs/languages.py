@@ -60,6 +60,15 @@ def display_name(language: str) -> str:
 
 
 @cache
+def names_of(language: str) -> tuple[str, ...]:
+    """How a family may type the language: its own name, its Italian and English names
+    (CLDR's), and its code: "Română", "rumeno", "Romanian", "ro"."""
+    locale = Locale.parse(language)
+    names = [display_name(language), *(locale.get_display_name(x) or "" for x in ("it", "en"))]
+    return (*(n for n in names if n), language)
+
+
+@cache
 def is_rtl(language: str) -> bool:
     return babel_locale(language).character_order == "right-to-left"
 

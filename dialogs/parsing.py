@@ -306,8 +306,8 @@ def _multiplier(folded: str) -> tuple[str, int]:
 
 def parse_amount(text: str) -> Decimal:
     """`12.000`, `12.000,50`, `€ 12000`, `12000 euro`, `12 000`, `١٢٬٥٠٠`, `1,2万`,
-    `12 mila`, `12 тис.`, `12k`, `١٢ ألف`."""
-    folded = fold(_ascii_digits(text))
+    `12 mila`, `12 тис.`, `12k`, `١٢ ألف`, and in words: `diciottomila e cinquecento`."""
+    folded = fold(_ascii_digits(in_figures(text)))
     for word in _currency_words():
         folded = folded.replace(word, " ")
     folded, factor = _multiplier(folded)

@@ -1,0 +1,135 @@
+"""A family that types instead of tapping (family trial 14, problem 3), through the real
+Dispatcher and the Bot API stand-in: the button's own words in any case, or the obvious
+short form, answer every question with buttons; a refusal asked again is short and the
+buttons on screen stay."""
+
+from __future__ import annotations
+
+from tests.test_bot_conversation import Session, question_of
+from tests.test_bot_dossier import BENEFICIARY_CF, IBAN, TODAY
+from tests.test_bot_form_details import live_keyboards
+
+TYPED = {
+    "In quale Comune": "Opera",
+    "Quando è nata": "20/5/1939",
+    "Vive a casa": "sì",
+    "Quali di questi documenti": "accompagnamento",
+    "attestazione ISEE valida": "si ce l'ho",
+    "Che tipo di ISEE": "SOCIOSANITARIO",
+    "valore ISEE": "diciottomila e cinquecento",  # in words, as hours are (problem 8)
+    "Riceve già": "nessuno",
+    "assistente familiare pagato": "si",
+    "Com'è assunto": "lo assumiamo noi",
+    "Quante ore a settimana lavora l'assistente": "30",
+    "prima volta": "Sì",
+}
+
+
+async def test_a_family_that_types_every_answer_reaches_the_form_details(api, db_path):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    texts = await f.say("italiano")
+    assert texts[0] == "✓ Italiano"
+    assert "Privacy, in breve" in texts[-1]
+    texts = await f.say("Sì, accetto")
+    assert "In quale Comune" in question_of(texts)
+    echoed = []
+    for _ in range(14):
+        question = question_of(texts)
+        if not question:
+            break
+        key = next(k for k in TYPED if k in question)
+        texts = await f.say(TYPED[key])
+        assert "toccate" not in texts[0] and "Non ho capito" not in texts[0], (key, texts)
+        echoed.append(texts[0])
+    assert any("<b>Il risultato</b>" in t for t in texts)
+    assert "✓ <b>Indennità di accompagnamento</b>" in echoed[3]
+    assert "✓ <b>Sì, ho l'attestazione</b>" in echoed[4]
+    assert "✓ <b>Sociosanitario</b>" in echoed[5]
+    assert echoed[6].startswith("✓ 18.500,00")
+    assert "✓ <b>nessuno</b>" in echoed[7]
+    await f.press("Prepara la domanda")
+    texts = await f.say("io per me stesso")
+    assert texts[0] == "✓ Io, per me stesso o me stessa"
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    for line in ("Via Roma 12", "20073", "15/01/2025"):
+        await f.say(line)
+    texts = await f.say("cointestato con mia moglie")
+    assert texts[0].startswith("✓ Cointestato"), texts
+    assert "l'altra persona che ha il conto" in texts[-1]
+    await s.close()
+
+
+async def test_the_exact_labels_are_taken_at_the_first_steps_and_who_signs(api, db_path):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    texts = await f.say("English")
+    assert texts[0] == "✓ English"
+    assert "Privacy" in texts[-1] and "Siete d'accordo" not in texts[-1]  # in English now
+    texts = await f.say("yes")
+    assert "Question 1" in question_of(texts)
+    await s.close()
+
+
+async def test_a_language_typed_in_its_own_words(api, db_path):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    texts = await f.say("Română")
+    assert texts[0] == "✓ Română"
+    assert "Privacy" not in texts[-1] or "Siete d'accordo" not in texts[-1]
+    texts = await f.say("da")  # «Da, accept»
+    assert texts[-1].count("\n") >= 1 and "In quale Comune" not in texts[-1]
+    assert "Rozzano" in texts[-1]  # the first question, its example, in Romanian
+    await s.close()
+
+
+async def test_a_refusal_asked_again_is_short_and_the_buttons_stay(api, db_path):
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    await f.say("italiano")
+    await f.say("accetto")
+    await f.say("Opera")
+    await f.say("20/5/1939")
+    await f.say("sì")
+    texts = await f.say("boh")  # the certifications: the question again, once
+    assert "Quali di questi documenti" in question_of(texts)
+    texts = await f.say("non so")
+    assert len(texts) == 1 and "Domanda" not in texts[0]
+    assert "scriverne il nome" in texts[0] and "«nessuno»" in texts[0]
+    live = live_keyboards(api)
+    assert len(live) == 1 and "Quali di questi documenti" in live[0]
+    texts = await f.say("Invalidità civile al 100%")  # the exact label, after all
+    assert "Invalidità civile al 100%" in texts[0]
+    await s.close()
+
+
+async def test_who_signs_typed_as_the_exact_label_and_refused_only_once_in_full(api, db_path):
+    from tests.test_bot_dossier import to_result
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    texts = await f.say("boh")
+    assert "Chi firma la domanda?" in texts[-1]
+    texts = await f.say("non lo so")
+    assert len(texts) == 1 and "Non ho capito" in texts[0]
+    assert any("Chi firma la domanda?" in t for t in live_keyboards(api))
+    texts = await f.say("IO, PER ME STESSO O ME STESSA")
+    assert texts[0] == "✓ Io, per me stesso o me stessa"
+    assert not any("Chi firma la domanda?" in t for t in live_keyboards(api))
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567", "giuseppe@example.it"):
+        await f.say(line)
+    for line in ("Via Roma 12", "20073", "15/01/2025"):
+        await f.say(line)
+    texts = await f.say("il mio")  # his own account
+    assert texts[0].startswith("✓ ")
+    texts = await f.say(IBAN)
+    assert texts[0].startswith("✓ IT60")
+    await s.close()
