@@ -27,7 +27,18 @@ from aiohttp import ClientError
 from sqlite_utils import Database
 
 from dialogs.application import Application, Received, Step
-from dialogs.buttons import Choose, Detail, Discard, FileAs, Move, Same, Skip, is_ours, unpack
+from dialogs.buttons import (
+    Choose,
+    Detail,
+    Discard,
+    FileAs,
+    Move,
+    Prepare,
+    Same,
+    Skip,
+    is_ours,
+    unpack,
+)
 from dialogs.flow import Reply
 from dialogs.languages import translator
 from storage import journal
@@ -41,9 +52,11 @@ log = logging.getLogger(__name__)
 # are not JSON or connections that break (aiogram's ClientDecodeError, aiohttp's errors).
 TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
 
-# buttons that answer a question (who signs, which document a file is): pressed, the
-# question's keyboard is taken away
-ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move)
+# buttons that answer a question (who signs, which document a file is, 📝 Prepara on the
+# result): pressed, the question's keyboard is taken away
+ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move, Prepare)
+# the FSM data key of the message id per slot (`dialogs.flow.Reply.slot`)
+SLOTS = "slots"
 Clock = Callable[[], dt.date]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -88,7 +101,10 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
         # a detail typed: the question's buttons ("Non ce l'ho", "Lascia com'era") go,
         # as when one is tapped (the question is answered, or asked again below)
         await take_keyboard_away(data["bot"], chat_id, stored)
-    delivered, shown = await deliver(data["bot"], chat_id, step)
+    slots = dict(stored.get(SLOTS) or {})
+    delivered, shown = await deliver(data["bot"], chat_id, step, slots)
+    if slots != (stored.get(SLOTS) or {}):
+        await state.update_data({SLOTS: slots})
     if not delivered and app.copy_not_delivered():
         await state.update_data(paper=app.data)  # the family may ask for the copy again
     await remember_keyboard(state, stored, shown)
@@ -115,7 +131,9 @@ async def has_application(_event: TelegramObject, application: Any = None) -> bo
     return application is not None
 
 
-async def deliver(bot: Bot, chat_id: int, step: Step) -> tuple[bool, int | None]:
+async def deliver(
+    bot: Bot, chat_id: int, step: Step, slots: dict[str, int] | None = None
+) -> tuple[bool, int | None]:
     """The step's documents, then its replies; if the documents cannot be delivered and
     the step says what to tell then, that is said instead of failing (and False). With
     the id of the last message sent with buttons."""
@@ -134,7 +152,7 @@ async def deliver(bot: Bot, chat_id: int, step: Step) -> tuple[bool, int | None]
         log.warning("documents not delivered: %s", type(exc).__name__)
         replies = [*replies, step.undelivered]
         delivered = False
-    shown = await say(bot, chat_id, replies)
+    shown = await say(bot, chat_id, replies, slots)
     return delivered, shown
 
 

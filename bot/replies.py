@@ -56,12 +56,20 @@ async def send(
     return shown
 
 
-async def say(bot: Bot, chat_id: int, replies: list[Reply]) -> int | None:
-    """Each reply as a new message; the id of the last one with buttons."""
+async def say(
+    bot: Bot, chat_id: int, replies: list[Reply], slots: dict[str, int] | None = None
+) -> int | None:
+    """Each reply as a new message; the id of the last one with buttons. A reply with a
+    slot (`Reply.slot`) first takes the buttons of the older message in it away (`slots`:
+    the message id per slot, kept up to date)."""
     shown = None
     for reply in replies:
+        if reply.slot and slots is not None and slots.get(reply.slot):
+            await take_keyboard_away(bot, chat_id, {KEYBOARD: slots.pop(reply.slot)})
         sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
         shown = sent.message_id if reply.buttons else shown
+        if reply.slot and reply.buttons and slots is not None:
+            slots[reply.slot] = sent.message_id
     return shown
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from common.i18n import N_
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 from dossier.refusals import FileRefused
 
@@ -57,6 +58,12 @@ from .sending import Sending
 from .uploading import Uploading
 
 __all__ = ["Application", "Document", "Received", "Step"]
+
+# an old button (🗑, 📨 Sì, invia, ✏️...) pressed after sending
+SENT_BUTTON = N_(
+    "La domanda è già stata inviata: questo pulsante non serve più. Per sapere a che punto "
+    "è, scrivete /documenti."
+)
 
 
 class Application(Uploading, Sending):
@@ -242,7 +249,9 @@ class Application(Uploading, Sending):
         if stage == "sent":
             if isinstance(button, Go) and button.step is Stage.COPY:
                 return await self._copy_again()
-            return Step([self.view.closed_for_changes()])
+            if isinstance(button, (Item, FileAs)):  # a file for a document: none is taken
+                return Step([self.view.closed_for_changes()])
+            return Step([Reply(esc(self._(SENT_BUTTON)))])
         if isinstance(button, Detail) and stage in ("documents", "signing"):
             return Step(self.edit(button.index))
         statuses = self.statuses()

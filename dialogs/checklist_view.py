@@ -12,7 +12,7 @@ from dossier.refusals import FileRefused
 
 from . import signedlines
 from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage
-from .flow import Button, Reply
+from .flow import STATUS, Button, Reply
 from .formats import esc
 from .view import View
 
@@ -103,7 +103,7 @@ class ChecklistView(View):
             buttons.append(
                 [Button(_("✏️ Correggi i dati del modulo"), Go(step=Stage.DETAILS).pack())]
             )
-        return Reply("\n".join(lines), buttons)
+        return Reply("\n".join(lines), buttons, slot=STATUS)
 
     def our_form_notes(self, statuses: list[ItemStatus]) -> list[str]:
         """What our form stands for: the notice's own application form (it carries every
@@ -180,7 +180,7 @@ class ChecklistView(View):
         if s.last is not None and not s.item.signed_form:
             drop = DropLast(index=index, attachment=s.last, digest=s.last_digest)
             buttons.append([Button(_("🗑 Togli l'ultima pagina"), drop.pack())])
-        return Reply("\n".join(lines), buttons)
+        return Reply("\n".join(lines), buttons, slot=STATUS)
 
     def dropped(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
         """After the last page of `s` was taken away."""
@@ -192,7 +192,9 @@ class ChecklistView(View):
         """A file that was not for the application, thrown away."""
         text = self._("Tolto: non lo teniamo e non lo mandiamo.")
         return Reply(
-            esc(text), [[Button(self._("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())]]
+            esc(text),
+            [[Button(self._("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())]],
+            slot=STATUS,
         )
 
     def which_item(
@@ -270,7 +272,8 @@ class ChecklistView(View):
         text = _("Ricevute le foto mandate insieme: le metto tutte in «{title}».").format(
             title=_(s.item.title)
         )
-        return Reply(esc(text), [[Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())]])
+        button = Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())
+        return Reply(esc(text), [[button]], slot=STATUS)
 
     def moved(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
         """After a move: the file is now under `s`."""
@@ -299,7 +302,8 @@ class ChecklistView(View):
             if s.files
         ]
         buttons.append([Button(_("↩️ Niente, torna alla lista"), Go(step=Stage.CHECKLIST).pack())])
-        return Reply(esc(_("Quale documento volete rifare? Cancello i file mandati.")), buttons)
+        text = esc(_("Quale documento volete rifare? Cancello i file mandati."))
+        return Reply(text, buttons, slot=STATUS)
 
     def too_large(self, title: str) -> Reply:
         return Reply(

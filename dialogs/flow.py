@@ -69,6 +69,13 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     edit: bool = False  # replace the message whose button was pressed
+    # where on screen it goes: a newer message of the same slot takes the buttons of the
+    # older away (the checklist, a file's "✅ …: n pagine", the last check): only the
+    # newest is live ("" : none, its buttons stay until answered)
+    slot: str = ""
+
+
+STATUS = "status"  # the application's slot: where it stands, and what to tap next
 
 
 @dataclass

@@ -20,7 +20,7 @@ from common.i18n import N_
 from dossier.people import iban_shown, phone_shown
 
 from .buttons import Choose, Detail, Go, Skip, Stage
-from .flow import Button, Reply
+from .flow import STATUS, Button, Reply
 from .formats import esc
 from .identity import LABELS, IdentityQuestion, options
 from .sending_view import SendingView
@@ -107,7 +107,7 @@ class PaperworkView(SendingView, StatusView):
         lines.append("")
         lines.append(esc(_("Se un dato è sbagliato, toccatelo: lo riscrivete solo quello.")))
         buttons.append([Button(_("✅ Va bene così"), Go(step=Stage.CHECKLIST).pack())])
-        return Reply("\n".join(lines), buttons)
+        return Reply("\n".join(lines), buttons, slot=STATUS)
 
     def shown(self, q: IdentityQuestion, value: str) -> str:
         """An identity answer as the family reads it back: the phone and the IBAN in

@@ -13,7 +13,7 @@ from dossier.checklist import ItemStatus
 from . import signedlines
 from .buttons import Go, Stage
 from .checklist_view import KEEP_THE_CODE, ChecklistView
-from .flow import Button, Reply
+from .flow import STATUS, Button, Reply
 from .formats import esc
 
 if TYPE_CHECKING:  # the form (fpdf, fonts) is loaded only when one is made
@@ -126,7 +126,7 @@ class SendingView(ChecklistView):
         if s.done:
             label = _("✅ Controlla e invia") if sendable else _("✅ Controlla")
             buttons = [[Button(label, Go(step=Stage.REVIEW).pack())]]
-        return Reply(esc(text), buttons)
+        return Reply(esc(text), buttons, slot=STATUS)
 
     def review(
         self,
@@ -147,7 +147,9 @@ class SendingView(ChecklistView):
                 lines.append(f"⬜ {esc(_(s.item.title))}")
                 lines += signedlines.missing(_, s) if s.form_pages else []
             return Reply(
-                "\n".join(lines), [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]]
+                "\n".join(lines),
+                [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]],
+                slot=STATUS,
             )
         if sendable:
             lines.append(
@@ -165,7 +167,7 @@ class SendingView(ChecklistView):
         else:
             lines.append(esc(_("Vi mando i PDF pronti, da consegnare voi.")))
             buttons = [[Button(_("📦 Mandami i PDF"), Go(step=Stage.BUNDLE).pack())]]
-        return Reply("\n".join(lines), buttons)
+        return Reply("\n".join(lines), buttons, slot=STATUS)
 
     def bundle_directions(
         self, submission: dict[str, Any], notice: dict[str, Any] | None = None
@@ -189,7 +191,8 @@ class SendingView(ChecklistView):
 
     def queued(self) -> Reply:
         return Reply(
-            esc(self._("Fatto: la domanda è in coda per l'invio. Vi scriviamo qui a ogni passo."))
+            esc(self._("Fatto: la domanda è in coda per l'invio. Vi scriviamo qui a ogni passo.")),
+            slot=STATUS,  # sent: «Sì, invia» and the rest lose their buttons
         )
 
     def manifest_caption(self) -> str:

@@ -13,7 +13,7 @@ from dossier.checklist import ItemStatus
 
 from .buttons import Go, Item, OpenRequest, Stage
 from .checklist_view import ChecklistView
-from .flow import Button, Reply
+from .flow import STATUS, Button, Reply
 from .formats import esc
 from .languages import fill
 
@@ -77,7 +77,7 @@ class StatusView(ChecklistView):
         elif status in ("pronta", "in_invio"):  # no PEC receipts read here: no such promise
             lines.append(esc(_("Quando parte, vi scriviamo qui.")))
         buttons = [[Button(_("📦 Mandami la copia"), Go(step=Stage.COPY).pack())]] if copy else []
-        return Reply("\n".join(lines), buttons)
+        return Reply("\n".join(lines), buttons, slot=STATUS)
 
     def closed_for_changes(self) -> Reply:
         return Reply(

@@ -26,13 +26,15 @@ TODAY = dt.date(2025, 6, 2)
         ("12,50", "12.50"),
         ("9800,5", "9800.50"),
         ("12 000", "12000.00"),
+        ("dodicimila", "12000.00"),  # in words, as the hours and dates are read
+        ("diciottomila e cinquecento", "18500.00"),
     ],
 )
 def test_isee_typed_the_ways_people_type_it_is_accepted(typed, value):
     assert parse_amount(typed) == Decimal(value)
 
 
-@pytest.mark.parametrize("typed", ["dodicimila", "-5", "12.000.000.000", ""])
+@pytest.mark.parametrize("typed", ["boh", "-5", "12.000.000.000", ""])
 def test_unreadable_amount_says_how_to_type_it(typed):
     with pytest.raises(AnswerError) as err:
         parse_amount(typed)

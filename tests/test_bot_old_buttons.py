@@ -1,0 +1,54 @@
+"""Buttons answered or overtaken go (family trial 14, problem 2), through the real
+Dispatcher and the Bot API stand-in: the result's after «Prepara la domanda», the form's
+details after «Va bene così», every older checklist and "✅ …: n pagine" when a newer one
+comes, «Controlla e invia» and «Sì, invia» after sending; an old one pressed after
+sending is told so in words that fit."""
+
+from __future__ import annotations
+
+from dialogs.buttons import Go, Stage
+from tests.test_bot_conversation import Session
+from tests.test_bot_dossier import TODAY, fill_identity, sign_the_form, to_result, upload_everything
+
+
+def live_buttons(api, chat_id: int = 4242) -> list[str]:
+    """The labels of every button still on screen in the chat, in every message."""
+    return [
+        button["text"]
+        for m in api.messages[chat_id].values()
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    ]
+
+
+def live_messages(api, chat_id: int = 4242) -> int:
+    return sum(1 for m in api.messages[chat_id].values() if m.get("reply_markup"))
+
+
+async def test_only_the_newest_status_keeps_its_buttons_and_none_after_sending(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await fill_identity(s)  # «Prepara la domanda», then the form's details
+    assert not any("Prepara la domanda" in b for b in live_buttons(api))
+    await f.press("Correggi i dati del modulo")
+    await f.press("Va bene così")
+    assert not any("Va bene così" in b for b in live_buttons(api))
+    assert live_messages(api) == 1  # the checklist only
+    await upload_everything(s)
+    assert live_buttons(api).count("🗑 Togli l'ultima pagina") == 1
+    assert live_messages(api) == 1
+    await sign_the_form(s)
+    await f.press("Controlla e invia")
+    assert live_buttons(api).count("📨 Sì, invia") == 1
+    assert "✅ Controlla e invia" not in live_buttons(api)
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0]
+    live = live_buttons(api)
+    for gone in ("📨 Sì, invia", "✅ Controlla e invia", "🗑 Togli l'ultima pagina", "📋 Cosa manca"):
+        assert gone not in live, live
+    # a copy of the chat on another phone still shows «Sì, invia»: pressed, it says so
+    texts = await f.press("", data=Go(step=Stage.SEND).pack())
+    assert "già stata inviata" in texts[-1]
+    assert "non si possono aggiungere file" not in texts[-1]
+    await s.close()
