@@ -57,6 +57,11 @@ HOLDERS = (
     ("other", N_("Un'altra persona")),
     ("joint", N_("Cointestato: la persona assistita e un'altra persona")),
 )
+# the same, said to who signs for themselves ("voi", not "la persona assistita")
+OWN_HOLDERS = {
+    "beneficiary": N_("Il mio conto"),
+    "joint": N_("Cointestato: io e un'altra persona"),
+}
 # Short forms a family types for an option, besides its label (`dialogs.matching`)
 SHORT_FORMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("role", "self"): ("io", "io stesso", "io stessa", "me stesso", "me stessa", "per me", "me"),
@@ -138,6 +143,11 @@ class IdentityQuestion:
     optional: bool = False
     when: Callable[[Mapping[str, str], Needs], bool] | None = None
     options: tuple[tuple[str, str], ...] = field(default=())
+    own: str = ""  # the prompt said to who signs for themselves, where it differs
+
+    def prompt_for(self, identity: Mapping[str, str]) -> str:
+        """The prompt for this case: "Il vostro nome." to who signs for themselves."""
+        return self.own if self.own and signs_for_self(identity) else self.prompt
 
     @property
     def beneficiary(self) -> bool:  # asked only when someone else signs
@@ -146,13 +156,26 @@ class IdentityQuestion:
 
 QUESTIONS = (
     IdentityQuestion("role", N_("Chi firma la domanda?"), "choice", options=ROLES),
-    IdentityQuestion("applicant.given_name", N_("Il nome di chi firma."), "name", "Maria"),
-    IdentityQuestion("applicant.family_name", N_("Il cognome di chi firma."), "name", "Rossi"),
+    IdentityQuestion(
+        "applicant.given_name",
+        N_("Il nome di chi firma."),
+        "name",
+        "Maria",
+        own=N_("Il vostro nome."),
+    ),
+    IdentityQuestion(
+        "applicant.family_name",
+        N_("Il cognome di chi firma."),
+        "name",
+        "Rossi",
+        own=N_("Il vostro cognome."),
+    ),
     IdentityQuestion(
         "applicant.tax_code",
         N_("Il codice fiscale di chi firma."),
         "tax_code",
         "RSSMRA70A41F205Z",
+        own=N_("Il vostro codice fiscale."),
     ),
     IdentityQuestion(
         "applicant.address",
@@ -207,6 +230,7 @@ QUESTIONS = (
         N_("L'indirizzo dove vive la persona assistita: via e numero."),
         "address",
         "Via Roma 12",
+        own=N_("L'indirizzo dove vivete: via e numero."),
     ),
     IdentityQuestion(
         "beneficiary.postcode",
@@ -352,7 +376,7 @@ def options(question: IdentityQuestion, identity: Mapping[str, str]) -> list[tup
     """The buttons of a choice question (whose account: not "who signs" when the person
     signs for themselves)."""
     if question.key == "bank.holder" and signs_for_self(identity):
-        return [o for o in question.options if o[0] != "applicant"]
+        return [(v, OWN_HOLDERS.get(v, label)) for v, label in question.options if v != "applicant"]
     return list(question.options)
 
 

@@ -165,7 +165,7 @@ class Paper:
         """The summary of the form's details, each with its ✏️ button."""
         identity = self.data["identity"]
         rows = [(i, q, identity[q.key]) for i, q in answered(identity, needs or self.needs())]
-        return self.view.details(rows)
+        return self.view.details(rows, identity)
 
     def edit(self, index: int) -> list[Reply]:
         """✏️ on one detail: ask just that question (the others keep their answers)."""

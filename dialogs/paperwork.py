@@ -75,7 +75,7 @@ class PaperworkView(SendingView, StatusView):
         """One question; `editing`: one detail changed from the summary, which may be
         left as it was."""
         _ = self._
-        lines = [esc(_(q.prompt))]
+        lines = [esc(_(q.prompt_for(identity or {})))]
         if q.example:
             lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
         buttons: list[list[Button]] = []
@@ -90,15 +90,18 @@ class PaperworkView(SendingView, StatusView):
             buttons.append([Button(_("↩️ Lascia com'era"), Go(step=Stage.DETAILS).pack())])
         return Reply("\n".join(lines), buttons)
 
-    def details(self, rows: list[tuple[int, IdentityQuestion, str]]) -> Reply:
+    def details(
+        self, rows: list[tuple[int, IdentityQuestion, str]], identity: dict[str, str] | None = None
+    ) -> Reply:
         """The form's details, each with a button to change just that one; (index in
-        `QUESTIONS`, question, stored value) per answer."""
+        `QUESTIONS`, question, stored value) per answer; `identity`: all of them (who
+        signs for themselves reads "Il mio conto")."""
         _ = self._
         lines = [f"<b>{esc(_(DETAILS))}</b>"]
         buttons: list[list[Button]] = []
         for index, q, value in rows:
             if q.kind == "choice":
-                labels = dict(q.options)
+                labels = dict(options(q, identity or {}))
                 shown = _(labels.get(value, value))
             else:
                 shown = self.shown(q, value) if value else _("non indicato")

@@ -16,6 +16,7 @@ from dossier.copies import sent_copy
 
 from .flow import Reply
 from .formats import esc
+from .identity import signs_for_self
 from .paper import Document, Paper, Step
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ class Sending(Paper):
         self.data["stage"] = "signing"
         self.data["item"] = "application_form"
         document = Document(f"domanda-{self.dossier_id}.pdf", pdf, self.view.form_caption())
-        sign = self.view.sign_instructions(pages, form.all_declarations, form.bank is not None)
+        own = signs_for_self(self.data.get("identity") or {})
+        sign = self.view.sign_instructions(
+            pages, form.all_declarations, form.bank is not None, own
+        )
         return Step([sign], [document])
 
     async def _assemble(self) -> Any:

@@ -66,16 +66,29 @@ PRIVACY_CONSENT = N_(
     "Il Comune può usare i vostri dati e quelli della persona assistita, anche sulla "
     "salute. Solo per questa domanda."
 )
+# the lines that name the person cared for, said to who signs for themselves
+OWN_LINES = {
+    "residence": N_("Abitate in un Comune del bando."),
+    "age": N_("Avete l'età che chiede il bando."),
+    "at_home": N_("Vivete a casa vostra, non in una struttura."),
+    "certifications": N_(
+        "Avete i verbali scritti nel modulo (invalidità, accompagnamento, L. 104)."
+    ),
+    "independent_living": N_("Vivete senza familiari in casa e senza un caregiver familiare."),
+    "privacy": N_("Il Comune può usare i vostri dati, anche sulla salute. Solo per questa domanda."),
+}
 
 
 class SendingView(ChecklistView):
     def form_caption(self) -> str:
         return self._("Il modulo della domanda, già compilato.")
 
-    def declarations(self, declarations: Sequence[Declaration], bank: bool = False) -> list[str]:
+    def declarations(
+        self, declarations: Sequence[Declaration], bank: bool = False, own: bool = False
+    ) -> list[str]:
         """What the signer declares, one plain line per kind of declaration the form
         prints, in the family's language; a kind without its line shows as the form prints
-        it, rather than not at all."""
+        it, rather than not at all. `own`: the signer is the person cared for."""
         _ = self._
         lines = [esc(_(DECLARING)), "• " + esc(_(UNDER_DPR_445))]
         said: set[str] = set()
@@ -83,22 +96,26 @@ class SendingView(ChecklistView):
             if d.key in said:
                 continue
             said.add(d.key)
-            line = DECLARATION_LINES.get(d.key)
+            line = (own and OWN_LINES.get(d.key)) or DECLARATION_LINES.get(d.key)
             lines.append("• " + (esc(_(line)) if line else f"<i>{esc(d.text)}</i>"))
         if bank:
             lines.append("• " + esc(_(BANK_LINE)))
-        lines.append("• " + esc(_(PRIVACY_CONSENT)))
+        lines.append("• " + esc(_(OWN_LINES["privacy"] if own else PRIVACY_CONSENT)))
         return lines
 
     def sign_instructions(
-        self, pages: int, declarations: Sequence[Declaration] = (), bank: bool = False
+        self,
+        pages: int,
+        declarations: Sequence[Declaration] = (),
+        bank: bool = False,
+        own: bool = False,
     ) -> Reply:
         """Before signing: what the form declares (when it is known; `bank`: it has the
         account page), then how to sign."""
         _ = self._
         lines = [f"<b>{esc(_(SIGNING))}</b>"]
         if declarations:
-            lines += [*self.declarations(declarations, bank), ""]
+            lines += [*self.declarations(declarations, bank, own), ""]
         lines += [
             esc(_("1. Stampate il modulo e firmatelo in fondo.")),
             esc(

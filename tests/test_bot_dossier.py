@@ -49,8 +49,9 @@ async def after_address(s: Session, *, bank: bool = True) -> list[str]:
     f = s.family
     texts = await f.say("20073")
     texts += await f.say("15/01/2025")
-    if bank:
-        texts += await f.press("La persona assistita")
+    if bank:  # whose account: to who signs for themselves, «Il mio conto»
+        mine = "Il mio conto" in f.buttons()
+        texts += await f.press("Il mio conto" if mine else "La persona assistita")
         texts += await f.say(IBAN)
         texts += await f.say(ASSISTANT)
     return texts
@@ -918,7 +919,7 @@ async def test_the_phone_is_kept_in_e164_and_shown_the_italian_way(api, db_path)
     texts = await f.say("20073")
     assert "DSU" in texts[-1]
     await f.say("15/01/2025")
-    texts = await f.press("La persona assistita")
+    texts = await f.press("Il mio conto")
     texts = await f.say("IT60 X054 2811 1010 0000 0123 457")  # one digit wrong
     assert "IBAN non è giusto" in texts[0]
     texts = await f.say(IBAN)

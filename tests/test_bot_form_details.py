@@ -154,7 +154,7 @@ async def test_hours_and_a_date_typed_in_words_are_understood(api, db_path):
     await f.say("20073")
     texts = await f.say("15 gennaio")  # the last 15 January before today (02/06/2025)
     assert texts[0] == "✓ 15/01/2025"
-    await f.press("La persona assistita")
+    await f.press("Il mio conto")
     await f.say(IBAN)
     await f.say(ASSISTANT)
     await upload_everything(s)
@@ -207,4 +207,45 @@ async def test_a_name_corrected_under_its_tax_code_asks_the_code_again(api, db_p
     await f.press("✏️ Nome di chi firma")
     texts = await f.say("Maria")
     assert len(texts) == 2 and "I dati del modulo" in texts[-1]
+    await s.close()
+
+
+async def test_who_signs_for_themselves_is_spoken_to_as_voi_not_as_a_carer(api, db_path):
+    """Family trial 14, problem 5: "Io, per me stesso" hears "Il vostro nome", "dove
+    vivete", «Il mio conto», and signing lines about themselves, not "la persona
+    assistita"."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    texts = await f.press("Io, per me stesso")
+    assert "Il vostro nome." in texts[-1] and "di chi firma" not in texts[-1]
+    texts = await f.say("Giuseppe")
+    assert "Il vostro cognome." in texts[-1]
+    texts = await f.say("Rossi")
+    assert "Il vostro codice fiscale." in texts[-1]
+    for line in (BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    texts = await f.press("Non ce l'ho")
+    assert "L'indirizzo dove vivete" in texts[-1] and "persona assistita" not in texts[-1]
+    for line in ("Via Roma 12", "20073"):
+        await f.say(line)
+    await f.say("15/01/2025")
+    labels = f.buttons()
+    assert "Il mio conto" in labels and "Cointestato: io e un'altra persona" in labels
+    assert not any("persona assistita" in b for b in labels)
+    await f.press("Cointestato")
+    await f.say("Maria Rossi")
+    await f.say(APPLICANT_CF)
+    await f.say(IBAN)
+    await f.say(ASSISTANT)
+    texts = await f.press("Correggi i dati del modulo")
+    assert "Intestatario del conto: <b>Cointestato: io e un'altra persona</b>" in texts[-1]
+    await f.press("Va bene così")
+    await upload_everything(s)
+    texts = await f.press("Prepara il modulo da firmare")
+    signing = next(t for t in texts if "Ultimo passo: la firma" in t)
+    assert "persona assistita" not in signing
+    assert "• Abitate in un Comune del bando." in signing
+    assert "• Il Comune può usare i vostri dati, anche sulla salute." in signing
     await s.close()
