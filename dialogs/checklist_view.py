@@ -209,7 +209,7 @@ class ChecklistView(View):
         buttons = []
         for i in order:
             s = statuses[i]
-            if s.item.signed_form:
+            if s.item.signed_form or s.item.in_form:  # ours to fill, not a file's
                 continue
             label = _(s.item.title)
             if s.item.id == last:

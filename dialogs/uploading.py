@@ -118,8 +118,8 @@ class Uploading(SignedPages):
         first_of_album = bool(album) and album not in albums
         if album:
             albums[album] = item_id
-        if filed.outcome == "ask_item":
-            return Step(self._ask_item(filed.attachment, statuses, album))
+        if filed.outcome == "ask_item":  # an album: its last photo asks, with every page
+            return Step(self._ask_item(filed.attachment, statuses, album), album=album)
         s = status_of(statuses, item_id)
         assert s is not None
         if stage == "integration":
@@ -149,23 +149,26 @@ class Uploading(SignedPages):
         asked = self.data.get("ask")
         if not isinstance(asked, dict):
             asked = {}
-        first_of_album = not (album and album in asked.values())
         asked[str(attachment["id"])] = album
         self.data["ask"] = asked
-        if not first_of_album:
-            return []  # the question is already on screen for this album
+        first, pages = attachment["id"], attachment["pages"]
         if album:
+            # the question sums up the album so far (its pages), for its first file: the
+            # bot says only the last photo's (`Step.album`), and a newer one replaces it
             self.data.setdefault("albums", {})[album] = None
+            counts: dict[str, int] = self.data.setdefault("album_pages", {})
+            counts[album] = pages = counts.get(album, 0) + pages
+            for old in list(counts)[:-10]:  # the last few albums are enough
+                counts.pop(old)
+            first = min(int(other) for other, a in asked.items() if a == album)
         if self.data.get("stage") == "integration":
-            reply = self.view.which_item(attachment["id"], statuses, attachment["pages"])
+            reply = self.view.which_item(first, statuses, pages)
             allowed = {
                 FileAs(attachment=attachment["id"], index=i).pack()
                 for i, _s in self._asked(statuses)
             }
             reply.buttons = [row for row in reply.buttons if row[0].data in allowed]
             return [reply]
-        return [
-            self.view.which_item(
-                attachment["id"], statuses, attachment["pages"], last=self.data.get("last_item")
-            )
-        ]
+        reply = self.view.which_item(first, statuses, pages, last=self.data.get("last_item"))
+        reply.slot = f"which-{album}" if album else ""
+        return [reply]
