@@ -21,6 +21,7 @@ from typing import Any
 from common.settings import Settings
 from dossier.checklist import ItemStatus, missing
 from dossier.desk import Desk
+from dossier.people import gender_of, signature_label
 from dossier.record import record_of
 from eligibility import Catalogue
 from storage.records import Identity
@@ -99,6 +100,8 @@ class Paper:
         self.view = PaperworkView(gettext, locale)
         self.dialog: dict[str, Any] = dict(dialog or {})
         self.data: dict[str, Any] = dict(paper or {})
+        signer = (self.data.get("identity") or {}).get("applicant.tax_code")
+        self.view.signature = signature_label(gender_of(signer))
 
     # -- the state ---------------------------------------------------------------------
 

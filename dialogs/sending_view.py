@@ -52,7 +52,7 @@ DECLARATION_LINES = {
     ),
     "first_application": N_("È la prima domanda per questo aiuto."),
     "caregiver": N_("Il familiare che assiste è come scritto nel modulo: parentela, casa, lavoro."),
-    "assistant": N_("L'assistente è assunto come scritto nel modulo: contratto e ore."),
+    "assistant": N_("L'assistente lavora con il contratto e le ore scritti nel modulo."),
     "day_service": N_("Le ore al centro diurno sono quelle scritte nel modulo."),
     "report_changes": N_("Se qualcosa cambia, lo dite subito al Comune."),
     "truthful": N_("I dati del modulo e dei documenti sono veri e aggiornati."),
@@ -162,7 +162,7 @@ class SendingView(ChecklistView):
             lines.append(esc(_("Mancano ancora:")))
             for s in left:  # the signed form: which pages, and which are not signed
                 lines.append(f"⬜ {esc(_(s.item.title))}")
-                lines += signedlines.missing(_, s) if s.form_pages else []
+                lines += signedlines.missing(_, s, self.signature) if s.form_pages else []
             return Reply(
                 "\n".join(lines),
                 [[Button(_("📋 Documenti"), Go(step=Stage.CHECKLIST).pack())]],

@@ -17,29 +17,22 @@ def numbers(pages: Iterable[int]) -> str:
     return ", ".join(str(p) for p in pages)
 
 
-def signature_label() -> str:
-    """The label printed over the signature box (Italian, as on the form)."""
-    from dossier.form import SIGNATURE_LABEL  # the form's module: loaded when needed
-
-    return SIGNATURE_LABEL
-
-
-def unsigned(_: Translate, page: int) -> str:
-    """A page whose signature box showed no ink (escaped)."""
+def unsigned(_: Translate, page: int, label: str) -> str:
+    """A page whose signature box (`label`: the words over it) showed no ink (escaped)."""
     return esc(
         _(
             "La pagina {page} non sembra firmata: firmate nel riquadro «{label}» e rifate la foto."
-        ).format(page=page, label=signature_label())
+        ).format(page=page, label=label)
     )
 
 
-def missing(_: Translate, s: ItemStatus) -> list[str]:
+def missing(_: Translate, s: ItemStatus, label: str) -> list[str]:
     """The pages still missing and those not signed yet (escaped lines)."""
     lines = []
     if s.pages_left:
         text = _("Mancano le pagine: {pages}.").format(pages=numbers(s.pages_left))
         lines.append(esc(text))
-    return lines + [unsigned(_, page) for page in s.unsigned]
+    return lines + [unsigned(_, page, label) for page in s.unsigned]
 
 
 def held(s: ItemStatus) -> str:

@@ -113,7 +113,7 @@ class SignedPages(Paper):
                 text = _("Pagina {page} di {pages} ✓").format(page=f.page, pages=found.total)
                 lines.append(esc(text))
             if f.ink is False:
-                lines.append(signedlines.unsigned(_, f.page))
+                lines.append(signedlines.unsigned(_, f.page, self.view.signature))
         if found.skipped:
             text = _(
                 "Una pagina del file non è del modulo: non la mettiamo nella domanda.",
@@ -140,7 +140,7 @@ class SignedPages(Paper):
         s = status_of(self.statuses(), FORM)
         assert s is not None
         told = set(lines)
-        tail = [line for line in signedlines.missing(self._, s) if line not in told]
+        tail = [line for line in signedlines.missing(self._, s, self.view.signature) if line not in told]
         progress = self.view.signed_progress(
             s, self.desk.form_pages(self.dossier_id), self.sendable()
         )

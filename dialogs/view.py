@@ -11,3 +11,5 @@ class View:
     def __init__(self, gettext: Translate, language: str = SOURCE):
         self._ = gettext
         self.fmt = Formats(language)
+        # the words over the signature box of this family's form (Italian, as printed)
+        self.signature = "Firma del/della richiedente"

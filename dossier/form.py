@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from .formpdf import FormPDF, clean_text, print_maps
+from .people import signature_label
 
 __all__ = [
     "DECLARATIONS",
@@ -54,7 +55,7 @@ _ARTICLES = {
     "avviso": ("all'avviso", "dell'avviso"),
     "linee guida": ("alle linee guida", "delle linee guida"),
 }
-SIGNATURE_LABEL = "Firma del richiedente"
+SIGNATURE_LABEL = "Firma del richiedente"  # a man's; `signature_label` by gender
 SIGNATURE_NOTE = (
     "Firma autografa, con copia di un documento d'identità del sottoscrittore, oppure firma "
     "digitale (D.lgs. 82/2005, art. 65, c. 1; D.P.R. 445/2000, art. 38)."
@@ -245,8 +246,15 @@ def addressee_lines(addressee: Sequence[str]) -> list[str]:
     lines: list[str] = []
     for n, line in enumerate(addressee):
         parts = re.split(r",\s+|\s+–\s+", clean_text(line)) if n == 0 else [clean_text(line)]
-        lines += [p for p in parts if p]
+        for part in parts:
+            # a long name is broken after "dell'Ambito", not mid-name where the block ends
+            # ("capofila dell'Ambito" / "distrettuale Visconteo Sud Milano")
+            long = len(part) > ADDRESSEE_WIDTH
+            lines += [p for p in (re.split(r"(?<=dell'Ambito)\s+", part) if long else [part]) if p]
     return lines
+
+
+ADDRESSEE_WIDTH = 40  # characters a line of the addressee block holds, about
 
 
 def _cited(source: str) -> str:
@@ -398,10 +406,11 @@ def _render(data: FormData, edition: str, total: int) -> FormPDF:
     _request(pdf, data)
     _attachments(pdf, data)
     place = f"Luogo e data: {clean_text(data.place)}, {data.date.strftime('%d/%m/%Y')}"
-    pdf.signature(place, SIGNATURE_LABEL, SIGNATURE_NOTE)
+    label = signature_label(data.applicant.gender)
+    pdf.signature(place, label, SIGNATURE_NOTE)
     if data.bank is not None:
         _bank_page(pdf, data, data.bank)
-        pdf.signature(place, SIGNATURE_LABEL, SIGNATURE_NOTE)
+        pdf.signature(place, label, SIGNATURE_NOTE)
     return pdf
 
 
@@ -436,7 +445,7 @@ def made_form(data: FormData) -> MadeForm:
         total = pages
     else:
         pdf = _render(data, edition, total)
-    layout: dict[str, object] = {**pdf.layout(), "label": SIGNATURE_LABEL}
+    layout: dict[str, object] = {**pdf.layout(), "label": signature_label(data.applicant.gender)}
     made = bytes(pdf.output())
     layout["print"] = print_maps(made, layout)
     return MadeForm(made, pdf.page_no(), pdf.blocks, layout)

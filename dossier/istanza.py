@@ -148,17 +148,35 @@ def addressee(submission: Mapping[str, Any], municipality: str) -> list[str]:
 
 
 def _documents(statuses: Sequence[ItemStatus]) -> list[str]:
+    """ALLEGA's lines: one per document sent; one file that stands for two items (one
+    INPS verbale for the accompagnamento and the invalidità) is one line naming both."""
+    filed = {s.item.id for s in statuses if s.files and not s.same_as}
+    also: dict[str, list[str]] = {}
+    for s in statuses:
+        if s.same_as in filed and not s.item.signed_form:
+            also.setdefault(s.same_as, []).append(_lower_first(s.item.text.rstrip(". ")))
     lines = []
     for s in statuses:
-        if s.item.signed_form:
+        if s.item.signed_form or s.same_as in filed:
             continue
         text = s.item.text.rstrip(". ")
         if s.item.in_form:
             lines.append(f"{text}: nella pagina «Dichiarazione per l'accredito» di questo modulo")
         elif s.files:
             count = "1 pagina" if s.pages == 1 else f"{s.pages} pagine"
-            lines.append(f"{text} ({count})")
+            others = also.get(s.item.id)
+            if others:
+                lines.append(f"{', '.join([text, *others[:-1]])} e {others[-1]} "
+                             f"({count}, un solo documento)")
+            else:
+                lines.append(f"{text} ({count})")
     return lines
+
+
+def _lower_first(text: str) -> str:
+    """"Verbale di invalidità" → "verbale di invalidità", in the middle of a line (an
+    acronym, "ISEE", stays)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _bank(
@@ -197,7 +215,7 @@ def _assistant_named(declared: list[Declaration], name: str | None) -> list[Decl
     first = next((n for n, d in enumerate(declared) if d.key == "assistant"), None)
     if first is None or not name:
         return declared
-    who = Declaration("assistant", f"che l'assistente familiare è {name}")
+    who = Declaration("assistant", f"che il nominativo dell'assistente familiare è {name}")
     return [*declared[: first + 1], who, *declared[first + 1 :]]
 
 

@@ -150,13 +150,25 @@ def role_shown(role: str, gender: str | None) -> str:
 def role_on_form(role: str, tax_code: str | None) -> str:
     """Who signs, in Italian, as the form and the back-office write it: "figlia" or
     "figlio" from the signer's codice fiscale (its day of birth is 40 more for women)."""
-    gender = None
-    if tax_code:
-        try:
-            gender = decode_tax_code(tax_code).gender
-        except DetailError:
-            gender = None
-    return role_shown(role, gender)
+    return role_shown(role, gender_of(tax_code))
+
+
+def signature_label(gender: str | None) -> str:
+    """Over the form's signature box, by the signer's gender (from the codice fiscale):
+    "Firma della richiedente", "Firma del richiedente", or both when it is not known."""
+    return {"F": "Firma della richiedente", "M": "Firma del richiedente"}.get(
+        gender or "", "Firma del/della richiedente"
+    )
+
+
+def gender_of(tax_code: str | None) -> str | None:
+    """ "F" or "M" from a codice fiscale; None without a valid one."""
+    if not tax_code:
+        return None
+    try:
+        return decode_tax_code(tax_code).gender
+    except DetailError:
+        return None
 
 
 # --- phone and e-mail ----------------------------------------------------------------

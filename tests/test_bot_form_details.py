@@ -60,6 +60,10 @@ async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_for
     assert "Via dei Mille 5" in text and "20073" in text
     assert "Via Giovanni XXIII, 15" in text
     assert "via dei mille" not in text
+    # Maria signs (family trial 14, problem 9): the box says so; the Ambito's name whole
+    assert "Firma della richiedente" in text and "Firma del richiedente" not in text
+    lines = form.pages[0].extract_text().splitlines()
+    assert "capofila dell'Ambito" in lines and "distrettuale Visconteo Sud Milano" in lines
     await s.close()
 
 
@@ -112,7 +116,11 @@ async def test_a_joint_account_and_the_assistant_are_named_on_the_form(api, db_p
     form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
     pages = [" ".join(page.extract_text().split()) for page in form.pages]
     text = " ".join(pages)
-    assert "che l'assistente familiare è Ana Popescu" in text
+    assert "che il nominativo dell'assistente familiare è Ana Popescu" in text
+    assert "che l'assistente familiare presta servizio con regolare contratto" in text
+    assert "assunto" not in text and "beneficia" not in text
+    assert "non riceve nessuna delle misure incompatibili" in text
+    assert "Firma del richiedente" in text  # Giuseppe
     bank = next(p for p in pages if "che il contributo eventualmente riconosciuto" in p)
     assert "per la propria domanda di accesso alla Misura B2" in bank
     assert "a favore di" not in bank

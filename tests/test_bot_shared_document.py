@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
+
+from pypdf import PdfReader
 
 from storage.dossiers import attachments, dossiers_of
 from tests.documents import document_photo, signed_form_photos
@@ -67,6 +70,11 @@ async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_o
             seed += 1
             await f.upload_photo(document_photo(seed))
     await f.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    text = " ".join(" ".join(page.extract_text().split()) for page in form.pages)
+    allega = text[text.index("ALLEGA") : text.index("ALLEGA") + 900]
+    assert allega.count("erbale") == 2, allega  # one line naming both uses (problem 6)
+    assert "e verbale" in allega and "(2 pagine, un solo documento)" in allega, allega
     for photo in signed_form_photos(api.documents[4242][-1][1]):
         await f.upload_photo(photo)
     await f.press("Controlla e invia")
