@@ -176,6 +176,9 @@ class Application(Uploading, Sending):
     def text(self, text: str) -> Step:
         """A typed line: an identity answer, or a word that files are wanted here."""
         if self.data.get("stage") != "identity":
+            agreed = ("✅ Va bene così", self._("✅ Va bene così"), "ok", "fatto", "avanti")
+            if self.data.get("stage") == "documents" and match_option(text, [agreed]) == 0:
+                return Step([self.checklist()])  # «Va bene così» typed at the summary
             return Step(
                 [
                     Reply(

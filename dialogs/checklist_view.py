@@ -166,11 +166,15 @@ class ChecklistView(View):
         if not s.done:
             lines.append(esc(_("Mandate la pagina che manca.")))
         else:
-            lines.append(esc(_("Altre pagine? Mandatele. Se no, scegliete il prossimo.")))
+            complete = not any(
+                o.item.required and not o.done and not o.item.signed_form for o in statuses
+            )
+            if not complete:  # with every document here, "choose the next" would contradict
+                lines.append(esc(_("Altre pagine? Mandatele. Se no, scegliete il prossimo.")))
             for i, other in enumerate(statuses):
                 if not other.done and not other.item.signed_form:
                     buttons.append([Button(f"📎 {_(other.item.title)}", Item(index=i).pack())])
-            if not any(o.item.required and not o.done and not o.item.signed_form for o in statuses):
+            if complete:
                 lines.append(esc(_("Ci sono tutti i documenti. Ora il modulo da firmare.")))
                 buttons.append(
                     [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())]

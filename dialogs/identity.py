@@ -560,6 +560,8 @@ def answer(
         raise AnswerError(N_("Per rispondere, toccate uno dei pulsanti qui sotto."))
     if question.kind == "tax_code":
         value = _checked_tax_code(question, text, identity, birth_date, today)
+    elif question.kind == "town":
+        value = _town(text, identity)
     else:
         value = parse(question, text, today=today)
     if question.kind == "postcode":
@@ -567,6 +569,30 @@ def answer(
     if question.kind == "town":
         checked_postcode(question.key, value, value[6:], identity, UNCONFIRMED)
     identity[question.key] = value
+    return value
+
+
+# the CAP typed alone where "CAP e Comune" is asked: kept for the comune typed next
+PARTIAL_CAP = "_cap"
+CAP_KEPT = N_("Ho il CAP {cap}. Ora scrivete il Comune, per esempio: Rozzano.")
+
+
+def _town(text: str, identity: dict[str, str]) -> str:
+    """ "CAP Comune" in one answer, or in two: "20127", then "Milano"."""
+    try:
+        value = parse_town(text)
+    except AnswerError as err:
+        kept = identity.get(PARTIAL_CAP)
+        words = " ".join(text.split())
+        if kept and not any(c.isdigit() for c in words):
+            value = parse_town(f"{kept} {words}")  # the comune after the CAP
+        elif re.fullmatch(r"\d{5}", words):
+            cap = parse_postcode(words)
+            identity[PARTIAL_CAP] = cap
+            raise AnswerError(CAP_KEPT, cap=cap) from None
+        else:
+            raise err from None
+    identity.pop(PARTIAL_CAP, None)
     return value
 
 

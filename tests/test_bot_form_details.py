@@ -257,3 +257,47 @@ async def test_who_signs_for_themselves_is_spoken_to_as_voi_not_as_a_carer(api, 
     assert "• Abitate in un Comune del bando." in signing
     assert "• Il Comune può usare i vostri dati, anche sulla salute." in signing
     await s.close()
+
+
+async def test_a_cap_then_its_comune_in_two_answers_and_va_bene_typed_at_the_summary(
+    api, db_path
+):
+    """Family trial 14, problem 10: "20127" then "Milano" is one answer; "va bene così"
+    typed at the summary is its button; the last document's reply does not both ask for
+    the next one and say they are all here."""
+    from tests.test_bot_dossier import fill_identity
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    for line in ("Maria", "Rossi", APPLICANT_CF, "Via Verdi 5"):
+        await f.say(line)
+    texts = await f.say("20127")
+    assert "Ho il CAP 20127. Ora scrivete il Comune" in texts[0]
+    texts = await f.say("Milano")
+    assert texts[0] == "✓ 20127 Milano"
+    assert "telefono" in texts[-1]
+    await s.close()
+    s = Session(api, db_path, TODAY, user_id=4343)
+    await to_result(s)
+    await fill_identity(s)
+    f = s.family
+    await f.press("Correggi i dati del modulo")
+    texts = await f.say("va bene così")
+    assert "Documenti della domanda" in texts[-1] and "foto o PDF" not in texts[0]
+    await s.close()
+
+
+async def test_the_last_document_says_they_are_all_here_without_asking_for_the_next(
+    api, db_path
+):
+    from tests.test_bot_dossier import at_checklist
+
+    s = await at_checklist(api, db_path)
+    await upload_everything(s)
+    last = [m["text"] for m in api.messages[4242].values()][-1]
+    assert "Ci sono tutti i documenti" in last
+    assert "scegliete il prossimo" not in last
+    await s.close()
