@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -84,9 +85,12 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n, outage: Outage | Non
     a failure is recorded there (and logged once per outage) instead of every time."""
     told = 0
     events = events_to_tell(db)
-    for event in events:
+    for n, event in enumerate(events):
         if is_counter(event["user_id"]):  # prepared at the counter: no chat to write to
             mark_told(db, event["id"])  # the console shows an open request (`--pratica`)
+            continue
+        if _said_already(event, events[n + 1 :]):
+            mark_told(db, event["id"])
             continue
         language = event["language"] or SOURCE
         view = PaperworkView(translator(i18n, language), language)
@@ -115,6 +119,21 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n, outage: Outage | Non
             integrations.mark_told(db, int(event["detail"]["request"]))
         told += 1
     return told
+
+
+# steps of the send the family need not read one by one (a second apart)
+PASSING = ("pronta", "in_invio")
+
+
+def _said_already(event: dict[str, Any], later: list[dict[str, Any]]) -> bool:
+    """A step of the send not worth its own message: "pronta" right after «Sì, invia»
+    (the reply said "in coda"; a re-sent one is told), or "in_invio" when a later status
+    of the same dossier is already here to tell."""
+    if event["status"] not in PASSING or (event.get("detail") or {}).get("requeued"):
+        return False
+    return event["status"] == "pronta" or any(
+        e["dossier_id"] == event["dossier_id"] for e in later
+    )
 
 
 async def tell_forever(

@@ -52,3 +52,19 @@ async def test_only_the_newest_status_keeps_its_buttons_and_none_after_sending(a
     assert "già stata inviata" in texts[-1]
     assert "non si possono aggiungere file" not in texts[-1]
     await s.close()
+
+
+async def test_after_si_invia_one_message_says_it_left_not_four(api, db_path):
+    """Family trial 14, problem 10: "in coda", then not "pronta e sta per partire" and
+    "Stiamo inviando" as well, a second apart: the one that says it left."""
+    from bot.i18n import make_i18n
+    from bot.notify import tell_families
+    from tests.test_bot_dossier import deliver_by_smtp, send_application
+
+    s = Session(api, db_path, TODAY)
+    await send_application(s)
+    await deliver_by_smtp(s, db_path)
+    await tell_families(s.bot, s.db, make_i18n())
+    texts = s.family.new_texts()
+    assert len(texts) == 1 and "è partita per PEC" in texts[0], texts
+    await s.close()
