@@ -297,7 +297,7 @@ QUESTIONS = (
             "banca o sull'estratto conto. Va bene anche un libretto postale con IBAN."
         ),
         "iban",
-        "IT60 X054 2811 1010 0000 0123 456",
+        "IT76 W030 6909 6061 0000 0123 456",  # checksum-valid: refused as an answer
         when=_bank,
     ),
     IdentityQuestion(
@@ -470,9 +470,15 @@ def parse_past_date(text: str, today: dt.date | None, *, future_ok: bool = False
     return day.isoformat()
 
 
+EXAMPLE_IBAN = N_(
+    "Questo è l'IBAN dell'esempio. Scrivete quello del vostro conto: lo trovate sull'app "
+    "della banca o sull'estratto conto."
+)
+
+
 def parse_iban(text: str) -> str:
     try:
-        return normalise_iban(text)
+        iban = normalise_iban(text)
     except DetailError:
         raise AnswerError(
             N_(
@@ -480,6 +486,9 @@ def parse_iban(text: str) -> str:
                 "Copiatelo di nuovo dall'app della banca o dall'estratto conto."
             )
         ) from None
+    if iban == normalise_iban(BY_KEY["bank.iban"].example):  # copied from the question
+        raise AnswerError(EXAMPLE_IBAN)
+    return iban
 
 
 NAMES_MISMATCH = N_(

@@ -301,3 +301,23 @@ async def test_the_last_document_says_they_are_all_here_without_asking_for_the_n
     assert "Ci sono tutti i documenti" in last
     assert "scegliete il prossimo" not in last
     await s.close()
+
+
+async def test_the_questions_own_example_iban_is_refused_kindly(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    for line in ("Via Roma 12", "20073", "15/01/2025"):
+        await f.say(line)
+    texts = await f.press("Il mio conto")
+    example = texts[-1].split("Per esempio: ")[1].strip()
+    texts = await f.say(example)
+    assert "Questo è l'IBAN dell'esempio" in texts[0]
+    texts = await f.say(IBAN)
+    assert texts[0].startswith("✓ ")
+    await s.close()
