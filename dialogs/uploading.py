@@ -99,15 +99,29 @@ class Uploading(SignedPages):
         )
         if filed.outcome == "refused":
             assert filed.refusal is not None
-            return Step([self.view.refused(filed.refusal)])
+            return self._with_album_question([self.view.refused(filed.refusal)], album)
         assert filed.attachment is not None
         if filed.outcome == "duplicate":
-            return Step(self._duplicate(filed.attachment, album))
+            return self._with_album_question(self._duplicate(filed.attachment, album), album)
         step = self._filed(filed, item_id, album)
         if isinstance(checked, CheckedFile) and checked.changed_after_signing:
             # its signature verifies, but the file was changed after: kept as unsigned
             step.replies.insert(0, Reply("⚠️ " + esc(self._(CHANGED_AFTER_SIGNING))))
         return step
+
+    def _with_album_question(self, replies: list[Reply], album: str | None) -> Step:
+        """A file of an album that is being asked about, refused or sent before: the
+        album's question still comes, with its pages so far (it may be the last file)."""
+        asked = self.data.get("ask") or {}
+        if not album or self.data.get("stage") != "documents" or album not in asked.values():
+            return Step(replies)
+        first = min(int(other) for other, a in asked.items() if a == album)
+        pages = (self.data.get("album_pages") or {}).get(album, 1)
+        question = self.view.which_item(
+            first, self.statuses(), pages, last=self.data.get("last_item")
+        )
+        question.slot = f"which-{album}"  # a later one for this album takes its place
+        return Step([*replies, question])  # said now: the refusal is not held back
 
     def _filed(self, filed: Filed, item_id: str | None, album: str | None) -> Step:
         """What to say once a file is filed (or asked about)."""
