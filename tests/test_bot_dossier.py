@@ -1010,3 +1010,20 @@ async def test_a_carer_who_is_not_family_is_told_who_signs_and_loses_nothing(api
     texts = await f.press("Il figlio o la figlia")
     assert "Il nome di chi firma" in texts[-1]
     await s.close()
+
+
+async def test_an_album_asked_about_whose_last_photo_was_sent_before_still_gets_its_question(
+    api, db_path
+):
+    s = await at_checklist(api, db_path)
+    f = s.family
+    first, second = document_photo(61), document_photo(62)
+    texts = await f.upload_album([first, second, first], "mixed")
+    assert any("già mandato" in t for t in texts), texts
+    assert "Ricevuto: 2 pagine. Per quale documento è?" in texts[-1], texts
+    assert any("Per quale documento" in t for t in live_texts(api))
+    await s.close()
+
+
+def live_texts(api, chat_id: int = 4242) -> list[str]:
+    return [m["text"] for m in api.messages[chat_id].values() if m.get("reply_markup")]
