@@ -63,7 +63,7 @@ def test_the_layout_the_form_keeps_has_the_boxes_drawn_on_its_pages():
     """Where the form says its signature boxes are is where the PDF draws them."""
     pdf, _pages, _edition, layout = form()
     where = Layout.of(layout)
-    assert where.label == "Firma del richiedente"
+    assert where.label == "Firma della richiedente"  # Maria Rossi signs
     pages = signature_pages()
     assert pages and [p + 1 for p in pages] == sorted({s[0] for s in where.signatures})
     for index in pages:

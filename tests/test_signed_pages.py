@@ -31,7 +31,8 @@ from tests.documents import (
 from tests.test_bot_conversation import Session
 from tests.test_bot_dossier import at_checklist, deliver_by_smtp, upload_everything
 
-UNSIGNED = "non sembra firmata: firmate nel riquadro «Firma del richiedente» e rifate la foto"
+# Maria Rossi signs: the box is hers
+UNSIGNED = "non sembra firmata: firmate nel riquadro «Firma della richiedente» e rifate la foto"
 
 
 async def at_signing(api: BotAPI, db_path: Path) -> tuple[Session, bytes]:
