@@ -20,6 +20,20 @@ from tests.test_bot_dossier import (
 )
 
 
+async def for_myself(api, db_path) -> Session:
+    """Giuseppe Rossi of Opera signs for himself: his names, codice fiscale and phone
+    given, no e-mail; his street is asked next."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Io, per me stesso")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    return s
+
+
 async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_form(api, db_path):
     s = Session(api, db_path, TODAY)
     await to_result(s)  # a family of Opera (MI)
@@ -69,14 +83,8 @@ async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_for
 
 async def test_a_cap_typed_again_the_same_is_kept(api, db_path):
     """The family knows their own address: a CAP of another province, typed twice, stays."""
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
+    s = await for_myself(api, db_path)
     f = s.family
-    await f.press("Prepara la domanda")
-    await f.press("Io, per me stesso")
-    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
-        await f.say(line)
-    await f.press("Non ce l'ho")
     await f.say("Via Roma 12")
     texts = await f.say("24100")
     assert "scrivetelo di nuovo uguale" in texts[0]
@@ -89,14 +97,8 @@ async def test_a_joint_account_and_the_assistant_are_named_on_the_form(api, db_p
     """A man signing for himself (Opera, an assistant 30 h a week), his account held jointly
     with his daughter: the bank page says "per la propria domanda", names both holders,
     and the form names the assistant."""
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
+    s = await for_myself(api, db_path)
     f = s.family
-    await f.press("Prepara la domanda")
-    await f.press("Io, per me stesso")
-    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
-        await f.say(line)
-    await f.press("Non ce l'ho")
     await f.say("Via Roma 12")
     await f.say("20073")
     await f.say("15/01/2025")
@@ -304,14 +306,8 @@ async def test_the_last_document_says_they_are_all_here_without_asking_for_the_n
 
 
 async def test_the_questions_own_example_iban_is_refused_kindly(api, db_path):
-    s = Session(api, db_path, TODAY)
-    await to_result(s)
+    s = await for_myself(api, db_path)
     f = s.family
-    await f.press("Prepara la domanda")
-    await f.press("Io, per me stesso")
-    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
-        await f.say(line)
-    await f.press("Non ce l'ho")
     for line in ("Via Roma 12", "20073", "15/01/2025"):
         await f.say(line)
     texts = await f.press("Il mio conto")
