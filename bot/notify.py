@@ -89,7 +89,7 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n, outage: Outage | Non
         if is_counter(event["user_id"]):  # prepared at the counter: no chat to write to
             mark_told(db, event["id"])  # the console shows an open request (`--pratica`)
             continue
-        if _said_already(event, events[n + 1 :]):
+        if said_already(event, events[n + 1 :]):
             mark_told(db, event["id"])
             continue
         language = event["language"] or SOURCE
@@ -125,7 +125,7 @@ async def tell_families(bot: Bot, db: Database, i18n: I18n, outage: Outage | Non
 PASSING = ("pronta", "in_invio")
 
 
-def _said_already(event: dict[str, Any], later: list[dict[str, Any]]) -> bool:
+def said_already(event: dict[str, Any], later: list[dict[str, Any]]) -> bool:
     """A step of the send not worth its own message: "pronta" right after «Sì, invia»
     (the reply said "in coda"; a re-sent one is told), or "in_invio" when a later status
     of the same dossier is already here to tell."""

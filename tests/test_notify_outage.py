@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.i18n import make_i18n
-from bot.notify import Outage, tell_forever
+from bot.notify import Outage, said_already, tell_forever
 from storage import outcomes
 from storage.dossiers import events_to_tell
 from tests.backoffice_fixtures import World
@@ -31,7 +31,9 @@ async def test_an_outage_is_logged_once_and_retried_with_back_off(
 ):
     outcomes.set_outcome(world.db, world.dossiers["delivered"], "ammessa", reason=None,
                          position=None, now=world.clock())  # fmt: skip
-    pending = len(events_to_tell(world.db))
+    waiting = events_to_tell(world.db)
+    # what is told: not the passing steps of a send a later status follows (bot.notify)
+    pending = len([e for n, e in enumerate(waiting) if not said_already(e, waiting[n + 1 :])])
     assert pending >= 1
     api = BotAPI()
     runner, url = await start_api(api)
