@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -25,7 +25,7 @@ from storage.dossiers import sent_by
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
-from .replies import remember_keyboard, send, take_keyboard_away
+from .replies import note_keyboard, send, take_keyboard_away
 
 Clock = Callable[[], dt.date]
 
@@ -48,13 +48,20 @@ class Chat:
         locale = language or self.i18n.current_locale
         return Dialog(self.catalogue, self.clock(), translator(self.i18n, locale), locale)
 
-    async def save(self, state: dict[str, Any]) -> None:
+    def keep(self, state: dict[str, Any]) -> None:
+        """The dialog's `state` into what is stored (written by `write`)."""
         self.stored["dialog"] = state
         if state.get("stage") != "result":
             # an answer changed or the questionnaire restarted: the application being
             # prepared no longer matches; "Prepara la domanda" reopens it, files kept
             self.stored["paper"] = {}
+
+    async def write(self) -> None:
         await self.fsm.set_data(self.stored)
+
+    async def save(self, state: dict[str, Any]) -> None:
+        self.keep(state)
+        await self.write()
 
 
 async def _finish(
@@ -65,6 +72,9 @@ async def _finish(
     user_id: int,
     desk: Desk | None = None,
 ) -> None:
+    """The outcome's effects: everything erased, or the language chosen and the dialog's
+    state kept in `chat.stored` (written once the replies are sent, with the message whose
+    buttons are live: `_say`)."""
     if outcome.wipe:
         delete_user(db, user_id)
         if desk is not None:
@@ -73,7 +83,30 @@ async def _finish(
     else:
         if outcome.language:
             set_language(db, user_id, outcome.language)
-        await chat.save(state)
+        chat.keep(state)
+
+
+async def _say(
+    chat: Chat,
+    bot: Bot | None,
+    chat_id: int,
+    outcome: Outcome,
+    pressed: Message | None = None,
+    take_away: bool = False,
+) -> None:
+    """The replies sent, after the buttons of the question on screen are taken away
+    (`take_away`), and the conversation written once, with the message whose buttons are
+    now live: whatever the sending did, the answer is kept (an erasure has nothing to
+    write)."""
+    if outcome.wipe:
+        await send(bot, chat_id, outcome, pressed=pressed)
+        return
+    stored = chat.stored
+    try:
+        forgotten = take_away and bot is not None and await take_keyboard_away(bot, chat_id, stored)
+        note_keyboard(stored, await send(bot, chat_id, outcome, pressed=pressed), forgotten)
+    finally:
+        await chat.write()
 
 
 def _remember(
@@ -108,19 +141,14 @@ async def _run(
         outcome.replies += chat.dialog(outcome.language).ask(data)
     await _finish(chat, data, outcome, db, message.from_user.id, desk)
     _remember(dialog, data, outcome, db, message.from_user.id, message.chat.id)
-    kept = dict(chat.stored)
+    # the question on screen was answered by typing (or is asked again below): its
+    # buttons go, as when one is tapped (unless the outcome keeps them)
     answered = (
         typed
         and not outcome.keep_keyboard
         and (asked or any(r.buttons for r in outcome.replies))
     )
-    if answered and not outcome.wipe and message.bot is not None:
-        # the question on screen was answered by typing (or is asked again below): its
-        # buttons go, as when one is tapped
-        await take_keyboard_away(message.bot, message.chat.id, kept)
-    shown = await send(message.bot, message.chat.id, outcome)
-    if not outcome.wipe:
-        await remember_keyboard(state, kept, shown)
+    await _say(chat, message.bot, message.chat.id, outcome, take_away=answered)
 
 
 async def typed(message: Message, **deps: Any) -> None:
@@ -294,9 +322,7 @@ def conversation_router() -> Router:
         message = callback.message if isinstance(callback.message, Message) else None
         chat_id = callback.message.chat.id if callback.message else callback.from_user.id
         _remember(dialog, data, outcome, db, callback.from_user.id, chat_id)
-        shown = await send(callback.bot, chat_id, outcome, pressed=message)
-        if not outcome.wipe:
-            await remember_keyboard(state, chat.stored, shown)
+        await _say(chat, callback.bot, chat_id, outcome, pressed=message)
 
     return router
 

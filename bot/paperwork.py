@@ -97,17 +97,18 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
         await state.set_state(state_of(app.stage))
     chat_id = event.chat.id if isinstance(event, Message) else data["event_from_user"].id
     typed = isinstance(event, Message) and plain_text_of(event)
+    forgotten = False
     if stage == "identity" and typed and not step.still_asking:
         # a detail typed: the question's buttons ("Non ce l'ho", "Lascia com'era") go,
         # as when one is tapped (the question is answered, or asked again below)
-        await take_keyboard_away(data["bot"], chat_id, stored)
+        forgotten = await take_keyboard_away(data["bot"], chat_id, stored)
     slots = dict(stored.get(SLOTS) or {})
     delivered, shown = await deliver(data["bot"], chat_id, step, slots)
     if slots != (stored.get(SLOTS) or {}):
         await state.update_data({SLOTS: slots})
     if not delivered and app.copy_not_delivered():
         await state.update_data(paper=app.data)  # the family may ask for the copy again
-    await remember_keyboard(state, stored, shown)
+    await remember_keyboard(state, stored, shown, forgotten)
     return step
 
 

@@ -78,21 +78,41 @@ async def say(
 KEYBOARD = "keyboard"
 
 
-async def take_keyboard_away(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
+async def take_keyboard_away(bot: Bot, chat_id: int, data: dict[str, Any]) -> bool:
     """The buttons of the last message that had some (in the FSM data `data`) go: its
-    question was answered by typing, or asked again below."""
+    question was answered by typing, or asked again below. Once gone (or found gone
+    already: Telegram says the message is not modified, or not there) the message is
+    forgotten, `data[KEYBOARD]` set to None, so the next typed answer does not ask
+    Telegram again; True then (the caller writes `data`, `remember_keyboard`). A network
+    failure keeps it, to try again with the next answer."""
     message_id = data.get(KEYBOARD)
     if not message_id:
-        return
+        return False
     try:
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
-    except (AiogramError, ClientError, OSError, TimeoutError) as exc:  # gone, or no buttons
+    except TelegramBadRequest as exc:  # no buttons any more, or the message is gone
         log.info("keyboard not taken away: %s", type(exc).__name__)
+    except (AiogramError, ClientError, OSError, TimeoutError) as exc:
+        log.info("keyboard not taken away: %s", type(exc).__name__)
+        return False
+    data[KEYBOARD] = None
+    return True
 
 
-async def remember_keyboard(state: FSMContext, data: dict[str, Any], shown: int | None) -> None:
-    """Keep the id of the message whose buttons are now the live ones (written only when
-    it changed)."""
+def note_keyboard(data: dict[str, Any], shown: int | None, forgotten: bool = False) -> bool:
+    """`data` with the id of the message whose buttons are now the live ones (`shown`,
+    None: no new one); True when `data` changed and is to be written (`forgotten`: the
+    old one was taken away, `take_keyboard_away`)."""
     if shown is not None and shown != data.get(KEYBOARD):
         data[KEYBOARD] = shown
-        await state.update_data({KEYBOARD: shown})
+        return True
+    return forgotten
+
+
+async def remember_keyboard(
+    state: FSMContext, data: dict[str, Any], shown: int | None, forgotten: bool = False
+) -> None:
+    """Keep the id of the message whose buttons are now the live ones (written only when
+    it changed, `note_keyboard`)."""
+    if note_keyboard(data, shown, forgotten):
+        await state.update_data({KEYBOARD: data[KEYBOARD]})

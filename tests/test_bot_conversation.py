@@ -341,6 +341,31 @@ async def test_free_text_where_a_button_is_expected(api, db_path):
     await s.close()
 
 
+async def test_a_question_answered_by_typing_loses_its_buttons_once(api, db_path):
+    """Typing "sì" to a question with Sì/No takes its buttons away, as a tap would; a
+    message whose buttons are gone is not edited again at the next typed answers."""
+    s = Session(api, db_path, dt.date(2025, 6, 2))
+    await begin(s.family)
+    await s.family.say("Opera")
+    await s.family.say("1/3/1950")
+    asked = api.last_keyboard_message(4242)
+    assert asked is not None and "Vive a casa" in asked["text"]
+    await s.family.say("sì")
+    assert "reply_markup" not in api.messages[4242][asked["message_id"]]
+    await s.family.press("Indennità di accompagnamento")
+    await s.family.press("Fatto")
+    await s.family.say("no")  # no attestation yet: one more question with buttons
+    await s.family.say("boh")  # not an answer: the same question again, with its buttons
+    taken = [
+        int(c.params["message_id"]) for c in api.calls if c.method == "editMessageReplyMarkup"
+    ]
+    assert asked["message_id"] in taken
+    assert len(taken) == len(set(taken)), "a keyboard already gone was taken away again"
+    live = [m for m in api.messages[4242].values() if m.get("reply_markup")]
+    assert len(live) == 1  # only the question on screen keeps its buttons
+    await s.close()
+
+
 async def test_html_in_a_typed_name_is_escaped(api, db_path):
     s = Session(api, db_path, dt.date(2025, 6, 2))
     await begin(s.family)
