@@ -21,7 +21,8 @@ Targets: the step at most 1.5x the stateful echo (what our own logic adds on top
 I/O) and at most 2.5x the bare echo. The three run in turns, a block of updates each, so a
 busy machine slows them alike. Printed both ways: wall clock (the fastest block of each)
 and this process's CPU time (the median block), which other work on the machine does not
-inflate.
+inflate. Then the SQL statements each one runs per update (`set_trace_callback`, BEGIN
+and COMMIT included), and the memory.
 """
 
 from __future__ import annotations
@@ -231,6 +232,28 @@ async def main(updates: int, rounds: int, conversations: int) -> None:
             f"(target at most 1.5x), step/bare echo {figure['step'] / figure['bare']:.2f}x "
             f"(target at most 2.5x)"
         )
+
+    # SQL statements per update (BEGIN and COMMIT included), counted on a few more
+    counted = list(range(90_000, 90_020))
+    for user in counted:
+        await prepare(dp, bot, user)
+    copy_states(db.conn, stateful.storage.db.conn)  # type: ignore[attr-defined]
+    statements = {}
+    for name, kind, conn in (
+        ("step", dp, db.conn),
+        ("stateful", stateful, stateful.storage.db.conn),  # type: ignore[attr-defined]
+        ("bare", bare, bare.storage.db.conn),  # type: ignore[attr-defined]
+    ):
+        seen: list[str] = []
+        conn.set_trace_callback(seen.append)
+        for user in counted:
+            await kind.feed_update(bot, text_update(bot, user, "1/3/1940"))
+        conn.set_trace_callback(None)
+        statements[name] = len(seen) / len(counted)
+    print(
+        f"SQL statements per update (BEGIN and COMMIT included): step {statements['step']:.1f}, "
+        f"stateful echo {statements['stateful']:.1f}, bare echo {statements['bare']:.1f}"
+    )
 
     before = rss_mib()
     for user in range(50_000, 50_000 + conversations):

@@ -10,6 +10,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiohttp import ClientError
 
@@ -51,9 +52,17 @@ async def send(
                 continue
             except TelegramBadRequest:
                 pass  # too old to edit, or unchanged: send it as a new message
-        sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        sent = await bot(message_of(chat_id, reply))
         shown = sent.message_id if reply.buttons else shown
     return shown
+
+
+def message_of(chat_id: int, reply: Reply) -> SendMessage:
+    """The Bot API call that sends `reply`. Built with only the fields we give:
+    `bot.send_message` passes each of its twenty-odd arguments and pydantic checks them
+    all (a third of a send's cost on our side); the call sent is the same (the others keep
+    their defaults: the bot's parse mode, link preview and protection)."""
+    return SendMessage(chat_id=chat_id, text=reply.text, reply_markup=keyboard(reply))
 
 
 async def say(
@@ -66,7 +75,7 @@ async def say(
     for reply in replies:
         if reply.slot and slots is not None and slots.get(reply.slot):
             await take_keyboard_away(bot, chat_id, {KEYBOARD: slots.pop(reply.slot)})
-        sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+        sent = await bot(message_of(chat_id, reply))
         shown = sent.message_id if reply.buttons else shown
         if reply.slot and reply.buttons and slots is not None:
             slots[reply.slot] = sent.message_id

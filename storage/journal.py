@@ -46,17 +46,19 @@ def record(
     owner: str | None = None,
     chat: str | None = None,
     expires_at: float | None = None,
+    held: bool = False,
 ) -> str:
     """Write the update down before the process `owner` handles it (committed at once,
     unless the caller's transaction is open: `storage.turns`), in the line of `chat`
-    until `expires_at` (Unix seconds). Returns "new", "done" (already handled: a repeat),
-    "open" (written before and never finished, by a process that is gone: a crash; now
-    `owner`'s) or "busy" (a live process is handling it now)."""
+    until `expires_at` (Unix seconds), and `held` (`hold`) when it is new. Returns "new",
+    "done" (already handled: a repeat), "open" (written before and never finished, by a
+    process that is gone: a crash; now `owner`'s, not held) or "busy" (a live process is
+    handling it now)."""
     cursor = _execute(
         db,
         "INSERT OR IGNORE INTO update_journal (update_id, user_id, data, received_at, done, "
-        "attempts, owner, chat, expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
-        [update_id, user_id, data, iso(now), owner, chat, expires_at],
+        "attempts, owner, chat, expires_at, held) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?)",
+        [update_id, user_id, data, iso(now), owner, chat, expires_at, 1 if held else None],
     )
     if cursor.rowcount == 1:
         return "new"

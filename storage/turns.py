@@ -73,8 +73,20 @@ def begin(
     read the conversation and the language of `user_id`: one transaction."""
     now = time.time()
     with immediate(db):
+        # one statement: is another update of the chat ahead (`journal.AHEAD`, which
+        # leaves this update's own row out: the same before it is written), the
+        # conversation, the language (the slower look at who holds the update ahead only
+        # when there is one)
+        earlier, state, data, language = db.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM update_journal WHERE {journal.AHEAD} "
+            "AND expires_at >= ?3), "
+            "(SELECT state FROM fsm WHERE key = ?1), (SELECT data FROM fsm WHERE key = ?1), "
+            "(SELECT language FROM users WHERE user_id = ?4)",
+            [chat, update_id, now, user_id],
+        ).fetchone()
         written = None
         if entry is not None:
+            # written down, and held at once when nothing is ahead (one statement)
             written = journal.record(
                 db,
                 entry.update_id,
@@ -84,23 +96,16 @@ def begin(
                 owner,
                 chat=chat,
                 expires_at=now + seconds,
+                held=not earlier,
             )
             if written in ("done", "busy"):
                 return Begun(written, False)
         else:
             journal.renew(db, update_id, owner, now + seconds)
-        # one statement: is another update of the chat ahead (`journal.AHEAD`), the conversation, the
-        # language (the slower look at who holds the update ahead only when there is one)
-        earlier, state, data, language = db.conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM update_journal WHERE {journal.AHEAD} "
-            "AND expires_at >= ?3), "
-            "(SELECT state FROM fsm WHERE key = ?1), (SELECT data FROM fsm WHERE key = ?1), "
-            "(SELECT language FROM users WHERE user_id = ?4)",
-            [chat, update_id, now, user_id],
-        ).fetchone()
         if earlier and journal.waiting_on(db, chat, update_id, owner, now):
             return Begun(written, False)
-        journal.hold(db, update_id)
+        if earlier or written != "new":  # not held by `record`
+            journal.hold(db, update_id)
     return Begun(written, True, (state, data), language)
 
 
