@@ -64,17 +64,22 @@ def asking(facts: Facts, catalogue: Catalogue) -> Asking:
     keys: set[str] = set()
     for measure, rules in plan.measures:
         waiting: list[str] = []  # the facts this measure's verdict waits for
-        for rule, _reads in rules:
+        # what the measure may still read: its rules' facts, unless a guard rules the rule
+        # out ("skipped": `status` reads the guard first), and the other aids received
+        reads = {"current_measures"}
+        for rule, rule_reads in rules:
             decided, wanted = status(rule, facts)  # no sentences: only what to ask
             if decided == "failed":
                 break  # out of reach: asks nothing more
             waiting.extend(wanted)
+            if decided != "skipped":
+                reads |= rule_reads
         else:
             compatibility = _compatibility_results(measure, facts, plan.entries)
             if not any(r.status == "failed" for r in compatibility):
                 missing += waiting
                 missing += [k for r in compatibility if r.status == "missing" for k in r.missing]
-                keys |= _reads_still(rules, facts)
+                keys |= reads
     still = frozenset(k for k in keys if not facts.known(k))
     return Asking(tuple(_ordered(missing)), notice, still)
 
@@ -97,16 +102,6 @@ class _Plan:
             measures.append((measure, tuple((r, frozenset(rule_facts(r))) for r in rules)))
         entries = _compatibility(notice, catalogue.programmes[notice.programme])
         return _Plan(tuple(measures), entries)
-
-
-def _reads_still(rules: Sequence[tuple[RuleBase, frozenset[str]]], facts: Facts) -> set[str]:
-    """What a measure in reach may still read: its rules' facts, unless a guard rules the
-    rule out, and the other aids received."""
-    keys = {"current_measures"}
-    for rule, reads in rules:
-        if guard(rule.when, facts)[0] is not False:
-            keys |= reads
-    return keys
 
 
 def _undecided(results: list[Result]) -> tuple[str, ...]:
