@@ -40,6 +40,10 @@ from .i18n import locale_of
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+# `dp.feed_update(bot, update, raw_update=...)`: the update's JSON as it came (the
+# webhook's body), written down as it is instead of the update dumped again
+RAW_UPDATE = "raw_update"
+
 
 def user_of(update: Update) -> tuple[int | None, int | None]:
     """(user id, chat id) of an update, where it has them."""
@@ -73,7 +77,11 @@ class Turns(BaseMiddleware):
         user_id, _chat = user_of(update)
         entry = None
         if not data.get("replaying"):  # a replayed update is in the journal already
-            raw = update.model_dump_json(exclude_none=True, by_alias=True)  # as Telegram sent it
+            # as Telegram sent it: the webhook's body (`bot.webhook`), else (polling) the
+            # update written back as JSON
+            raw = data.get(RAW_UPDATE)
+            if not isinstance(raw, str):
+                raw = update.model_dump_json(exclude_none=True, by_alias=True)
             entry = Entry(update.update_id, user_id, raw, utcnow())
         event = UserContextMiddleware.resolve_event_context(update)
         _user_context(event, data)

@@ -49,6 +49,8 @@ from starlette.requests import ClientDisconnect
 
 from storage.updates import first_time
 
+from .turns import RAW_UPDATE
+
 if TYPE_CHECKING:
     from backoffice.deps import Services
 
@@ -85,6 +87,17 @@ def _where(exc: BaseException) -> str:
 
 def _ok() -> Response:
     return Response(status_code=200)
+
+
+def _text(body: bytes) -> str | None:
+    """The body as text for the crash journal, as Telegram sent it (UTF-8); None for
+    another encoding (`json.loads` takes UTF-16 and UTF-32 too, and a byte-order mark):
+    the journal then writes the update dumped again."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if text.startswith("\ufeff") else text
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -149,7 +162,7 @@ def webhook_router(dp: Dispatcher, bot: Bot, secret: str) -> APIRouter:
             services.count("updates_duplicate")
             return _ok()
         try:
-            result = await dp.feed_update(bot, update)
+            result = await dp.feed_update(bot, update, **{RAW_UPDATE: _text(body)})
             if isinstance(result, TelegramMethod):  # a handler that answers by returning
                 await bot(result)
         except Exception as exc:

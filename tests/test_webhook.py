@@ -157,6 +157,21 @@ async def test_the_same_update_delivered_twice_is_handled_once(hook: Hook):
     assert hook.services.counters["updates_duplicate"] == 1
 
 
+async def test_the_crash_journal_keeps_the_update_as_telegram_sent_it(hook: Hook):
+    """The body is written down as it came, not the update dumped again (what a restart
+    replays after a crash), and the update is handled."""
+    body = json.dumps(start_update(510), indent=1).encode()
+    seen: list[str] = []
+    hook.db.conn.set_trace_callback(seen.append)
+    try:
+        assert (await hook.post(body)).status_code == 200
+    finally:
+        hook.db.conn.set_trace_callback(None)
+    written = [s for s in seen if s.startswith("INSERT OR IGNORE INTO update_journal")]
+    assert len(written) == 1 and f"'{body.decode()}'" in written[0]
+    assert any("Scegliete la lingua" in t for t in hook.sent_to(77))
+
+
 @pytest.mark.parametrize(
     "body",
     [
