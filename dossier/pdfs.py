@@ -217,7 +217,10 @@ def _web_address(uri: Any) -> bool:
 def _opens_a_uri(reader: PdfReader) -> bool:
     """The document's /OpenAction is a URI action (or a chain with one)."""
     try:
-        action = reader.trailer["/Root"].get_object().get("/OpenAction")
+        root = reader.trailer["/Root"].get_object()
+        if not isinstance(root, DictionaryObject):
+            return False
+        action = root.get("/OpenAction")
         for _ in range(8):  # /Next chains, bounded
             action = action.get_object() if action is not None else None
             if not isinstance(action, DictionaryObject):
