@@ -177,7 +177,9 @@ def inactive(db: Database, now: dt.datetime) -> tuple[list[dict[str, Any]], list
                     CAST(substr(substr(key, instr(key, ':') + 1),
                          instr(substr(key, instr(key, ':') + 1), ':') + 1) AS INTEGER) AS user_id,
                     updated_at AS at,
-                    CASE WHEN data LIKE '%"answers": {"%' THEN 1 ELSE 0 END AS answers
+                    CASE WHEN json_valid(data) AND json_type(data, '$.answers') = 'object'
+                              AND json_extract(data, '$.answers') != '{}'
+                         THEN 1 ELSE 0 END AS answers
              FROM fsm
              UNION ALL SELECT NULL, user_id, updated_at, 1 FROM users
              UNION ALL SELECT chat_id, user_id, updated_at, 1 FROM dossiers WHERE status = 'bozza'

@@ -327,3 +327,31 @@ def test_searches_logged_before_the_update_are_scrubbed_when_the_database_opens(
     [row] = audit.entries(db)
     assert row["detail"] == {"filters": {"cerca": True}, "results": 1}
     db.close()
+
+
+def test_a_family_with_answers_is_not_taken_for_a_blank_start_however_its_state_is_written(
+    tmp_path: Path,
+):
+    """The daily expiry erases a /start without answers after a day, and a family with
+    answers only after 180 days: whether the stored conversation has answers is read as
+    JSON, not matched as text, so compact JSON (no spaces) is not a blank start."""
+    import json
+
+    from storage.db import open_db
+
+    db = open_db(tmp_path / "sportello.sqlite3")
+    now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+    two_days_ago = (now - dt.timedelta(days=2)).isoformat(timespec="seconds")
+    answers = {"answers": {"municipality": "Rozzano"}}
+    for user_id, data in (
+        (1, json.dumps(answers)),
+        (2, json.dumps(answers, separators=(",", ":"))),
+        (3, json.dumps({"answers": {}})),
+        (4, "{}"),
+    ):
+        db["fsm"].insert(
+            {"key": f"99:{user_id}:{user_id}", "state": "Q", "data": data, "updated_at": two_days_ago}
+        )
+    _warn, erase = erasure.inactive(db, now)
+    assert sorted(erase) == [3, 4]
+    db.close()
