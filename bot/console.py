@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from common import counter as families
 from common.clock import rome_today
 from common.settings import Settings
-from dialogs.application import Application, Received, Step
+from dialogs.application import Application, Received, Step, identity_draft
 from dialogs.buttons import is_ours, unpack
 from dialogs.flow import Button, Dialog, Outcome, Reply
 from dialogs.languages import SOURCE, Catalogs, Translate, translator
@@ -218,7 +218,8 @@ class Console:
             state = {}
         if state.get("stage") != "result":
             # as in the chat: an answer changed, the application no longer matches
-            conversations.write_data(self.db, self._paper, {})
+            paper = conversations.read(self.db, self._paper)[1]
+            conversations.write_data(self.db, self._paper, identity_draft(paper))
         self.save(state)
         self.show(outcome)
         return True

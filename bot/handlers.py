@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.i18n import N_
+from dialogs.application import identity_draft
 from dialogs.buttons import Erase, Language, unpack_question
 from dialogs.flow import Dialog, Outcome, Reply
 from dialogs.languages import available, translator
@@ -53,8 +54,9 @@ class Chat:
         self.stored["dialog"] = state
         if state.get("stage") != "result":
             # an answer changed or the questionnaire restarted: the application being
-            # prepared no longer matches; "Prepara la domanda" reopens it, files kept
-            self.stored["paper"] = {}
+            # prepared no longer matches; "Prepara la domanda" reopens it, files kept, and
+            # the personal details typed so far kept too (`Application.prepare`)
+            self.stored["paper"] = identity_draft(self.stored.get("paper") or {})
 
     async def write(self) -> None:
         await self.fsm.set_data(self.stored)

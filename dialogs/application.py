@@ -19,6 +19,7 @@ from typing import Any
 
 from common.i18n import N_
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
+from dossier.record import record_of
 from dossier.refusals import FileRefused
 
 from .buttons import (
@@ -43,12 +44,14 @@ from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
 from .identity import (
     IdentityQuestion,
+    Needs,
     answer,
     birth_date_for,
     choose,
     next_question,
     options,
     short_forms,
+    unasked_dropped,
 )
 from .languages import untranslated
 from .matching import match_option
@@ -57,13 +60,22 @@ from .parsing import AnswerError
 from .sending import Sending
 from .uploading import Uploading
 
-__all__ = ["Application", "Document", "Received", "Step"]
+__all__ = ["Application", "Document", "Received", "Step", "identity_draft"]
 
 # an old button (🗑, 📨 Sì, invia, ✏️...) pressed after sending
 SENT_BUTTON = N_(
     "La domanda è già stata inviata: questo pulsante non serve più. Per sapere a che punto "
     "è, scrivete /documenti."
 )
+
+
+def identity_draft(paper: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of the application's state when the family goes back to change an
+    answer: the personal details typed so far for its dossier (asked again otherwise),
+    under `draft`, without a `dossier` key, so no stage of the application is live."""
+    if paper.get("dossier") and paper.get("identity"):
+        return {"draft": {"dossier": paper["dossier"], "identity": dict(paper["identity"])}}
+    return {"draft": paper["draft"]} if paper.get("draft") else {}
 
 
 class Application(Uploading, Sending):
@@ -92,6 +104,10 @@ class Application(Uploading, Sending):
             lines=italian.lines(answers),
         )
         identity = self.desk.identity(dossier_id).to_dict()  # asked by question key
+        draft = self.data.get("draft") or {}
+        if draft.get("dossier") == dossier_id:  # typed before going back to an answer
+            identity = {**draft.get("identity", {}), **identity}
+            unasked_dropped(identity, Needs.of(record_of(self.desk.get(dossier_id))))
         self.data = {
             "dossier": dossier_id,
             "stage": "identity",

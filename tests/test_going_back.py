@@ -83,3 +83,33 @@ async def test_a_rejected_change_asks_the_same_question_again(api, db_path):
     texts = await s.family.say("31/02/1940")
     assert "Quando è nata" in question_of(texts)
     await s.close()
+
+
+async def test_changing_an_answer_while_giving_the_form_details_keeps_the_details_typed(
+    api, db_path
+):
+    """A family at the form's details goes back to an answer with an old ✏️ button (the
+    summary is still on screen), keeps it, and prepares again: the details typed so far
+    (who signs, name, surname) are kept, not asked again from «Chi firma»."""
+    from dialogs.buttons import Summary
+    from storage.dossiers import dossiers_of
+    from tests.test_bot_dossier import APPLICANT_CF, TODAY, to_result
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    await f.say("maria")
+    texts = await f.say("rossi")
+    assert "codice fiscale di chi firma" in texts[-1]
+    await f.press("", data=Summary().pack())  # the result's old «✏️ Cambia una risposta»
+    await f.press("✏️ Valore ISEE")
+    await f.press("Va bene così")
+    texts = await f.press("Prepara la domanda")
+    assert "Chi firma la domanda?" not in "\n".join(texts)
+    assert "codice fiscale di chi firma" in texts[-1]
+    await f.say(APPLICANT_CF)
+    dossier = dossiers_of(s.db, 4242)
+    assert len(dossier) == 1  # the same application, reopened
+    await s.close()
