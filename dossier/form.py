@@ -57,7 +57,7 @@ _ARTICLES = {
 }
 SIGNATURE_LABEL = "Firma del richiedente"  # a man's; `signature_label` by gender
 SIGNATURE_NOTE = (
-    "Firma autografa, con copia di un documento d'identità del sottoscrittore, oppure firma "
+    "Firma autografa, con copia di un documento d'identità di chi firma, oppure firma "
     "digitale (D.lgs. 82/2005, art. 65, c. 1; D.P.R. 445/2000, art. 38)."
 )
 NOT_GIVEN = "non indicato"
