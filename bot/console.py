@@ -219,7 +219,8 @@ class Console:
         if state.get("stage") != "result":
             # as in the chat: an answer changed, the application no longer matches
             paper = conversations.read(self.db, self._paper)[1]
-            conversations.write_data(self.db, self._paper, identity_draft(paper))
+            kept = identity_draft(paper) if state.get("answers") else {}  # not after /ricomincia
+            conversations.write_data(self.db, self._paper, kept)
         self.save(state)
         self.show(outcome)
         return True

@@ -56,7 +56,9 @@ class Chat:
             # an answer changed or the questionnaire restarted: the application being
             # prepared no longer matches; "Prepara la domanda" reopens it, files kept, and
             # the personal details typed so far kept too (`Application.prepare`)
-            self.stored["paper"] = identity_draft(self.stored.get("paper") or {})
+            # (/ricomincia, no answers left: nothing is kept)
+            kept = identity_draft(self.stored.get("paper") or {}) if state.get("answers") else {}
+            self.stored["paper"] = kept
 
     async def write(self) -> None:
         await self.fsm.set_data(self.stored)
