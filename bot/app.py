@@ -36,6 +36,7 @@ from .journal import replay_unfinished
 from .paperwork import paperwork_router
 from .places import blob_store_beside, data_folder
 from .turns import install_turns
+from .typed_press import typed_press
 
 __all__ = ["blob_store_beside", "build_dispatcher", "data_folder", "get_routers"]
 
@@ -84,6 +85,8 @@ def build_dispatcher(
     )
     install_turns(dp, lock, i18n)  # every update written down before it is handled
     install_backlog(dp, i18n, db)  # before the turn: a pile of files, capped
+    # after the turn (the chat's state loaded): a live button's label typed, as its press
+    dp.update.outer_middleware(typed_press)
     # typed answers while no application is open, the most frequent update: on the
     # Dispatcher itself, tried before every router with one filter
     dp.message.register(typed, typed_answer)

@@ -26,7 +26,7 @@ from storage.dossiers import sent_by
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
-from .replies import note_keyboard, send, take_keyboard_away
+from .replies import LIVE, answer_press, note_keyboard, prune_live, send, take_keyboard_away
 
 Clock = Callable[[], dt.date]
 
@@ -108,7 +108,11 @@ async def _say(
     stored = chat.stored
     try:
         forgotten = take_away and bot is not None and await take_keyboard_away(bot, chat_id, stored)
-        note_keyboard(stored, await send(bot, chat_id, outcome, pressed=pressed), forgotten)
+        live = dict(stored.get(LIVE) or {})
+        shown = await send(bot, chat_id, outcome, pressed=pressed, live=live)
+        note_keyboard(stored, shown, forgotten)
+        stored[LIVE] = live
+        prune_live(stored)
     finally:
         await chat.write()
 
@@ -309,7 +313,7 @@ def conversation_router() -> Router:
         desk: Desk | None = None,
         **_: Any,
     ) -> None:
-        await callback.answer()
+        await answer_press(callback)
         chat = Chat(state, catalogue, clock, i18n)
         data = await chat.load()
         pressed = unpack_question(callback.data)  # None: forged or outdated, answered kindly

@@ -44,7 +44,7 @@ from dialogs.languages import translator
 from storage import journal
 
 from .filters import has_file, plain_text
-from .replies import remember_keyboard, say, take_keyboard_away
+from .replies import LIVE, TYPED, prune_live, remember_keyboard, say, take_keyboard_away
 from .states import Paperwork, state_of
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     )
     before = json.dumps(app.data, sort_keys=True, default=str)
     data["application"] = app
+    data["keyboard_gone"] = gone = []
     step = await handler(event, data)
     if not isinstance(step, Step):
         return step  # not one of ours: the conversation's routers take it
@@ -103,12 +104,17 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
         # as when one is tapped (the question is answered, or asked again below)
         forgotten = await take_keyboard_away(data["bot"], chat_id, stored)
     slots = dict(stored.get(SLOTS) or {})
-    delivered, shown = await deliver(data["bot"], chat_id, step, slots)
+    live = {k: v for k, v in (stored.get(LIVE) or {}).items() if int(k) not in gone}
+    delivered, shown = await deliver(data["bot"], chat_id, step, slots, live)
     if slots != (stored.get(SLOTS) or {}):
         await state.update_data({SLOTS: slots})
     if not delivered and app.copy_not_delivered():
         await state.update_data(paper=app.data)  # the family may ask for the copy again
     await remember_keyboard(state, stored, shown, forgotten)
+    kept = {**stored, SLOTS: slots, LIVE: live}
+    prune_live(kept)
+    if kept[LIVE] != (stored.get(LIVE) or {}):
+        await state.update_data({LIVE: kept[LIVE]})
     return step
 
 
@@ -133,7 +139,11 @@ async def has_application(_event: TelegramObject, application: Any = None) -> bo
 
 
 async def deliver(
-    bot: Bot, chat_id: int, step: Step, slots: dict[str, int] | None = None
+    bot: Bot,
+    chat_id: int,
+    step: Step,
+    slots: dict[str, int] | None = None,
+    live: dict[str, Any] | None = None,
 ) -> tuple[bool, int | None]:
     """The step's documents, then its replies; if the documents cannot be delivered and
     the step says what to tell then, that is said instead of failing (and False). With
@@ -153,7 +163,7 @@ async def deliver(
         log.warning("documents not delivered: %s", type(exc).__name__)
         replies = [*replies, step.undelivered]
         delivered = False
-    shown = await say(bot, chat_id, replies, slots)
+    shown = await say(bot, chat_id, replies, slots, live)
     return delivered, shown
 
 
@@ -180,15 +190,21 @@ def paperwork_router() -> Router:
 
     @router.callback_query(application_button)
     async def press(
-        callback: CallbackQuery, application: Application, button: Any, **_: Any
+        callback: CallbackQuery,
+        application: Application,
+        button: Any,
+        keyboard_gone: list[int],
+        **_: Any,
     ) -> Step:
         try:
-            await callback.answer()  # only stops the button's spinner: go on without it
+            if not callback.id.startswith(TYPED):  # typed: no spinner to stop
+                await callback.answer()  # only stops the button's spinner: go on without it
         except TELEGRAM_FAILED as exc:
             log.warning("callback not answered: %s", type(exc).__name__)
         step = await application.press(button, callback.from_user.id)
         answered = isinstance(button, ANSWERS) and not step.still_asking
         if answered and isinstance(callback.message, Message):
+            keyboard_gone.append(callback.message.message_id)
             # the question is answered: its buttons go (an old press still gets "non
             # vale più" if the chat keeps a copy)
             try:

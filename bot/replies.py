@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import EditMessageText, SendMessage
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiohttp import ClientError
 
 from dialogs.flow import Outcome, Reply
@@ -39,22 +39,55 @@ def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMa
 
 
 async def send(
-    bot: Bot, chat_id: int, outcome: Outcome, pressed: Message | None = None
+    bot: Bot,
+    chat_id: int,
+    outcome: Outcome,
+    pressed: Message | None = None,
+    live: dict[str, Any] | None = None,
 ) -> int | None:
     """The replies, the first that asks for it as an edit of the pressed message; the id
-    of the last message left with buttons (None: none of them has any)."""
+    of the last message left with buttons (None: none of them has any). `live`: the
+    buttons of each message sent, kept (`note_buttons`)."""
     shown = None
     for reply in outcome.replies:
         if reply.edit and pressed is not None:
             try:
                 await bot(edit_of(pressed, reply))
+                note_buttons(live, pressed.message_id, reply)
                 shown = pressed.message_id if reply.buttons else shown
                 continue
             except TelegramBadRequest:
                 pass  # too old to edit, or unchanged: send it as a new message
         sent = await bot(message_of(chat_id, reply))
+        note_buttons(live, sent.message_id, reply)
         shown = sent.message_id if reply.buttons else shown
     return shown
+
+
+# The FSM data key of the buttons of the messages sent with some, per message id: a label
+# typed at one of them acts as the press (`bot.typed_press`), if the message is still the
+# one whose buttons are live (`KEYBOARD`, or a slot's)
+LIVE = "live"
+
+
+def note_buttons(live: dict[str, Any] | None, message_id: int, reply: Reply) -> None:
+    """The buttons (label, data) `message_id` now shows, kept in `live` (none: dropped)."""
+    if live is None:
+        return
+    if reply.buttons:
+        live[str(message_id)] = [[b.label, b.data] for row in reply.buttons for b in row]
+    else:
+        live.pop(str(message_id), None)
+
+
+def prune_live(data: dict[str, Any]) -> None:
+    """`data[LIVE]` kept only for the messages whose buttons are live now: the last one
+    sent with buttons, and each slot's (`Reply.slot`)."""
+    live = data.get(LIVE)
+    if not live:
+        return
+    ids = {str(data.get(KEYBOARD) or "")} | {str(i) for i in (data.get("slots") or {}).values()}
+    data[LIVE] = {k: v for k, v in live.items() if k in ids}
 
 
 def message_of(chat_id: int, reply: Reply) -> SendMessage:
@@ -78,7 +111,11 @@ def edit_of(pressed: Message, reply: Reply) -> EditMessageText:
 
 
 async def say(
-    bot: Bot, chat_id: int, replies: list[Reply], slots: dict[str, int] | None = None
+    bot: Bot,
+    chat_id: int,
+    replies: list[Reply],
+    slots: dict[str, int] | None = None,
+    live: dict[str, Any] | None = None,
 ) -> int | None:
     """Each reply as a new message; the id of the last one with buttons. A reply with a
     slot (`Reply.slot`) first takes the buttons of the older message in it away (`slots`:
@@ -88,6 +125,7 @@ async def say(
         if reply.slot and slots is not None and slots.get(reply.slot):
             await take_keyboard_away(bot, chat_id, {KEYBOARD: slots.pop(reply.slot)})
         sent = await bot(message_of(chat_id, reply))
+        note_buttons(live, sent.message_id, reply)
         shown = sent.message_id if reply.buttons else shown
         if reply.slot and reply.buttons and slots is not None:
             slots[reply.slot] = sent.message_id
@@ -137,3 +175,14 @@ async def remember_keyboard(
     it changed, `note_keyboard`)."""
     if note_keyboard(data, shown, forgotten):
         await state.update_data({KEYBOARD: data[KEYBOARD]})
+
+
+# The id of a press made by typing a live button's label (`bot.typed_press`): Telegram
+# knows no such query, so it is not answered
+TYPED = "typed:"
+
+
+async def answer_press(callback: CallbackQuery) -> None:
+    """Stop the pressed button's spinner (a press made by typing has none)."""
+    if not callback.id.startswith(TYPED):
+        await callback.answer()

@@ -133,3 +133,87 @@ async def test_who_signs_typed_as_the_exact_label_and_refused_only_once_in_full(
     texts = await f.say(IBAN)
     assert texts[0].startswith("✓ IT60")
     await s.close()
+
+
+# -- outside the questionnaire: the documents, the signing, the sending, the result ---------
+# (family trial 15, problems 1, 2 and 7): a live button's label typed acts as its press
+
+
+async def test_prepare_typed_at_the_result_opens_the_form_details(api, db_path):
+    from tests.test_bot_dossier import to_result
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    texts = await s.family.say("prepara la domanda")
+    assert "Chi firma la domanda?" in texts[-1], texts
+    await s.close()
+
+
+async def test_a_document_typed_at_the_checklist_then_a_photo_files_it_there(api, db_path):
+    from tests.documents import document_photo
+    from tests.test_bot_dossier import at_checklist
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    await f.say("verbale")
+    texts = await f.upload_photo(document_photo(1))
+    assert "✅ Verbale dell'accompagnamento: 1 pagina" in texts[0], texts
+    texts = await f.say("busta paga")  # at the "✅ …" message, its 📎 buttons
+    texts = await f.upload_photo(document_photo(2))
+    assert "✅ Busta paga dell'assistente: 1 pagina" in texts[0], texts
+    await s.close()
+
+
+async def test_a_photo_sent_first_is_filed_by_typing_which_document_it_is(api, db_path):
+    from tests.documents import document_photo
+    from tests.test_bot_dossier import at_checklist
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    texts = await f.upload_photo(document_photo(1))
+    assert "Per quale documento è?" in texts[-1]
+    texts = await f.say("Verbale dell'accompagnamento")  # the exact label
+    assert "✅ Verbale dell'accompagnamento: 1 pagina" in texts[0], texts
+    await s.close()
+
+
+TYPED_DOCUMENTS = (  # the Opera checklist, each document typed in short
+    ("carta d'identità", 2),
+    ("verbale", 1),
+    ("isee", 1),
+    ("contratto", 1),
+    ("busta paga", 1),
+    ("contributi", 1),
+)
+
+
+async def test_typing_check_and_yes_sends_the_application_and_thanks_get_its_status(
+    api, db_path
+):
+    from storage.dossiers import dossiers_of
+    from tests.documents import document_photo, signed_form_photos
+    from tests.test_bot_dossier import at_checklist
+
+    s = await at_checklist(api, db_path)
+    f = s.family
+    seed = 10
+    for typed, count in TYPED_DOCUMENTS:
+        await f.say(typed)
+        for _ in range(count):
+            seed += 1
+            texts = await f.upload_photo(document_photo(seed))
+            assert texts[0][:1] in "✅🟡" and "pagin" in texts[0], (typed, texts)
+    assert "Ci sono tutti i documenti" in "\n".join(texts)
+    texts = await f.say("prepara il modulo")
+    assert api.documents[4242][-1][0].startswith("domanda-B2-"), texts
+    for photo in signed_form_photos(api.documents[4242][-1][1]):
+        texts = await f.upload_photo(photo)
+    texts = await f.say("controlla e invia")
+    assert "protocollo@pec.comune.rozzano.mi.it" in texts[-1], texts
+    texts = await f.say("si")
+    assert "in coda" in texts[0], texts
+    assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
+    texts = await f.say("grazie")
+    assert len(texts) == 1 and "Il risultato è qui sopra" not in texts[0], texts
+    assert "Grazie a voi" in texts[0] and "in coda" in texts[0], texts
+    await s.close()

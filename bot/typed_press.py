@@ -1,0 +1,101 @@
+"""A live button's label typed instead of tapped, outside the questionnaire (which reads
+its own typed answers): at the documents, the signing, the sending, on the result and the
+/riepilogo summary. The text becomes the press of that button, handled by the same
+handlers as a tap (`bot.paperwork`, `bot.handlers`).
+
+Only the buttons of the messages whose buttons are live in the chat now count (`LIVE`,
+kept by `bot.replies` as they are sent, pruned to the last message with buttons and each
+slot's), so a typed text never acts as an old button, nor as one the bot did not send.
+The label is read by the questionnaire's matcher (`dialogs.matching`); a text that names
+no button, or two, goes on as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram.enums import ChatType
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
+
+from dialogs.matching import match_option
+
+from .replies import KEYBOARD, LIVE, TYPED, prune_live
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# the application's stages where typed text is not read as its own answers
+PRESSING = (None, "documents", "signing", "sent", "integration")
+
+
+def live_buttons(stored: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """(message id, label, data) of every button live in the chat now."""
+    kept = {KEYBOARD: stored.get(KEYBOARD), "slots": stored.get("slots"), LIVE: stored.get(LIVE)}
+    prune_live(kept)
+    return [
+        (int(message_id), label, data)
+        for message_id, buttons in (kept.get(LIVE) or {}).items()
+        for label, data in buttons
+    ]
+
+
+def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
+    """The live button (message id, data) `text` names, or None: outside the
+    questionnaire's questions and the form's details, which read their own answers."""
+    dialog = stored.get("dialog") or {}
+    paper = stored.get("paper") or {}
+    stage = paper.get("stage") if paper.get("dossier") else None
+    if dialog.get("stage") != "result" or stage not in PRESSING:
+        return None
+    buttons = live_buttons(stored)
+    # the newest message first (the question just asked: "Per quale documento è?" over
+    # the checklist's 📎 of the same documents); two of its buttons named: none
+    for message_id in sorted({m for m, _, _ in buttons}, reverse=True):
+        own = [(label, data) for m, label, data in buttons if m == message_id]
+        labels = sorted({label for label, _ in own})
+        index = match_option(text, [[label] for label in labels])
+        if index is not None:
+            named = {data for label, data in own if label == labels[index]}
+            return (message_id, named.pop()) if len(named) == 1 else None
+        if _names_several(text, labels):
+            return None
+    return None
+
+
+def _names_several(text: str, labels: list[str]) -> bool:
+    """`text` fits two of the labels (so names none of them)."""
+    return sum(match_option(text, [[label]]) is not None for label in labels) > 1
+
+
+async def typed_press(handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
+    """An update outer middleware: a plain text in a private chat naming a live button is
+    handled as the press of that button."""
+    message = update.message if isinstance(update, Update) else None
+    state: FSMContext | None = data.get("state")
+    if (
+        message is None
+        or state is None
+        or message.from_user is None
+        or message.chat.type != ChatType.PRIVATE
+        or not message.text
+        or message.text.startswith("/")
+    ):
+        return await handler(update, data)
+    found = typed_button(await state.get_data(), message.text)
+    if found is None:
+        return await handler(update, data)
+    message_id, button = found
+    assert isinstance(update, Update)
+    bot = data["bot"]
+    pressed = Message(
+        message_id=message_id, date=message.date, chat=Chat(id=message.chat.id, type=message.chat.type)
+    ).as_(bot)
+    callback = CallbackQuery(
+        id=f"{TYPED}{update.update_id}",
+        from_user=message.from_user,
+        chat_instance=f"{TYPED}{message.chat.id}",
+        message=pressed,
+        data=button,
+    ).as_(bot)
+    press = Update(update_id=update.update_id, callback_query=callback).as_(bot)
+    return await handler(press, data)
