@@ -235,6 +235,10 @@ def paperwork_router() -> Router:
     async def text(message: Message, application: Application, **_: Any) -> Step:
         return application.text(message.text or "")
 
+    @router.message(plain_text, StateFilter(Paperwork.sent))
+    async def after_sending(message: Message, application: Application, **_: Any) -> Step:
+        return application.after_sending()
+
     async def upload(
         message: Message, application: Application, event_update: Update, db: Database, **_: Any
     ) -> Step:

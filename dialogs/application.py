@@ -159,6 +159,11 @@ class Application(Uploading, Sending):
             )
         return Step([Reply(esc(text))])
 
+    def after_sending(self) -> Step:
+        """Text typed once the application went ("grazie"): a kind word and where it is."""
+        st = self.desk.standing(self.dossier_id)
+        return Step([self.view.acknowledged(st, receipts=self._receipts())])
+
     def _receipts(self) -> bool:
         """PEC receipts are read here (IMAP configured): the family hears of delivery."""
         return bool(getattr(self.settings, "imap_host", None))

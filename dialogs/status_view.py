@@ -32,6 +32,13 @@ SENT_STAYS = N_(
 
 
 class StatusView(ChecklistView):
+    def acknowledged(self, st: dict[str, Any], receipts: bool = True) -> Reply:
+        """A text typed after sending ("grazie"): a kind word, then where the application
+        stands; the buttons of the status on screen stay (no slot, no buttons)."""
+        standing = self.standing(st, copy=False, receipts=receipts)
+        said = esc(self._("Ricevuto, grazie. Ecco a che punto è la domanda:"))
+        return Reply(f"{said}\n{standing.text}")
+
     def standing(self, st: dict[str, Any], copy: bool = True, receipts: bool = True) -> Reply:
         """/start or /documenti after sending: where the application stands, its last
         PEC receipt, a delivery being retried, and what comes next."""

@@ -215,5 +215,6 @@ async def test_typing_check_and_yes_sends_the_application_and_thanks_get_its_sta
     assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
     texts = await f.say("grazie")
     assert len(texts) == 1 and "Il risultato è qui sopra" not in texts[0], texts
-    assert "Grazie a voi" in texts[0] and "in coda" in texts[0], texts
+    assert texts[0].startswith("Ricevuto, grazie. Ecco a che punto è la domanda:"), texts
+    assert "La vostra domanda" in texts[0] and "sta per partire" in texts[0], texts
     await s.close()
