@@ -123,7 +123,10 @@ async def say(
     shown = None
     for reply in replies:
         if reply.slot and slots is not None and slots.get(reply.slot):
-            await take_keyboard_away(bot, chat_id, {KEYBOARD: slots.pop(reply.slot)})
+            older = slots.pop(reply.slot)
+            await take_keyboard_away(bot, chat_id, {KEYBOARD: older})
+            if live is not None:
+                live.pop(str(older), None)  # its buttons are not live any more
         sent = await bot(message_of(chat_id, reply))
         note_buttons(live, sent.message_id, reply)
         shown = sent.message_id if reply.buttons else shown

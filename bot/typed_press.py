@@ -6,8 +6,9 @@ handlers as a tap (`bot.paperwork`, `bot.handlers`).
 Only the buttons of the messages whose buttons are live in the chat now count (`LIVE`,
 kept by `bot.replies` as they are sent, pruned to the last message with buttons and each
 slot's), so a typed text never acts as an old button, nor as one the bot did not send.
-The label is read by the questionnaire's matcher (`dialogs.matching`); a text that names
-no button, or two, goes on as text.
+The label is read by the questionnaire's matcher (`dialogs.matching`), and every word typed
+must be one of the label's (a press may send the application: "sì, ma aspetta" is not
+«Sì, invia»); a text that names no button, or two, goes on as text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 
-from dialogs.matching import match_option
+from dialogs.matching import match_option, words
 
 from .replies import KEYBOARD, LIVE, TYPED, prune_live
 
@@ -47,14 +48,18 @@ def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
     stage = paper.get("stage") if paper.get("dossier") else None
     if dialog.get("stage") != "result" or stage not in PRESSING:
         return None
+    if text.strip().isdigit():
+        return None  # these buttons are not numbered on screen: a number is not one
     buttons = live_buttons(stored)
     # the newest message first (the question just asked: "Per quale documento è?" over
     # the checklist's 📎 of the same documents); two of its buttons named: none
     for message_id in sorted({m for m, _, _ in buttons}, reverse=True):
         own = [(label, data) for m, label, data in buttons if m == message_id]
-        labels = sorted({label for label, _ in own})
+        labels = list(dict.fromkeys(label for label, _ in own))
         index = match_option(text, [[label] for label in labels])
         if index is not None:
+            if not set(words(text)) <= set(words(labels[index])):
+                return None  # "sì, ma aspetta" is not «Sì, invia»: a press may not be undone
             named = {data for label, data in own if label == labels[index]}
             return (message_id, named.pop()) if len(named) == 1 else None
         if _names_several(text, labels):

@@ -4,7 +4,8 @@ uses (the questionnaire, the language, the privacy, who signs, whose account).
 The family may type the label itself, in any case, with or without its emoji ("Sì,
 accetto", "✅ Indennità di accompagnamento"), its number, or the obvious short form: the
 first words ("io per me stesso"), a word only one label has ("accompagnamento",
-"cointestato con mia moglie"), or "sì"/"no" where one label starts with it ("si ce l'ho"
+"cointestato con mia moglie"), some of its words in order ("sociosanitario ristretto"),
+or "sì"/"no" where one label starts with it ("si ce l'ho"
 → "Sì, ho l'attestazione"). An answer that fits two labels fits none: the question stays.
 """
 
@@ -34,6 +35,12 @@ def _unique(found: Iterable[int]) -> int | None:
 def _contains(whole: tuple[str, ...], part: tuple[str, ...]) -> bool:
     n = len(part)
     return any(whole[i : i + n] == part for i in range(len(whole) - n + 1))
+
+
+def _in_order(whole: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Every word of `part` in `whole`, in the same order (others between)."""
+    rest = iter(whole)
+    return all(word in rest for word in part)
 
 
 def match_option(
@@ -78,6 +85,13 @@ def match_option(
     if len("".join(typed)) >= 3:
         found = _unique(
             i for i, forms in enumerate(spelled) for f in forms if _contains(f, typed)
+        )
+        if found is not None:
+            return found
+    # its words, in order, with some left out: "sociosanitario ristretto"
+    if len(typed) >= 2:
+        found = _unique(
+            i for i, forms in enumerate(spelled) for f in forms if _in_order(f, typed)
         )
         if found is not None:
             return found

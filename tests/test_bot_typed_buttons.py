@@ -210,6 +210,9 @@ async def test_typing_check_and_yes_sends_the_application_and_thanks_get_its_sta
         texts = await f.upload_photo(photo)
     texts = await f.say("controlla e invia")
     assert "protocollo@pec.comune.rozzano.mi.it" in texts[-1], texts
+    texts = await f.say("sì, ma prima aspetto mia sorella")  # more than the label: not a press
+    assert dossiers_of(s.db, 4242)[0]["status"] != "pronta", texts
+    assert "📨 Sì, invia" in f.buttons(), texts
     texts = await f.say("si")
     assert "in coda" in texts[0], texts
     assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
@@ -217,4 +220,53 @@ async def test_typing_check_and_yes_sends_the_application_and_thanks_get_its_sta
     assert len(texts) == 1 and "Il risultato è qui sopra" not in texts[0], texts
     assert texts[0].startswith("Ricevuto, grazie. Ecco a che punto è la domanda:"), texts
     assert "La vostra domanda" in texts[0] and "sta per partire" in texts[0], texts
+    await s.close()
+
+
+async def test_some_words_of_one_label_in_order_answer_it(api, db_path):
+    """"sociosanitario ristretto" for «Sociosanitario, nucleo ristretto» (trial 15, 8)."""
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    await f.say("/start")
+    await f.say("italiano")
+    texts = await f.say("accetto")
+    for _ in range(5):
+        key = next(k for k in TYPED if k in question_of(texts))
+        texts = await f.say(TYPED[key])
+    assert "Che tipo di ISEE" in question_of(texts)
+    texts = await f.say("sociosanitario ristretto")
+    assert "✓ <b>Sociosanitario, nucleo ristretto</b>" in texts[0], texts
+    await s.close()
+
+
+async def test_an_answer_typed_at_the_summary_opens_that_question(api, db_path):
+    """At /riepilogo, a ✏️ label typed opens that answer (trial 15, problem 2)."""
+    from tests.test_bot_dossier import to_result
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    texts = await f.say("/riepilogo")
+    assert "Le vostre risposte" in texts[-1]
+    label = next(b for b in f.buttons() if "ISEE" in b and "Valore" in b)
+    texts = await f.say(label.removeprefix("✏️ ").lower())
+    assert "valore ISEE" in question_of(texts), texts
+    await s.close()
+
+
+async def test_an_old_button_typed_after_sending_sends_nothing_again(api, db_path):
+    """Only the buttons live now count: after sending, «Sì, invia» and «Controlla e invia»
+    typed are text, answered with where the application stands."""
+    from storage.dossiers import dossiers_of
+    from tests.test_bot_dossier import send_application
+
+    s = Session(api, db_path, TODAY)
+    await send_application(s)
+    f = s.family
+    before = len(api.documents[4242])
+    for typed in ("sì, invia", "controlla e invia", "togli l'ultima pagina"):
+        texts = await f.say(typed)
+        assert len(texts) == 1 and texts[0].startswith("Ricevuto, grazie."), (typed, texts)
+    assert len(api.documents[4242]) == before
+    assert len(dossiers_of(s.db, 4242)) == 1
     await s.close()
