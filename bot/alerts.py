@@ -42,7 +42,7 @@ from eligibility.comuni import gazetteer
 from storage import alerts
 
 from .handlers import Chat
-from .replies import keyboard, send
+from .replies import answer_press, keyboard, send
 
 log = logging.getLogger(__name__)
 PER_SECOND = 30  # Telegram: about 30 messages a second for one bot
@@ -78,7 +78,7 @@ def alerts_router() -> Router:
         state: FSMContext,
         **deps: Any,
     ) -> None:
-        await callback.answer()
+        await answer_press(callback)
         chat = Chat(state, deps["catalogue"], deps["clock"], deps["i18n"])
         data = await chat.load()
         if data.get("stage") in (None, "language", "privacy"):  # no consent: nothing kept
@@ -99,7 +99,7 @@ def alerts_router() -> Router:
         callback: CallbackQuery, callback_data: CheckNow, state: FSMContext, **deps: Any
     ) -> None:
         """From an alert: the questionnaire again, with the comune already given."""
-        await callback.answer()
+        await answer_press(callback)
         chat = Chat(state, deps["catalogue"], deps["clock"], deps["i18n"])
         data = await chat.load()
         d = chat.dialog()
@@ -127,7 +127,7 @@ def alerts_router() -> Router:
     async def unsubscribe(
         callback: CallbackQuery, callback_data: Unsubscribe, db: Database, **deps: Any
     ) -> None:
-        await callback.answer()
+        await answer_press(callback)
         done = alerts.unsubscribe(db, callback.from_user.id, callback_data.id)
         await stopped(callback, deps, done, UNSUBSCRIBED)
 
@@ -135,7 +135,7 @@ def alerts_router() -> Router:
     async def stop_reminders(
         callback: CallbackQuery, callback_data: StopReminders, db: Database, **deps: Any
     ) -> None:
-        await callback.answer()
+        await answer_press(callback)
         done = alerts.stop_reminders(db, callback.from_user.id, callback_data.id)
         await stopped(callback, deps, done, REMINDERS_STOPPED)
 
@@ -143,7 +143,7 @@ def alerts_router() -> Router:
     async def forged(callback: CallbackQuery, **deps: Any) -> None:
         """An alert's button whose data does not unpack (forged, or from an older
         version): said kindly, nothing changed."""
-        await callback.answer()
+        await answer_press(callback)
         d = dialog(deps["i18n"], deps["catalogue"], deps["clock"])
         await _say(callback, [Reply(d._(NO_LONGER_VALID))])
 

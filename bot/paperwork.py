@@ -44,7 +44,7 @@ from dialogs.languages import translator
 from storage import journal
 
 from .filters import has_file, plain_text
-from .replies import LIVE, TYPED, prune_live, remember_keyboard, say, take_keyboard_away
+from .replies import LIVE, answer_press, prune_live, remember_keyboard, say, take_keyboard_away
 from .states import Paperwork, state_of
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ async def with_application(handler: Handler, event: TelegramObject, data: dict[s
     )
     before = json.dumps(app.data, sort_keys=True, default=str)
     data["application"] = app
-    data["keyboard_gone"] = gone = []
+    gone: list[int] = []  # messages whose buttons the handler took away
+    data["keyboard_gone"] = gone
     step = await handler(event, data)
     if not isinstance(step, Step):
         return step  # not one of ours: the conversation's routers take it
@@ -197,8 +198,7 @@ def paperwork_router() -> Router:
         **_: Any,
     ) -> Step:
         try:
-            if not callback.id.startswith(TYPED):  # typed: no spinner to stop
-                await callback.answer()  # only stops the button's spinner: go on without it
+            await answer_press(callback)  # only stops the button's spinner: go on without it
         except TELEGRAM_FAILED as exc:
             log.warning("callback not answered: %s", type(exc).__name__)
         step = await application.press(button, callback.from_user.id)
