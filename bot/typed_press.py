@@ -20,11 +20,17 @@ from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 
+from dialogs.buttons import Erase, Go, Stage
 from dialogs.matching import match_option, words
 
 from .replies import KEYBOARD, LIVE, TYPED, prune_live
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# presses that cannot be undone (send, send what was asked, erase everything): typed,
+# only as an answer to the newest message with buttons, never to an older one still live
+FINAL = frozenset(
+    {Go(step=Stage.SEND).pack(), Go(step=Stage.REQUEST_DONE).pack(), Erase(answer="yes").pack()}
+)
 # the application's stages where typed text is not read as its own answers
 PRESSING = (None, "documents", "signing", "sent", "integration")
 
@@ -50,7 +56,10 @@ def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
         return None
     if text.strip().isdigit():
         return None  # these buttons are not numbered on screen: a number is not one
+    if "?" in text:
+        return None  # a question is not a decision: "invia?" does not send
     buttons = live_buttons(stored)
+    newest = max((m for m, _, _ in buttons), default=None)
     # the newest message first (the question just asked: "Per quale documento è?" over
     # the checklist's 📎 of the same documents); two of its buttons named: none
     for message_id in sorted({m for m, _, _ in buttons}, reverse=True):
@@ -61,7 +70,12 @@ def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
             if not set(words(text)) <= set(words(labels[index])):
                 return None  # "sì, ma aspetta" is not «Sì, invia»: a press may not be undone
             named = {data for label, data in own if label == labels[index]}
-            return (message_id, named.pop()) if len(named) == 1 else None
+            if len(named) != 1:
+                return None
+            data = named.pop()
+            if data in FINAL and message_id != newest:
+                return None  # what cannot be undone only from the message asked last
+            return message_id, data
         if _names_several(text, labels):
             return None
     return None

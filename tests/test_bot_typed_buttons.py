@@ -213,6 +213,9 @@ async def test_typing_check_and_yes_sends_the_application_and_thanks_get_its_sta
     texts = await f.say("sì, ma prima aspetto mia sorella")  # more than the label: not a press
     assert dossiers_of(s.db, 4242)[0]["status"] != "pronta", texts
     assert "📨 Sì, invia" in f.buttons(), texts
+    for asked in ("invia?", "sì?"):  # a question is not a decision
+        texts = await f.say(asked)
+        assert dossiers_of(s.db, 4242)[0]["status"] != "pronta", (asked, texts)
     texts = await f.say("si")
     assert "in coda" in texts[0], texts
     assert dossiers_of(s.db, 4242)[0]["status"] == "pronta"
@@ -270,3 +273,23 @@ async def test_an_old_button_typed_after_sending_sends_nothing_again(api, db_pat
     assert len(api.documents[4242]) == before
     assert len(dossiers_of(s.db, 4242)) == 1
     await s.close()
+
+
+def test_what_cannot_be_undone_is_typed_only_as_the_answer_to_the_newest_question():
+    """«Sì, invia» still live under a newer question (/cancella_dati asked after it): a
+    typed "invia" answers the newest question or nothing, never sends."""
+    from bot.typed_press import typed_button
+    from dialogs.buttons import Erase, Go, Stage
+
+    send = Go(step=Stage.SEND).pack()
+    live = {
+        "100": [["📨 Sì, invia", send], ["✏️ Correggi", Go(step=Stage.CHECKLIST).pack()]],
+        "101": [["Sì, cancella tutto", Erase(answer="yes").pack()], ["No", Erase(answer="no").pack()]],
+    }
+    stored = {"dialog": {"stage": "result"}, "keyboard": 101, "live": live, "slots": {"s": 100}}
+    assert typed_button(stored, "invia") is None
+    assert typed_button(stored, "sì, invia") is None
+    assert typed_button(stored, "no") == (101, Erase(answer="no").pack())
+    alone = {**stored, "live": {"100": live["100"]}, "keyboard": 100, "slots": {}}
+    assert typed_button(alone, "invia") == (100, send)
+    assert typed_button(alone, "invia?") is None

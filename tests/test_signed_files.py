@@ -458,7 +458,9 @@ def test_a_signed_pdf_updated_more_times_than_signing_tools_do_counts_as_changed
     spent = time.process_time() - start
     assert isinstance(result, CheckedFile)
     assert (result.signed, result.changed_after_signing) == (False, True)
-    assert spent < 1.0, spent
+    # not a speed target (benchmarks/hostile_bench.py has those): a guard against the
+    # signature checks running per revision (seconds each); generous for a loaded machine
+    assert spent < 4.0, spent
 
 
 @pytest.fixture(scope="module")
