@@ -293,3 +293,28 @@ def test_what_cannot_be_undone_is_typed_only_as_the_answer_to_the_newest_questio
     alone = {**stored, "live": {"100": live["100"]}, "keyboard": 100, "slots": {}}
     assert typed_button(alone, "invia") == (100, send)
     assert typed_button(alone, "invia?") is None
+
+
+async def test_a_daughter_types_that_the_account_is_her_father_s(api, db_path):
+    """Family trial 15: "a mio padre" at "A chi è intestato il conto?" is the person
+    assisted, as "è di papà" or his name; "mio fratello" is none of the buttons."""
+    from tests.test_bot_dossier import to_result
+    from tests.test_bot_form_details import APPLICANT_CF
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.say("la figlia")
+    for line in ("Maria", "Rossi", APPLICANT_CF, "Via Verdi 5", "20127 Milano", "3331234567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "Via Roma 12", "20073", "15/01/2025"):
+        texts = await f.say(line)
+    assert "A chi è intestato il conto?" in texts[-1]
+    texts = await f.say("mio fratello")
+    assert "toccate uno dei pulsanti" in texts[0], texts
+    texts = await f.say("a mio padre")
+    assert texts[0] == "✓ La persona assistita", texts
+    assert "IBAN" in texts[-1]
+    await s.close()
