@@ -84,7 +84,7 @@ def decode_tax_code(
     elif today is not None and born > _years_before(today, 14):
         born = born.replace(year=born.year - 100)
     place = decoded.get("birthplace") or {}
-    province = place.get("province") or None
+    province = _province_today(place)
     return TaxCode(
         code=code,
         gender=decoded["gender"],
@@ -92,6 +92,21 @@ def decode_tax_code(
         birthplace=str(place.get("name") or ""),
         province=None if province == "EE" else province,
     )
+
+
+def _province_today(place: dict[str, Any]) -> str | None:
+    """The province a form prints beside the birthplace: today's, where the comune still
+    exists under its code ("Lodi (LO)" for a man born there in 1938, when Lodi was in the
+    province of Milano); the one of its time for a comune since merged or renamed.
+    python-codicefiscale decodes the record valid on the birth date."""
+    from codicefiscale.codicefiscale import get_indexed_data
+
+    code = place.get("code")
+    records = get_indexed_data()["codes"].get(code, []) if code else []
+    for record in records:
+        if record.get("active") and record.get("name") == place.get("name"):
+            return record.get("province") or None
+    return place.get("province") or None
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

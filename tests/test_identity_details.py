@@ -94,6 +94,19 @@ def test_an_omocode_is_read_birthplace_and_all():
     assert names_match(code, "Maria", "Rossi")
 
 
+def test_a_birthplace_carries_today_s_province_not_the_one_of_its_time():
+    """Family trial 15: a man born in Lodi in 1938, when Lodi was in the province of
+    Milano, is "nato a Lodi (LO)" as his documents say today; a comune since merged keeps
+    the province of its time."""
+    lodi = decode_tax_code(tax_code("RVIRST38P05E648"), birth_date=dt.date(1938, 9, 5))
+    assert lodi.birthplace_shown == "Lodi (LO)"
+    monza = decode_tax_code(tax_code("RSSMRA50A01F704"))  # Monza, province of Milano in 1950
+    assert monza.birthplace_shown == "Monza (MB)"
+    # Corteolona, merged into Corteolona e Genzone in 2016: as it was
+    merged = decode_tax_code(tax_code("RSSMRA50A01D067"))
+    assert merged.birthplace_shown == "Corteolona (PV)"
+
+
 def test_a_code_from_abroad_gives_the_country_and_the_right_century():
     decoded = decode_tax_code(tax_code("PPSLNE25C45Z129"), today=dt.date(2026, 1, 1))
     assert decoded.birthplace == "Romania" and decoded.born_abroad
