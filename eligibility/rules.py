@@ -103,6 +103,12 @@ def test_value(value: Any, spec: Condition | FactRule) -> bool:
         and (value is None or spec.contains not in value)
     ):
         return False
+    if (
+        isinstance(spec, Condition)
+        and spec.lacks is not None
+        and (value is None or spec.lacks in value)
+    ):
+        return False
     if isinstance(spec, Condition) and spec.empty is not None and (not value) != spec.empty:
         return False
     if spec.min is not None and (value is None or value < spec.min):

@@ -49,12 +49,15 @@ class Note(Strict):
 
 class Condition(Strict):
     """A test on one fact: used as a guard (`when`) on rules and documents. `empty`: the
-    fact is a list, and it is empty (true) or not (false)."""
+    fact is a list, and it is empty (true) or not (false); `contains`/`lacks`: the list
+    has that item, or has not ("the invalidity verbale, unless the accompagnamento's
+    already meets the requirement")."""
 
     fact: str
     equals: Any = None
     in_: list[Any] | None = Field(default=None, alias="in")
     contains: str | None = None
+    lacks: str | None = None
     empty: bool | None = None
     min: float | None = None
     max: float | None = None
