@@ -221,7 +221,7 @@ class Application(Uploading, Sending):
             if birth_date_for(q, identity):
                 born = (self.dialog.get("answers") or {}).get("beneficiary.birth_date")
                 birth = dt.date.fromisoformat(born) if born else None
-            home = (self.dialog.get("answers") or {}).get("municipality")
+            home = self.home()
             try:
                 value = answer(
                     q, text[:200], identity, birth_date=birth, today=self.clock(), home=home

@@ -146,12 +146,18 @@ class Paper:
     def _dialog(self) -> Dialog:
         return Dialog(self.catalogue, self.clock(), self._, self.locale)
 
+    def home(self) -> str | None:
+        """The comune where the person lives, as the questionnaire found it."""
+        return (self.dialog.get("answers") or {}).get("municipality")
+
     def next_identity(self) -> list[Reply]:
         needs = self.needs()
         q = next_question(self.data["identity"], needs)
         editing = self.data.get("editing")
         if q is not None:
-            return [self.view.question(q, self.data["identity"], editing=bool(editing))]
+            return [self.view.question(
+                q, self.data["identity"], editing=bool(editing), home=self.home()
+            )]
         if editing:
             return self.edited(needs)
         replies = [Reply(self._("Grazie. Ora i documenti."))]
@@ -181,7 +187,7 @@ class Paper:
         self.data["editing"] = {"stage": self.data.get("stage"), "before": dict(identity)}
         identity.pop(q.key)
         self.data["stage"] = "identity"
-        return [self.view.question(q, identity, editing=True)]
+        return [self.view.question(q, identity, editing=True, home=self.home())]
 
     def leave_as_it_was(self) -> list[Reply]:
         """↩️ Lascia com'era, or /indietro, while changing one detail."""
@@ -201,7 +207,9 @@ class Paper:
             if renamed is not None and identity.get(key) != editing["before"].get(key):
                 identity.pop(renamed)
                 editing["code_asked"] = True  # once: typed twice the same, it is kept
-                question = self.view.question(BY_KEY[renamed], identity, editing=True)
+                question = self.view.question(
+                    BY_KEY[renamed], identity, editing=True, home=self.home()
+                )
                 return [Reply(self._(CODE_AGAIN)), question]
         self.data.pop("editing")
         unasked_dropped(identity, needs)

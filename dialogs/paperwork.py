@@ -19,6 +19,7 @@ from typing import Any
 from common.i18n import N_
 from dossier.people import iban_shown, phone_shown
 
+from .addresses import cap_zone
 from .buttons import Choose, Detail, Go, Skip, Stage
 from .flow import STATUS, Button, Reply
 from .formats import esc
@@ -70,13 +71,22 @@ class PaperworkView(SendingView, StatusView):
         return Reply("\n".join(lines))
 
     def question(
-        self, q: IdentityQuestion, identity: dict[str, str] | None = None, *, editing: bool = False
+        self,
+        q: IdentityQuestion,
+        identity: dict[str, str] | None = None,
+        *,
+        editing: bool = False,
+        home: str | None = None,
     ) -> Reply:
         """One question; `editing`: one detail changed from the summary, which may be
-        left as it was."""
+        left as it was; `home`: the person's comune (the CAP's first digits there)."""
         _ = self._
         lines = [esc(_(q.prompt_for(identity or {})))]
-        if q.example:
+        zone = cap_zone(home) if q.kind == "postcode" else None
+        if zone is not None:
+            line = _("A {comune} il CAP comincia con {zone}.").format(comune=zone[0], zone=zone[1])
+            lines.append(esc(line))
+        elif q.example:
             lines.append(esc(_("Per esempio: {example}").format(example=q.example)))
         buttons: list[list[Button]] = []
         if q.kind == "choice":

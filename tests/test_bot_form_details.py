@@ -54,6 +54,8 @@ async def test_street_in_lower_case_and_a_wrong_cap_are_put_right_before_the_for
         await f.say(line)
     texts = await f.say("via dei mille 5")
     assert texts[0] == "✓ Via dei Mille 5"
+    # the CAP's first digits in Opera, not another comune's CAP as an example (trial 15)
+    assert "A Opera il CAP comincia con 20." in texts[-1] and "20073" not in texts[-1]
     texts = await f.say("2007")
     assert "Il CAP sono 5 cifre" in texts[0]
     texts = await f.say("10121")  # Turin
