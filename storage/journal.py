@@ -117,7 +117,16 @@ def renew(db: Database, update_id: int, owner: str, expires_at: float) -> bool:
 
 
 def finish(db: Database, update_id: int) -> None:
-    _execute(db, "UPDATE update_journal SET done = 1, data = NULL WHERE update_id = ?", [update_id])
+    """Done: its JSON goes. An update whose row an erasure emptied while it was handled
+    (the family's own «cancella tutto») loses whose it was too: only its id is left, so
+    a repeat of it from Telegram is still known."""
+    _execute(
+        db,
+        "UPDATE update_journal SET done = 1, data = NULL, "
+        "user_id = CASE WHEN data IS NULL THEN NULL ELSE user_id END, "
+        "chat = CASE WHEN data IS NULL THEN NULL ELSE chat END WHERE update_id = ?",
+        [update_id],
+    )
 
 
 def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None]]:
