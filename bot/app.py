@@ -15,7 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
 from sqlite_utils import Database
 
-from common.clock import rome_today
+from common.clock import moment, rome_today
 from common.i18n import N_
 from common.settings import Settings
 from dialogs.languages import SOURCE, available
@@ -81,7 +81,9 @@ def build_dispatcher(
         clock=clock,
         db=db,
         settings=settings,
-        desk=Desk(db, blobs, catalogue, data_folder(db, settings) / "outbox"),
+        desk=Desk(
+            db, blobs, catalogue, data_folder(db, settings) / "outbox", clock=lambda: moment(clock())
+        ),
     )
     install_turns(dp, lock, i18n)  # every update written down before it is handled
     install_backlog(dp, i18n, db)  # before the turn: a pile of files, capped

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from common import counter as families
-from common.clock import rome_today
+from common.clock import moment, rome_today
 from common.settings import Settings
 from dialogs.application import Application, Received, Step, identity_draft
 from dialogs.buttons import is_ours, unpack
@@ -123,7 +123,13 @@ class Console:
             from .places import blob_store_beside
 
             blobs = blob_store_beside(self.db, self.settings)
-            self._desk = Desk(self.db, blobs, self.catalogue, self.folder / "outbox")
+            self._desk = Desk(
+                self.db,
+                blobs,
+                self.catalogue,
+                self.folder / "outbox",
+                clock=lambda: moment(self.clock()),
+            )
         return self._desk
 
     def application(self, dialog: dict[str, Any]) -> Application:

@@ -193,7 +193,7 @@ def start_workers(
 
         from .alerts import Sender, plan_forever
 
-        desk = desk or Desk(db, blobs, catalogue)
+        desk = desk or Desk(db, blobs, catalogue, clock=now)
         tasks += [
             asyncio.create_task(
                 plan_forever(db, catalogue, desk, local_now(clock), make_i18n(), stop),

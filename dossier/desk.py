@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from common.clock import moment
+from common.clock import Clock, moment, utcnow
 from eligibility import Catalogue, validate
 from storage import dossiers as store
 from storage.blobs import BlobStore
@@ -41,8 +41,10 @@ class Desk(Uploads, Requests):
         blobs: BlobStore,
         catalogue: Catalogue,
         outbox_dir: Path | None = None,
+        clock: Clock = utcnow,
     ):
         self.db = db
+        self.clock = clock  # when a file arrives: `--today`'s day at the real time of day
         self.blobs = blobs
         self.catalogue = catalogue
         self.outbox_dir = outbox_dir  # where `.eml` copies are saved without a mail server

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from common.i18n import N_
 from storage import dossiers as store
 from storage.blobs import BlobStore
@@ -128,6 +129,7 @@ class Uploads:
 
     db: Database
     blobs: BlobStore
+    clock: Clock  # when a file arrives
 
     def get(self, dossier_id: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -192,6 +194,7 @@ class Uploads:
             signed=checked.signed,
             file_unique_id=file_unique_id,
             signers=[s.as_dict() for s in checked.signers] if checked.signed else None,
+            now=self.clock(),
         )
         if not new:
             return Filed("duplicate", attachment, checked, statuses=self.statuses(dossier_id))
@@ -269,6 +272,7 @@ class Uploads:
                 file_unique_id=file_unique_id,
                 form_page=page.page,
                 ink=page.ink,
+                now=self.clock(),
             )
             if not new:
                 filed.append(PageFiled(page.page, "same", page.ink))

@@ -240,6 +240,7 @@ def add_attachment(
     signers: list[dict[str, Any]] | None = None,
     form_page: int | None = None,
     ink: bool | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """File one upload under a checklist item. The same bytes twice in one dossier are
     kept once: returns (the attachment, True if it is new). `signers`: who issued the
@@ -271,7 +272,7 @@ def add_attachment(
                 "signed": int(signed),
                 "signers": json.dumps(signers, ensure_ascii=False) if signers else None,
                 "file_unique_id": file_unique_id,
-                "created_at": now_iso(),
+                "created_at": iso(now) if now is not None else now_iso(),
                 "form_page": form_page,
                 "ink": None if ink is None else int(ink),
             }

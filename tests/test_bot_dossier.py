@@ -843,6 +843,11 @@ async def test_with_today_the_form_the_manifest_and_the_email_date_agree(api, db
 
     created = dossiers_of(s.db, 4242)[0]["created_at"]  # the back-office's «Creata»
     assert parse_iso(created).astimezone(ROME).date() == dt.date(2025, 6, 2)
+    # and each file's «Arrivato il», signed pages too
+    arrived = [r[0] for r in s.db.execute("SELECT created_at FROM attachments")]
+    assert arrived and {parse_iso(a).astimezone(ROME).date() for a in arrived} == {
+        dt.date(2025, 6, 2)
+    }
     handler, _handled = await deliver_by_smtp(s, db_path)
     message = email.message_from_bytes(handler.messages[0].data, policy=email.policy.default)
     assert message["Date"].datetime.date() == dt.date(2025, 6, 2)
