@@ -50,9 +50,9 @@ from .identity import (
     choose,
     next_question,
     options,
-    short_forms,
     unasked_dropped,
 )
+from .identity_words import short_forms
 from .languages import untranslated
 from .matching import match_option
 from .paper import Document, NotNow, Received, Step, at

@@ -15,22 +15,24 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from common.clock import rome_today
 from common.i18n import N_
 from dossier.people import (
     DetailError,
-    compact_tax_code,
-    decode_tax_code,
     names_match,
-    normalise_email,
     normalise_iban,
-    normalise_phone,
 )
 from dossier.record import DossierData
-from storage.records import Identity
 
 from .addresses import checked_postcode, parse_address, parse_postcode, parse_town
-from .parsing import AnswerError, parse_date
+from .details_parsing import (
+    parse_email,
+    parse_name,
+    parse_past_date,
+    parse_phone,
+    parse_tax_code,
+)
+from .identity_words import signs_for_self
+from .parsing import AnswerError
 
 ROLES = (
     ("self", N_("Io, per me stesso o me stessa")),
@@ -62,56 +64,6 @@ OWN_HOLDERS = {
     "beneficiary": N_("Il mio conto"),
     "joint": N_("Cointestato: io e un'altra persona"),
 }
-# Short forms a family types for an option, besides its label (`dialogs.matching`)
-SHORT_FORMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("role", "self"): ("io", "io stesso", "io stessa", "me stesso", "me stessa", "per me", "me"),
-    # the signer's own account: for who signs for themselves, the person's (`short_forms`)
-    ("bank.holder", "applicant"): ("mio", "il mio", "a me", "intestato a me", "io"),
-}
-
-
-# Who the person assisted is to who signs, in the words a family types at "A chi è
-# intestato il conto?" ("a mio padre", "è di mia madre", "di lui"), by who signs.
-KIN_WORDS: dict[str, tuple[str, ...]] = {
-    "child": (
-        "mio padre", "mia madre", "papà", "mamma", "babbo", "il papà", "la mamma", "del papà",
-        "della mamma",
-    ),
-    "spouse": (
-        "mio marito", "mia moglie", "il mio compagno", "la mia compagna", "il mio convivente",
-        "la mia convivente",
-    ),
-    "parent": ("mio figlio", "mia figlia", "il bambino", "la bambina", "il ragazzo", "la ragazza"),
-    "relative": (
-        "mio nonno", "mia nonna", "mio fratello", "mia sorella", "mio zio", "mia zia",
-        "mio suocero", "mia suocera", "mio cognato", "mia cognata", "mio nipote", "mia nipote",
-    ),
-    "legal_representative": ("il mio assistito", "la mia assistita", "il tutelato", "la tutelata"),
-}
-# said of the person assisted by anyone who does not sign for themselves
-_THIRD_PERSON = ("lui", "lei", "suo", "sua", "il suo", "la sua", "dell'assistito", "dell'assistita")
-# what comes before them in a sentence: "a mio padre", "è intestato a lei"
-_LEAD_INS = ("", "a ", "di ", "è di ", "è a ", "intestato a ", "è intestato a ", "quello di ", "il conto di ")
-
-
-def _kin_forms(identity: Mapping[str, str]) -> tuple[str, ...]:
-    """How a family names the person assisted: kin words for who signs, and the person's
-    own names as typed ("a Ernesto", "Ernesto Riva")."""
-    given = identity.get("beneficiary.given_name", "").strip()
-    family = identity.get("beneficiary.family_name", "").strip()
-    names = tuple(n for n in (given, family, f"{given} {family}".strip()) if n)
-    said = (*KIN_WORDS.get(identity.get("role", ""), ()), *_THIRD_PERSON, *names)
-    return tuple(lead + word for word in said for lead in _LEAD_INS)
-
-
-def short_forms(key: str, value: str, identity: Mapping[str, str]) -> tuple[str, ...]:
-    """The short forms of one option, for this case."""
-    if key == "bank.holder" and value == "beneficiary":
-        if signs_for_self(identity):
-            value = "applicant"
-        else:
-            return _kin_forms(identity)
-    return SHORT_FORMS.get((key, value), ())
 # The key under which a codice fiscale that does not match the names waits for the
 # family to type it again (then it is kept: a foreign name may have been transliterated
 # differently when the code was made).
@@ -136,11 +88,6 @@ class Needs:
             bank=record.pays_on_account,
             assistant=any(d.get("kind") == "assistant" for d in record.declarations),
         )
-
-
-def signs_for_self(identity: Mapping[str, str]) -> bool:
-    """The answers so far (by question key) say the person signs for themselves."""
-    return Identity.from_dict(identity).signs_for_self
 
 
 def _someone_else(identity: Mapping[str, str], _needs: Needs) -> bool:
@@ -431,81 +378,6 @@ def choose(question: IdentityQuestion, identity: dict[str, str], index: int) -> 
 
 
 # --- reading typed answers --------------------------------------------------------------
-
-_NAME = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
-
-
-def parse_name(text: str) -> str:
-    text = " ".join(text.split())
-    if not 1 <= len(text) <= 60 or not _NAME.fullmatch(text):
-        raise AnswerError(N_("Scrivete solo il nome, con lettere. Per esempio: Maria."))
-    if text.islower() or text.isupper():  # "maria grazia", "ROSSI" → "Maria Grazia", "Rossi"
-        text = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), text)
-    return text
-
-
-def parse_tax_code(
-    text: str, birth_date: dt.date | None = None, today: dt.date | None = None
-) -> str:
-    """A person's valid codice fiscale; when the birth date is known, it must match (day
-    and month, and the year's last two digits, which is all the code carries)."""
-    try:
-        return decode_tax_code(text, birth_date=birth_date, today=today).code
-    except DetailError as err:
-        if err.reason == "not_a_person":
-            raise AnswerError(N_("Serve il codice fiscale di una persona: 16 caratteri.")) from None
-        if err.reason == "birth_date":
-            raise AnswerError(
-                N_(
-                    "Questo codice fiscale non va con la data di nascita data prima. "
-                    "Controllate e riscrivete."
-                )
-            ) from None
-        if len(compact_tax_code(text)) == 16:  # the right length: a letter or digit is wrong
-            raise AnswerError(
-                N_(
-                    "Questo codice fiscale non torna: l'ultima lettera, di controllo, non va "
-                    "con le altre. Forse un carattere è scritto male: controllate e riscrivete."
-                )
-            ) from None
-        raise AnswerError(
-            N_("Un codice fiscale ha 16 caratteri, lettere e cifre: controllate e riscrivete.")
-        ) from None
-
-
-def parse_phone(text: str) -> str:
-    """Stored in E.164: "+393391234567"."""
-    try:
-        return normalise_phone(text)
-    except DetailError:
-        raise AnswerError(
-            N_(
-                "Questo numero non sembra giusto. Scrivetelo con le cifre, per esempio: "
-                "333 123 4567. Un numero estero comincia con + e il prefisso."
-            )
-        ) from None
-
-
-def parse_email(text: str) -> str:
-    try:
-        return normalise_email(text)
-    except DetailError:
-        raise AnswerError(
-            N_("Questo indirizzo e-mail non sembra giusto. Per esempio: nome@gmail.com.")
-        ) from None
-
-
-def parse_past_date(text: str, today: dt.date | None, *, future_ok: bool = False) -> str:
-    """A date as people type it (15/01/2025, 15 gennaio 2025), stored as ISO."""
-    day = parse_date(
-        text, today or rome_today(), without_year="future" if future_ok else "past"
-    )
-    if today is not None and not future_ok and day > today:
-        raise AnswerError(N_("Questa data è nel futuro. Controllate e riscrivete."))
-    if today is not None and day < today - dt.timedelta(days=3 * 366):
-        raise AnswerError(N_("Questa data è troppo lontana. Controllate e riscrivete."))
-    return day.isoformat()
-
 
 EXAMPLE_IBAN = N_(
     "Questo è l'IBAN dell'esempio. Scrivete quello del vostro conto: lo trovate sull'app "
