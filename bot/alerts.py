@@ -34,8 +34,9 @@ from common.clock import iso, now_iso, utcnow
 from common.i18n import N_
 from dialogs import alerts as plan
 from dialogs.buttons import CheckNow, StopReminders, Subscribe, Unsubscribe, is_alert
-from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.flow import Dialog
 from dialogs.languages import translator
+from dialogs.replies import Outcome, Reply
 from dossier.desk import Desk
 from eligibility import Catalogue
 from eligibility.comuni import gazetteer

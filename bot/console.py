@@ -25,11 +25,12 @@ from common.clock import moment, rome_today
 from common.settings import Settings
 from dialogs.application import Application, Received, Step, identity_draft
 from dialogs.buttons import is_ours, unpack
-from dialogs.flow import Button, Dialog, Outcome, Reply
+from dialogs.flow import Dialog
 from dialogs.languages import SOURCE, Catalogs, Translate, translator
 from dialogs.live_catalogue import LiveCatalogue
 from dialogs.paper import GATHERING
 from dialogs.parsing import fold
+from dialogs.replies import Button, Outcome, Reply
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from dossier.erasure import counter_copies, erase_family

@@ -17,8 +17,9 @@ from sqlite_utils import Database
 from common.i18n import N_
 from dialogs.application import identity_draft
 from dialogs.buttons import Erase, Language, unpack_question
-from dialogs.flow import Dialog, Outcome, Reply
+from dialogs.flow import Dialog
 from dialogs.languages import available, translator
+from dialogs.replies import Outcome, Reply
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from eligibility import Catalogue
@@ -254,7 +255,7 @@ def conversation_router() -> Router:
         sent = message.from_user is not None and sent_by(db, message.from_user.id)
 
         def step(d: Dialog, s: dict[str, Any]) -> Outcome:
-            from dialogs.flow import Button
+            from dialogs.replies import Button
 
             text = d._(
                 "Volete cancellare tutto: risposte, lingua, documenti, domande preparate e avvisi? Una domanda in coda non partirà. Non si può tornare indietro."

@@ -24,9 +24,9 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.counter import is_counter
-from dialogs.flow import Reply
 from dialogs.languages import SOURCE, translator
 from dialogs.paperwork import PaperworkView
+from dialogs.replies import Reply
 from storage import integrations
 from storage.dossiers import events_to_tell, get_dossier, mark_told
 

@@ -39,8 +39,8 @@ from dialogs.buttons import (
     is_ours,
     unpack,
 )
-from dialogs.flow import Reply
 from dialogs.languages import translator
+from dialogs.replies import Reply
 from storage import journal
 
 from .filters import has_file, plain_text

@@ -14,7 +14,7 @@ from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiohttp import ClientError
 
-from dialogs.flow import Outcome, Reply
+from dialogs.replies import Outcome, Reply
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,9 @@ from storage import alerts
 from storage.users import get_language
 
 from .buttons import CheckNow, StopReminders, Unsubscribe
-from .flow import SUBSCRIBE, Button, Reply, subscribe_data, subscription_offer
 from .formats import Formats, esc
+from .question_view import SUBSCRIBE, subscribe_data, subscription_offer
+from .replies import Button, Reply
 
 Translate = Callable[[str], str]
 TranslateFor = Callable[[str], Translate]

@@ -39,7 +39,7 @@ from .buttons import (
     Stage,
 )
 from .callbacks import CallbackData
-from .flow import HINT, Dialog, Reply
+from .flow import HINT, Dialog
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
 from .identity import (
@@ -57,6 +57,7 @@ from .languages import untranslated
 from .matching import match_option
 from .paper import Document, NotNow, Received, Step, at
 from .parsing import AnswerError
+from .replies import Reply
 from .sending import Sending
 from .uploading import Uploading
 

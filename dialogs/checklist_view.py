@@ -12,8 +12,8 @@ from dossier.refusals import FileRefused
 
 from . import signedlines
 from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage
-from .flow import STATUS, Button, Reply
 from .formats import esc
+from .replies import STATUS, Button, Reply
 from .view import View
 
 DOCUMENTS = N_("Documenti della domanda")

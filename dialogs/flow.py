@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from common.i18n import N_
 from dossier.answers import facts_of
 from eligibility import Catalogue, check
 from eligibility.reach import Asking, asking
-from eligibility.schema import FactRule, Notice
 
 from .buttons import (
     ON_A_QUESTION,
@@ -31,9 +29,7 @@ from .buttons import (
     Explain,
     Keep,
     Language,
-    Prepare,
     Privacy,
-    Subscribe,
     Suggestion,
     Summary,
     Toggle,
@@ -51,39 +47,12 @@ from .parsing import (
     parse_hours,
     parse_yes_no,
 )
+from .question_view import QuestionView
 from .questions import BY_KEY, BY_QID, Question
-from .render import render_result
+from .replies import Button, Outcome, Reply
 
 MAX_TEXT = 1000
 ISEE_CONFIRM_BELOW = 1000  # an ISEE under 1.000 € is asked again: "18.5" may mean 18.500 €
-
-
-@dataclass
-class Button:
-    label: str
-    data: str
-
-
-@dataclass
-class Reply:
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
-    edit: bool = False  # replace the message whose button was pressed
-    # where on screen it goes: a newer message of the same slot takes the buttons of the
-    # older away (the checklist, a file's "✅ …: n pagine", the last check): only the
-    # newest is live ("" : none, its buttons stay until answered)
-    slot: str = ""
-
-
-STATUS = "status"  # the application's slot: where it stands, and what to tap next
-
-
-@dataclass
-class Outcome:
-    replies: list[Reply]
-    language: str | None = None  # the user chose a language
-    wipe: bool = False  # the user asked to delete everything
-    keep_keyboard: bool = False  # a typed answer refused again: the buttons above stay
 
 
 STAGES = ("language", "privacy", "asking", "result")
@@ -93,7 +62,7 @@ def new_state() -> dict[str, Any]:
     return {"stage": "language", "answers": {}, "order": [], "selected": [], "current": None}
 
 
-class Dialog:
+class Dialog(QuestionView):
     def __init__(
         self, catalogue: Catalogue, today: dt.date, gettext: Translate, language: str = SOURCE
     ):
@@ -343,119 +312,6 @@ class Dialog:
         state["current"] = question.qid
         return [self._question_reply(state, question)]
 
-    def progress(self, state: dict[str, Any]) -> tuple[int, int | None]:
-        """This question's number, and at most how many there are in all (None before the
-        comune is known: the notice decides what is asked). The bound never grows."""
-        answers = state.get("answers", {})
-        answered = [k for k in state.get("order", []) if k in answers]
-        done = len(answered)
-        shown = BY_QID.get(state.get("current") or "")
-        # a question asked again keeps its number; a new one comes after those answered
-        number = answered.index(shown.key) + 1 if shown and shown.key in answered else done + 1
-        if "municipality" not in answers:
-            return number, None
-        keys = self.asking(answers).still_asked
-        if keys is None:
-            return number, None
-        left = len(keys - {"isee"})
-        if "isee" in keys:  # asked in up to three steps: attestation, kind, value
-            left += 3 - len([k for k in ("isee.status", "isee.kind") if k in answers])
-        return number, max(done + left, number)
-
-    def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
-        _ = self._
-        number, total = self.progress(state)
-        if total is None:
-            head = esc(_("Domanda {n}").format(n=number))
-        else:
-            head = esc(_("Domanda {n} di {total} al massimo").format(n=number, total=total))
-        lines = [f"<i>{head}</i>", esc(self._prompt(state, q))]
-        example = {"date": self.fmt.example_date, "amount": self.fmt.example_amount}.get(
-            q.kind, lambda: q.example
-        )()
-        if example:
-            lines.append(esc(_("Per esempio: {example}").format(example=example)))
-        answers = state.get("answers") or {}
-        if q.key in answers:  # asked again (/indietro, ✏️): the answer given is kept
-            given = self.fmt.embed(self.shown(q, answers[q.key]))
-            lines.append(esc(_("Avete risposto: {answer}").format(answer=given)))
-        buttons: list[list[Button]] = []
-        if q.kind in ("choice", "yesno"):
-            buttons = [
-                [Button(_(label), packed(Answer, qid=q.qid, option=i))] for i, (_v, label) in enumerate(q.options)
-            ]
-            if q.kind == "yesno":
-                buttons = [[b[0] for b in buttons]]
-        elif q.kind == "multi":
-            chosen = set(state.get("selected", []))
-            buttons = [
-                [Button(("✅ " if value in chosen else "▫️ ") + _(label), packed(Toggle, qid=q.qid, option=i))]
-                for i, (value, label) in enumerate(q.options)
-            ]
-            done = _("Fatto") if chosen else _("Nessuno di questi · Fatto")
-            buttons.append([Button(f"➡️ {done}", packed(Done, qid=q.qid))])
-        elif q.kind == "comune" and state.get("suggest"):
-            buttons = [[Button(name, packed(Suggestion, qid=q.qid, option=i))] for i, name in enumerate(state["suggest"])]
-        if q.help:
-            buttons.append([Button(_("❓ Cos'è?"), packed(Explain, qid=q.qid))])
-        if q.key in answers:
-            buttons.append([Button(_("↩️ Va bene così"), packed(Keep, qid=q.qid))])
-        return Reply("\n".join(lines), buttons)
-
-    def _prompt(self, state: dict[str, Any], q: Question) -> str:
-        """The question as the family's notice means it, where the notice words it (Opera's
-        "first time": only a B2 for a care worker in 2024 counts), else the usual one."""
-        answers = state.get("answers") or {}
-        notice = self.asking(answers).notice if answers else None
-        if notice is not None:
-            worded = self.catalogue.kept(("questions", notice.id), lambda: _questions(notice))
-            if q.key in worded:
-                return self._(worded[q.key])
-        return self._(q.prompt)
-
-    def _language_reply(self) -> Reply:
-        """Every language by its own name, two a row; the chat's language (Telegram's, at
-        first contact) first, and the question also in Italian and English."""
-        here = self.fmt.language
-        codes = sorted(available(), key=lambda code: code != here)
-        buttons = [Button(display_name(code), Language(code=code).pack()) for code in codes]
-        lines = ["Scegliete la lingua · Choose your language"]
-        if here not in (SOURCE, "en"):
-            lines.insert(0, esc(self._("Scegliete la lingua")))
-        return Reply("\n".join(lines), [buttons[i : i + 2] for i in range(0, len(buttons), 2)])
-
-    def _privacy_reply(self) -> Reply:
-        _ = self._
-        text = "\n".join(
-            esc(line)
-            for line in (
-                _("Privacy, in breve:"),
-                _(
-                    "• Salviamo le vostre risposte per darvi il risultato e per riprendere più tardi."
-                ),
-                _(
-                    "• Non le diamo a nessuno. Il Comune le riceve solo se poi decidete di fare domanda."
-                ),
-                _("• Potete cancellare tutto quando volete con /cancella_dati."),
-                _(
-                    "• Cancellare vuol dire tutto: risposte, documenti, domande preparate e "
-                    "le loro copie. Nel registro del Comune resta solo cosa è stato fatto, "
-                    "non per chi."
-                ),
-                _(
-                    "• Se non scrivete per 6 mesi, cancelliamo risposte e domande non "
-                    "inviate. Vi avvisiamo una settimana prima."
-                ),
-                _(
-                    "• I documenti di una domanda consegnata li cancelliamo dopo alcune "
-                    "settimane. Vi avvisiamo prima."
-                ),
-                _("• Il risultato è una verifica preliminare: decidono i servizi sociali."),
-                _("Siete d'accordo?"),
-            )
-        )
-        return Reply(text, [[Button(_("Sì, accetto"), Privacy(answer="yes").pack()), Button(_("No"), Privacy(answer="no").pack())]])
-
     # -- answers ----------------------------------------------------------------------
 
     def _store(self, state: dict[str, Any], key: str, value: Any) -> None:
@@ -623,87 +479,9 @@ class Dialog:
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
 
-    def lines(self, answers: dict[str, Any]) -> list[tuple[str, str]]:
-        """The answers as (question, answer) lines, in the order given: what the dossier
-        stores when it is opened (in Italian, for the back-office)."""
-        shown = []
-        for key, answer in answers.items():
-            q = BY_KEY.get(key)
-            label = self._(q.short or q.prompt) if q else key
-            try:
-                value = self.shown(q, answer) if q else str(answer)
-            except (KeyError, ValueError, TypeError):
-                value = str(answer)
-            shown.append((label, value))
-        return shown
-
-    def shown(self, q: Question, value: Any) -> str:
-        """An answer as the user reads it."""
-        _ = self._
-        labels = dict(q.options)
-        if q.kind == "multi":
-            return self.fmt.join([_(labels[v]) for v in value]) or _("nessuno")
-        if q.kind == "yesno":
-            return _("Sì") if value else _("No")
-        if q.kind == "choice":
-            return _(labels.get(value, str(value)))
-        if q.kind == "date":
-            return self.fmt.date(dt.date.fromisoformat(value))
-        if q.kind == "amount":
-            return self.fmt.money(value)
-        if q.kind == "hours":
-            return self.fmt.hours_per_week(value)
-        return str(value)
-
-    # -- result -----------------------------------------------------------------------
-
-    def result(self, state: dict[str, Any]) -> list[Reply]:
-        from dossier.checklist import can_prepare, can_send
-
-        verdict = self.verdict(state["answers"])
-        texts = render_result(verdict, self._, self.fmt)
-        buttons = [[Button(self._("✏️ Cambia una risposta"), Summary().pack())]]
-        if can_prepare(verdict):
-            label = (
-                N_("📝 Prepara la domanda") if can_send(verdict) else N_("📝 Prepara i documenti")
-            )
-            buttons.insert(0, [Button(self._(label), Prepare().pack())])
-        code = subscription_offer(verdict)
-        if code is not None:  # no notice open for this comune: offer to tell them when
-            buttons.insert(0, [Button(self._(SUBSCRIBE), subscribe_data(code))])
-        return [Reply(t) for t in texts[:-1]] + [Reply(texts[-1], buttons)]
-
-
-def _questions(notice: Notice) -> dict[str, str]:
-    """A notice's own wording of the questions, by fact (the first rule that words it)."""
-    worded: dict[str, str] = {}
-    for rule in notice.common_requirements + [r for m in notice.measures for r in m.requirements]:
-        if isinstance(rule, FactRule) and rule.question:
-            worded.setdefault(rule.fact, rule.question)
-    return worded
-
-
-SUBSCRIBE = N_("🔔 Avvisatemi quando apre")
 # a typed answer refused again at a question with buttons: short, the buttons stay above
 HINT = N_("Non ho capito. Toccate uno dei pulsanti qui sopra, o scrivete la risposta come sul pulsante.")
 MULTI_HINT = N_(
     "Non ho capito. Toccate le risposte giuste, poi «Fatto». Potete anche scriverne il nome, "
     "o scrivere «nessuno»."
 )
-
-
-def subscribe_data(code: str) -> str:
-    """The 🔔 button's data (`dialogs.buttons.Subscribe`)."""
-    return Subscribe(code=code).pack()
-
-
-def subscription_offer(verdict: dict[str, Any]) -> str | None:
-    """The comune's code when the result should offer 🔔: no notice open for it (none on
-    file, not yet open, closed, no dates), in Lombardy."""
-    place = verdict.get("municipality") or {}
-    if not place.get("code") or not place.get("lombardy"):
-        return None
-    notice = verdict.get("notice")
-    if notice is not None and notice["status"] == "open":
-        return None
-    return str(place["code"])

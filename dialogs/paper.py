@@ -26,7 +26,7 @@ from dossier.record import record_of
 from eligibility import Catalogue
 from storage.records import Identity
 
-from .flow import Dialog, Reply
+from .flow import Dialog
 from .identity import (
     BY_KEY,
     CODE_AGAIN,
@@ -40,6 +40,7 @@ from .identity import (
 )
 from .languages import Translate
 from .paperwork import PaperworkView
+from .replies import Reply
 
 Clock = Callable[[], dt.date]
 STAGES = ("identity", "documents", "signing", "integration", "sent")

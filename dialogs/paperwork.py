@@ -21,9 +21,9 @@ from dossier.people import iban_shown, phone_shown
 
 from .addresses import cap_zone
 from .buttons import Choose, Detail, Go, Skip, Stage
-from .flow import STATUS, Button, Reply
 from .formats import esc
 from .identity import LABELS, IdentityQuestion, options
+from .replies import STATUS, Button, Reply
 from .sending_view import SendingView
 from .status_view import StatusView
 

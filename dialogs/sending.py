@@ -14,10 +14,10 @@ from dossier import bounded
 from dossier.checklist import ItemStatus, missing
 from dossier.copies import sent_copy
 
-from .flow import Reply
 from .formats import esc
 from .identity import signs_for_self
 from .paper import Document, Paper, Step
+from .replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dossier.checklist import ItemStatus
 from . import signedlines
 from .buttons import Go, Stage
 from .checklist_view import KEEP_THE_CODE, ChecklistView
-from .flow import STATUS, Button, Reply
 from .formats import esc
+from .replies import STATUS, Button, Reply
 
 if TYPE_CHECKING:  # the form (fpdf, fonts) is loaded only when one is made
     from dossier.form import Declaration

@@ -13,9 +13,9 @@ from dossier.checklist import ItemStatus
 
 from .buttons import Go, Item, OpenRequest, Stage
 from .checklist_view import ChecklistView
-from .flow import STATUS, Button, Reply
 from .formats import esc
 from .languages import fill
+from .replies import STATUS, Button, Reply
 
 RECEIPT_KINDS = {
     "accettazione": N_("il gestore PEC ha accettato la domanda"),

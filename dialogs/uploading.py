@@ -13,9 +13,9 @@ from dossier.refusals import CHANGED_AFTER_SIGNING, FileRefused
 from dossier.uploads import Filed, bounded_check_async
 
 from .buttons import FileAs
-from .flow import Reply
 from .formats import esc
 from .paper import GATHERING, Received, Step, status_of
+from .replies import Reply
 from .signedpages import SignedPages
 
 
