@@ -19,6 +19,8 @@ from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from babel.units import format_compound_unit
 
+from common.clock import ROME
+
 from .languages import SOURCE, babel_locale, is_rtl, isolate
 
 # A birth date as each language writes it by hand (the parser reads each of them back).
@@ -37,6 +39,12 @@ DATE_EXAMPLES = {
 def esc(text: str) -> str:
     """Escape for Telegram's HTML (the console unescapes it); quotes need no escaping."""
     return html.escape(text, quote=False)
+
+
+def in_italy(value: dt.datetime) -> dt.datetime:
+    """An aware instant as the clock in Italy shows it (what a family reads: "alle 04:58"
+    when the server's zone says 02:58); a naive one as it is."""
+    return value.astimezone(ROME) if value.tzinfo is not None else value
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,13 @@ class Formats:
         return format_skeleton("yMMMd", day, locale=self.locale)
 
     def time(self, value: dt.time | dt.datetime) -> str:
-        """`10:41`: 24-hour in every language."""
+        """`10:41`: 24-hour in every language; an instant (stored in UTC) at Italy's time."""
+        if isinstance(value, dt.datetime):
+            value = in_italy(value)
         return format_time(value, "HH:mm", locale=self.locale)
 
     def moment(self, value: dt.datetime) -> str:
+        value = in_italy(value)
         if self.language == SOURCE:
             return format_datetime(value, "dd/MM/yyyy HH:mm", locale=self.locale)
         pattern = str(self.locale.datetime_formats["medium"])  # "{1}, {0}": date, then time

@@ -13,7 +13,7 @@ from dossier.checklist import ItemStatus
 
 from .buttons import Go, Item, OpenRequest, Stage
 from .checklist_view import ChecklistView
-from .formats import esc
+from .formats import esc, in_italy
 from .languages import fill
 from .replies import STATUS, Button, Reply
 
@@ -276,7 +276,7 @@ class StatusView(ChecklistView):
         if not at:
             return ""
         try:
-            moment = dt.datetime.fromisoformat(at)
+            moment = in_italy(dt.datetime.fromisoformat(at))
         except ValueError:
             return ""
         return self._("il {date} alle {time}").format(

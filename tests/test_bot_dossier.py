@@ -359,7 +359,10 @@ async def test_after_sending_start_and_documenti_say_where_the_application_stand
     texts = await f.say("/documenti")
     assert "non risponde in questo momento" in texts[-1]
     when = dt.datetime.fromisoformat(row["next_attempt_at"])
-    assert f"alle {when:%H:%M}" in texts[-1] or f"alle {when.astimezone():%H:%M}" in texts[-1]
+    from common.clock import ROME
+
+    # Italy's time, whatever the server's zone (family trial 16: UTC was shown)
+    assert f"alle {when.astimezone(ROME):%H:%M}" in texts[-1]
     assert "📦 Mandami la copia" in f.buttons()
     # and it is told to the family without asking, once
     before = len(api.sent(4242))
@@ -367,7 +370,7 @@ async def test_after_sending_start_and_documenti_say_where_the_application_stand
     told = [c.params["text"] for c in api.sent(4242)[before:]]
     retry = [t for t in told if "non risponde" in t]
     assert len(retry) == 1
-    assert f"{when.astimezone():%H:%M}" in retry[0] or f"{when:%H:%M}" in retry[0]
+    assert f"alle {when.astimezone(ROME):%H:%M}" in retry[0]
     await box.run_once()  # not due yet: nothing more
     assert await tell_families(s.bot, s.db, make_i18n()) == 0
     # back up: it goes; the accettazione receipt is the last receipt shown
@@ -391,6 +394,7 @@ async def test_after_sending_start_and_documenti_say_where_the_application_stand
     texts = await f.say("/start")
     assert "non risponde" not in texts[-1]
     assert "Ultima ricevuta PEC: il gestore PEC ha accettato la domanda" in texts[-1]
+    assert "il 02/06/2025 alle 12:30" in texts[-1]  # 10:30 UTC, summer time in Italy
     await s.close()
 
 
