@@ -324,7 +324,10 @@ def conversation_router() -> Router:
             else None
         )
         dialog = chat.dialog(language)
-        outcome = dialog.on_button(data, callback.data or "")
+        # an application under way (its stage is the chat's aiogram state): an old
+        # questionnaire button points to it instead of showing the result again
+        open_ = await state.get_state() is not None
+        outcome = dialog.on_button(data, callback.data or "", application_open=open_)
         if outcome.language:
             outcome.replies += dialog.ask(data)
         await _finish(chat, data, outcome, db, callback.from_user.id, desk)

@@ -43,6 +43,7 @@ from .flow import HINT, Dialog
 from .formats import esc
 from .identity import QUESTIONS as IDENTITY_QUESTIONS
 from .identity import (
+    SKIP_LABEL,
     IdentityQuestion,
     Needs,
     answer,
@@ -54,7 +55,7 @@ from .identity import (
 )
 from .identity_words import short_forms
 from .languages import untranslated
-from .matching import match_option
+from .matching import NONE_WORDS, match_option, words
 from .paper import Document, NotNow, Received, Step, at
 from .parsing import AnswerError
 from .replies import Reply
@@ -217,6 +218,8 @@ class Application(Uploading, Sending):
             return self._typed_choice(q, text)
         if q is None:
             replies = [Reply(self._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
+        elif q.optional and self._says_none(text):  # "non ce l'ho", "no": as «Avanti»
+            return Step(self._press_identity(Skip()))
         else:
             birth = None
             if birth_date_for(q, identity):
@@ -232,6 +235,16 @@ class Application(Uploading, Sending):
             else:
                 replies = [Reply(f"✓ {esc(self.view.shown(q, value))}")]
         return Step(replies + self.next_identity())
+
+    def _says_none(self, text: str) -> bool:
+        """A detail that may be left out, answered "I have none" in words: «Non ce l'ho ·
+        Avanti» typed, "non ho la mail", "no", "nessuna", "avanti"."""
+        if "@" in text:
+            return False
+        said = words(text)
+        label = words(self._(SKIP_LABEL)) + words(SKIP_LABEL)
+        none = {*NONE_WORDS, "non", "avanti", "salta", "skip", *words(self._("No"))}
+        return bool(said) and (set(said) <= set(label) or said[0] in none)
 
     def _typed_choice(self, q: IdentityQuestion, text: str) -> Step:
         """A button's answer typed ("io per me stesso", "cointestato con mia moglie"): as

@@ -167,9 +167,18 @@ class Dialog(QuestionView):
         state["refused"] = where
         return Outcome([Reply(why), again])
 
-    def on_button(self, state: dict[str, Any], data: str) -> Outcome:
-        """A button of the questionnaire (`dialogs.buttons`), by its packed data."""
+    def on_button(
+        self, state: dict[str, Any], data: str, *, application_open: bool = False
+    ) -> Outcome:
+        """A button of the questionnaire (`dialogs.buttons`), by its packed data.
+        `application_open`: the family is past the result, preparing or having sent the
+        application: an old questionnaire button there points to it, and does not show
+        the result again with «Prepara la domanda» (family trial 16)."""
         _ = self._
+        here = self.ask
+        if application_open:
+            def here(_state: dict[str, Any]) -> list[Reply]:
+                return [Reply(_(TO_THE_APPLICATION))]
         button = unpack_question(data)
         if isinstance(button, Language) and button.code in available():
             if state.get("stage") == "language":
@@ -195,9 +204,7 @@ class Dialog(QuestionView):
                     [Reply(_("Fatto: abbiamo cancellato tutti i vostri dati."), edit=True)],
                     wipe=True,
                 )
-            return Outcome(
-                [Reply(_("Va bene, non cancelliamo nulla."), edit=True), *self.ask(state)]
-            )
+            return Outcome([Reply(_("Va bene, non cancelliamo nulla."), edit=True), *here(state)])
         if (
             isinstance(button, Edit)
             and button.qid in BY_QID
@@ -207,7 +214,7 @@ class Dialog(QuestionView):
         if isinstance(button, Summary):
             return Outcome(self.summary(state))
         if state.get("stage") != "asking":
-            return Outcome([Reply(_("Questo pulsante non vale più.")), *self.ask(state)])
+            return Outcome([Reply(_("Questo pulsante non vale più.")), *here(state)])
         question = self.on_screen(state)
         if (
             question is None
@@ -479,6 +486,7 @@ class Dialog(QuestionView):
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
 
+TO_THE_APPLICATION = N_("Per la domanda e i documenti scrivete /documenti.")
 # a typed answer refused again at a question with buttons: short, the buttons stay above
 HINT = N_("Non ho capito. Toccate uno dei pulsanti qui sopra, o scrivete la risposta come sul pulsante.")
 MULTI_HINT = N_(

@@ -64,6 +64,8 @@ OWN_HOLDERS = {
     "beneficiary": N_("Il mio conto"),
     "joint": N_("Cointestato: io e un'altra persona"),
 }
+# the button of a detail that may be left out (the e-mail)
+SKIP_LABEL = N_("Non ce l'ho · Avanti")
 # The key under which a codice fiscale that does not match the names waits for the
 # family to type it again (then it is kept: a foreign name may have been transliterated
 # differently when the code was made).

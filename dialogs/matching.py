@@ -17,6 +17,10 @@ from collections.abc import Iterable, Sequence
 from .parsing import NO, YES, fold
 
 _NOT_A_WORD = re.compile(r"[^\w]+")
+# words said to go on, not to answer: only a label that is exactly them takes them
+FILLERS = frozenset(
+    ("fatto", "fatta", "ok", "okay", "avanti", "finito", "fine", "basta", "pronto", "grazie")
+)
 # a first word that says little on its own ("io assisto…", "una disabilità…")
 _SHORT = 4
 
@@ -72,6 +76,10 @@ def match_option(
             )
             if found is not None:
                 return found
+    # a word said to move on ("fatto", "ok") names no answer, even where one label has it
+    # ("Ho fatto la DSU"): it came after a multi-select answered by typing (trial 16)
+    if set(typed) <= FILLERS:
+        return None
     # the first words of one label: "io per me stesso", "cointestato"
     found = _unique(
         i

@@ -22,7 +22,7 @@ from dossier.people import iban_shown, phone_shown
 from .addresses import cap_zone
 from .buttons import Choose, Detail, Go, Skip, Stage
 from .formats import esc
-from .identity import LABELS, IdentityQuestion, options
+from .identity import LABELS, SKIP_LABEL, IdentityQuestion, options
 from .replies import STATUS, Button, Reply
 from .sending_view import SendingView
 from .status_view import StatusView
@@ -95,7 +95,7 @@ class PaperworkView(SendingView, StatusView):
                 for i, (_v, label) in enumerate(options(q, identity or {}))
             ]
         if q.optional:
-            buttons.append([Button(_("Non ce l'ho · Avanti"), Skip().pack())])
+            buttons.append([Button(_(SKIP_LABEL), Skip().pack())])
         if editing:
             buttons.append([Button(_("↩️ Lascia com'era"), Go(step=Stage.DETAILS).pack())])
         return Reply("\n".join(lines), buttons)

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from common.clock import ROME, iso, moment, parse_iso
+from common.i18n import N_
 from dossier import bounded
 from dossier.checklist import ItemStatus, missing
 from dossier.copies import sent_copy
@@ -26,6 +27,22 @@ log = logging.getLogger(__name__)
 COPY_EVERY = dt.timedelta(minutes=10)
 
 
+
+CHANGED_SINCE_REVIEW = N_(
+    "Dopo l'ultimo controllo sono cambiati dei documenti. Ricontrollate qui sotto, poi "
+    "inviate."
+)
+
+
+def reviewed(statuses: list[ItemStatus]) -> str:
+    """What the last check shows, in short: every item's files, pages and last file (a
+    page sent again is another file), and the signed form's pages."""
+    seen = [
+        (s.item.id, s.files, s.pages, s.last, s.last_digest, s.form_pages, s.unsigned, s.same_as)
+        for s in statuses
+    ]
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
+
 class Sending(Paper):
     def _notice(self) -> dict[str, Any]:
         """The notice as the engine sees it today: its status, its deadline."""
@@ -41,6 +58,9 @@ class Sending(Paper):
         return self.view.window_closed(notice)
 
     def _review(self, statuses: list[ItemStatus]) -> Reply:
+        """The last check; what it shows is remembered, so that «📨 Sì, invia» sends only
+        what the family saw (`_finish`)."""
+        self.data["reviewed"] = reviewed(statuses)
         return self.view.review(self.dossier_id, statuses, self.submission(), self.sendable())
 
     async def _form(self) -> Step:
@@ -84,6 +104,10 @@ class Sending(Paper):
         statuses = self.statuses()
         if missing(statuses, include_form=True) or (send and not self.sendable()):
             return Step([self._review(statuses)])
+        if send and self.data.get("reviewed") != reviewed(statuses):
+            # an older «Sì, invia» (another phone, a message not refreshed) after files
+            # changed: the last check again, not a send of what the family did not see
+            return Step([Reply(esc(self._(CHANGED_SINCE_REVIEW))), self._review(statuses)])
         try:
             built = await self._assemble()
         except TooLarge as exc:

@@ -68,3 +68,53 @@ async def test_after_si_invia_one_message_says_it_left_not_four(api, db_path):
     texts = s.family.new_texts()
     assert len(texts) == 1 and "è partita per PEC" in texts[0], texts
     await s.close()
+
+
+async def test_an_old_si_invia_after_files_changed_shows_the_last_check_again(api, db_path):
+    """Family trial 16, problem 1: «Non ancora», a document sent again, then the older
+    «📨 Sì, invia» (a phone not refreshed) sent at once what the family had not checked.
+    Now the last check comes again; pressed from it, the application goes."""
+    from storage.dossiers import dossiers_of
+    from tests.documents import signed_page_photo
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await fill_identity(s)
+    await upload_everything(s)
+    await sign_the_form(s)
+    await f.press("Controlla e invia")
+    await f.press("Non ancora")
+    form = api.documents[4242][-1][1]  # page 1 photographed again: another file
+    texts = await f.upload_photo(signed_page_photo(form, 0, angle=3, blur=0.5))
+    assert "Pagina 1" in texts[0], texts
+    texts = await f.press("", data=Go(step=Stage.SEND).pack())  # the old «Sì, invia»
+    assert "Dopo l'ultimo controllo sono cambiati dei documenti" in texts[0], texts
+    assert "Inviamo adesso?" in texts[-1]
+    assert dossiers_of(s.db, 4242)[0]["status"] == "bozza"
+    texts = await f.press("Sì, invia")
+    assert "in coda" in texts[0], texts
+    await s.close()
+
+
+async def test_an_old_question_pressed_while_preparing_points_to_the_application(api, db_path):
+    """Family trial 16, problem 7: a questionnaire message left behind (by /indietro)
+    kept its buttons; pressed during the documents, or «No» at /cancella_dati, it showed
+    the whole result again with «📝 Prepara la domanda»."""
+    from dialogs.buttons import Answer, packed
+    from dialogs.questions import BY_KEY
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await fill_identity(s)
+    old = packed(Answer, qid=BY_KEY["beneficiary.lives_at_home"].qid, option=0)
+    texts = await f.press("", data=old)
+    assert "non vale più" in texts[0] and "/documenti" in texts[-1], texts
+    assert not any("Il risultato" in t for t in texts)
+    assert not any("Prepara la domanda" in b for b in f.buttons())
+    await f.say("/cancella_dati")
+    texts = await f.press("No")
+    assert "non cancelliamo nulla" in texts[0] and "/documenti" in texts[-1], texts
+    assert not any("Il risultato" in t for t in texts)
+    await s.close()

@@ -318,3 +318,42 @@ async def test_a_daughter_types_that_the_account_is_her_father_s(api, db_path):
     assert texts[0] == "✓ La persona assistita", texts
     assert "IBAN" in texts[-1]
     await s.close()
+
+
+async def test_no_e_mail_typed_in_words_goes_on_as_the_button_does(api, db_path):
+    """Family trial 16, problem 3: at the e-mail question "non ho la mail", "no" or the
+    button's own label typed were refused as a wrong address; only the tap went on."""
+    from tests.test_bot_dossier import to_result
+
+    for user, typed in ((4242, "non ho la mail"), (4343, "Non ce l'ho · Avanti"), (4444, "no")):
+        s = Session(api, db_path, TODAY, user_id=user)
+        await to_result(s)
+        f = s.family
+        await f.press("Prepara la domanda")
+        await f.say("io per me stesso")
+        for line in ("Giuseppe", "Rossi", BENEFICIARY_CF, "3331234567"):
+            texts = await f.say(line)
+        assert "e-mail" in texts[-1], texts
+        texts = await f.say("maria.rossi@")
+        assert "non sembra giusto" in texts[0]
+        texts = await f.say(typed)
+        assert "non sembra giusto" not in " ".join(texts), (typed, texts)
+        assert "L'indirizzo dove vivete" in texts[-1], (typed, texts)
+        await s.close()
+
+
+async def test_fatto_typed_after_a_typed_multi_select_answers_nothing(api, db_path):
+    """Family trial 16, problem 2: "accompagnamento" typed closes the multi-select; the
+    family then types "fatto", as the question said, and it was read at the next
+    question as «Ho fatto la DSU, aspetto l'ISEE»."""
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    for line in ("/start", "italiano", "accetto", "Opera", "20/5/1939", "sì"):
+        await f.say(line)
+    texts = await f.say("accompagnamento")
+    assert "attestazione ISEE valida" in question_of(texts)
+    texts = await f.say("fatto")
+    assert not any("Ho fatto la DSU" in t for t in texts), texts
+    assert "toccate uno dei pulsanti" in texts[0], texts
+    assert "attestazione ISEE valida" in question_of(texts)
+    await s.close()
