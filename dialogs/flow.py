@@ -175,10 +175,8 @@ class Dialog(QuestionView):
         application: an old questionnaire button there points to it, and does not show
         the result again with «Prepara la domanda» (family trial 16)."""
         _ = self._
-        here = self.ask
-        if application_open:
-            def here(_state: dict[str, Any]) -> list[Reply]:
-                return [Reply(_(TO_THE_APPLICATION))]
+        def here(state: dict[str, Any]) -> list[Reply]:
+            return [Reply(_(TO_THE_APPLICATION))] if application_open else self.ask(state)
         button = unpack_question(data)
         if isinstance(button, Language) and button.code in available():
             if state.get("stage") == "language":
