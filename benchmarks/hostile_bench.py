@@ -135,8 +135,8 @@ def cases() -> list[tuple[str, str, bytes]]:
         ),
         (
             "refused PDF",
-            "signed, Flate grey scan: 16 pages at 300 dpi (over 128 MiB)",
-            flate_scan_signed(16),
+            "signed, Flate grey pages rendered: 16 at 300 dpi (over 128 MiB)",
+            flate_scan_signed(16, noise=0),
         ),
         ("refused PDF", "signed, Flate image: 1 GiB of zeros (a bomb)", flate_bomb_image_signed()),
         (
@@ -157,14 +157,14 @@ def _flate_image(packed: bytes, width: int, height: int) -> str:
     return (head.encode() + packed + b"\nendstream").decode("latin-1")
 
 
-def flate_scan_signed(pages: int, tail: bytes = b"") -> bytes:
+def flate_scan_signed(pages: int, tail: bytes = b"", noise: float = 0.05) -> bytes:
     """A signed PDF whose image is `pages` grey 300-dpi A4 pages of a slightly noisy
-    scan, compressed with Flate (as a scanner's grey or img2pdf's PNG), one image tall;
-    `tail` after the pixels."""
+    scan (`noise` 0: a page rendered by a program), compressed with Flate (as a
+    scanner's grey or img2pdf's PNG), one image tall; `tail` after the pixels."""
     import zlib
 
-    noise = Image.effect_noise((2480, 3508), 6).convert("L")
-    page = Image.blend(hostile.page_image(noise.size).convert("L"), noise, 0.05).tobytes()
+    grain = Image.effect_noise((2480, 3508), 6).convert("L")
+    page = Image.blend(hostile.page_image(grain.size).convert("L"), grain, noise).tobytes()
     packer = zlib.compressobj(6)
     packed = b"".join(packer.compress(page) for _ in range(pages))
     packed += packer.compress(tail.ljust(2480 * (-(-len(tail) // 2480)), b"\x00"))

@@ -113,12 +113,13 @@ def payload_in(blob: bytes, budget: Budget | None = None) -> str | None:
     words, an ELF header, a 7-Zip or RAR signature; the first in the bytes says which);
     else None. Checked for the structure, not two bytes alone, so compressed images and
     fonts do not match by chance. Each signature is looked for on its own (`bytes.find`,
-    in C: a gigabyte a second where nothing matches); TooComplex past `budget`'s
-    candidates."""
+    in C, from the first of its first byte: a scan's pixels often have none of them);
+    TooComplex past `budget`'s candidates."""
     budget = budget or Budget()
     first: tuple[int, bytes] | None = None
     for tag in _SIGNATURES:
-        at = blob.find(tag)
+        lead = blob.find(tag[:1])  # one byte: memchr, ten times faster than the whole tag
+        at = blob.find(tag, lead) if lead >= 0 else -1
         while at >= 0 and (first is None or at < first[0]):
             budget.look()
             if _is_payload(blob, at, tag):
