@@ -561,9 +561,11 @@ def test_a_signed_pdf_with_a_web_address_in_it_stays_signed() -> None:
 
 # A Windows program with no DOS stub's words: only its MZ header pointing at its PE header
 # tells what it is (the overlap between chunks must hold both).
-BARE_PROGRAM = (b"MZ".ljust(0x3C, b"\x00") + (0x80).to_bytes(4, "little")).ljust(
-    0x80, b"\x00"
-) + b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 200
+BARE_PROGRAM = (
+    (b"MZ".ljust(0x3C, b"\x00") + (0x80).to_bytes(4, "little")).ljust(0x80, b"\x00")
+    + b"PE\x00\x00\x4c\x01\x03\x00"
+    + b"\x00" * 200
+)
 
 
 def _flate_image(pixels: bytes, width: int, height: int) -> str:
@@ -614,3 +616,20 @@ def test_a_signed_pdf_with_big_flate_scans_stays_signed() -> None:
     result = checked(data)
     assert isinstance(result, CheckedFile), result
     assert result.signed and result.clean == data
+
+
+def test_a_kept_pdf_the_staff_s_viewer_reads_as_another_file_is_refused() -> None:
+    """No object listed twice, no repair by pypdf: the cross-reference's lines are one
+    byte short, so pdfium (the staff's preview, Chrome) rebuilds it and shows a catalog
+    attaching fattura.html while pypdf reads the clean one. Read again by pdfium, the
+    kept file is refused as one we cannot check; a .p7m and a signed PDF."""
+    import pypdfium2 as pdfium
+
+    for name, shown, data in (
+        (".p7m", h.catalog_read_two_ways(signed=False), p7m(h.catalog_read_two_ways(signed=False))),
+        ("signed PDF", h.catalog_read_two_ways(signed=True), h.catalog_read_two_ways(signed=True)),
+    ):
+        assert pdfium.PdfDocument(shown).count_attachments() == 1  # what a viewer sees
+        result = checked(data)
+        assert isinstance(result, FileRefused), (name, result)
+        assert result.reason == "repeated_keys", (name, result.reason)
