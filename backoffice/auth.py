@@ -6,6 +6,9 @@
   `--proxy-headers` so the scheme is the client's).
 - Every POST form carries a hidden `csrf` field equal to the session's token (compared
   with `hmac.compare_digest`), else 403 (`deps.CheckedForm`).
+- A browser that logged in keeps a device cookie (`sportello_device`, a random token,
+  90 days, sent to `/login` only): it keeps its own allowance when the account is closed
+  to new places after a day of failures (`storage.lockout`).
 - The login form, before any session exists, uses a double-submit token: a random value
   in the cookie `sportello_login_csrf` and the same value in the form.
 - Who is logged in and which dossier they may see are dependencies in `deps.py`.
@@ -18,6 +21,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from storage import lockout
 from storage import staff as accounts
 from storage.staff import Session
 
@@ -66,6 +70,20 @@ def session_of(request: Request) -> Session | None:
     """The live session of this request, or None (no dependency: for the login page)."""
     svc = services_of(request)
     return accounts.session_for(svc.db, request.cookies.get(SESSION_COOKIE), svc.clock())
+
+
+def set_device_cookie(response: Response, request: Request, token: str) -> None:
+    """This browser logged in: it keeps its own allowance when the account is closed to
+    new places (`storage.lockout`). Sent to the login form only."""
+    response.set_cookie(
+        lockout.DEVICE_COOKIE,
+        token,
+        max_age=int(lockout.KNOWN_KEPT.total_seconds()),
+        path=LOGIN_PATH,
+        secure=is_secure(request),
+        httponly=True,
+        samesite="lax",
+    )
 
 
 # -- the login form's double-submit token ----------------------------------------------

@@ -128,8 +128,60 @@ def cases() -> list[tuple[str, str, bytes]]:
             hostile.with_dss(hostile.pades_signed(_rewritten(scanned_pdf(20, 1240, 8 * MB)))),
         ),
         ("accepted PDF", "signed 5 times in a row (the most signatures taken)", signed[4]),
+        (
+            "accepted PDF",
+            "signed, Flate grey scan: 15 pages at 300 dpi (124 MiB of pixels)",
+            flate_scan_signed(15),
+        ),
+        (
+            "refused PDF",
+            "signed, Flate grey pages rendered: 16 at 300 dpi (over 128 MiB)",
+            flate_scan_signed(16, noise=0),
+        ),
+        ("refused PDF", "signed, Flate image: 1 GiB of zeros (a bomb)", flate_bomb_image_signed()),
+        (
+            "refused PDF",
+            "signed, Flate image: a program 120 MiB in",
+            flate_scan_signed(14, tail=hostile.PROGRAM),
+        ),
         ("refused PDF", "signed 20 times in a row (red team: 4.5 s)", signed[19]),
     ]
+
+
+def _flate_image(packed: bytes, width: int, height: int) -> str:
+    head = (
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} "
+        f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+        f"/Length {len(packed)} >>\nstream\n"
+    )
+    return (head.encode() + packed + b"\nendstream").decode("latin-1")
+
+
+def flate_scan_signed(pages: int, tail: bytes = b"", noise: float = 0.05) -> bytes:
+    """A signed PDF whose image is `pages` grey 300-dpi A4 pages of a slightly noisy
+    scan (`noise` 0: a page rendered by a program), compressed with Flate (as a
+    scanner's grey or img2pdf's PNG), one image tall; `tail` after the pixels."""
+    import zlib
+
+    grain = Image.effect_noise((2480, 3508), 6).convert("L")
+    page = Image.blend(hostile.page_image(grain.size).convert("L"), grain, noise).tobytes()
+    packer = zlib.compressobj(6)
+    packed = b"".join(packer.compress(page) for _ in range(pages))
+    packed += packer.compress(tail.ljust(2480 * (-(-len(tail) // 2480)), b"\x00"))
+    packed += packer.flush()
+    height = 3508 * pages + -(-len(tail) // 2480)
+    image = _flate_image(packed, 2480, height)
+    return hostile.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
+
+
+def flate_bomb_image_signed() -> bytes:
+    import zlib
+
+    packer = zlib.compressobj(9)
+    block = bytes(MB)
+    packed = b"".join(packer.compress(block) for _ in range(1024)) + packer.flush()
+    image = _flate_image(packed, 32768, 32768)
+    return hostile.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
 
 
 def _rewritten(pdf: bytes) -> bytes:

@@ -13,13 +13,26 @@ to `RESERVE` slots short of full, and those last slots are for chats with fewer 
 hand. So two chats sending piles of files cannot take every other family's uploads away:
 a family sending one photo is still taken while they wait.
 
+The reserve alone could still be held by a dozen chats each keeping one file in hand
+(sending the next as soon as one is answered). So a file from a chat with nothing in
+hand, arriving when the process is full, waits in line (first come, first served, at
+most `WAIT` seconds, at most `MAX_WAITING` files) instead of being turned away; while one
+waits, a slot that frees goes to the first in line, and a chat already holding a file
+takes no slot. Twelve chats keeping one file each then get their turn like anyone else:
+a family sending one photo is served once a slot frees, after the few files ahead of
+hers, never starved. Only a chat's first file waits; the others of an album that could
+not be taken are told about as before.
+
 One counter per process (with two webhook workers each has its own).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +54,8 @@ IN_HAND = 40  # files of all chats together in this process
 RESERVE = 10  # of those, kept for chats with fewer than FEW files in hand
 FEW = 2
 BURST = 2.0  # seconds: the files not taken within this time (one pile) are told about once
+WAIT = 20.0  # seconds a file from a chat with nothing in hand waits for a slot, at most
+MAX_WAITING = 100  # files waiting in line, at most (then told at once)
 
 NOT_TAKEN = N_(
     "Sto ancora controllando i file di prima: mandate il resto tra un minuto. Gli ultimi "
@@ -70,6 +85,7 @@ class Backlog(BaseMiddleware):
         self.in_hand = IN_HAND if in_hand is None else in_hand
         self.reserve = RESERVE if reserve is None else reserve
         self.chats: dict[int, int] = {}  # files in hand, by chat
+        self.line: deque[tuple[int, asyncio.Future[None]]] = deque()  # waiting, by chat
         self.told: dict[int, tuple[float, str | None]] = {}  # when each chat was told, album
 
     @property
@@ -86,28 +102,70 @@ class Backlog(BaseMiddleware):
         if message is None or not (message.photo or message.document):
             return await handler(update, data)
         chat = message.chat.id
-        mine = self.chats.get(chat, 0)
-        if not self._takes(mine):
+        mine = self.chats.get(chat, 0) + sum(1 for c, _f in self.line if c == chat)
+        if self._takes(mine):
+            self._take(chat)
+        elif not (mine == 0 and await self._wait_in_line(chat)):
             log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
             await self._tell(message, data, chat, mine)
             return None
-        self.chats[chat] = self.chats.get(chat, 0) + 1
         try:
             return await handler(update, data)
         finally:
-            self.chats[chat] -= 1
-            if not self.chats[chat]:
-                del self.chats[chat]
-                self.told.pop(chat, None)
+            self._release(chat)
+            self._hand_over()
 
     def _takes(self, mine: int) -> bool:
-        """Whether a chat with `mine` files in hand may have one more checked: under its
-        own cap, and under the process's, the last `reserve` slots kept for chats with
-        fewer than `FEW` files in hand."""
-        if mine >= self.per_chat:
+        """Whether a chat with `mine` files in hand may have one more checked now: under
+        its own cap, and under the process's, the last `reserve` slots kept for chats
+        with fewer than `FEW` files in hand; none while files of chats with nothing in
+        hand wait in line (they come first)."""
+        if mine >= self.per_chat or self.line:
             return False
         room = self.in_hand if mine < FEW else self.in_hand - self.reserve
         return self.total < room
+
+    def _take(self, chat: int) -> None:
+        self.chats[chat] = self.chats.get(chat, 0) + 1
+
+    def _release(self, chat: int) -> None:
+        self.chats[chat] -= 1
+        if not self.chats[chat]:
+            del self.chats[chat]
+            self.told.pop(chat, None)
+
+    async def _wait_in_line(self, chat: int) -> bool:
+        """A file of a chat with nothing in hand waits for a slot (see the module): True
+        when it was handed one (already counted), False after `WAIT` seconds or when the
+        line is full."""
+        if len(self.line) >= MAX_WAITING:
+            return False
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.line.append((chat, turn))
+        handed = False
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(turn), WAIT)
+            handed = turn.done()
+            return handed
+        finally:
+            if not handed:  # given up (or the bot stopping): out of line, its slot freed
+                if turn.done():
+                    self._release(chat)
+                else:
+                    turn.cancel()
+                    with contextlib.suppress(ValueError):
+                        self.line.remove((chat, turn))
+                self._hand_over()  # it may have been first in line
+
+    def _hand_over(self) -> None:
+        """The slots free now go to the files waiting in line, first come first served."""
+        while self.line and self.total < self.in_hand:
+            chat, turn = self.line.popleft()
+            if turn.done():
+                continue
+            self._take(chat)
+            turn.set_result(None)
 
     async def _tell(self, message: Message, data: dict[str, Any], chat: int, mine: int) -> None:
         """Every file not taken is told about, in the family's language, once per pile (the

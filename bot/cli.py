@@ -344,6 +344,8 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
             staff.set_active(db, member.id, args.action == "enable")
             print(f"{member.email}: {args.action}d", file=out)
         return EXIT_OK
+    if args.action in ("locked", "unlock"):
+        return _staff_locks(args, out, err)
     members = staff.list_staff(open_db(_settings(args).db_path))
     if not members:
         print("no accounts yet: sportello staff add EMAIL --comune NAME", file=err)
@@ -352,6 +354,37 @@ def cmd_staff(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
             f for f, on in (("admin", member.is_admin), ("disabled", not member.active)) if on
         )
         print(f"{member.id}\t{member.email}\t{', '.join(member.comuni)}\t{flags}", file=out)
+    return EXIT_OK
+
+
+def _staff_locks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The accounts closed to new places after a day of failed logins, or one opened."""
+    from common.clock import utcnow
+    from storage import lockout, staff
+    from storage.db import open_db
+
+    db = open_db(_settings(args).db_path)
+    now = utcnow()
+    if args.action == "locked":
+        closed = lockout.closed_accounts(db, now)
+        if not closed:
+            print("no account is closed to new addresses", file=out)
+        for account in closed:
+            print(
+                f"{account.email}\t{account.failures} failed logins in a day\t"
+                f"closed to new addresses until {account.until.isoformat(timespec='minutes')}",
+                file=out,
+            )
+        return EXIT_OK
+    member = staff.staff_by_email(db, args.email)
+    if member is None:
+        print(
+            f"{args.email.strip().lower()}: no such account in {_settings(args).db_path}", file=err
+        )
+        return EXIT_INVALID
+    was_closed = lockout.unlock(db, member.email, now)
+    state = "unlocked" if was_closed else "was not closed; failures so far no longer count"
+    print(f"{member.email}: {state}", file=out)
     return EXIT_OK
 
 
@@ -456,10 +489,15 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_staff)
     ls = st_sub.add_parser("list", help="every account, its comuni and flags")
     ls.set_defaults(func=cmd_staff)
+    locked = st_sub.add_parser(
+        "locked", help="accounts closed to new addresses after a day of failed logins"
+    )
+    locked.set_defaults(func=cmd_staff)
     for action, text in (
         ("disable", "no more logins (someone who left); their sessions end"),
         ("enable", "allow logins again"),
         ("password", "set a new password (asked twice, or --password-stdin)"),
+        ("unlock", "open an account closed to new addresses (see `staff locked`)"),
     ):
         one_account = st_sub.add_parser(action, help=text)
         one_account.add_argument("email")

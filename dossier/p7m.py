@@ -97,7 +97,7 @@ def check_p7m(data: bytes, max_pages: int, deadline: float, depth: int = 0) -> i
         found, _signatures, reached = walk(content, reader, deadline)
         if found & REFUSED_WHEN_SIGNED:
             raise FileRefused(MSG_SIGNED_ACTIVE)
-        kept_whole(reader, content, reached, whole=True, deadline=deadline)
+        kept_whole(reader, content, reached, whole=True, deadline=deadline, pages=pages)
         if repeated:
             raise FileRefused(MSG_REPEATED_KEYS)
     return pages

@@ -29,6 +29,7 @@ from .pdfs import (
     page_count,
     text_of,
 )
+from .pdfviewer import viewer_sees
 from .refusals import (
     MSG_ACTIVE_CONTENT,
     MSG_ENCRYPTED,
@@ -170,14 +171,26 @@ KEPT_PROBLEMS = {  # `pdfscan.kept_problems`' codes
 
 
 def kept_whole(
-    reader: PdfReader, data: bytes, reached: set[Any], *, whole: bool, deadline: float
+    reader: PdfReader,
+    data: bytes,
+    reached: set[Any],
+    *,
+    whole: bool,
+    deadline: float,
+    pages: int,
 ) -> None:
     """A PDF kept byte for byte carries nothing besides what its pages and signatures use
-    (`dossier.pdfscan.kept_problems`): each problem refused with its own message."""
+    (`dossier.pdfscan.kept_problems`), and the staff's viewer reads the same file
+    (`dossier.pdfviewer.viewer_sees`: `pages` pages, nothing we refuse): each problem
+    refused with its own message."""
     problem = pdfscan.kept_problems(reader, data, reached, whole=whole, deadline=deadline)
     if problem is not None:
         log.info("kept PDF refused: %s", problem)
         raise FileRefused(KEPT_PROBLEMS.get(problem, MSG_SIGNED_ACTIVE))
+    seen = viewer_sees(data, pages)
+    if seen is not None:
+        log.info("kept PDF refused: the viewer sees another file (%s)", seen)
+        raise FileRefused(MSG_REPEATED_KEYS)
 
 
 def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> CheckedPdf:
@@ -207,7 +220,7 @@ def check_pdf(data: bytes, max_pages: int, text_pages: int, deadline: float) -> 
         if signed and found & REFUSED_WHEN_SIGNED:
             raise FileRefused(MSG_SIGNED_ACTIVE)
         if signed:
-            kept_whole(reader, data, reached, whole=False, deadline=deadline)
+            kept_whole(reader, data, reached, whole=False, deadline=deadline, pages=pages)
         text = text_of(reader, text_pages) if text_pages else ""
         if signed:
             if repeated:  # in an object read since (one nothing reaches)

@@ -30,15 +30,15 @@ import io
 import logging
 import re
 import threading
-import time
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.generic import ByteStringObject, DictionaryObject, StreamObject, TextStringObject
+from pypdf.generic import DictionaryObject, StreamObject
+
+from .payloads import STRUCTURAL, Budget, TooComplex, payload_in, payload_in_objects
 
 MAX_OBJECTS = 10_000  # measured: a 100-page scan or text PDF has ~300; the walk ~1 s at 10,000
 
@@ -135,7 +135,7 @@ def ends_at_eof(data: bytes) -> bool:
     return _LAST_EOF.search(data[-4096:]) is not None
 
 
-_STRUCTURAL = frozenset({"/XRef", "/ObjStm"})
+_STRUCTURAL = STRUCTURAL
 
 
 _FIRST_OBJECT = re.compile(rb"(\d{1,10})\s+(\d{1,5})\s+obj\b")
@@ -313,132 +313,6 @@ def xref_disagrees(reader: PdfReader, data: bytes) -> bool:
     return any(len(set(numbers or ())) != len(numbers or ()) for numbers in headers.values())
 
 
-# --- payloads in what the walk reaches: archives and programs, in any object's bytes -----------
-
-_PAYLOAD = re.compile(
-    rb"PK\x03\x04|MZ|\x7fELF|7z\xbc\xaf\x27\x1c|Rar!\x1a\x07|This program cannot be run"
-)
-_ZIP_METHODS = frozenset({0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99})
-_PRINTABLE_NAME = re.compile(rb"[\x20-\x7e\x80-\xff]+")
-_MIN_STRING = 64  # shorter strings hold no program or archive worth the name
-_IMAGE_HEAD = 64 * 1024  # of an image's pixels, only the start is looked at
-MAX_SNIFFED = 150 * 1024 * 1024  # decoded bytes looked at in one file, at most
-
-
-def payload_in(blob: bytes) -> str | None:
-    """ "archive" or "program" when `blob` holds one (a ZIP local header that reads as
-    one, a Windows program's MZ header pointing at its PE header or its DOS stub's
-    words, an ELF header, a 7-Zip or RAR signature); else None. Checked for the
-    structure, not two bytes alone, so compressed images and fonts do not match by chance."""
-    for found in _PAYLOAD.finditer(blob):
-        at, tag = found.start(), found.group()
-        if tag == b"PK\x03\x04":
-            head = blob[at + 4 : at + 30]
-            if len(head) < 26:
-                continue
-            method = int.from_bytes(head[4:6], "little")
-            name_length = int.from_bytes(head[22:24], "little")
-            name = blob[at + 30 : at + 30 + name_length]
-            if (
-                method in _ZIP_METHODS
-                and 0 < name_length <= 1024
-                and len(name) == name_length
-                and _PRINTABLE_NAME.fullmatch(name)
-            ):
-                return "archive"
-        elif tag == b"MZ":
-            where = blob[at + 0x3C : at + 0x40]
-            pe = at + int.from_bytes(where, "little") if len(where) == 4 else -1
-            if pe > at and blob[pe : pe + 4] == b"PE\x00\x00":
-                return "program"
-        elif tag == b"\x7fELF":
-            if blob[at + 4 : at + 5] in (b"\x01", b"\x02") and blob[at + 6 : at + 7] == b"\x01":
-                return "program"
-        elif tag == b"This program cannot be run":
-            return "program"
-        else:
-            return "archive"
-    return None
-
-
-def _strings_of(obj: Any) -> Iterator[bytes]:
-    """The long strings written in an object itself (not those it refers to)."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, DictionaryObject):
-            stack.extend(dict.values(item))
-        elif isinstance(item, list):
-            stack.extend(list.__iter__(item))
-        elif isinstance(item, (ByteStringObject, TextStringObject)):
-            raw = item.original_bytes
-            if len(raw) >= _MIN_STRING:
-                yield raw
-
-
-# Encodings that only spell bytes out (hex, base-85, LZW, run lengths): an image whose
-# first filter is one of them is decoded whole (no scanner or camera writes one), since
-# its bytes in the file show nothing of what they spell.
-_TEXT_ENCODINGS = frozenset(
-    {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85", "/LZWDecode", "/LZW"}
-    | {"/RunLengthDecode", "/RL"}
-)
-
-
-def _image_head(stream: StreamObject) -> bytes:
-    """The start of an image's pixels (a Flate-compressed one), the whole of what a
-    text encoding spells out (`_TEXT_ENCODINGS`), nothing otherwise (a JPEG's bytes are
-    in the file as they are: `payload_in(data)` looks at them)."""
-    filters = stream.get("/Filter")
-    first = filters[0] if isinstance(filters, list) and filters else filters
-    if first in _TEXT_ENCODINGS:  # no image's own compression: what it wraps, decoded
-        try:
-            return stream.get_data()
-        except Exception:
-            return bytes(stream._data)
-    if first != "/FlateDecode":
-        return b""
-    try:
-        return zlib.decompressobj().decompress(bytes(stream._data), _IMAGE_HEAD)
-    except zlib.error:
-        return b""
-
-
-def _decoded(stream: StreamObject) -> bytes:
-    if stream.get("/Subtype") == "/Image":
-        return _image_head(stream)
-    try:
-        return stream.get_data()
-    except Exception:  # undecodable: a viewer shows nothing of it either
-        return bytes(stream._data)
-
-
-def payload_in_objects(reader: PdfReader, deadline: float) -> str | None:
-    """`payload_in` over every object the cross-reference lists: each stream's decoded
-    bytes (an image's first pixels), each long string (a program written as a hex
-    string). "too_complex" past the deadline or MAX_SNIFFED decoded bytes."""
-    numbers = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
-    sniffed = 0
-    for number in sorted(numbers):
-        if time.monotonic() > deadline or sniffed > MAX_SNIFFED:
-            return "too_complex"
-        try:
-            obj: Any = reader.get_object(number)
-        except Exception:
-            continue
-        if isinstance(obj, StreamObject) and obj.get("/Type") not in _STRUCTURAL:
-            blob = _decoded(obj)
-            sniffed += len(blob)
-            found = payload_in(blob)
-            if found:
-                return found
-        for raw in _strings_of(obj):
-            found = payload_in(raw)
-            if found:
-                return found
-    return None
-
-
 def kept_problems(
     reader: PdfReader,
     data: bytes,
@@ -451,13 +325,17 @@ def kept_problems(
     may follow the last `%%EOF` (the PDF inside a `.p7m`)."""
     if carries_zip(data):
         return "zip"
-    found = payload_in(data)
-    if found:
-        return found
-    if whole and not ends_at_eof(data):
-        return "tail"
-    if xref_disagrees(reader, data):
-        return "ambiguous"
-    if unreached_streams(reader, data, reached):
-        return "unreached_stream"
-    return payload_in_objects(reader, deadline)
+    budget = Budget(deadline)
+    try:
+        found = payload_in(data, budget)
+        if found:
+            return found
+        if whole and not ends_at_eof(data):
+            return "tail"
+        if xref_disagrees(reader, data):
+            return "ambiguous"
+        if unreached_streams(reader, data, reached):
+            return "unreached_stream"
+        return payload_in_objects(reader, budget)
+    except TooComplex:
+        return "too_complex"

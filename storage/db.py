@@ -456,6 +456,15 @@ def m017_families_at_the_counter(db: Database) -> None:
         db.execute("UPDATE users SET user_id = ? WHERE user_id = 0", [FIRST])
 
 
+@migrations()
+def m018_known_devices(db: Database) -> None:
+    """The browsers that logged in to a staff account (`storage.lockout`): the SHA-256 of
+    the token their cookie holds, per e-mail."""
+    db.table("known_devices").create(
+        {"token_hash": str, "email": str, "at": str}, pk=("token_hash", "email")
+    )
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path`, WAL mode, schema up to date."""
     path = Path(path)

@@ -11,7 +11,10 @@ stranger out, not the staff member. Strangers rotating addresses are slowed per 
 after `ACCOUNT_SLOW_AFTER` failures on one e-mail in an hour, each address that never
 logged in to it gets one password check every `ACCOUNT_SLOW_INTERVAL` (its own slot: a
 stranger slows only themselves, never the staff member on a new phone), while the
-staff member's own addresses are not slowed; the log says so once, with no personal data. An unknown e-mail costs the same work as a known one
+staff member's own addresses are not slowed; the log says so once, with no personal data.
+After `storage.lockout.DAILY_FAILURES` failures in a day the account is closed to places
+(addresses, browsers) that never logged in to it, until the day passes or an
+administrator unlocks it; the places that did keep their own allowance. An unknown e-mail costs the same work as a known one
 (a dummy hash is verified) and is locked the same way, so neither timing nor lockout tells
 who has an account.
 
@@ -39,6 +42,8 @@ from sqlite_utils import Database
 
 from common.clock import iso, parse_iso, utcnow
 
+from . import lockout
+from .lockout import KNOWN_KEPT, REFUSED, RESERVED, RIGHT, WRONG
 from .rows import last_id
 
 log = logging.getLogger(__name__)
@@ -50,7 +55,6 @@ LOCKOUT = dt.timedelta(minutes=15)
 ACCOUNT_SLOW_AFTER = 30  # failures on one e-mail in ACCOUNT_WINDOW, from any address
 ACCOUNT_WINDOW = dt.timedelta(hours=1)
 ACCOUNT_SLOW_INTERVAL = dt.timedelta(seconds=60)  # then: one check per interval per new address
-KNOWN_KEPT = dt.timedelta(days=90)  # a successful login makes its address known this long
 SESSION_HOURS = 8
 MIN_PASSWORD = 12
 
@@ -167,9 +171,7 @@ def list_staff(db: Database) -> list[Staff]:
 
 # -- logins ----------------------------------------------------------------------------
 
-# `login_attempts.ok`: 1 right, 0 wrong (or unknown e-mail, or disabled account), -1
-# refused before the password was looked at (locked, or busy), 2 reserved (being verified).
-RIGHT, WRONG, REFUSED, RESERVED = 1, 0, -1, 2
+# `login_attempts.ok`: see `storage.lockout` (RIGHT, WRONG, REFUSED, RESERVED, UNLOCKED).
 RESERVATION = dt.timedelta(seconds=30)  # older than this, a reservation is a crashed attempt
 # A login waits its turn behind the attempts on the same e-mail being verified (a queue,
 # first come first served) at most this long, instead of being refused as "busy": a
@@ -182,8 +184,10 @@ _email_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValue
 @dataclass(frozen=True)
 class Login:
     """How a login attempt ended: `staff` when it succeeded, else why not: "wrong",
-    "locked" (until `until`), "slowed" (the account is under attack: until `until`) or
-    "busy" (another attempt on this account is being checked)."""
+    "locked" (until `until`), "slowed" (the account is under attack: until `until`),
+    "closed" (the account's day of failures is spent and this place never logged in to
+    it: until `until`, or an administrator's unlock) or "busy" (another attempt on this
+    account is being checked)."""
 
     staff: Staff | None
     refused: str = "wrong"
@@ -206,7 +210,9 @@ def client_key(remote: str | None) -> str | None:
     return str(address)
 
 
-def _account_slowed(db: Database, email: str, remote: str | None, now: dt.datetime) -> Any:
+def _account_slowed(
+    db: Database, email: str, remote: str | None, now: dt.datetime, known: bool
+) -> Any:
     """When an address that never logged in to this e-mail may have its password checked
     again, while the e-mail is under attack (ACCOUNT_SLOW_AFTER failures in the last
     hour, from anywhere); None if now. Each address has its own slot (one check every
@@ -219,10 +225,6 @@ def _account_slowed(db: Database, email: str, remote: str | None, now: dt.dateti
     ).fetchone()[0]
     if failures < ACCOUNT_SLOW_AFTER:
         return None
-    known = db.execute(
-        "SELECT 1 FROM login_attempts WHERE email = ? AND remote IS ? AND ok = ? LIMIT 1",
-        [email, remote, RIGHT],
-    ).fetchone()
     if known:
         return None
     last = db.execute(  # this address's own slot: a stranger slows only themselves
@@ -313,25 +315,40 @@ def locked_until(
 
 
 def _reserve(
-    db: Database, email: str, now: dt.datetime, remote: str | None, *, record_busy: bool = True
+    db: Database,
+    email: str,
+    now: dt.datetime,
+    remote: str | None,
+    *,
+    record_busy: bool = True,
+    device: str | None = None,
 ) -> Login | int:
     """Before the password is looked at, in one write transaction: refuse (the attempt is
     recorded) when locked or when another attempt on this e-mail is being verified, else
     reserve this one and return its row id. So 100 requests at once verify one password.
     With `record_busy` False, a "busy" answer writes nothing (the caller waits and asks
-    again)."""
+    again). An account whose day of failures is spent refuses places that never logged
+    in to it (`storage.lockout`; `device`: the token of the browser's device cookie)."""
     conn = db.conn
     if conn.in_transaction:
         conn.commit()
     conn.execute("BEGIN IMMEDIATE")
     try:
         until = locked_until(db, email, now, remote)
-        slowed = None if until is not None else _account_slowed(db, email, remote, now)
+        known = lockout.device_known(db, email, device, now) or lockout.address_known(
+            db, email, remote
+        )
+        closed = None if until is not None or known else lockout.closed_until(db, email, now)
+        slowed = (
+            None
+            if until is not None or closed is not None
+            else _account_slowed(db, email, remote, now, known)
+        )
         busy = conn.execute(
             "SELECT 1 FROM login_attempts WHERE email = ? AND ok = ? AND at > ? LIMIT 1",
             [email, RESERVED, iso(now - RESERVATION)],
         ).fetchone()
-        refused = until is not None or slowed is not None
+        refused = until is not None or closed is not None or slowed is not None
         ok = REFUSED if refused or busy else RESERVED
         cursor = None
         if refused or not busy or record_busy:
@@ -350,6 +367,8 @@ def _reserve(
         raise
     if until is not None:
         return Login(None, "locked", until)
+    if closed is not None:
+        return Login(None, "closed", closed)
     if slowed is not None:
         return Login(None, "slowed", slowed)
     if busy or cursor is None:
@@ -394,17 +413,24 @@ def _settle(
     ).fetchone()
     if found and row is not None:  # a real account: the administrator is told
         _warn_if_under_attack(db, found[0], now)
+        lockout.warn_if_closed(db, found[0], now)
     until = locked_until(db, found[0], now, found[1]) if found else None
     return Login(None, "locked", until) if until is not None else Login(None, "wrong")
 
 
 def attempt_login(
-    db: Database, email: str, password: str, now: dt.datetime, remote: str | None
+    db: Database,
+    email: str,
+    password: str,
+    now: dt.datetime,
+    remote: str | None,
+    device: str | None = None,
 ) -> Login:
-    """One login attempt, recorded: reserved, verified (argon2), settled."""
+    """One login attempt, recorded: reserved, verified (argon2), settled. `device`: the
+    token of the browser's device cookie, if any."""
     email = normalise_email(email)[:320]
     remote = client_key(remote)
-    reserved = _reserve(db, email, now, remote)
+    reserved = _reserve(db, email, now, remote, device=device)
     if isinstance(reserved, Login):
         return reserved
     try:
@@ -417,7 +443,12 @@ def attempt_login(
 
 
 async def attempt_login_async(
-    db: Database, email: str, password: str, now: dt.datetime, remote: str | None
+    db: Database,
+    email: str,
+    password: str,
+    now: dt.datetime,
+    remote: str | None,
+    device: str | None = None,
 ) -> Login:
     """`attempt_login` for a web server: the argon2 work (a third of a second) runs in a
     worker thread, the database is used only from the caller's thread (SQLite
@@ -434,7 +465,7 @@ async def attempt_login_async(
         return Login(None, "busy")
     try:
         while True:  # another process may be verifying: wait for it, a little at a time
-            reserved = _reserve(db, email, now, remote, record_busy=False)
+            reserved = _reserve(db, email, now, remote, record_busy=False, device=device)
             if not (isinstance(reserved, Login) and reserved.refused == "busy"):
                 break
             if loop.time() > deadline:

@@ -820,3 +820,49 @@ def signed_into_its_box(pdf: bytes, box: tuple[int, int, int, int] = (350, 50, 5
     again = IncrementalPdfFileWriter(io.BytesIO(template.getvalue()))
     meta = signers.PdfSignatureMetadata(field_name="Medico")
     return signers.sign_pdf(again, meta, signer=_pyhanko_signer("Dott. Bianchi")).getvalue()
+
+
+def catalog_read_two_ways(*, signed: bool) -> bytes:
+    """A catalog pypdf and pdfium read differently with no object listed twice: the
+    cross-reference lists the clean catalog (reaching stream 8 through a made-up key),
+    a second `1 0 obj` later in the file attaches stream 8 (`fattura.html`). The
+    table's entries end with a bare line feed (19 bytes, not 20): pypdf reads the table
+    and takes the clean catalog, pdfium finds the table broken, rebuilds it from the
+    bytes and takes the last `1 0 obj`."""
+    form = b"/AcroForm << /Fields [7 0 R] /SigFlags 3 >> " if signed else b""
+    clean = b"<< /Type /Catalog /Pages 2 0 R " + form + b"/PieceInfo 8 0 R >>"
+    shown = (
+        b"<< /Type /Catalog /Pages 2 0 R " + form + b"/PageMode /UseAttachments /Names << "
+        b"/EmbeddedFiles << /Names [(fattura.html) << /Type /Filespec /F (fattura.html) "
+        b"/UF (fattura.html) /EF << /F 8 0 R >> >>] >> >> >>"
+    )
+    annots = b" /Annots [7 0 R]" if signed else b""
+    objects = [
+        (1, clean),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+        (
+            3,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >>" + annots + b" >>",
+        ),
+        (4, stream(PAGE_TEXT)),
+        (5, FONT.encode()),
+        (8, stream(zlib.compress(_HTML_ATTACHMENT), "/Filter /FlateDecode /Subtype /text#2Fhtml")),
+    ]
+    if signed:
+        objects += [(6, _SIGNATURE.encode()), (7, _FIELD.encode())]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+    for number, body in [*objects, (1, shown)]:
+        offsets.setdefault(number, len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 9\n0000000000 65535 f\n"
+    for number in range(1, 9):
+        out += (
+            f"{offsets[number]:010d} 00000 n\n".encode()
+            if number in offsets
+            else b"0000000000 65535 f\n"
+        )
+    out += f"trailer\n<< /Size 9 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return sign_placeholder(bytes(out)) if signed else bytes(out)

@@ -144,9 +144,7 @@ async def second_family(s, user_id: int):
     return other
 
 
-async def test_a_pile_of_files_from_one_chat_is_capped_and_others_are_not_held_up(
-    api, db_path
-):
+async def test_a_pile_of_files_from_one_chat_is_capped_and_others_are_not_held_up(api, db_path):
     import asyncio
 
     from bot.backlog import PER_CHAT
@@ -174,7 +172,9 @@ async def test_a_pile_of_files_from_one_chat_is_capped_and_others_are_not_held_u
     last_download = max(i for i, c in enumerate(api.calls) if c.method == "download")
     assert answered < last_download
     # the chat's pile: PER_CHAT files taken, the rest not even downloaded, told once
-    told = [c.params["text"] for c in api.sent(4242) if "Sto ancora controllando" in c.params["text"]]
+    told = [
+        c.params["text"] for c in api.sent(4242) if "Sto ancora controllando" in c.params["text"]
+    ]
     assert told == [
         "Sto ancora controllando i file di prima: mandate il resto tra un minuto. Gli ultimi "
         "file non li ho presi; con /documenti vedete quelli già arrivati."
@@ -267,6 +267,7 @@ async def test_a_family_whose_photo_is_not_taken_is_always_told_in_words_that_fi
 
     for name, value in (("PER_CHAT", 3), ("IN_HAND", 4), ("RESERVE", 1), ("FEW", 1)):
         monkeypatch.setattr(backlog, name, value)
+    monkeypatch.setattr(backlog, "WAIT", 0.0)  # no slot frees while she waits
     monkeypatch.setattr(backlog, "BURST", 0.3)
     s = await at_checklist(api, db_path)
     her = await second_family(s, 6161)
@@ -321,9 +322,7 @@ async def test_a_file_over_the_families_queue_is_refused_kindly_and_taken_when_s
     await f.press("Attestazione ISEE")
     bounded.run(time.sleep, 0)  # the fork server, warm
     # other families' long checks: two running, two waiting
-    others = [
-        asyncio.create_task(bounded.run_async(time.sleep, 2.0, seconds=10)) for _ in range(4)
-    ]
+    others = [asyncio.create_task(bounded.run_async(time.sleep, 2.0, seconds=10)) for _ in range(4)]
     for _ in range(100):
         if bounded.waiting() >= 2:
             break
@@ -426,4 +425,54 @@ async def test_a_file_asked_about_or_moved_is_not_filed_where_it_would_not_fit_o
     assert texts[-1].startswith("⚠️ «Carta d'identità di chi firma» non entra"), texts
     by_item = sorted(a["item_id"] for a in attachments(s.db, dossier_id))
     assert by_item == ["id_card_applicant", "isee_attestation", "verbale_accompagnamento"]
+    await s.close()
+
+
+async def test_a_family_is_served_while_twelve_chats_keep_every_slot_in_hand(api, db_path):
+    """The red team's fourth pass (B2): two chats send piles (holding all but the
+    reserve), ten more keep one file each in hand (the reserve): twelve accounts hold
+    every slot. A family with nothing in hand sends a photo: it waits its turn, a file
+    another of those chats sends meanwhile is not taken ahead of hers, and her photo is
+    filed once a slot frees."""
+    import asyncio
+
+    from bot import backlog
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    s = await at_checklist(api, db_path)
+    piles = [s, await second_family(s, 5151)]
+    keepers = [await second_family(s, 7000 + n) for n in range(backlog.RESERVE)]
+    her = await second_family(s, 6161)
+    for who in (*piles, *keepers):
+        await who.family.press("Verbale dell'accompagnamento")
+    await her.family.press("Attestazione ISEE")
+    held = HeldDownloads()
+    s.bot.session.middleware(held)
+    sent = [
+        asyncio.create_task(
+            who.family.upload_photo(document_photo(100 + i), album=f"{n}-{i // 10}")
+        )
+        for n, who in enumerate(piles)
+        for i in range(backlog.PER_CHAT)
+    ]
+    await asyncio.sleep(0)
+    sent += [
+        asyncio.create_task(who.family.upload_photo(document_photo(300 + n)))
+        for n, who in enumerate(keepers)
+    ]
+    await asyncio.sleep(0.1)
+    mw = next(m for m in s.dp.update.outer_middleware if isinstance(m, backlog.Backlog))
+    assert mw.total == backlog.IN_HAND  # every slot held, by twelve chats
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.1)
+    # a keeper sends one more meanwhile: not taken ahead of her
+    extra = await keepers[0].family.upload_photo(document_photo(555))
+    assert extra == [NOT_TAKEN], extra
+    held.go.set()
+    theirs = await mine
+    await asyncio.gather(*sent)
+    assert "Attestazione ISEE" in theirs[-1], theirs
+    assert not any("non l'ho preso" in t for t in theirs)
+    assert len(attachments(s.db, dossiers_of(s.db, 6161)[0]["id"])) == 1
     await s.close()

@@ -557,3 +557,79 @@ def test_a_signed_pdf_with_a_web_address_in_it_stays_signed() -> None:
     assert isinstance(checked(opens), FileRefused)
     chained = "/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://x.it) >> >>"
     assert isinstance(checked(h.signed_pdf(catalog_extra=chained)), FileRefused)
+
+
+# A Windows program with no DOS stub's words: only its MZ header pointing at its PE header
+# tells what it is (the overlap between chunks must hold both).
+BARE_PROGRAM = (
+    (b"MZ".ljust(0x3C, b"\x00") + (0x80).to_bytes(4, "little")).ljust(0x80, b"\x00")
+    + b"PE\x00\x00\x4c\x01\x03\x00"
+    + b"\x00" * 200
+)
+
+
+def _flate_image(pixels: bytes, width: int, height: int) -> str:
+    import zlib
+
+    packed = zlib.compress(pixels)
+    head = (
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} "
+        f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+        f"/Length {len(packed)} >>\nstream\n"
+    )
+    return (head.encode() + packed + b"\nendstream").decode("latin-1")
+
+
+def test_a_program_or_archive_deep_in_an_image_s_pixels_is_refused() -> None:
+    """The red team's fourth pass (C4): a Flate "image" of a signed PDF, reached through a
+    made-up key, whose pixels carry a program or a ZIP past their first 64 KB, or
+    megabytes in, or across the border of two of the chunks it is inflated in."""
+    from dossier.payloads import CHUNK
+
+    border = CHUNK - 0x40  # the MZ in one chunk, the PE header it points at in the next
+    cases = {
+        "a program after 70,000 zero bytes": (b"\x00" * 70_000 + h.PROGRAM, "signed_hidden"),
+        "a ZIP holding setup.exe after 70,000 zero bytes": (
+            b"\x00" * 70_000 + h.zip_with_exe(),
+            "signed_zip",
+        ),
+        "a program 5 MB in": (bytes(range(256)) * 20_000 + h.PROGRAM, "signed_hidden"),
+        "a bare program across two chunks": (b"\x00" * border + BARE_PROGRAM, "signed_hidden"),
+    }
+    for name, (pixels, reason) in cases.items():
+        padded = pixels + b"\x00" * (-len(pixels) % 1000)
+        image = _flate_image(padded, 1000, len(padded) // 1000)
+        result = checked(h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,)))
+        assert isinstance(result, FileRefused), (name, result)
+        assert result.reason == reason, (name, result.reason)
+
+
+def test_a_signed_pdf_with_big_flate_scans_stays_signed() -> None:
+    """A genuine picture inflated whole, a chunk at a time: a grey 300-dpi A4 page of
+    noise (8.7 MB of pixels, where "MZ" and "PK" turn up by chance) stays accepted,
+    signed, kept byte for byte."""
+    from PIL import Image
+
+    page = Image.effect_noise((2480, 3508), 40).convert("L")
+    image = _flate_image(page.tobytes(), *page.size)
+    data = h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
+    result = checked(data)
+    assert isinstance(result, CheckedFile), result
+    assert result.signed and result.clean == data
+
+
+def test_a_kept_pdf_the_staff_s_viewer_reads_as_another_file_is_refused() -> None:
+    """No object listed twice, no repair by pypdf: the cross-reference's lines are one
+    byte short, so pdfium (the staff's preview, Chrome) rebuilds it and shows a catalog
+    attaching fattura.html while pypdf reads the clean one. Read again by pdfium, the
+    kept file is refused as one we cannot check; a .p7m and a signed PDF."""
+    import pypdfium2 as pdfium
+
+    for name, shown, data in (
+        (".p7m", h.catalog_read_two_ways(signed=False), p7m(h.catalog_read_two_ways(signed=False))),
+        ("signed PDF", h.catalog_read_two_ways(signed=True), h.catalog_read_two_ways(signed=True)),
+    ):
+        assert pdfium.PdfDocument(shown).count_attachments() == 1  # what a viewer sees
+        result = checked(data)
+        assert isinstance(result, FileRefused), (name, result)
+        assert result.reason == "repeated_keys", (name, result.reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from storage import audit
+from storage import audit, lockout
 from storage import staff as accounts
 
 from .. import auth, formatting
@@ -59,7 +59,10 @@ async def login(request: Request, svc: ServicesDep) -> Response:
         return again("La pagina di accesso era scaduta. Scrivete di nuovo e-mail e password.", 403)
     if not email or not password:
         return again("Scrivete l'e-mail e la password.", 400)
-    attempt = await accounts.attempt_login_async(svc.db, email, password, now, remote(request))
+    device = request.cookies.get(lockout.DEVICE_COOKIE)
+    attempt = await accounts.attempt_login_async(
+        svc.db, email, password, now, remote(request), device=device
+    )
     staff = attempt.staff
     if staff is None:
         typed = accounts.normalise_email(email)
@@ -75,6 +78,16 @@ async def login(request: Request, svc: ServicesDep) -> Response:
             return again(
                 "Troppi tentativi non riusciti su questo account da altre reti: i controlli "
                 f"sono rallentati. Riprovate tra {wait} secondi.",
+                429,
+            )
+        if attempt.refused == "closed" and attempt.until is not None:
+            audit.log_stranger(svc.db, typed, "login_locked", at=now)
+            return again(
+                "Per proteggere questo account, dopo molti tentativi non riusciti l'accesso "
+                "da computer e reti nuovi è sospeso fino alle "
+                f"{formatting.moment(attempt.until)[-5:]} del {formatting.day(attempt.until)}. "
+                "Potete entrare dal computer che usate di solito, oppure chiedete "
+                "all'amministratore di sbloccare l'account.",
                 429,
             )
         if attempt.refused == "locked" and attempt.until is not None:
@@ -94,6 +107,9 @@ async def login(request: Request, svc: ServicesDep) -> Response:
     audit.log(svc.db, staff, "login", at=now)
     response = redirect(target)
     auth.set_session_cookie(response, request, token)
+    known = lockout.usable_token(device) or lockout.new_device_token()
+    lockout.remember_device(svc.db, staff.email, known, now)
+    auth.set_device_cookie(response, request, known)
     auth.clear_login_csrf_cookie(response, request)
     return response
 

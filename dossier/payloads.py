@@ -1,0 +1,257 @@
+"""Archives and programs riding in a PDF kept byte for byte (a digitally signed PDF, the
+PDF inside a `.p7m`): looked for in every object the cross-reference lists, each
+stream's decoded bytes and each long string (`payload_in_objects`).
+
+Images are the big streams. A JPEG's bytes are in the file as they are (`payload_in` of
+the whole file sees them). A Flate-compressed image (a scanner's grey or black-and-white
+pages, img2pdf's PNGs) is inflated a chunk at a time (`CHUNK`), each chunk looked at
+together with the end of the one before (`OVERLAP`), so a signature across the border of
+two chunks is found and memory stays a few megabytes however big the picture. The
+pixels of one file are inflated up to `MAX_IMAGE_BYTES` in all: a 600-dpi A4 colour page
+is 100 MiB, a 50-page verbale scanned in black and white at 300 dpi 52 MiB, in grey at
+150 dpi 104 MiB; a real grey scan at 300 dpi compressed with Flate reaches the 20 MB a
+bot may download at about a dozen pages (8.3 MiB of pixels each). Past the ceiling, or
+the deadline, the file is "too_complex" (refused kindly: the family sends photos of the
+pages). Inflating and looking costs about 10-20 ms a MiB on the 2-core machine, so the
+ceiling is also what keeps the worst such file near the 2 s target. An image whose
+filters include one that only spells bytes out (hex, base-85, LZW, run lengths: no
+scanner or camera writes one) is decoded whole by pypdf (its own ceilings on what it
+inflates).
+
+Not looked at: what an image's PNG or TIFF predictor would make of its inflated bytes
+(undoing one is a loop over every byte in Python: seconds for one genuine photo). The
+inflated bytes themselves are looked at.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.generic import ByteStringObject, DictionaryObject, StreamObject, TextStringObject
+
+STRUCTURAL = frozenset({"/XRef", "/ObjStm"})
+
+_SIGNATURES = (
+    b"PK\x03\x04",
+    b"MZ",
+    b"\x7fELF",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"This program cannot be run",
+)
+_ZIP_METHODS = frozenset({0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99})
+_PRINTABLE_NAME = re.compile(rb"[\x20-\x7e\x80-\xff]+")
+_MIN_STRING = 64  # shorter strings hold no program or archive worth the name
+MAX_SNIFFED = 150 * 1024 * 1024  # decoded bytes of streams other than images, in one file
+MAX_IMAGE_BYTES = 128 * 1024 * 1024  # inflated pixels looked at in one file, at most (see above)
+MAX_CANDIDATES = 100_000  # signatures looked at in one file (random bytes: 16 "MZ" a MB)
+CHUNK = 1024 * 1024  # inflated at a time
+# Looked at again with the next chunk: a signature in the last OVERLAP bytes of a chunk is
+# judged again with the next one, so every signature has at least this much after it
+# (a program's PE header is a few hundred bytes after its MZ, a ZIP's name within 1 KB).
+OVERLAP = 64 * 1024
+
+
+def _is_payload(blob: bytes, at: int, tag: bytes) -> bool:
+    """Whether the signature `tag` at `at` starts what it says (see `payload_in`)."""
+    if tag == b"PK\x03\x04":
+        head = blob[at + 4 : at + 30]
+        if len(head) < 26:
+            return False
+        method = int.from_bytes(head[4:6], "little")
+        name_length = int.from_bytes(head[22:24], "little")
+        name = blob[at + 30 : at + 30 + name_length]
+        return (
+            method in _ZIP_METHODS
+            and 0 < name_length <= 1024
+            and len(name) == name_length
+            and _PRINTABLE_NAME.fullmatch(name) is not None
+        )
+    if tag == b"MZ":
+        where = blob[at + 0x3C : at + 0x40]
+        pe = at + int.from_bytes(where, "little") if len(where) == 4 else -1
+        return pe > at and blob[pe : pe + 4] == b"PE\x00\x00"
+    if tag == b"\x7fELF":
+        return blob[at + 4 : at + 5] in (b"\x01", b"\x02") and blob[at + 6 : at + 7] == b"\x01"
+    return True
+
+
+class TooComplex(Exception):
+    """Past the deadline, more pixels than `MAX_IMAGE_BYTES` or more look-alike
+    signatures than `MAX_CANDIDATES` to look at."""
+
+
+class Budget:
+    """What one file's sniffing may still spend: time, inflated pixels, and signatures
+    looked at (a stream of "MZMZMZ…" would take a minute to look at one by one; no
+    document holds a hundred thousand of them)."""
+
+    def __init__(self, deadline: float = float("inf")) -> None:
+        self.deadline = deadline
+        self.image_bytes = 0
+        self.candidates = 0
+
+    def spend(self, size: int) -> None:
+        self.image_bytes += size
+        if self.image_bytes > MAX_IMAGE_BYTES or time.monotonic() > self.deadline:
+            raise TooComplex
+
+    def look(self) -> None:
+        self.candidates += 1
+        if self.candidates > MAX_CANDIDATES:
+            raise TooComplex
+
+
+def payload_in(blob: bytes, budget: Budget | None = None) -> str | None:
+    """ "archive" or "program" when `blob` holds one (a ZIP local header that reads as
+    one, a Windows program's MZ header pointing at its PE header or its DOS stub's
+    words, an ELF header, a 7-Zip or RAR signature; the first in the bytes says which);
+    else None. Checked for the structure, not two bytes alone, so compressed images and
+    fonts do not match by chance. Each signature is looked for on its own (`bytes.find`,
+    in C, from the first of its first byte: a scan's pixels often have none of them);
+    TooComplex past `budget`'s candidates."""
+    budget = budget or Budget()
+    first: tuple[int, bytes] | None = None
+    for tag in _SIGNATURES:
+        lead = blob.find(tag[:1])  # one byte: memchr, ten times faster than the whole tag
+        at = blob.find(tag, lead) if lead >= 0 else -1
+        while at >= 0 and (first is None or at < first[0]):
+            budget.look()
+            if _is_payload(blob, at, tag):
+                first = (at, tag)
+                break
+            at = blob.find(tag, at + 1)
+    if first is None:
+        return None
+    return (
+        "program" if first[1] in (b"MZ", b"\x7fELF", b"This program cannot be run") else "archive"
+    )
+
+
+def _strings_of(obj: Any) -> Iterator[bytes]:
+    """The long strings written in an object itself (not those it refers to)."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, DictionaryObject):
+            stack.extend(dict.values(item))
+        elif isinstance(item, list):
+            stack.extend(list.__iter__(item))
+        elif isinstance(item, (ByteStringObject, TextStringObject)):
+            raw = item.original_bytes
+            if len(raw) >= _MIN_STRING:
+                yield raw
+
+
+# Encodings that only spell bytes out (hex, base-85, LZW, run lengths): an image with one
+# among its filters is decoded whole (no scanner or camera writes one), since its bytes
+# in the file show nothing of what they spell.
+_TEXT_ENCODINGS = frozenset(
+    {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85", "/LZWDecode", "/LZW"}
+    | {"/RunLengthDecode", "/RL"}
+)
+_FLATE = frozenset({"/FlateDecode", "/Fl"})
+
+
+def _inflated(raw: bytes, budget: Budget) -> Iterator[bytes]:
+    """A Flate stream's bytes, a chunk (`CHUNK`) at a time; where the data breaks off
+    or is not Flate, what came before it (a viewer shows nothing past it either)."""
+    inflater = zlib.decompressobj()
+    pending = raw
+    while pending:
+        try:
+            out = inflater.decompress(pending, CHUNK)
+        except zlib.error:
+            return
+        if not out:
+            return
+        budget.spend(len(out))
+        yield out
+        pending = inflater.unconsumed_tail
+    while not inflater.eof:  # the input all taken: what zlib still holds back
+        try:
+            out = inflater.decompress(b"", CHUNK)
+        except zlib.error:
+            return
+        if not out:
+            return
+        budget.spend(len(out))
+        yield out
+
+
+def _sniff_chunks(chunks: Iterator[bytes], budget: Budget) -> str | None:
+    """`payload_in` over a stream given in chunks: each chunk with the last `OVERLAP`
+    bytes of the one before, so nothing is missed at a border."""
+    tail = b""
+    for chunk in chunks:
+        window = tail + chunk
+        found = payload_in(window, budget)
+        if found:
+            return found
+        tail = window[-OVERLAP:]
+    return None
+
+
+def _filters(stream: StreamObject) -> list[Any]:
+    filters = stream.get("/Filter")
+    if isinstance(filters, list):
+        return list(filters)
+    return [] if filters is None else [filters]
+
+
+def _image_payload(stream: StreamObject, budget: Budget) -> tuple[str | None, int]:
+    """What an image stream carries (see the module), and how many bytes other than
+    inflated pixels were decoded to see it."""
+    filters = _filters(stream)
+    if any(f in _TEXT_ENCODINGS for f in filters):  # what it spells, decoded whole
+        try:
+            blob = stream.get_data()
+        except Exception:
+            blob = bytes(stream._data)
+        return payload_in(blob, budget), len(blob)
+    if filters and filters[0] in _FLATE:
+        return _sniff_chunks(_inflated(bytes(stream._data), budget), budget), 0
+    return None, 0  # a JPEG, JPEG 2000, fax or JBIG2 picture: its bytes are the file's
+
+
+def _decoded(stream: StreamObject) -> bytes:
+    try:
+        return stream.get_data()
+    except Exception:  # undecodable: a viewer shows nothing of it either
+        return bytes(stream._data)
+
+
+def payload_in_objects(reader: PdfReader, budget: Budget) -> str | None:
+    """`payload_in` over every object the cross-reference lists: each stream's decoded
+    bytes (an image's inflated pixels, a chunk at a time), each long string (a program
+    written as a hex string). TooComplex past the budget's deadline, MAX_SNIFFED decoded
+    bytes of other streams, MAX_IMAGE_BYTES of pixels or MAX_CANDIDATES signatures."""
+    numbers = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
+    sniffed = 0
+    for number in sorted(numbers):
+        if time.monotonic() > budget.deadline or sniffed > MAX_SNIFFED:
+            raise TooComplex
+        try:
+            obj: Any = reader.get_object(number)
+        except Exception:
+            continue
+        if isinstance(obj, StreamObject) and obj.get("/Type") not in STRUCTURAL:
+            if obj.get("/Subtype") == "/Image":
+                found, size = _image_payload(obj, budget)
+                sniffed += size
+            else:
+                blob = _decoded(obj)
+                sniffed += len(blob)
+                found = payload_in(blob, budget)
+            if found:
+                return found
+        for raw in _strings_of(obj):
+            found = payload_in(raw, budget)
+            if found:
+                return found
+    return None
