@@ -35,6 +35,7 @@ from .i18n import make_i18n
 from .journal import replay_unfinished
 from .paperwork import paperwork_router
 from .places import blob_store_beside, data_folder
+from .polled import PolledUpdates
 from .turns import install_turns
 from .typed_press import typed_press
 
@@ -113,9 +114,12 @@ def get_routers() -> list[Router]:
 def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise SystemExit("BOT_TOKEN is not set. To try the bot without Telegram: sportello console")
-    session = None
+    # polled updates kept as decoded, for the crash journal (`bot.polled`)
+    session = AiohttpSession(json_loads=PolledUpdates())
     if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url), json_loads=PolledUpdates()
+        )
     bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
