@@ -122,7 +122,7 @@ def build_service(
     from dialogs.live_catalogue import LiveCatalogue
     from storage.db import open_db
 
-    from .app import blob_store_beside, build_bot, build_dispatcher, set_commands, settled
+    from .app import blob_store_beside, build_bot, build_dispatcher, set_commands
     from .journal import replay_unfinished
     from .leader import lead_jobs
     from .workers import start_workers
@@ -209,7 +209,6 @@ def build_service(
                 )
             )
             log.info("service started")
-            settled()
 
         starter = asyncio.create_task(begin(), name="begin")
         try:
