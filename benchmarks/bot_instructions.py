@@ -41,10 +41,11 @@ async def feed(kind: str, n: int) -> None:
     from aiogram import Bot
 
     from bot.app import build_dispatcher
+    from bot.polled import PolledUpdates
     from storage.db import open_db
 
     tmp = Path(tempfile.mkdtemp())
-    bot = Bot("1:bench", session=b.InstantSession())
+    bot = Bot("1:bench", session=b.InstantSession(json_loads=PolledUpdates()))
     db = open_db(tmp / "bench.sqlite3")
     dp = build_dispatcher(db, clock=lambda: dt.date(2025, 6, 2))
     users = list(range(10_000, 10_000 + n + 20))

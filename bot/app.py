@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 from collections.abc import Callable
 
@@ -35,6 +36,7 @@ from .i18n import make_i18n
 from .journal import replay_unfinished
 from .paperwork import paperwork_router
 from .places import blob_store_beside, data_folder
+from .polled import PolledUpdates
 from .turns import install_turns
 from .typed_press import typed_press
 
@@ -110,12 +112,23 @@ def get_routers() -> list[Router]:
     ]
 
 
+def settled() -> None:
+    """Start-up is over: what it built (routers, notices, translations, the app) lives as
+    long as the process. `gc.freeze` moves it out of the collector's way, so the full
+    collections that come now and then walk only what was made since, not all of it."""
+    gc.collect()
+    gc.freeze()
+
+
 def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise SystemExit("BOT_TOKEN is not set. To try the bot without Telegram: sportello console")
-    session = None
+    # polled updates kept as decoded, for the crash journal (`bot.polled`)
+    session = AiohttpSession(json_loads=PolledUpdates())
     if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url), json_loads=PolledUpdates()
+        )
     bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -167,6 +180,7 @@ async def run_polling(
         name="leader",
     )
     log.info("polling started")
+    settled()
     try:
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
     finally:

@@ -178,6 +178,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     import asyncio
     import logging
 
+    from common.logs import quiet
     from storage.db import open_db
 
     from .app import run_polling
@@ -185,6 +186,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiogram's line for every update polled ("Update id=... is handled. Duration ..."):
+    # formatted and written for each, read by nobody; its errors still show
+    quiet("aiogram.event", level=logging.WARNING)
     settings = _settings(args)
     if settings.bot_token is None:
         print("BOT_TOKEN is not set. To try the bot without Telegram: sportello console", file=err)

@@ -37,6 +37,7 @@ from storage.turns import Begun, ChatLock, Entry
 from storage.users import get_language
 
 from .i18n import locale_of
+from .polled import polled_json
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -77,10 +78,12 @@ class Turns(BaseMiddleware):
         user_id, _chat = user_of(update)
         entry = None
         if not data.get("replaying"):  # a replayed update is in the journal already
-            # as Telegram sent it: the webhook's body (`bot.webhook`), else (polling) the
-            # update written back as JSON
+            # as Telegram sent it: the webhook's body (`bot.webhook`) or the polled JSON
+            # (`bot.polled`); else (fed by hand) the update written back as JSON
             raw = data.get(RAW_UPDATE)
             if not isinstance(raw, str):
+                raw = polled_json(data["bot"], update.update_id)
+            if raw is None:
                 raw = update.model_dump_json(exclude_none=True, by_alias=True)
             entry = Entry(update.update_id, user_id, raw, utcnow())
         event = UserContextMiddleware.resolve_event_context(update)

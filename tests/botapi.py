@@ -410,9 +410,12 @@ async def start_api(api: BotAPI) -> tuple[web.AppRunner, str]:
 
 def make_bot(base_url: str) -> Bot:
     """A bot as `bot.app.build_bot` makes it (Arabic marked right to left), on the stand-in."""
+    from bot.polled import PolledUpdates
     from bot.rtl import install_right_to_left
 
-    session = AiohttpSession(api=TelegramAPIServer.from_base(base_url))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(base_url), json_loads=PolledUpdates()
+    )
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     install_right_to_left(bot)
     return bot

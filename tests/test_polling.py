@@ -140,3 +140,51 @@ async def test_ctrl_c_leaves_the_database_open_for_the_jobs_to_finish(tmp_path: 
         await bot.session.close()
         db.close()
         await runner.cleanup()
+
+
+async def test_a_polled_update_is_written_down_as_telegram_sent_it(tmp_path: Path):
+    """Polling: the crash journal keeps the update's JSON as Telegram sent it, not the
+    update dumped again (which fails on a message with link preview options, and loses
+    nothing here either), and the family is answered."""
+    import json
+
+    from bot.app import build_dispatcher
+    from storage.db import open_db
+    from tests.botapi import make_bot
+
+    update = {
+        "update_id": 20,
+        "message": {
+            "message_id": 1,
+            "date": 1748000000,
+            "chat": {"id": 79, "type": "private"},
+            "from": {"id": 79, "is_bot": False, "first_name": "Anna", "language_code": "it"},
+            "text": "/start https://www.regione.lombardia.it",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "link_preview_options": {"is_disabled": True},
+        },
+    }
+    api = BotAPI()
+    api.updates.append(update)
+    runner, url = await start_api(api)
+    db = open_db(tmp_path / "sportello.sqlite3")
+    bot = make_bot(url)
+    dp = build_dispatcher(db)
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+    try:
+        for _ in range(300):
+            if any(c.method == "sendMessage" for c in api.calls):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        db.conn.set_trace_callback(None)
+        await dp.stop_polling()
+        await polling
+        await runner.cleanup()
+    sent = [c.params for c in api.calls if c.method == "sendMessage"]
+    assert sent and "Scegliete la lingua" in sent[0]["text"]
+    written = [s for s in seen if s.startswith("INSERT OR IGNORE INTO update_journal")]
+    as_sent = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
+    assert len(written) == 1 and f"'{as_sent}'" in written[0]
