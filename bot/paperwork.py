@@ -36,6 +36,7 @@ from dialogs.buttons import (
     Prepare,
     Same,
     Skip,
+    Unfile,
     is_ours,
     unpack,
 )
@@ -44,7 +45,15 @@ from dialogs.replies import Reply
 from storage import journal
 
 from .filters import has_file, plain_text
-from .replies import LIVE, answer_press, prune_live, remember_keyboard, say, take_keyboard_away
+from .replies import (
+    LIVE,
+    TYPED,
+    answer_press,
+    prune_live,
+    remember_keyboard,
+    say,
+    take_keyboard_away,
+)
 from .states import Paperwork, state_of
 
 log = logging.getLogger(__name__)
@@ -54,7 +63,7 @@ TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
 
 # buttons that answer a question (who signs, which document a file is, 📝 Prepara on the
 # result): pressed, the question's keyboard is taken away
-ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move, Prepare)
+ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move, Prepare, Unfile)
 # the FSM data key of the message id per slot (`dialogs.flow.Reply.slot`)
 SLOTS = "slots"
 Clock = Callable[[], dt.date]
@@ -201,7 +210,8 @@ def paperwork_router() -> Router:
             await answer_press(callback)  # only stops the button's spinner: go on without it
         except TELEGRAM_FAILED as exc:
             log.warning("callback not answered: %s", type(exc).__name__)
-        step = await application.press(button, callback.from_user.id)
+        typed = callback.id.startswith(TYPED)  # its label typed (`bot.typed_press`)
+        step = await application.press(button, callback.from_user.id, typed=typed)
         answered = isinstance(button, ANSWERS) and not step.still_asking
         if answered and isinstance(callback.message, Message):
             keyboard_gone.append(callback.message.message_id)
@@ -232,8 +242,15 @@ def paperwork_router() -> Router:
     @router.message(
         plain_text, StateFilter(Paperwork.identity, Paperwork.documents, Paperwork.signing)
     )
-    async def text(message: Message, application: Application, **_: Any) -> Step:
-        return application.text(message.text or "")
+    async def text(
+        message: Message,
+        application: Application,
+        typed_choices: list[tuple[str, str]] | None = None,
+        **_: Any,
+    ) -> Step:
+        # `typed_choices`: the live buttons a typed word fits two or more of
+        # (`bot.typed_press`): the family is asked which one
+        return application.text(message.text or "", choices=typed_choices or [])
 
     @router.message(plain_text, StateFilter(Paperwork.sent))
     async def after_sending(message: Message, application: Application, **_: Any) -> Step:

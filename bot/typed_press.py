@@ -8,7 +8,8 @@ kept by `bot.replies` as they are sent, pruned to the last message with buttons 
 slot's), so a typed text never acts as an old button, nor as one the bot did not send.
 The label is read by the questionnaire's matcher (`dialogs.matching`), and every word typed
 must be one of the label's (a press may send the application: "sì, ma aspetta" is not
-«Sì, invia»); a text that names no button, or two, goes on as text.
+«Sì, invia»); a text that names no button goes on as text; one that fits two or more buttons of one
+message goes on with them (`CHOICES`), so the family is asked which one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ FINAL = frozenset(
 )
 # the application's stages where typed text is not read as its own answers
 PRESSING = (None, "documents", "signing", "sent", "integration")
+# the handler data key of the buttons a typed word fits two or more of (`typed_choices`)
+CHOICES = "typed_choices"
 
 
 def live_buttons(stored: dict[str, Any]) -> list[tuple[int, str, str]]:
@@ -49,6 +52,22 @@ def live_buttons(stored: dict[str, Any]) -> list[tuple[int, str, str]]:
 def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
     """The live button (message id, data) `text` names, or None: outside the
     questionnaire's questions and the form's details, which read their own answers."""
+    found = _reading(stored, text)
+    return found if isinstance(found, tuple) else None
+
+
+def typed_choices(stored: dict[str, Any], text: str) -> list[tuple[str, str]]:
+    """The live buttons (label, data) of one message that `text` fits two or more of, so
+    names none ("assistente": «Contratto dell'assistente» and «Busta paga
+    dell'assistente»): the family is asked which one. Empty: none, or one named."""
+    found = _reading(stored, text)
+    return found if isinstance(found, list) else []
+
+
+def _reading(
+    stored: dict[str, Any], text: str
+) -> tuple[int, str] | list[tuple[str, str]] | None:
+    """The button `text` names (message id, data); or the buttons it fits several of."""
     dialog = stored.get("dialog") or {}
     paper = stored.get("paper") or {}
     stage = paper.get("stage") if paper.get("dossier") else None
@@ -76,14 +95,16 @@ def typed_button(stored: dict[str, Any], text: str) -> tuple[int, str] | None:
             if data in FINAL and message_id != newest:
                 return None  # what cannot be undone only from the message asked last
             return message_id, data
-        if _names_several(text, labels):
-            return None
+        several = _fitting(text, labels)
+        if len(several) > 1:
+            fits = set(several)
+            return [(label, data) for label, data in own if label in fits and data not in FINAL]
     return None
 
 
-def _names_several(text: str, labels: list[str]) -> bool:
-    """`text` fits two of the labels (so names none of them)."""
-    return sum(match_option(text, [[label]]) is not None for label in labels) > 1
+def _fitting(text: str, labels: list[str]) -> list[str]:
+    """The labels `text` fits, each on its own (two or more: it names none of them)."""
+    return [label for label in labels if match_option(text, [[label]]) is not None]
 
 
 async def typed_press(handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
@@ -100,8 +121,10 @@ async def typed_press(handler: Handler, update: TelegramObject, data: dict[str, 
         or message.text.startswith("/")
     ):
         return await handler(update, data)
-    found = typed_button(await state.get_data(), message.text)
-    if found is None:
+    found = _reading(await state.get_data(), message.text)
+    if not isinstance(found, tuple):
+        # a word that fits two buttons: the text handler asks which one (`CHOICES`)
+        data[CHOICES] = found or []
         return await handler(update, data)
     message_id, button = found
     assert isinstance(update, Update)

@@ -15,12 +15,14 @@ form, the last check and the send in `dialogs.sending`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from common.i18n import N_
 from dossier.checklist import ItemStatus, can_prepare, can_send, missing
 from dossier.record import record_of
 from dossier.refusals import FileRefused
+from dossier.uploads import UNASSIGNED
 
 from .buttons import (
     Choose,
@@ -37,6 +39,7 @@ from .buttons import (
     Same,
     Skip,
     Stage,
+    Unfile,
 )
 from .callbacks import CallbackData
 from .flow import HINT, Dialog
@@ -56,10 +59,11 @@ from .identity import (
 from .identity_words import short_forms
 from .languages import untranslated
 from .matching import NONE_WORDS, match_option, words
-from .paper import Document, NotNow, Received, Step, at
+from .paper import Document, NotNow, Received, Step, at, status_of
 from .parsing import AnswerError
 from .replies import Reply
 from .sending import Sending
+from .signedpages import FORM
 from .uploading import Uploading
 
 __all__ = ["Application", "Document", "Received", "Step", "identity_draft"]
@@ -69,6 +73,10 @@ SENT_BUTTON = N_(
     "La domanda è già stata inviata: questo pulsante non serve più. Per sapere a che punto "
     "è, scrivete /documenti."
 )
+
+
+# typed at the signing step before every signed page is here ("ho firmato, adesso?")
+SEND_SIGNED_PAGES = N_("Mandate qui le foto delle pagine firmate del modulo.")
 
 
 def identity_draft(paper: dict[str, Any]) -> dict[str, Any]:
@@ -196,21 +204,11 @@ class Application(Uploading, Sending):
 
     # -- the details of the form -----------------------------------------------------------
 
-    def text(self, text: str) -> Step:
-        """A typed line: an identity answer, or a word that files are wanted here."""
+    def text(self, text: str, choices: Sequence[tuple[str, str]] = ()) -> Step:
+        """A typed line: an identity answer, or what the step it was typed at needs
+        (`choices`: the live buttons it fits two or more of, asked which one)."""
         if self.data.get("stage") != "identity":
-            agreed = ("✅ Va bene così", self._("✅ Va bene così"), "ok", "fatto", "avanti")
-            if self.data.get("stage") == "documents" and match_option(text, [agreed]) == 0:
-                return Step([self.checklist()])  # «Va bene così» typed at the summary
-            return Step(
-                [
-                    Reply(
-                        self._(
-                            "Qui mi servono foto o PDF. Per vedere cosa manca scrivete /documenti."
-                        )
-                    )
-                ]
-            )
+            return Step(self._typed_elsewhere(text, choices))
         identity = self.data["identity"]
         q = next_question(identity, self.needs())
         replies: list[Reply]
@@ -265,10 +263,50 @@ class Application(Uploading, Sending):
         text = self._("Per rispondere, toccate uno dei pulsanti qui sotto.")
         return Step([Reply(text), *self.next_identity()])
 
+    def _typed_elsewhere(self, text: str, choices: Sequence[tuple[str, str]]) -> list[Reply]:
+        """Text typed at the documents, the signing or the last check that is no button:
+        an answer that fits the step (which of two buttons; a document named; how to go
+        on from here), never "send files" once every file is here."""
+        stage = self.data.get("stage")
+        if len(choices) > 1:
+            return [self.view.which_one(choices)]
+        if stage == "documents":
+            agreed = ("✅ Va bene così", self._("✅ Va bene così"), "ok", "fatto", "avanti")
+            if match_option(text, [agreed]) == 0:
+                return [self.checklist()]  # «Va bene così» typed at the summary
+        statuses = self.statuses()
+        if stage == "documents":
+            named = self._named_item(text, statuses)
+            if named is not None:  # a document named with no live button for it
+                self.data["item"] = named.item.id
+                return [self.view.send_now(named)]
+            if not missing(statuses):
+                return [self.view.all_documents_in(statuses)]
+        if stage == "signing":
+            form = status_of(statuses, FORM)
+            if form is not None and form.done and not missing(statuses):
+                return [self.view.how_to_send(self._review(statuses), self.sendable())]
+            if form is not None:
+                return self._told(None, [esc(self._(SEND_SIGNED_PAGES))]).replies
+        return [Reply(self._("Qui mi servono foto o PDF. Per vedere cosa manca scrivete /documenti."))]
+
+    def _named_item(self, text: str, statuses: list[ItemStatus]) -> ItemStatus | None:
+        """The document (not done yet, not ours to fill) whose title `text` names."""
+        open_items = [
+            s for s in statuses if not s.done and not s.item.signed_form and not s.item.in_form
+        ]
+        titles = [[s.item.title, self._(s.item.title)] for s in open_items]
+        index = match_option(text, titles) if titles else None
+        return None if index is None else open_items[index]
+
     # -- buttons -------------------------------------------------------------------------
 
-    async def press(self, button: CallbackData | None, user_id: int) -> Step:
-        """A button of `dialogs.buttons` (None: data that is none of them)."""
+    async def press(
+        self, button: CallbackData | None, user_id: int, typed: bool = False
+    ) -> Step:
+        """A button of `dialogs.buttons` (None: data that is none of them); `typed`: its
+        label was typed, not tapped (`bot.typed_press`)."""
+        self.typed = typed
         if isinstance(button, OpenRequest):
             return Step(self.start_integration(button.request, user_id))
         if isinstance(button, Prepare):
@@ -303,22 +341,41 @@ class Application(Uploading, Sending):
             item = at(statuses, button.index).item
             if item.signed_form:  # its pages come through their QR code, never a choice
                 raise NotNow
+            together, album = self._together(button.attachment)
+            before = at(statuses, button.index).pages
             refused = self._assign(button.attachment, item.id)
             if refused is not None:  # still asked about: another document may take it
                 return Step([self.view.refused(refused)], still_asking=True)
             self.data["last_item"] = item.id
             statuses = self.statuses()
-            return Step([self.view.filed(statuses[button.index], statuses, album=False)])
+            s = statuses[button.index]
+            if not self.typed:
+                return Step([self.view.filed(s, statuses, album=False)])
+            # a word typed while the question was open: it may have been meant for the
+            # next file, so where this one went is said, with a way to take it back
+            pages = max(s.pages - before, 1)
+            self.data["unfile"] = {
+                "first": button.attachment,
+                "ids": together,
+                "item": item.id,
+                "album": album,
+                "pages": pages,
+            }
+            return Step([self.view.filed_by_word(s, statuses, pages, button.attachment)])
+        if isinstance(button, Unfile) and stage == "documents":
+            return Step([self._unfile(button.attachment)])
         if isinstance(button, Move) and stage == "documents":
             target = at(statuses, button.index)
             if target.item.signed_form:
                 raise NotNow
+            # a photo of an album sent again: the whole album moves (`dup_groups`)
+            group = self._sent_together(button.attachment)
             refused = self.desk.too_heavy_to_file(
-                self.dossier_id, [button.attachment], target.item.id, self._budget_mb()
+                self.dossier_id, group, target.item.id, self._budget_mb()
             )
             if refused is not None:
                 return Step([self.view.refused(refused)])
-            if not self.desk.move(self.dossier_id, button.attachment, target.item.id):
+            if not self.desk.move_together(self.dossier_id, group, target.item.id):
                 raise NotNow
             self.data["last_item"] = target.item.id
             statuses = self.statuses()
@@ -446,9 +503,8 @@ class Application(Uploading, Sending):
             waiting.pop(str(other), None)
         self.data["ask"] = waiting
 
-    def _assign(self, attachment_id: int, item_id: str) -> FileRefused | None:
-        """File `attachment_id` (asked about) as `item_id`, with the rest of its album; or,
-        if that would make the document too big for one PEC message, nothing, and why."""
+    def _together(self, attachment_id: int) -> tuple[list[int], str | None]:
+        """A file asked about and the rest of its album (asked about with it); its album."""
         waiting: dict[str, Any] = self.data.get("ask") or {}
         if str(attachment_id) not in waiting:
             raise NotNow
@@ -458,6 +514,46 @@ class Application(Uploading, Sending):
             for other, a in list(waiting.items())
             if album and a == album and int(other) != attachment_id
         ]
+        return together, album
+
+    def _sent_together(self, attachment_id: int) -> list[int]:
+        """A file known again (sent a second time) and the others of the album it came
+        back in: moved together."""
+        for ids in (self.data.get("dup_groups") or {}).values():
+            if attachment_id in ids:
+                return [attachment_id, *(i for i in ids if i != attachment_id)]
+        return [attachment_id]
+
+    def _unfile(self, first: int) -> Reply:
+        """«Non era per questo»: the file (with its album) filed by a typed word is asked
+        about again, as it was."""
+        undo = self.data.get("unfile") or {}
+        if undo.get("first") != first:
+            raise NotNow  # only the last one filed by a word
+        moved = self.desk.move_together(
+            self.dossier_id, list(undo["ids"]), UNASSIGNED, from_item=undo["item"]
+        )
+        if not moved:
+            raise NotNow
+        self.data.pop("unfile")
+        album = undo.get("album")
+        waiting: dict[str, Any] = self.data.get("ask") or {}
+        for i in moved:
+            waiting[str(i)] = album
+        self.data["ask"] = waiting
+        if album:
+            self.data.setdefault("albums", {})[album] = None
+        question = self.view.which_item(
+            moved[0], self.statuses(), int(undo.get("pages") or 1), last=None
+        )
+        question.slot = f"which-{album}" if album else ""
+        return question
+
+    def _assign(self, attachment_id: int, item_id: str) -> FileRefused | None:
+        """File `attachment_id` (asked about) as `item_id`, with the rest of its album; or,
+        if that would make the document too big for one PEC message, nothing, and why."""
+        waiting: dict[str, Any] = self.data.get("ask") or {}
+        together, album = self._together(attachment_id)
         refused = self.desk.too_heavy_to_file(self.dossier_id, together, item_id, self._budget_mb())
         if refused is not None:
             return refused

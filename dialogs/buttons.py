@@ -176,6 +176,13 @@ class Same(CallbackData, prefix="psame"):
     index: Index
 
 
+class Unfile(CallbackData, prefix="punf"):
+    """↩️ A file (with its album) filed by a typed answer to "Per quale documento è?" was
+    not for that document: asked about again."""
+
+    attachment: Id
+
+
 class Discard(CallbackData, prefix="pdel"):
     """🗑 A file asked about is not for the application: thrown away (with its album)."""
 
@@ -228,6 +235,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     FileAs,
     Move,
     Same,
+    Unfile,
     Discard,
     DropLast,
     Redo,

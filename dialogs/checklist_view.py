@@ -5,13 +5,14 @@ Pure: texts and buttons (`dialogs.buttons`), no Telegram, no storage."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from common.i18n import N_
 from dossier.checklist import ItemStatus
 from dossier.refusals import FileRefused
 
 from . import signedlines
-from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage
+from .buttons import Discard, DropLast, FileAs, Go, Item, Move, Redo, Same, Stage, Unfile
 from .formats import esc
 from .replies import STATUS, Button, Reply
 from .view import View
@@ -19,6 +20,9 @@ from .view import View
 DOCUMENTS = N_("Documenti della domanda")
 
 IN_FORM = N_("è nel modulo da firmare, con il vostro IBAN")
+
+# the checklist at the signing step once every signed page is here; {button}: its label
+ALL_SIGNED = N_("Ci sono tutte le pagine firmate. Per il controllo finale toccate «{button}».")
 
 # signed pages are known by the QR code at the foot of each (`dossier.pagecode`)
 KEEP_THE_CODE = N_(
@@ -61,9 +65,11 @@ class ChecklistView(View):
         ready_for_form: bool,
         stage: str,
         notes: bool = True,
+        sendable: bool = True,
     ) -> Reply:
         """The documents and where each stands; `notes`: with what our form stands for
-        (said the first time: not in every checklist)."""
+        (said the first time: not in every checklist). At the signing step with every
+        signed page here («Non ancora» at the last check): the way back to it."""
         _ = self._
         lines = [f"<b>{esc(_(DOCUMENTS))}</b> · {esc(self.fmt.embed(dossier_id))}"]
         for s in statuses:
@@ -73,7 +79,15 @@ class ChecklistView(View):
         if notes:
             lines += self.our_form_notes(statuses)
         buttons: list[list[Button]] = []
-        if stage == "signing":
+        signed = stage == "signing" and ready_for_form and all(
+            s.done for s in statuses if s.item.signed_form
+        )
+        if signed:
+            label = _("✅ Controlla e invia") if sendable else _("✅ Controlla")
+            lines.append("")
+            lines.append(esc(_(ALL_SIGNED).format(button=label)))
+            buttons.append([Button(label, Go(step=Stage.REVIEW).pack())])
+        elif stage == "signing":
             lines.append("")
             lines.append(esc(_("Ora mandate le foto delle pagine firmate del modulo.")))
         if stage == "documents":
@@ -228,17 +242,21 @@ class ChecklistView(View):
         s: ItemStatus | None,
         attachment_id: int | None = None,
         wanted: tuple[int, ItemStatus] | None = None,
+        album: bool = False,
     ) -> Reply:
         """The same file again; if it was sent for another document than the one chosen
-        now (`wanted`: its index and status), one tap moves it there."""
+        now (`wanted`: its index and status), one tap moves it there. `album`: photos sent
+        together again, one question for them all (the buttons act on every one)."""
         _ = self._
         if s is None:
             return Reply(esc(_("Questo file l'avete già mandato. Lo teniamo una volta sola.")))
-        text = esc(
-            _("Questo file l'avete già mandato, per: {title}. Lo teniamo una volta sola.").format(
-                title=_(s.item.title)
+        if album:
+            said = _(
+                "Queste foto le avete già mandate, per: {title}. Le teniamo una volta sola."
             )
-        )
+        else:
+            said = _("Questo file l'avete già mandato, per: {title}. Lo teniamo una volta sola.")
+        text = esc(said.format(title=_(s.item.title)))
         if (
             wanted is None
             or attachment_id is None
@@ -249,7 +267,10 @@ class ChecklistView(View):
         same = _("🔗 È lo stesso documento: vale anche per «{title}»").format(
             title=_(target.item.title)
         )
-        label = _("↪️ Sposta in: {title}").format(title=_(target.item.title))
+        if album:
+            label = _("↪️ Sposta tutte in: {title}").format(title=_(target.item.title))
+        else:
+            label = _("↪️ Sposta in: {title}").format(title=_(target.item.title))
         text += "\n" + esc(
             _(
                 "Se è un solo documento che vale per tutti e due (per esempio un verbale "
@@ -264,20 +285,66 @@ class ChecklistView(View):
             ],
         )
 
+    def filed_by_word(
+        self, s: ItemStatus, statuses: list[ItemStatus], pages: int, attachment_id: int
+    ) -> Reply:
+        """A file asked about, filed under `s` by a typed word: where it went said in so
+        many words, with a button to be asked again (the word may have been meant for the
+        next file)."""
+        _ = self._
+        reply = self.filed(s, statuses, album=False)
+        said = _("Il file mandato prima ({pages}) l'ho messo in «{title}».").format(
+            pages=self.pages(pages), title=_(s.item.title)
+        )
+        reply.text = esc(said) + "\n" + reply.text
+        back = Button(_("↩️ Non era per questo documento"), Unfile(attachment=attachment_id).pack())
+        reply.buttons.insert(0, [back])
+        return reply
+
+    def which_one(self, choices: Sequence[tuple[str, str]]) -> Reply:
+        """A typed word that fits two or more buttons: which one, with just those."""
+        _ = self._
+        text = _("Quale dei due?") if len(choices) == 2 else _("Quale di questi?")
+        return Reply(esc(text), [[Button(label, data)] for label, data in choices])
+
+    def all_documents_in(self, statuses: list[ItemStatus]) -> Reply:
+        """Text typed at the documents once every one is here: the form comes next."""
+        _ = self._
+        return Reply(
+            esc(_("Ci sono tutti i documenti. Ora il modulo da firmare.")),
+            [
+                [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())],
+                [Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())],
+            ],
+            slot=STATUS,
+        )
+
     def linked(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
         """After "the same document": `s` now counts the file filed under another item."""
         reply = self.filed(s, statuses, album=False)
         reply.text = esc(self._("Fatto: lo stesso file vale per tutti e due.")) + "\n" + reply.text
         return reply
 
-    def album_filed(self, s: ItemStatus) -> Reply:
+    def album_filed(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
         """The first photo of an album filed: the whole album goes there (one reply)."""
         _ = self._
         text = _("Ricevute le foto mandate insieme: le metto tutte in «{title}».").format(
             title=_(s.item.title)
         )
-        button = Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())
-        return Reply(esc(text), [[button]], slot=STATUS)
+        # as after one file: the next documents (typed or tapped), then the form once the
+        # others are here (this album completes its own document)
+        buttons = [
+            [Button(f"📎 {_(o.item.title)}", Item(index=i).pack())]
+            for i, o in enumerate(statuses)
+            if not o.done and not o.item.signed_form and o.item.id != s.item.id
+        ]
+        rest = [o for o in statuses if o.item.id != s.item.id and not o.item.signed_form]
+        if all(o.done or not o.item.required for o in rest):
+            buttons.append(
+                [Button(_("📝 Prepara il modulo da firmare"), Go(step=Stage.FORM).pack())]
+            )
+        buttons.append([Button(_("📋 Cosa manca"), Go(step=Stage.CHECKLIST).pack())])
+        return Reply(esc(text), buttons, slot=STATUS)
 
     def moved(self, s: ItemStatus, statuses: list[ItemStatus]) -> Reply:
         """After a move: the file is now under `s`."""

@@ -83,6 +83,8 @@ class Step:
 class Paper:
     """One event's worth of the application's state (see the module)."""
 
+    typed = False  # the button pressed was typed (its label), not tapped
+
     def __init__(
         self,
         desk: Desk,
@@ -127,6 +129,7 @@ class Paper:
             ready_for_form=not missing(statuses),
             stage=self.data.get("stage", "documents"),
             notes=not self.data.get("notes_shown"),
+            sendable=self.sendable(),
         )
         self.data["notes_shown"] = True
         return reply

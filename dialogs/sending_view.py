@@ -186,6 +186,18 @@ class SendingView(ChecklistView):
             buttons = [[Button(_("📦 Mandami i PDF"), Go(step=Stage.BUNDLE).pack())]]
         return Reply("\n".join(lines), buttons, slot=STATUS)
 
+    def how_to_send(self, review: Reply, sendable: bool) -> Reply:
+        """Text typed at the last check, every signed page here ("invio?", "non inviare
+        ancora"): the last check again, with how to send (nothing goes without the tap)."""
+        _ = self._
+        if sendable:
+            line = _("Per inviare toccate «{button}». Finché non lo toccate, non parte niente.")
+            line = line.format(button=_("📨 Sì, invia"))
+        else:
+            line = _("Per avere i PDF toccate «{button}».").format(button=_("📦 Mandami i PDF"))
+        review.text = esc(line) + "\n\n" + review.text
+        return review
+
     def bundle_directions(
         self, submission: dict[str, Any], notice: dict[str, Any] | None = None
     ) -> Reply:

@@ -27,10 +27,12 @@ def unsigned(_: Translate, page: int, label: str) -> str:
 
 
 def missing(_: Translate, s: ItemStatus, label: str) -> list[str]:
-    """The pages still missing and those not signed yet (escaped lines)."""
+    """The pages still missing (every one: those not here and those not signed) and why
+    each not signed one is (escaped lines)."""
     lines = []
-    if s.pages_left:
-        text = _("Mancano le pagine: {pages}.").format(pages=numbers(s.pages_left))
+    left = sorted({*s.pages_left, *s.unsigned})
+    if left:
+        text = _("Mancano le pagine: {pages}.").format(pages=numbers(left))
         lines.append(esc(text))
     return lines + [unsigned(_, page, label) for page in s.unsigned]
 

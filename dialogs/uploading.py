@@ -55,20 +55,26 @@ class Uploading(SignedPages):
     def _duplicate(self, known: dict[str, Any], album: str | None = None) -> list[Reply]:
         """The same file again: for which document; and if the family has chosen another
         one now, buttons to say it is the same document for that one too, or to move it
-        there. An album sent again gets one reply, not one per photo."""
+        there. An album sent again gets one reply, not one per photo, and its buttons act
+        on every photo of it (`dup_groups`: the files known again, per album)."""
         if album:
-            answered: list[str] = self.data.setdefault("duplicate_albums", [])
-            if album in answered:
+            groups: dict[str, list[int]] = self.data.setdefault("dup_groups", {})
+            answered = album in groups
+            known_again = groups.setdefault(album, [])
+            if known["id"] not in known_again:
+                known_again.append(known["id"])
+            for old in list(groups)[:-10]:  # the last few albums are enough
+                groups.pop(old)
+            if answered:
                 return []
-            answered.append(album)
-            del answered[:-10]  # the last few albums are enough
         statuses = self.statuses()
         wanted = None
         chosen = self.data.get("item") if self.data.get("stage") == "documents" else None
         for i, s in enumerate(statuses):
             if s.item.id == chosen and not s.item.signed_form:
                 wanted = (i, s)
-        return [self.view.duplicate(status_of(statuses, known["item_id"]), known["id"], wanted)]
+        s = status_of(statuses, known["item_id"])
+        return [self.view.duplicate(s, known["id"], wanted, album=bool(album))]
 
     async def upload(self, received: Received) -> Step:
         """A file, downloaded: checked, filed under the item it is for, or asked about."""
@@ -153,7 +159,7 @@ class Uploading(SignedPages):
             # album follows it (`albums`)
             self.data["item"] = None
         if album:  # one reply per album: its first photo says where they all go
-            return Step([self.view.album_filed(s)] if first_of_album else [])
+            return Step([self.view.album_filed(s, statuses)] if first_of_album else [])
         return Step([self.view.filed(s, statuses, album=False)])
 
     def _ask_item(

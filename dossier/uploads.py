@@ -66,9 +66,9 @@ FORM = "application_form"
 
 @dataclass(frozen=True)
 class PageFiled:
-    """One page of the signed form filed: `outcome` new, replaced (a newer copy of a page
-    already here: the older one is gone), same (these very bytes were here) or
-    kept_signed (a copy without ink in its signature box, while the copy here has it:
+    """One page of the signed form filed: `outcome` new (or in place of a copy that was
+    not signed), replaced (a newer copy of a page already here: the older one is gone),
+    same (these very bytes were here) or kept_signed (a copy without ink in its signature box, while the copy here has it:
     the signed one stays, the new one is not kept)."""
 
     page: int
@@ -279,7 +279,9 @@ class Uploads:
                 continue
             for a in older:
                 self._drop(dossier_id, a["id"])
-            filed.append(PageFiled(page.page, "replaced" if older else "new", page.ink))
+            # a copy refused as unsigned is not "replaced": this page is received now
+            replaced = any(a.get("ink") != 0 for a in older)
+            filed.append(PageFiled(page.page, "replaced" if replaced else "new", page.ink))
         return filed
 
     def keep_only_form_file(self, dossier_id: str, attachment_id: int) -> int:
@@ -359,6 +361,22 @@ class Uploads:
             return False
         store.move_attachment(self.db, attachment_id, item_id)
         return True
+
+    def move_together(
+        self, dossier_id: str, attachment_ids: list[int], item_id: str, from_item: str | None = None
+    ) -> list[int]:
+        """Move files sent together (an album) at once: those of `attachment_ids` still
+        filed where the first one is (or under `from_item`), never the signed form's
+        pages; `item_id` UNASSIGNED asks about them again. The ids moved."""
+        rows = {a["id"]: a for a in store.attachments(self.db, dossier_id)}
+        first = rows.get(attachment_ids[0]) if attachment_ids else None
+        source = from_item or (first["item_id"] if first else None)
+        if source is None or FORM in (source, item_id) or source == item_id:
+            return []
+        moved = [i for i in attachment_ids if i in rows and rows[i]["item_id"] == source]
+        for i in moved:
+            store.move_attachment(self.db, i, item_id)
+        return moved
 
     def discard(self, dossier_id: str, attachment_id: int) -> str | None:
         """Throw one file away (not for the application, or a wrong page); the item it

@@ -75,7 +75,8 @@ async def test_a_page_sent_again_replaces_the_older_and_the_protocol_gets_each_p
     api, db_path
 ):
     """The trial's family: a photo of page 3 taken before signing, then the signed scan
-    of all the pages. Page 3 is replaced (and said so), the count never passes the
+    of all the pages. Page 3 takes the unsigned photo's place (said as received: that one
+    was never counted), the count never passes the
     form's pages, the last check lists them by number, and the PEC carries one copy of
     each page, 1 to N, page 3 the signed one."""
     s, form = await at_signing(api, db_path)
@@ -89,10 +90,10 @@ async def test_a_page_sent_again_replaces_the_older_and_the_protocol_gets_each_p
     assert "✅ Controlla e invia" not in f.buttons()
     texts = await f.upload_document(scanned_form(form, list(range(pages))), "scansione.pdf")
     told = texts[-1]
-    assert f"Pagina {page} sostituita con quella nuova ✓" in told
+    # the photo before was refused as unsigned: this page is received, not "replaced"
+    assert "sostituita" not in told
     for other in range(1, pages + 1):
-        if other != page:
-            assert f"Pagina {other} di {pages} ✓" in told
+        assert f"Pagina {other} di {pages} ✓" in told
     assert "non sembra firmata" not in told and "Mancano" not in told
     assert f"Pagine firmate ricevute: {pages} di {pages}." in told
     assert sorted(a["form_page"] for a in form_files(s)) == list(range(1, pages + 1))
@@ -138,6 +139,8 @@ async def test_an_unsigned_signature_page_holds_the_send_back_and_a_sideways_pho
             photo = page_photo(form, i, signed=i != signature, angle=2 - i, blur=0.8)
         texts = await f.upload_photo(photo)
     assert f"La pagina {page} {UNSIGNED}" in texts[-1]
+    # every page is here, but the unsigned one is still missing, and said so
+    assert f"Mancano le pagine: {page}." in texts[-1]
     assert f"Pagine firmate ricevute: {pages - 1} di {pages}." in texts[-1]
     assert "✅ Controlla e invia" not in f.buttons()
     numbers = ", ".join(str(n) for n in range(1, pages + 1))
@@ -148,7 +151,7 @@ async def test_an_unsigned_signature_page_holds_the_send_back_and_a_sideways_pho
     assert "📨 Sì, invia" not in f.buttons()
     assert s.db.execute("select count(*) from outbox").fetchone()[0] == 0
     texts = await f.upload_photo(page_photo(form, signature, angle=-4, blur=1.0))
-    assert f"Pagina {page} sostituita con quella nuova ✓" in texts[-1]
+    assert f"Pagina {page} di {pages} ✓" in texts[-1] and "sostituita" not in texts[-1]
     assert "non sembra firmata" not in texts[-1]
     assert f"Pagine firmate ricevute: {pages} di {pages}." in texts[-1]
     await f.press("Controlla e invia")
