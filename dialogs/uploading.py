@@ -73,8 +73,8 @@ class Uploading(SignedPages):
         for i, s in enumerate(statuses):
             if s.item.id == chosen and not s.item.signed_form:
                 wanted = (i, s)
-        s = status_of(statuses, known["item_id"])
-        return [self.view.duplicate(s, known["id"], wanted, album=bool(album))]
+        filed_as = status_of(statuses, known["item_id"])
+        return [self.view.duplicate(filed_as, known["id"], wanted, album=bool(album))]
 
     async def upload(self, received: Received) -> Step:
         """A file, downloaded: checked, filed under the item it is for, or asked about."""

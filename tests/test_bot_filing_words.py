@@ -7,8 +7,8 @@ loopback Bot API stand-in."""
 from __future__ import annotations
 
 from storage.dossiers import attachments, dossiers_of
-from tests.documents import document_photo, pdf_document
-from tests.test_bot_dossier import at_checklist, sign_the_form, upload_everything
+from tests.documents import document_photo, pdf_document, signed_form_photos
+from tests.test_bot_dossier import at_checklist, upload_everything
 
 GENERIC = "Qui mi servono foto o PDF"
 
@@ -98,7 +98,8 @@ async def test_text_at_the_signing_and_the_last_check_fits_the_step(api, db_path
     assert not any(GENERIC in t for t in texts), texts
     assert "Mandate qui le foto delle pagine firmate" in texts[-1]
     assert "Mancano le pagine: 1, 2" in texts[-1]
-    await sign_the_form(s)  # asks for the form again, then every page signed
+    for photo in signed_form_photos(api.documents[4242][-1][1]):  # every page, signed
+        await f.upload_photo(photo)
     texts = await f.say("ho firmato, adesso?")
     assert "Per inviare toccate «📨 Sì, invia»" in texts[-1], texts
     await f.press("Controlla e invia")

@@ -50,9 +50,10 @@ async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_o
     await f.press("Verbale di invalidità")
     replies = [await f.upload_photo(page, album="again") for page in verbale]
     assert [len(r) for r in replies] == [1, 0]
-    assert "già mandato, per: Verbale dell'accompagnamento" in replies[0][0]
+    # one question for the album, its buttons for every photo of it
+    assert "Queste foto le avete già mandate, per: Verbale dell'accompagnamento" in replies[0][0]
     assert "🔗 È lo stesso documento: vale anche per «Verbale di invalidità»" in f.buttons()
-    assert "↪️ Sposta in: Verbale di invalidità" in f.buttons()
+    assert "↪️ Sposta tutte in: Verbale di invalidità" in f.buttons()
     texts = await f.press("È lo stesso documento")
     assert "Fatto: lo stesso file vale per tutti e due." in texts[-1]
     assert "Verbale di invalidità: 2 pagine" in texts[-1]
