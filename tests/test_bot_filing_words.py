@@ -100,9 +100,9 @@ async def test_text_at_the_signing_and_the_last_check_fits_the_step(api, db_path
     assert "Mancano le pagine: 1, 2" in texts[-1]
     for photo in signed_form_photos(api.documents[4242][-1][1]):  # every page, signed
         await f.upload_photo(photo)
-    texts = await f.say("ho firmato, adesso?")
+    texts = await f.say("ho firmato, adesso?")  # the last check, with how to send
     assert "Per inviare toccate «📨 Sì, invia»" in texts[-1], texts
-    await f.press("Controlla e invia")
+    assert "Controllo finale" in texts[-1] and "📨 Sì, invia" in f.buttons()
     for typed in ("invio?", "invai", "non inviare ancora"):
         texts = await f.say(typed)
         assert not any(GENERIC in t for t in texts), (typed, texts)
