@@ -1,5 +1,6 @@
 """One document for two checklist items, through the real Dispatcher and the loopback
-Bot API: a single INPS verbale covers the accompagnamento and the invalidità. The family
+Bot API: a single INPS verbale covers the invalidità and the L. 104 (001 Art. 2, without
+the accompagnamento, whose verbale alone would prove the requirement). The family
 says so with one tap; the file is kept once, counts for both, and the PEC carries it
 once, titled for both."""
 
@@ -20,8 +21,8 @@ from tests.test_bot_dossier import TODAY, deliver_by_smtp, fill_identity
 BOTH = {
     **OPERA,
     "Quali di questi documenti": [
-        ("press", "Indennità di accompagnamento"),
         ("press", "Invalidità civile al 100%"),
+        ("press", "L. 104 art. 3 comma 3 (handicap grave)"),
         ("press", "Fatto"),
     ],
 }
@@ -34,35 +35,35 @@ OTHERS = (  # the rest of the Opera checklist: label, photos
 )
 
 
-async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_once(api, db_path):
+async def test_one_verbale_counts_for_invalidity_and_l104_and_is_sent_once(api, db_path):
     s = Session(api, db_path, TODAY)
     f = s.family
     await follow(f, BOTH, await begin(f))
     texts = await fill_identity(s)
-    assert "Verbale di invalidità" in texts[-1]
+    assert "Verbale L. 104" in texts[-1]
     dossier_id = dossiers_of(s.db, 4242)[0]["id"]
     verbale = [document_photo(71), document_photo(72)]
-    await f.press("Verbale dell'accompagnamento")
+    await f.press("Verbale di invalidità")
     for page in verbale:
         await f.upload_photo(page, album="first")
     # the same album again, for the invalidity: one reply, with the way out
     await f.press("Cosa manca")
-    await f.press("Verbale di invalidità")
+    await f.press("Verbale L. 104")
     replies = [await f.upload_photo(page, album="again") for page in verbale]
     assert [len(r) for r in replies] == [1, 0]
     # one question for the album, its buttons for every photo of it
-    assert "Queste foto le avete già mandate, per: Verbale dell'accompagnamento" in replies[0][0]
-    assert "🔗 È lo stesso documento: vale anche per «Verbale di invalidità»" in f.buttons()
-    assert "↪️ Sposta tutte in: Verbale di invalidità" in f.buttons()
+    assert "Queste foto le avete già mandate, per: Verbale di invalidità" in replies[0][0]
+    assert "🔗 È lo stesso documento: vale anche per «Verbale L. 104»" in f.buttons()
+    assert "↪️ Sposta tutte in: Verbale L. 104" in f.buttons()
     texts = await f.press("È lo stesso documento")
     assert "Fatto: lo stesso file vale per tutti e due." in texts[-1]
-    assert "Verbale di invalidità: 2 pagine" in texts[-1]
+    assert "Verbale L. 104: 2 pagine" in texts[-1]
     rows = attachments(s.db, dossier_id)
     assert len(rows) == 2  # kept once
-    assert {r["item_id"] for r in rows} == {"verbale_accompagnamento"}
+    assert {r["item_id"] for r in rows} == {"verbale_invalidita"}
     texts = await f.press("Cosa manca")
-    assert "Verbale dell'accompagnamento: 2 pagine" in texts[-1]
     assert "Verbale di invalidità: 2 pagine" in texts[-1]
+    assert "Verbale L. 104: 2 pagine" in texts[-1]
     # the rest, the signed form, the PEC
     seed = 80
     for label, count in OTHERS:
@@ -87,8 +88,8 @@ async def test_one_verbale_counts_for_accompaniment_and_invalidity_and_is_sent_o
     verbali = [e for e in manifest["files"] if (e["item"] or "").startswith("verbale")]
     assert len(verbali) == 1  # one copy in the PEC
     assert verbali[0]["pages"] == 2
-    assert "Verbale dell'accompagnamento" in verbali[0]["title"]
     assert "Verbale di invalidità" in verbali[0]["title"]
+    assert "Verbale L. 104" in verbali[0]["title"]
     await s.close()
 
 
@@ -98,16 +99,16 @@ async def test_taking_back_the_verbale_undoes_the_shared_document(api, db_path):
     await follow(f, BOTH, await begin(f))
     await fill_identity(s)
     page = document_photo(73)
-    await f.press("Verbale dell'accompagnamento")
+    await f.press("Verbale di invalidità")
     await f.upload_photo(page)
     await f.press("Cosa manca")
-    await f.press("Verbale di invalidità")
+    await f.press("Verbale L. 104")
     await f.upload_photo(page)
     await f.press("È lo stesso documento")
     await f.press("Cosa manca")
     await f.press("Rifai un documento")
-    await f.press("🔁 Verbale dell'accompagnamento")
+    await f.press("🔁 Verbale di invalidità")
     texts = await f.say("/documenti")
+    assert "⬜ Verbale L. 104" in texts[-1]
     assert "⬜ Verbale di invalidità" in texts[-1]
-    assert "⬜ Verbale dell'accompagnamento" in texts[-1]
     await s.close()
