@@ -10,6 +10,7 @@ the chat turns into a kind sentence.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -94,15 +95,22 @@ def decode_tax_code(
     )
 
 
+@functools.cache
+def _places_by_code() -> dict[str, list[dict[str, Any]]]:
+    """python-codicefiscale's records of every comune and country by code: built once
+    (building them takes most of a second)."""
+    from codicefiscale.codicefiscale import get_indexed_data
+
+    return dict(get_indexed_data()["codes"])
+
+
 def _province_today(place: dict[str, Any]) -> str | None:
     """The province a form prints beside the birthplace: today's, where the comune still
     exists under its code ("Lodi (LO)" for a man born there in 1938, when Lodi was in the
     province of Milano); the one of its time for a comune since merged or renamed.
     python-codicefiscale decodes the record valid on the birth date."""
-    from codicefiscale.codicefiscale import get_indexed_data
-
     code = place.get("code")
-    records = get_indexed_data()["codes"].get(code, []) if code else []
+    records = _places_by_code().get(code, []) if code else []
     for record in records:
         if record.get("active") and record.get("name") == place.get("name"):
             return record.get("province") or None
