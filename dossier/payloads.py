@@ -163,7 +163,7 @@ def _inflated(raw: bytes, budget: Budget) -> Iterator[bytes]:
     or is not Flate, what came before it (a viewer shows nothing past it either)."""
     inflater = zlib.decompressobj()
     pending = raw
-    while pending:
+    while True:  # the input, then (all taken, b"") what zlib still holds back
         try:
             out = inflater.decompress(pending, CHUNK)
         except zlib.error:
@@ -173,15 +173,8 @@ def _inflated(raw: bytes, budget: Budget) -> Iterator[bytes]:
         budget.spend(len(out))
         yield out
         pending = inflater.unconsumed_tail
-    while not inflater.eof:  # the input all taken: what zlib still holds back
-        try:
-            out = inflater.decompress(b"", CHUNK)
-        except zlib.error:
+        if not pending and inflater.eof:
             return
-        if not out:
-            return
-        budget.spend(len(out))
-        yield out
 
 
 def _sniff_chunks(chunks: Iterator[bytes], budget: Budget) -> str | None:
