@@ -144,6 +144,21 @@ def cases() -> list[tuple[str, str, bytes]]:
             "signed, Flate image: a program 120 MiB in",
             flate_scan_signed(14, tail=hostile.PROGRAM),
         ),
+        (
+            "accepted PDF",
+            "signed, PNG-predicted grey scan: 7 pages at 300 dpi (img2pdf)",
+            predicted_scan_signed(7),
+        ),
+        (
+            "refused PDF",
+            "signed, PNG-predicted scan: a program 58 MiB in",
+            predicted_scan_signed(7, tail=hostile.PROGRAM),
+        ),
+        (
+            "refused PDF",
+            "signed, PNG-predicted grey scan: 8 pages (over the ceiling)",
+            predicted_scan_signed(8),
+        ),
         ("refused PDF", "signed 20 times in a row (red team: 4.5 s)", signed[19]),
     ]
 
@@ -171,6 +186,33 @@ def flate_scan_signed(pages: int, tail: bytes = b"", noise: float = 0.05) -> byt
     packed += packer.flush()
     height = 3508 * pages + -(-len(tail) // 2480)
     image = _flate_image(packed, 2480, height)
+    return hostile.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
+
+
+def predicted_scan_signed(pages: int, tail: bytes = b"") -> bytes:
+    """As `flate_scan_signed`, but written as img2pdf writes a PNG: the PNG's own
+    compressed rows, each behind the row filter the encoder chose (`/Predictor 15`), so
+    the pixels are looked at twice (inflated, then with the filters undone)."""
+    grain = Image.effect_noise((2480, 3508), 6).convert("L")
+    page = Image.blend(hostile.page_image(grain.size).convert("L"), grain, 0.05).tobytes()
+    rows = -(-len(tail) // 2480)
+    height = 3508 * pages + rows
+    pixels = page * pages + tail.ljust(2480 * rows, b"\x00")
+    png = io.BytesIO()
+    Image.frombytes("L", (2480, height), pixels).save(png, "PNG", compress_level=6)
+    data, at, packed = png.getvalue(), 8, []
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        if data[at + 4 : at + 8] == b"IDAT":
+            packed.append(data[at + 8 : at + 8 + length])
+        at += 12 + length
+    body = b"".join(packed)
+    head = (
+        f"<< /Type /XObject /Subtype /Image /Width 2480 /Height {height} "
+        f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+        f"/DecodeParms << /Predictor 15 /Colors 1 /Columns 2480 >> /Length {len(body)} >>\nstream\n"
+    )
+    image = (head.encode() + body + b"\nendstream").decode("latin-1")
     return hostile.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
 
 

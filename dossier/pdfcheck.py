@@ -76,22 +76,31 @@ def _pdf_refusal(problem: PdfProblem) -> FileRefused:
 # Dictionaries and arrays nested deeper than this are no document's (a form nests a
 # dozen): pypdf would read them recursively, for seconds, before failing.
 MAX_NESTING = 200
-_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_STREAM_START = re.compile(rb"stream\r?\n")
 _NESTING = re.compile(rb"<<|>>|\[|\]")
 
 
 def _too_deep(data: bytes) -> bool:
     """Whether the PDF's objects (outside streams) nest deeper than MAX_NESTING: a scan
-    of the bytes, before any parser is given them."""
+    of the bytes, before any parser is given them. A stream's body is skipped with
+    `bytes.find` for its "endstream" (a lazy regular expression over an 18 MB image took
+    a third of a second)."""
     depth = 0
-    for text in _STREAM.split(data):
-        for token in _NESTING.findall(text):
+    at = 0
+    while at <= len(data):
+        opening = _STREAM_START.search(data, at)
+        body_end = data.find(b"endstream", opening.end()) if opening else -1
+        text_end = opening.start() if opening and body_end >= 0 else len(data)
+        for token in _NESTING.findall(data, at, text_end):
             if token in (b"<<", b"["):
                 depth += 1
                 if depth > MAX_NESTING:
                     return True
             elif depth:
                 depth -= 1
+        if body_end < 0:
+            return False
+        at = body_end + len(b"endstream")
     return False
 
 

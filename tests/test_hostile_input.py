@@ -581,6 +581,23 @@ def test_a_pdf_of_deeply_nested_dictionaries_is_refused_at_once() -> None:
     assert time.monotonic() - start < 2.0  # was ~7 s (the process start included)
 
 
+def test_nesting_is_counted_outside_streams_only() -> None:
+    """A stream's body (an image's bytes full of "<<" and "[") is skipped, whatever it
+    holds; nesting written after a stream, or in a stream with no "endstream" (read
+    as text, as before), still counts."""
+    from dossier.pdfcheck import MAX_NESTING, _too_deep
+
+    deep = b"<< /A " * (MAX_NESTING + 1) + b">>" * (MAX_NESTING + 1)
+    shallow = b"<< /A << /B [1 2] >> >>"
+    body = b"<<[" * 100_000
+    stream = b"5 0 obj\n<< /Length 9 >>\nstream\n" + body + b"\nendstream\nendobj\n"
+    assert not _too_deep(shallow + stream + shallow)
+    assert _too_deep(stream + deep)
+    assert _too_deep(deep + stream)
+    assert _too_deep(b"1 0 obj\n<< >>\nstream\r\n" + deep)  # no "endstream": text
+    assert not _too_deep(stream * 3)
+
+
 async def test_staff_work_has_its_own_lane() -> None:
     """A staff thumbnail does not queue behind the families' checks."""
     import asyncio

@@ -604,6 +604,115 @@ def test_a_program_or_archive_deep_in_an_image_s_pixels_is_refused() -> None:
         assert result.reason == reason, (name, result.reason)
 
 
+def test_an_image_is_inflated_in_whole_chunks_however_its_input_is_cut() -> None:
+    """The inflated bytes come out in chunks of exactly CHUNK bytes (the last shorter),
+    the same bytes zlib gives at once, whether the stream is highly compressed (a piece
+    of input inflating to many chunks) or not at all; a stream cut short gives what came
+    before the cut."""
+    import random
+    import zlib
+
+    from dossier.payloads import CHUNK, IN_PIECE, Budget, _inflated
+
+    noise = random.Random(9).randbytes(5 * CHUNK)  # 5 MiB that do not compress
+    for plain in (bytes(7 * CHUNK + 5), noise, b"", b"x"):
+        packed = zlib.compress(plain, 6)
+        chunks = list(_inflated(packed, Budget()))
+        assert b"".join(chunks) == plain
+        assert all(len(c) == CHUNK for c in chunks[:-1])
+    cut = zlib.compress(noise, 6)[: 3 * IN_PIECE + 17]
+    got = b"".join(_inflated(cut, Budget()))
+    assert 0 < len(got) < len(noise) and noise.startswith(got)
+    assert list(_inflated(b"not flate at all", Budget())) == []
+
+
+def _predicted_image(rows: list[bytes], colors: int = 1) -> str:
+    """A Flate image whose rows carry PNG's "Up" filter (each row the difference from
+    the one above, as img2pdf's PNGs and some scanners write them)."""
+    import zlib
+
+    width = len(rows[0]) // colors
+    above = bytes(len(rows[0]))
+    filtered = bytearray()
+    for row in rows:
+        filtered += b"\x02" + bytes((a - b) & 0xFF for a, b in zip(row, above, strict=True))
+        above = row
+    packed = zlib.compress(bytes(filtered), 6)
+    space = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}[colors]
+    head = (
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {len(rows)} "
+        f"/ColorSpace {space} /BitsPerComponent 8 /Filter /FlateDecode "
+        f"/DecodeParms << /Predictor 15 /Colors {colors} /Columns {width} >> "
+        f"/Length {len(packed)} >>\nstream\n"
+    )
+    return (head.encode() + packed + b"\nendstream").decode("latin-1")
+
+
+def test_a_program_behind_a_png_predictor_is_refused() -> None:
+    """The red team's leftover: with a PNG predictor, the inflated bytes are each row's
+    differences, so a program in the pixels does not show there; the rows are read with
+    the predictor undone (grey, RGB and CMYK rows alike)."""
+    import random
+
+    noise = random.Random(3)
+    for colors in (1, 3, 4):
+        width = 600 * colors
+        pixels = noise.randbytes(width * 80) + h.PROGRAM + noise.randbytes(width * 3)
+        pixels += bytes(-len(pixels) % width)
+        rows = [pixels[i : i + width] for i in range(0, len(pixels), width)]
+        image = _predicted_image(rows, colors)
+        assert h.PROGRAM[:64] not in zlib_inflated(image)  # hidden from the inflated look
+        result = checked(h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,)))
+        assert isinstance(result, FileRefused), (colors, result)
+        assert result.reason == "signed_hidden", (colors, result.reason)
+
+
+def test_a_signed_scan_with_a_png_predictor_stays_signed() -> None:
+    """A genuine grey page of noise behind the same predictor is kept byte for byte."""
+    from PIL import Image
+
+    page = Image.effect_noise((1240, 1754), 40).convert("L").tobytes()
+    rows = [page[i : i + 1240] for i in range(0, len(page), 1240)]
+    data = h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(_predicted_image(rows),))
+    result = checked(data)
+    assert isinstance(result, CheckedFile), result
+    assert result.signed and result.clean == data
+
+
+def test_a_predicted_image_counts_twice_against_the_pixel_ceiling(monkeypatch) -> None:
+    """Looked at twice, a predicted image may hold half the pixels of a plain one: with
+    the ceiling at 1.5 times its pixels it is too complex, a plain one is not."""
+    import io
+    import time
+
+    from pypdf import PdfReader
+
+    from dossier import payloads
+
+    page = bytes(range(200)) * 5 * 300  # 300 rows of 1000 grey pixels
+    rows = [page[i : i + 1000] for i in range(0, len(page), 1000)]
+    monkeypatch.setattr(payloads, "MAX_IMAGE_BYTES", int(len(page) * 1.5))
+    for image, too_complex in (
+        (_predicted_image(rows), True),
+        (_flate_image(page, 1000, 300), False),
+    ):
+        data = h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=(image,))
+        budget = payloads.Budget(time.monotonic() + 30)
+        reader = PdfReader(io.BytesIO(data))
+        if too_complex:
+            with pytest.raises(payloads.TooComplex):
+                payloads.payload_in_objects(reader, budget)
+        else:
+            assert payloads.payload_in_objects(reader, budget) is None
+
+
+def zlib_inflated(image: str) -> bytes:
+    import zlib
+
+    body = image.encode("latin-1").split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]
+    return zlib.decompress(body)
+
+
 def test_a_signed_pdf_with_big_flate_scans_stays_signed() -> None:
     """A genuine picture inflated whole, a chunk at a time: a grey 300-dpi A4 page of
     noise (8.7 MB of pixels, where "MZ" and "PK" turn up by chance) stays accepted,
