@@ -16,7 +16,9 @@ a family sending one photo is still taken while they wait.
 The reserve alone could still be held by a dozen chats each keeping one file in hand
 (sending the next as soon as one is answered). So a file from a chat with nothing in
 hand, arriving when the process is full, waits in line (first come, first served, at
-most `WAIT` seconds, at most `MAX_WAITING` files) instead of being turned away; while one
+most `WAIT` seconds, at most `MAX_WAITING` files) instead of being turned away, written
+in the crash journal before it waits (a crash meanwhile: it is handled at the next
+start); while one
 waits, a slot that frees goes to the first in line, and a chat already holding a file
 takes no slot. Twelve chats keeping one file each then get their turn like anyone else:
 a family sending one photo is served once a slot frees, after the few files ahead of
@@ -42,10 +44,12 @@ from aiogram.utils.i18n import I18n
 from sqlite_utils import Database
 
 from common.i18n import N_
+from storage import journal
 from storage.users import get_language
 
 from .i18n import locale_of
 from .paperwork import TELEGRAM_FAILED
+from .turns import JOURNALED, Turns
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ class Backlog(BaseMiddleware):
         self.chats: dict[int, int] = {}  # files in hand, by chat
         self.line: deque[tuple[int, asyncio.Future[None]]] = deque()  # waiting, by chat
         self.told: dict[int, tuple[float, str | None]] = {}  # when each chat was told, album
+        self.turns: Turns | None = None  # writes an update down before it waits in line
 
     @property
     def total(self) -> int:
@@ -105,10 +110,19 @@ class Backlog(BaseMiddleware):
         mine = self.chats.get(chat, 0) + sum(1 for c, _f in self.line if c == chat)
         if self._takes(mine):
             self._take(chat)
-        elif not (mine == 0 and await self._wait_in_line(chat)):
-            log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
-            await self._tell(message, data, chat, mine)
-            return None
+        else:
+            waits = mine == 0 and len(self.line) < MAX_WAITING
+            if waits and self.turns is not None:
+                # written down before the wait: a crash meanwhile does not lose it
+                assert isinstance(update, Update)
+                if not self.turns.write_down(update, data, WAIT):
+                    return None  # a repeat, or another process has it
+            if not (waits and await self._wait_in_line(chat)):
+                log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
+                await self._tell(message, data, chat, mine)
+                if isinstance(update, Update) and (data.get(JOURNALED) or data.get("replaying")):
+                    journal.finish(self.db, update.update_id)  # told: nothing left to do
+                return None
         try:
             return await handler(update, data)
         finally:
@@ -197,6 +211,7 @@ def install_backlog(dp: Dispatcher, i18n: I18n, db: Database) -> Backlog:
     backlog = Backlog(i18n, db)
     manager = dp.update.outer_middleware
     existing = list(manager)
+    backlog.turns = next((m for m in existing if isinstance(m, Turns)), None)
     for middleware in existing:
         manager.unregister(middleware)
     manager.register(backlog)

@@ -14,6 +14,7 @@ is written down as soon as it comes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,13 +27,14 @@ from aiogram.dispatcher.middlewares.user_context import (
     EventContext,
     UserContextMiddleware,
 )
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
 from common.clock import utcnow
 from dossier import bounded
-from storage import journal
+from storage import fsm, journal
 from storage.turns import Begun, ChatLock, Entry
 from storage.users import get_language
 
@@ -44,6 +46,9 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 # `dp.feed_update(bot, update, raw_update=...)`: the update's JSON as it came (the
 # webhook's body), written down as it is instead of the update dumped again
 RAW_UPDATE = "raw_update"
+# in an update's data: what `journal.record` said when `Turns.write_down` wrote it down
+# before its turn
+JOURNALED = "journaled"
 
 
 def user_of(update: Update) -> tuple[int | None, int | None]:
@@ -76,26 +81,13 @@ class Turns(BaseMiddleware):
     ) -> Any:
         assert isinstance(update, Update)  # an outer middleware of the updates
         user_id, _chat = user_of(update)
-        entry = None
-        if not data.get("replaying"):  # a replayed update is in the journal already
-            # as Telegram sent it: the webhook's body (`bot.webhook`) or the polled JSON
-            # (`bot.polled`); else (fed by hand) the update written back as JSON
-            raw = data.get(RAW_UPDATE)
-            if not isinstance(raw, str):
-                raw = polled_json(data["bot"], update.update_id)
-            if raw is None:
-                raw = update.model_dump_json(exclude_none=True, by_alias=True)
-            entry = Entry(update.update_id, user_id, raw, utcnow())
+        written = data.pop(JOURNALED, None)  # written down already (`write_down`)
+        # a replayed update is in the journal already
+        entry = None if data.get("replaying") or written else _entry(update, data, user_id)
         event = UserContextMiddleware.resolve_event_context(update)
         _user_context(event, data)
         data["fsm_storage"] = self.fsm.storage
-        context = self.fsm.resolve_context(
-            bot=data["bot"],
-            chat_id=event.chat_id,
-            user_id=event.user_id,
-            thread_id=event.thread_id,
-            business_connection_id=event.business_connection_id,
-        )
+        context = self._context(event, data)
         if context is None:  # no chat to hold (not an update we handle)
             return await self._alone(handler, update, data, entry, user_id, event.user)
 
@@ -108,7 +100,46 @@ class Turns(BaseMiddleware):
                 bounded.OWNER.reset(owner)
 
         # None, without `work`: a repeat of an update done, or one another process has
-        return await self.lock.turn(context.key, update.update_id, work, entry, event.user_id)
+        return await self.lock.turn(
+            context.key, update.update_id, work, entry, event.user_id, written=written
+        )
+
+    def _context(self, event: EventContext, data: dict[str, Any]) -> FSMContext | None:
+        return self.fsm.resolve_context(
+            bot=data["bot"],
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            thread_id=event.thread_id,
+            business_connection_id=event.business_connection_id,
+        )
+
+    def write_down(self, update: Update, data: dict[str, Any], seconds: float) -> bool:
+        """Write the update in the crash journal now, before it waits `seconds` outside
+        its turn (`bot.backlog`'s line), in this process's hands meanwhile: a crash while
+        it waits leaves it to be handled at the next start. False when it is not to be
+        handled (a repeat of one done, or another process has it). Its turn then goes on
+        from the row (`JOURNALED`)."""
+        if data.get("replaying"):
+            return True
+        user_id, _chat = user_of(update)
+        context = self._context(UserContextMiddleware.resolve_event_context(update), data)
+        if context is None:
+            return True
+        entry = _entry(update, data, user_id)
+        written = journal.record(
+            self.lock.db,
+            entry.update_id,
+            entry.user_id,
+            entry.raw,
+            entry.received,
+            self.lock.owner,
+            chat=fsm.key_of(context.key),
+            expires_at=time.time() + seconds + self.lock.lease,
+        )
+        if written in ("done", "busy"):
+            return False
+        data[JOURNALED] = written
+        return True
 
     async def _in_language(
         self,
@@ -152,6 +183,18 @@ class Turns(BaseMiddleware):
                 journal.finish(db, entry.update_id)
 
 
+def _entry(update: Update, data: dict[str, Any], user_id: int | None) -> Entry:
+    """The update to write down, as Telegram sent it: the webhook's body (`bot.webhook`)
+    or the polled JSON (`bot.polled`); else (fed by hand) the update written back as
+    JSON."""
+    raw = data.get(RAW_UPDATE)
+    if not isinstance(raw, str):
+        raw = polled_json(data["bot"], update.update_id)
+    if raw is None:
+        raw = update.model_dump_json(exclude_none=True, by_alias=True)
+    return Entry(update.update_id, user_id, raw, utcnow())
+
+
 def _user_context(event: EventContext, data: dict[str, Any]) -> None:
     """What aiogram's UserContextMiddleware puts in the handlers' data."""
     data[EVENT_CONTEXT_KEY] = event
@@ -168,9 +211,7 @@ def install_turns(dp: Dispatcher, lock: ChatLock, i18n: I18n) -> None:
     work is done in it), before the errors' middleware."""
     manager = dp.update.outer_middleware
     existing = [
-        m
-        for m in manager
-        if not isinstance(m, UserContextMiddleware | FSMContextMiddleware)
+        m for m in manager if not isinstance(m, UserContextMiddleware | FSMContextMiddleware)
     ]
     for middleware in list(manager):
         manager.unregister(middleware)

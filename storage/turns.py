@@ -163,16 +163,18 @@ class ChatLock(BaseEventIsolation):
         work: Callable[[Begun], Awaitable[T]],
         entry: Entry | None = None,
         user_id: int | None = None,
+        written: str | None = None,
     ) -> T | None:
         """`work(begun)` holding the chat of `key` for the update `update_id`, written
         down first as `entry` (None: it is in the journal already, a replay), with what
         `begin` read. An update that is not to be handled here (`journal` "done": a
-        repeat; "busy": another process has it) is not worked on: None."""
+        repeat; "busy": another process has it) is not worked on: None. `written`: what
+        `journal.record` said when this process wrote it down earlier itself (`entry`
+        None)."""
         chat = fsm.key_of(key)
         local, users = self._local.get(chat) or (asyncio.Lock(), 0)
         self._local[chat] = (local, users + 1)
         try:
-            written = None
             if entry is not None and local.locked():
                 # another update of this chat is being handled here: this one is
                 # written down now, then waits its turn

@@ -476,3 +476,62 @@ async def test_a_family_is_served_while_twelve_chats_keep_every_slot_in_hand(api
     assert not any("non l'ho preso" in t for t in theirs)
     assert len(attachments(s.db, dossiers_of(s.db, 6161)[0]["id"])) == 1
     await s.close()
+
+
+async def test_a_file_waiting_in_line_is_in_the_crash_journal_before_it_waits(
+    api, db_path, monkeypatch
+):
+    """A photo from a family with nothing in hand, arriving when every slot is taken,
+    waits in line: it is written in the crash journal before it waits (a crash in those
+    seconds leaves it to be handled at the next start), and marked done once filed; one
+    that gets no slot in time is told about and marked done too (nothing left open)."""
+    import asyncio
+
+    from bot import backlog
+    from storage.dossiers import attachments
+    from tests.documents import document_photo
+
+    def row_of(update_id: int):
+        return s.db.execute(
+            "SELECT done, data FROM update_journal WHERE update_id = ?", [update_id]
+        ).fetchone()
+
+    s = await at_checklist(api, db_path)
+    her = await second_family(s, 6262)
+    await s.family.press("Verbale dell'accompagnamento")
+    await her.family.press("Attestazione ISEE")
+    mw = next(m for m in s.dp.update.outer_middleware if isinstance(m, backlog.Backlog))
+    mw.in_hand, mw.reserve = 1, 0  # one file in hand fills the process
+    held = HeldDownloads()
+    s.bot.session.middleware(held)
+    first = asyncio.create_task(s.family.upload_photo(document_photo(101)))
+    await asyncio.sleep(0.1)
+    assert mw.total == 1
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.1)
+    assert len(mw.line) == 1  # waiting in line
+    waiting = max(r[0] for r in s.db.execute("SELECT update_id FROM update_journal"))
+    done, raw = row_of(waiting)
+    assert done == 0 and '"chat":{"id":6262' in raw.replace(" ", "")  # written down, open
+    held.go.set()
+    theirs = await mine
+    await first
+    assert "Attestazione ISEE" in theirs[-1], theirs
+    assert len(attachments(s.db, dossiers_of(s.db, 6262)[0]["id"])) == 1
+    assert row_of(waiting)[0] == 1  # handled once, done
+
+    # no slot in time: told, and the row done (not left open for a replay)
+    monkeypatch.setattr(backlog, "WAIT", 0.2)
+    held.go.clear()
+    first = asyncio.create_task(s.family.upload_photo(document_photo(102)))
+    await asyncio.sleep(0.1)
+    told = await her.family.upload_photo(document_photo(998))
+    assert told == [
+        "In questo momento ho molti file da controllare: questo non l'ho preso. Mandatelo "
+        "di nuovo tra un minuto."
+    ], told
+    late = max(r[0] for r in s.db.execute("SELECT update_id FROM update_journal"))
+    assert row_of(late)[0] == 1
+    held.go.set()
+    await first
+    await s.close()
