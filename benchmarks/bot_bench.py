@@ -237,6 +237,21 @@ async def main(updates: int, rounds: int, conversations: int) -> None:
             f"{label}: {1 / wall[name]:,.0f} updates/s ({wall[name] * 1e3:.3f} ms each, "
             f"fastest block; CPU {cpu[name] * 1e3:.3f} ms each, median of blocks)"
         )
+    # the machine's speed drifts (a shared VM: the same step 0.7 and 1.1 ms a minute
+    # apart): each round's three blocks ran one after the other, so the ratio within a
+    # round compares like with like; the median of those ratios
+    for index, kind in ((0, "wall clock, per round"), (1, "CPU time, per round  ")):
+        per_round = {
+            other: statistics.median(
+                s[index] / o[index]
+                for s, o in zip(figures["step"], figures[other], strict=True)
+            )
+            for other in ("stateful", "bare")
+        }
+        print(
+            f"{kind}: step/stateful echo {per_round['stateful']:.2f}x, "
+            f"step/bare echo {per_round['bare']:.2f}x (median of {len(figures['step'])} rounds)"
+        )
     for kind, figure in (("wall clock", wall), ("CPU time  ", cpu)):
         print(
             f"{kind}: step/stateful echo {figure['step'] / figure['stateful']:.2f}x "
