@@ -357,3 +357,25 @@ async def test_fatto_typed_after_a_typed_multi_select_answers_nothing(api, db_pa
     assert "toccate uno dei pulsanti" in texts[0], texts
     assert "attestazione ISEE valida" in question_of(texts)
     await s.close()
+
+
+async def test_an_answer_typed_as_a_sentence_is_taken(api, db_path):
+    """Family trial 16: "ha l'accompagnamento" at the benefits and "sono la moglie" at
+    who signs, a verb and an article before the answer, were not understood."""
+    from tests.test_bot_dossier import to_result
+
+    s = Session(api, db_path, TODAY)
+    f = s.family
+    for line in ("/start", "italiano", "accetto", "Opera", "20/5/1939", "sì"):
+        await f.say(line)
+    texts = await f.say("ha l'accompagnamento")
+    assert "✓ <b>Indennità di accompagnamento</b>" in texts[0], texts
+    assert "attestazione ISEE valida" in question_of(texts)
+    await s.close()
+
+    s = Session(api, db_path.with_name("other.sqlite3"), TODAY)
+    await to_result(s)
+    await s.family.press("Prepara la domanda")
+    texts = await s.family.say("sono sua moglie")
+    assert texts[0] == "✓ Il marito, la moglie o il convivente", texts
+    await s.close()
