@@ -35,6 +35,7 @@ from dialogs.buttons import (
     Move,
     Prepare,
     Same,
+    SameHome,
     Skip,
     Unfile,
     is_ours,
@@ -63,7 +64,7 @@ TELEGRAM_FAILED = (AiogramError, ClientError, OSError, TimeoutError)
 
 # buttons that answer a question (who signs, which document a file is, 📝 Prepara on the
 # result): pressed, the question's keyboard is taken away
-ANSWERS = (Choose, Skip, Detail, FileAs, Discard, Same, Move, Prepare, Unfile)
+ANSWERS = (Choose, Skip, SameHome, Detail, FileAs, Discard, Same, Move, Prepare, Unfile)
 # the FSM data key of the message id per slot (`dialogs.flow.Reply.slot`)
 SLOTS = "slots"
 Clock = Callable[[], dt.date]

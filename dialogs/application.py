@@ -37,6 +37,7 @@ from .buttons import (
     Prepare,
     Redo,
     Same,
+    SameHome,
     Skip,
     Stage,
     Unfile,
@@ -54,6 +55,7 @@ from .identity import (
     choose,
     next_question,
     options,
+    same_home,
     unasked_dropped,
 )
 from .identity_words import short_forms
@@ -73,6 +75,9 @@ SENT_BUTTON = N_(
     "La domanda è già stata inviata: questo pulsante non serve più. Per sapere a che punto "
     "è, scrivete /documenti."
 )
+
+# words that say the person lives where who signs does, typed at their address
+SAME_WORDS = frozenset(("stesso", "stessa", "uguale", "medesimo", "medesima", "sopra"))
 
 
 # typed at the signing step before every signed page is here ("ho firmato, adesso?")
@@ -218,6 +223,12 @@ class Application(Uploading, Sending):
             replies = [Reply(self._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
         elif q.optional and self._says_none(text):  # "non ce l'ho", "no": as «Avanti»
             return Step(self._press_identity(Skip()))
+        elif (
+            q.key == "beneficiary.address"
+            and set(words(text)) & SAME_WORDS
+            and same_home(identity, self.home()) is not None
+        ):  # "lo stesso", "uguale", "come sopra": as «🏠 Lo stesso di chi firma»
+            return Step(self._press_identity(SameHome()))
         else:
             birth = None
             if birth_date_for(q, identity):
@@ -288,7 +299,9 @@ class Application(Uploading, Sending):
                 return [self.view.how_to_send(self._review(statuses), self.sendable())]
             if form is not None:
                 return self._told(None, [esc(self._(SEND_SIGNED_PAGES))]).replies
-        return [Reply(self._("Qui mi servono foto o PDF. Per vedere cosa manca scrivete /documenti."))]
+        return [
+            Reply(self._("Qui mi servono foto o PDF. Per vedere cosa manca scrivete /documenti."))
+        ]
 
     def _named_item(self, text: str, statuses: list[ItemStatus]) -> ItemStatus | None:
         """The document (not done yet, not ours to fill) whose title `text` names."""
@@ -301,9 +314,7 @@ class Application(Uploading, Sending):
 
     # -- buttons -------------------------------------------------------------------------
 
-    async def press(
-        self, button: CallbackData | None, user_id: int, typed: bool = False
-    ) -> Step:
+    async def press(self, button: CallbackData | None, user_id: int, typed: bool = False) -> Step:
         """A button of `dialogs.buttons` (None: data that is none of them); `typed`: its
         label was typed, not tapped (`bot.typed_press`)."""
         self.typed = typed
@@ -455,6 +466,12 @@ class Application(Uploading, Sending):
         if isinstance(button, Skip) and q is not None and q.optional:
             self.data["identity"][q.key] = ""
             return self.next_identity()
+        if isinstance(button, SameHome) and q is not None and q.key == "beneficiary.address":
+            same = same_home(self.data["identity"], self.home())
+            if same is not None:
+                identity = self.data["identity"]
+                identity["beneficiary.address"], identity["beneficiary.postcode"] = same
+                return [Reply(f"✓ {esc(same[0])}, {same[1]}"), *self.next_identity()]
         if isinstance(button, Go) and button.step is Stage.DETAILS and self.data.get("editing"):
             return self.leave_as_it_was()
         return [self.no_longer_valid(), *self.next_identity()]

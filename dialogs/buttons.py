@@ -141,6 +141,10 @@ class Skip(CallbackData, prefix="pskip"):
     """An optional detail the family does not have."""
 
 
+class SameHome(CallbackData, prefix="phome"):
+    """🏠 The person cared for lives where who signs does: the same address and CAP."""
+
+
 class Detail(CallbackData, prefix="pdetail"):
     """✏️ Change one detail of the form (its index in `dialogs.identity.QUESTIONS`), from
     the summary of the details."""
@@ -230,6 +234,7 @@ APPLICATION: tuple[type[CallbackData], ...] = (
     Prepare,
     Choose,
     Skip,
+    SameHome,
     Detail,
     Item,
     FileAs,

@@ -32,7 +32,7 @@ from .details_parsing import (
     parse_tax_code,
 )
 from .identity_words import signs_for_self
-from .parsing import AnswerError
+from .parsing import AnswerError, fold
 
 ROLES = (
     ("self", N_("Io, per me stesso o me stessa")),
@@ -66,6 +66,9 @@ OWN_HOLDERS = {
 }
 # the button of a detail that may be left out (the e-mail)
 SKIP_LABEL = N_("Non ce l'ho · Avanti")
+# the button at the person's address when they live in the comune of who signs (a wife
+# applying for her husband): the same address and CAP, not typed twice (family trial 16)
+SAME_HOME_LABEL = N_("🏠 Lo stesso di chi firma: {address}")
 # The key under which a codice fiscale that does not match the names waits for the
 # family to type it again (then it is kept: a foreign name may have been transliterated
 # differently when the code was made).
@@ -346,6 +349,23 @@ def unasked_dropped(identity: dict[str, str], needs: Needs) -> None:
             identity.pop(q.key)
 
 
+def same_home(identity: Mapping[str, str], home: str | None) -> tuple[str, str] | None:
+    """(address, CAP) of who signs, for the person's own, when it can be theirs: someone
+    else signs, lives in the person's comune (`home`), and their CAP fits that comune."""
+    address, town = identity.get("applicant.address"), identity.get("applicant.town")
+    if signs_for_self(identity) or not (address and town and home):
+        return None
+    code, _space, name = town.partition(" ")
+    if fold(re.sub(r"\s*\([A-Za-z]{2}\)$", "", name)) != fold(home):  # "Rozzano (MI)"
+        return None
+    try:
+        postcode = parse_postcode(code)
+        checked_postcode("beneficiary.postcode", postcode, home, {}, "_")
+    except AnswerError:
+        return None
+    return address, postcode
+
+
 def next_question(
     identity: Mapping[str, str], needs: Needs | None = None
 ) -> IdentityQuestion | None:
@@ -424,9 +444,7 @@ CODE_AGAIN = N_(
 )
 
 
-def code_of_renamed(
-    key: str, before: Mapping[str, str], identity: Mapping[str, str]
-) -> str | None:
+def code_of_renamed(key: str, before: Mapping[str, str], identity: Mapping[str, str]) -> str | None:
     """The codice fiscale that went with the names before `key` (a name) changed and no
     longer goes with them: to ask again. None when it still goes, or did not go before
     either (a code the family confirmed as it is)."""

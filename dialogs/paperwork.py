@@ -20,9 +20,9 @@ from common.i18n import N_
 from dossier.people import iban_shown, phone_shown
 
 from .addresses import cap_zone
-from .buttons import Choose, Detail, Go, Skip, Stage
+from .buttons import Choose, Detail, Go, SameHome, Skip, Stage
 from .formats import esc
-from .identity import LABELS, SKIP_LABEL, IdentityQuestion, options
+from .identity import LABELS, SAME_HOME_LABEL, SKIP_LABEL, IdentityQuestion, options, same_home
 from .replies import STATUS, Button, Reply
 from .sending_view import SendingView
 from .status_view import StatusView
@@ -96,6 +96,10 @@ class PaperworkView(SendingView, StatusView):
             ]
         if q.optional:
             buttons.append([Button(_(SKIP_LABEL), Skip().pack())])
+        same = same_home(identity or {}, home) if q.key == "beneficiary.address" else None
+        if same is not None:
+            label = _(SAME_HOME_LABEL).format(address=same[0])
+            buttons.append([Button(label, SameHome().pack())])
         if editing:
             buttons.append([Button(_("↩️ Lascia com'era"), Go(step=Stage.DETAILS).pack())])
         return Reply("\n".join(lines), buttons)

@@ -319,3 +319,70 @@ async def test_the_questions_own_example_iban_is_refused_kindly(api, db_path):
     texts = await f.say(IBAN)
     assert texts[0].startswith("✓ ")
     await s.close()
+
+
+async def test_a_wife_in_the_same_comune_gives_the_address_once(api, db_path):
+    """Family trial 16: Maria applies for her husband; they live together. At his address
+    a button offers hers (she lives in his comune), and «lo stesso» typed does the same:
+    the CAP is not asked again, and the form has it for both. A daughter living in
+    another comune gets no such button."""
+    def newest_buttons() -> list[str]:
+        with_buttons = [m for m in api.messages[4242].values() if m.get("reply_markup")]
+        rows = with_buttons[-1]["reply_markup"]["inline_keyboard"] if with_buttons else []
+        return [b["text"] for row in rows for b in row]
+
+    s = Session(api, db_path, TODAY)
+    await to_result(s)  # Giuseppe, of Opera (MI)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il marito, la moglie o il convivente")
+    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20073 Opera", "333 123 4567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi"):
+        await f.say(line)
+    texts = await f.say(BENEFICIARY_CF)
+    assert "L'indirizzo dove vive la persona assistita" in texts[-1]
+    assert newest_buttons() == ["🏠 Lo stesso di chi firma: Via Verdi 5"], newest_buttons()
+    texts = await f.press("🏠 Lo stesso di chi firma")
+    assert texts[0] == "✓ Via Verdi 5, 20073", texts
+    assert "DSU" in texts[-1], texts  # the CAP is not asked: the next question
+    await f.say("15/01/2025")
+    await f.press("La persona assistita")
+    await f.say(IBAN)
+    await f.say(ASSISTANT)
+    await upload_everything(s)
+    await f.press("Prepara il modulo da firmare")
+    form = PdfReader(io.BytesIO(api.documents[4242][-1][1]))
+    text = " ".join(" ".join(page.extract_text().split()) for page in form.pages)
+    assert text.count("Via Verdi 5") >= 2 and "20073" in text
+    await s.close()
+
+    other = Session(api, db_path.with_name("typed.sqlite3"), TODAY)
+    await to_result(other)
+    g = other.family
+    await g.press("Prepara la domanda")
+    await g.press("Il marito, la moglie o il convivente")
+    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20073 Opera", "333 123 4567"):
+        await g.say(line)
+    await g.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF):
+        await g.say(line)
+    texts = await g.say("è lo stesso")
+    assert texts[0] == "✓ Via Verdi 5, 20073", texts
+    await other.close()
+
+    daughter = Session(api, db_path.with_name("daughter.sqlite3"), TODAY)
+    await to_result(daughter)
+    d = daughter.family
+    await d.press("Prepara la domanda")
+    await d.press("Il figlio o la figlia")
+    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20089 Rozzano", "333 123 4567"):
+        await d.say(line)
+    await d.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi"):
+        await d.say(line)
+    texts = await d.say(BENEFICIARY_CF)
+    assert "L'indirizzo dove vive la persona assistita" in texts[-1]
+    assert not any("Lo stesso" in b for b in newest_buttons()), newest_buttons()
+    await daughter.close()
