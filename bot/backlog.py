@@ -119,9 +119,13 @@ class Backlog(BaseMiddleware):
                     return None  # a repeat, or another process has it
             if not (waits and await self._wait_in_line(chat)):
                 log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
-                await self._tell(message, data, chat, mine)
-                if isinstance(update, Update) and (data.get(JOURNALED) or data.get("replaying")):
-                    journal.finish(self.db, update.update_id)  # told: nothing left to do
+                try:
+                    await self._tell(message, data, chat, mine)
+                finally:  # told (or not): nothing left to do with it
+                    if isinstance(update, Update) and (
+                        data.get(JOURNALED) or data.get("replaying")
+                    ):
+                        journal.finish(self.db, update.update_id)
                 return None
         try:
             return await handler(update, data)

@@ -34,7 +34,7 @@ from aiogram.utils.i18n import I18n
 
 from common.clock import utcnow
 from dossier import bounded
-from storage import fsm, journal
+from storage import journal
 from storage.turns import Begun, ChatLock, Entry
 from storage.users import get_language
 
@@ -116,9 +116,11 @@ class Turns(BaseMiddleware):
     def write_down(self, update: Update, data: dict[str, Any], seconds: float) -> bool:
         """Write the update in the crash journal now, before it waits `seconds` outside
         its turn (`bot.backlog`'s line), in this process's hands meanwhile: a crash while
-        it waits leaves it to be handled at the next start. False when it is not to be
-        handled (a repeat of one done, or another process has it). Its turn then goes on
-        from the row (`JOURNALED`)."""
+        it waits leaves it to be handled at the next start. Not yet in its chat's line
+        (no chat on the row): the family's other updates (a tap, a word) go on while it
+        waits, instead of waiting for it while holding the chat (the red team's stall).
+        False when it is not to be handled (a repeat of one done, or another process has
+        it). Its turn then goes on from the row (`JOURNALED`), placed in the line."""
         if data.get("replaying"):
             return True
         user_id, _chat = user_of(update)
@@ -133,7 +135,6 @@ class Turns(BaseMiddleware):
             entry.raw,
             entry.received,
             self.lock.owner,
-            chat=fsm.key_of(context.key),
             expires_at=time.time() + seconds + self.lock.lease,
         )
         if written in ("done", "busy"):

@@ -37,7 +37,13 @@ from typing import Any
 
 from PIL.PngImagePlugin import PngImageFile
 from pypdf import PdfReader
-from pypdf.generic import ByteStringObject, DictionaryObject, StreamObject, TextStringObject
+from pypdf.generic import (
+    ByteStringObject,
+    DictionaryObject,
+    IndirectObject,
+    StreamObject,
+    TextStringObject,
+)
 from zlib_ng import zlib_ng
 
 STRUCTURAL = frozenset({"/XRef", "/ObjStm"})
@@ -214,11 +220,31 @@ def _sniff_chunks(chunks: Iterator[bytes], budget: Budget) -> str | None:
     return None
 
 
+def _resolved(value: Any) -> Any:
+    """A value as it is, or what it refers to (`/Filter 9 0 R`: pypdf's `get` leaves the
+    reference as it is, and an image whose filter hid behind one was never inflated)."""
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _listed(value: Any) -> list[Any]:
+    value = _resolved(value)
+    if isinstance(value, list):
+        return [_resolved(v) for v in list.__iter__(value)]
+    return [] if value is None else [value]
+
+
 def _filters(stream: StreamObject) -> list[Any]:
-    filters = stream.get("/Filter")
-    if isinstance(filters, list):
-        return list(filters)
-    return [] if filters is None else [filters]
+    return _listed(stream.get("/Filter"))
+
+
+def _predictor(parms: Any) -> int:
+    """A filter's /Predictor (1: none); an unreadable one counts as one we cannot undo."""
+    if not isinstance(parms, DictionaryObject):
+        return 1
+    try:
+        return int(_resolved(parms.get("/Predictor", 1)))
+    except (TypeError, ValueError):
+        return 99
 
 
 def _image_payload(stream: StreamObject, budget: Budget) -> tuple[str | None, int]:
@@ -232,6 +258,10 @@ def _image_payload(stream: StreamObject, budget: Budget) -> tuple[str | None, in
             blob = bytes(stream._data)
         return payload_in(blob, budget), len(blob)
     if filters and filters[0] in _FLATE:
+        parms = _listed(stream.get("/DecodeParms"))
+        predictors = [_predictor(p) for p in parms]
+        if any(p > 1 for p in predictors[1:]) or (len(filters) > 1 and predictors[:1] > [1]):
+            raise TooComplex  # a predictor after another filter: no scanner writes one
         raw = bytes(stream._data)
         inflated = [0]
 
@@ -241,15 +271,15 @@ def _image_payload(stream: StreamObject, budget: Budget) -> tuple[str | None, in
                 yield chunk
 
         found = _sniff_chunks(counted(), budget)
-        if found is None and len(filters) == 1:
-            found = _sniff_chunks(_png_unfiltered(stream, raw, inflated[0], budget), budget)
+        if found is None and predictors[:1] > [1]:
+            found = _sniff_chunks(_png_unfiltered(parms[0], raw, inflated[0], budget), budget)
         return found, 0
     return None, 0  # a JPEG, JPEG 2000, fax or JBIG2 picture: its bytes are the file's
 
 
 # A PNG predictor's bytes per pixel (what undoing it depends on) -> the PNG colour type
 # with 8 bits a sample and as many bytes a pixel, whose decoder undoes it the same way
-_PNG_TYPE_OF_BPP = {1: 0, 3: 2, 4: 6}
+_PNG_TYPE_OF_BPP = {1: 0, 2: 4, 3: 2, 4: 6}
 _PNG_STRIP = CHUNK  # unfiltered bytes handed on at a time, about
 
 
@@ -258,11 +288,9 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
 
 
-def _png_unfiltered(
-    stream: StreamObject, raw: bytes, inflated: int, budget: Budget
-) -> Iterator[bytes]:
+def _png_unfiltered(parms: Any, raw: bytes, inflated: int, budget: Budget) -> Iterator[bytes]:
     """An image's bytes with its PNG predictor undone (`/DecodeParms /Predictor` 10-15:
-    img2pdf's PNGs, some scanners), a strip at a time; nothing for an image without one.
+    img2pdf's PNGs, some scanners; `parms`, the Flate filter's), a strip at a time.
 
     A predictor turns each row into its differences from the row above or the pixel to
     the left, so what the inflated bytes show is not what a viewer decodes: a program
@@ -270,30 +298,28 @@ def _png_unfiltered(
     the Flate data is handed, as it is, to Pillow's PNG decoder (in C) inside a PNG whose
     header has the same bytes a row and a pixel: the filters depend on nothing else. A
     row of `Columns` pixels of `Colors` samples of `BitsPerComponent` bits is read as
-    8-bit grey (one byte a pixel, bilevel and 4-bit grey included), RGB or RGBA (CMYK);
-    other layouts (16-bit colour) and TIFF's predictor 2 keep only the inflated look.
-    Rows come from what was inflated (`inflated` bytes); they count against the pixel
-    ceiling again (TooComplex past it); what the decoder cannot read (a bad row filter)
-    is left at the inflated look."""
-    parms: Any = stream.get("/DecodeParms")
-    if isinstance(parms, list):
-        parms = parms[0] if parms else None
-    if not isinstance(parms, DictionaryObject):
-        return
+    8-bit grey (one byte a pixel, bilevel and 4-bit grey included), grey and alpha (two
+    bytes a pixel: 16-bit grey, two colours), RGB or RGBA (CMYK, 16-bit grey and alpha).
+    What cannot be undone so (16-bit colour, 12 bits a pixel, TIFF's predictor 2) or
+    what the decoder cannot read (a bad row filter, data cut short) is TooComplex: a
+    signed file is kept byte for byte only when all of it was looked at. Rows come from
+    what was inflated (`inflated` bytes); they count against the pixel ceiling again."""
     try:
-        predictor = int(parms.get("/Predictor", 1))
-        colors = int(parms.get("/Colors", 1))
-        bits = int(parms.get("/BitsPerComponent", 8))
-        columns = int(parms.get("/Columns", 1))
+        predictor = _predictor(parms)
+        colors = int(_resolved(parms.get("/Colors", 1)))
+        bits = int(_resolved(parms.get("/BitsPerComponent", 8)))
+        columns = int(_resolved(parms.get("/Columns", 1)))
     except (TypeError, ValueError):
-        return
-    if predictor < 10 or not (0 < colors <= 4 and bits in (1, 2, 4, 8) and columns > 0):
-        return
+        raise TooComplex from None
+    if predictor < 10 or not (0 < colors <= 4 and bits in (1, 2, 4, 8, 16) and columns > 0):
+        raise TooComplex
     bpp = -(-colors * bits // 8)  # bytes a pixel, rounded up (the predictor's unit)
     row = -(-columns * colors * bits // 8)
     rows = inflated // (row + 1)
-    if bpp not in _PNG_TYPE_OF_BPP or row % bpp or not rows or row > 1 << 24:
-        return
+    if not rows:
+        return  # not one whole row: nothing a viewer shows (the inflated look had it all)
+    if bpp not in _PNG_TYPE_OF_BPP or row % bpp or row > 1 << 24:
+        raise TooComplex
     # looked at a second time, so counted a second time against the pixel ceiling: such an
     # image may hold half the pixels of one without a predictor (64 MiB: seven grey pages
     # at 300 dpi), and the worst costs what the worst other one does
@@ -312,8 +338,8 @@ def _png_unfiltered(
         image = PngImageFile(io.BytesIO(png))  # not Image.open: its pixel ceiling is photos'
         del png
         image.load()
-    except Exception:  # a bad row filter, data cut short: the inflated look stands
-        return
+    except Exception:  # a bad row filter, data cut short
+        raise TooComplex from None
     if time.monotonic() > budget.deadline:
         raise TooComplex
     strip = max(1, _PNG_STRIP // row)

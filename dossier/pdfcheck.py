@@ -108,7 +108,13 @@ def open_pdf(data: bytes) -> tuple[PdfReader, bool]:
     """The reader, decrypted with the empty password if need be; and whether it was."""
     if b"%%EOF" not in data[-_EOF_WINDOW:]:  # cut off before its end
         raise FileRefused(MSG_TRUNCATED)
-    if pdfscan.objects_in_bytes(data) > pdfscan.MAX_OBJECTS or _too_deep(data):
+    if (
+        pdfscan.objects_in_bytes(data) > pdfscan.MAX_OBJECTS
+        # each stream is an object: more "endstream" than objects are taken is no
+        # document's (1.25 million in a string held the nesting scan for seconds)
+        or data.count(b"endstream") > pdfscan.MAX_OBJECTS
+        or _too_deep(data)
+    ):
         raise FileRefused(MSG_TOO_COMPLEX)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)

@@ -91,6 +91,12 @@ def waiting_on(db: Database, chat: str, update_id: int, owner: str, now: float) 
     )
 
 
+def place(db: Database, update_id: int, chat: str) -> None:
+    """Put an update written down outside its chat's line (`chat` NULL: a file waiting
+    for a checking slot, `bot.backlog`) in that line, now that its turn comes."""
+    _execute(db, "UPDATE update_journal SET chat = ? WHERE update_id = ?", [chat, update_id])
+
+
 def hold(db: Database, update_id: int) -> None:
     """The update is being handled now: its chat's other updates wait for it, whatever
     their ids (`waiting_on`), until it is finished."""

@@ -169,12 +169,14 @@ class ChatLock(BaseEventIsolation):
         down first as `entry` (None: it is in the journal already, a replay), with what
         `begin` read. An update that is not to be handled here (`journal` "done": a
         repeat; "busy": another process has it) is not worked on: None. `written`: what
-        `journal.record` said when this process wrote it down earlier itself (`entry`
-        None)."""
+        `journal.record` said when this process wrote it down earlier itself, outside the
+        chat's line (`entry` None)."""
         chat = fsm.key_of(key)
         local, users = self._local.get(chat) or (asyncio.Lock(), 0)
         self._local[chat] = (local, users + 1)
         try:
+            if written is not None:  # written down outside the line: in it now
+                journal.place(self.db, update_id, chat)
             if entry is not None and local.locked():
                 # another update of this chat is being handled here: this one is
                 # written down now, then waits its turn

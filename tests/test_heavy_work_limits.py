@@ -535,3 +535,42 @@ async def test_a_file_waiting_in_line_is_in_the_crash_journal_before_it_waits(
     held.go.set()
     await first
     await s.close()
+
+
+async def test_a_word_typed_while_her_file_waits_in_line_is_answered_and_the_file_filed(
+    api, db_path
+):
+    """The red team: a family's photo waits in line for a checking slot (written in the
+    crash journal), and she types a word meanwhile. The word is answered at once, and the
+    photo is filed once a slot frees: neither waits for the other (they did, for the
+    journal row's 50 s lease)."""
+    import asyncio
+    import time
+
+    from bot import backlog
+    from tests.documents import document_photo
+
+    s = await at_checklist(api, db_path)
+    her = await second_family(s, 6363)
+    await s.family.press("Verbale dell'accompagnamento")
+    await her.family.press("Attestazione ISEE")
+    mw = next(m for m in s.dp.update.outer_middleware if isinstance(m, backlog.Backlog))
+    mw.in_hand, mw.reserve = 1, 0
+    held = HeldDownloads()
+    s.bot.session.middleware(held)
+    first = asyncio.create_task(s.family.upload_photo(document_photo(101)))
+    await asyncio.sleep(0.1)
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.1)
+    assert len(mw.line) == 1
+    t = time.monotonic()
+    word = asyncio.create_task(her.family.say("ciao"))
+    _done, pending = await asyncio.wait({word}, timeout=5)
+    assert not pending, "the word waited for the photo in line"
+    held.go.set()
+    _done, pending = await asyncio.wait({mine, first}, timeout=8)
+    for task in pending:
+        task.cancel()
+    assert not pending, f"stalled after {time.monotonic() - t:.1f}s"
+    assert "Attestazione ISEE" in mine.result()[-1], mine.result()
+    await s.close()

@@ -598,6 +598,19 @@ def test_nesting_is_counted_outside_streams_only() -> None:
     assert not _too_deep(stream * 3)
 
 
+def test_a_pdf_of_a_million_empty_streams_is_refused_at_once() -> None:
+    """The red team's fifth pass: 1.25 million "stream…endstream" pairs in a string held
+    the nesting scan for seconds (a slot for 8 s, then refused); more "endstream" than
+    objects taken is refused before any scan."""
+    import time
+
+    pdf = h.one_page_pdf(catalog_extra="/X (" + "stream\nendstream" * 1_250_000 + ")")
+    start = time.monotonic()
+    result, _peak = bounded.run_measured(check, pdf)
+    assert isinstance(result, FileRefused) and result.reason == "too_complex"
+    assert time.monotonic() - start < 2.0  # was 8 s (the time limit)
+
+
 async def test_staff_work_has_its_own_lane() -> None:
     """A staff thumbnail does not queue behind the families' checks."""
     import asyncio

@@ -667,6 +667,54 @@ def test_a_program_behind_a_png_predictor_is_refused() -> None:
         assert result.reason == "signed_hidden", (colors, result.reason)
 
 
+def test_a_program_behind_any_filter_layout_is_refused() -> None:
+    """The red team's fifth pass: an image whose /Filter or /DecodeParms hides behind a
+    reference, a predictor on rows of two bytes a pixel (two colours, 16-bit grey), a
+    predictor behind a second filter, a row filter the decoder does not know: each hid a
+    program an extractor (pypdf's `get_data`) gets back. All refused now."""
+    import zlib
+
+    width = 64
+    pixels = b"\x01" * width + h.PROGRAM * 2
+    pixels += bytes(-len(pixels) % width) + bytes(4 * width)
+    rows = [pixels[i : i + width] for i in range(0, len(pixels), width)]
+
+    def up(bad_last: bool = False) -> bytes:
+        out, above = bytearray(), bytes(width)
+        for n, row in enumerate(rows):
+            kind = 7 if bad_last and n == len(rows) - 1 else 2
+            out += bytes([kind]) + bytes((a - b) & 0xFF for a, b in zip(row, above, strict=True))
+            above = row
+        return zlib.compress(bytes(out))
+
+    def image(packed: bytes, parms: str, filters: str = "/FlateDecode") -> str:
+        head = (
+            f"<< /Type /XObject /Subtype /Image /Width {width} /Height {len(rows)} "
+            f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter {filters} "
+            f"/DecodeParms {parms} /Length {len(packed)} >>\nstream\n"
+        )
+        return (head.encode() + packed + b"\nendstream").decode("latin-1")
+
+    grey = f"<< /Predictor 12 /Colors 1 /Columns {width} >>"
+    cases = {
+        "two colours": (image(up(), f"<< /Predictor 12 /Colors 2 /Columns {width // 2} >>"),),
+        "16-bit grey": (
+            image(up(), f"<< /Predictor 12 /BitsPerComponent 16 /Columns {width // 2} >>"),
+        ),
+        "parameters by reference": (image(up(), "9 0 R"), grey),
+        "filter by reference": (image(up(), grey, filters="9 0 R"), "/FlateDecode"),
+        "filters by reference": (image(up(), grey, filters="9 0 R"), "[/FlateDecode]"),
+        "a predictor behind a second filter": (
+            image(zlib.compress(up()), f"[null {grey}]", "[/FlateDecode /FlateDecode]"),
+        ),
+        "a row filter nobody knows": (image(up(bad_last=True), grey),),
+    }
+    for name, objects in cases.items():
+        result = checked(h.signed_pdf(catalog_extra="/PieceInfo 8 0 R", objects=objects))
+        assert isinstance(result, FileRefused), (name, result)
+        assert result.reason in ("signed_hidden", "too_complex"), (name, result.reason)
+
+
 def test_a_signed_scan_with_a_png_predictor_stays_signed() -> None:
     """A genuine grey page of noise behind the same predictor is kept byte for byte."""
     from PIL import Image
