@@ -92,6 +92,7 @@ class Backlog(BaseMiddleware):
         self.line: deque[tuple[int, asyncio.Future[None]]] = deque()  # waiting, by chat
         self.told: dict[int, tuple[float, str | None]] = {}  # when each chat was told, album
         self.turns: Turns | None = None  # writes an update down before it waits in line
+        self.in_line: set[int] = set()  # the update ids waiting in line
 
     @property
     def total(self) -> int:
@@ -107,17 +108,28 @@ class Backlog(BaseMiddleware):
         if message is None or not (message.photo or message.document):
             return await handler(update, data)
         chat = message.chat.id
+        if isinstance(update, Update) and update.update_id in self.in_line:
+            return None  # Telegram sent it again while it waits in line: it is there
         mine = self.chats.get(chat, 0) + sum(1 for c, _f in self.line if c == chat)
         if self._takes(mine):
             self._take(chat)
         else:
-            waits = mine == 0 and len(self.line) < MAX_WAITING
+            # a replayed update (a crash's leftovers) does not wait: the replay runs in the
+            # leader's round, which must not stall for 20 s a file
+            waits = mine == 0 and len(self.line) < MAX_WAITING and not data.get("replaying")
             if waits and self.turns is not None:
                 # written down before the wait: a crash meanwhile does not lose it
                 assert isinstance(update, Update)
                 if not self.turns.write_down(update, data, WAIT):
                     return None  # a repeat, or another process has it
-            if not (waits and await self._wait_in_line(chat)):
+            if waits and isinstance(update, Update):
+                self.in_line.add(update.update_id)
+            try:
+                handed = waits and await self._wait_in_line(chat)
+            finally:
+                if isinstance(update, Update):
+                    self.in_line.discard(update.update_id)
+            if not handed:
                 log.info("a file not taken: %d of its chat in hand, %d in all", mine, self.total)
                 try:
                     await self._tell(message, data, chat, mine)

@@ -92,8 +92,11 @@ def forget_family(
             "UPDATE update_journal SET data = NULL WHERE user_id = ? AND done = 0 AND held = 1",
             [user_id],
         )
+        # every other row goes, those still waiting their turn too (`held` NULL: a file
+        # waiting for a checking slot, an update queued behind another of the chat), so
+        # nothing of theirs is handled after the erasure, nor replayed after a crash
         db.execute(
-            "DELETE FROM update_journal WHERE user_id = ? AND NOT (done = 0 AND held = 1)",
+            "DELETE FROM update_journal WHERE user_id = ? AND NOT (done = 0 AND held IS 1)",
             [user_id],
         )
         db.execute("DELETE FROM expiry_warnings WHERE user_id = ?", [user_id])
@@ -139,9 +142,7 @@ def checkpoint(db: Database) -> bool:
         if db.execute("SELECT 1 FROM checkpoints_owed").fetchone():
             db.execute("DELETE FROM checkpoints_owed")
         return True
-    db.execute(
-        "INSERT OR IGNORE INTO checkpoints_owed (id, since) VALUES (1, ?)", [iso(utcnow())]
-    )
+    db.execute("INSERT OR IGNORE INTO checkpoints_owed (id, since) VALUES (1, ?)", [iso(utcnow())])
     log.warning("WAL checkpoint after an erasure was blocked by a reader: owed, tried again")
     return False
 

@@ -100,8 +100,10 @@ def begin(
             )
             if written in ("done", "busy"):
                 return Begun(written, False)
-        else:
-            journal.renew(db, update_id, owner, now + seconds)
+        elif not journal.renew(db, update_id, owner, now + seconds):
+            # its row is gone (an erasure) or no longer this process's (another one took it
+            # over, or finished it): not handled here
+            return Begun("done", False)
         if earlier and journal.waiting_on(db, chat, update_id, owner, now):
             return Begun(written, False)
         if earlier or written != "new":  # not held by `record`
@@ -175,7 +177,8 @@ class ChatLock(BaseEventIsolation):
         local, users = self._local.get(chat) or (asyncio.Lock(), 0)
         self._local[chat] = (local, users + 1)
         try:
-            if written is not None:  # written down outside the line: in it now
+            if entry is None:  # written down before (a replay, a file that waited in
+                # line), maybe outside the chat's line: in it now
                 journal.place(self.db, update_id, chat)
             if entry is not None and local.locked():
                 # another update of this chat is being handled here: this one is
