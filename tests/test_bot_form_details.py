@@ -147,7 +147,7 @@ async def test_the_result_says_the_form_is_made_here_not_all_a_and_all_e_to_fetc
 
 
 async def test_hours_and_a_date_typed_in_words_are_understood(api, db_path):
-    """"trenta" for the assistant's hours, "15 gennaio" (no year) for the DSU: read, and
+    """ "trenta" for the assistant's hours, "15 gennaio" (no year) for the DSU: read, and
     carried to the form."""
     from tests.test_bot_conversation import OPERA, begin, follow
 
@@ -263,9 +263,7 @@ async def test_who_signs_for_themselves_is_spoken_to_as_voi_not_as_a_carer(api, 
     await s.close()
 
 
-async def test_a_cap_then_its_comune_in_two_answers_and_va_bene_typed_at_the_summary(
-    api, db_path
-):
+async def test_a_cap_then_its_comune_in_two_answers_and_va_bene_typed_at_the_summary(api, db_path):
     """Family trial 14, problem 10: "20127" then "Milano" is one answer; "va bene così"
     typed at the summary is its button; the last document's reply does not both ask for
     the next one and say they are all here."""
@@ -294,9 +292,7 @@ async def test_a_cap_then_its_comune_in_two_answers_and_va_bene_typed_at_the_sum
     await s.close()
 
 
-async def test_the_last_document_says_they_are_all_here_without_asking_for_the_next(
-    api, db_path
-):
+async def test_the_last_document_says_they_are_all_here_without_asking_for_the_next(api, db_path):
     from tests.test_bot_dossier import at_checklist
 
     s = await at_checklist(api, db_path)
@@ -321,27 +317,36 @@ async def test_the_questions_own_example_iban_is_refused_kindly(api, db_path):
     await s.close()
 
 
+async def at_the_person_s_address(api, path, role: str, town: str) -> tuple[Session, list[str]]:
+    """Who signs (`role`, living in `town`) has given their details and Giuseppe's names
+    and codice fiscale (Opera): his address is asked; what the last answer got."""
+    s = Session(api, path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press(role)
+    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", town, "333 123 4567"):
+        await f.say(line)
+    await f.press("Non ce l'ho")
+    for line in ("Giuseppe", "Rossi"):
+        await f.say(line)
+    return s, await f.say(BENEFICIARY_CF)
+
+
 async def test_a_wife_in_the_same_comune_gives_the_address_once(api, db_path):
     """Family trial 16: Maria applies for her husband; they live together. At his address
     a button offers hers (she lives in his comune), and «lo stesso» typed does the same:
     the CAP is not asked again, and the form has it for both. A daughter living in
     another comune gets no such button."""
+
     def newest_buttons() -> list[str]:
         with_buttons = [m for m in api.messages[4242].values() if m.get("reply_markup")]
         rows = with_buttons[-1]["reply_markup"]["inline_keyboard"] if with_buttons else []
         return [b["text"] for row in rows for b in row]
 
-    s = Session(api, db_path, TODAY)
-    await to_result(s)  # Giuseppe, of Opera (MI)
+    wife = "Il marito, la moglie o il convivente"
+    s, texts = await at_the_person_s_address(api, db_path, wife, "20073 Opera")
     f = s.family
-    await f.press("Prepara la domanda")
-    await f.press("Il marito, la moglie o il convivente")
-    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20073 Opera", "333 123 4567"):
-        await f.say(line)
-    await f.press("Non ce l'ho")
-    for line in ("Giuseppe", "Rossi"):
-        await f.say(line)
-    texts = await f.say(BENEFICIARY_CF)
     assert "L'indirizzo dove vive la persona assistita" in texts[-1]
     assert newest_buttons() == ["🏠 Lo stesso di chi firma: Via Verdi 5"], newest_buttons()
     texts = await f.press("🏠 Lo stesso di chi firma")
@@ -358,31 +363,16 @@ async def test_a_wife_in_the_same_comune_gives_the_address_once(api, db_path):
     assert text.count("Via Verdi 5") >= 2 and "20073" in text
     await s.close()
 
-    other = Session(api, db_path.with_name("typed.sqlite3"), TODAY)
-    await to_result(other)
-    g = other.family
-    await g.press("Prepara la domanda")
-    await g.press("Il marito, la moglie o il convivente")
-    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20073 Opera", "333 123 4567"):
-        await g.say(line)
-    await g.press("Non ce l'ho")
-    for line in ("Giuseppe", "Rossi", BENEFICIARY_CF):
-        await g.say(line)
-    texts = await g.say("è lo stesso")
+    typed, _texts = await at_the_person_s_address(
+        api, db_path.with_name("typed.sqlite3"), wife, "20073 Opera"
+    )
+    texts = await typed.family.say("è lo stesso")
     assert texts[0] == "✓ Via Verdi 5, 20073", texts
-    await other.close()
+    await typed.close()
 
-    daughter = Session(api, db_path.with_name("daughter.sqlite3"), TODAY)
-    await to_result(daughter)
-    d = daughter.family
-    await d.press("Prepara la domanda")
-    await d.press("Il figlio o la figlia")
-    for line in ("Maria", "Rossi", APPLICANT_CF, "via verdi 5", "20089 Rozzano", "333 123 4567"):
-        await d.say(line)
-    await d.press("Non ce l'ho")
-    for line in ("Giuseppe", "Rossi"):
-        await d.say(line)
-    texts = await d.say(BENEFICIARY_CF)
+    daughter, texts = await at_the_person_s_address(
+        api, db_path.with_name("daughter.sqlite3"), "Il figlio o la figlia", "20089 Rozzano"
+    )
     assert "L'indirizzo dove vive la persona assistita" in texts[-1]
     assert not any("Lo stesso" in b for b in newest_buttons()), newest_buttons()
     await daughter.close()

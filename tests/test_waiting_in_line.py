@@ -39,6 +39,77 @@ def _rows(s, uid):
     ).fetchall()
 
 
+async def test_a_file_waiting_in_line_is_in_the_crash_journal_before_it_waits(
+    api, db_path, monkeypatch
+):
+    """A photo from a family with nothing in hand, arriving when every slot is taken,
+    waits in line: it is written in the crash journal before it waits (a crash in those
+    seconds leaves it to be handled at the next start), and marked done once filed; one
+    that gets no slot in time is told about and marked done too (nothing left open)."""
+    from storage.dossiers import attachments
+
+    def row_of(update_id: int):
+        return s.db.execute(
+            "SELECT done, data FROM update_journal WHERE update_id = ?", [update_id]
+        ).fetchone()
+
+    s, her, mw, held, first = await _full(api, db_path, 6262)
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.1)
+    assert len(mw.line) == 1  # waiting in line
+    waiting = max(r[0] for r in s.db.execute("SELECT update_id FROM update_journal"))
+    done, raw = row_of(waiting)
+    assert done == 0 and '"chat":{"id":6262' in raw.replace(" ", "")  # written down, open
+    held.go.set()
+    theirs = await mine
+    await first
+    assert "Attestazione ISEE" in theirs[-1], theirs
+    assert len(attachments(s.db, dossiers_of(s.db, 6262)[0]["id"])) == 1
+    assert row_of(waiting)[0] == 1  # handled once, done
+
+    # no slot in time: told, and the row done (not left open for a replay)
+    monkeypatch.setattr(backlog, "WAIT", 0.2)
+    held.go.clear()
+    first = asyncio.create_task(s.family.upload_photo(document_photo(102)))
+    await asyncio.sleep(0.1)
+    told = await her.family.upload_photo(document_photo(998))
+    assert told == [
+        "In questo momento ho molti file da controllare: questo non l'ho preso. Mandatelo "
+        "di nuovo tra un minuto."
+    ], told
+    late = max(r[0] for r in s.db.execute("SELECT update_id FROM update_journal"))
+    assert row_of(late)[0] == 1
+    held.go.set()
+    await first
+    await s.close()
+
+
+async def test_a_word_typed_while_her_file_waits_in_line_is_answered_and_the_file_filed(
+    api, db_path
+):
+    """The red team: a family's photo waits in line for a checking slot (written in the
+    crash journal), and she types a word meanwhile. The word is answered at once, and the
+    photo is filed once a slot frees: neither waits for the other (they did, for the
+    journal row's 50 s lease)."""
+    import time
+
+    s, her, mw, held, first = await _full(api, db_path, 6363)
+    mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
+    await asyncio.sleep(0.1)
+    assert len(mw.line) == 1
+    t = time.monotonic()
+    word = asyncio.create_task(her.family.say("ciao"))
+    _done, pending = await asyncio.wait({word}, timeout=5)
+    assert not pending, "the word waited for the photo in line"
+    held.go.set()
+    _done, pending = await asyncio.wait({mine, first}, timeout=8)
+    for task in pending:
+        task.cancel()
+    assert not pending, f"stalled after {time.monotonic() - t:.1f}s"
+    assert "Attestazione ISEE" in mine.result()[-1], mine.result()
+    await s.close()
+
+
 async def test_deleting_the_data_while_a_file_waits_leaves_nothing_and_files_nothing(api, db_path):
     s, her, mw, held, first = await _full(api, db_path, 6464)
     mine = asyncio.create_task(her.family.upload_photo(document_photo(999)))
