@@ -238,6 +238,32 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
+def photo_update(
+    api: BotAPI, update_id: int, chat: int, file_id: str, data: bytes, album: str | None = None
+) -> dict[str, Any]:
+    """A photo update as Telegram sends it from `chat` (first name Maria), its file held by
+    `api`: for a bot in another process, where no `Family` feeds it."""
+    api.files[file_id] = data
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": 1748000000,
+        "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Maria", "language_code": "it"},
+        "photo": [
+            {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "width": 1200,
+                "height": 1600,
+                "file_size": len(data),
+            }
+        ],
+    }
+    if album:
+        message["media_group_id"] = album
+    return {"update_id": update_id, "message": message}
+
+
 class Family:
     """One Telegram user talking to the bot through the Dispatcher."""
 

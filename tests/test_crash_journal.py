@@ -11,7 +11,7 @@ from pathlib import Path
 
 from storage.db import open_db
 from storage.dossiers import attachments, dossiers_of
-from tests.botapi import TOKEN, BotAPI
+from tests.botapi import TOKEN, BotAPI, photo_update
 from tests.documents import document_photo
 from tests.test_bot_dossier import TODAY, at_checklist
 
@@ -19,27 +19,7 @@ EXE = str(Path(sys.executable).with_name("sportello"))
 
 
 def album_photo(api: BotAPI, n: int, album: str) -> dict:
-    file_id = f"albumphoto{n}"
-    api.files[file_id] = document_photo(500 + n)
-    return {
-        "update_id": 900 + n,
-        "message": {
-            "message_id": 5000 + n,
-            "date": 1748000000,
-            "chat": {"id": 4242, "type": "private"},
-            "from": {"id": 4242, "is_bot": False, "first_name": "Maria", "language_code": "it"},
-            "media_group_id": album,
-            "photo": [
-                {
-                    "file_id": file_id,
-                    "file_unique_id": "u" + file_id,
-                    "width": 1200,
-                    "height": 1600,
-                    "file_size": len(api.files[file_id]),
-                }
-            ],
-        },
-    }
+    return photo_update(api, 900 + n, 4242, f"albumphoto{n}", document_photo(500 + n), album)
 
 
 async def start_bot(api: BotAPI, folder: Path) -> asyncio.subprocess.Process:

@@ -10,7 +10,7 @@ import signal
 from bot import backlog
 from storage.db import open_db
 from storage.dossiers import dossiers_of
-from tests.botapi import BotAPI
+from tests.botapi import BotAPI, photo_update
 from tests.documents import document_photo
 from tests.test_bot_dossier import at_checklist
 from tests.test_crash_journal import start_bot, wait_for
@@ -248,26 +248,7 @@ N = iter(range(100000, 200000))
 
 def photo(api: BotAPI, chat: int) -> dict:
     n = next(N)
-    file_id = f"rtphoto{n}"
-    api.files[file_id] = document_photo(n % 900)
-    return {
-        "update_id": n,
-        "message": {
-            "message_id": n,
-            "date": 1748000000,
-            "chat": {"id": chat, "type": "private"},
-            "from": {"id": chat, "is_bot": False, "first_name": "Maria", "language_code": "it"},
-            "photo": [
-                {
-                    "file_id": file_id,
-                    "file_unique_id": "u" + file_id,
-                    "width": 1200,
-                    "height": 1600,
-                    "file_size": len(api.files[file_id]),
-                }
-            ],
-        },
-    }
+    return photo_update(api, n, chat, f"rtphoto{n}", document_photo(n % 900))
 
 
 async def test_a_file_waiting_in_line_when_the_process_is_killed_is_answered_after_restart(
