@@ -149,9 +149,11 @@ def _catalog(language: str) -> stdlib_gettext.NullTranslations:
     return stdlib_gettext.translation("messages", LOCALES, languages=[language], fallback=True)
 
 
+@lru_cache(maxsize=64)
 def translator(catalogs: _Gettext, language: str) -> Translate:
     """The translation function for one language, from aiogram's `I18n` (or anything with
-    its `gettext(singular, plural, n, locale)`)."""
+    its `gettext(singular, plural, n, locale)`). The same function each time for the same
+    two: it can key what is worked out in that language (`dialogs.question_view`)."""
     rtl = is_rtl(language)
 
     def _(message: str, plural: str | None = None, n: int = 1) -> str:

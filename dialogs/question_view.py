@@ -5,6 +5,7 @@ next. A part of `dialogs.flow.Dialog`, which gives the engine's `asking` and `ve
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
 from common.i18n import N_
@@ -31,6 +32,34 @@ from .languages import SOURCE, Translate, available, display_name
 from .questions import BY_KEY, BY_QID, Question
 from .render import render_result
 from .replies import Button, Reply
+
+# the catalogue's key (`Catalogue.kept`) of the questions' words and buttons worked out
+# (`QuestionView._question_reply`): a publication makes a new catalogue, so a notice's own
+# wording of a question is never read from before it
+QUESTION_REPLIES = "question replies"
+
+
+class _Replies:
+    """The last `size` questions worked out, each as (text, rows of (label, data)): a
+    family's `Reply` is built anew from them, so nothing shared is ever changed."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._seen: OrderedDict[object, tuple[str, list[list[tuple[str, str]]]]] = OrderedDict()
+
+    def get(self, key: object) -> tuple[str, list[list[tuple[str, str]]]] | None:
+        found = self._seen.get(key)
+        if found is not None:
+            self._seen.move_to_end(key)
+        return found
+
+    def put(
+        self, key: object, value: tuple[str, list[list[tuple[str, str]]]]
+    ) -> tuple[str, list[list[tuple[str, str]]]]:
+        self._seen[key] = value
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return value
 
 
 class QuestionView:
@@ -66,8 +95,27 @@ class QuestionView:
         return number, max(done + left, number)
 
     def _question_reply(self, state: dict[str, Any], q: Question) -> Reply:
-        _ = self._
         number, total = self.progress(state)
+        answers = state.get("answers") or {}
+        if q.key in answers or q.kind == "multi" or (q.kind == "comune" and state.get("suggest")):
+            return self._render_question(state, q, number, total)
+        # asked for the first time, with no choices of the family's on it: the same words
+        # and buttons for every family of the notice at that number, in that language
+        notice = self.asking(answers).notice if answers else None
+        seen = self.catalogue.kept(QUESTION_REPLIES, _Replies)
+        key = (self._, self.fmt.language, q.qid, notice.id if notice else None, number, total)
+        found = seen.get(key)
+        if found is None:
+            reply = self._render_question(state, q, number, total)
+            rows = [[(b.label, b.data) for b in row] for row in reply.buttons]
+            found = seen.put(key, (reply.text, rows))
+        text, kept = found
+        return Reply(text, [[Button(label, data) for label, data in row] for row in kept])
+
+    def _render_question(
+        self, state: dict[str, Any], q: Question, number: int, total: int | None
+    ) -> Reply:
+        _ = self._
         if total is None:
             head = esc(_("Domanda {n}").format(n=number))
         else:
