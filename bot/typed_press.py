@@ -14,7 +14,7 @@ message goes on with them (`CHOICES`), so the family is asked which one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiogram.enums import ChatType
@@ -23,6 +23,7 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 
 from dialogs.buttons import Erase, Go, Stage
 from dialogs.matching import match_option, words
+from storage.fsm import SQLiteStorage
 
 from .replies import KEYBOARD, LIVE, TYPED, prune_live
 
@@ -38,7 +39,7 @@ PRESSING = (None, "documents", "signing", "sent", "integration")
 CHOICES = "typed_choices"
 
 
-def live_buttons(stored: dict[str, Any]) -> list[tuple[int, str, str]]:
+def live_buttons(stored: Mapping[str, Any]) -> list[tuple[int, str, str]]:
     """(message id, label, data) of every button live in the chat now."""
     kept = {KEYBOARD: stored.get(KEYBOARD), "slots": stored.get("slots"), LIVE: stored.get(LIVE)}
     prune_live(kept)
@@ -65,7 +66,7 @@ def typed_choices(stored: dict[str, Any], text: str) -> list[tuple[str, str]]:
 
 
 def _reading(
-    stored: dict[str, Any], text: str
+    stored: Mapping[str, Any], text: str
 ) -> tuple[int, str] | list[tuple[str, str]] | None:
     """The button `text` names (message id, data); or the buttons it fits several of."""
     dialog = stored.get("dialog") or {}
@@ -121,7 +122,14 @@ async def typed_press(handler: Handler, update: TelegramObject, data: dict[str, 
         or message.text.startswith("/")
     ):
         return await handler(update, data)
-    found = _reading(await state.get_data(), message.text)
+    storage = state.storage
+    # only looked at: decoded once, for the handler too (`SQLiteStorage.peek_data`)
+    stored = (
+        storage.peek_data(state.key)
+        if isinstance(storage, SQLiteStorage)
+        else await state.get_data()
+    )
+    found = _reading(stored, message.text)
     if not isinstance(found, tuple):
         # a word that fits two buttons: the text handler asks which one (`CHOICES`)
         data[CHOICES] = found or []

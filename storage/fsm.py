@@ -92,11 +92,29 @@ class SQLiteStorage(BaseStorage):
         if held is None:
             write(self.db, name, "data", text)
         else:
-            held.data, held.changed = text, True
+            held.data, held.changed, held.decoded = text, True, None
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        text = self._row(key_of(key))[1]
+        name = key_of(key)
+        held = self._held.get(name)
+        if held is not None and held.decoded is not None:  # decoded by `peek_data`: now yours
+            data, held.decoded = held.decoded, None
+            return data
+        text = self._row(name)[1]
         return json.loads(text) if text else {}
+
+    def peek_data(self, key: StorageKey) -> Mapping[str, Any]:
+        """The data, to read and not to change: while the chat is held, decoded once and
+        handed to the next `get_data` (a middleware that only looks, then the handler,
+        decode the JSON once per update)."""
+        name = key_of(key)
+        held = self._held.get(name)
+        if held is None:
+            text = self._row(name)[1]
+            return json.loads(text) if text else {}
+        if held.decoded is None:
+            held.decoded = json.loads(held.data) if held.data else {}
+        return held.decoded
 
     async def close(self) -> None:
         """Nothing: the database is not the storage's own. aiogram closes its storage
@@ -109,3 +127,4 @@ class _Held:
     state: str | None
     data: str | None
     changed: bool = False
+    decoded: dict[str, Any] | None = None  # `data` decoded by `peek_data`, not yet handed on
