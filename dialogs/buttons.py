@@ -120,8 +120,9 @@ QUESTIONNAIRE: tuple[type[CallbackData], ...] = (
     Suggestion,
     Explain,
     ConfirmIsee,
+    Keep,
 )
-ON_A_QUESTION = (Answer, Toggle, Done, Suggestion, Explain, ConfirmIsee)  # carry its qid
+ON_A_QUESTION = (Answer, Toggle, Done, Suggestion, Explain, ConfirmIsee, Keep)  # carry its qid
 
 
 # -- the application (dialogs.application) ----------------------------------------------

@@ -274,6 +274,21 @@ async def test_back_asks_the_previous_question_again(api, db_path):
     await s.close()
 
 
+async def test_back_then_keeping_the_answer_goes_on_to_the_next_question(api, db_path):
+    """«↩️ Va bene così» under a question asked again keeps the answer (family trial 17:
+    it used to say the button was no longer valid)."""
+    s = Session(api, db_path, dt.date(2025, 6, 2))
+    await begin(s.family)
+    await s.family.say("Opera")
+    await s.family.say("1/3/1940")
+    texts = await s.family.say("/indietro")
+    assert "Avete risposto: 01/03/1940" in question_of(texts)
+    texts = await s.family.press("Va bene così")
+    assert not any("non vale più" in t for t in texts), texts
+    assert "Vive a casa" in question_of(texts)
+    await s.close()
+
+
 async def test_near_miss_comune_offers_suggestions_as_buttons(api, db_path):
     s = Session(api, db_path, dt.date(2025, 6, 2))
     await begin(s.family)

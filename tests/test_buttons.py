@@ -15,7 +15,7 @@ from pydantic import create_model
 from dialogs import buttons
 from dialogs.callbacks import CallbackData
 
-KINDS = [*buttons.QUESTIONNAIRE, buttons.Keep, *buttons.APPLICATION, *buttons.ALERTS]
+KINDS = [*buttons.QUESTIONNAIRE, *buttons.APPLICATION, *buttons.ALERTS]
 VALUES = ["", "0", "1", "7", "999", "1000", "-1", "1.5", "abc", "F205", "f205", "list", "send",
           "it", "yes", "x" * 41, "None", "true"]  # fmt: skip
 

@@ -92,3 +92,22 @@ def test_leaving_in_the_middle_of_a_change_keeps_the_old_answer():
     again = d.start(state)  # days later
     assert "Bentornati" in again.replies[0].text
     assert state["answers"]["beneficiary.birth_date"] == "1950-03-01"
+
+
+def test_going_back_then_keeping_the_answer_goes_on_without_calling_the_button_old():
+    from dialogs.flow import new_state
+    from dialogs.languages import untranslated
+
+    dialog = Dialog(load_catalogue(), TODAY, untranslated, "it")
+    state = new_state()
+    state["stage"] = "asking"
+    dialog.on_text(state, "Opera")
+    dialog.on_text(state, "1/3/1940")
+    again = dialog.back(state).replies[-1]
+    assert "Avete risposto: 01/03/1940" in again.text
+    keep = next(b for row in again.buttons for b in row if "Va bene così" in b.label)
+    replies = dialog.on_button(state, keep.data).replies
+    assert "non vale più" not in replies[0].text
+    assert replies[0].text.endswith("✓ <b>01/03/1940</b>")
+    assert "Vive a casa" in replies[-1].text
+    assert state["answers"]["beneficiary.birth_date"] == "1940-03-01"
