@@ -406,11 +406,15 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
 
     settings = _settings(args)
     db = open_db(settings.db_path)
+    # with --today the round runs on that day, as `sportello run --today` does, and a
+    # dossier sent again is due on that day too (else a round on that day finds it not due)
+    clock = moment_clock((lambda: args.today) if args.today_given else None)
     if args.requeue:
         if get_dossier(db, args.requeue) is None:
             print(f"no dossier {args.requeue}", file=err)
             return EXIT_INVALID
-        print(f"{outbox.requeue(db, args.requeue)} message(s) queued again", file=out)
+        queued = outbox.requeue(db, args.requeue, now=clock())
+        print(f"{queued} message(s) queued again", file=out)
     if args.send:
         # the round runs as the service's jobs do, holding their lease: never beside them
         me = leases.new_owner()
@@ -418,8 +422,6 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO
             print("the service is running and sends the outbox itself: nothing sent here", file=err)
         else:
             try:
-                # with --today the round runs on that day, as `sportello run --today` does
-                clock = moment_clock((lambda: args.today) if args.today_given else None)
                 box = Outbox.from_settings(
                     settings, db, blob_store_beside(db, settings), clock=clock
                 )

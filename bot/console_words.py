@@ -24,7 +24,8 @@ NO_SUCH = N_(
 NOT_SENT = N_(
     "Attenzione: la domanda {id} NON è partita. Qui non c'è un server di posta: è salvata "
     "nella cartella {path}. Per inviarla, impostate la casella PEC (SMTP_HOST) e scrivete "
-    "sportello outbox --send. Se no, consegnatela voi entro la scadenza, per PEC o "
+    "sportello outbox --requeue {id} && sportello outbox --send. Se no, consegnatela voi "
+    "entro la scadenza, per PEC o "
     "all'Ufficio Protocollo. La copia è in {copy}."
 )
 SERVICE_SENDS = N_(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.cli import main
 from tests.documents import document_photo, signed_form_photos
+from tests.smtp_server import RecordingHandler, smtp_server
 from tests.test_bot_dossier import APPLICANT_CF, ASSISTANT, BENEFICIARY_CF, DOCUMENTS, IBAN
 
 QUESTIONNAIRE = [  # Opera, as in the chat's tests (tests/test_bot_conversation.py)
@@ -134,7 +135,7 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     assert "protocollo@pec.comune.rozzano.mi.it" in screen  # the last check says where
     # no mail server: said plainly that it did not leave, where it is, what to do
     assert "outbox: " not in screen and "Vi scriviamo qui a ogni passo" not in screen
-    assert "NON è partita" in screen and "sportello outbox --send" in screen
+    assert "NON è partita" in screen
     sent = list((data_dir / "outbox").glob("B2-*/*.eml"))
     assert len(sent) == 1, screen[-3000:]
     message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
@@ -148,6 +149,25 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     copies = {p.name for p in (data_dir / "console" / manifest["dossier_id"]).iterdir()}
     assert "riepilogo-istanza.json" in copies
     assert f"domanda-{manifest['dossier_id']}.pdf" in copies
+    # the way to send it, as the console says it, sends it: the PEC mailbox set, then the
+    # two commands (family trial 17: `--send` alone left a saved application where it was)
+    dossier_id = manifest["dossier_id"]
+    said = re.search(r"scrivete (sportello outbox .+?)\. Se no", screen)
+    assert said and said.group(1) == (
+        f"sportello outbox --requeue {dossier_id} && sportello outbox --send"
+    )
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        for name, value in (
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", str(server.port)),
+            ("SMTP_SECURITY", "none"),
+        ):
+            monkeypatch.setenv(name, value)
+        for command in said.group(1).split(" && "):
+            assert main(command.split()[1:], out=io.StringIO(), err=io.StringIO()) == 0
+    assert [m.rcpt_tos for m in handler.messages] == [["protocollo@pec.comune.rozzano.mi.it"]]
+    assert dossier_id.encode() in handler.messages[0].data
 
 
 def test_console_corrects_one_detail_of_the_form_from_its_summary(tmp_path, monkeypatch):

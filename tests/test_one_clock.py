@@ -192,3 +192,48 @@ def test_an_operator_sending_round_with_today_dates_the_retry_on_that_day(
     retry = [e for e in store.history(world.db, dossier_id) if e["status"] == "riprova"]
     assert len(retry) == 1
     assert parse_iso(retry[0]["at"]).astimezone(ROME).date() == day
+
+
+def test_an_application_saved_without_a_mail_server_is_sent_again_on_the_trial_s_day(
+    world: World, monkeypatch
+):
+    """Saved to the outbox folder (no mail server then), sent again with `--today`:
+    `--requeue` dates it on that day too, so the round on that day sends it (family trial
+    17: a requeue by the real date was not yet due on the trial's day)."""
+    import base64
+    import io
+
+    from bot.cli import main
+    from dossier.mail import build_messages
+    from storage import outbox
+    from tests.smtp_server import RecordingHandler, smtp_server
+    from tests.test_delivery import RECIPIENT, SENDER, assembled
+
+    dossier_id = world.dossiers["ready"]
+    messages = build_messages(
+        assembled(dossier_id, 1), sender=SENDER, recipient=RECIPIENT, subject="B2", body="."
+    )
+    queued = dt.datetime(2025, 6, 15, 20, 0, tzinfo=dt.UTC)
+    outbox.enqueue(world.db, world.services.blobs, dossier_id, messages, RECIPIENT, now=queued)
+    world.db.execute("UPDATE outbox SET status = ? WHERE dossier_id = ?", [outbox.SAVED, dossier_id])
+    world.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = world.services.settings.sportello_data_dir
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        for name, value in {
+            "SPORTELLO_DATA_DIR": str(root),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(server.port),
+            "SMTP_SECURITY": "none",
+            "SMTP_FROM": SENDER,
+            "SPORTELLO_FILE_KEY": base64.urlsafe_b64encode(
+                world.services.blobs.reader().key
+            ).decode(),
+        }.items():
+            monkeypatch.setenv(name, value)
+        for command in (["--requeue", dossier_id], ["--send"]):
+            out, err = io.StringIO(), io.StringIO()
+            code = main(["outbox", *command, "--today", "2025-06-16"], out=out, err=err)
+            assert code == 0, err.getvalue()
+        assert "1 message(s) handled" in out.getvalue()
+    assert [m.rcpt_tos for m in handler.messages] == [[RECIPIENT]]
