@@ -271,6 +271,18 @@ def test_ctrl_c_at_the_prompt_says_goodbye_without_a_traceback(counter_dir: Path
     assert "famiglia n. 1," in console(["/esci"])
 
 
+def test_the_end_of_the_input_says_goodbye_as_esci_does_and_keeps_the_answers(
+    counter_dir: Path,
+):
+    """Ctrl-D at the prompt (family trial 17: it left without a word)."""
+    process = console_process(counter_dir)
+    out, err = process.communicate("1\n", timeout=60)  # Italiano, then the input ends
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert out.rstrip().endswith("Le risposte restano salvate. A presto!")
+    assert "famiglia n. 1," in console(["/esci"])  # the next start takes up the same family
+
+
 def test_every_chat_word_the_console_replaces_is_one_the_chat_says():
     """The console's words take the place of the chat's messages by their Italian text:
     a message reworded in the chat must be reworded here too, or the console says "tap"."""
