@@ -330,6 +330,8 @@ class Console:
             return Step()
         elif stage in ("identity", "documents", "signing") and not line.startswith("/"):
             step = app.text(line)
+        elif stage == "sent" and not line.startswith("/"):
+            step = app.after_sending()  # "grazie": a kind word and where it stands, as in the chat
         else:
             return None
         conversations.write_data(self.db, self._paper, app.data)

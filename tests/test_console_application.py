@@ -110,6 +110,10 @@ class Counter:
         yield "/allega " + " ".join(signed)
         yield self.option("Controlla e invia")
         yield self.option("Sì, invia")
+        yield "grazie"  # a kind word back and where it stands, not the questionnaire's words
+        screen = self.out.getvalue()
+        assert "Ricevuto, grazie. Ecco a che punto è la domanda:" in screen, screen[-1500:]
+        assert "Il risultato è qui sopra" not in screen
         yield "/esci"
 
 
