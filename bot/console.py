@@ -28,6 +28,7 @@ from dialogs.buttons import is_ours, unpack
 from dialogs.flow import Dialog
 from dialogs.languages import SOURCE, Catalogs, Translate, translator
 from dialogs.live_catalogue import LiveCatalogue
+from dialogs.matching import words
 from dialogs.paper import GATHERING
 from dialogs.parsing import fold
 from dialogs.replies import Button, Outcome, Reply
@@ -426,13 +427,16 @@ class Console:
         if not folded or folded.startswith("/"):
             return None
         labels = [(b, re.sub(r"^[^\w]+", "", fold(plain(b.label))).strip()) for b in self.buttons]
+        typed = words(line)
         for b, label in labels:
-            if folded == label or folded in label.split(" · "):
+            # the whole label, or one of its names, or its words without its commas and
+            # accents ("si invia" for «📨 Sì, invia»)
+            if folded == label or folded in label.split(" · ") or (typed and typed == words(label)):
                 return b
         if len(folded) < 4 or not any(c.isalpha() for c in folded):
             return None  # "1a", "30": answers, not parts of a label
-        words = re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")
-        found = [b for b, label in labels if words.search(label)]
+        part = re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")
+        found = [b for b, label in labels if part.search(label)]
         return found[0] if len(found) == 1 else None
 
 
