@@ -312,6 +312,8 @@ class Console:
         app = self.application(state)
         if button is not None:
             step = await app.press(unpack(button.data), self.family)
+        elif command == "/allega" and stage is None:
+            step = app.documents(self.family)  # no application yet: says so, takes nothing
         elif command == "/allega":
             step = await self.attach(app, paths_of(line.partition(" ")[2]))
         elif command == "/documenti":

@@ -113,6 +113,14 @@ def test_console_after_deleting_the_data_asks_for_consent_again(tmp_path):
 
 
 
+def test_console_a_file_attached_before_there_is_an_application_is_answered(tmp_path):
+    """/allega during the questions (family trial 17: no answer at all)."""
+    scan = tmp_path / "ci.jpg"
+    scan.write_bytes(b"not read")
+    out = console(tmp_path, ["1", "1", f"/allega {scan}", "Opera"])
+    assert "Non state ancora preparando una domanda" in out
+    assert "✓ Opera" in out  # the questions go on
+
 CONSOLE_WITHOUT_AIOGRAM = """
 import io, re, sys
 from bot.cli import main
