@@ -39,6 +39,16 @@ BANNER = N_(
 )
 
 COUNTER_WORDS = {
+    "Premete Sì o No.": N_("Scrivete Sì o No, o il numero della risposta."),
+    "Altre pagine? Mandatele. Se no, scegliete il prossimo.": N_(
+        "Altre pagine? Allegatele con /allega PERCORSO. Se no, scegliete il prossimo."
+    ),
+    "Mandate qui le foto delle pagine firmate del modulo.": N_(
+        "Allegate le foto delle pagine firmate del modulo con /allega PERCORSO."
+    ),
+    "Riceverete una copia qui. Inviamo adesso?": N_(
+        "La copia per la famiglia va nella cartella della domanda. Inviamo adesso?"
+    ),
     "Per rispondere, toccate uno dei pulsanti qui sotto.": N_(
         "Per rispondere, scrivete il numero di una delle risposte qui sotto."
     ),

@@ -140,6 +140,10 @@ def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, 
     # no mail server: said plainly that it did not leave, where it is, what to do
     assert "outbox: " not in screen and "Vi scriviamo qui a ogni passo" not in screen
     assert "NON è partita" in screen
+    # the counter's words, not the chat's (family trial 17)
+    for chat_words in ("Mandate qui le foto delle pagine firmate", "Riceverete una copia qui"):
+        assert chat_words not in screen
+    assert "La copia per la famiglia va nella cartella della domanda" in screen
     sent = list((data_dir / "outbox").glob("B2-*/*.eml"))
     assert len(sent) == 1, screen[-3000:]
     message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
