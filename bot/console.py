@@ -489,10 +489,9 @@ def run_console(
         for line in stdin:
             if not console.step(line):
                 return 0
-        # the end of the input (Ctrl-D): as /esci, said on a line of its own
-        print(file=out)
-        console.say(console.dialog()._(GOODBYE))
     except KeyboardInterrupt:  # Ctrl-C: what was typed before is saved
-        print(file=out)
-        console.say(console.dialog()._(GOODBYE))
+        pass
+    # Ctrl-C, or the end of the input (Ctrl-D): as /esci, said on a line of its own
+    print(file=out)
+    console.say(console.dialog()._(GOODBYE))
     return 0

@@ -152,13 +152,31 @@ def test_no_code_asks_the_machine_for_its_own_date():
     assert offenders == []
 
 
+def operator_settings(world: World, monkeypatch, smtp_port: int) -> None:
+    """The environment of an operator's `sportello outbox` on the world's data: its files'
+    key, and a mail server on loopback at `smtp_port`."""
+    import base64
+
+    from tests.test_delivery import SENDER
+
+    key = base64.urlsafe_b64encode(world.services.blobs.reader().key).decode()
+    for name, value in {
+        "SPORTELLO_DATA_DIR": str(world.services.settings.sportello_data_dir),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_SECURITY": "none",
+        "SMTP_FROM": SENDER,
+        "SPORTELLO_FILE_KEY": key,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_an_operator_sending_round_with_today_dates_the_retry_on_that_day(
     world: World, monkeypatch
 ):
     """`sportello outbox --send --today 2025-06-16` runs the round on that day, as the bot
     with `--today` does: the mailbox does not answer, and the retry the family is told
     about is dated 16/06/2025, not by the real date."""
-    import base64
     import io
 
     from bot.cli import main
@@ -176,16 +194,7 @@ def test_an_operator_sending_round_with_today_dates_the_retry_on_that_day(
     queued = dt.datetime(2025, 6, 15, 20, 0, tzinfo=dt.UTC)
     outbox.enqueue(world.db, world.services.blobs, dossier_id, messages, RECIPIENT, now=queued)
     world.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    root = world.services.settings.sportello_data_dir
-    for name, value in {
-        "SPORTELLO_DATA_DIR": str(root),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(free_port()),  # nobody answers there
-        "SMTP_SECURITY": "none",
-        "SMTP_FROM": SENDER,
-        "SPORTELLO_FILE_KEY": base64.urlsafe_b64encode(world.services.blobs.reader().key).decode(),
-    }.items():
-        monkeypatch.setenv(name, value)
+    operator_settings(world, monkeypatch, free_port())  # nobody answers there
     out, err = io.StringIO(), io.StringIO()
     assert main(["outbox", "--send", "--today", "2025-06-16"], out=out, err=err) == 0, err.getvalue()
     assert "1 message(s) handled" in out.getvalue()
@@ -200,7 +209,6 @@ def test_an_application_saved_without_a_mail_server_is_sent_again_on_the_trial_s
     """Saved to the outbox folder (no mail server then), sent again with `--today`:
     `--requeue` dates it on that day too, so the round on that day sends it (family trial
     17: a requeue by the real date was not yet due on the trial's day)."""
-    import base64
     import io
 
     from bot.cli import main
@@ -217,20 +225,9 @@ def test_an_application_saved_without_a_mail_server_is_sent_again_on_the_trial_s
     outbox.enqueue(world.db, world.services.blobs, dossier_id, messages, RECIPIENT, now=queued)
     world.db.execute("UPDATE outbox SET status = ? WHERE dossier_id = ?", [outbox.SAVED, dossier_id])
     world.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    root = world.services.settings.sportello_data_dir
     handler = RecordingHandler()
     with smtp_server(handler) as server:
-        for name, value in {
-            "SPORTELLO_DATA_DIR": str(root),
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(server.port),
-            "SMTP_SECURITY": "none",
-            "SMTP_FROM": SENDER,
-            "SPORTELLO_FILE_KEY": base64.urlsafe_b64encode(
-                world.services.blobs.reader().key
-            ).decode(),
-        }.items():
-            monkeypatch.setenv(name, value)
+        operator_settings(world, monkeypatch, server.port)
         for command in (["--requeue", dossier_id], ["--send"]):
             out, err = io.StringIO(), io.StringIO()
             code = main(["outbox", *command, "--today", "2025-06-16"], out=out, err=err)
