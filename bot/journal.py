@@ -46,8 +46,8 @@ async def replay_unfinished(dp: Dispatcher, bot: Bot, db: Database) -> int:
     alive = leases.alive(db, PROCESS)
     handled = 0
     i18n = make_i18n()
-    for update_id, _user_id, raw, attempts, was in journal.unfinished(db):
-        if was is not None and (was == me or (was in alive and not leases.is_gone(was))):
+    for update_id, _user_id, raw, attempts, was, until in journal.unfinished(db):
+        if was is not None and (was == me or journal.handled_now(was, until, alive)):
             continue  # a live process is handling it
         if not journal.claim(db, update_id, was, me):
             continue  # another process took it first

@@ -175,6 +175,21 @@ def build_service(
                 if stop.is_set():
                     return
                 await asyncio.sleep(0.05)
+            # first: this process says it is alive (its lease) before it talks to Telegram
+            tasks.append(
+                asyncio.create_task(
+                    lead_jobs(
+                        services.db,
+                        dp["owner"],
+                        jobs,
+                        stop,
+                        each_round=lambda: replay_unfinished(dp, bot, services.db),
+                        on_change=lambda leading: services.extra.update(jobs=leading),
+                        grace=SHUTDOWN_GRACE,
+                    ),
+                    name="leader",
+                )
+            )
             try:
                 await set_commands(bot)
             except Exception as exc:  # the menu is a comfort; the bot works without it
@@ -194,20 +209,6 @@ def build_service(
                     "back-office, /healthz and the jobs still run). Set it to the public "
                     "https address that forwards here."
                 )
-            tasks.append(
-                asyncio.create_task(
-                    lead_jobs(
-                        services.db,
-                        dp["owner"],
-                        jobs,
-                        stop,
-                        each_round=lambda: replay_unfinished(dp, bot, services.db),
-                        on_change=lambda leading: services.extra.update(jobs=leading),
-                        grace=SHUTDOWN_GRACE,
-                    ),
-                    name="leader",
-                )
-            )
             log.info("service started")
 
         starter = asyncio.create_task(begin(), name="begin")

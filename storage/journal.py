@@ -135,16 +135,27 @@ def finish(db: Database, update_id: int) -> None:
     )
 
 
-def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None]]:
-    """(update_id, user_id, JSON, attempts, owner) of the updates not finished: a crash
-    left them, or a process is handling them now."""
+def unfinished(db: Database) -> list[tuple[int, int | None, str, int, str | None, float | None]]:
+    """(update_id, user_id, JSON, attempts, owner, expires_at) of the updates not
+    finished: a crash left them, or a process is handling them now (`handled_now`)."""
     return [
-        (r[0], r[1], r[2], r[3], r[4])
+        (r[0], r[1], r[2], r[3], r[4], r[5])
         for r in db.execute(
-            "SELECT update_id, user_id, data, attempts, owner FROM update_journal "
+            "SELECT update_id, user_id, data, attempts, owner, expires_at FROM update_journal "
             "WHERE done = 0 AND data IS NOT NULL ORDER BY update_id"
         )
     ]
+
+
+def handled_now(owner: str | None, expires_at: float | None, alive: set[str]) -> bool:
+    """Whether an unfinished update is in the hands of a live process: its row's own
+    lease (`renew`) not expired, or, for a row without one, its process's lease
+    (`storage.leases`, in `alive`) — and that process not known gone. A process that
+    has just started answers before its process lease is first written: its rows'
+    leases say it is alive all the same."""
+    if owner is None or leases.is_gone(owner):
+        return False
+    return _live(owner, expires_at, time.time()) or owner in alive
 
 
 def more_of_album(db: Database, user_id: int, media_group_id: str, after_update_id: int) -> bool:

@@ -111,3 +111,48 @@ async def test_a_family_served_by_two_processes_in_turn_has_the_same_conversatio
     for text in errors:
         assert "Traceback" not in text, text
         assert "failed" not in text, text
+
+
+class HeldSends:
+    """The Bot API slow to take a message: the first one sent waits until the test lets
+    it go (the process is in the middle of answering)."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def __call__(self, make_request: Any, bot: Any, method: Any) -> Any:
+        from aiogram.methods import SendMessage
+
+        if isinstance(method, SendMessage) and not self.go.is_set():
+            self.waiting.set()
+            await self.go.wait()
+        return await make_request(bot, method)
+
+
+async def test_a_message_one_process_is_answering_is_not_answered_again_by_the_other(
+    api: BotAPI, tmp_path: Path
+):
+    """Process A answers a family's /start before its own lease says it is alive (it has
+    just started: the lease is written by its leader's first round); process B, leading,
+    replays what crashes left meanwhile. The update is A's and alive (its row's own
+    lease), so B leaves it: the family gets one answer, not two."""
+    from bot.journal import replay_unfinished
+
+    path = tmp_path / "sportello.sqlite3"
+    a = Session(api, path, TODAY, user_id=503)
+    b = Session(api, path, TODAY, user_id=503)
+    held = HeldSends()
+    a.bot.session.middleware(held)
+    assert not leases.alive(a.db, "process:")  # neither has written its lease yet
+    answering = asyncio.create_task(a.family.say("/start"))
+    await asyncio.wait_for(held.waiting.wait(), 10)
+    replayed = await replay_unfinished(b.dp, b.bot, b.db)
+    held.go.set()
+    texts = await answering
+    assert replayed == 0
+    asked = [c.params["text"] for c in api.sent(503) if "Scegliete la lingua" in c.params["text"]]
+    assert len(asked) == 1, asked
+    assert asked == texts, texts
+    await a.close()
+    await b.close()

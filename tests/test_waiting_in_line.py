@@ -218,9 +218,9 @@ async def test_replaying_a_crashed_process_s_files_does_not_wait_in_line(api, db
 
 async def test_a_waiting_file_another_process_took_over_is_answered_once(api, db_path):
     """Process A's file waits in line (owner A, no process lease renewed: as when A's
-    leader round is blocked past its 20 s lease). Process B's replay claims it (A not in
-    `leases.alive`) and finishes it; A, handed a slot, handles it all the same: `begin`
-    ignores that `renew` failed (the row B's, done)."""
+    leader round is blocked past its 20 s lease). Process B's replay runs meanwhile; the
+    row's own lease says A still has it (`journal.handled_now`): the family is answered
+    once, by one of them."""
     from bot.journal import replay_unfinished
 
     s, her, mw, held, first = await _full(api, db_path, 6868)
