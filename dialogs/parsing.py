@@ -101,7 +101,7 @@ def _date_particles() -> frozenset[str]:
     """The words date patterns set between the numbers: Spanish `de`, Ukrainian `р.`.
     Plus what CLDR abbreviates or leaves out: `del`, as Peru and Ecuador write the year
     ("20 de mayo del 1939"), and `року`, the Ukrainian `р.` written in full."""
-    words = {"del", "року"}
+    words = {"del", "року", "il", "lo", "el", "the", "of", "on"}  # il 20 maggio; 1st of May
     for identifier in _regional_locales():
         formats = babel_locale(identifier).date_formats
         for length in ("full", "long", "medium"):
@@ -154,6 +154,22 @@ def in_figures(text: str) -> str:
     return text
 
 
+def date_in_figures(text: str) -> str:
+    """A date's numbers written in words as figures, ordinals too, even beside figures:
+    "primo marzo 1940" → "1 marzo 1940", "venti maggio 1939", "first of March 1940",
+    "1st March 1940", "primero de marzo" (text2num, Italian, English, Spanish)."""
+    for language in NUMBER_WORD_LANGUAGES:
+        with contextlib.suppress(ValueError):
+            figures = alpha2digit(text, language, threshold=0)
+            if figures != text:
+                text = figures
+                break
+    return _ORDINAL.sub(r"\1", text)
+
+
+_ORDINAL = re.compile(r"(\d{1,2})\s*(?:º|°|ª|st|nd|rd|th|er)(?![^\W\d_])")  # 1º, 1st, 1er
+
+
 _DAY_MONTH = re.compile(r"^(\d{1,2})(?:\s*°|\s+o)?\s+(\D+?)$")  # 15 gennaio
 _MONTH_DAY = re.compile(r"^(\D+?)\s+(\d{1,2})$")  # january 15
 _NUMERIC_DAY_MONTH = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}})$")  # 15/1
@@ -187,7 +203,7 @@ def parse_date(text: str, today: dt.date, *, without_year: str | None = None) ->
     `3 marzo 40`;
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
-    folded = fold(in_figures(_ascii_digits(text).lower())).replace("،", " ").replace(",", " ")
+    folded = fold(date_in_figures(_ascii_digits(text).lower())).replace("،", " ").replace(",", " ")
     # all figures (1/3/1950, 1950-03-01, 01031950): no words to read between them
     numeric = _YEAR_FIRST.match(folded) or _NUMERIC.match(folded) or _RUN.match(folded)
     words = folded if numeric else _without_particles(folded)

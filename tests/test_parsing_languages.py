@@ -217,6 +217,31 @@ def test_a_month_name_with_a_two_digit_year_is_read(typed, day):
     assert parse_date(typed, dt.date(2025, 6, 1)) == day
 
 
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("primo marzo 1940", dt.date(1940, 3, 1)),
+        ("Il primo marzo 1940", dt.date(1940, 3, 1)),
+        ("il 20 maggio 1939", dt.date(1939, 5, 20)),
+        ("venti maggio 1939", dt.date(1939, 5, 20)),
+        ("tre marzo millenovecentoquaranta", dt.date(1940, 3, 3)),
+        ("first of March 1940", dt.date(1940, 3, 1)),
+        ("March 1st, 1940", dt.date(1940, 3, 1)),
+        ("20th May 1939", dt.date(1939, 5, 20)),
+        ("primero de marzo de 1940", dt.date(1940, 3, 1)),
+    ],
+)
+def test_a_birth_date_with_the_day_in_words_is_read(typed, day):
+    """As people say it: «il primo marzo», «first of March», «venti maggio 1939»."""
+    assert parse_date(typed, dt.date(2025, 6, 1)) == day
+
+
+@pytest.mark.parametrize("typed", ["primo marzo", "marzo 1940", "il 1940", "primo"])
+def test_a_date_in_words_without_day_month_and_year_is_still_refused(typed):
+    with pytest.raises(AnswerError):
+        parse_date(typed, dt.date(2025, 6, 1))
+
+
 @pytest.mark.parametrize("typed", ["ore", "tanti", "mila", "25 ore 30"])
 def test_words_without_a_number_are_still_refused(typed):
     with pytest.raises(AnswerError):
