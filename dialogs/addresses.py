@@ -25,8 +25,41 @@ def street_case(text: str) -> str:
     return re.sub(r"\bSnc\b", "snc", words)
 
 
+NOT_A_STREET = {
+    "tax_code": N_(
+        "Questo sembra un codice fiscale. Qui serve l'indirizzo: la via e il numero. "
+        "Per esempio: Via Roma 12."
+    ),
+    "iban": N_(
+        "Questo sembra un IBAN. Qui serve l'indirizzo: la via e il numero. "
+        "Per esempio: Via Roma 12."
+    ),
+    "email": N_(
+        "Questo sembra un indirizzo e-mail. Qui serve l'indirizzo di casa: la via e il "
+        "numero. Per esempio: Via Roma 12."
+    ),
+}
+_TAX_CODE = re.compile(r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
+def _not_a_street(text: str) -> str | None:
+    """What another answer typed here looks like (a codice fiscale, an IBAN, an e-mail
+    address), so the family is told what to type instead of it going on the form."""
+    compact = re.sub(r"[\s.-]", "", text).upper()
+    if _TAX_CODE.fullmatch(compact):
+        return "tax_code"
+    if _IBAN.fullmatch(compact) and any(c.isalpha() for c in compact[4:]):
+        return "iban"
+    if re.fullmatch(r"\S+@\S+\.\S+", text):
+        return "email"
+    return None
+
+
 def parse_address(text: str) -> str:
     text = " ".join(text.split())
+    if kind := _not_a_street(text):
+        raise AnswerError(NOT_A_STREET[kind])
     if not 4 <= len(text) <= 120 or not re.search(r"[^\W\d_]", text):
         raise AnswerError(N_("Scrivete la via e il numero. Per esempio: Via Roma 12."))
     if not re.search(r"\d|\bsnc\b|senza numero", text, re.IGNORECASE):

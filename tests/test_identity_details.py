@@ -202,3 +202,22 @@ def test_a_street_is_written_with_italian_capitals(typed, written):
     from dialogs.addresses import parse_address
 
     assert parse_address(typed) == written
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        (tax_code("RSSMRA70A41F205"), "Questo sembra un codice fiscale."),
+        ("rssmra 70a41 f205" + tax_code("RSSMRA70A41F205")[-1].lower(), "codice fiscale"),
+        ("IT60 X054 2811 1010 0000 0123 456", "Questo sembra un IBAN."),
+        ("maria.rossi1@gmail.com", "Questo sembra un indirizzo e-mail."),
+    ],
+)
+def test_another_answer_typed_at_the_street_question_is_not_taken_as_a_street(typed, said):
+    """A counter worker typed the codice fiscale where the address was asked: it went on
+    the form as the street. Now the family is told what this question wants."""
+    identity = {"role": "child", "applicant.given_name": "Maria", "applicant.family_name": "Rossi"}
+    with pytest.raises(AnswerError) as err:
+        answer(BY_KEY["applicant.address"], typed, identity, today=TODAY)
+    assert said in err.value.message and "Via Roma 12" in err.value.message
+    assert "applicant.address" not in identity
