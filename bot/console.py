@@ -47,6 +47,7 @@ from .console_words import (
     NO_SUCH,
     NOT_FOUND,
     NOT_SENT,
+    NOT_THERE,
     OPEN_NONE,
     OPEN_ONE,
     SAVED,
@@ -366,7 +367,9 @@ class Console:
         for name in paths:
             path = Path(name).expanduser()
             if not path.is_file():
-                replies.append(Reply(app._(NOT_FOUND).format(path=name)))
+                # a path from the root that is not there: the name or the folder is wrong
+                missing = NOT_THERE if path.is_absolute() else NOT_FOUND
+                replies.append(Reply(app._(missing).format(path=name)))
                 continue
             data = path.read_bytes()
             unique = hashlib.sha256(data).hexdigest()[:32]  # the same file twice is known

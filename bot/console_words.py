@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from common.i18n import N_
 from dialogs.languages import Translate
+from dossier import refusals
 
 NOT_FOUND = N_("Non trovo il file {path}. Scrivete il percorso completo.")
+NOT_THERE = N_("Non trovo il file {path}. Controllate il nome del file e la cartella.")
 SAVED = N_("Salvato in {path}")
 OPEN_NONE = N_("Allo sportello: famiglia n. {number}, nessuna domanda ancora.")
 OPEN_ONE = N_("Allo sportello: famiglia n. {number}, domanda {id}.")
@@ -39,6 +41,31 @@ BANNER = N_(
 )
 
 COUNTER_WORDS = {
+    # a file too heavy: at the counter there is no "photo, not file" (Telegram's)
+    refusals.MSG_TOO_BIG: N_(
+        "Il file è troppo grande: pesa {size_mb} MB e il limite è {limit_mb} MB. "
+        "Allegate una foto del documento, oppure fate la scansione con una qualità più "
+        "bassa, oppure dividete il PDF in più parti."
+    ),
+    refusals.MSG_BOMB: N_(
+        "L'immagine è troppo grande per essere aperta. Allegatene una con meno "
+        "risoluzione, per esempio una foto JPEG."
+    ),
+    refusals.MSG_ITEM_BYTES: N_(
+        "Questo documento è troppo pesante: con questo file arriverebbe a {size_mb} MB e il "
+        "limite per un documento è {limit_mb} MB. Allegate foto JPEG delle pagine, oppure "
+        "un PDF più leggero (una scansione con qualità più bassa)."
+    ),
+    refusals.MSG_DOSSIER_BYTES: N_(
+        "La domanda è troppo pesante: con questo file arriverebbe a {size_mb} MB e il "
+        "limite è {limit_mb} MB. Allegate foto JPEG o PDF più leggeri. Per togliere un "
+        "documento, scegliete «Rifai un documento»."
+    ),
+    refusals.MSG_MESSAGE_BYTES: N_(
+        "«{item}» non entra in una PEC: arriverebbe a {size_mb} MB, il massimo è "
+        "{limit_mb} MB. Questo file non l'ho preso, gli altri restano. Allegate meno "
+        "pagine o una scansione più leggera; se no, portatelo ai servizi sociali del Comune."
+    ),
     "Premete Sì o No.": N_("Scrivete Sì o No, o il numero della risposta."),
     "Altre pagine? Mandatele. Se no, scegliete il prossimo.": N_(
         "Altre pagine? Allegatele con /allega PERCORSO. Se no, scegliete il prossimo."

@@ -92,11 +92,26 @@ class Counter:
         for line in DETAILS:
             yield self.option(line) if line[0].isupper() else line
         assert "Grazie. Ora i documenti." in self.out.getvalue(), self.out.getvalue()[-1500:]
-        yield f"/allega {self.scans / 'nowhere.pdf'}"
-        assert "Non trovo il file" in self.out.getvalue()
+        yield f"/allega {self.scans / 'nowhere.pdf'}"  # a whole path, but no such file
+        assert f"Non trovo il file {self.scans / 'nowhere.pdf'}. Controllate il nome" in (
+            self.out.getvalue()
+        )
+        yield "/allega nowhere.pdf"  # a name without its folder
+        assert "Non trovo il file nowhere.pdf. Scrivete il percorso completo." in (
+            self.out.getvalue()
+        )
         for seed, (label, count) in enumerate(DOCUMENTS):
             yield "/documenti"  # the checklist, each missing document with its number
             yield self.option(label)
+            if seed == 0:  # a 30 MB scan: refused in the counter's words, not Telegram's
+                heavy = self.scans / "scansione.pdf"
+                with heavy.open("wb") as f:
+                    f.truncate(30 * 1024 * 1024)
+                yield f"/allega {heavy}"
+                screen = self.out.getvalue()
+                assert "Il file è troppo grande: pesa 30 MB" in screen, screen[-800:]
+                assert "come foto e non come file" not in screen
+                assert "Allegate una foto del documento" in screen
             yield "/allega " + " ".join(photos(self.scans, f"doc{seed}", count, 10 + 10 * seed))
         yield "/documenti"
         yield self.option("Prepara il modulo da firmare")
