@@ -41,6 +41,21 @@ BANNER = N_(
 )
 
 COUNTER_WORDS = {
+    # the privacy notice: families at the counter have no chat to be warned in
+    (
+        "• Se non scrivete per 6 mesi, cancelliamo risposte e domande non "
+        "inviate. Vi avvisiamo una settimana prima."
+    ): N_(
+        "• Se per 6 mesi nessuno riprende queste risposte allo sportello, le cancelliamo, "
+        "con le domande non inviate. Allo sportello non possiamo avvisarvi prima."
+    ),
+    (
+        "• I documenti di una domanda consegnata li cancelliamo dopo alcune "
+        "settimane. Vi avvisiamo prima."
+    ): N_(
+        "• I documenti di una domanda consegnata li cancelliamo dopo alcune settimane, "
+        "senza avviso. Chiedete allo sportello una copia della domanda."
+    ),
     # a file too heavy: at the counter there is no "photo, not file" (Telegram's)
     refusals.MSG_TOO_BIG: N_(
         "Il file è troppo grande: pesa {size_mb} MB e il limite è {limit_mb} MB. "

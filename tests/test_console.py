@@ -45,6 +45,10 @@ def test_console_questionnaire_reaches_a_result_with_numbers_and_labels(tmp_path
         "2026-04-15",
     )
     assert "1. Italiano" in out
+    # the privacy notice promises no warning the counter cannot give (no chat to write to)
+    assert "Vi avvisiamo" not in out
+    assert "Allo sportello non possiamo avvisarvi prima." in out
+    assert "Chiedete allo sportello una copia della domanda." in out
     assert "Domanda 1\n" in out  # before the comune, no total: the notice decides
     assert "Domanda 2 di 9 al massimo" in out and "Domanda 8 di 9 al massimo" in out
     assert "Il risultato" in out
