@@ -37,7 +37,7 @@ from dossier.desk import Desk
 from dossier.erasure import counter_copies, erase_family
 from eligibility import Catalogue
 from storage import conversations, counter, integrations
-from storage.dossiers import dossiers_of, sent_by
+from storage.dossiers import dossiers_of, last_sent, sent_by
 from storage.users import delete_user, get_language, set_language
 
 from .console_words import (
@@ -208,7 +208,7 @@ class Console:
             return True
         commands: dict[str, Callable[[], Outcome]] = {
             "/start": lambda: d.start(state),
-            "/riepilogo": lambda: Outcome(d.summary(state)),
+            "/riepilogo": lambda: Outcome(d.summary(state, last_sent(self.db, self.family))),
             "/indietro": lambda: d.back(state),
             "/lingua": lambda: Outcome([d._language_reply()]),
         }

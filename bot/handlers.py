@@ -23,7 +23,7 @@ from dialogs.replies import Outcome, Reply
 from dialogs.status_view import SENT_STAYS
 from dossier.desk import Desk
 from eligibility import Catalogue
-from storage.dossiers import sent_by
+from storage.dossiers import last_sent, sent_by
 from storage.users import delete_user, set_language
 
 from .filters import command_text, plain_text
@@ -199,8 +199,10 @@ def conversation_router() -> Router:
         await _run(message, step=step, **deps)
 
     @router.message(Command("riepilogo"))
-    async def summary(message: Message, **deps: Any) -> None:
-        await _run(message, step=lambda d, s: Outcome(d.summary(s)), **deps)
+    async def summary(message: Message, db: Database, **deps: Any) -> None:
+        user = message.from_user
+        sent = last_sent(db, user.id) if user is not None else None
+        await _run(message, db=db, step=lambda d, s: Outcome(d.summary(s, sent)), **deps)
 
     @router.message(Command("indietro"))
     async def back(message: Message, **deps: Any) -> None:

@@ -247,14 +247,17 @@ class Dialog(QuestionView):
             return Outcome([Reply(self._("Siete alla prima domanda.")), *self.ask(state)])
         return Outcome(self.edit(state, BY_KEY[answered[-1]].qid))
 
-    def summary(self, state: dict[str, Any]) -> list[Reply]:
-        """`/riepilogo`: every answer, each with a button to change it."""
+    def summary(self, state: dict[str, Any], sent: str | None = None) -> list[Reply]:
+        """`/riepilogo`: every answer, each with a button to change it; after the
+        application `sent` has left, a word that changing them does not change it."""
         _ = self._
         answers = state.get("answers") or {}
         if not answers:
             return [Reply(_("Non avete ancora risposto a nessuna domanda.")), *self.ask(state)]
         heading = _("Le vostre risposte")
         lines = [f"<b>{esc(heading)}</b>"]
+        if sent:
+            lines.append("⚠️ " + esc(_(SENT_KEEPS_ITS_ANSWERS).format(id=sent)))
         buttons = []
         for key in state.get("order", []):
             question = BY_KEY.get(key)
@@ -484,6 +487,10 @@ class Dialog(QuestionView):
             ]
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
 
+SENT_KEEPS_ITS_ANSWERS = N_(
+    "La domanda {id} è già stata inviata. Se cambiate qui una risposta, la domanda "
+    "inviata non cambia: per correggerla, parlate con i servizi sociali del Comune."
+)
 TO_THE_APPLICATION = N_("Per la domanda e i documenti scrivete /documenti.")
 # a typed answer refused again at a question with buttons: short, the buttons stay above
 HINT = N_("Non ho capito. Toccate uno dei pulsanti qui sopra, o scrivete la risposta come sul pulsante.")

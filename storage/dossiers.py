@@ -143,6 +143,17 @@ def sent_by(db: Database, user_id: int) -> bool:
     return row is not None
 
 
+def last_sent(db: Database, user_id: int) -> str | None:
+    """The id of this family's newest application that has left their hands (queued to
+    the protocol inbox, saved for it, sent, or in trouble on the way), if any."""
+    row = db.execute(
+        "SELECT id FROM dossiers WHERE user_id = ? AND status != 'bozza' "
+        "ORDER BY created_at DESC LIMIT 1",
+        [user_id],
+    ).fetchone()
+    return row[0] if row is not None else None
+
+
 def save_data(db: Database, dossier_id: str, data: dict[str, Any]) -> None:
     db.table("dossiers").update(
         dossier_id,

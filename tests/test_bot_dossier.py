@@ -1036,3 +1036,33 @@ async def test_an_album_asked_about_whose_last_photo_was_sent_before_still_gets_
 
 def live_texts(api, chat_id: int = 4242) -> list[str]:
     return [m["text"] for m in api.messages[chat_id].values() if m.get("reply_markup")]
+
+
+async def test_changing_an_answer_after_sending_says_the_sent_application_stays_as_it_was(
+    api, db_path
+):
+    """Family trial 17: after the send, /riepilogo changed answers without a word that the
+    application already sent keeps the old ones; and it cannot be prepared twice."""
+    s = Session(api, db_path, TODAY)
+    dossier_id = await send_application(s)
+    f = s.family
+    texts = await f.say("/riepilogo")
+    assert f"La domanda {dossier_id} è già stata inviata." in texts[-1]
+    assert "la domanda inviata non cambia" in texts[-1]
+    await f.press("Ore")  # ✏️ the assistant's hours
+    texts = await f.say("40")
+    assert any("Il risultato" in t for t in texts), texts
+    texts = await f.press("Prepara la domanda")  # not a second application
+    assert dossier_id in texts[-1] and len(dossiers_of(s.db, 4242)) == 1
+    texts = await f.say("/riepilogo")  # still said, once the answers have changed
+    assert f"La domanda {dossier_id} è già stata inviata." in texts[-1]
+    await s.close()
+
+
+async def test_the_summary_before_sending_has_no_word_of_a_sent_application(api, db_path):
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    await fill_identity(s)
+    texts = await s.family.say("/riepilogo")
+    assert "già stata inviata" not in texts[-1]
+    await s.close()

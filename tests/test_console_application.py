@@ -129,6 +129,9 @@ class Counter:
         screen = self.out.getvalue()
         assert "Ricevuto, grazie. Ecco a che punto è la domanda:" in screen, screen[-1500:]
         assert "Il risultato è qui sopra" not in screen
+        yield "/riepilogo"  # the answers can change; the application sent stays as it was
+        screen = self.out.getvalue()
+        assert re.search(r"La domanda B2-\w+ è già stata inviata\.", screen), screen[-1500:]
         yield "/esci"
 
 
