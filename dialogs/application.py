@@ -198,8 +198,8 @@ class Application(Uploading, Sending):
         if self.data.get("stage") == "identity":
             identity = self.data["identity"]
             answered = [q.key for q in IDENTITY_QUESTIONS if q.key in identity]
-            if answered:
-                identity.pop(answered[-1])
+            if answered:  # asked again, showing what was written (↩️ keeps it)
+                self.data.setdefault("back", {})[answered[-1]] = identity.pop(answered[-1])
             return Step(self.next_identity())
         text = self._(
             "Siamo ai documenti. Per cambiare una risposta scrivete /riepilogo; i file "
@@ -221,6 +221,11 @@ class Application(Uploading, Sending):
             return self._typed_choice(q, text)
         if q is None:
             replies = [Reply(self._("Per rispondere, toccate uno dei pulsanti qui sotto."))]
+        elif q.key in (self.data.get("back") or {}) and words(text) in (
+            words("↩️ Va bene così"),
+            words(self._("↩️ Va bene così")),
+        ):  # «va bene così» typed under a detail /indietro asked again: as ↩️
+            return Step(self._press_identity(Go(step=Stage.KEEP)))
         elif q.optional and self._says_none(text):  # "non ce l'ho", "no": as «Avanti»
             return Step(self._press_identity(Skip()))
         elif (
@@ -474,6 +479,10 @@ class Application(Uploading, Sending):
                 return [Reply(f"✓ {esc(same[0])}, {same[1]}"), *self.next_identity()]
         if isinstance(button, Go) and button.step is Stage.DETAILS and self.data.get("editing"):
             return self.leave_as_it_was()
+        written = (self.data.get("back") or {}).get(q.key) if q is not None else None
+        if isinstance(button, Go) and button.step is Stage.KEEP and written is not None:
+            self.data["identity"][q.key] = written  # type: ignore[union-attr]
+            return self.next_identity()
         return [self.no_longer_valid(), *self.next_identity()]
 
     def _press_integration(self, button: CallbackData, statuses: list[ItemStatus]) -> Step:

@@ -225,6 +225,7 @@ class Stage(StrEnum):
     BUNDLE = "bundle"  # 📦 the PDFs, to hand in themselves
     COPY = "copy"  # 📦 the copy again, after sending
     REQUEST_DONE = "intdone"  # ✅ everything the social services asked is sent
+    KEEP = "keep"  # ↩️ a detail asked again by /indietro keeps what was written
 
 
 class Go(CallbackData, prefix="pgo"):

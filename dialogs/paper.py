@@ -156,11 +156,17 @@ class Paper:
 
     def next_identity(self) -> list[Reply]:
         needs = self.needs()
-        q = next_question(self.data["identity"], needs)
+        identity = self.data["identity"]
+        q = next_question(identity, needs)
         editing = self.data.get("editing")
+        back = {k: v for k, v in (self.data.get("back") or {}).items() if k not in identity}
+        if back:  # what /indietro took back, until it is answered again
+            self.data["back"] = back
+        else:
+            self.data.pop("back", None)
         if q is not None:
             return [self.view.question(
-                q, self.data["identity"], editing=bool(editing), home=self.home()
+                q, identity, editing=bool(editing), home=self.home(), written=back.get(q.key)
             )]
         if editing:
             return self.edited(needs)

@@ -77,11 +77,19 @@ class PaperworkView(SendingView, StatusView):
         *,
         editing: bool = False,
         home: str | None = None,
+        written: str | None = None,
     ) -> Reply:
         """One question; `editing`: one detail changed from the summary, which may be
-        left as it was; `home`: the person's comune (the CAP's first digits there)."""
+        left as it was; `home`: the person's comune (the CAP's first digits there);
+        `written`: what was written before /indietro, shown and kept by ↩️."""
         _ = self._
         lines = [esc(_(q.prompt_for(identity or {})))]
+        if written is not None:
+            if q.kind == "choice":
+                shown = _(dict(options(q, identity or {})).get(written, written))
+            else:
+                shown = self.shown(q, written) if written else _("non indicato")
+            lines.append(esc(_("Avete scritto: {answer}").format(answer=shown)))
         zone = cap_zone(home) if q.kind == "postcode" else None
         if zone is not None:
             line = _("A {comune} il CAP comincia con {zone}.").format(comune=zone[0], zone=zone[1])
@@ -102,6 +110,8 @@ class PaperworkView(SendingView, StatusView):
             buttons.append([Button(label, SameHome().pack())])
         if editing:
             buttons.append([Button(_("↩️ Lascia com'era"), Go(step=Stage.DETAILS).pack())])
+        elif written is not None:
+            buttons.append([Button(_("↩️ Va bene così"), Go(step=Stage.KEEP).pack())])
         return Reply("\n".join(lines), buttons)
 
     def details(

@@ -1066,3 +1066,40 @@ async def test_the_summary_before_sending_has_no_word_of_a_sent_application(api,
     texts = await s.family.say("/riepilogo")
     assert "già stata inviata" not in texts[-1]
     await s.close()
+
+
+async def test_going_back_in_the_form_details_shows_what_was_written_and_keeps_it(api, db_path):
+    """Family trial 17: /indietro in the form's details asked the question again without
+    what had been written, so it had to be typed again whole. Now it is shown, and
+    «↩️ Va bene così» (tapped or typed) keeps it; two steps back keep both."""
+    s = Session(api, db_path, TODAY)
+    await to_result(s)
+    f = s.family
+    await f.press("Prepara la domanda")
+    await f.press("Il figlio o la figlia")
+    await f.say("Maria")
+    await f.say("Rossi")
+    await f.say(APPLICANT_CF)
+    texts = await f.say("/indietro")
+    assert "Il codice fiscale di chi firma" in texts[-1]
+    assert f"Avete scritto: {APPLICANT_CF}" in texts[-1]
+    texts = await f.say("/indietro")
+    assert "Il cognome di chi firma" in texts[-1] and "Avete scritto: Rossi" in texts[-1]
+    texts = await f.press("Va bene così")  # the surname kept
+    assert f"Avete scritto: {APPLICANT_CF}" in texts[-1]  # the code, still shown
+    texts = await f.say("va bene cosi")  # typed, without the accent
+    assert "L'indirizzo dove abita chi firma" in texts[-1]
+    assert "Avete scritto" not in texts[-1] and "Va bene così" not in f.buttons()
+    await f.say("Via Verdi 5")
+    await f.say("20089 Rozzano")
+    await f.say("333 123 4567")
+    await f.press("Non ce l'ho")
+    await f.say("Giuseppe")
+    await f.say("Rossi")
+    await f.say(BENEFICIARY_CF)
+    await f.say("Via Roma 12")
+    await after_address(s)
+    texts = await f.press("Correggi i dati del modulo")
+    assert "Cognome di chi firma: <b>Rossi</b>" in texts[-1]
+    assert f"Codice fiscale di chi firma: <b>{APPLICANT_CF}</b>" in texts[-1]
+    await s.close()
