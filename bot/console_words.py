@@ -128,10 +128,12 @@ COUNTER_WORDS = {
         "domande: dal risultato scegliete «Prepara la domanda» per riprenderla."
     ),
     "Quali di questi documenti ha? Toccate tutti quelli giusti, poi «Fatto».": N_(
-        "Quali di questi documenti ha? Scrivete il numero di ognuno, uno alla volta, poi «Fatto»."
+        "Quali di questi documenti ha? Scrivete il numero di ognuno, uno alla volta, poi «Fatto». "
+        "Oppure tutti in una riga, ed è la risposta: per esempio 1, 3."
     ),
     "Riceve già uno di questi aiuti? Toccate tutti quelli giusti, poi «Fatto».": N_(
-        "Riceve già uno di questi aiuti? Scrivete il numero di ognuno, uno alla volta, poi «Fatto»."
+        "Riceve già uno di questi aiuti? Scrivete il numero di ognuno, uno alla volta, poi «Fatto». "
+        "Oppure tutti in una riga, ed è la risposta: per esempio 1, 3."
     ),
 }
 

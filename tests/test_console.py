@@ -158,3 +158,18 @@ def test_the_console_prepares_an_application_without_loading_aiogram(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_console_several_answers_on_one_line_are_the_whole_answer(tmp_path):
+    """Family trial 17: «SAD» typed at a question with several answers closed it at once,
+    when the screen said to type the numbers one at a time. The screen now says both
+    ways: one number at a time then «Fatto», or all on one line, which is the answer."""
+    out = console(
+        tmp_path,
+        ["1", "Sì, accetto", "Cassano Magnago", "1", "Sì", "1, 3"],
+        "--today",
+        "2026-04-15",
+    )
+    assert "Oppure tutti in una riga, ed è la risposta: per esempio 1, 3." in out
+    assert "✓ Indennità di accompagnamento e L. 104 art. 3 comma 3 (handicap grave)" in out
+    assert "Domanda 5 di" in out  # the next question: no «Fatto» needed
