@@ -171,8 +171,14 @@ class Turns(BaseMiddleware):
     ) -> Any:
         db = self.lock.db
         if entry is not None:
-            state = journal.record(
-                db, entry.update_id, user_id, entry.raw, entry.received, self.lock.owner
+            state = journal.record(  # in this process's hands for a lease, as a chat's
+                db,
+                entry.update_id,
+                user_id,
+                entry.raw,
+                entry.received,
+                self.lock.owner,
+                expires_at=time.time() + self.lock.lease,
             )
             if state in ("done", "busy"):
                 return None
