@@ -156,3 +156,23 @@ async def test_a_message_one_process_is_answering_is_not_answered_again_by_the_o
     assert asked == texts, texts
     await a.close()
     await b.close()
+
+
+def test_an_update_is_left_to_its_process_while_its_own_lease_or_the_process_lease_lives():
+    """Who replays what: a row in the hands of a process elsewhere is left to it while
+    its own lease runs (a process just started has no process lease yet), or while the
+    process's lease does (a row with none); a process of this machine that is gone
+    leaves its rows at once, whatever the leases say."""
+    import socket
+    import time
+
+    from storage import journal
+
+    now = time.time()
+    elsewhere, dead = "elsewhere/1/a", f"{socket.gethostname()}/999999/x"
+    assert journal.handled_now(elsewhere, now + 30, alive=set())
+    assert journal.handled_now(elsewhere, None, alive={elsewhere})
+    assert not journal.handled_now(elsewhere, now - 1, alive=set())
+    assert not journal.handled_now(elsewhere, None, alive=set())
+    assert not journal.handled_now(dead, now + 30, alive={dead})
+    assert not journal.handled_now(None, now + 30, alive=set())
