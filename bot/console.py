@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import html
 import re
+import secrets
 import shlex
 import shutil
 import sys
@@ -84,7 +85,6 @@ class Console:
         self.i18n = Catalogs()  # not aiogram's I18n: the console starts without aiogram
         self.buttons: list[Button] = []
         self._desk: Desk | None = None
-        self.albums = 0  # files attached together with one /allega are one album
 
     # -- state -------------------------------------------------------------------------
 
@@ -360,8 +360,8 @@ class Console:
                     )
                 ]
             )
-        self.albums += 1
-        album = f"console-{self.albums}" if len(paths) > 1 else None
+        # unique across runs: an album asked about in an earlier run is not this one
+        album = f"console-{secrets.token_hex(6)}" if len(paths) > 1 else None
         replies: list[Reply] = []
         summed: list[Reply] = []  # an album's reply that sums up its files so far
         for name in paths:

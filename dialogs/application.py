@@ -142,7 +142,7 @@ class Application(Uploading, Sending):
             return self.next_identity()
         if self.data.get("stage") == "integration":
             return [self.view.integration_start(self._asked(self.statuses()))]
-        return [self.checklist()]
+        return [self.checklist(), *self.waiting_question()]
 
     def documents(self, user_id: int) -> Step:
         """/documenti: what is missing, or where to find the application."""

@@ -10,7 +10,7 @@ from dossier.budgets import check_declared_size
 from dossier.checklist import ItemStatus
 from dossier.files import CheckedFile
 from dossier.refusals import CHANGED_AFTER_SIGNING, FileRefused
-from dossier.uploads import Filed, bounded_check_async
+from dossier.uploads import UNASSIGNED, Filed, bounded_check_async
 
 from .buttons import FileAs
 from .formats import esc
@@ -52,6 +52,25 @@ class Uploading(SignedPages):
             return Step(self._duplicate(known, album))
         return None
 
+    def waiting_question(self, attachment_id: int | None = None) -> list[Reply]:
+        """A file still waiting to be told its document (`ask`; the first one, or
+        `attachment_id`): its question again, so it is not left behind unseen (asked in
+        an earlier run of the console, or further up the chat)."""
+        asked = self.data.get("ask") or {}
+        if self.data.get("stage") != "documents" or not asked:
+            return []
+        first = attachment_id if attachment_id is not None else min(int(i) for i in asked)
+        if str(first) not in asked:
+            return []
+        album = asked[str(first)]
+        together = [int(i) for i, a in asked.items() if i == str(first) or (album and a == album)]
+        pages = (self.data.get("album_pages") or {}).get(album, len(together)) if album else 1
+        question = self.view.which_item(
+            min(together), self.statuses(), pages, last=self.data.get("last_item")
+        )
+        question.slot = f"which-{album}" if album else ""
+        return [question]
+
     def _duplicate(self, known: dict[str, Any], album: str | None = None) -> list[Reply]:
         """The same file again: for which document; and if the family has chosen another
         one now, buttons to say it is the same document for that one too, or to move it
@@ -73,6 +92,14 @@ class Uploading(SignedPages):
         for i, s in enumerate(statuses):
             if s.item.id == chosen and not s.item.signed_form:
                 wanted = (i, s)
+        if (
+            not album
+            and known["item_id"] in (None, UNASSIGNED)
+            and str(known["id"]) in (self.data.get("ask") or {})
+        ):  # sent alone before, still waiting for its document: that question again
+            return self.waiting_question(int(known["id"])) or [
+                self.view.duplicate(None, known["id"], wanted, album=bool(album))
+            ]
         filed_as = status_of(statuses, known["item_id"])
         return [self.view.duplicate(filed_as, known["id"], wanted, album=bool(album))]
 

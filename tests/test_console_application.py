@@ -229,3 +229,63 @@ def test_console_corrects_one_detail_of_the_form_from_its_summary(tmp_path, monk
     assert "CAP e Comune di chi firma: 20089 Rozzano" in after  # as first typed
     assert "CAP e Comune di chi firma: 20073 Opera" in after  # the summary again
     assert "Documenti della domanda" in after.rpartition("Va bene così")[2]
+
+
+def test_a_file_left_without_its_document_is_asked_about_again_and_never_joins_another(
+    tmp_path, monkeypatch
+):
+    """Family trial 18: a file attached without choosing its document, and the console
+    left before answering, was never asked about again, could not be attached again
+    («già mandato»), and joined the next run's album (one run's album ids were the
+    last's): it went to the protocol inside another document."""
+    data_dir, scans = tmp_path / "data", tmp_path / "scans"
+    scans.mkdir()
+    monkeypatch.setenv("SPORTELLO_DATA_DIR", str(data_dir))
+    for name in ("SMTP_HOST", "IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    counter = Counter(out, data_dir, scans)
+    stray = photos(scans, "ricevuta", 1, 70)[0]
+    card = photos(scans, "ci", 2, 80)
+
+    def first() -> Iterator[str]:
+        for line in QUESTIONNAIRE:
+            yield counter.option(line)
+        for line in DETAILS:
+            yield counter.option(line) if line[0].isupper() else line
+        yield f"/allega {stray}"  # no document chosen: which one is it?
+        assert "Per quale documento è?" in out.getvalue()
+        yield "/esci"  # left without answering
+
+    def second() -> Iterator[str]:
+        yield "/documenti"
+        assert "Ricevuto: 1 pagina. Per quale documento è?" in out.getvalue().rpartition(
+            "Documenti della domanda"
+        )[2], out.getvalue()[-1500:]
+        yield f"/allega {stray}"  # the same file again: the question, not only «già»
+        assert "Per quale documento è?" in out.getvalue().rpartition(stray)[2]
+        yield counter.option("Ricevuta dei contributi INPS")
+        yield "/documenti"
+        yield counter.option("Carta d'identità")
+        yield "/allega " + " ".join(card)  # two photos, for the card chosen
+        yield "/esci"
+
+    for lines in (first(), second()):
+        code = main(
+            ["console", "--today", "2025-06-02"],
+            out=out,
+            err=io.StringIO(),
+            stdin=lines,  # type: ignore[arg-type]
+        )
+        assert code == 0
+    last = out.getvalue().rpartition("Mandate ora: Carta d'identità")[2]
+    assert "Per quale documento è?" not in last, last  # the two photos of the card chosen
+    assert "le metto tutte in «Carta d'identità di chi firma»" in last, last
+    from storage.db import open_db
+    from storage.dossiers import attachments, dossiers_of
+
+    db = open_db(data_dir / "sportello.sqlite3")
+    mine = dossiers_of(db, next(iter(db.query("SELECT user_id FROM dossiers")))["user_id"])
+    filed = [a["item_id"] for a in attachments(db, mine[0]["id"]) if not a.get("discarded")]
+    db.close()
+    assert filed == ["contributions_receipt", "id_card_applicant", "id_card_applicant"]
