@@ -328,7 +328,9 @@ def parse_amount(text: str) -> Decimal:
         folded = folded.replace(word, " ")
     folded, factor = _multiplier(folded)
     cleaned = _compact(folded)
-    if not cleaned or len(cleaned) > 20:
+    if not cleaned or len(cleaned) > 20 or not re.fullmatch(r"[\d.,+-]+", cleaned):
+        # only figures and separators: "1 e 3" or "2e4" is no amount (Babel reads an
+        # exponent), nor a stray word
         raise AnswerError(AMOUNT_EXAMPLE)
     value = _decimal(cleaned)
     if value is None:

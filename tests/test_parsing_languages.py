@@ -242,6 +242,14 @@ def test_a_date_in_words_without_day_month_and_year_is_still_refused(typed):
         parse_date(typed, dt.date(2025, 6, 1))
 
 
+@pytest.mark.parametrize("typed", ["1 e 3", "2e4", "1E3", "12 e 50"])
+def test_an_isee_value_with_a_letter_between_its_figures_is_refused(typed):
+    """Family trial 18: «1 e 3» became 1.000,00 € and «2e4» 20.000,00 € (an exponent),
+    on the form, with no check."""
+    with pytest.raises(AnswerError):
+        parse_amount(typed)
+
+
 @pytest.mark.parametrize("typed", ["ore", "tanti", "mila", "25 ore 30"])
 def test_words_without_a_number_are_still_refused(typed):
     with pytest.raises(AnswerError):
