@@ -373,7 +373,9 @@ class Dialog(QuestionView):
 
     def _answer_multi(self, state: dict[str, Any], q: Question, text: str) -> list[Reply]:
         """Typed at a question with several answers: "nessuno", "fatto", or the options'
-        names ("accompagnamento", "ADI e SAD"), added to those ticked; then as «Fatto»."""
+        names ("accompagnamento", "ADI e SAD"), added to those ticked (in place of the
+        answer given before, when asked again and nothing is ticked since); then as
+        «Fatto»."""
         _ = self._
         typed = words(text)
         none = {words(w) for w in (*NONE_WORDS, _("nessuno"), _("Nessuno di questi · Fatto"))}
@@ -384,6 +386,9 @@ class Dialog(QuestionView):
             found = match_options(text, self._forms(q))
             if found is None:
                 raise AnswerError(MULTI_HINT)
+            given = (state.get("answers") or {}).get(q.key)
+            if given is not None and sorted(state.get("selected") or []) == sorted(given):
+                state["selected"] = []  # asked again, nothing ticked yet: the line replaces
             chosen = state.setdefault("selected", [])
             chosen += [q.options[i][0] for i in found if q.options[i][0] not in chosen]
         return self._answer_button(state, q, Done(qid=q.qid))

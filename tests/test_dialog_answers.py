@@ -111,3 +111,41 @@ def test_going_back_then_keeping_the_answer_goes_on_without_calling_the_button_o
     assert replies[0].text.endswith("✓ <b>01/03/1940</b>")
     assert "Vive a casa" in replies[-1].text
     assert state["answers"]["beneficiary.birth_date"] == "1940-03-01"
+
+
+def test_a_line_typed_at_a_multiple_answer_asked_again_replaces_the_old_answer():
+    """Family trial 18: certifications changed from /riepilogo (1, 2, 3 given) by typing
+    «3, 4»: the four were kept, declaring the L. 104 granted and still pending. A line
+    typed is the answer; ticks tapped since asking again are added to, as before."""
+    from dialogs.flow import new_state
+    from dialogs.languages import untranslated
+
+    dialog = Dialog(load_catalogue(), TODAY, untranslated, "it")
+    state = new_state()
+    state["stage"] = "asking"
+    dialog.on_text(state, "Opera")
+    dialog.on_text(state, "1/3/1940")
+    dialog.on_text(state, "Sì")
+    dialog.on_text(state, "1, 2, 3")
+    given = state["answers"]["beneficiary.certifications"]
+    assert given == ["indennita_accompagnamento", "invalidita_100", "legge104_art3c3"]
+    dialog.edit(state, "cert")
+    dialog.on_text(state, "3, 4")
+    assert state["answers"]["beneficiary.certifications"] == [
+        "legge104_art3c3",
+        "legge104_art3c3_pending",
+    ]
+    dialog.edit(state, "cert")  # a tick tapped first, then a line: both count
+    tick = next(
+        b.data
+        for row in dialog.edit(state, "cert")[0].buttons
+        for b in row
+        if "Indennità di accompagnamento" in b.label
+    )
+    dialog.on_button(state, tick)
+    dialog.on_text(state, "4")
+    assert state["answers"]["beneficiary.certifications"] == [
+        "indennita_accompagnamento",
+        "legge104_art3c3",
+        "legge104_art3c3_pending",
+    ]
