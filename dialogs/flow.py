@@ -493,8 +493,8 @@ class Dialog(QuestionView):
         raise AnswerError(N_("Questo pulsante non vale più. Ecco la domanda di adesso."))
 
 SENT_KEEPS_ITS_ANSWERS = N_(
-    "La domanda {id} è già stata inviata. Se cambiate qui una risposta, la domanda "
-    "inviata non cambia: per correggerla, parlate con i servizi sociali del Comune."
+    "La domanda {id} è già pronta e chiusa. Se cambiate qui una risposta, quella "
+    "domanda non cambia: per correggerla, parlate con i servizi sociali del Comune."
 )
 TO_THE_APPLICATION = N_("Per la domanda e i documenti scrivete /documenti.")
 # a typed answer refused again at a question with buttons: short, the buttons stay above

@@ -1047,15 +1047,15 @@ async def test_changing_an_answer_after_sending_says_the_sent_application_stays_
     dossier_id = await send_application(s)
     f = s.family
     texts = await f.say("/riepilogo")
-    assert f"La domanda {dossier_id} è già stata inviata." in texts[-1]
-    assert "la domanda inviata non cambia" in texts[-1]
+    assert f"La domanda {dossier_id} è già pronta e chiusa." in texts[-1]
+    assert "quella domanda non cambia" in texts[-1]
     await f.press("Ore")  # ✏️ the assistant's hours
     texts = await f.say("40")
     assert any("Il risultato" in t for t in texts), texts
     texts = await f.press("Prepara la domanda")  # not a second application
     assert dossier_id in texts[-1] and len(dossiers_of(s.db, 4242)) == 1
     texts = await f.say("/riepilogo")  # still said, once the answers have changed
-    assert f"La domanda {dossier_id} è già stata inviata." in texts[-1]
+    assert f"La domanda {dossier_id} è già pronta e chiusa." in texts[-1]
     await s.close()
 
 
@@ -1064,7 +1064,7 @@ async def test_the_summary_before_sending_has_no_word_of_a_sent_application(api,
     await to_result(s)
     await fill_identity(s)
     texts = await s.family.say("/riepilogo")
-    assert "già stata inviata" not in texts[-1]
+    assert "pronta e chiusa" not in texts[-1]
     await s.close()
 
 

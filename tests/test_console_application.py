@@ -131,7 +131,7 @@ class Counter:
         assert "Il risultato è qui sopra" not in screen
         yield "/riepilogo"  # the answers can change; the application sent stays as it was
         screen = self.out.getvalue()
-        assert re.search(r"La domanda B2-\w+ è già stata inviata\.", screen), screen[-1500:]
+        assert re.search(r"La domanda B2-\w+ è già pronta e chiusa\.", screen), screen[-1500:]
         yield "/esci"
 
 
