@@ -101,7 +101,8 @@ def _date_particles() -> frozenset[str]:
     """The words date patterns set between the numbers: Spanish `de`, Ukrainian `р.`.
     Plus what CLDR abbreviates or leaves out: `del`, as Peru and Ecuador write the year
     ("20 de mayo del 1939"), and `року`, the Ukrainian `р.` written in full."""
-    words = {"del", "року", "il", "lo", "el", "the", "of", "on"}  # il 20 maggio; 1st of May
+    # il 20 maggio; primo di marzo; nata il 1 marzo; 1st of May
+    words = {"del", "року", "il", "lo", "di", "nata", "nato", "el", "the", "of", "on"}
     for identifier in _regional_locales():
         formats = babel_locale(identifier).date_formats
         for length in ("full", "long", "medium"):
@@ -203,7 +204,8 @@ def parse_date(text: str, today: dt.date, *, without_year: str | None = None) ->
     `3 marzo 40`;
     numeric dates are day first unless they start with the year. A two-digit year is this
     century's unless that is after `today` (`16/6/25` is 2025; `1/3/50` is 1950)."""
-    folded = fold(date_in_figures(_ascii_digits(text).lower())).replace("،", " ").replace(",", " ")
+    text = re.sub(r"\bl['’](?=\d)", "", text.strip().rstrip(".!?;:").lower())  # l'1 marzo
+    folded = fold(date_in_figures(_ascii_digits(text))).replace("،", " ").replace(",", " ")
     # all figures (1/3/1950, 1950-03-01, 01031950): no words to read between them
     numeric = _YEAR_FIRST.match(folded) or _NUMERIC.match(folded) or _RUN.match(folded)
     words = folded if numeric else _without_particles(folded)

@@ -229,6 +229,11 @@ def test_a_month_name_with_a_two_digit_year_is_read(typed, day):
         ("March 1st, 1940", dt.date(1940, 3, 1)),
         ("20th May 1939", dt.date(1939, 5, 20)),
         ("primero de marzo de 1940", dt.date(1940, 3, 1)),
+        ("l'1 marzo 1940", dt.date(1940, 3, 1)),
+        ("primo di marzo del 1940", dt.date(1940, 3, 1)),
+        ("nata il 1 marzo 1940", dt.date(1940, 3, 1)),
+        ("1 marzo 1940.", dt.date(1940, 3, 1)),
+        ("1/3/1940.", dt.date(1940, 3, 1)),
     ],
 )
 def test_a_birth_date_with_the_day_in_words_is_read(typed, day):
