@@ -38,6 +38,14 @@ NOT_A_STREET = {
         "Questo sembra un indirizzo e-mail. Qui serve l'indirizzo di casa: la via e il "
         "numero. Per esempio: Via Roma 12."
     ),
+    "phone": N_(
+        "Questo sembra un numero di telefono. Qui serve l'indirizzo: la via e il numero. "
+        "Per esempio: Via Roma 12."
+    ),
+    "postcode": N_(
+        "Questo sembra un CAP: lo chiedo dopo, con il Comune. Qui serve la via e il "
+        "numero. Per esempio: Via Roma 12."
+    ),
 }
 _TAX_CODE = re.compile(r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
@@ -47,12 +55,20 @@ def _not_a_street(text: str) -> str | None:
     """What another answer typed here looks like (a codice fiscale, an IBAN, an e-mail
     address), so the family is told what to type instead of it going on the form."""
     compact = re.sub(r"[\s.-]", "", text).upper()
-    if _TAX_CODE.fullmatch(compact):
+    tokens = [re.sub(r"[.,;:-]", "", t).upper() for t in text.split()]
+    if _TAX_CODE.fullmatch(compact) or any(_TAX_CODE.fullmatch(t) for t in tokens):
         return "tax_code"
-    if _IBAN.fullmatch(compact) and any(c.isalpha() for c in compact[4:]):
+    # an IBAN whole, or grouped by four after a word ("Iban IT60 X054 ...")
+    ibanish = [compact, re.sub(r"^[A-Z]*?(?=[A-Z]{2}\d{2})", "", compact)]
+    if any(_IBAN.fullmatch(c) and any(x.isalpha() for x in c[4:]) for c in ibanish):
         return "iban"
-    if re.fullmatch(r"\S+@\S+\.\S+", text):
+    if "@" in text and re.search(r"\S+@\S+\.\S+", text):
         return "email"
+    number = re.sub(r"^[^\W\d_]+\.?:?\s*", "", text)  # "tel 339…", "cell.: 339…"
+    if re.fullmatch(r"\+?[\d\s./-]+", number) and sum(c.isdigit() for c in number) >= 8:
+        return "phone"  # 339 123 4567, +39 02 1234567
+    if any(re.fullmatch(r"(2[0-7]|46)\d{3}", t) for t in tokens):  # a Lombard CAP
+        return "postcode"
     return None
 
 

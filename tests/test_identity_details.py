@@ -195,6 +195,9 @@ def test_the_role_on_the_form_follows_the_signer_s_gender():
         ("piazza della repubblica 1", "Piazza della Repubblica 1"),
         ("via massimo d'azeglio 3", "Via Massimo d'Azeglio 3"),
         ("via roma snc", "Via Roma snc"),
+        ("via emilia 1234", "Via Emilia 1234"),
+        ("piazza 25 aprile 2", "Piazza 25 Aprile 2"),
+        ("strada statale 35 km 12", "Strada Statale 35 Km 12"),
         ("Via de Amicis 4", "Via de Amicis 4"),  # mixed case: as typed
     ],
 )
@@ -211,6 +214,9 @@ def test_a_street_is_written_with_italian_capitals(typed, written):
         ("rssmra 70a41 f205" + tax_code("RSSMRA70A41F205")[-1].lower(), "codice fiscale"),
         ("IT60 X054 2811 1010 0000 0123 456", "Questo sembra un IBAN."),
         ("maria.rossi1@gmail.com", "Questo sembra un indirizzo e-mail."),
+        ("Iban IT60X0542811101000000123456", "Questo sembra un IBAN."),
+        ("tel 3391234567", "Questo sembra un numero di telefono."),
+        ("Opera 20090", "Questo sembra un CAP"),
     ],
 )
 def test_another_answer_typed_at_the_street_question_is_not_taken_as_a_street(typed, said):
