@@ -94,10 +94,14 @@ class Dialog(QuestionView):
 
     def start(self, state: dict[str, Any]) -> Outcome:
         """`/start`: a new questionnaire if none is under way, else the current question."""
-        if state.get("stage") in ("asking", "result") and state.get("answers"):
-            return Outcome(
-                [Reply(self._("Bentornati! Riprendiamo da dove eravamo.")), *self.ask(state)]
-            )
+        if state.get("stage") in ("asking", "result"):  # consent given: where they were
+            shown = BY_QID.get(state.get("current") or "")
+            answers = state.get("answers") or {}
+            if state.get("stage") == "asking" and shown is not None and shown.key in answers:
+                asked = [self._question_reply(state, shown)]  # asked again (/indietro, ✏️)
+            else:
+                asked = self.ask(state)
+            return Outcome([Reply(self._("Bentornati! Riprendiamo da dove eravamo.")), *asked])
         state.clear()
         state.update(new_state())
         return Outcome([self._language_reply()])

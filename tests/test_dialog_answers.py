@@ -149,3 +149,25 @@ def test_a_line_typed_at_a_multiple_answer_asked_again_replaces_the_old_answer()
         "legge104_art3c3",
         "legge104_art3c3_pending",
     ]
+
+
+def test_coming_back_lands_on_the_question_that_was_on_screen():
+    """Family trial 18: gone back to the birth date (/indietro) and left, the next visit
+    asked the question after it, so «01.03.1940» got «Scrivete Sì o No»; and a family
+    that had only given consent was asked the language and consent again."""
+    from dialogs.flow import new_state
+    from dialogs.languages import untranslated
+
+    dialog = Dialog(load_catalogue(), TODAY, untranslated, "it")
+    state = new_state()
+    dialog.on_button(state, "lang:it")
+    dialog.on_button(state, "priv:yes")
+    again = dialog.start(state).replies
+    assert "Bentornati" in again[0].text and "In quale Comune" in again[-1].text
+    dialog.on_text(state, "Opera")
+    dialog.on_text(state, "1/3/1940")
+    dialog.back(state)  # the birth date asked again, then the family leaves
+    again = dialog.start(state).replies  # days later
+    assert "Quando è nata" in again[-1].text and "Avete risposto: 01/03/1940" in again[-1].text
+    dialog.on_text(state, "01.03.1941")
+    assert state["answers"]["beneficiary.birth_date"] == "1941-03-01"
