@@ -7,6 +7,7 @@ Here too the console's own messages (the family open, the send, the files)."""
 from __future__ import annotations
 
 from common.i18n import N_
+from dialogs import flow
 from dialogs.languages import Translate
 from dossier import refusals
 
@@ -41,6 +42,24 @@ BANNER = N_(
 )
 
 COUNTER_WORDS = {
+    flow.HINT: N_(
+        "Non ho capito. Scrivete il numero di una risposta qui sopra, o la risposta come è "
+        "scritta lì."
+    ),
+    flow.MULTI_HINT: N_(
+        "Non ho capito. Scrivete il numero delle risposte giuste, una alla volta, poi "
+        "«Fatto». Potete anche scriverne il nome, o scrivere «nessuno»."
+    ),
+    "Se un dato è sbagliato, toccatelo: lo riscrivete solo quello.": N_(
+        "Se un dato è sbagliato, scrivete il suo numero: lo riscrivete solo quello."
+    ),
+    (
+        "La copia vi è già stata mandata alle {time}: la trovate più in alto in questa "
+        "chat. Potete chiederla di nuovo tra qualche minuto."
+    ): N_(
+        "La copia è già stata salvata alle {time}, nella cartella della domanda. Potete "
+        "chiederla di nuovo tra qualche minuto."
+    ),
     # the privacy notice: families at the counter have no chat to be warned in
     (
         "• Se non scrivete per 6 mesi, cancelliamo risposte e domande non "

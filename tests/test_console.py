@@ -173,3 +173,15 @@ def test_console_several_answers_on_one_line_are_the_whole_answer(tmp_path):
     assert "Oppure tutti in una riga, ed è la risposta: per esempio 1, 3." in out
     assert "✓ Indennità di accompagnamento e L. 104 art. 3 comma 3 (handicap grave)" in out
     assert "Domanda 5 di" in out  # the next question: no «Fatto» needed
+
+
+def test_console_an_answer_not_understood_is_told_in_the_counter_s_words(tmp_path):
+    out = console(
+        tmp_path,
+        ["1", "Sì, accetto", "Opera", "20/5/1939", "Sì", "1", "Fatto", "1", "boh", "boh"],
+        "--today",
+        "2025-06-02",
+    )
+    assert "Per rispondere, scrivete il numero di una delle risposte qui sotto." in out
+    assert "Non ho capito. Scrivete il numero di una risposta qui sopra" in out  # again
+    assert "Toccate uno dei pulsanti" not in out
