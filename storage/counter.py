@@ -44,8 +44,12 @@ def last_open(db: Database) -> int | None:
 
 def family_of(db: Database, dossier_id: str) -> int | None:
     """The family at the counter whose application this is; None if there is no such
-    application or it was made in a Telegram chat."""
-    row = db.execute(
-        "SELECT user_id FROM dossiers WHERE id = ?", [dossier_id.strip().upper()]
-    ).fetchone()
+    application or it was made in a Telegram chat. The code as people type it: in
+    small letters, with spaces, without «B2-»."""
+    code = "".join(dossier_id.split()).upper()
+    if len(code) == 6:  # «zsu9fj»: the code without «B2-»
+        code = "B2-" + code
+    elif len(code) == 8 and code.startswith("B2"):  # «B2ZSU9FJ»: without its dash
+        code = "B2-" + code[2:]
+    row = db.execute("SELECT user_id FROM dossiers WHERE id = ?", [code]).fetchone()
     return int(row[0]) if row is not None and is_counter(row[0]) else None

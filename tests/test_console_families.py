@@ -344,3 +344,23 @@ def test_ctrl_c_during_a_file_check_says_goodbye_without_a_traceback(counter_dir
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "Le risposte restano salvate" in out
     assert "Per quale documento" not in out and "Ricevuto" not in out  # stopped mid-check
+
+
+def test_an_application_is_opened_by_its_code_as_people_type_it(counter_dir: Path):
+    """Family trial 18: `/apri ZSU9FJ` (without «B2-») found nothing."""
+    from storage import counter
+    from storage.dossiers import create_dossier
+
+    db = open_db(counter_dir / "sportello.sqlite3")
+    family = counter.new_family(db)
+    code = create_dossier(
+        db, user_id=family, chat_id=family, notice_id="n", municipality="Opera", language="it", data={}
+    )
+    db.close()
+    bare = code.removeprefix("B2-")
+    for typed in (bare.lower(), f"b2{bare.lower()}", f" {code.lower()} "):
+        db = open_db(counter_dir / "sportello.sqlite3")
+        assert counter.family_of(db, typed) == family, typed
+        db.close()
+    screen = console([f"/apri {bare.lower()}", "/esci"])
+    assert f"domanda {code}" in screen and "Non trovo" not in screen
