@@ -76,7 +76,9 @@ async def test_album_interrupted_by_kill_9_is_filed_after_the_restart(api, db_pa
             with open_db(db_path) as check:  # type: ignore[attr-defined]
                 return len(attachments(check, dossier["id"]))
 
-        assert await wait_for(lambda: filed() == 2, 90), "the album was not filed after restart"
+        # a restart on a loaded machine (aiogram's import, the album's checks) is slow:
+        # what is proven is that it is filed, not how fast
+        assert await wait_for(lambda: filed() == 2, 180), "the album was not filed after restart"
 
         def told() -> list[str]:
             return [c.params["text"] for c in api.sent(4242)[sent_before:]]
