@@ -135,12 +135,18 @@ class Counter:
         yield "/esci"
 
 
-def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, monkeypatch):
+def at_the_counter(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A counter's data folder and a folder of scans; no mail server, no PEC mailbox."""
     data_dir, scans = tmp_path / "data", tmp_path / "scans"
     scans.mkdir()
     monkeypatch.setenv("SPORTELLO_DATA_DIR", str(data_dir))
     for name in ("SMTP_HOST", "IMAP_HOST"):
         monkeypatch.delenv(name, raising=False)
+    return data_dir, scans
+
+
+def test_console_prepares_a_whole_application_to_an_eml_in_the_outbox(tmp_path, monkeypatch):
+    data_dir, scans = at_the_counter(tmp_path, monkeypatch)
     out = io.StringIO()
     code = main(
         ["console", "--today", "2025-06-02"],
@@ -241,11 +247,7 @@ def test_a_file_left_without_its_document_is_asked_about_again_and_never_joins_a
     left before answering, was never asked about again, could not be attached again
     («già mandato»), and joined the next run's album (one run's album ids were the
     last's): it went to the protocol inside another document."""
-    data_dir, scans = tmp_path / "data", tmp_path / "scans"
-    scans.mkdir()
-    monkeypatch.setenv("SPORTELLO_DATA_DIR", str(data_dir))
-    for name in ("SMTP_HOST", "IMAP_HOST"):
-        monkeypatch.delenv(name, raising=False)
+    data_dir, scans = at_the_counter(tmp_path, monkeypatch)
     out = io.StringIO()
     counter = Counter(out, data_dir, scans)
     stray = photos(scans, "ricevuta", 1, 70)[0]
