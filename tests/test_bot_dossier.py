@@ -68,7 +68,13 @@ async def fill_identity(s: Session) -> list[str]:
     texts += await f.say("maria")
     texts += await f.say("rossi")
     texts += await f.say(APPLICANT_CF.lower())
-    texts += await f.say("Via Verdi 5")
+    return texts + await from_the_signer_s_address(s)
+
+
+async def from_the_signer_s_address(s: Session) -> list[str]:
+    """The details from the street of who signs (a child) on."""
+    f = s.family
+    texts = await f.say("Via Verdi 5")
     texts += await f.say("20089 Rozzano")
     texts += await f.say("333 123 4567")
     texts += await f.press("Non ce l'ho")
@@ -1090,15 +1096,7 @@ async def test_going_back_in_the_form_details_shows_what_was_written_and_keeps_i
     texts = await f.say("va bene cosi")  # typed, without the accent
     assert "L'indirizzo dove abita chi firma" in texts[-1]
     assert "Avete scritto" not in texts[-1] and "Va bene così" not in f.buttons()
-    await f.say("Via Verdi 5")
-    await f.say("20089 Rozzano")
-    await f.say("333 123 4567")
-    await f.press("Non ce l'ho")
-    await f.say("Giuseppe")
-    await f.say("Rossi")
-    await f.say(BENEFICIARY_CF)
-    await f.say("Via Roma 12")
-    await after_address(s)
+    await from_the_signer_s_address(s)
     texts = await f.press("Correggi i dati del modulo")
     assert "Cognome di chi firma: <b>Rossi</b>" in texts[-1]
     assert f"Codice fiscale di chi firma: <b>{APPLICANT_CF}</b>" in texts[-1]
